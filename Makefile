@@ -1,0 +1,37 @@
+# Two entry points: `make demo` and `make test`. Each builds .venv with the machine's python3
+# when it is missing and installs hfs_emg (editable) with what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+LINT   := hfs_emg tests $(wildcard benchmarks example_data)
+
+.PHONY: demo test lint format install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/hfs-emg demo --out demo_output
+
+test: $(STAMP)
+	$(BIN)/ruff check $(LINT)
+	$(BIN)/ruff format --check $(LINT)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINT)
+
+format: $(STAMP)
+	$(BIN)/ruff format $(LINT)
+	$(BIN)/ruff check --fix $(LINT)
+
+clean:
+	rm -rf $(VENV) demo_output .pytest_cache .ruff_cache

@@ -1,0 +1,121 @@
+"""Command-line interface: ``hfs-emg info FILE`` and ``hfs-emg demo``.
+
+Exit codes: 0 success, 1 a file could not be analysed (an :class:`HfsEmgError`), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from ._errors import HfsEmgError
+from .io import READERS, read_recording
+from .recording import Recording
+
+logger = logging.getLogger("hfs_emg")
+
+EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "example_data"
+
+
+def describe(rec: Recording) -> str:
+    """Plain-text summary of a recording (channels, muscles, rate, duration, events)."""
+    lines = [f"{k:>14}: {v}" for k, v in rec._summary_rows()]
+    table = rec.channels[["name", "type", "unit", "muscle", "side", "branch"]].to_string(
+        index=False, na_rep="-"
+    )
+    return "\n".join([*lines, "", table])
+
+
+def _example_files(folder: Path) -> list[Path]:
+    # Multi-file formats are opened through one file: skip the companions.
+    companions = {".dat", ".vmrk", ".eeg", ".atr", ".json"}
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in READERS and p.suffix.lower() not in companions
+    )
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    status = 0
+    for path in args.files:
+        try:
+            rec = read_recording(path)
+        except (HfsEmgError, FileNotFoundError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            status = 1
+            continue
+        print(f"== {path}")
+        print(describe(rec))
+    return status
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_recording
+
+    folder = Path(args.data)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = _example_files(folder) if folder.is_dir() else []
+    if not files:
+        print(f"error: no readable recording in {folder}", file=sys.stderr)
+        return 1
+    status = 0
+    for path in files:
+        try:
+            rec = read_recording(path)
+        except HfsEmgError as err:
+            print(f"error: {err}", file=sys.stderr)
+            status = 1
+            continue
+        print(f"== {path.name}")
+        print(describe(rec))
+        fig = plot_recording(rec, tmax=rec.tstart + min(rec.duration_s, 30.0))
+        target = out / f"{path.stem}_overview.png"
+        fig.savefig(target, dpi=100)
+        plt.close(fig)
+        print(f"   overview figure: {target}\n")
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``hfs-emg`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="hfs-emg",
+        description="Electrophysiology of hemifacial spasm: read EMG / nerve-conduction "
+        "recordings, detect spasms, measure the lateral spread response.",
+    )
+    parser.add_argument("--version", action="version", version=f"hfs_emg {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only print errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_info = sub.add_parser("info", help="describe recordings: channels, muscles, rate, events")
+    p_info.add_argument("files", nargs="+", help="recording files (any supported format)")
+    p_info.set_defaults(func=_cmd_info)
+
+    p_demo = sub.add_parser("demo", help="analyse the bundled example data")
+    p_demo.add_argument("--data", default=str(EXAMPLE_DIR), help="folder of example recordings")
+    p_demo.add_argument("--out", default="demo_output", help="output folder (default: %(default)s)")
+    p_demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hfs-emg`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO, format="%(message)s")
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

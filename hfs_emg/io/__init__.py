@@ -1,0 +1,162 @@
+"""Reading and writing recordings: one reader module per format behind :func:`read_recording`."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+from .._errors import UnsupportedFormatError
+from ..recording import Recording
+from ._base import BaseReader
+
+__all__ = [
+    "READERS",
+    "WRITERS",
+    "BaseReader",
+    "open_recording",
+    "read_recording",
+    "write_recording",
+]
+
+#: Extension -> "module:ReaderClass" (modules are imported on first use, so ``import hfs_emg``
+#: does not pay for MNE, neo or wfdb).
+READERS: dict[str, str] = {
+    ".npy": "numpy_io:NumpyReader",
+    ".npz": "numpy_io:NumpyReader",
+}
+#: Extension -> "module:function" writing a Recording to a path.
+WRITERS: dict[str, str] = {
+    ".npz": "numpy_io:write_npz",
+}
+_HINTS: dict[str, str] = {
+    ".vmrk": "a BrainVision recording is opened through its header: pass the .vhdr file.",
+    ".eeg": "a BrainVision recording is opened through its header: pass the .vhdr file.",
+    ".smrx": "Spike2 64-bit .smrx files need CED's sonpy, which is not available; export the "
+    "file as .smr (32-bit) or EDF from Spike2.",
+}
+
+
+def _load(spec: str) -> Any:
+    module, name = spec.split(":")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def _suffix(path: Path) -> str:
+    return path.suffix.lower()
+
+
+def open_recording(path: str | os.PathLike[str], **options: Any) -> BaseReader:
+    """Open a recording without reading its samples: the header is parsed once.
+
+    Use the returned reader's ``read(tmin=..., tmax=...)`` to read a window of a long file, or
+    ``iter_chunks(chunk_s, margin_s=...)`` to stream it.
+
+    Parameters
+    ----------
+    path : path-like
+        The file. Supported extensions are the keys of :data:`READERS`.
+    **options
+        Format options (see :func:`read_recording`).
+
+    Returns
+    -------
+    BaseReader
+
+    Raises
+    ------
+    UnsupportedFormatError
+        The extension is not one hfs_emg reads; the message lists those it does.
+    CorruptFileError
+        The file is empty, truncated or its header is invalid.
+    """
+    p = Path(path)
+    ext = _suffix(p)
+    if ext in _HINTS:
+        raise UnsupportedFormatError(f"{p}: {_HINTS[ext]}")
+    if ext not in READERS:
+        known = ", ".join(sorted(READERS))
+        raise UnsupportedFormatError(
+            f"{p}: unsupported file extension {ext or '(none)'!r}. hfs_emg reads: {known}."
+        )
+    reader_cls = _load(READERS[ext])
+    return reader_cls(p, **options)
+
+
+def read_recording(
+    path: str | os.PathLike[str],
+    *,
+    tmin: float | None = None,
+    tmax: float | None = None,
+    picks: Any = None,
+    units: Any = None,
+    ch_types: Any = None,
+    dtype: Any = None,
+    **options: Any,
+) -> Recording:
+    """Read a recording (or a window of it) into a :class:`~hfs_emg.Recording` in microvolts.
+
+    Parameters
+    ----------
+    path : path-like
+        File to read; the format is chosen by the extension (keys of :data:`READERS`).
+    tmin, tmax : float, optional
+        Window in seconds (file clock). Formats that allow it read only that window from disk.
+    picks : str, int or sequence, optional
+        Channels to read (names or indices).
+    units : str or sequence, optional
+        Override the units the file declares.
+    ch_types : str or sequence, optional
+        Override channel types (``"emg"``, ``"stim"``, ``"misc"``...).
+    dtype : dtype, optional
+        Storage dtype (default float64; ``"float32"`` halves memory).
+    **options
+        Format-specific options, passed to the reader.
+
+    Returns
+    -------
+    Recording
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, hfs_emg
+    >>> path = tempfile.mkdtemp() + "/rec.npz"
+    >>> hfs_emg.write_recording(hfs_emg.from_array(np.ones((1, 10)), 1e3, ["oris"]), path)
+    >>> read_recording(path)
+    <Recording | 1 ch (oris), 1000 Hz, 0.010 s, 0 events>
+    """
+    with open_recording(path, **options) as reader:
+        return reader.read(
+            tmin=tmin, tmax=tmax, picks=picks, units=units, ch_types=ch_types, dtype=dtype
+        )
+
+
+def write_recording(
+    rec: Recording, path: str | os.PathLike[str], *, overwrite: bool = False, **options: Any
+) -> None:
+    """Write a recording atomically; the format is chosen by the extension (keys of WRITERS).
+
+    The file is written to a temporary name beside ``path`` and renamed when complete, so an
+    interrupted write never leaves a half-written file.
+
+    Parameters
+    ----------
+    rec : Recording
+    path : path-like
+    overwrite : bool
+        Replace an existing file (default False: an existing file is an error).
+    **options
+        Format-specific options.
+    """
+    if not isinstance(rec, Recording):
+        raise TypeError(f"rec must be a Recording, got {type(rec).__name__}.")
+    p = Path(path)
+    ext = _suffix(p)
+    if ext not in WRITERS:
+        raise UnsupportedFormatError(
+            f"{p}: cannot write {ext or '(none)'!r}; hfs_emg writes: {', '.join(sorted(WRITERS))}."
+        )
+    if p.exists() and not overwrite:
+        raise FileExistsError(f"{p} exists; pass overwrite=True to replace it.")
+    _load(WRITERS[ext])(rec, p, **options)
