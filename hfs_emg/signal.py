@@ -20,10 +20,11 @@ from scipy import signal as _sps
 from scipy import stats as _stats
 
 from ._errors import DataError, ParameterError
-from ._validate import check_positive, check_sfreq
+from ._validate import check_option, check_positive, check_sfreq
 
 __all__ = [
     "MAINS_FREQUENCIES",
+    "NOTCH_METHODS",
     "bandpass",
     "detect_mains",
     "highpass",
@@ -316,6 +317,45 @@ def notch_sos(
     return np.asarray(sections)
 
 
+def _notch_iir(
+    x: FloatArray, fs: float, freq: float, harmonics: bool, q: float, max_freq: float | None
+) -> FloatArray:
+    sos = notch_sos(fs, freq, harmonics=harmonics, q=q, max_freq=max_freq)
+    return sosfiltfilt(sos, x, axis=-1)
+
+
+def _notch_comb(
+    x: FloatArray, fs: float, freq: float, harmonics: bool, q: float, max_freq: float | None
+) -> FloatArray:
+    # H(z) = g (1 - z^-N) / (1 - a z^-N) with N = fs / freq samples per mains period is a
+    # first-order filter in z^-N: reshape the signal into (n_periods, N) and run it down the
+    # period axis, which removes every harmonic (and DC) in one vectorised pass.
+    period = round(fs / freq)
+    b, a = _sps.iircomb(freq, q, ftype="notch", fs=fs)
+    gain, pole = b[0], -a[period]
+    n = x.shape[-1]
+    n_per = -(-n // period)
+    extra = n_per * period - n
+    if extra:  # complete the last period with the odd reflection of the signal's end
+        tail = 2 * x[..., -1:] - x[..., -2 : -extra - 2 : -1]
+        if tail.shape[-1] < extra:
+            raise DataError(f"The signal is too short ({n} samples) for a comb notch.")
+        x = np.concatenate([x, tail], axis=-1)
+    periods = x.reshape(*x.shape[:-1], n_per, period)
+    if n_per <= 9:
+        raise DataError(
+            f"The comb notch needs more than 9 mains periods ({9 / freq:.3g} s), got {n_per}."
+        )
+    coef_b = np.array([gain, -gain], dtype=x.dtype)
+    coef_a = np.array([1.0, -pole], dtype=x.dtype)
+    out = _sps.filtfilt(coef_b, coef_a, periods, axis=-2)
+    return out.reshape(*x.shape[:-1], n_per * period)[..., :n].astype(x.dtype, copy=False)
+
+
+#: Notch implementations of :func:`notch` (``method=``).
+NOTCH_METHODS = {"iir": _notch_iir, "comb": _notch_comb}
+
+
 def notch(
     x: npt.ArrayLike,
     fs: float,
@@ -324,6 +364,7 @@ def notch(
     harmonics: bool = True,
     q: float = 30.0,
     max_freq: float | None = None,
+    method: str = "auto",
     axis: int = -1,
 ) -> FloatArray:
     """Remove mains hum (and harmonics) with zero-phase IIR notches.
@@ -337,11 +378,19 @@ def notch(
     freq : float
         Mains frequency in Hz; see :func:`detect_mains`.
     harmonics : bool
-        Also remove the harmonics below ``max_freq`` (default: below Nyquist).
+        Also remove the harmonics (up to ``max_freq`` for ``method="iir"``; all of them, up to
+        Nyquist, for ``"comb"``).
     q : float
         Quality factor; every notch is ``freq / q`` Hz wide (-3 dB of one pass).
     max_freq : float, optional
-        Highest harmonic to remove (see :func:`notch_sos`).
+        Highest harmonic removed by ``method="iir"`` (see :func:`notch_sos`).
+    method : {"auto", "iir", "comb"}
+        ``"iir"``: a cascade of second-order notches, one per harmonic (cost grows with the
+        number of harmonics). ``"comb"``: one IIR comb filter ``g (1 - z^-N) / (1 - a z^-N)``
+        with ``N = fs / freq`` (needs an integer number of samples per mains period), run as a
+        first-order recursion over mains periods; it removes every harmonic and DC for the cost
+        of about one band-pass. ``"auto"``: ``"comb"`` when ``harmonics`` and ``fs / freq`` is
+        an integer, else ``"iir"``.
     axis : int
         Time axis.
 
@@ -352,7 +401,9 @@ def notch(
 
     References
     ----------
-    .. [1] S. J. Orfanidis, *Introduction to Signal Processing*, Prentice Hall (1996), sec. 11.3.
+    .. [1] S. J. Orfanidis, *Introduction to Signal Processing*, Prentice Hall (1996), sec. 11.3
+       (notch and comb filter design, as in :func:`scipy.signal.iirnotch` and
+       :func:`scipy.signal.iircomb`).
 
     Examples
     --------
@@ -363,8 +414,23 @@ def notch(
     >>> round(float(np.std(y[1000:-1000]) * np.sqrt(2)), 2)  # only the 175 Hz tone is left
     1.0
     """
-    sos = notch_sos(fs, freq, harmonics=harmonics, q=q, max_freq=max_freq)
-    return sosfiltfilt(sos, x, axis=axis)
+    fs = check_sfreq(fs, name="fs")
+    freq = _check_freq(freq, "freq", fs)
+    q = check_positive(q, "q")
+    method = check_option("method", method, ["auto", *NOTCH_METHODS])
+    integer_period = abs(fs / freq - round(fs / freq)) < 1e-9
+    if method == "auto":
+        method = "comb" if harmonics and integer_period else "iir"
+    if method == "comb" and not integer_period:
+        raise ParameterError(
+            f"method='comb' needs an integer number of samples per mains period; fs / freq = "
+            f"{fs:g} / {freq:g} = {fs / freq:.6g}. Use method='iir'."
+        )
+    if method == "comb" and not harmonics:
+        raise ParameterError("method='comb' removes every harmonic; use harmonics=True or 'iir'.")
+    arr = np.moveaxis(_as_float(x), axis, -1)
+    out = NOTCH_METHODS[method](arr, fs, freq, harmonics, q, max_freq)
+    return np.moveaxis(out, -1, axis)
 
 
 def detect_mains(
