@@ -32,6 +32,7 @@ __all__ = [
     "lowpass",
     "mad_noise",
     "mask_to_intervals",
+    "moving_average",
     "moving_rms",
     "notch",
     "notch_sos",
@@ -519,7 +520,7 @@ def rectify(x: npt.ArrayLike) -> FloatArray:
 def moving_rms(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) -> FloatArray:
     """Centred moving root-mean-square, same length as ``x``.
 
-    The window holds ``2 * round(window_s * fs / 2) + 1`` samples centred on each sample; at the
+    The window holds ``2 * (round(window_s * fs) // 2) + 1`` samples centred on each sample; at the
     edges it is truncated to the samples that exist. Computed from a cumulative sum of squares
     accumulated in float64 (also for float32 input, where a float32 running sum over millions of
     samples would lose all precision), so the cost does not depend on the window.
@@ -556,19 +557,71 @@ def moving_rms(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) 
     fs = check_sfreq(fs, name="fs")
     window_s = check_positive(window_s, "window_s")
     arr = np.moveaxis(_as_float(x), axis, -1)
-    n = arr.shape[-1]
-    if n == 0:
+    if arr.shape[-1] == 0:
         return np.moveaxis(arr.copy(), -1, axis)
-    half = min(round(window_s * fs / 2.0), n - 1)
+    mean_sq = _centred_mean(np.square(arr, dtype=np.float64), _half_width(fs, window_s))
+    np.maximum(mean_sq, 0.0, out=mean_sq)  # cancellation in the running sum can leave -1e-12
+    out = np.sqrt(mean_sq, out=mean_sq).astype(arr.dtype, copy=False)
+    return np.moveaxis(out, -1, axis)
+
+
+def moving_average(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) -> FloatArray:
+    """Centred moving average, same length as ``x`` (window as in :func:`moving_rms`).
+
+    Parameters
+    ----------
+    x : array-like
+        Signal(s), e.g. a rectified signal (giving the average rectified value).
+    fs : float
+        Sampling rate in Hz.
+    window_s : float
+        Window length in seconds.
+    axis : int
+        Time axis.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``x``.
+
+    References
+    ----------
+    .. [1] R. Merletti, "Standards for reporting EMG data", J. Electromyogr. Kinesiol. 9(1),
+       III-IV (1999) (average rectified value).
+
+    Examples
+    --------
+    >>> moving_average(np.array([0.0, 3.0, 0.0, 3.0]), 1000.0, 0.003)
+    array([1.5, 1. , 2. , 1.5])
+    """
+    fs = check_sfreq(fs, name="fs")
+    window_s = check_positive(window_s, "window_s")
+    arr = np.moveaxis(_as_float(x), axis, -1)
+    if arr.shape[-1] == 0:
+        return np.moveaxis(arr.copy(), -1, axis)
+    mean = _centred_mean(arr.astype(np.float64), _half_width(fs, window_s))
+    return np.moveaxis(mean.astype(arr.dtype, copy=False), -1, axis)
+
+
+def _half_width(fs: float, window_s: float) -> int:
+    return round(window_s * fs) // 2
+
+
+def _centred_mean(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.float64]:
+    """Mean over ``[i - half, i + half]`` (truncated at the edges) along the last axis.
+
+    ``values`` (float64) is overwritten by its running sum, so the cost is independent of the
+    window and the accumulation is exact to float64 rounding.
+    """
+    n = values.shape[-1]
+    half = min(half, n - 1)
     width = 2 * half + 1
-    csum = np.square(arr, dtype=np.float64)
-    np.cumsum(csum, axis=-1, out=csum)
+    csum = np.cumsum(values, axis=-1, out=values)
     # total[i] = csum[min(i + half, n - 1)] - csum[i - half - 1] (0 when i - half - 1 < 0)
     total = np.empty_like(csum)
     total[..., : n - half] = csum[..., half:]
     total[..., n - half :] = csum[..., -1:]
     total[..., half + 1 :] -= csum[..., : n - half - 1]
-    del csum
     if n >= 2 * half:
         total /= width
         # Edge windows hold fewer samples: i + half + 1 at the start, n - i + half at the end.
@@ -578,9 +631,7 @@ def moving_rms(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) 
     else:  # the window is longer than the signal: count the samples of every window
         i = np.arange(n)
         total /= np.minimum(i + half, n - 1) - np.maximum(i - half, 0) + 1
-    np.maximum(total, 0.0, out=total)  # cancellation can leave -1e-12
-    out = np.sqrt(total).astype(arr.dtype, copy=False)
-    return np.moveaxis(out, -1, axis)
+    return total
 
 
 def tkeo(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
