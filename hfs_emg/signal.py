@@ -332,25 +332,34 @@ def _notch_comb(
     # first-order filter in z^-N: reshape the signal into (n_periods, N) and run it down the
     # period axis, which removes every harmonic (and DC) in one vectorised pass.
     period = round(fs / freq)
+    n = x.shape[-1]
+    if n < 2 * period:
+        raise DataError(
+            f"The comb notch needs at least two mains periods ({2 / freq:.3g} s), got {n} samples."
+        )
     b, a = _sps.iircomb(freq, q, ftype="notch", fs=fs)
     gain, pole = b[0], -a[period]
-    n = x.shape[-1]
-    n_per = -(-n // period)
-    extra = n_per * period - n
-    if extra:  # complete the last period with the odd reflection of the signal's end
-        tail = 2 * x[..., -1:] - x[..., -2 : -extra - 2 : -1]
-        if tail.shape[-1] < extra:
-            raise DataError(f"The signal is too short ({n} samples) for a comb notch.")
-        x = np.concatenate([x, tail], axis=-1)
-    periods = x.reshape(*x.shape[:-1], n_per, period)
-    if n_per <= 9:
-        raise DataError(
-            f"The comb notch needs more than 9 mains periods ({9 / freq:.3g} s), got {n_per}."
-        )
+    # Edges: the signal is continued periodically (its first period before it, its last one
+    # after it), which the comb cancels exactly, so the result near an edge does not depend on
+    # where the signal happens to start. Before the start, the filter sits in its steady state
+    # (zero output); after the end, n_tail periods let the forward transient decay below 1e-6
+    # before the backward pass starts.
+    n_tail = int(np.ceil(np.log(1e-6) / np.log(pole))) + 1
+    n_per = -(-n // period) + n_tail + 1
+    tail = np.tile(x[..., n - period :], n_per + 1)[..., : n_per * period - n - period]
+    ext = np.concatenate([x[..., :period], x, tail], axis=-1)
+    periods = ext.reshape(*x.shape[:-1], n_per, period)
+    del ext, tail
     coef_b = np.array([gain, -gain], dtype=x.dtype)
     coef_a = np.array([1.0, -pole], dtype=x.dtype)
-    out = _sps.filtfilt(coef_b, coef_a, periods, axis=-2)
-    return out.reshape(*x.shape[:-1], n_per * period)[..., :n].astype(x.dtype, copy=False)
+    zi = _sps.lfilter_zi(coef_b, coef_a).astype(x.dtype)
+    fwd, _ = _sps.lfilter(coef_b, coef_a, periods, axis=-2, zi=zi * periods[..., :1, :])
+    del periods
+    rev = fwd[..., ::-1, :]
+    bwd, _ = _sps.lfilter(coef_b, coef_a, rev, axis=-2, zi=zi * rev[..., :1, :])
+    del fwd, rev
+    out = bwd[..., ::-1, :].reshape(*x.shape[:-1], n_per * period)[..., period : period + n]
+    return np.ascontiguousarray(out, dtype=x.dtype)
 
 
 #: Notch implementations of :func:`notch` (``method=``).
