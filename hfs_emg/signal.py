@@ -1,0 +1,775 @@
+"""NumPy/SciPy kernels for EMG: zero-phase SOS filters, mains notch, envelopes, noise, intervals.
+
+Every kernel works on plain arrays in the style of :mod:`scipy.signal`: data first, the sampling
+rate ``fs`` in Hz, options keyword-only, ``axis=-1`` (channels-first arrays ``(n_channels,
+n_samples)`` work as they are). ``float32`` input gives ``float32`` output (the filter
+coefficients are cast, the recursions run in single precision) and sums that need it are
+accumulated in ``float64``. Nothing loops over samples in Python.
+
+The Recording-level wrappers live in :mod:`hfs_emg.preprocessing`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import numpy.typing as npt
+from scipy import fft as _fft
+from scipy import signal as _sps
+from scipy import stats as _stats
+
+from ._errors import DataError, ParameterError
+from ._validate import check_positive, check_sfreq
+
+__all__ = [
+    "MAINS_FREQUENCIES",
+    "bandpass",
+    "detect_mains",
+    "highpass",
+    "hilbert_envelope",
+    "lowpass",
+    "mad_noise",
+    "mask_to_intervals",
+    "moving_rms",
+    "notch",
+    "notch_sos",
+    "quiet_noise",
+    "rectify",
+    "sos_bandpass",
+    "sos_highpass",
+    "sos_lowpass",
+    "sosfiltfilt",
+    "tkeo",
+]
+
+#: Mains frequencies :func:`detect_mains` chooses between.
+MAINS_FREQUENCIES: tuple[float, float] = (50.0, 60.0)
+#: Factor that turns a median absolute deviation into a standard deviation for Gaussian data.
+MAD_TO_STD: float = 1.4826
+
+FloatArray = npt.NDArray[np.floating]
+
+
+# --------------------------------------------------------------------------- helpers
+def _as_float(x: npt.ArrayLike) -> FloatArray:
+    """``x`` as a floating array: float32 stays float32, everything else becomes float64."""
+    arr = np.asarray(x)
+    if arr.dtype == np.float32 or arr.dtype == np.float64:
+        return arr
+    if arr.dtype.kind not in "fiub":
+        raise DataError(f"x must be numeric, got dtype {arr.dtype}.")
+    return arr.astype(np.float64)
+
+
+def _check_order(order: int) -> int:
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
+        raise ParameterError(f"order must be an integer >= 1, got {order!r}.")
+    return int(order)
+
+
+def _check_freq(value: float, name: str, fs: float) -> float:
+    value = check_positive(value, name)
+    nyq = fs / 2.0
+    if value >= nyq:
+        raise ParameterError(
+            f"{name}={value:g} Hz is at or above the Nyquist frequency (fs/2 = {nyq:g} Hz for "
+            f"fs={fs:g} Hz). Lower it or use data sampled faster."
+        )
+    return value
+
+
+@functools.lru_cache(maxsize=128)
+def _butter(order: int, freqs: tuple[float, ...], btype: str, fs: float) -> FloatArray:
+    wn = freqs[0] if len(freqs) == 1 else list(freqs)
+    sos = _sps.butter(order, wn, btype=btype, fs=fs, output="sos")
+    sos.flags.writeable = False
+    return sos
+
+
+# --------------------------------------------------------------------------- filter design
+def sos_bandpass(fs: float, l_freq: float, h_freq: float, *, order: int = 4) -> FloatArray:
+    """Butterworth band-pass as second-order sections.
+
+    Parameters
+    ----------
+    fs : float
+        Sampling rate in Hz.
+    l_freq, h_freq : float
+        Lower and upper -3 dB corners in Hz, ``0 < l_freq < h_freq < fs / 2``.
+    order : int
+        Butterworth order of each edge (the SOS has ``order`` sections; filtering forward and
+        backward doubles the attenuation).
+
+    Returns
+    -------
+    sos : ndarray, shape (order, 6)
+
+    Raises
+    ------
+    ParameterError
+        A corner at or above Nyquist, ``l_freq >= h_freq`` or a non-positive corner.
+
+    References
+    ----------
+    .. [1] S. Butterworth, "On the theory of filter amplifiers", Wireless Engineer 7, 536-541
+       (1930).
+
+    Examples
+    --------
+    >>> sos_bandpass(2000.0, 20.0, 450.0).shape
+    (4, 6)
+    """
+    fs = check_sfreq(fs, name="fs")
+    order = _check_order(order)
+    lo = _check_freq(l_freq, "l_freq", fs)
+    hi = _check_freq(h_freq, "h_freq", fs)
+    if lo >= hi:
+        raise ParameterError(
+            f"l_freq={lo:g} Hz must be below h_freq={hi:g} Hz (Nyquist is {fs / 2:g} Hz)."
+        )
+    return _butter(order, (lo, hi), "bandpass", fs)
+
+
+def sos_highpass(fs: float, l_freq: float, *, order: int = 4) -> FloatArray:
+    """Butterworth high-pass as second-order sections (see :func:`sos_bandpass`).
+
+    Examples
+    --------
+    >>> sos_highpass(1000.0, 20.0).shape
+    (2, 6)
+    """
+    fs = check_sfreq(fs, name="fs")
+    return _butter(_check_order(order), (_check_freq(l_freq, "l_freq", fs),), "highpass", fs)
+
+
+def sos_lowpass(fs: float, h_freq: float, *, order: int = 4) -> FloatArray:
+    """Butterworth low-pass as second-order sections (see :func:`sos_bandpass`).
+
+    Examples
+    --------
+    >>> sos_lowpass(1000.0, 100.0, order=2).shape
+    (1, 6)
+    """
+    fs = check_sfreq(fs, name="fs")
+    return _butter(_check_order(order), (_check_freq(h_freq, "h_freq", fs),), "lowpass", fs)
+
+
+def sosfiltfilt(sos: npt.ArrayLike, x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
+    """Zero-phase SOS filtering that keeps ``float32`` input in ``float32``.
+
+    :func:`scipy.signal.sosfiltfilt` with the coefficients cast to the dtype of ``x`` (a float64
+    SOS would upcast float32 data and double the memory), and a clear error for signals shorter
+    than the edge padding.
+
+    Examples
+    --------
+    >>> x = np.ones(1000, dtype=np.float32)
+    >>> sosfiltfilt(sos_lowpass(1000.0, 50.0), x).dtype
+    dtype('float32')
+    """
+    arr = _as_float(x)
+    coeffs = np.array(sos, dtype=arr.dtype)  # a writeable copy (scipy needs one)
+    n = arr.shape[axis]
+    padlen = 3 * (2 * len(coeffs) + 1 - min((coeffs[:, 2] == 0).sum(), (coeffs[:, 5] == 0).sum()))
+    if n <= padlen:
+        raise DataError(
+            f"The signal has {n} samples along axis {axis}; zero-phase filtering with "
+            f"{len(coeffs)} sections needs more than {padlen}."
+        )
+    return _sps.sosfiltfilt(coeffs, arr, axis=axis)
+
+
+def bandpass(
+    x: npt.ArrayLike,
+    fs: float,
+    l_freq: float,
+    h_freq: float,
+    *,
+    order: int = 4,
+    axis: int = -1,
+) -> FloatArray:
+    """Zero-phase Butterworth band-pass (forward-backward SOS).
+
+    Parameters
+    ----------
+    x : array-like
+        Signal(s); float32 stays float32, other types become float64.
+    fs : float
+        Sampling rate in Hz.
+    l_freq, h_freq : float
+        Corners in Hz (-6 dB after the forward-backward pass), ``0 < l_freq < h_freq < fs/2``.
+    order : int
+        Butterworth order (the effective order is doubled by the two passes).
+    axis : int
+        Time axis.
+
+    Returns
+    -------
+    ndarray
+        Filtered signal, same shape and dtype.
+
+    References
+    ----------
+    .. [1] F. Gustafsson, "Determining the initial states in forward-backward filtering", IEEE
+       Trans. Signal Process. 44(4), 988-992 (1996).
+
+    Examples
+    --------
+    >>> fs = 2000.0
+    >>> t = np.arange(4000) / fs
+    >>> x = np.sin(2 * np.pi * 5 * t) + np.sin(2 * np.pi * 100 * t)
+    >>> y = bandpass(x, fs, 20.0, 450.0)
+    >>> round(float(np.std(y[500:-500]) * np.sqrt(2)), 2)
+    1.0
+    """
+    return sosfiltfilt(sos_bandpass(fs, l_freq, h_freq, order=order), x, axis=axis)
+
+
+def highpass(
+    x: npt.ArrayLike, fs: float, l_freq: float, *, order: int = 4, axis: int = -1
+) -> FloatArray:
+    """Zero-phase Butterworth high-pass (see :func:`bandpass`).
+
+    Examples
+    --------
+    >>> y = highpass(5.0 + np.sin(2 * np.pi * 100 * np.arange(1000) / 1000.0), 1000.0, 10.0)
+    >>> abs(round(float(y[200:800].mean()), 3)), round(float(y[200:800].std() * np.sqrt(2)), 3)
+    (0.0, 1.0)
+    """
+    return sosfiltfilt(sos_highpass(fs, l_freq, order=order), x, axis=axis)
+
+
+def lowpass(
+    x: npt.ArrayLike, fs: float, h_freq: float, *, order: int = 4, axis: int = -1
+) -> FloatArray:
+    """Zero-phase Butterworth low-pass (see :func:`bandpass`).
+
+    Examples
+    --------
+    >>> y = lowpass(np.ones(1000), 1000.0, 10.0)
+    >>> bool(np.allclose(y, 1.0))
+    True
+    """
+    return sosfiltfilt(sos_lowpass(fs, h_freq, order=order), x, axis=axis)
+
+
+# --------------------------------------------------------------------------- mains
+def notch_sos(
+    fs: float,
+    freq: float = 50.0,
+    *,
+    harmonics: bool = True,
+    q: float = 30.0,
+    max_freq: float | None = None,
+) -> FloatArray:
+    """Cascade of second-order IIR notches at ``freq`` and (optionally) its harmonics.
+
+    Every notch has the same -3 dB width ``freq / q`` Hz (the harmonic at ``k * freq`` uses a
+    quality factor ``k * q``), so higher harmonics do not eat wider bands of EMG.
+
+    Parameters
+    ----------
+    fs : float
+        Sampling rate in Hz.
+    freq : float
+        Mains frequency in Hz (50 or 60 in practice).
+    harmonics : bool
+        Also notch ``2*freq, 3*freq, ...`` up to ``max_freq``.
+    q : float
+        Quality factor of the fundamental notch (width ``freq / q`` Hz).
+    max_freq : float, optional
+        Highest harmonic to notch (default: just below Nyquist). Set it to the low-pass corner
+        of the data: harmonics above it are already filtered out and each costs a filter section.
+
+    Returns
+    -------
+    sos : ndarray, shape (n_harmonics, 6)
+
+    References
+    ----------
+    .. [1] S. J. Orfanidis, *Introduction to Signal Processing*, Prentice Hall (1996), sec. 11.3
+       (second-order notch design used by :func:`scipy.signal.iirnotch`).
+
+    Examples
+    --------
+    >>> notch_sos(1000.0, 50.0).shape  # 50, 100, ..., 450 Hz
+    (9, 6)
+    >>> notch_sos(1000.0, 50.0, max_freq=200.0).shape  # 50, 100, 150, 200 Hz
+    (4, 6)
+    """
+    fs = check_sfreq(fs, name="fs")
+    freq = _check_freq(freq, "freq", fs)
+    q = check_positive(q, "q")
+    nyq = fs / 2.0
+    top = nyq if max_freq is None else min(check_positive(max_freq, "max_freq"), nyq)
+    n_harm = int(np.floor(top / freq * (1 + 1e-9))) if harmonics else 1
+    n_harm = max(n_harm, 1)
+    # Harmonics within one notch width of Nyquist cannot be designed as a biquad; drop them.
+    ks = [k for k in range(1, n_harm + 1) if k * freq < nyq - freq / q]
+    if not ks:
+        ks = [1]
+    sections = []
+    for k in ks:
+        b, a = _sps.iirnotch(k * freq, k * q, fs=fs)
+        sections.append(np.concatenate([b, a]))
+    return np.asarray(sections)
+
+
+def notch(
+    x: npt.ArrayLike,
+    fs: float,
+    freq: float = 50.0,
+    *,
+    harmonics: bool = True,
+    q: float = 30.0,
+    max_freq: float | None = None,
+    axis: int = -1,
+) -> FloatArray:
+    """Remove mains hum (and harmonics) with zero-phase IIR notches.
+
+    Parameters
+    ----------
+    x : array-like
+        Signal(s).
+    fs : float
+        Sampling rate in Hz.
+    freq : float
+        Mains frequency in Hz; see :func:`detect_mains`.
+    harmonics : bool
+        Also remove the harmonics below ``max_freq`` (default: below Nyquist).
+    q : float
+        Quality factor; every notch is ``freq / q`` Hz wide (-3 dB of one pass).
+    max_freq : float, optional
+        Highest harmonic to remove (see :func:`notch_sos`).
+    axis : int
+        Time axis.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``x``.
+
+    References
+    ----------
+    .. [1] S. J. Orfanidis, *Introduction to Signal Processing*, Prentice Hall (1996), sec. 11.3.
+
+    Examples
+    --------
+    >>> fs = 1000.0
+    >>> t = np.arange(5000) / fs
+    >>> hum = np.sin(2 * np.pi * 50 * t) + 0.5 * np.sin(2 * np.pi * 150 * t)
+    >>> y = notch(hum + np.sin(2 * np.pi * 175 * t), fs, 50.0)
+    >>> round(float(np.std(y[1000:-1000]) * np.sqrt(2)), 2)  # only the 175 Hz tone is left
+    1.0
+    """
+    sos = notch_sos(fs, freq, harmonics=harmonics, q=q, max_freq=max_freq)
+    return sosfiltfilt(sos, x, axis=axis)
+
+
+def detect_mains(
+    x: npt.ArrayLike,
+    fs: float,
+    *,
+    min_ratio: float = 10.0,
+    max_duration_s: float = 120.0,
+    axis: int = -1,
+) -> float | None:
+    """Detect 50 or 60 Hz mains interference from the power spectrum.
+
+    The Welch spectrum (1 Hz resolution, averaged over channels) at 50 and 60 Hz is compared
+    with the median of its neighbours 3-10 Hz away on both sides; the frequency with the larger
+    ratio wins if that ratio is at least ``min_ratio``.
+
+    Parameters
+    ----------
+    x : array-like
+        Signal(s); only the first ``max_duration_s`` seconds are used.
+    fs : float
+        Sampling rate in Hz (must exceed 120 Hz).
+    min_ratio : float
+        Minimum peak-to-neighbour power ratio (10 = 10 dB).
+    max_duration_s : float
+        Seconds of data analysed (hum is stationary; more only costs time).
+    axis : int
+        Time axis.
+
+    Returns
+    -------
+    float or None
+        50.0, 60.0, or None when neither peak stands out.
+
+    References
+    ----------
+    .. [1] P. D. Welch, "The use of fast Fourier transform for the estimation of power
+       spectra", IEEE Trans. Audio Electroacoust. 15(2), 70-73 (1967).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.arange(20000) / 2000.0
+    >>> detect_mains(rng.normal(size=20000) + np.sin(2 * np.pi * 60 * t), 2000.0)
+    60.0
+    >>> detect_mains(rng.normal(size=20000), 2000.0) is None
+    True
+    """
+    fs = check_sfreq(fs, name="fs")
+    if fs <= 2 * 70.0:
+        raise ParameterError(
+            f"fs={fs:g} Hz is too low to see 50/60 Hz mains (Nyquist {fs / 2:g} Hz)."
+        )
+    arr = np.moveaxis(_as_float(x), axis, -1)
+    n_keep = min(arr.shape[-1], int(max_duration_s * fs))
+    arr = arr[..., :n_keep].reshape(-1, n_keep)
+    nperseg = min(n_keep, round(fs))
+    if nperseg < fs / 2:
+        raise DataError(f"detect_mains needs at least 0.5 s of data, got {n_keep / fs:.3g} s.")
+    freqs, pxx = _sps.welch(arr, fs=fs, nperseg=nperseg, axis=-1)
+    # Normalise each channel so one loud channel does not dominate, then average.
+    pxx = pxx / np.maximum(np.median(pxx, axis=-1, keepdims=True), np.finfo(float).tiny)
+    psd = pxx.mean(axis=0)
+    ratios = {}
+    for f0 in MAINS_FREQUENCIES:
+        peak = psd[np.abs(freqs - f0) <= 1.0].max()
+        dist = np.abs(freqs - f0)
+        neighbours = psd[(dist >= 3.0) & (dist <= 10.0)]
+        ratios[f0] = peak / max(float(np.median(neighbours)), np.finfo(float).tiny)
+    best = max(ratios, key=ratios.__getitem__)
+    return float(best) if ratios[best] >= min_ratio else None
+
+
+# --------------------------------------------------------------------------- envelopes
+def rectify(x: npt.ArrayLike) -> FloatArray:
+    """Full-wave rectification ``|x|`` (dtype kept).
+
+    Examples
+    --------
+    >>> rectify(np.array([-2.0, 0.5]))
+    array([2. , 0.5])
+    """
+    return np.abs(_as_float(x))
+
+
+def moving_rms(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) -> FloatArray:
+    """Centred moving root-mean-square, same length as ``x``.
+
+    The window holds ``2 * round(window_s * fs / 2) + 1`` samples centred on each sample; at the
+    edges it is truncated to the samples that exist. Computed from a cumulative sum of squares
+    accumulated in float64 (also for float32 input, where a float32 running sum over millions of
+    samples would lose all precision), so the cost does not depend on the window.
+
+    Parameters
+    ----------
+    x : array-like
+        Signal(s), normally band-passed EMG.
+    fs : float
+        Sampling rate in Hz.
+    window_s : float
+        Window length in seconds.
+    axis : int
+        Time axis.
+
+    Returns
+    -------
+    ndarray
+        RMS envelope, same shape and dtype as ``x``.
+
+    References
+    ----------
+    .. [1] R. Merletti, "Standards for reporting EMG data", J. Electromyogr. Kinesiol. 9(1),
+       III-IV (1999).
+
+    Examples
+    --------
+    >>> fs = 1000.0
+    >>> x = 3.0 * np.sin(2 * np.pi * 50 * np.arange(2000) / fs)
+    >>> env = moving_rms(x, fs, 0.1)
+    >>> bool(np.isclose(env[1000], 3.0 / np.sqrt(2), rtol=0.01))  # A / sqrt(2)
+    True
+    """
+    fs = check_sfreq(fs, name="fs")
+    window_s = check_positive(window_s, "window_s")
+    arr = np.moveaxis(_as_float(x), axis, -1)
+    n = arr.shape[-1]
+    if n == 0:
+        return np.moveaxis(arr.copy(), -1, axis)
+    half = min(round(window_s * fs / 2.0), n - 1)
+    width = 2 * half + 1
+    csum = np.square(arr, dtype=np.float64)
+    np.cumsum(csum, axis=-1, out=csum)
+    # total[i] = csum[min(i + half, n - 1)] - csum[i - half - 1] (0 when i - half - 1 < 0)
+    total = np.empty_like(csum)
+    total[..., : n - half] = csum[..., half:]
+    total[..., n - half :] = csum[..., -1:]
+    total[..., half + 1 :] -= csum[..., : n - half - 1]
+    del csum
+    if n >= 2 * half:
+        total /= width
+        # Edge windows hold fewer samples: i + half + 1 at the start, n - i + half at the end.
+        k = np.arange(half, dtype=np.float64)
+        total[..., :half] *= width / (k + half + 1)
+        total[..., n - half :] *= width / (2 * half - k)
+    else:  # the window is longer than the signal: count the samples of every window
+        i = np.arange(n)
+        total /= np.minimum(i + half, n - 1) - np.maximum(i - half, 0) + 1
+    np.maximum(total, 0.0, out=total)  # cancellation can leave -1e-12
+    out = np.sqrt(total).astype(arr.dtype, copy=False)
+    return np.moveaxis(out, -1, axis)
+
+
+def tkeo(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
+    """Teager-Kaiser energy operator ``psi[n] = x[n]**2 - x[n-1] * x[n+1]``.
+
+    The first and last samples, where a neighbour is missing, repeat their neighbour's value,
+    so the output has the length of ``x``.
+
+    Parameters
+    ----------
+    x : array-like
+        Signal(s), at least 3 samples along ``axis``.
+    axis : int
+        Time axis.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``x``.
+
+    References
+    ----------
+    .. [1] J. F. Kaiser, "On a simple algorithm to calculate the 'energy' of a signal", Proc.
+       IEEE ICASSP, 381-384 (1990).
+    .. [2] X. Li, P. Zhou, A. S. Aruin, "Teager-Kaiser energy operation of surface EMG improves
+       muscle activity onset detection", Ann. Biomed. Eng. 35(9), 1532-1538 (2007).
+
+    Examples
+    --------
+    >>> w = 0.3
+    >>> psi = tkeo(2.0 * np.sin(w * np.arange(10) + 0.1))
+    >>> bool(np.allclose(psi, 4.0 * np.sin(w) ** 2))
+    True
+    """
+    arr = np.moveaxis(_as_float(x), axis, -1)
+    if arr.shape[-1] < 3:
+        raise DataError(f"tkeo needs at least 3 samples along axis {axis}, got {arr.shape[-1]}.")
+    out = np.empty_like(arr)
+    np.square(arr[..., 1:-1], out=out[..., 1:-1])
+    out[..., 1:-1] -= arr[..., :-2] * arr[..., 2:]
+    out[..., 0] = out[..., 1]
+    out[..., -1] = out[..., -2]
+    return np.moveaxis(out, -1, axis)
+
+
+def hilbert_envelope(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
+    """Amplitude envelope ``|x + i H(x)|`` from the analytic signal.
+
+    The FFT runs on a fast length (zero-padded, then trimmed), so a prime-length signal does
+    not take minutes.
+
+    Parameters
+    ----------
+    x : array-like
+        Signal(s), normally band-passed.
+    axis : int
+        Time axis.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``x``.
+
+    References
+    ----------
+    .. [1] D. Gabor, "Theory of communication", J. IEE 93(26), 429-457 (1946).
+
+    Examples
+    --------
+    >>> x = 2.0 * np.sin(2 * np.pi * 50 * np.arange(1000) / 1000.0)
+    >>> round(float(hilbert_envelope(x)[500]), 3)
+    2.0
+    """
+    arr = _as_float(x)
+    n = arr.shape[axis]
+    n_fft = _fft.next_fast_len(n, real=True)
+    analytic = _sps.hilbert(arr, N=n_fft, axis=axis)
+    env = np.abs(np.take(analytic, np.arange(n), axis=axis))
+    return env.astype(arr.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- noise
+def mad_noise(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
+    """Robust noise standard deviation: ``1.4826 * median(|x - median(x)|)``.
+
+    Parameters
+    ----------
+    x : array-like
+        Signal(s).
+    axis : int
+        Time axis.
+
+    Returns
+    -------
+    ndarray or float
+        One value per channel (float64).
+
+    References
+    ----------
+    .. [1] F. R. Hampel, "The influence curve and its role in robust estimation", J. Am. Stat.
+       Assoc. 69(346), 383-393 (1974).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> round(float(mad_noise(rng.normal(scale=5.0, size=100_000))), 1)
+    5.0
+    """
+    arr = _as_float(x)
+    med = np.median(arr, axis=axis, keepdims=True)
+    dev = np.abs(arr - med, dtype=np.float64)
+    return MAD_TO_STD * np.median(dev, axis=axis)
+
+
+def quiet_noise(
+    x: npt.ArrayLike,
+    fs: float,
+    *,
+    window_s: float = 0.05,
+    quantile: float = 0.2,
+    axis: int = -1,
+) -> FloatArray:
+    """Noise RMS from the quietest windows, for EMG where bursts fill much of the time.
+
+    The signal is cut into non-overlapping windows of ``window_s``; the windows whose mean
+    square is at or below its ``quantile``-quantile are pooled and their RMS is returned. The
+    lowest windows of Gaussian noise are quieter than average, so the result is divided by the
+    exact bias of that selection for white Gaussian noise (chi-square with one degree of freedom
+    per sample), taking into account that when bursts fill a fraction of the windows the
+    pooled windows are a larger fraction of the quiet ones. For band-limited noise the
+    correction is slightly off; the estimate is then within a few per cent. The median
+    absolute deviation (:func:`mad_noise`) is unbiased only while bursts occupy well under half
+    the samples; this estimate stays near the noise level until they occupy ``1 - quantile``
+    of the windows.
+
+    Parameters
+    ----------
+    x : array-like
+        Signal(s), high-passed (the mean is not removed).
+    fs : float
+        Sampling rate in Hz.
+    window_s : float
+        Window length in seconds.
+    quantile : float
+        Fraction of the quietest windows used, in (0, 1].
+    axis : int
+        Time axis.
+
+    Returns
+    -------
+    ndarray or float
+        Noise RMS per channel (float64).
+
+    References
+    ----------
+    .. [1] P. W. Hodges, B. H. Bui, "A comparison of computer-based methods for the
+       determination of onset of muscle contraction using electromyography", Electroenceph.
+       Clin. Neurophysiol. 101(6), 511-519 (1996) (baseline noise from a quiet period).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(scale=2.0, size=60_000)
+    >>> x[:30_000] *= 20.0  # spasm during half of the time
+    >>> round(float(quiet_noise(x, 1000.0)), 1), round(float(mad_noise(x)), 1)
+    (2.0, 5.3)
+    """
+    fs = check_sfreq(fs, name="fs")
+    window_s = check_positive(window_s, "window_s")
+    quantile = check_positive(quantile, "quantile")
+    if quantile > 1:
+        raise ParameterError(f"quantile must be in (0, 1], got {quantile}.")
+    arr = np.moveaxis(_as_float(x), axis, -1)
+    n = arr.shape[-1]
+    width = max(round(window_s * fs), 1)
+    n_win = n // width
+    if n_win < 1:
+        raise DataError(
+            f"The signal ({n} samples) is shorter than one window of {window_s} s ({width} "
+            "samples)."
+        )
+    blocks = arr[..., : n_win * width].reshape(*arr.shape[:-1], n_win, width)
+    ms = np.einsum("...ij,...ij->...i", blocks, blocks, dtype=np.float64) / width
+    cut = np.quantile(ms, quantile, axis=-1, keepdims=True)
+    keep = ms <= cut
+    pooled = (ms * keep).sum(axis=-1) / np.maximum(keep.sum(axis=-1), 1)
+    # The pooled windows are the lowest `quantile` of all windows, but the lowest
+    # quantile / p of the quiet ones when only a fraction p of the windows is quiet. Estimate p
+    # (windows below the 99.9 % point of the noise-only distribution) and correct for the
+    # selection of that fraction; two rounds converge.
+    q_eff = np.full(pooled.shape, quantile)
+    var = pooled / _quiet_bias(width, q_eff)
+    limit = _stats.chi2.ppf(0.999, width) / width
+    for _ in range(2):
+        p_quiet = np.mean(ms <= limit * var[..., np.newaxis], axis=-1)
+        q_eff = np.clip(quantile / np.maximum(p_quiet, quantile), quantile, 1.0)
+        var = pooled / _quiet_bias(width, q_eff)
+    return np.sqrt(var)
+
+
+def _quiet_bias(k: int, quantile: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
+    """E[chi2_k / k | chi2_k <= its q-quantile], i.e. F_{k+2}(c) / q with c = F_k^{-1}(q)."""
+    c = _stats.chi2.ppf(quantile, k)
+    return _stats.chi2.cdf(c, k + 2) / quantile
+
+
+# --------------------------------------------------------------------------- intervals
+def mask_to_intervals(
+    mask: npt.ArrayLike, *, axis: int = -1
+) -> (
+    tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
+    | tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]]
+):
+    """Sample indices where runs of True start and stop.
+
+    Parameters
+    ----------
+    mask : array-like of bool, 1-D or 2-D
+        For 2-D, one row (or column, with ``axis=0``) per channel.
+    axis : int
+        Time axis.
+
+    Returns
+    -------
+    starts, stops : ndarray of intp
+        First sample of each run and one past its last sample (``stop`` is exclusive), in time
+        order (for 2-D: channel by channel, each in time order).
+    channels : ndarray of intp
+        Only for 2-D input: the channel of each run.
+
+    Examples
+    --------
+    >>> mask_to_intervals(np.array([0, 1, 1, 0, 1], dtype=bool))
+    (array([1, 4]), array([3, 5]))
+    >>> starts, stops, ch = mask_to_intervals(np.array([[1, 0, 0], [0, 1, 1]], dtype=bool))
+    >>> starts.tolist(), stops.tolist(), ch.tolist()
+    ([0, 1], [1, 3], [0, 1])
+    """
+    m = np.asarray(mask)
+    if m.dtype != bool:
+        if m.dtype.kind not in "iub":
+            raise DataError(f"mask must be boolean, got dtype {m.dtype}.")
+        m = m != 0
+    if m.ndim not in (1, 2):
+        raise DataError(f"mask must be 1-D or 2-D, got shape {m.shape}.")
+    one_d = m.ndim == 1
+    m2 = m[np.newaxis, :] if one_d else np.moveaxis(m, axis, -1)
+    n_ch, n = m2.shape
+    padded = np.zeros((n_ch, n + 2), dtype=np.int8)
+    padded[:, 1:-1] = m2
+    edges = np.diff(padded, axis=-1)
+    ch_on, starts = np.nonzero(edges == 1)
+    _, stops = np.nonzero(edges == -1)
+    starts = starts.astype(np.intp, copy=False)
+    stops = stops.astype(np.intp, copy=False)
+    if one_d:
+        return starts, stops
+    return starts, stops, ch_on.astype(np.intp, copy=False)
