@@ -39,10 +39,10 @@ from .._errors import ParameterError
 from .._validate import check_positive, check_sfreq
 from ..anatomy import MUSCLES
 from ..recording import Recording, from_array
+from ..synchrony import SYNC_COLUMNS
 
 __all__ = [
     "BURST_COLUMNS",
-    "SYNC_COLUMNS",
     "SimulatedSpontaneous",
     "simulate_spontaneous",
 ]
@@ -57,18 +57,6 @@ BURST_COLUMNS: tuple[str, ...] = (
     "kind",
     "event_id",
 )
-#: Columns of a synchronous-event table (truth and :func:`hfs_emg.synchrony.detect_synchronous_bursts`).
-SYNC_COLUMNS: tuple[str, ...] = (
-    "event_id",
-    "onset_s",
-    "offset_s",
-    "n_channels",
-    "channels",
-    "lead_channel",
-    "spread_ms",
-    "direction",
-)
-
 _SIDE_SUFFIX = {"left": "L", "right": "R"}
 _MIN_GAP_S = 0.3  # silence between consecutive episodes, seconds
 _EDGE_S = 0.5  # no burst in the first/last 0.5 s
@@ -225,9 +213,13 @@ def simulate_spontaneous(
     duration_s = check_positive(duration_s, "duration_s")
     sfreq = check_sfreq(sfreq)
     if sfreq < 1000.0:
-        raise ParameterError(f"sfreq must be >= 1000 Hz to hold 150-400 Hz discharges, got {sfreq}.")
+        raise ParameterError(
+            f"sfreq must be >= 1000 Hz to hold 150-400 Hz discharges, got {sfreq}."
+        )
     if side not in _SIDE_SUFFIX:
-        raise ParameterError(f"Invalid value for the 'side' parameter: {side!r}. Allowed: 'left', 'right'.")
+        raise ParameterError(
+            f"Invalid value for the 'side' parameter: {side!r}. Allowed: 'left', 'right'."
+        )
     muscles = list(muscles)
     unknown = [m for m in muscles if m not in MUSCLES]
     if unknown or not muscles or len(set(muscles)) != len(muscles):
