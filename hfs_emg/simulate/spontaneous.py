@@ -189,7 +189,8 @@ def simulate_spontaneous(
     baseline_wander : bool
         Add slow (0.1-0.8 Hz) wander of ~50 microvolts.
     movement_artifacts : bool
-        Add about three large, slow (80-250 ms) deflections per minute.
+        Add about three large (200-1000 microvolt), slow (0.4-1.2 s Hann-shaped) deflections
+        per channel and minute.
     seed : int or None
         Seed of :func:`numpy.random.default_rng`; the same seed gives the same data.
 
@@ -360,7 +361,7 @@ def simulate_spontaneous(
         n_art = rng.poisson(3.0 * duration_s / 60.0 * n_ch)
         a_ch = rng.integers(0, n_ch, n_art)
         a_t = rng.uniform(0.0, duration_s, n_art)
-        a_w = rng.uniform(0.08, 0.25, n_art)
+        a_w = rng.uniform(0.4, 1.2, n_art)
         a_amp = rng.uniform(200.0, 1000.0, n_art) * rng.choice([-1.0, 1.0], n_art)
         # Hann-shaped deflections, placed by sample ranges (vectorized)
         width = np.round(a_w * sfreq).astype(np.intp)
