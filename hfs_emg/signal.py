@@ -20,10 +20,11 @@ from scipy import signal as _sps
 from scipy import stats as _stats
 
 from ._errors import DataError, ParameterError
-from ._validate import check_positive, check_sfreq
+from ._validate import check_option, check_positive, check_sfreq
 
 __all__ = [
     "MAINS_FREQUENCIES",
+    "NOTCH_METHODS",
     "bandpass",
     "detect_mains",
     "highpass",
@@ -31,6 +32,7 @@ __all__ = [
     "lowpass",
     "mad_noise",
     "mask_to_intervals",
+    "moving_average",
     "moving_rms",
     "notch",
     "notch_sos",
@@ -316,6 +318,54 @@ def notch_sos(
     return np.asarray(sections)
 
 
+def _notch_iir(
+    x: FloatArray, fs: float, freq: float, harmonics: bool, q: float, max_freq: float | None
+) -> FloatArray:
+    sos = notch_sos(fs, freq, harmonics=harmonics, q=q, max_freq=max_freq)
+    return sosfiltfilt(sos, x, axis=-1)
+
+
+def _notch_comb(
+    x: FloatArray, fs: float, freq: float, harmonics: bool, q: float, max_freq: float | None
+) -> FloatArray:
+    # H(z) = g (1 - z^-N) / (1 - a z^-N) with N = fs / freq samples per mains period is a
+    # first-order filter in z^-N: reshape the signal into (n_periods, N) and run it down the
+    # period axis, which removes every harmonic (and DC) in one vectorised pass.
+    period = round(fs / freq)
+    n = x.shape[-1]
+    if n < 2 * period:
+        raise DataError(
+            f"The comb notch needs at least two mains periods ({2 / freq:.3g} s), got {n} samples."
+        )
+    b, a = _sps.iircomb(freq, q, ftype="notch", fs=fs)
+    gain, pole = b[0], -a[period]
+    # Edges: the signal is continued periodically (its first period before it, its last one
+    # after it), which the comb cancels exactly, so the result near an edge does not depend on
+    # where the signal happens to start. Before the start, the filter sits in its steady state
+    # (zero output); after the end, n_tail periods let the forward transient decay below 1e-6
+    # before the backward pass starts.
+    n_tail = int(np.ceil(np.log(1e-6) / np.log(pole))) + 1
+    n_per = -(-n // period) + n_tail + 1
+    tail = np.tile(x[..., n - period :], n_per + 1)[..., : n_per * period - n - period]
+    ext = np.concatenate([x[..., :period], x, tail], axis=-1)
+    periods = ext.reshape(*x.shape[:-1], n_per, period)
+    del ext, tail
+    coef_b = np.array([gain, -gain], dtype=x.dtype)
+    coef_a = np.array([1.0, -pole], dtype=x.dtype)
+    zi = _sps.lfilter_zi(coef_b, coef_a).astype(x.dtype)
+    fwd, _ = _sps.lfilter(coef_b, coef_a, periods, axis=-2, zi=zi * periods[..., :1, :])
+    del periods
+    rev = fwd[..., ::-1, :]
+    bwd, _ = _sps.lfilter(coef_b, coef_a, rev, axis=-2, zi=zi * rev[..., :1, :])
+    del fwd, rev
+    out = bwd[..., ::-1, :].reshape(*x.shape[:-1], n_per * period)[..., period : period + n]
+    return np.ascontiguousarray(out, dtype=x.dtype)
+
+
+#: Notch implementations of :func:`notch` (``method=``).
+NOTCH_METHODS = {"iir": _notch_iir, "comb": _notch_comb}
+
+
 def notch(
     x: npt.ArrayLike,
     fs: float,
@@ -324,6 +374,7 @@ def notch(
     harmonics: bool = True,
     q: float = 30.0,
     max_freq: float | None = None,
+    method: str = "auto",
     axis: int = -1,
 ) -> FloatArray:
     """Remove mains hum (and harmonics) with zero-phase IIR notches.
@@ -337,11 +388,19 @@ def notch(
     freq : float
         Mains frequency in Hz; see :func:`detect_mains`.
     harmonics : bool
-        Also remove the harmonics below ``max_freq`` (default: below Nyquist).
+        Also remove the harmonics (up to ``max_freq`` for ``method="iir"``; all of them, up to
+        Nyquist, for ``"comb"``).
     q : float
         Quality factor; every notch is ``freq / q`` Hz wide (-3 dB of one pass).
     max_freq : float, optional
-        Highest harmonic to remove (see :func:`notch_sos`).
+        Highest harmonic removed by ``method="iir"`` (see :func:`notch_sos`).
+    method : {"auto", "iir", "comb"}
+        ``"iir"``: a cascade of second-order notches, one per harmonic (cost grows with the
+        number of harmonics). ``"comb"``: one IIR comb filter ``g (1 - z^-N) / (1 - a z^-N)``
+        with ``N = fs / freq`` (needs an integer number of samples per mains period), run as a
+        first-order recursion over mains periods; it removes every harmonic and DC for the cost
+        of about one band-pass. ``"auto"``: ``"comb"`` when ``harmonics`` and ``fs / freq`` is
+        an integer, else ``"iir"``.
     axis : int
         Time axis.
 
@@ -352,7 +411,9 @@ def notch(
 
     References
     ----------
-    .. [1] S. J. Orfanidis, *Introduction to Signal Processing*, Prentice Hall (1996), sec. 11.3.
+    .. [1] S. J. Orfanidis, *Introduction to Signal Processing*, Prentice Hall (1996), sec. 11.3
+       (notch and comb filter design, as in :func:`scipy.signal.iirnotch` and
+       :func:`scipy.signal.iircomb`).
 
     Examples
     --------
@@ -363,8 +424,23 @@ def notch(
     >>> round(float(np.std(y[1000:-1000]) * np.sqrt(2)), 2)  # only the 175 Hz tone is left
     1.0
     """
-    sos = notch_sos(fs, freq, harmonics=harmonics, q=q, max_freq=max_freq)
-    return sosfiltfilt(sos, x, axis=axis)
+    fs = check_sfreq(fs, name="fs")
+    freq = _check_freq(freq, "freq", fs)
+    q = check_positive(q, "q")
+    method = check_option("method", method, ["auto", *NOTCH_METHODS])
+    integer_period = abs(fs / freq - round(fs / freq)) < 1e-9
+    if method == "auto":
+        method = "comb" if harmonics and integer_period else "iir"
+    if method == "comb" and not integer_period:
+        raise ParameterError(
+            f"method='comb' needs an integer number of samples per mains period; fs / freq = "
+            f"{fs:g} / {freq:g} = {fs / freq:.6g}. Use method='iir'."
+        )
+    if method == "comb" and not harmonics:
+        raise ParameterError("method='comb' removes every harmonic; use harmonics=True or 'iir'.")
+    arr = np.moveaxis(_as_float(x), axis, -1)
+    out = NOTCH_METHODS[method](arr, fs, freq, harmonics, q, max_freq)
+    return np.moveaxis(out, -1, axis)
 
 
 def detect_mains(
@@ -453,7 +529,7 @@ def rectify(x: npt.ArrayLike) -> FloatArray:
 def moving_rms(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) -> FloatArray:
     """Centred moving root-mean-square, same length as ``x``.
 
-    The window holds ``2 * round(window_s * fs / 2) + 1`` samples centred on each sample; at the
+    The window holds ``2 * (round(window_s * fs) // 2) + 1`` samples centred on each sample; at the
     edges it is truncated to the samples that exist. Computed from a cumulative sum of squares
     accumulated in float64 (also for float32 input, where a float32 running sum over millions of
     samples would lose all precision), so the cost does not depend on the window.
@@ -490,19 +566,71 @@ def moving_rms(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) 
     fs = check_sfreq(fs, name="fs")
     window_s = check_positive(window_s, "window_s")
     arr = np.moveaxis(_as_float(x), axis, -1)
-    n = arr.shape[-1]
-    if n == 0:
+    if arr.shape[-1] == 0:
         return np.moveaxis(arr.copy(), -1, axis)
-    half = min(round(window_s * fs / 2.0), n - 1)
+    mean_sq = _centred_mean(np.square(arr, dtype=np.float64), _half_width(fs, window_s))
+    np.maximum(mean_sq, 0.0, out=mean_sq)  # cancellation in the running sum can leave -1e-12
+    out = np.sqrt(mean_sq, out=mean_sq).astype(arr.dtype, copy=False)
+    return np.moveaxis(out, -1, axis)
+
+
+def moving_average(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) -> FloatArray:
+    """Centred moving average, same length as ``x`` (window as in :func:`moving_rms`).
+
+    Parameters
+    ----------
+    x : array-like
+        Signal(s), e.g. a rectified signal (giving the average rectified value).
+    fs : float
+        Sampling rate in Hz.
+    window_s : float
+        Window length in seconds.
+    axis : int
+        Time axis.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``x``.
+
+    References
+    ----------
+    .. [1] R. Merletti, "Standards for reporting EMG data", J. Electromyogr. Kinesiol. 9(1),
+       III-IV (1999) (average rectified value).
+
+    Examples
+    --------
+    >>> moving_average(np.array([0.0, 3.0, 0.0, 3.0]), 1000.0, 0.003)
+    array([1.5, 1. , 2. , 1.5])
+    """
+    fs = check_sfreq(fs, name="fs")
+    window_s = check_positive(window_s, "window_s")
+    arr = np.moveaxis(_as_float(x), axis, -1)
+    if arr.shape[-1] == 0:
+        return np.moveaxis(arr.copy(), -1, axis)
+    mean = _centred_mean(arr.astype(np.float64), _half_width(fs, window_s))
+    return np.moveaxis(mean.astype(arr.dtype, copy=False), -1, axis)
+
+
+def _half_width(fs: float, window_s: float) -> int:
+    return round(window_s * fs) // 2
+
+
+def _centred_mean(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.float64]:
+    """Mean over ``[i - half, i + half]`` (truncated at the edges) along the last axis.
+
+    ``values`` (float64) is overwritten by its running sum, so the cost is independent of the
+    window and the accumulation is exact to float64 rounding.
+    """
+    n = values.shape[-1]
+    half = min(half, n - 1)
     width = 2 * half + 1
-    csum = np.square(arr, dtype=np.float64)
-    np.cumsum(csum, axis=-1, out=csum)
+    csum = np.cumsum(values, axis=-1, out=values)
     # total[i] = csum[min(i + half, n - 1)] - csum[i - half - 1] (0 when i - half - 1 < 0)
     total = np.empty_like(csum)
     total[..., : n - half] = csum[..., half:]
     total[..., n - half :] = csum[..., -1:]
     total[..., half + 1 :] -= csum[..., : n - half - 1]
-    del csum
     if n >= 2 * half:
         total /= width
         # Edge windows hold fewer samples: i + half + 1 at the start, n - i + half at the end.
@@ -512,9 +640,7 @@ def moving_rms(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) 
     else:  # the window is longer than the signal: count the samples of every window
         i = np.arange(n)
         total /= np.minimum(i + half, n - 1) - np.maximum(i - half, 0) + 1
-    np.maximum(total, 0.0, out=total)  # cancellation can leave -1e-12
-    out = np.sqrt(total).astype(arr.dtype, copy=False)
-    return np.moveaxis(out, -1, axis)
+    return total
 
 
 def tkeo(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:

@@ -92,20 +92,33 @@ def test_short_signal_is_a_clear_error() -> None:
 
 
 # ----------------------------------------------------------------------------- mains
+@pytest.mark.parametrize("method", ["iir", "comb"])
 @pytest.mark.parametrize(("mains", "tone"), [(50.0, 175.0), (60.0, 150.0)])
-def test_notch_removes_hum_and_harmonics_keeps_tone(mains: float, tone: float) -> None:
-    fs, n = 5000.0, 100_000
+def test_notch_removes_hum_and_harmonics_keeps_tone(mains: float, tone: float, method: str) -> None:
+    fs, n = 6000.0, 100_003  # not a whole number of mains periods
     hum = sum(_tone(k * mains, fs, n, 1.0 / k, phase=k) for k in range(1, 8))
     keep = _tone(tone, fs, n, 0.5)
     core = slice(20_000, -20_000)
-    removed = hs.notch(hum, fs, mains)
+    removed = hs.notch(hum, fs, mains, method=method)
+    assert removed.shape == hum.shape
     assert 20 * np.log10(_rms(hum[core]) / _rms(removed[core])) >= 30.0
-    kept = hs.notch(keep, fs, mains)
+    kept = hs.notch(keep, fs, mains, method=method)
     assert _rms(kept[core]) >= 0.95 * _rms(keep[core])
     # Float32 data: the same attenuation.
-    removed32 = hs.notch(hum.astype(np.float32), fs, mains)
+    removed32 = hs.notch(hum.astype(np.float32), fs, mains, method=method)
     assert removed32.dtype == np.float32
     assert 20 * np.log10(_rms(hum[core]) / _rms(removed32[core])) >= 30.0
+
+
+def test_notch_comb_2d_axis_and_errors() -> None:
+    fs, n = 2000.0, 20_000
+    x = np.stack([_tone(50.0, fs, n), _tone(100.0, fs, n, 2.0)])
+    y = hs.notch(x.T, fs, 50.0, method="comb", axis=0).T
+    assert np.abs(y[:, 5000:-5000]).max() < 0.03
+    with pytest.raises(ParameterError, match="integer"):
+        hs.notch(x, 2000.0, 60.0, method="comb")
+    with pytest.raises(ParameterError, match=r"'method'.*'comb'"):
+        hs.notch(x, 2000.0, 60.0, method="fir")
 
 
 def test_notch_without_harmonics_leaves_them() -> None:

@@ -1,0 +1,299 @@
+"""Chunked and per-channel execution: bounded memory for long recordings, threads over channels.
+
+Two tools:
+
+- :func:`map_channels` applies a 1-D kernel to chosen rows of a 2-D array, writing into a
+  preallocated output, optionally on several threads. Working one channel at a time keeps the
+  temporaries of e.g. :func:`scipy.signal.sosfiltfilt` (about three copies of its input) to one
+  channel's worth instead of the whole recording's; SciPy's filters release the GIL, so threads
+  over channels use both cores.
+- :func:`process_chunked` runs a Recording-level transform over a reader (or a Recording) in
+  windows of ``chunk_s`` seconds with ``margin_s`` of extra signal on both sides, keeps each
+  window's core and stitches the cores together. With margins of a few time constants of the
+  filter, the result equals processing the whole recording in memory (to ~1e-6 of the signal
+  RMS with the default margins), while only one window is in memory at a time
+  (plus the output).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._errors import ParameterError
+from ._validate import check_positive
+from .io._base import BaseReader
+from .recording import Recording
+
+__all__ = ["chunk_bounds", "map_channels", "process_chunked", "resolve_n_jobs"]
+
+logger = logging.getLogger("hfs_emg")
+
+#: Below this many samples per channel, threads cost more than they save (measured:
+#: see docs/benchmarks.md).
+MIN_SAMPLES_FOR_THREADS = 200_000
+
+
+def resolve_n_jobs(n_jobs: int | None, n_tasks: int, n_samples: int) -> int:
+    """Number of threads for ``n_tasks`` channels of ``n_samples`` each.
+
+    ``None`` (auto) uses every core (at most one thread per channel) when channels are long
+    enough for threads to pay; ``-1`` uses every core; a positive number is used as given.
+
+    Examples
+    --------
+    >>> resolve_n_jobs(1, 8, 10**7)
+    1
+    >>> resolve_n_jobs(None, 8, 1000)
+    1
+    """
+    cores = os.cpu_count() or 1
+    if n_jobs is None:
+        return max(1, min(cores, n_tasks)) if n_samples >= MIN_SAMPLES_FOR_THREADS else 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise ParameterError(f"n_jobs must be a positive integer, -1 or None, got {n_jobs!r}.")
+    if n_jobs < 0:
+        return max(1, min(cores, n_tasks))
+    return max(1, min(int(n_jobs), n_tasks))
+
+
+def map_channels(
+    kernel: Callable[[npt.NDArray[np.floating]], npt.NDArray[np.floating]],
+    data: npt.NDArray[np.floating],
+    rows: Sequence[int] | npt.NDArray[np.intp],
+    *,
+    out: npt.NDArray[np.floating] | None = None,
+    n_jobs: int | None = 1,
+) -> npt.NDArray[np.floating]:
+    """Write ``kernel(data[i])`` into ``out[i]`` for every ``i`` in ``rows``.
+
+    Parameters
+    ----------
+    kernel : callable
+        Takes one channel (1-D) and returns an array of the same length.
+    data : ndarray, shape (n_channels, n_samples)
+    rows : sequence of int
+        Channels to process; the others of ``out`` are left as they are.
+    out : ndarray, optional
+        Output (default: a copy of ``data``, so unprocessed rows keep their samples).
+    n_jobs : int or None
+        Threads (see :func:`resolve_n_jobs`).
+
+    Returns
+    -------
+    out : ndarray
+
+    Examples
+    --------
+    >>> x = np.arange(6.0).reshape(2, 3)
+    >>> map_channels(lambda r: -r, x, [1])
+    array([[ 0.,  1.,  2.],
+           [-3., -4., -5.]])
+    """
+    if out is None:
+        out = np.array(data)
+
+    def run(i: int) -> None:
+        out[i] = kernel(data[i])
+
+    rows = [int(i) for i in rows]
+    workers = resolve_n_jobs(n_jobs, len(rows), data.shape[-1])
+    if workers == 1:
+        for i in rows:
+            run(i)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for _ in pool.map(run, rows):
+                pass
+    return out
+
+
+def chunk_bounds(
+    n_samples: int, chunk_size: int, margin: int
+) -> Iterator[tuple[int, int, int, int]]:
+    """Windows ``(lo, hi, start, stop)``: core ``[start, stop)`` padded to ``[lo, hi)``.
+
+    Examples
+    --------
+    >>> list(chunk_bounds(10, 4, 1))
+    [(0, 5, 0, 4), (3, 9, 4, 8), (7, 10, 8, 10)]
+    """
+    if chunk_size < 1 or margin < 0:
+        raise ParameterError(
+            f"chunk_size must be >= 1 and margin >= 0, got {chunk_size}, {margin}."
+        )
+    for start in range(0, n_samples, chunk_size):
+        stop = min(start + chunk_size, n_samples)
+        yield max(start - margin, 0), min(stop + margin, n_samples), start, stop
+
+
+def auto_margin_s(func: Callable[..., Any], kwargs: dict[str, Any]) -> float:
+    """Margin (s) long enough for the transients of ``func`` with ``kwargs`` to die out.
+
+    - high-pass corner ``l_freq``: 6 periods (``6 / l_freq``); SpikeInterface uses 3, which
+      leaves differences up to 2e-3 of the signal RMS at the seams (6 give ~1e-6);
+    - notch at ``freq`` with quality ``q`` (width ``freq / q``): 12 time constants of the
+      resonance, ``12 q / (pi freq)`` (decay to ~1e-5);
+    - moving window ``window_s``: one window.
+
+    The largest applicable value is used; 0 for pointwise transforms.
+
+    Examples
+    --------
+    >>> def f(rec, l_freq=20.0, h_freq=1000.0): ...
+    >>> auto_margin_s(f, {})
+    0.3
+    """
+    params = {
+        name: p.default
+        for name, p in inspect.signature(func).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    params.update(kwargs)
+    margins = [0.0]
+    if isinstance(params.get("l_freq"), (int, float)) and params["l_freq"] > 0:
+        margins.append(6.0 / params["l_freq"])
+    freq = params.get("freq")
+    if "q" in params and freq is not None:
+        f0 = 50.0 if not isinstance(freq, (int, float)) else float(freq)  # "auto": 50 is longer
+        margins.append(12.0 * float(params["q"]) / (np.pi * f0))
+    if isinstance(params.get("window_s"), (int, float)):
+        margins.append(float(params["window_s"]))
+    return max(margins)
+
+
+def process_chunked(
+    source: BaseReader | Recording,
+    func: Callable[..., Recording],
+    *,
+    chunk_s: float = 30.0,
+    margin_s: float | str = "auto",
+    picks: Any = None,
+    dtype: npt.DTypeLike | None = None,
+    progress: bool = False,
+    **kwargs: Any,
+) -> Recording:
+    """Apply a Recording-level transform window by window and stitch the result.
+
+    Parameters
+    ----------
+    source : BaseReader or Recording
+        A reader (from :func:`hfs_emg.open_recording`; only one window is read at a time) or a
+        Recording already in memory.
+    func : callable
+        ``func(rec, **kwargs) -> Recording`` keeping the number of samples, e.g.
+        :func:`hfs_emg.preprocessing.bandpass_filter`.
+    chunk_s : float
+        Core length of a window in seconds.
+    margin_s : float or "auto"
+        Extra signal on each side of a window, discarded after ``func``. ``"auto"`` uses
+        :func:`auto_margin_s` (6 periods of the high-pass corner for filters).
+    picks : optional
+        Channels to read (readers only).
+    dtype : dtype, optional
+        Storage dtype when reading (readers only; ``float32`` halves memory).
+    progress : bool
+        Show a tqdm progress bar.
+    **kwargs
+        Passed to ``func``.
+
+    Returns
+    -------
+    Recording
+        As ``func`` would return for the whole recording; its last history entry records
+        ``chunk_s`` and ``margin_s``.
+
+    Examples
+    --------
+    >>> from hfs_emg import from_array
+    >>> from hfs_emg.preprocessing import bandpass_filter
+    >>> rng = np.random.default_rng(0)
+    >>> rec = from_array(rng.normal(size=(2, 20_000)), 1000.0, ["oculi", "oris"])
+    >>> whole = bandpass_filter(rec, 20.0, 450.0)
+    >>> parts = process_chunked(rec, bandpass_filter, chunk_s=5.0, l_freq=20.0, h_freq=450.0)
+    >>> bool(np.abs(parts.data - whole.data).max() < 1e-3 * whole.data.std())
+    True
+    """
+    chunk_s = check_positive(chunk_s, "chunk_s")
+    if margin_s == "auto":
+        margin_s = auto_margin_s(func, kwargs)
+    margin_s = check_positive(margin_s, "margin_s", allow_zero=True)
+    if margin_s > 0.2 * chunk_s:
+        logger.info("margin_s=%.3g s is more than 20 %% of chunk_s=%.3g s", margin_s, chunk_s)
+    if isinstance(source, BaseReader):
+        windows = _reader_windows(source, chunk_s, margin_s, picks, dtype)
+        n_total, t0, sfreq = source.n_samples, source.tstart, source.sfreq
+        n_chunks = -(-n_total // max(round(chunk_s * sfreq), 1))
+        events = source.read_events()
+    elif isinstance(source, Recording):
+        windows = _recording_windows(source, chunk_s, margin_s)
+        n_total, t0, sfreq = source.n_samples, source.tstart, source.sfreq
+        n_chunks = -(-n_total // max(round(chunk_s * sfreq), 1))
+        events = source.events
+    else:
+        raise TypeError(f"source must be a BaseReader or a Recording, got {type(source).__name__}.")
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_chunks, desc=getattr(func, "__name__", "chunks"), unit="chunk")
+    result: npt.NDArray[np.floating] | None = None
+    first: Recording | None = None
+    try:
+        for chunk, core_start, core_stop in windows:
+            done = func(chunk, **kwargs)
+            if done.n_samples != chunk.n_samples:
+                raise ParameterError(
+                    f"{getattr(func, '__name__', func)!r} changed the number of samples "
+                    f"({chunk.n_samples} -> {done.n_samples}); it cannot run in chunks."
+                )
+            if result is None:
+                first = done
+                result = np.empty((done.n_channels, n_total), dtype=done.data.dtype)
+            offset = round((chunk.tstart - t0) * sfreq)
+            result[:, core_start:core_stop] = done.data[:, core_start - offset : core_stop - offset]
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    if first is None or result is None:  # pragma: no cover - a source always has samples
+        raise ParameterError("The source holds no samples.")
+    history = list(first.history)
+    if history:
+        last = dict(history[-1])
+        last["params"] = {**last.get("params", {}), "chunk_s": chunk_s, "margin_s": margin_s}
+        history[-1] = last
+    return dataclasses.replace(
+        first, data=result, tstart=t0, events=events.reset_index(drop=True), history=tuple(history)
+    )
+
+
+def _reader_windows(
+    reader: BaseReader, chunk_s: float, margin_s: float, picks: Any, dtype: Any
+) -> Iterator[tuple[Recording, int, int]]:
+    for chunk, (c0, c1) in reader.iter_chunks(chunk_s, margin_s=margin_s, picks=picks, dtype=dtype):
+        start = round((c0 - reader.tstart) * reader.sfreq)
+        stop = round((c1 - reader.tstart) * reader.sfreq)
+        yield chunk, start, stop
+
+
+def _recording_windows(
+    rec: Recording, chunk_s: float, margin_s: float
+) -> Iterator[tuple[Recording, int, int]]:
+    step = max(round(chunk_s * rec.sfreq), 1)
+    margin = int(np.ceil(margin_s * rec.sfreq))
+    for lo, hi, start, stop in chunk_bounds(rec.n_samples, step, margin):
+        chunk = dataclasses.replace(
+            rec, data=rec.data[:, lo:hi], tstart=rec.tstart + lo / rec.sfreq
+        )
+        yield chunk, start, stop

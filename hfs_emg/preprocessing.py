@@ -1,0 +1,489 @@
+"""Recording-level preprocessing: filters, mains notch, rectification, envelopes, noise.
+
+Each function takes a :class:`~hfs_emg.Recording` first and returns a NEW Recording (the input
+is never modified) with a step appended to its history. Only the picked channels change
+(``picks="emg"`` by default), so stimulus/trigger channels are never filtered. Channels are
+processed one at a time, on several threads for long recordings (``n_jobs``; SciPy's filters
+release the GIL), so the temporary memory is one channel's worth. For recordings that do not
+fit in memory, run these functions window by window with
+:func:`hfs_emg._chunking.process_chunked`.
+
+Default filter bands
+--------------------
+- :func:`bandpass_filter` defaults to 20-1000 Hz: a 20 Hz high-pass follows SENIAM for surface
+  EMG (high-pass 10-20 Hz; Hermens et al. 2000, summarised in the ISEK reporting standard,
+  Merletti 1999), which removes movement artefact and electrode drift; the upper corner is
+  raised from the surface-EMG 500 Hz to 1000 Hz because facial needle/subdermal recordings
+  carry motor-unit energy well above 500 Hz (facial ENoG/LSR recordings use 30 Hz-3 kHz;
+  Guntinas-Lichius et al., Eur Arch Otorhinolaryngol 2020). Use ``h_freq=3000`` for needle
+  recordings sampled at >= 10 kHz.
+- :func:`notch_filter` is optional: a notch is discouraged for needle EMG (it removes real
+  signal); prefer fixing the recording, and use it when hum is visible (``freq="auto"``
+  detects it).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from . import signal as _sig
+from ._chunking import map_channels
+from ._errors import HfsEmgWarning
+from ._validate import check_option, check_positive, validate_type
+from .recording import Recording
+
+__all__ = [
+    "ENVELOPE_METHODS",
+    "NOISE_METHODS",
+    "bandpass_filter",
+    "envelope",
+    "estimate_noise",
+    "highpass_filter",
+    "lowpass_filter",
+    "notch_filter",
+    "rectify",
+]
+
+logger = logging.getLogger("hfs_emg")
+
+Kernel = Callable[[npt.NDArray[np.floating]], npt.NDArray[np.floating]]
+
+
+def _check_rec(rec: Any) -> Recording:
+    return validate_type(rec, Recording, "rec")
+
+
+def _apply(
+    rec: Recording,
+    kernel: Kernel,
+    *,
+    picks: Any,
+    step: str,
+    params: dict[str, Any],
+    n_jobs: int | None,
+) -> Recording:
+    """New Recording with ``kernel`` applied to every picked channel (others copied)."""
+    idx = rec._pick_indices(picks)
+    out = np.empty_like(rec.data)
+    others = np.setdiff1d(np.arange(rec.n_channels), idx)
+    out[others] = rec.data[others]
+    map_channels(kernel, rec.data, idx, out=out, n_jobs=n_jobs)
+    names = [rec.ch_names[i] for i in idx]
+    return rec.with_data(out, step=step, params={**params, "picks": names})
+
+
+# --------------------------------------------------------------------------- filters
+def bandpass_filter(
+    rec: Recording,
+    l_freq: float = 20.0,
+    h_freq: float = 1000.0,
+    *,
+    order: int = 4,
+    picks: Any = "emg",
+    n_jobs: int | None = None,
+) -> Recording:
+    """Zero-phase Butterworth band-pass of the picked channels.
+
+    Parameters
+    ----------
+    rec : Recording
+        The recording.
+    l_freq, h_freq : float
+        Corners in Hz (default 20-1000 Hz; see the module notes for their sources). ``h_freq``
+        must be below Nyquist (``rec.sfreq / 2``).
+    order : int
+        Butterworth order per edge; filtered forward and backward (zero phase, order doubled).
+    picks : str, int or sequence
+        Channels to filter (default all EMG channels; stim channels are never touched unless
+        picked explicitly).
+    n_jobs : int or None
+        Threads over channels (None: both cores for recordings long enough to benefit).
+
+    Returns
+    -------
+    Recording
+        New recording; history step ``"bandpass_filter"``.
+
+    References
+    ----------
+    .. [1] H. J. Hermens, B. Freriks, C. Disselhorst-Klug, G. Rau, "Development of
+       recommendations for SEMG sensors and sensor placement procedures", J. Electromyogr.
+       Kinesiol. 10(5), 361-374 (2000) (SENIAM).
+    .. [2] R. Merletti, "Standards for reporting EMG data", J. Electromyogr. Kinesiol. 9(1),
+       III-IV (1999) (ISEK).
+
+    Examples
+    --------
+    >>> from hfs_emg import from_array
+    >>> rng = np.random.default_rng(0)
+    >>> rec = from_array(rng.normal(size=(2, 4000)), 4000.0, ["oculi_L", "trigger"])
+    >>> out = bandpass_filter(rec, 20.0, 1000.0)
+    >>> out.history[-1]["step"], out.history[-1]["params"]["picks"]
+    ('bandpass_filter', ['oculi_L'])
+    >>> bool(np.array_equal(out.data[1], rec.data[1]))  # the trigger channel is untouched
+    True
+    """
+    rec = _check_rec(rec)
+    sos = _sig.sos_bandpass(rec.sfreq, l_freq, h_freq, order=order)
+    return _apply(
+        rec,
+        lambda x: _sig.sosfiltfilt(sos, x),
+        picks=picks,
+        step="bandpass_filter",
+        params={"l_freq": float(l_freq), "h_freq": float(h_freq), "order": order},
+        n_jobs=n_jobs,
+    )
+
+
+def highpass_filter(
+    rec: Recording,
+    l_freq: float = 20.0,
+    *,
+    order: int = 4,
+    picks: Any = "emg",
+    n_jobs: int | None = None,
+) -> Recording:
+    """Zero-phase Butterworth high-pass of the picked channels (see :func:`bandpass_filter`).
+
+    References
+    ----------
+    .. [1] H. J. Hermens et al., J. Electromyogr. Kinesiol. 10(5), 361-374 (2000) (SENIAM:
+       high-pass 10-20 Hz for surface EMG).
+
+    Examples
+    --------
+    >>> from hfs_emg import from_array
+    >>> rec = from_array(np.full((1, 2000), 100.0), 1000.0, ["mentalis"])
+    >>> float(np.abs(highpass_filter(rec, 10.0).data).max()) < 1e-6
+    True
+    """
+    rec = _check_rec(rec)
+    sos = _sig.sos_highpass(rec.sfreq, l_freq, order=order)
+    return _apply(
+        rec,
+        lambda x: _sig.sosfiltfilt(sos, x),
+        picks=picks,
+        step="highpass_filter",
+        params={"l_freq": float(l_freq), "order": order},
+        n_jobs=n_jobs,
+    )
+
+
+def lowpass_filter(
+    rec: Recording,
+    h_freq: float = 1000.0,
+    *,
+    order: int = 4,
+    picks: Any = "emg",
+    n_jobs: int | None = None,
+) -> Recording:
+    """Zero-phase Butterworth low-pass of the picked channels (see :func:`bandpass_filter`).
+
+    References
+    ----------
+    .. [1] R. Merletti, J. Electromyogr. Kinesiol. 9(1), III-IV (1999) (ISEK: report filter
+       type, order and corners).
+
+    Examples
+    --------
+    >>> from hfs_emg import from_array
+    >>> rec = from_array(np.ones((1, 2000)), 1000.0, ["mentalis"])
+    >>> bool(np.allclose(lowpass_filter(rec, 100.0).data, 1.0))
+    True
+    """
+    rec = _check_rec(rec)
+    sos = _sig.sos_lowpass(rec.sfreq, h_freq, order=order)
+    return _apply(
+        rec,
+        lambda x: _sig.sosfiltfilt(sos, x),
+        picks=picks,
+        step="lowpass_filter",
+        params={"h_freq": float(h_freq), "order": order},
+        n_jobs=n_jobs,
+    )
+
+
+def _lowpass_corner(rec: Recording) -> float | None:
+    """The upper corner of the last band-/low-pass step in the history, if any."""
+    for entry in reversed(rec.history):
+        if entry.get("step") in ("bandpass_filter", "lowpass_filter"):
+            return entry.get("params", {}).get("h_freq")
+    return None
+
+
+def notch_filter(
+    rec: Recording,
+    freq: float | Literal["auto"] = "auto",
+    *,
+    harmonics: bool = True,
+    q: float = 30.0,
+    method: str = "auto",
+    picks: Any = "emg",
+    n_jobs: int | None = None,
+) -> Recording:
+    """Remove mains hum (50 or 60 Hz and harmonics) from the picked channels.
+
+    Parameters
+    ----------
+    rec : Recording
+        The recording.
+    freq : float or "auto"
+        Mains frequency in Hz. ``"auto"`` detects 50 or 60 Hz from the spectrum of the picked
+        channels (:func:`hfs_emg.signal.detect_mains`); when neither stands out the recording is
+        returned unchanged (with a warning and a history entry saying so).
+    harmonics : bool
+        Also remove the harmonics.
+    q : float
+        Quality factor: each notch is ``freq / q`` Hz wide.
+    method : {"auto", "iir", "comb"}
+        See :func:`hfs_emg.signal.notch`. With ``"iir"`` the harmonics stop at the upper corner
+        of an earlier band-/low-pass step (they are already filtered out above it).
+    picks : str, int or sequence
+        Channels to filter (default EMG).
+    n_jobs : int or None
+        Threads over channels.
+
+    Returns
+    -------
+    Recording
+        New recording; history step ``"notch_filter"`` with the frequency used.
+
+    References
+    ----------
+    .. [1] S. J. Orfanidis, *Introduction to Signal Processing*, Prentice Hall (1996), sec. 11.3.
+
+    Examples
+    --------
+    >>> from hfs_emg import from_array
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.arange(20_000) / 2000.0
+    >>> rec = from_array(rng.normal(size=20_000) + 5 * np.sin(2 * np.pi * 60 * t), 2000.0)
+    >>> out = notch_filter(rec)
+    >>> out.history[-1]["params"]["freq"], round(float(out.data[0, 4000:-4000].std()), 1)
+    (60.0, 1.0)
+    """
+    rec = _check_rec(rec)
+    q = check_positive(q, "q")
+    detected = freq == "auto"
+    if detected:
+        idx = rec._pick_indices(picks)
+        found = _sig.detect_mains(rec.data[idx], rec.sfreq)
+        if found is None:
+            warnings.warn(
+                "notch_filter(freq='auto'): no 50 or 60 Hz mains peak found in "
+                f"{[rec.ch_names[i] for i in idx]}; the data are returned unfiltered.",
+                HfsEmgWarning,
+                stacklevel=2,
+            )
+            return rec.with_data(
+                rec.data, step="notch_filter", params={"freq": None, "detected": True}
+            )
+        freq = found
+        logger.info("notch_filter: detected %g Hz mains", freq)
+    freq = check_positive(freq, "freq")
+    max_freq = _lowpass_corner(rec)
+    _sig.notch_sos(rec.sfreq, freq, harmonics=harmonics, q=q)  # validate before threading
+    return _apply(
+        rec,
+        lambda x: _sig.notch(
+            x, rec.sfreq, freq, harmonics=harmonics, q=q, max_freq=max_freq, method=method
+        ),
+        picks=picks,
+        step="notch_filter",
+        params={
+            "freq": float(freq),
+            "detected": detected,
+            "harmonics": harmonics,
+            "q": q,
+            "method": method,
+        },
+        n_jobs=n_jobs,
+    )
+
+
+# --------------------------------------------------------------------------- envelopes
+def rectify(rec: Recording, *, picks: Any = "emg") -> Recording:
+    """Full-wave rectification ``|x|`` of the picked channels.
+
+    Examples
+    --------
+    >>> from hfs_emg import from_array
+    >>> rectify(from_array(np.array([[-2.0, 1.0]]), 100.0)).data
+    array([[2., 1.]])
+    """
+    rec = _check_rec(rec)
+    return _apply(rec, _sig.rectify, picks=picks, step="rectify", params={}, n_jobs=1)
+
+
+def _env_rms(x: npt.NDArray[np.floating], fs: float, window_s: float) -> npt.NDArray[np.floating]:
+    return _sig.moving_rms(x, fs, window_s)
+
+
+def _env_tkeo(x: npt.NDArray[np.floating], fs: float, window_s: float) -> npt.NDArray[np.floating]:
+    # sqrt of the moving mean of |psi|: back in microvolts, weighted by frequency.
+    smooth = _sig.moving_average(np.abs(_sig.tkeo(x)), fs, window_s)
+    return np.sqrt(smooth, out=smooth)
+
+
+def _env_hilbert(
+    x: npt.NDArray[np.floating], fs: float, window_s: float
+) -> npt.NDArray[np.floating]:
+    return _sig.moving_average(_sig.hilbert_envelope(x), fs, window_s)
+
+
+#: Envelope methods of :func:`envelope` (``method=``).
+ENVELOPE_METHODS: dict[str, Callable[..., npt.NDArray[np.floating]]] = {
+    "rms": _env_rms,
+    "tkeo": _env_tkeo,
+    "hilbert": _env_hilbert,
+}
+
+
+def envelope(
+    rec: Recording,
+    *,
+    method: str = "rms",
+    window_s: float = 0.025,
+    picks: Any = "emg",
+    n_jobs: int | None = None,
+) -> Recording:
+    """Amplitude envelope of the picked channels (in microvolts).
+
+    Parameters
+    ----------
+    rec : Recording
+        Band-passed recording.
+    method : {"rms", "tkeo", "hilbert"}
+        ``"rms"``: centred moving RMS over ``window_s`` (:func:`hfs_emg.signal.moving_rms`).
+        ``"tkeo"``: square root of the moving mean of ``|TKEO|`` (Li et al. 2007), which
+        emphasises the high-frequency motor-unit spikes over low-frequency artefact.
+        ``"hilbert"``: moving mean of the analytic-signal magnitude.
+    window_s : float
+        Smoothing window in seconds (default 25 ms, within the 20-100 ms range Hodges & Bui
+        compared).
+    picks : str, int or sequence
+        Channels (default EMG).
+    n_jobs : int or None
+        Threads over channels.
+
+    Returns
+    -------
+    Recording
+        New recording; history step ``"envelope"``.
+
+    References
+    ----------
+    .. [1] P. W. Hodges, B. H. Bui, Electroenceph. Clin. Neurophysiol. 101(6), 511-519 (1996).
+    .. [2] X. Li, P. Zhou, A. S. Aruin, Ann. Biomed. Eng. 35(9), 1532-1538 (2007).
+
+    Examples
+    --------
+    >>> from hfs_emg import from_array
+    >>> t = np.arange(4000) / 2000.0
+    >>> rec = from_array(10.0 * np.sin(2 * np.pi * 100 * t), 2000.0, ["oris"])
+    >>> round(float(envelope(rec, window_s=0.05).data[0, 2000]), 1)  # 10 / sqrt(2)
+    7.0
+    """
+    rec = _check_rec(rec)
+    method = check_option("method", method, ENVELOPE_METHODS)
+    window_s = check_positive(window_s, "window_s")
+    func = ENVELOPE_METHODS[method]
+    fs = rec.sfreq
+    return _apply(
+        rec,
+        lambda x: func(x, fs, window_s),
+        picks=picks,
+        step="envelope",
+        params={"method": method, "window_s": window_s},
+        n_jobs=n_jobs,
+    )
+
+
+# --------------------------------------------------------------------------- noise
+def _noise_quiet(x: npt.NDArray[np.floating], fs: float, **kw: Any) -> npt.NDArray[np.floating]:
+    return _sig.quiet_noise(x, fs, **kw)
+
+
+def _noise_mad(x: npt.NDArray[np.floating], fs: float, **kw: Any) -> npt.NDArray[np.floating]:
+    return _sig.mad_noise(x)
+
+
+#: Noise estimators of :func:`estimate_noise` (``method=``).
+NOISE_METHODS: dict[str, Callable[..., npt.NDArray[np.floating]]] = {
+    "quiet": _noise_quiet,
+    "mad": _noise_mad,
+}
+
+
+def estimate_noise(
+    rec: Recording,
+    *,
+    method: str = "quiet",
+    window_s: float = 0.05,
+    quantile: float = 0.2,
+    picks: Any = "emg",
+) -> pd.DataFrame:
+    """Baseline noise level of every picked channel, robust to spasms.
+
+    Parameters
+    ----------
+    rec : Recording
+        Band- or high-passed recording (a DC offset would count as noise; a warning says so
+        when the history shows no such filter).
+    method : {"quiet", "mad"}
+        ``"quiet"``: RMS of the quietest ``quantile`` of ``window_s`` windows, corrected for
+        the selection bias (:func:`hfs_emg.signal.quiet_noise`); stays near the noise level
+        when spasms fill most of the recording. ``"mad"``: 1.4826 x median absolute deviation
+        (:func:`hfs_emg.signal.mad_noise`); unbiased only while bursts fill well under half of
+        the samples.
+    window_s, quantile : float
+        Window and fraction of quietest windows for ``"quiet"``.
+    picks : str, int or sequence
+        Channels (default EMG).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per channel: ``channel``, ``noise_uv`` (standard deviation of the noise in
+        microvolts), ``method``.
+
+    References
+    ----------
+    .. [1] P. W. Hodges, B. H. Bui, Electroenceph. Clin. Neurophysiol. 101(6), 511-519 (1996).
+    .. [2] F. R. Hampel, J. Am. Stat. Assoc. 69(346), 383-393 (1974) (MAD).
+
+    Examples
+    --------
+    >>> from hfs_emg import from_array
+    >>> rng = np.random.default_rng(0)
+    >>> rec = highpass_filter(from_array(rng.normal(scale=4.0, size=(1, 20_000)), 2000.0), 5.0)
+    >>> estimate_noise(rec).round(1)
+      channel  noise_uv method
+    0     ch0       4.0  quiet
+    """
+    rec = _check_rec(rec)
+    method = check_option("method", method, NOISE_METHODS)
+    if not any(rec.has_step(s) for s in ("bandpass_filter", "highpass_filter")):
+        warnings.warn(
+            "estimate_noise on a recording that was not high-passed: offsets and drift count "
+            "as noise. Run bandpass_filter first.",
+            HfsEmgWarning,
+            stacklevel=2,
+        )
+    idx = rec._pick_indices(picks)
+    data = rec.data[idx]
+    values = NOISE_METHODS[method](data, rec.sfreq, window_s=window_s, quantile=quantile)
+    return pd.DataFrame(
+        {
+            "channel": [rec.ch_names[i] for i in idx],
+            "noise_uv": np.asarray(values, dtype=float),
+            "method": method,
+        }
+    )

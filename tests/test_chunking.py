@@ -1,0 +1,117 @@
+"""Chunked processing equals in-memory processing; per-channel threads change nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hfs_emg import ParameterError, from_array
+from hfs_emg import preprocessing as pp
+from hfs_emg._chunking import (
+    auto_margin_s,
+    chunk_bounds,
+    map_channels,
+    process_chunked,
+    resolve_n_jobs,
+)
+from hfs_emg.io import open_recording
+from hfs_emg.io.numpy_io import write_npz
+
+FS = 2000.0
+
+
+@pytest.fixture(scope="module")
+def long_rec():
+    rng = np.random.default_rng(11)
+    n = int(90 * FS)
+    t = np.arange(n) / FS
+    emg = rng.normal(scale=10.0, size=(3, n)) + 20.0 * np.sin(2 * np.pi * 50 * t + 0.3)
+    emg[1, 40_000:60_000] *= 8.0  # a long spasm across a chunk edge
+    trig = np.zeros(n)
+    trig[::2000] = 1.0
+    return from_array(np.vstack([emg, trig]), FS, ["oculi", "oris", "mentalis", "trigger"])
+
+
+def _rel_err(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a - b).max() / np.sqrt(np.mean(b**2)))
+
+
+@pytest.mark.parametrize(
+    ("func", "kwargs"),
+    [
+        (pp.bandpass_filter, {"l_freq": 20.0, "h_freq": 450.0}),
+        (pp.highpass_filter, {"l_freq": 10.0}),
+        (pp.notch_filter, {"freq": 50.0}),
+        (pp.notch_filter, {"freq": 50.0, "method": "iir"}),
+        (pp.envelope, {"window_s": 0.05}),
+    ],
+)
+def test_chunked_recording_equals_in_memory(long_rec, func, kwargs) -> None:
+    whole = func(long_rec, **kwargs)
+    parts = process_chunked(long_rec, func, chunk_s=20.0, **kwargs)
+    assert parts.data.shape == whole.data.shape
+    assert _rel_err(parts.data[:3], whole.data[:3]) < 1e-3
+    assert np.array_equal(parts.data[3], long_rec.data[3])  # stim untouched
+    assert parts.history[-1]["step"] == whole.history[-1]["step"]
+    assert parts.history[-1]["params"]["chunk_s"] == 20.0
+
+
+def test_chunked_from_reader_equals_in_memory(long_rec, tmp_path) -> None:
+    path = tmp_path / "long.npz"
+    write_npz(long_rec, path)
+    whole = pp.bandpass_filter(long_rec, 20.0, 450.0)
+    with open_recording(path) as reader:
+        parts = process_chunked(
+            reader, pp.bandpass_filter, chunk_s=15.0, l_freq=20.0, h_freq=450.0, progress=True
+        )
+    assert parts.ch_names == whole.ch_names
+    assert parts.tstart == whole.tstart
+    assert _rel_err(parts.data[:3], whole.data[:3]) < 1e-3
+
+
+def test_no_margin_is_worse(long_rec) -> None:
+    kwargs = {"l_freq": 20.0, "h_freq": 450.0}
+    whole = pp.bandpass_filter(long_rec, **kwargs)
+    bad = process_chunked(long_rec, pp.bandpass_filter, chunk_s=20.0, margin_s=0.0, **kwargs)
+    assert _rel_err(bad.data[:3], whole.data[:3]) > 1e-2  # the test can fail
+
+
+def test_auto_margin() -> None:
+    assert auto_margin_s(pp.bandpass_filter, {}) == pytest.approx(6 / 20.0)
+    assert auto_margin_s(pp.highpass_filter, {"l_freq": 5.0}) == pytest.approx(1.2)
+    assert auto_margin_s(pp.notch_filter, {"freq": 60.0}) == pytest.approx(12 * 30 / (np.pi * 60))
+    assert auto_margin_s(pp.rectify, {}) == 0.0
+
+
+def test_chunk_bounds_cover_once() -> None:
+    cores = [(s, e) for _, _, s, e in chunk_bounds(1001, 100, 30)]
+    covered = np.concatenate([np.arange(s, e) for s, e in cores])
+    assert np.array_equal(covered, np.arange(1001))
+    with pytest.raises(ParameterError):
+        list(chunk_bounds(10, 0, 1))
+
+
+def test_map_channels_threads_equal_serial() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 300_000)).astype(np.float32)
+    from hfs_emg.signal import bandpass
+
+    def kernel(r):
+        return bandpass(r, 10_000.0, 20.0, 1000.0)
+
+    serial = map_channels(kernel, x, range(4), n_jobs=1)
+    threaded = map_channels(kernel, x, range(4), n_jobs=2)
+    assert np.array_equal(serial, threaded)
+    assert serial.dtype == np.float32
+
+
+def test_resolve_n_jobs() -> None:
+    assert resolve_n_jobs(-1, 1, 10**8) == 1
+    assert resolve_n_jobs(3, 2, 10) == 2
+    with pytest.raises(ParameterError, match="n_jobs"):
+        resolve_n_jobs(0, 2, 10)
+
+
+def test_bad_source() -> None:
+    with pytest.raises(TypeError, match="BaseReader or a Recording"):
+        process_chunked(np.zeros((2, 10)), pp.rectify)
