@@ -25,10 +25,22 @@ __all__ = [
 READERS: dict[str, str] = {
     ".npy": "numpy_io:NumpyReader",
     ".npz": "numpy_io:NumpyReader",
+    ".edf": "edf:EdfReader",
+    ".bdf": "edf:EdfReader",
+    ".vhdr": "mne_io:BrainVisionReader",
+    ".fif": "mne_io:FifReader",
+    ".hea": "wfdb_io:WfdbReader",
+    ".smr": "neo_io:Spike2Reader",
+    ".abf": "neo_io:AxonReader",
+    ".csv": "text:TextReader",
+    ".tsv": "text:TextReader",
+    ".txt": "text:TextReader",
 }
 #: Extension -> "module:function" writing a Recording to a path.
 WRITERS: dict[str, str] = {
     ".npz": "numpy_io:write_npz",
+    ".edf": "edf_write:write_edf",
+    ".bdf": "edf_write:write_edf",
 }
 _HINTS: dict[str, str] = {
     ".vmrk": "a BrainVision recording is opened through its header: pass the .vhdr file.",
