@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
-from .._errors import UnsupportedFormatError
+from .._errors import HfsEmgWarning, UnsupportedFormatError
 from ..recording import Recording
 from ._base import BaseReader
 
@@ -138,7 +139,11 @@ def read_recording(
     >>> read_recording(path)
     <Recording | 1 ch (oris), 1000 Hz, 0.010 s, 0 events>
     """
-    with open_recording(path, **options) as reader:
+    with warnings.catch_warnings():
+        if units is not None:  # the caller supplies the units the file lacks
+            warnings.filterwarnings("ignore", ".*unknown or missing unit", HfsEmgWarning)
+        reader = open_recording(path, **options)
+    with reader:
         return reader.read(
             tmin=tmin, tmax=tmax, picks=picks, units=units, ch_types=ch_types, dtype=dtype
         )

@@ -106,7 +106,7 @@ def guess_type(name: str, unit: str | None) -> str | None:
     for prefix, kind in _TYPE_PREFIXES.items():
         if low.startswith(prefix) and (len(low) == len(prefix) or not low[len(prefix)].isalpha()):
             return kind
-    if normalize_unit(unit) is None and not any(h in low for h in ("stim", "trig", "status")):
+    if unit and normalize_unit(unit) is None and not any(h in low for h in ("stim", "trig")):
         return "misc"
     return None
 
@@ -182,6 +182,7 @@ class BaseReader:
         self.ch_sfreqs: list[float] = []
         self.ch_n_samples: list[int] = []
         self._rate_groups: dict[float, list[int]] = {}
+        self._unit_misc: set[str] = set()
         try:
             self._parse_header()
         except HfsEmgError:
@@ -230,8 +231,10 @@ class BaseReader:
             self.ch_types = [None] * len(self.ch_names)
         for name, _ in unknown:
             i = self.ch_names.index(name)
-            if self.ch_types[i] in (None, "emg", "eeg"):
+            # A channel named EMG stays EMG (e.g. ADC counts of an EMG amplifier).
+            if self.ch_types[i] in (None, "emg", "eeg") and "emg" not in name.lower():
                 self.ch_types[i] = "misc"
+                self._unit_misc.add(name)
         listed = ", ".join(f"{n!r} ({u!r})" for n, u in unknown[:12])
         more = f" and {len(unknown) - 12} more" if len(unknown) > 12 else ""
         warnings.warn(
@@ -423,6 +426,11 @@ class BaseReader:
         file_types = (
             [self.ch_types[i] for i in idx] if ch_types is None and self.ch_types else ch_types
         )
+        if units is not None and ch_types is None and file_types is not None:
+            # Typed misc only for want of a unit: let the given unit decide again.
+            file_types = [
+                None if n in self._unit_misc else t for n, t in zip(names, file_types, strict=True)
+            ]
         try:
             with warnings.catch_warnings():
                 if units is None:  # the file's unit problems were reported once, on opening
