@@ -455,6 +455,8 @@ class BaseReader:
         *,
         margin_s: float = 0.0,
         picks: Any = None,
+        units: str | Sequence[str | None] | None = None,
+        ch_types: str | Sequence[str | None] | None = None,
         dtype: npt.DTypeLike | None = None,
     ) -> Iterator[tuple[Recording, tuple[float, float]]]:
         """Iterate over the file in windows of ``chunk_s`` seconds with ``margin_s`` on each side.
@@ -467,10 +469,12 @@ class BaseReader:
             The chunk's own time span, without margins: results whose time falls in
             ``[core[0], core[1])`` belong to this chunk, so concatenating them over all chunks
             gives every result exactly once.
+
+        ``picks``, ``units``, ``ch_types`` and ``dtype`` are as in :meth:`read`.
         """
         if self.is_mixed_rate:
             yield from self._group_reader(picks).iter_chunks(
-                chunk_s, margin_s=margin_s, picks=picks, dtype=dtype
+                chunk_s, margin_s=margin_s, picks=picks, units=units, ch_types=ch_types, dtype=dtype
             )
             return
         if chunk_s <= 0 or margin_s < 0:
@@ -486,6 +490,8 @@ class BaseReader:
                 tmin=self.tstart + lo / self.sfreq,
                 tmax=self.tstart + (hi - 1) / self.sfreq,
                 picks=picks,
+                units=units,
+                ch_types=ch_types,
                 dtype=dtype,
             )
             core = (self.tstart + start / self.sfreq, self.tstart + stop / self.sfreq)

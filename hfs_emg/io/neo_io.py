@@ -15,8 +15,8 @@ events labelled by the channel name too.
 ABF: gap-free files are read as they are. **Episodic files are concatenated**: the sweeps follow
 one another without their inter-sweep gaps, a ``"sweep"`` event marks each sweep start (``value`` =
 sweep index, ``orig_onset_s`` = its start on the acquisition clock), and times of such a
-Recording are on the concatenated clock. ABF tags are not converted to events (neo reports their
-times unreliably for ABF1); their count and comments are kept in ``meta["abf_tags"]``.
+Recording are on the concatenated clock. ABF tags are not converted to events (neo reports ABF1
+tag times and comments as zeros); their number is in ``meta["abf_n_tags"]``, with a warning.
 """
 
 from __future__ import annotations
@@ -177,13 +177,13 @@ class AxonReader(_NeoReader):
         self.meta = {
             "n_sweeps": n_seg,
             "episodic": n_seg > 1,
-            "abf_version": str(info.get("fFileVersionNumber", "")),
-            "abf_tags": [str(t.get("sComment", b"")).strip() for t in tags],
+            "abf_version": f"{float(info.get('fFileVersionNumber', 0.0)):.2f}",
+            "abf_n_tags": len(tags),
         }
         if tags:
             warnings.warn(
-                f"{self.path.name}: {len(tags)} ABF tag(s) are not converted to events (their "
-                "times are unreliable through neo); see meta['abf_tags'].",
+                f"{self.path.name}: {len(tags)} ABF tag(s) are not converted to events (neo "
+                "reports ABF1 tag times and comments as zeros); read them with pyabf if needed.",
                 HfsEmgWarning,
                 stacklevel=5,
             )

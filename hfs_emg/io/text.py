@@ -99,6 +99,10 @@ class TextReader(BaseReader):
             raise CorruptFileError(f"{self.path}: no data rows after the header.")
         sep = self._sep(first)
         has_names = names is None and not _is_numeric_row(first, sep)
+        rows = [(k, ln) for k, ln in enumerate(body) if ln.strip()][int(has_names) :][:1]
+        if not rows or not _is_numeric_row(rows[0][1], sep):
+            where = f"line {n_head + rows[0][0] + 1} {rows[0][1][:60]!r}" if rows else "no row"
+            raise DataError(f"{self.path}: not a table of samples: {where} is not numeric.")
         try:
             df = pd.read_csv(
                 io.StringIO("\n".join(body)),
