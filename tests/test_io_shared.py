@@ -7,6 +7,7 @@ format documentation, not from this package's output.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import warnings
 from pathlib import Path
 from typing import Any
@@ -219,7 +220,7 @@ def test_reader_compliance(shared_data: Path, name: str) -> None:
         cores.append((c0, c1))
     reader.close()
     assert cores[0][0] == pytest.approx(rec.tstart)
-    assert all(a[1] == pytest.approx(b[0]) for a, b in zip(cores, cores[1:], strict=False))
+    assert all(a[1] == pytest.approx(b[0]) for a, b in itertools.pairwise(cores))
     np.testing.assert_array_equal(np.concatenate(parts, axis=1), rec.data)
     # The input file is never written to.
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest

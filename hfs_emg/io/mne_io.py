@@ -12,6 +12,7 @@ channels.
 from __future__ import annotations
 
 import re
+import warnings
 from functools import cached_property
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .._errors import HfsEmgWarning
 from ..recording import CH_TYPES, make_events
 from ..units import normalize_unit
 from ._base import BaseReader, rising_edges
@@ -100,7 +102,26 @@ class BrainVisionReader(_MneReader):
     def _open(self) -> Any:
         import mne
 
-        return mne.io.read_raw_brainvision(self.path, preload=False, verbose="error")
+        raw = mne.io.read_raw_brainvision(self.path, preload=False, verbose="error")
+        self._check_markers(raw.n_times)
+        return raw
+
+    def _check_markers(self, n_times: int) -> None:
+        """Markers after the last sample mean a truncated data file: warn."""
+        mrk = re.search(r"MarkerFile=(.+)", self.path.read_text("utf-8", "replace"))
+        path = self.path.parent / mrk.group(1).strip() if mrk else None
+        if path is None or not path.exists():
+            return
+        text = path.read_text("utf-8", "replace")
+        pos = [int(m.group(1)) for m in re.finditer(r"^Mk\d+=[^,]*,[^,]*,(\d+)", text, re.M)]
+        late = [p for p in pos if p > n_times]
+        if late:
+            warnings.warn(
+                f"{self.path.name}: {len(late)} marker(s) lie after the last of the {n_times} "
+                "samples (is the data file truncated?); they are dropped.",
+                HfsEmgWarning,
+                stacklevel=6,
+            )
 
     def _orig_units(self) -> list[str | None]:
         # Read the unit strings from the header ourselves: MNE reports some as "n/a".

@@ -98,9 +98,20 @@ class TextReader(BaseReader):
         if first is None:
             raise CorruptFileError(f"{self.path}: no data rows after the header.")
         sep = self._sep(first)
-        has_names = names is None and not _is_numeric_row(first, sep)
+        label_col = opts.get("label_column")
+        has_names = names is None and _numeric_fields(first, sep).sum() == 0
+        header = [f.strip() for f in _split(first, sep)] if has_names else (names or [])
+        if label_col is not None and header and label_col not in header:
+            raise ParameterError(
+                f"{self.path}: label_column={label_col!r} is not a column: {header}."
+            )
+        skip = header.index(label_col) if label_col in header else None
         rows = [(k, ln) for k, ln in enumerate(body) if ln.strip()][int(has_names) :][:1]
-        if not rows or not _is_numeric_row(rows[0][1], sep):
+        if rows:
+            numeric = _numeric_fields(rows[0][1], sep)
+            if skip is not None and skip < len(numeric):
+                numeric[skip] = True
+        if not rows or not numeric.all():
             where = f"line {n_head + rows[0][0] + 1} {rows[0][1][:60]!r}" if rows else "no row"
             raise DataError(f"{self.path}: not a table of samples: {where} is not numeric.")
         try:
@@ -123,6 +134,13 @@ class TextReader(BaseReader):
         else:
             df.columns = [f"ch{i}" for i in range(df.shape[1])]
         df = self._drop_tail(df, n_head + (1 if has_names else 0), ragged)
+        labels = None
+        if label_col is not None:
+            if label_col not in df.columns:
+                raise ParameterError(
+                    f"{self.path}: label_column={label_col!r} is not a column: {list(df.columns)}."
+                )
+            labels = df.pop(label_col).to_numpy()
         bad = df.apply(pd.to_numeric, errors="coerce").isna() & df.notna()
         if bad.to_numpy().any():
             row, col = np.argwhere(bad.to_numpy())[0]
@@ -131,14 +149,6 @@ class TextReader(BaseReader):
                 f"{df.columns[col]!r}, data row {row}."
             )
         df = df.apply(pd.to_numeric)
-        label_col = opts.get("label_column")
-        labels = None
-        if label_col is not None:
-            if label_col not in df.columns:
-                raise ParameterError(
-                    f"{self.path}: label_column={label_col!r} is not a column: {list(df.columns)}."
-                )
-            labels = df.pop(label_col).to_numpy()
         tcol = opts.get("time_column")
         if tcol is None:
             tcol = next((c for c in df.columns if c.lower() in _TIME_NAMES), None)
@@ -285,10 +295,18 @@ class TextReader(BaseReader):
         return self._events
 
 
-def _is_numeric_row(line: str, sep: str) -> bool:
-    fields = [f for f in re.split(sep if sep != r"\s+" else r"\s+", line.strip()) if f != ""]
-    try:
-        [float(f) for f in fields]
-    except ValueError:
-        return False
-    return True
+def _split(line: str, sep: str) -> list[str]:
+    parts = re.split(sep, line.strip()) if sep == r"\s+" else line.split(sep)
+    return [f for f in parts if sep != r"\s+" or f]
+
+
+def _numeric_fields(line: str, sep: str) -> npt.NDArray[np.bool_]:
+    """Which fields of a line parse as numbers (empty fields count as numeric: missing)."""
+    out = []
+    for field in _split(line, sep):
+        try:
+            float(field) if field.strip() else None
+            out.append(True)
+        except ValueError:
+            out.append(False)
+    return np.asarray(out, dtype=bool)

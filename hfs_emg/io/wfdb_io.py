@@ -17,11 +17,24 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .._errors import UnsupportedFormatError
+from .._errors import CorruptFileError, UnsupportedFormatError
 from ..recording import make_events
 from ._base import BaseReader, guess_type
 
 __all__ = ["WfdbReader"]
+
+_BYTES = {
+    "8": 1,
+    "16": 2,
+    "61": 2,
+    "80": 1,
+    "160": 2,
+    "212": 1.5,
+    "310": 4 / 3,
+    "311": 4 / 3,
+    "24": 3,
+    "32": 4,
+}
 
 
 class WfdbReader(BaseReader):
@@ -49,6 +62,7 @@ class WfdbReader(BaseReader):
             )
         if not hdr.sig_len:
             raise UnsupportedFormatError(f"{self.path}: the header declares no signal length.")
+        self._check_size(hdr)
         self.sfreq = float(hdr.fs)
         self.n_samples = int(hdr.sig_len)
         self.ch_names = [str(n) for n in hdr.sig_name]
@@ -60,6 +74,25 @@ class WfdbReader(BaseReader):
             "fmt": list(hdr.fmt or []),
             "adc_gain": list(hdr.adc_gain or []),
         }
+
+    def _check_size(self, hdr: object) -> None:
+        """A signal file shorter than the header's length is a truncated record."""
+        files: dict[str, list[int]] = {}
+        for i, name in enumerate(hdr.file_name or []):  # type: ignore[attr-defined]
+            files.setdefault(name, []).append(i)
+        for name, chans in files.items():
+            fmt = str(hdr.fmt[chans[0]])  # type: ignore[attr-defined]
+            if fmt not in _BYTES:
+                continue
+            offset = int((hdr.byte_offset or [0] * (chans[0] + 1))[chans[0]] or 0)  # type: ignore[attr-defined]
+            need = offset + int(np.ceil(hdr.sig_len * len(chans) * _BYTES[fmt]))  # type: ignore[attr-defined]
+            path = self.path.parent / name
+            have = path.stat().st_size if path.exists() else 0
+            if have < need:
+                raise CorruptFileError(
+                    f"{self.path}: truncated record, {name} holds {have} bytes but the header "
+                    f"declares {hdr.sig_len} samples ({need} bytes)."  # type: ignore[attr-defined]
+                )
 
     def _read_raw(self, start: int, stop: int, picks: npt.NDArray[np.intp]) -> np.ndarray:
         import wfdb
