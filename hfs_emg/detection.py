@@ -49,6 +49,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import fft as _fft
 
+from . import preprocessing as _pre
 from . import signal as _sig
 from ._errors import ParameterError
 from ._validate import check_option, check_positive, validate_type
@@ -104,18 +105,6 @@ def _window_count(x: FloatArray, m: int) -> FloatArray:
     lo = np.clip(idx - m // 2, 0, n)
     hi = np.clip(idx - m // 2 + m, 0, n)
     return cs[:, hi] - cs[:, lo]
-
-
-def _moving_mean(x: FloatArray, fs: float, window_s: float) -> FloatArray:
-    """Centred moving average (cumulative sum; edges use the samples that exist)."""
-    n = x.shape[-1]
-    half = min(round(window_s * fs / 2), n - 1)
-    cs = np.zeros((x.shape[0], n + 1))
-    np.cumsum(x, axis=-1, out=cs[:, 1:])
-    idx = np.arange(n)
-    lo = np.clip(idx - half, 0, n)
-    hi = np.clip(idx + half + 1, 0, n)
-    return (cs[:, hi] - cs[:, lo]) / (hi - lo)
 
 
 # --------------------------------------------------------------------------- methods
@@ -180,7 +169,7 @@ def _hodges_bui(
 ) -> tuple[Mask, Mask | None]:
     env = _sig.lowpass(np.abs(x), fs, lp_hz, order=2)
     mu, sd = _quiet_stats(env, fs)
-    avg = _moving_mean(env, fs, window_s)
+    avg = _sig.moving_average(env, fs, window_s)
     return avg > (mu + h * sd)[:, None], None
 
 
@@ -368,22 +357,6 @@ def discharge_frequency(
 
 
 # --------------------------------------------------------------------------- public
-def _notch_period_padded(x: FloatArray, fs: float, mains: float, *, max_freq: float) -> FloatArray:
-    """:func:`hfs_emg.signal.notch` with both ends extended by whole mains periods of the data.
-
-    The narrow notches ring for a few hundred milliseconds; padding each end with a copy of the
-    neighbouring data shifted by a whole number of hum periods keeps the hum phase continuous, so
-    the hum is removed up to the first and last sample instead of leaving edge transients.
-    """
-    n = x.shape[-1]
-    period = max(round(fs / mains), 1)
-    pad = int(np.ceil(0.6 * fs / period)) * period
-    if 2 * pad >= n:
-        return _sig.notch(x, fs, mains, max_freq=max_freq)
-    ext = np.concatenate([x[:, pad : 2 * pad], x, x[:, n - 2 * pad : n - pad]], axis=-1)
-    return _sig.notch(ext, fs, mains, max_freq=max_freq)[:, pad : pad + n]
-
-
 def _already_filtered(rec: Recording) -> bool:
     return any(any(f in str(h.get("step", "")) for f in _FILTER_STEPS) for h in rec.history)
 
@@ -483,17 +456,18 @@ def detect_bursts(
     tonic_min_s = check_positive(tonic_min_s, "tonic_min_s")
     sub = rec.pick(picks)
     fs = sub.sfreq
-    x = np.asarray(sub.data, dtype=float)
     steps: list[dict[str, Any]] = []
     if not _already_filtered(rec):
         l_freq, h_freq = float(band[0]), min(float(band[1]), 0.45 * fs)
-        x = _sig.bandpass(x, fs, l_freq, h_freq)
-        steps.append({"step": "bandpass", "l_freq": l_freq, "h_freq": h_freq, "order": 4})
-        mains = _sig.detect_mains(x, fs) if fs > 140.0 and x.shape[-1] >= fs / 2 else None
+        names = sub.ch_names
+        sub = _pre.bandpass_filter(sub, l_freq, h_freq, picks=names)
+        steps.append({"step": "bandpass_filter", "l_freq": l_freq, "h_freq": h_freq})
+        mains = _sig.detect_mains(sub.data, fs) if fs > 140.0 and sub.n_samples >= fs else None
         if mains is not None:
-            x = _notch_period_padded(x, fs, mains, max_freq=h_freq)
-            steps.append({"step": "notch", "freq": mains, "harmonics": True})
+            sub = _pre.notch_filter(sub, mains, picks=names)
+            steps.append({"step": "notch_filter", "freq": mains})
         logger.info("detect_bursts: unfiltered recording, applied %s", steps)
+    x = np.asarray(sub.data, dtype=float)
     low, high = func(x, fs, **{k: v for k, v in opts.items() if k not in _REFINE_KEYS})
     s, e, c = _sig.mask_to_intervals(low)
     if high is not None and s.size:
