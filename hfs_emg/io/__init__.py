@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
-from .._errors import UnsupportedFormatError
+from .._errors import HfsEmgWarning, UnsupportedFormatError
 from ..recording import Recording
 from ._base import BaseReader
 
@@ -25,10 +26,22 @@ __all__ = [
 READERS: dict[str, str] = {
     ".npy": "numpy_io:NumpyReader",
     ".npz": "numpy_io:NumpyReader",
+    ".edf": "edf:EdfReader",
+    ".bdf": "edf:EdfReader",
+    ".vhdr": "mne_io:BrainVisionReader",
+    ".fif": "mne_io:FifReader",
+    ".hea": "wfdb_io:WfdbReader",
+    ".smr": "neo_io:Spike2Reader",
+    ".abf": "neo_io:AxonReader",
+    ".csv": "text:TextReader",
+    ".tsv": "text:TextReader",
+    ".txt": "text:TextReader",
 }
 #: Extension -> "module:function" writing a Recording to a path.
 WRITERS: dict[str, str] = {
     ".npz": "numpy_io:write_npz",
+    ".edf": "edf_write:write_edf",
+    ".bdf": "edf_write:write_edf",
 }
 _HINTS: dict[str, str] = {
     ".vmrk": "a BrainVision recording is opened through its header: pass the .vhdr file.",
@@ -126,7 +139,11 @@ def read_recording(
     >>> read_recording(path)
     <Recording | 1 ch (oris), 1000 Hz, 0.010 s, 0 events>
     """
-    with open_recording(path, **options) as reader:
+    with warnings.catch_warnings():
+        if units is not None:  # the caller supplies the units the file lacks
+            warnings.filterwarnings("ignore", ".*unknown or missing unit", HfsEmgWarning)
+        reader = open_recording(path, **options)
+    with reader:
         return reader.read(
             tmin=tmin, tmax=tmax, picks=picks, units=units, ch_types=ch_types, dtype=dtype
         )

@@ -1,0 +1,105 @@
+"""Writers: EDF+ / BDF+ / npz round trips within the format's resolution, atomic output."""
+
+from __future__ import annotations
+
+import edfio
+import mne
+import numpy as np
+import pandas as pd
+import pytest
+
+from hfs_emg import from_array
+from hfs_emg.io import read_recording, write_recording
+from hfs_emg.io.edf_write import digital_step
+
+
+def _rec(n: int = 2345, sfreq: float = 2000.0, tstart: float = 0.0):
+    rng = np.random.default_rng(1)
+    data = np.vstack(
+        [
+            rng.normal(0, 40, n),  # uV-scale EMG
+            rng.normal(0, 3, n) * 1e3,  # mV-scale response, given in uV
+            np.linspace(10, 80, n),  # an angle, not a voltage
+        ]
+    )
+    events = pd.DataFrame(
+        {
+            "onset_s": tstart + np.array([0.1234, 0.5, 1.0005]),
+            "duration_s": [0.0, 0.25, 0.0],
+            "label": ["stim", "burst", "R1 onset"],
+        }
+    )
+    return from_array(
+        data,
+        sfreq,
+        ["oculi_L", "mentalis_L", "angle"],
+        units=["uV", "uV", "deg"],
+        events=events,
+        tstart=tstart,
+    )
+
+
+@pytest.mark.parametrize("ext", ["edf", "bdf"])
+@pytest.mark.parametrize("tstart", [0.0, 12.5])
+def test_edf_bdf_round_trip(tmp_path, ext: str, tstart: float) -> None:
+    rec = _rec(tstart=tstart)
+    path = tmp_path / f"x.{ext}"
+    write_recording(rec, path)
+    back = read_recording(path)
+    assert back.ch_names == rec.ch_names
+    assert list(back.channels["unit"]) == list(rec.channels["unit"])
+    assert back.sfreq == rec.sfreq and back.n_samples == rec.n_samples
+    assert back.tstart == pytest.approx(tstart)
+    # Error <= one digital step of each channel, from the header as edfio reads it.
+    header = (edfio.read_bdf if ext == "bdf" else edfio.read_edf)(path)
+    for i in range(rec.n_channels):
+        lo, hi = header.signals[i].physical_range
+        step = digital_step(lo, hi, bdf=ext == "bdf")
+        assert np.abs(back.data[i] - rec.data[i]).max() <= step
+    # EDF+ annotation onsets are written with 100 us resolution (well below 1 / sfreq).
+    np.testing.assert_allclose(back.events["onset_s"], rec.events["onset_s"], atol=1e-4)
+    np.testing.assert_allclose(back.events["duration_s"], rec.events["duration_s"], atol=1e-4)
+    assert list(back.events["label"]) == list(rec.events["label"])
+
+
+def test_bdf_is_finer_than_edf(tmp_path) -> None:
+    rec = _rec()
+    errors = {}
+    for ext in ("edf", "bdf"):
+        write_recording(rec, tmp_path / f"x.{ext}")
+        errors[ext] = np.abs(read_recording(tmp_path / f"x.{ext}").data - rec.data).max()
+    assert errors["bdf"] < errors["edf"] / 100
+
+
+def test_npz_round_trip_exact(tmp_path) -> None:
+    rec = _rec(tstart=3.0)
+    write_recording(rec, tmp_path / "x.npz")
+    back = read_recording(tmp_path / "x.npz")
+    np.testing.assert_array_equal(back.data, rec.data)
+    pd.testing.assert_frame_equal(back.events, rec.events)
+    assert back.tstart == 3.0 and back.ch_names == rec.ch_names
+
+
+def test_write_refuses_overwrite_and_is_atomic(tmp_path) -> None:
+    rec = _rec()
+    path = tmp_path / "x.edf"
+    write_recording(rec, path)
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError):
+        write_recording(rec, path)
+    bad = from_array(np.zeros((1, 10)), 100.0, ["a_name_longer_than_16_chars"])
+    with pytest.raises(ValueError, match="16"):
+        write_recording(bad, path, overwrite=True)
+    assert path.read_bytes() == before  # a failed write leaves the old file
+    assert [p.name for p in tmp_path.iterdir()] == ["x.edf"]  # and no temporary file
+
+
+def test_written_edf_reads_in_mne(tmp_path) -> None:
+    rec = _rec()
+    write_recording(rec, tmp_path / "x.edf")
+    raw = mne.io.read_raw_edf(tmp_path / "x.edf", verbose="error")
+    # MNE sees the padded last record; the first n samples agree with ours (volts -> uV).
+    np.testing.assert_allclose(
+        raw.get_data(picks=[0])[0, : rec.n_samples] * 1e6, rec.data[0], atol=0.01
+    )
+    assert list(raw.annotations.description) == list(rec.events["label"])
