@@ -111,16 +111,28 @@ def _timed(fn: Any) -> tuple[Any, float]:
     return out, time.perf_counter() - t0
 
 
-def case_pipeline(data: np.ndarray) -> dict[str, Any]:
+def case_pipeline(data: np.ndarray, *, fused: bool = True) -> dict[str, Any]:
     import hfs_emg
     from hfs_emg import preprocessing as pp
 
-    rec = hfs_emg.from_array(data, SFREQ, [f"emg{i}" for i in range(data.shape[0])])
+    names = [f"emg{i}" for i in range(data.shape[0])]
+    rec = hfs_emg.from_array(data, SFREQ, names, dtype=np.float32)  # no float64 copy
     stages: dict[str, float] = {}
+    peaks: dict[str, float] = {}
     missing: list[str] = []
-    filt, stages["bandpass_filter"] = _timed(lambda: pp.bandpass_filter(rec, *BAND))
-    filt, stages["notch_filter"] = _timed(lambda: pp.notch_filter(filt, MAINS))
-    env, stages["envelope"] = _timed(lambda: pp.envelope(filt, method="rms", window_s=0.025))
+
+    def stage(name: str, fn: Any) -> Any:
+        _reset_peak()
+        out, stages[name] = _timed(fn)
+        peaks[name] = _status_kb("VmHWM") / 1e3
+        return out
+
+    if fused:
+        filt = stage("filter_emg", lambda: pp.filter_emg(rec, *BAND, notch=MAINS))
+    else:
+        filt = stage("bandpass_filter", lambda: pp.bandpass_filter(rec, *BAND))
+        filt = stage("notch_filter", lambda: pp.notch_filter(filt, MAINS))
+    env = stage("envelope", lambda: pp.envelope(filt, method="rms", window_s=0.025))
     del env
     bursts = sync = None
     try:
@@ -128,29 +140,27 @@ def case_pipeline(data: np.ndarray) -> dict[str, Any]:
     except ImportError:
         missing.append("detect_bursts")
     else:
-        bursts, stages["detect_bursts"] = _timed(lambda: detect_bursts(filt))
+        bursts = stage("detect_bursts", lambda: detect_bursts(filt))
     try:
         from hfs_emg.synchrony import detect_synchronous_bursts
     except ImportError:
         missing.append("detect_synchronous_bursts")
     else:
         if bursts is not None:
-            sync, stages["detect_synchronous_bursts"] = _timed(
-                lambda: detect_synchronous_bursts(bursts)
-            )
+            sync = stage("detect_synchronous_bursts", lambda: detect_synchronous_bursts(bursts))
     try:
         from hfs_emg.metrics import summarize
     except ImportError:
         missing.append("summarize")
     else:
         if bursts is not None:
-            _, stages["summarize"] = _timed(lambda: _call_summarize(summarize, filt, bursts, sync))
-    n_bursts = None if bursts is None else len(bursts)
+            stage("summarize", lambda: _call_summarize(summarize, filt, bursts, sync))
     return {
         "time_s": sum(stages.values()),
         "stages": stages,
+        "stage_peak_rss_mb": peaks,
         "missing": missing,
-        "n_bursts": n_bursts,
+        "n_bursts": None if bursts is None else len(bursts),
         "n_sync": None if sync is None else len(sync),
     }
 
@@ -197,10 +207,10 @@ def case_biosppy(data: np.ndarray, seconds: float) -> dict[str, Any]:
     return {"time_s": t, "seconds": seconds, "onsets": len(out["onsets"])}
 
 
-def run_case(case: str, minutes: float, peer_seconds: float) -> dict[str, Any]:
+def run_case(case: str, minutes: float, peer_seconds: float, repeat: int = 3) -> dict[str, Any]:
     """Run one case in this process and return its measurements."""
     # Import everything the case needs first, so the baseline RSS holds the libraries.
-    if case == "pipeline":
+    if case.startswith("pipeline"):
         import hfs_emg.preprocessing  # noqa: F401
 
         for name in ("detection", "synchrony", "metrics"):
@@ -220,26 +230,38 @@ def run_case(case: str, minutes: float, peer_seconds: float) -> dict[str, Any]:
     rss_data = _status_kb("VmRSS")
     # Warm-up on a short slice (imports, FFT plans) so the timed call measures the work.
     warm = make_data(0.1, n_channels=2, seed=1)
-    if case == "pipeline":
-        case_pipeline(warm)
+    if case.startswith("pipeline"):
+        case_pipeline(warm, fused=case == "pipeline")
     elif case.startswith("sosfiltfilt"):
         case_sosfiltfilt(warm, f32=case.endswith("32"))
     del warm
     rss_before = _status_kb("VmRSS")
-    _reset_peak()
-    if case == "pipeline":
-        res = case_pipeline(data)
-    elif case == "sosfiltfilt":
-        res = case_sosfiltfilt(data)
-    elif case == "sosfiltfilt32":
-        res = case_sosfiltfilt(data, f32=True)
-    elif case == "neurokit2":
-        res = case_neurokit2(data, peer_seconds)
-    elif case == "biosppy":
-        res = case_biosppy(data, peer_seconds)
-    else:
-        raise SystemExit(f"unknown case {case!r}")
-    peak = _status_kb("VmHWM")
+    runs = []
+    peak_kb = 0
+    for _ in range(repeat if case not in ("neurokit2", "biosppy") else 1):
+        _reset_peak()
+        if case == "pipeline":
+            res = case_pipeline(data)
+        elif case == "pipeline_steps":
+            res = case_pipeline(data, fused=False)
+        elif case == "sosfiltfilt":
+            res = case_sosfiltfilt(data)
+        elif case == "sosfiltfilt32":
+            res = case_sosfiltfilt(data, f32=True)
+        elif case == "neurokit2":
+            res = case_neurokit2(data, peer_seconds)
+        elif case == "biosppy":
+            res = case_biosppy(data, peer_seconds)
+        else:
+            raise SystemExit(f"unknown case {case!r}")
+        peak_kb = max(peak_kb, _status_kb("VmHWM"))
+        if "stage_peak_rss_mb" in res:
+            peak_kb = max(peak_kb, int(max(res["stage_peak_rss_mb"].values()) * 1e3))
+        runs.append(res)
+    times = [r["time_s"] for r in runs]
+    res = dict(runs[int(np.argsort(times)[len(times) // 2])])  # the median run
+    res["all_times_s"] = times
+    peak = peak_kb
     res.update(
         case=case,
         minutes=minutes,
@@ -254,7 +276,7 @@ def run_case(case: str, minutes: float, peer_seconds: float) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- driver
-def _subprocess(case: str, minutes: float, peer_seconds: float) -> dict[str, Any]:
+def _subprocess(case: str, minutes: float, peer_seconds: float, repeat: int) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [
@@ -266,6 +288,8 @@ def _subprocess(case: str, minutes: float, peer_seconds: float) -> dict[str, Any
         str(minutes),
         "--peer-seconds",
         str(peer_seconds),
+        "--repeat",
+        str(repeat),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
@@ -319,8 +343,11 @@ def build_table(minutes: float, results: dict[str, dict[str, Any]]) -> list[str]
         full[case] = t
         mem = res["peak_rss_mb"] - res["rss_start_mb"]
         note = ""
-        if case == "pipeline":
-            note = ", ".join(f"{k} {v:.3g}" for k, v in res["stages"].items())
+        if case.startswith("pipeline"):
+            note = ", ".join(
+                f"{k} {v:.3g} s / {res['stage_peak_rss_mb'][k] - res['rss_start_mb']:,.0f} MB"
+                for k, v in res["stages"].items()
+            )
             if res["n_bursts"] is not None:
                 note += f"; {res['n_bursts']} bursts"
             if res["n_sync"] is not None:
@@ -329,6 +356,8 @@ def build_table(minutes: float, results: dict[str, dict[str, Any]]) -> list[str]
                 note += f"; NOT TIMED (missing): {', '.join(res['missing'])}"
         elif case.startswith("sosfiltfilt"):
             note = f"output {res['out_dtype']}"
+        if len(res.get("all_times_s", [])) > 1:
+            note += f"; median of {', '.join(f'{x:.3g}' for x in res['all_times_s'])} s"
         lines.append(
             f"| {case} | {_fmt(t)} | {_fmt(n_total / t / 1e6)} | {_fmt(mem)} "
             f"({mem / f32_mb:.2f}x) | {_fmt(res['peak_rss_mb'])} | {note} |"
@@ -374,13 +403,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases",
         nargs="+",
-        default=["pipeline", "sosfiltfilt", "sosfiltfilt32", "neurokit2", "biosppy"],
+        default=[
+            "pipeline",
+            "pipeline_steps",
+            "sosfiltfilt",
+            "sosfiltfilt32",
+            "neurokit2",
+            "biosppy",
+        ],
     )
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs (median reported)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = parser.parse_args(argv)
     if args.case:
-        res = run_case(args.case, args.minutes[0], args.peer_seconds)
+        res = run_case(args.case, args.minutes[0], args.peer_seconds, args.repeat)
         print(json.dumps(res))
         return 0
     import scipy
@@ -394,10 +431,13 @@ def main(argv: list[str] | None = None) -> int:
         f"`python benchmarks/spontaneous.py --minutes {' '.join(f'{m:g}' for m in args.minutes)}`"
         f" on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__},"
-        f" hfs_emg {hfs_emg.__version__}. Each case runs alone in a subprocess; one timed call "
-        "after a warm-up on a 6 s slice. Peak memory = peak RSS during the call minus the RSS "
-        "of the interpreter with its libraries before the recording was built (so it includes "
-        "the float32 recording itself).",
+        f" hfs_emg {hfs_emg.__version__}. Each case runs alone in a subprocess; the median of "
+        f"--repeat {args.repeat} timed calls after a warm-up on a 6 s slice (the peers: one "
+        "call). Peak memory = peak RSS during the calls minus the RSS of the interpreter with "
+        "its libraries before the recording was built (so it includes the float32 recording "
+        "itself); per stage, the peak RSS during that stage on the same basis. Stage names: "
+        "filter_emg = band-pass 20-1000 Hz + 50 Hz comb notch in one pass per channel; "
+        "pipeline_steps = the same with separate bandpass_filter and notch_filter calls.",
         "",
     ]
     out = list(header)
@@ -405,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     for minutes in args.minutes:
         results = {}
         for case in args.cases:
-            results[case] = _subprocess(case, minutes, args.peer_seconds)
+            results[case] = _subprocess(case, minutes, args.peer_seconds, args.repeat)
             print(f"  done {case} ({minutes:g} min)", file=sys.stderr, flush=True)
         table = build_table(minutes, results)
         print("\n".join(table), flush=True)

@@ -45,6 +45,7 @@ __all__ = [
     "bandpass_filter",
     "envelope",
     "estimate_noise",
+    "filter_emg",
     "highpass_filter",
     "lowpass_filter",
     "notch_filter",
@@ -306,6 +307,100 @@ def notch_filter(
         },
         n_jobs=n_jobs,
     )
+
+
+def filter_emg(
+    rec: Recording,
+    l_freq: float = 20.0,
+    h_freq: float = 1000.0,
+    *,
+    notch: float | Literal["auto"] | None = "auto",
+    order: int = 4,
+    q: float = 30.0,
+    picks: Any = "emg",
+    n_jobs: int | None = None,
+) -> Recording:
+    """Band-pass and mains notch in one pass per channel (the usual first step).
+
+    Equivalent to ``notch_filter(bandpass_filter(rec, l_freq, h_freq), notch)`` (identical
+    samples) but each channel goes through both filters while it is in cache and only one
+    output array is allocated, which saves time and a recording's worth of memory.
+
+    Parameters
+    ----------
+    rec : Recording
+        The recording.
+    l_freq, h_freq : float
+        Band-pass corners in Hz (see :func:`bandpass_filter`).
+    notch : float, "auto" or None
+        Mains frequency to remove with its harmonics (see :func:`notch_filter`); ``"auto"``
+        detects 50 or 60 Hz and skips the notch when there is no hum; None never notches.
+    order : int
+        Butterworth order.
+    q : float
+        Notch quality factor.
+    picks : str, int or sequence
+        Channels (default EMG).
+    n_jobs : int or None
+        Threads over channels.
+
+    Returns
+    -------
+    Recording
+        New recording whose history holds a ``"bandpass_filter"`` and (when a notch was
+        applied) a ``"notch_filter"`` step, as the two separate calls would.
+
+    References
+    ----------
+    .. [1] H. J. Hermens et al., J. Electromyogr. Kinesiol. 10(5), 361-374 (2000) (SENIAM).
+    .. [2] S. J. Orfanidis, *Introduction to Signal Processing*, Prentice Hall (1996), sec.
+       11.3.
+
+    Examples
+    --------
+    >>> from hfs_emg import from_array
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.arange(20_000) / 4000.0
+    >>> rec = from_array(rng.normal(size=20_000) + 5 * np.sin(2 * np.pi * 50 * t), 4000.0)
+    >>> out = filter_emg(rec)
+    >>> [h["step"] for h in out.history]
+    ['bandpass_filter', 'notch_filter']
+    >>> bool(np.allclose(out.data, notch_filter(bandpass_filter(rec), 50.0).data))
+    True
+    """
+    rec = _check_rec(rec)
+    sos = _sig.sos_bandpass(rec.sfreq, l_freq, h_freq, order=order)
+    q = check_positive(q, "q")
+    idx = rec._pick_indices(picks)
+    detected = notch == "auto"
+    if detected:
+        notch = _sig.detect_mains(rec.data[idx], rec.sfreq)
+        if notch is None:
+            logger.info("filter_emg: no 50/60 Hz mains peak found; no notch")
+    freq = None if notch is None else check_positive(notch, "notch")
+    if freq is not None:
+        _sig.notch_sos(rec.sfreq, freq, q=q)  # validate before threading
+    fs = rec.sfreq
+
+    def kernel(x: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
+        y = _sig.sosfiltfilt(sos, x)
+        if freq is not None:
+            y = _sig.notch(y, fs, freq, q=q, max_freq=float(h_freq))
+        return y
+
+    names = [rec.ch_names[i] for i in idx]
+    out = _apply(
+        rec,
+        kernel,
+        picks=picks,
+        step="bandpass_filter",
+        params={"l_freq": float(l_freq), "h_freq": float(h_freq), "order": order},
+        n_jobs=n_jobs,
+    )
+    if freq is None:
+        return out
+    params = {"freq": freq, "detected": detected, "harmonics": True, "q": q, "method": "auto"}
+    return out.with_data(out.data, step="notch_filter", params={**params, "picks": names})
 
 
 # --------------------------------------------------------------------------- envelopes
