@@ -568,9 +568,7 @@ def moving_rms(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) 
     arr = np.moveaxis(_as_float(x), axis, -1)
     if arr.shape[-1] == 0:
         return np.moveaxis(arr.copy(), -1, axis)
-    mean_sq = _centred_mean(np.square(arr, dtype=np.float64), _half_width(fs, window_s))
-    np.maximum(mean_sq, 0.0, out=mean_sq)  # cancellation in the running sum can leave -1e-12
-    out = np.sqrt(mean_sq, out=mean_sq).astype(arr.dtype, copy=False)
+    out = _running_window(arr, _half_width(fs, window_s), square=True)
     return np.moveaxis(out, -1, axis)
 
 
@@ -608,15 +606,42 @@ def moving_average(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = 
     arr = np.moveaxis(_as_float(x), axis, -1)
     if arr.shape[-1] == 0:
         return np.moveaxis(arr.copy(), -1, axis)
-    mean = _centred_mean(arr.astype(np.float64), _half_width(fs, window_s))
-    return np.moveaxis(mean.astype(arr.dtype, copy=False), -1, axis)
+    out = _running_window(arr, _half_width(fs, window_s), square=False)
+    return np.moveaxis(out, -1, axis)
 
 
 def _half_width(fs: float, window_s: float) -> int:
     return round(window_s * fs) // 2
 
 
-def _centred_mean(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.float64]:
+def _running_window(arr: FloatArray, half: int, *, square: bool) -> FloatArray:
+    """Centred moving mean (``square=False``) or RMS (``square=True``) along the last axis.
+
+    One row at a time through two reused float64 buffers, so the temporaries are two rows'
+    worth (not two float64 copies of the whole array) and no fresh pages are faulted in per
+    row.
+    """
+    n = arr.shape[-1]
+    rows = arr.reshape(-1, n)
+    out = np.empty(rows.shape, dtype=arr.dtype)
+    csum = np.empty(n, dtype=np.float64)
+    total = np.empty(n, dtype=np.float64)
+    for r in range(rows.shape[0]):
+        if square:
+            np.square(rows[r], out=csum, dtype=np.float64)
+        else:
+            csum[:] = rows[r]
+        _centred_mean(csum, half, out=total)
+        if square:
+            np.maximum(total, 0.0, out=total)  # cancellation can leave -1e-12
+            np.sqrt(total, out=total)
+        out[r] = total
+    return out.reshape(arr.shape)
+
+
+def _centred_mean(
+    values: npt.NDArray[np.float64], half: int, *, out: npt.NDArray[np.float64] | None = None
+) -> npt.NDArray[np.float64]:
     """Mean over ``[i - half, i + half]`` (truncated at the edges) along the last axis.
 
     ``values`` (float64) is overwritten by its running sum, so the cost is independent of the
@@ -627,10 +652,10 @@ def _centred_mean(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.
     width = 2 * half + 1
     csum = np.cumsum(values, axis=-1, out=values)
     # total[i] = csum[min(i + half, n - 1)] - csum[i - half - 1] (0 when i - half - 1 < 0)
-    total = np.empty_like(csum)
+    total = np.empty_like(csum) if out is None else out
     total[..., : n - half] = csum[..., half:]
     total[..., n - half :] = csum[..., -1:]
-    total[..., half + 1 :] -= csum[..., : n - half - 1]
+    np.subtract(total[..., half + 1 :], csum[..., : n - half - 1], out=total[..., half + 1 :])
     if n >= 2 * half:
         total /= width
         # Edge windows hold fewer samples: i + half + 1 at the start, n - i + half at the end.
