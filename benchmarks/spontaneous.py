@@ -276,7 +276,9 @@ def run_case(case: str, minutes: float, peer_seconds: float, repeat: int = 3) ->
 
 
 # --------------------------------------------------------------------------- driver
-def _subprocess(case: str, minutes: float, peer_seconds: float, repeat: int) -> dict[str, Any]:
+def _subprocess(
+    case: str, minutes: float, peer_seconds: float, repeat: int, max_memory_gb: float | None
+) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [
@@ -291,7 +293,17 @@ def _subprocess(case: str, minutes: float, peer_seconds: float, repeat: int) -> 
         "--repeat",
         str(repeat),
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+
+    def limit() -> None:  # a MemoryError in the case instead of the OOM killer on a shared box
+        if max_memory_gb:
+            import resource
+
+            cap = int(max_memory_gb * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, check=False, preexec_fn=limit
+    )
     if proc.returncode != 0:
         return {"case": case, "error": proc.stderr.strip().splitlines()[-1:]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -426,6 +438,9 @@ def main(argv: list[str] | None = None) -> int:
         ],
     )
     parser.add_argument("--repeat", type=int, default=3, help="timed runs (median reported)")
+    parser.add_argument(
+        "--max-memory-gb", type=float, default=None, help="address-space cap per case"
+    )
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = parser.parse_args(argv)
@@ -458,7 +473,9 @@ def main(argv: list[str] | None = None) -> int:
     for minutes in args.minutes:
         results = {}
         for case in args.cases:
-            results[case] = _subprocess(case, minutes, args.peer_seconds, args.repeat)
+            results[case] = _subprocess(
+                case, minutes, args.peer_seconds, args.repeat, args.max_memory_gb
+            )
             print(f"  done {case} ({minutes:g} min)", file=sys.stderr, flush=True)
         table = build_table(minutes, results)
         print("\n".join(table), flush=True)

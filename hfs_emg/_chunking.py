@@ -37,9 +37,10 @@ __all__ = ["chunk_bounds", "map_channels", "process_chunked", "resolve_n_jobs"]
 
 logger = logging.getLogger("hfs_emg")
 
-#: Below this many samples per channel, threads cost more than they save (measured:
-#: see docs/benchmarks.md).
-MIN_SAMPLES_FOR_THREADS = 200_000
+#: Below this many samples per channel, threads cost more than they save: on the 2-core
+#: machine they gained nothing (0.6-1.1x) up to 300 k samples and 1.2-2x from 1 M samples
+#: (benchmarks/threads.py; docs/benchmarks.md).
+MIN_SAMPLES_FOR_THREADS = 1_000_000
 
 
 def resolve_n_jobs(n_jobs: int | None, n_tasks: int, n_samples: int) -> int:
