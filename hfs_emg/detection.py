@@ -23,10 +23,11 @@ per burst. The detector is chosen with ``method=`` from :data:`BURST_METHODS`:
     Teager-Kaiser energy operator before the Hodges-Bui threshold (Li, Zhou & Aruin 2007;
     Solnik et al. 2008): |TKEO|, low-pass ``lp_hz``, baseline mean + ``h`` x SD.
 
-Every method's runs then go through the same post-processing: runs closer than ``merge_gap_s``
-are merged and runs shorter than ``min_duration_s`` dropped. Bursts of at least ``tonic_min_s``
-(default 0.5 s) are ``"tonic"``, shorter ones ``"clonic"``: clonic HFS spasms last tens to a few
-hundred milliseconds, tonic ones from about half a second to several seconds.
+Every method's runs then go through the same post-processing: runs touching the first or last
+sample (onset or offset unobservable, filter edge transients) are dropped, runs closer than
+``merge_gap_s`` are merged and runs shorter than ``min_duration_s`` dropped. Bursts of at least
+``tonic_min_s`` (default 0.5 s) are ``"tonic"``, shorter ones ``"clonic"``: clonic HFS spasms
+last tens to a few hundred milliseconds, tonic ones from about half a second to several seconds.
 
 The intra-burst discharge rate (``discharge_hz``) is the fundamental frequency of the filtered
 burst, found with the YIN cumulative-mean-normalised difference function (de Cheveigné &
@@ -48,6 +49,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import fft as _fft
+from scipy import signal as _sps
 
 from . import preprocessing as _pre
 from . import signal as _sig
@@ -55,7 +57,13 @@ from ._errors import ParameterError
 from ._validate import check_option, check_positive, validate_type
 from .recording import Recording
 
-__all__ = ["BURST_COLUMNS", "BURST_METHODS", "detect_bursts", "discharge_frequency"]
+__all__ = [
+    "BURST_COLUMNS",
+    "BURST_METHODS",
+    "detect_bursts",
+    "discharge_frequency",
+    "hum_lines",
+]
 
 logger = logging.getLogger("hfs_emg")
 
@@ -109,7 +117,7 @@ def _window_count(x: FloatArray, m: int) -> FloatArray:
 
 # --------------------------------------------------------------------------- methods
 def _hysteresis(
-    x: FloatArray, fs: float, *, window_s: float = 0.015, high: float = 2.5, low: float = 1.5
+    x: FloatArray, fs: float, *, window_s: float = 0.015, high: float = 2.5, low: float = 1.2
 ) -> tuple[Mask, Mask | None]:
     if not 0 < low <= high:
         raise ParameterError(f"Need 0 < low <= high, got low={low}, high={high}.")
@@ -216,7 +224,7 @@ def _tkeo(
 BURST_METHODS: dict[str, tuple[Callable[..., tuple[Mask, Mask | None]], dict[str, Any]]] = {
     "hysteresis": (
         _hysteresis,
-        {"window_s": 0.015, "high": 2.5, "low": 1.5, "fine_window_s": 0.004, "rel": 0.2},
+        {"window_s": 0.015, "high": 2.5, "low": 1.2, "fine_window_s": 0.004, "rel": 0.2},
     ),
     "hodges_bui": (_hodges_bui, {"lp_hz": 50.0, "window_s": 0.02, "h": 3.0}),
     "bonato": (_bonato, {"pfa": 0.01, "m": 5, "r0": 2, "band_hz": 500.0}),
@@ -256,6 +264,7 @@ def discharge_frequency(
     fmax: float = DISCHARGE_RANGE_HZ[1],
     max_len_s: float = 0.25,
     threshold: float = 0.3,
+    rectify: bool = False,
 ) -> FloatArray:
     """Motor-unit discharge rate inside each burst (YIN fundamental frequency), vectorized.
 
@@ -282,6 +291,11 @@ def discharge_frequency(
         Longest stretch of each burst analysed, seconds.
     threshold : float
         YIN aperiodicity threshold.
+    rectify : bool
+        Analyse the full-wave rectified signal: every discharge becomes a positive bump
+        whatever its MUAP shape, so the firing period dominates when several units with
+        unstable waveforms fire (real intramuscular recordings); the band-passed signal
+        itself (default) is more accurate for clean high-frequency HFS discharges at low SNR.
 
     Returns
     -------
@@ -316,7 +330,10 @@ def discharge_frequency(
     k = np.arange(length)
     valid = k[None, :] < lens[:, None]
     idx = np.clip(s[:, None] + k[None, :], 0, n - 1) + (ch * n)[:, None]
-    seg = np.where(valid, arr.ravel()[idx], 0.0)
+    seg = arr.ravel()[idx]
+    if rectify:
+        seg = np.abs(seg)
+    seg = np.where(valid, seg, 0.0)
     seg -= np.where(valid, seg.sum(axis=1, keepdims=True) / lens[:, None], 0.0)
     tau_max = min(int(np.ceil(fs / fmin)) + 1, length - 1)
     tau_min = max(int(np.floor(fs / fmax)), 1)
@@ -357,6 +374,64 @@ def discharge_frequency(
 
 
 # --------------------------------------------------------------------------- public
+def hum_lines(
+    x: npt.ArrayLike,
+    fs: float,
+    mains: float,
+    *,
+    max_freq: float | None = None,
+    min_ratio: float = 10.0,
+) -> list[float]:
+    """Mains harmonics that stand out as spectral lines (Welch, 1 Hz resolution).
+
+    HFS discharges run at 150-400 Hz, right where the 3rd-8th harmonics of 50/60 Hz lie; a comb
+    notch at every harmonic removes a near-periodic burst's fundamental and rings for hundreds of
+    milliseconds around it. Notching only the harmonics that carry hum avoids most of that.
+
+    Parameters
+    ----------
+    x : array-like, shape (n_channels, n_samples)
+        Signals (spectra are normalised per channel and averaged).
+    fs : float
+        Sampling rate in Hz.
+    mains : float
+        Fundamental (50 or 60 Hz).
+    max_freq : float, optional
+        Highest harmonic considered (default: Nyquist minus 10 Hz).
+    min_ratio : float
+        Peak-to-neighbour power ratio (neighbours 3-10 Hz away) of a line.
+
+    Returns
+    -------
+    list of float
+        Frequencies in Hz of the harmonics that carry hum.
+
+    Examples
+    --------
+    >>> fs = 2000.0
+    >>> t = np.arange(20000) / fs
+    >>> x = np.random.default_rng(0).normal(size=(1, 20000))
+    >>> x += np.sin(2 * np.pi * 50 * t) + 0.5 * np.sin(2 * np.pi * 150 * t)
+    >>> hum_lines(x, fs, 50.0)
+    [50.0, 150.0]
+    """
+    arr = np.atleast_2d(np.asarray(x, dtype=float))
+    n_keep = min(arr.shape[-1], int(120 * fs))
+    nperseg = min(n_keep, round(fs))
+    freqs, pxx = _sps.welch(arr[:, :n_keep], fs=fs, nperseg=nperseg, axis=-1)
+    pxx = pxx / np.maximum(np.median(pxx, axis=-1, keepdims=True), np.finfo(float).tiny)
+    psd = pxx.mean(axis=0)
+    top = fs / 2 - 10.0 if max_freq is None else min(max_freq, fs / 2 - 10.0)
+    harm = mains * np.arange(1, int(top // mains) + 1)
+    if harm.size == 0:
+        return []
+    dist = np.abs(freqs[None, :] - harm[:, None])
+    peak = np.where(dist <= 1.0, psd[None, :], 0.0).max(axis=1)
+    neigh = np.where((dist >= 3.0) & (dist <= 10.0), psd[None, :], np.nan)
+    ratio = peak / np.maximum(np.nanmedian(neigh, axis=1), np.finfo(float).tiny)
+    return [float(f) for f in harm[ratio >= min_ratio]]
+
+
 def _already_filtered(rec: Recording) -> bool:
     return any(any(f in str(h.get("step", "")) for f in _FILTER_STEPS) for h in rec.history)
 
@@ -367,17 +442,20 @@ def detect_bursts(
     method: str = "hysteresis",
     picks: Any = "emg",
     min_duration_s: float = 0.02,
-    merge_gap_s: float = 0.02,
+    merge_gap_s: float = 0.04,
     tonic_min_s: float = 0.5,
     band: tuple[float, float] = DEFAULT_BAND,
+    discharge_range_hz: tuple[float, float] = DISCHARGE_RANGE_HZ,
     **options: Any,
 ) -> pd.DataFrame:
     """Detect EMG bursts (spasms) channel by channel, all channels at once.
 
     If the recording's history holds no band-pass or high-pass step, the default preprocessing
     is applied first and logged: zero-phase Butterworth band-pass ``band`` (upper corner capped
-    at 0.45 x ``sfreq``) and, if :func:`hfs_emg.signal.detect_mains` finds 50 or 60 Hz hum, a
-    notch at it and its harmonics. A filtered recording is used as it is. The table's
+    at 0.45 x ``sfreq``) and, if :func:`hfs_emg.signal.detect_mains` finds 50 or 60 Hz hum,
+    narrow IIR notches at those harmonics that carry hum (:func:`hum_lines`) - not a comb at
+    every harmonic, whose teeth at 150-400 Hz would remove the fundamental of HFS discharges.
+    A filtered recording is used as it is. The table's
     ``attrs["preprocessing"]`` says what was done.
 
     Parameters
@@ -396,9 +474,12 @@ def detect_bursts(
         Bursts at least this long are ``"tonic"``, shorter ones ``"clonic"``.
     band : (float, float)
         Default band-pass corners in Hz when the recording is unfiltered.
+    discharge_range_hz : (float, float)
+        Search range of the intra-burst discharge rate (default 100-500 Hz, around the
+        150-400 Hz of HFS; lower it for ordinary motor units, e.g. (5, 60)).
     **options
         Method options; defaults in :data:`BURST_METHODS`:
-        hysteresis ``window_s=0.015, high=2.5, low=1.5`` (multiples of the noise RMS),
+        hysteresis ``window_s=0.015, high=2.5, low=1.2`` (multiples of the noise RMS),
         ``fine_window_s=0.004, rel=0.2`` (edge refinement); hodges_bui ``lp_hz=50,
         window_s=0.02, h=3``; bonato ``pfa=0.01, m=5, r0=2, band_hz=500``; tkeo ``lp_hz=50,
         h=6``.
@@ -463,9 +544,11 @@ def detect_bursts(
         sub = _pre.bandpass_filter(sub, l_freq, h_freq, picks=names)
         steps.append({"step": "bandpass_filter", "l_freq": l_freq, "h_freq": h_freq})
         mains = _sig.detect_mains(sub.data, fs) if fs > 140.0 and sub.n_samples >= fs else None
-        if mains is not None:
-            sub = _pre.notch_filter(sub, mains, picks=names)
-            steps.append({"step": "notch_filter", "freq": mains})
+        lines = [] if mains is None else hum_lines(sub.data, fs, mains, max_freq=h_freq)
+        for freq in lines:  # loop over the few hum lines present, not over samples
+            sub = _pre.notch_filter(sub, freq, harmonics=False, method="iir", picks=names)
+        if lines:
+            steps.append({"step": "notch_filter", "freq": lines, "method": "iir"})
         logger.info("detect_bursts: unfiltered recording, applied %s", steps)
     x = np.asarray(sub.data, dtype=float)
     low, high = func(x, fs, **{k: v for k, v in opts.items() if k not in _REFINE_KEYS})
@@ -478,8 +561,15 @@ def detect_bursts(
         s, e = _refine(
             x, fs, s, e, c, high=opts["high"], fine_window_s=opts["fine_window_s"], rel=opts["rel"]
         )
+    # runs cut by the recording's edges have no observable onset/offset (and hold the filters'
+    # edge transients): they are not reported
+    inner = (s > 0) & (e < x.shape[-1])
+    s, e, c = s[inner], e[inner], c[inner]
     s, e, c = _merge_filter(s, e, c, round(merge_gap_s * fs), max(round(min_duration_s * fs), 1))
-    table = _burst_table(x, fs, s, e, c, sub.ch_names, sub.tstart, tonic_min_s)
+    fmin, fmax = (check_positive(f, "discharge_range_hz") for f in discharge_range_hz)
+    if fmin >= fmax:
+        raise ParameterError(f"discharge_range_hz must be (low, high), got {discharge_range_hz}.")
+    table = _burst_table(x, fs, s, e, c, sub.ch_names, sub.tstart, tonic_min_s, (fmin, fmax))
     table.attrs.update(
         {
             "method": method,
@@ -502,6 +592,7 @@ def _burst_table(
     names: list[str],
     tstart: float,
     tonic_min_s: float,
+    frange: tuple[float, float],
 ) -> pd.DataFrame:
     """Per-burst amplitude measures via cumulative sums / reduceat on the flattened signal."""
     n = x.shape[-1]
@@ -524,7 +615,9 @@ def _burst_table(
             "peak_uv": peak,
             "rms_uv": np.sqrt((cs_sq[fe_i] - cs_sq[fs_i]) / np.maximum(lens, 1)),
             "area_uv_s": (cs_abs[fe_i] - cs_abs[fs_i]) / fs,
-            "discharge_hz": discharge_frequency(x, fs, s, e, c),
+            "discharge_hz": discharge_frequency(
+                x, fs, s, e, c, fmin=frange[0], fmax=frange[1], max_len_s=max(0.25, 10 / frange[0])
+            ),
             "kind": np.where(dur >= tonic_min_s, "tonic", "clonic"),
         }
     )
