@@ -121,9 +121,15 @@ def case_pipeline(data: np.ndarray, *, fused: bool = True) -> dict[str, Any]:
     peaks: dict[str, float] = {}
     missing: list[str] = []
 
+    failed: list[str] = []
+
     def stage(name: str, fn: Any) -> Any:
         _reset_peak()
-        out, stages[name] = _timed(fn)
+        try:
+            out, stages[name] = _timed(fn)
+        except MemoryError:
+            failed.append(name)
+            out = None
         peaks[name] = _status_kb("VmHWM") / 1e3
         return out
 
@@ -141,6 +147,8 @@ def case_pipeline(data: np.ndarray, *, fused: bool = True) -> dict[str, Any]:
         missing.append("detect_bursts")
     else:
         bursts = stage("detect_bursts", lambda: detect_bursts(filt))
+        if bursts is None:
+            missing.append("detect_bursts (MemoryError under the --max-memory-gb cap)")
     try:
         from hfs_emg.synchrony import detect_synchronous_bursts
     except ImportError:
@@ -158,6 +166,7 @@ def case_pipeline(data: np.ndarray, *, fused: bool = True) -> dict[str, Any]:
     return {
         "time_s": sum(stages.values()),
         "stages": stages,
+        "failed": failed,
         "stage_peak_rss_mb": peaks,
         "missing": missing,
         "n_bursts": None if bursts is None else len(bursts),
@@ -360,6 +369,8 @@ def build_table(minutes: float, results: dict[str, dict[str, Any]]) -> list[str]
                 f"{k} {v:.3g} s / {res['stage_peak_rss_mb'][k] - res['rss_start_mb']:,.0f} MB"
                 for k, v in res["stages"].items()
             )
+            if res.get("failed"):
+                note += f"; FAILED (MemoryError): {', '.join(res['failed'])}"
             if res["n_bursts"] is not None:
                 note += f"; {res['n_bursts']} bursts"
             if res["n_sync"] is not None:
