@@ -176,6 +176,11 @@ def map_chunks(
     ndarray
         Same shape as ``x``, dtype of the kernel's output.
 
+    References
+    ----------
+    .. [1] A. P. Buccino et al., "SpikeInterface, a unified framework for spike sorting",
+       eLife 9, e61834 (2020) (chunk + margin + trim execution).
+
     Examples
     --------
     >>> from hfs_emg.signal import bandpass
@@ -288,6 +293,11 @@ def process_chunked(
     Recording
         As ``func`` would return for the whole recording; its last history entry records
         ``chunk_s`` and ``margin_s``.
+
+    References
+    ----------
+    .. [1] A. P. Buccino et al., "SpikeInterface, a unified framework for spike sorting",
+       eLife 9, e61834 (2020) (chunk + margin + trim execution).
 
     Examples
     --------

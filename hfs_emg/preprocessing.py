@@ -407,6 +407,11 @@ def filter_emg(
 def rectify(rec: Recording, *, picks: Any = "emg") -> Recording:
     """Full-wave rectification ``|x|`` of the picked channels.
 
+    References
+    ----------
+    .. [1] R. Merletti, "Standards for reporting EMG data", J. Electromyogr. Kinesiol. 9(1),
+       III-IV (1999) (rectified and averaged EMG).
+
     Examples
     --------
     >>> from hfs_emg import from_array

@@ -136,6 +136,11 @@ def sos_bandpass(fs: float, l_freq: float, h_freq: float, *, order: int = 4) -> 
 def sos_highpass(fs: float, l_freq: float, *, order: int = 4) -> FloatArray:
     """Butterworth high-pass as second-order sections (see :func:`sos_bandpass`).
 
+    References
+    ----------
+    .. [1] S. Butterworth, "On the theory of filter amplifiers", Wireless Engineer 7, 536-541
+       (1930).
+
     Examples
     --------
     >>> sos_highpass(1000.0, 20.0).shape
@@ -147,6 +152,11 @@ def sos_highpass(fs: float, l_freq: float, *, order: int = 4) -> FloatArray:
 
 def sos_lowpass(fs: float, h_freq: float, *, order: int = 4) -> FloatArray:
     """Butterworth low-pass as second-order sections (see :func:`sos_bandpass`).
+
+    References
+    ----------
+    .. [1] S. Butterworth, "On the theory of filter amplifiers", Wireless Engineer 7, 536-541
+       (1930).
 
     Examples
     --------
@@ -163,6 +173,11 @@ def sosfiltfilt(sos: npt.ArrayLike, x: npt.ArrayLike, *, axis: int = -1) -> Floa
     :func:`scipy.signal.sosfiltfilt` with the coefficients cast to the dtype of ``x`` (a float64
     SOS would upcast float32 data and double the memory), and a clear error for signals shorter
     than the edge padding.
+
+    References
+    ----------
+    .. [1] F. Gustafsson, "Determining the initial states in forward-backward filtering", IEEE
+       Trans. Signal Process. 44(4), 988-992 (1996).
 
     Examples
     --------
@@ -233,6 +248,11 @@ def highpass(
 ) -> FloatArray:
     """Zero-phase Butterworth high-pass (see :func:`bandpass`).
 
+    References
+    ----------
+    .. [1] F. Gustafsson, "Determining the initial states in forward-backward filtering", IEEE
+       Trans. Signal Process. 44(4), 988-992 (1996).
+
     Examples
     --------
     >>> y = highpass(5.0 + np.sin(2 * np.pi * 100 * np.arange(1000) / 1000.0), 1000.0, 10.0)
@@ -246,6 +266,11 @@ def lowpass(
     x: npt.ArrayLike, fs: float, h_freq: float, *, order: int = 4, axis: int = -1
 ) -> FloatArray:
     """Zero-phase Butterworth low-pass (see :func:`bandpass`).
+
+    References
+    ----------
+    .. [1] F. Gustafsson, "Determining the initial states in forward-backward filtering", IEEE
+       Trans. Signal Process. 44(4), 988-992 (1996).
 
     Examples
     --------
@@ -517,6 +542,11 @@ def detect_mains(
 # --------------------------------------------------------------------------- envelopes
 def rectify(x: npt.ArrayLike) -> FloatArray:
     """Full-wave rectification ``|x|`` (dtype kept).
+
+    References
+    ----------
+    .. [1] R. Merletti, "Standards for reporting EMG data", J. Electromyogr. Kinesiol. 9(1),
+       III-IV (1999).
 
     Examples
     --------
