@@ -644,28 +644,59 @@ def _half_width(fs: float, window_s: float) -> int:
     return round(window_s * fs) // 2
 
 
+#: Samples per block of the running-window kernels (float64 temporaries of 0.5 MB each).
+_BLOCK = 1 << 16
+
+
 def _running_window(arr: FloatArray, half: int, *, square: bool) -> FloatArray:
     """Centred moving mean (``square=False``) or RMS (``square=True``) along the last axis.
 
-    One row at a time through two reused float64 buffers, so the temporaries are two rows'
-    worth (not two float64 copies of the whole array) and no fresh pages are faulted in per
-    row.
+    Blocks of :data:`_BLOCK` output samples at a time: the running sum over the block plus
+    ``half`` samples on each side is accumulated in float64 from the exact float64 total of
+    everything before it, so the temporaries are a few MB whatever the length, and the sums
+    match one float64 cumulative sum over the whole row to rounding.
     """
     n = arr.shape[-1]
+    half = min(half, n - 1)
+    width = 2 * half + 1
     rows = arr.reshape(-1, n)
     out = np.empty(rows.shape, dtype=arr.dtype)
-    csum = np.empty(n, dtype=np.float64)
-    total = np.empty(n, dtype=np.float64)
     for r in range(rows.shape[0]):
-        if square:
-            np.square(rows[r], out=csum, dtype=np.float64)
-        else:
-            csum[:] = rows[r]
-        _centred_mean(csum, half, out=total)
-        if square:
-            np.maximum(total, 0.0, out=total)  # cancellation can leave -1e-12
-            np.sqrt(total, out=total)
-        out[r] = total
+        row = rows[r]
+        base = 0.0  # float64 sum of row[:s0]
+        s0 = 0
+        for b0 in range(0, n, _BLOCK):
+            b1 = min(b0 + _BLOCK, n)
+            s1 = min(b1 + half, n)
+            seg = (
+                np.square(row[s0:s1], dtype=np.float64) if square else row[s0:s1].astype(np.float64)
+            )
+            csum = np.cumsum(seg, out=seg)
+            csum += base
+            # total[i] = csum[min(i + half, n - 1)] - csum[i - half - 1], in slices
+            total = np.empty(b1 - b0)
+            m = max(min(b1, n - half), b0)
+            total[: m - b0] = csum[b0 + half - s0 : m + half - s0]
+            if m < b1:
+                total[m - b0 :] = csum[n - 1 - s0]
+            k0 = min(max(b0, half + 1), b1)
+            total[k0 - b0 :] -= csum[k0 - half - 1 - s0 : b1 - half - 1 - s0]
+            total /= width
+            # Edge windows hold fewer samples.
+            for e0, e1 in ((b0, min(b1, half)), (max(b0, n - half, min(b1, half)), b1)):
+                if e1 > e0:
+                    i = np.arange(e0, e1)
+                    count = np.minimum(i + half, n - 1) - np.maximum(i - half, 0) + 1
+                    total[e0 - b0 : e1 - b0] *= width / count
+            if square:
+                np.maximum(total, 0.0, out=total)  # cancellation can leave -1e-12
+                np.sqrt(total, out=total)
+            out[r, b0:b1] = total
+            # Next segment starts at the next block's first lower index.
+            nxt = max(b1 - half - 1, 0)
+            if nxt > s0:
+                base = float(csum[nxt - 1 - s0])
+                s0 = nxt
     return out.reshape(arr.shape)
 
 
