@@ -51,6 +51,8 @@ MAINS_FREQUENCIES: tuple[float, float] = (50.0, 60.0)
 MAD_TO_STD: float = 1.4826
 
 FloatArray = npt.NDArray[np.floating]
+#: Samples per block of the blocked kernels (filters, running windows): temporaries of 0.5 MB.
+_BLOCK = 1 << 16
 
 
 # --------------------------------------------------------------------------- helpers
@@ -168,11 +170,15 @@ def sos_lowpass(fs: float, h_freq: float, *, order: int = 4) -> FloatArray:
 
 
 def sosfiltfilt(sos: npt.ArrayLike, x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
-    """Zero-phase SOS filtering that keeps ``float32`` input in ``float32``.
+    """Zero-phase SOS filtering that keeps ``float32`` input in ``float32``, in bounded memory.
 
-    :func:`scipy.signal.sosfiltfilt` with the coefficients cast to the dtype of ``x`` (a float64
-    SOS would upcast float32 data and double the memory), and a clear error for signals shorter
-    than the edge padding.
+    The same result as :func:`scipy.signal.sosfiltfilt` (odd extension of ``3 * (2 *
+    n_sections + 1)`` samples at both ends, steady-state initial conditions), computed one
+    row at a time in blocks of 65,536 samples with the filter state carried between blocks,
+    straight into the output array. SciPy allocates a padded copy, a forward and a reversed
+    output (three copies of the input); here the temporaries are a few blocks whatever the
+    length. The coefficients are cast to the dtype of ``x`` (a float64 SOS would upcast
+    float32 data and double the memory).
 
     References
     ----------
@@ -181,20 +187,47 @@ def sosfiltfilt(sos: npt.ArrayLike, x: npt.ArrayLike, *, axis: int = -1) -> Floa
 
     Examples
     --------
-    >>> x = np.ones(1000, dtype=np.float32)
-    >>> sosfiltfilt(sos_lowpass(1000.0, 50.0), x).dtype
-    dtype('float32')
+    >>> x = np.random.default_rng(0).normal(size=5000).astype(np.float32)
+    >>> sos = sos_lowpass(1000.0, 50.0)
+    >>> y = sosfiltfilt(sos, x)
+    >>> y.dtype, bool(np.array_equal(y, _sps.sosfiltfilt(sos.astype(np.float32), x)))
+    (dtype('float32'), True)
     """
     arr = _as_float(x)
     coeffs = np.array(sos, dtype=arr.dtype)  # a writeable copy (scipy needs one)
     n = arr.shape[axis]
-    padlen = 3 * (2 * len(coeffs) + 1 - min((coeffs[:, 2] == 0).sum(), (coeffs[:, 5] == 0).sum()))
+    ntaps = 2 * len(coeffs) + 1 - min((coeffs[:, 2] == 0).sum(), (coeffs[:, 5] == 0).sum())
+    padlen = 3 * int(ntaps)
     if n <= padlen:
         raise DataError(
             f"The signal has {n} samples along axis {axis}; zero-phase filtering with "
             f"{len(coeffs)} sections needs more than {padlen}."
         )
-    return _sps.sosfiltfilt(coeffs, arr, axis=axis)
+    moved = np.moveaxis(arr, axis, -1)
+    rows = moved.reshape(-1, n)
+    out = np.empty(rows.shape, dtype=arr.dtype)
+    zi0 = _sps.sosfilt_zi(coeffs).astype(arr.dtype)
+    for r in range(rows.shape[0]):
+        _filtfilt_row(coeffs, zi0, rows[r], padlen, out[r])
+    return np.moveaxis(out.reshape(moved.shape), -1, axis)
+
+
+def _filtfilt_row(
+    sos: FloatArray, zi0: FloatArray, x: FloatArray, padlen: int, out: FloatArray
+) -> None:
+    n = x.shape[0]
+    front = 2 * x[0] - x[padlen:0:-1]
+    back = 2 * x[-1] - x[-2 : -padlen - 2 : -1]
+    _, z = _sps.sosfilt(sos, front, zi=zi0 * front[0])
+    for b0 in range(0, n, _BLOCK):
+        b1 = min(b0 + _BLOCK, n)
+        out[b0:b1], z = _sps.sosfilt(sos, x[b0:b1], zi=z)
+    tail, z = _sps.sosfilt(sos, back, zi=z)
+    _, z = _sps.sosfilt(sos, tail[::-1], zi=zi0 * tail[-1])
+    for b1 in range(n, 0, -_BLOCK):
+        b0 = max(b1 - _BLOCK, 0)
+        seg, z = _sps.sosfilt(sos, out[b0:b1][::-1], zi=z)
+        out[b0:b1] = seg[::-1]
 
 
 def bandpass(
@@ -354,7 +387,7 @@ def _notch_comb(
     x: FloatArray, fs: float, freq: float, harmonics: bool, q: float, max_freq: float | None
 ) -> FloatArray:
     # H(z) = g (1 - z^-N) / (1 - a z^-N) with N = fs / freq samples per mains period is a
-    # first-order filter in z^-N: reshape the signal into (n_periods, N) and run it down the
+    # first-order filter in z^-N: seen as (n_periods, N), the signal is filtered down the
     # period axis, which removes every harmonic (and DC) in one vectorised pass.
     period = round(fs / freq)
     n = x.shape[-1]
@@ -363,28 +396,61 @@ def _notch_comb(
             f"The comb notch needs at least two mains periods ({2 / freq:.3g} s), got {n} samples."
         )
     b, a = _sps.iircomb(freq, q, ftype="notch", fs=fs)
-    gain, pole = b[0], -a[period]
-    # Edges: the signal is continued periodically (its first period before it, its last one
-    # after it), which the comb cancels exactly, so the result near an edge does not depend on
-    # where the signal happens to start. Before the start, the filter sits in its steady state
-    # (zero output); after the end, n_tail periods let the forward transient decay below 1e-6
-    # before the backward pass starts.
-    n_tail = int(np.ceil(np.log(1e-6) / np.log(pole))) + 1
-    n_per = -(-n // period) + n_tail + 1
-    tail = np.tile(x[..., n - period :], n_per + 1)[..., : n_per * period - n - period]
-    ext = np.concatenate([x[..., :period], x, tail], axis=-1)
-    periods = ext.reshape(*x.shape[:-1], n_per, period)
-    del ext, tail
-    coef_b = np.array([gain, -gain], dtype=x.dtype)
+    pole = -a[period]
+    coef_b = np.array([b[0], -b[0]], dtype=x.dtype)
     coef_a = np.array([1.0, -pole], dtype=x.dtype)
     zi = _sps.lfilter_zi(coef_b, coef_a).astype(x.dtype)
-    fwd, _ = _sps.lfilter(coef_b, coef_a, periods, axis=-2, zi=zi * periods[..., :1, :])
-    del periods
-    rev = fwd[..., ::-1, :]
-    bwd, _ = _sps.lfilter(coef_b, coef_a, rev, axis=-2, zi=zi * rev[..., :1, :])
-    del fwd, rev
-    out = bwd[..., ::-1, :].reshape(*x.shape[:-1], n_per * period)[..., period : period + n]
-    return np.ascontiguousarray(out, dtype=x.dtype)
+    # After the end, n_tail periods let the forward transient decay below 1e-6 before the
+    # backward pass starts.
+    n_tail = int(np.ceil(np.log(1e-6) / np.log(pole))) + 1
+    rows = x.reshape(-1, n)
+    out = np.empty(rows.shape, dtype=x.dtype)
+    for r in range(rows.shape[0]):
+        _comb_row(coef_b, coef_a, zi, rows[r], period, n_tail, out[r])
+    return out.reshape(x.shape)
+
+
+def _comb_row(
+    b: FloatArray,
+    a: FloatArray,
+    zi: FloatArray,
+    x: FloatArray,
+    period: int,
+    n_tail: int,
+    out: FloatArray,
+) -> None:
+    """Zero-phase comb of one row, in blocks of periods, into ``out``.
+
+    Edges: the signal is continued periodically (its first period before it, its last one after
+    it), which the comb cancels exactly, so the result near an edge does not depend on where the
+    signal happens to start. Before the start the filter sits in its steady state (zero
+    output).
+    """
+    n = x.shape[0]
+    n_full = n // period
+    main_x = x[: n_full * period].reshape(n_full, period)
+    main_y = out[: n_full * period].reshape(n_full, period)
+    # The partial last period, completed by the periodic continuation, then n_tail periods.
+    rest = n - n_full * period
+    reps = n_tail + 2
+    tail_len = (n_tail + 1) * period
+    tail = np.concatenate([x[n_full * period :], np.tile(x[n - period :], reps)])[:tail_len]
+    tail = tail.reshape(n_tail + 1, period)
+    step = max(_BLOCK // period, 1)
+    first = x[np.newaxis, :period]
+    _, z = _sps.lfilter(b, a, first, axis=0, zi=zi[:, np.newaxis] * first)
+    for p0 in range(0, n_full, step):
+        p1 = min(p0 + step, n_full)
+        main_y[p0:p1], z = _sps.lfilter(b, a, main_x[p0:p1], axis=0, zi=z)
+    tail_y, z = _sps.lfilter(b, a, tail, axis=0, zi=z)
+    rev = tail_y[::-1]
+    back, z = _sps.lfilter(b, a, rev, axis=0, zi=zi[:, np.newaxis] * rev[:1])
+    if rest:
+        out[n_full * period :] = back[-1, :rest]
+    for p1 in range(n_full, 0, -step):
+        p0 = max(p1 - step, 0)
+        seg, z = _sps.lfilter(b, a, main_y[p0:p1][::-1], axis=0, zi=z)
+        main_y[p0:p1] = seg[::-1]
 
 
 #: Notch implementations of :func:`notch` (``method=``).
@@ -642,10 +708,6 @@ def moving_average(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = 
 
 def _half_width(fs: float, window_s: float) -> int:
     return round(window_s * fs) // 2
-
-
-#: Samples per block of the running-window kernels (float64 temporaries of 0.5 MB each).
-_BLOCK = 1 << 16
 
 
 def _running_window(arr: FloatArray, half: int, *, square: bool) -> FloatArray:
