@@ -80,6 +80,7 @@ def map_channels(
     *,
     out: npt.NDArray[np.floating] | None = None,
     n_jobs: int | None = 1,
+    writes_out: bool = False,
 ) -> npt.NDArray[np.floating]:
     """Write ``kernel(data[i])`` into ``out[i]`` for every ``i`` in ``rows``.
 
@@ -94,6 +95,9 @@ def map_channels(
         Output (default: a copy of ``data``, so unprocessed rows keep their samples).
     n_jobs : int or None
         Threads (see :func:`resolve_n_jobs`).
+    writes_out : bool
+        The kernel is called as ``kernel(data[i], out[i])`` and writes its result into the
+        output row itself (no full-length temporary per channel).
 
     Returns
     -------
@@ -110,7 +114,10 @@ def map_channels(
         out = np.array(data)
 
     def run(i: int) -> None:
-        out[i] = kernel(data[i])
+        if writes_out:
+            kernel(data[i], out[i])  # type: ignore[call-arg]
+        else:
+            out[i] = kernel(data[i])
 
     rows = [int(i) for i in rows]
     workers = resolve_n_jobs(n_jobs, len(rows), data.shape[-1])

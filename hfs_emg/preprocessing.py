@@ -69,13 +69,14 @@ def _apply(
     step: str,
     params: dict[str, Any],
     n_jobs: int | None,
+    writes_out: bool = False,
 ) -> Recording:
     """New Recording with ``kernel`` applied to every picked channel (others copied)."""
     idx = rec._pick_indices(picks)
     out = np.empty_like(rec.data)
     others = np.setdiff1d(np.arange(rec.n_channels), idx)
     out[others] = rec.data[others]
-    map_channels(kernel, rec.data, idx, out=out, n_jobs=n_jobs)
+    map_channels(kernel, rec.data, idx, out=out, n_jobs=n_jobs, writes_out=writes_out)
     names = [rec.ch_names[i] for i in idx]
     return rec.with_data(out, step=step, params={**params, "picks": names})
 
@@ -135,11 +136,12 @@ def bandpass_filter(
     sos = _sig.sos_bandpass(rec.sfreq, l_freq, h_freq, order=order)
     return _apply(
         rec,
-        lambda x: _sig.sosfiltfilt(sos, x),
+        _sig.sosfiltfilt_kernel(sos, rec.data.dtype),
         picks=picks,
         step="bandpass_filter",
         params={"l_freq": float(l_freq), "h_freq": float(h_freq), "order": order},
         n_jobs=n_jobs,
+        writes_out=True,
     )
 
 
@@ -169,11 +171,12 @@ def highpass_filter(
     sos = _sig.sos_highpass(rec.sfreq, l_freq, order=order)
     return _apply(
         rec,
-        lambda x: _sig.sosfiltfilt(sos, x),
+        _sig.sosfiltfilt_kernel(sos, rec.data.dtype),
         picks=picks,
         step="highpass_filter",
         params={"l_freq": float(l_freq), "order": order},
         n_jobs=n_jobs,
+        writes_out=True,
     )
 
 
@@ -203,11 +206,12 @@ def lowpass_filter(
     sos = _sig.sos_lowpass(rec.sfreq, h_freq, order=order)
     return _apply(
         rec,
-        lambda x: _sig.sosfiltfilt(sos, x),
+        _sig.sosfiltfilt_kernel(sos, rec.data.dtype),
         picks=picks,
         step="lowpass_filter",
         params={"h_freq": float(h_freq), "order": order},
         n_jobs=n_jobs,
+        writes_out=True,
     )
 
 
@@ -382,11 +386,17 @@ def filter_emg(
         _sig.notch_sos(rec.sfreq, freq, q=q)  # validate before threading
     fs = rec.sfreq
 
-    def kernel(x: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
-        y = _sig.sosfiltfilt(sos, x)
-        if freq is not None:
-            y = _sig.notch(y, fs, freq, q=q, max_freq=float(h_freq))
-        return y
+    band = _sig.sosfiltfilt_kernel(sos, rec.data.dtype)
+    hum = (
+        None
+        if freq is None
+        else _sig.notch_kernel(fs, freq, rec.data.dtype, q=q, max_freq=float(h_freq))
+    )
+
+    def kernel(x: npt.NDArray[np.floating], out: npt.NDArray[np.floating]) -> None:
+        band(x, out)
+        if hum is not None:
+            hum(out, out)  # in place: the comb reads each block before writing it
 
     names = [rec.ch_names[i] for i in idx]
     out = _apply(
@@ -396,6 +406,7 @@ def filter_emg(
         step="bandpass_filter",
         params={"l_freq": float(l_freq), "h_freq": float(h_freq), "order": order},
         n_jobs=n_jobs,
+        writes_out=True,
     )
     if freq is None:
         return out

@@ -12,6 +12,7 @@ The Recording-level wrappers live in :mod:`hfs_emg.preprocessing`.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +36,7 @@ __all__ = [
     "moving_average",
     "moving_rms",
     "notch",
+    "notch_kernel",
     "notch_sos",
     "quiet_noise",
     "rectify",
@@ -42,6 +44,7 @@ __all__ = [
     "sos_highpass",
     "sos_lowpass",
     "sosfiltfilt",
+    "sosfiltfilt_kernel",
     "tkeo",
 ]
 
@@ -51,6 +54,7 @@ MAINS_FREQUENCIES: tuple[float, float] = (50.0, 60.0)
 MAD_TO_STD: float = 1.4826
 
 FloatArray = npt.NDArray[np.floating]
+KernelInto = Callable[[FloatArray, FloatArray], None]
 #: Samples per block of the blocked kernels (filters, running windows): temporaries of 0.5 MB.
 _BLOCK = 1 << 16
 
@@ -210,6 +214,36 @@ def sosfiltfilt(sos: npt.ArrayLike, x: npt.ArrayLike, *, axis: int = -1) -> Floa
     for r in range(rows.shape[0]):
         _filtfilt_row(coeffs, zi0, rows[r], padlen, out[r])
     return np.moveaxis(out.reshape(moved.shape), -1, axis)
+
+
+def sosfiltfilt_kernel(sos: npt.ArrayLike, dtype: npt.DTypeLike) -> KernelInto:
+    """``kernel(x, out)``: :func:`sosfiltfilt` of one 1-D row written into ``out`` (may be ``x``).
+
+    For per-channel drivers that own the output array (no full-length temporary per channel).
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=1000)
+    >>> out = np.empty_like(x)
+    >>> sosfiltfilt_kernel(sos_lowpass(1000.0, 50.0), x.dtype)(x, out)
+    >>> bool(np.array_equal(out, sosfiltfilt(sos_lowpass(1000.0, 50.0), x)))
+    True
+    """
+    dt = np.dtype(dtype)
+    coeffs = np.array(sos, dtype=dt)
+    ntaps = 2 * len(coeffs) + 1 - min((coeffs[:, 2] == 0).sum(), (coeffs[:, 5] == 0).sum())
+    padlen = 3 * int(ntaps)
+    zi0 = _sps.sosfilt_zi(coeffs).astype(dt)
+
+    def kernel(x: FloatArray, out: FloatArray) -> None:
+        if x.shape[-1] <= padlen:
+            raise DataError(
+                f"The signal has {x.shape[-1]} samples; zero-phase filtering with "
+                f"{len(coeffs)} sections needs more than {padlen}."
+            )
+        _filtfilt_row(coeffs, zi0, x, padlen, out)
+
+    return kernel
 
 
 def _filtfilt_row(
@@ -451,6 +485,51 @@ def _comb_row(
         p0 = max(p1 - step, 0)
         seg, z = _sps.lfilter(b, a, main_y[p0:p1][::-1], axis=0, zi=z)
         main_y[p0:p1] = seg[::-1]
+
+
+def notch_kernel(
+    fs: float,
+    freq: float,
+    dtype: npt.DTypeLike,
+    *,
+    q: float = 30.0,
+    max_freq: float | None = None,
+) -> KernelInto:
+    """``kernel(x, out)``: zero-phase comb notch (:func:`notch`, ``method="comb"``) of one row.
+
+    ``out`` may be ``x`` (in place). Needs an integer number of samples per mains period; falls
+    back to the biquad cascade (``method="iir"``, harmonics up to ``max_freq``) otherwise.
+
+    Examples
+    --------
+    >>> x = np.sin(2 * np.pi * 50 * np.arange(4000) / 1000.0)
+    >>> notch_kernel(1000.0, 50.0, x.dtype)(x, x)
+    >>> bool(np.abs(x[1000:-1000]).max() < 0.01)
+    True
+    """
+    fs = check_sfreq(fs, name="fs")
+    freq = _check_freq(freq, "freq", fs)
+    q = check_positive(q, "q")
+    dt = np.dtype(dtype)
+    if abs(fs / freq - round(fs / freq)) >= 1e-9:
+        return sosfiltfilt_kernel(notch_sos(fs, freq, q=q, max_freq=max_freq), dt)
+    period = round(fs / freq)
+    b, a = _sps.iircomb(freq, q, ftype="notch", fs=fs)
+    pole = -a[period]
+    coef_b = np.array([b[0], -b[0]], dtype=dt)
+    coef_a = np.array([1.0, -pole], dtype=dt)
+    zi = _sps.lfilter_zi(coef_b, coef_a).astype(dt)
+    n_tail = int(np.ceil(np.log(1e-6) / np.log(pole))) + 1
+
+    def kernel(x: FloatArray, out: FloatArray) -> None:
+        if x.shape[-1] < 2 * period:
+            raise DataError(
+                f"The comb notch needs at least two mains periods ({2 / freq:.3g} s), got "
+                f"{x.shape[-1]} samples."
+            )
+        _comb_row(coef_b, coef_a, zi, x, period, n_tail, out)
+
+    return kernel
 
 
 #: Notch implementations of :func:`notch` (``method=``).
