@@ -272,8 +272,8 @@ def discharge_frequency(
     difference function ``d(tau) = sum (x[t] - x[t + tau])**2`` of all rows comes from one
     batched FFT autocorrelation and cumulative sums of squares, normalised per overlap length
     and by its cumulative mean (YIN). The period is the first local minimum in
-    ``[1/fmax, 1/fmin]`` below ``threshold`` or within 0.1 of the deepest minimum there,
-    refined by parabolic interpolation.
+    ``[1/fmax, 1/fmin]`` below ``threshold`` or (if below 0.6) within 0.1 of the deepest
+    minimum there, else the deepest minimum; refined by parabolic interpolation.
     Lags longer than half a burst are not considered.
 
     Parameters
@@ -364,7 +364,7 @@ def discharge_frequency(
     # first dip that is below the threshold or nearly as deep as the deepest one (YIN's
     # octave-error guard: a dip at twice the period is often slightly deeper)
     deepest = search.min(axis=1, keepdims=True)
-    cand = is_min & ((search < threshold) | (search <= deepest + 0.1))
+    cand = is_min & ((search < threshold) | ((search <= deepest + 0.1) & (search < 0.6)))
     first = np.argmax(cand, axis=1)
     best = np.where(cand.any(axis=1), first, np.argmin(search, axis=1))
     ok = np.isfinite(search[np.arange(s.size), best])
