@@ -52,14 +52,14 @@ def test_direction_rules():
     info = pd.DataFrame({"name": ["Fp1", "Cz"], "muscle": ["frontalis", "mentalis"]})
     ev2 = detect_synchronous_bursts(b, channels_info=info)
     assert ev2["direction"].iloc[2] == "descending"
+    # onsets 0, 3, 6 ms at ranks 1, 4, 0: correlation -0.24 -> "mixed"
     mixed = pd.DataFrame(
         {
-            "channel": ["oris_L", "frontalis_L", "mentalis_L"],
+            "channel": ["oculi_L", "mentalis_L", "frontalis_L"],
             "onset_s": [1.0, 1.003, 1.006],
             "offset_s": [1.1] * 3,
         }
     )
-    mixed = mixed.assign(channel=["oculi_L", "mentalis_L", "frontalis_L"])
     assert detect_synchronous_bursts(mixed)["direction"].iloc[0] == "mixed"
     assert detect_synchronous_bursts(b, min_channels=3)["n_channels"].tolist() == [3]
     assert detect_synchronous_bursts(b.iloc[:0]).empty
