@@ -271,8 +271,9 @@ def discharge_frequency(
     The first ``max_len_s`` of every burst is stacked into a zero-padded 2-D array; the
     difference function ``d(tau) = sum (x[t] - x[t + tau])**2`` of all rows comes from one
     batched FFT autocorrelation and cumulative sums of squares, normalised per overlap length
-    and by its cumulative mean (YIN). The period is the first local minimum below ``threshold``
-    in ``[1/fmax, 1/fmin]`` (else the global minimum there), refined by parabolic interpolation.
+    and by its cumulative mean (YIN). The period is the first local minimum in
+    ``[1/fmax, 1/fmin]`` below ``threshold`` or (if below 0.6) within 0.1 of the deepest
+    minimum there, else the deepest minimum; refined by parabolic interpolation.
     Lags longer than half a burst are not considered.
 
     Parameters
@@ -360,7 +361,10 @@ def discharge_frequency(
     search = np.where(usable, dn, np.inf)
     is_min = np.zeros_like(usable)
     is_min[:, 1:-1] = (search[:, 1:-1] <= search[:, :-2]) & (search[:, 1:-1] <= search[:, 2:])
-    cand = is_min & (search < threshold)
+    # first dip that is below the threshold or nearly as deep as the deepest one (YIN's
+    # octave-error guard: a dip at twice the period is often slightly deeper)
+    deepest = search.min(axis=1, keepdims=True)
+    cand = is_min & ((search < threshold) | ((search <= deepest + 0.1) & (search < 0.6)))
     first = np.argmax(cand, axis=1)
     best = np.where(cand.any(axis=1), first, np.argmin(search, axis=1))
     ok = np.isfinite(search[np.arange(s.size), best])
@@ -382,7 +386,7 @@ def hum_lines(
     max_freq: float | None = None,
     min_ratio: float = 10.0,
 ) -> list[float]:
-    """Mains harmonics that stand out as spectral lines (Welch, 1 Hz resolution).
+    """Mains harmonics that stand out as spectral lines (median of 1-s spectra, 1 Hz resolution).
 
     HFS discharges run at 150-400 Hz, right where the 3rd-8th harmonics of 50/60 Hz lie; a comb
     notch at every harmonic removes a near-periodic burst's fundamental and rings for hundreds of
@@ -418,9 +422,11 @@ def hum_lines(
     arr = np.atleast_2d(np.asarray(x, dtype=float))
     n_keep = min(arr.shape[-1], int(120 * fs))
     nperseg = min(n_keep, round(fs))
-    freqs, pxx = _sps.welch(arr[:, :n_keep], fs=fs, nperseg=nperseg, axis=-1)
-    pxx = pxx / np.maximum(np.median(pxx, axis=-1, keepdims=True), np.finfo(float).tiny)
-    psd = pxx.mean(axis=0)
+    # 1-s spectra; the median over time keeps stationary hum and ignores bursts, whose
+    # near-constant discharge rate makes a line only while they last
+    freqs, _, sxx = _sps.spectrogram(arr[:, :n_keep], fs=fs, nperseg=nperseg, axis=-1)
+    sxx = sxx / np.maximum(np.median(sxx, axis=1, keepdims=True), np.finfo(float).tiny)
+    psd = np.median(sxx, axis=-1).mean(axis=0)
     top = fs / 2 - 10.0 if max_freq is None else min(max_freq, fs / 2 - 10.0)
     harm = mains * np.arange(1, int(top // mains) + 1)
     if harm.size == 0:
@@ -430,6 +436,27 @@ def hum_lines(
     neigh = np.where((dist >= 3.0) & (dist <= 10.0), psd[None, :], np.nan)
     ratio = peak / np.maximum(np.nanmedian(neigh, axis=1), np.finfo(float).tiny)
     return [float(f) for f in harm[ratio >= min_ratio]]
+
+
+def _notch_lines(x: FloatArray, fs: float, mains: float, lines: list[float]) -> FloatArray:
+    """IIR notches at ``lines`` (each ``mains / 30`` Hz wide, like the teeth of a comb), with
+    both ends continued by whole mains periods of the data so the hum phase stays continuous
+    and the narrow notches leave no edge transient (:func:`hfs_emg.signal.notch` kernels).
+
+    Narrow notches matter here: a burst discharging a few Hz from a hum line keeps most of its
+    fundamental and rings little.
+    """
+    n = x.shape[-1]
+    period = max(round(fs / mains), 1)
+    pad = int(np.ceil(0.6 * fs / period)) * period
+    ext = (
+        np.concatenate([x[:, pad : 2 * pad], x, x[:, n - 2 * pad : n - pad]], axis=-1)
+        if 2 * pad < n
+        else x
+    )
+    for freq in lines:  # a few hum lines, not samples
+        ext = _sig.notch(ext, fs, freq, harmonics=False, q=30.0 * freq / mains, method="iir")
+    return ext[:, pad : pad + n] if 2 * pad < n else ext
 
 
 def _already_filtered(rec: Recording) -> bool:
@@ -545,8 +572,12 @@ def detect_bursts(
         steps.append({"step": "bandpass_filter", "l_freq": l_freq, "h_freq": h_freq})
         mains = _sig.detect_mains(sub.data, fs) if fs > 140.0 and sub.n_samples >= fs else None
         lines = [] if mains is None else hum_lines(sub.data, fs, mains, max_freq=h_freq)
-        for freq in lines:  # loop over the few hum lines present, not over samples
-            sub = _pre.notch_filter(sub, freq, harmonics=False, method="iir", picks=names)
+        if lines:
+            sub = sub.with_data(
+                _notch_lines(sub.data, fs, mains, lines),
+                step="notch_filter",
+                params={"freq": lines, "harmonics": False, "q": 30.0, "method": "iir"},
+            )
         if lines:
             steps.append({"step": "notch_filter", "freq": lines, "method": "iir"})
         logger.info("detect_bursts: unfiltered recording, applied %s", steps)

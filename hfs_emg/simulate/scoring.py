@@ -53,11 +53,21 @@ def match_onsets(
     [[0.0, 0.0, 0.005]]
     """
     tol = check_positive(tolerance_s, "tolerance_s")
-    key_t = truth[by].to_numpy() if by else np.zeros(len(truth))
-    key_d = detected[by].to_numpy() if by else np.zeros(len(detected))
-    t = pd.DataFrame({"key": key_t, "t_on": truth["onset_s"].to_numpy(float), "ti": truth.index})
+    key_t = truth[by].astype(str).to_numpy(object) if by else np.full(len(truth), "")
+    key_d = detected[by].astype(str).to_numpy(object) if by else np.full(len(detected), "")
+    t = pd.DataFrame(
+        {
+            "key": pd.array(key_t, dtype="string"),
+            "t_on": truth["onset_s"].to_numpy(float),
+            "ti": truth.index,
+        }
+    )
     d = pd.DataFrame(
-        {"key": key_d, "d_on": detected["onset_s"].to_numpy(float), "di": detected.index}
+        {
+            "key": pd.array(key_d, dtype="string"),
+            "d_on": detected["onset_s"].to_numpy(float),
+            "di": detected.index,
+        }
     )
     t = t.sort_values("t_on")
     d = d.sort_values("d_on")
@@ -80,6 +90,11 @@ def match_onsets(
         }
     )
     return out.sort_values("truth_index", ignore_index=True)
+
+
+def _nanmedian(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if x.size else float("nan")
 
 
 def _f1(tp: int, n_true: int, n_det: int) -> float:
@@ -128,8 +143,8 @@ def score_bursts(
         "onset_mae_ms": float(np.median(np.abs(m["onset_error_s"]))) * 1e3 if tp else nan,
         "onset_bias_ms": float(np.median(m["onset_error_s"])) * 1e3 if tp else nan,
         "offset_mae_ms": float(np.median(np.abs(off_err))) * 1e3 if tp else nan,
-        "discharge_mae_hz": float(np.nanmedian(f_err)) if tp else nan,
-        "discharge_mape_pct": float(np.nanmedian(f_err / f_true)) * 100 if tp else nan,
+        "discharge_mae_hz": _nanmedian(f_err),
+        "discharge_mape_pct": _nanmedian(f_err / f_true) * 100,
     }
 
 

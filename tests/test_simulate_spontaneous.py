@@ -1,0 +1,129 @@
+"""simulate_spontaneous: schema, determinism, physiology and the SNR definition."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hfs_emg import ParameterError
+from hfs_emg.anatomy import MUSCLES
+from hfs_emg.simulate import simulate_spontaneous
+from hfs_emg.simulate.spontaneous import BURST_COLUMNS
+from hfs_emg.synchrony import SYNC_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_spontaneous(duration_s=60.0, sfreq=5000.0, spasm_rate_per_min=20, seed=4)
+
+
+def test_schema_and_channels(sim):
+    rec = sim.recording
+    assert rec.ch_names == [
+        "frontalis_L",
+        "orbicularis_oculi_L",
+        "orbicularis_oris_L",
+        "mentalis_L",
+    ]
+    assert list(rec.channels["side"]) == ["left"] * 4
+    assert list(rec.channels["branch"]) == [MUSCLES[m].branch for m in rec.channels["muscle"]]
+    assert tuple(sim.bursts.columns) == BURST_COLUMNS
+    assert tuple(sim.synchronous.columns) == SYNC_COLUMNS
+    assert rec.n_samples == 300_000
+
+
+def test_deterministic_by_seed():
+    a = simulate_spontaneous(duration_s=5.0, sfreq=2000.0, seed=11)
+    b = simulate_spontaneous(duration_s=5.0, sfreq=2000.0, seed=11)
+    c = simulate_spontaneous(duration_s=5.0, sfreq=2000.0, seed=12)
+    np.testing.assert_array_equal(a.recording.data, b.recording.data)
+    pd.testing.assert_frame_equal(a.bursts, b.bursts)
+    assert not np.array_equal(a.recording.data, c.recording.data)
+
+
+def test_physiology_of_truth(sim):
+    b = sim.bursts
+    assert b["discharge_hz"].between(150, 400).all()
+    clonic = b[b["kind"] == "clonic"]["duration_s"]
+    tonic = b[b["kind"] == "tonic"]["duration_s"]
+    assert clonic.between(0.025, 0.225).all() and tonic.between(0.5, 3.5).all()
+    # no overlap of bursts within a channel
+    for _, g in b.groupby("channel"):
+        g = g.sort_values("onset_s")
+        assert (g["onset_s"].to_numpy()[1:] > g["offset_s"].to_numpy()[:-1]).all()
+    ev = sim.synchronous
+    assert (ev["n_channels"] >= 2).all()
+    assert ev["spread_ms"].between(0.5, 60).all()
+    assert set(ev["direction"]) <= {"descending", "ascending"}
+    # descending events are led by their highest muscle, ascending ones by their lowest
+    rank = {f"{m}_L": MUSCLES[m].rank for m in MUSCLES}
+    for _, e in ev.iterrows():
+        ranks = [rank[c] for c in e["channels"].split(",")]
+        assert ranks == sorted(ranks, reverse=e["direction"] == "ascending")
+    single = b[b["event_id"] < 0]
+    assert len(single) > 0
+
+
+@pytest.mark.parametrize("snr_db", [20.0, 6.0])
+def test_snr_definition(snr_db):
+    sim = simulate_spontaneous(
+        duration_s=30.0,
+        sfreq=5000.0,
+        snr_db=snr_db,
+        noise_uv=4.0,
+        mains_hz=None,
+        baseline_wander=False,
+        movement_artifacts=False,
+        seed=2,
+    )
+    x = sim.recording.data
+    fs = sim.recording.sfreq
+    inside = np.zeros_like(x, dtype=bool)
+    names = sim.recording.ch_names
+    for _, r in sim.bursts.iterrows():  # test code: a loop is fine here
+        i = names.index(r["channel"])
+        inside[i, round((r["onset_s"] - 0.01) * fs) : round((r["offset_s"] + 0.01) * fs)] = True
+    noise = x[~inside].std()
+    assert noise == pytest.approx(4.0, rel=0.03)
+    ratios = []
+    for _, r in sim.bursts.iterrows():
+        i = names.index(r["channel"])
+        seg = x[i, round(r["onset_s"] * fs) : round(r["offset_s"] * fs)]
+        ratios.append(np.sqrt(max(np.mean(seg**2) - 16.0, 1e-9)) / 4.0)
+    measured = 20 * np.log10(np.median(ratios))
+    assert measured == pytest.approx(snr_db, abs=0.5)
+
+
+def test_contralateral_and_rates():
+    sim = simulate_spontaneous(
+        duration_s=60.0, sfreq=2000.0, contralateral=True, side="right", seed=5
+    )
+    assert sim.recording.ch_names[:4] == [
+        "frontalis_R",
+        "orbicularis_oculi_R",
+        "orbicularis_oris_R",
+        "mentalis_R",
+    ]
+    assert sim.recording.n_channels == 8
+    assert sim.bursts["channel"].str.endswith("_R").all()
+    none = simulate_spontaneous(
+        duration_s=10.0, sfreq=2000.0, spasm_rate_per_min=0, single_muscle_rate_per_min=0
+    )
+    assert none.bursts.empty and none.synchronous.empty
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"sfreq": 500.0},
+        {"side": "middle"},
+        {"muscles": ("frontalis", "nose")},
+        {"sync_fraction": 1.5},
+        {"duration_s": -1.0},
+        {"n_units": 0},
+    ],
+)
+def test_bad_parameters(kwargs):
+    with pytest.raises(ParameterError):
+        simulate_spontaneous(**{"duration_s": 2.0, **kwargs})
