@@ -467,8 +467,9 @@ def main(argv: list[str] | None = None) -> int:
         "# Benchmarks: spontaneous EMG",
         "",
         f"Run {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC with "
-        f"`python benchmarks/spontaneous.py --minutes {' '.join(f'{m:g}' for m in args.minutes)}`"
-        f" on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+        f"`python benchmarks/spontaneous.py {' '.join(sys.argv[1:] if argv is None else argv)}`"
+        f" on {os.cpu_count()} cores ({platform.processor() or platform.machine()}; load "
+        f"average {os.getloadavg()[0]:.2f} at the start), "
         f"Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__},"
         f" hfs_emg {hfs_emg.__version__}. Each case runs alone in a subprocess; the median of "
         f"--repeat {args.repeat} timed calls after a warm-up on a 6 s slice (the peers: one "
@@ -489,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"  done {case} ({minutes:g} min)", file=sys.stderr, flush=True)
         table = build_table(minutes, results)
+        table.append(f"(load average {os.getloadavg()[0]:.2f} after these cases)")
+        table.append("")
         print("\n".join(table), flush=True)
         out.extend(table)
     if args.markdown:
