@@ -44,10 +44,10 @@ __all__ = [
 
 logger = logging.getLogger("hfs_emg")
 
-#: Below this many samples per channel, threads cost more than they save: on the 2-core
-#: machine they gained nothing (0.6-1.1x) up to 300 k samples and 1.2-2x from 1 M samples
-#: (benchmarks/threads.py; docs/benchmarks.md).
-MIN_SAMPLES_FOR_THREADS = 1_000_000
+#: Below this many samples per channel, threads cost more than they save: on the idle 2-core
+#: machine the filters gained 1.5-1.8x from 100 k samples per channel and nothing (0.8-1.1x)
+#: at 20 k (benchmarks/threads.py; docs/benchmarks.md).
+MIN_SAMPLES_FOR_THREADS = 100_000
 
 
 def resolve_n_jobs(n_jobs: int | None, n_tasks: int, n_samples: int) -> int:

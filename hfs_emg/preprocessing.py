@@ -482,7 +482,8 @@ def envelope(
     picks : str, int or sequence
         Channels (default EMG).
     n_jobs : int or None
-        Threads over channels.
+        Threads over channels. ``None`` means 1 here: the running window is memory-bound and
+        two threads gained nothing (0.7-1.2x, ``benchmarks/threads.py``).
 
     Returns
     -------
@@ -513,7 +514,7 @@ def envelope(
         picks=picks,
         step="envelope",
         params={"method": method, "window_s": window_s},
-        n_jobs=n_jobs,
+        n_jobs=1 if n_jobs is None else n_jobs,
     )
 
 
