@@ -388,6 +388,13 @@ def build_table(minutes: float, results: dict[str, dict[str, Any]]) -> list[str]
     lines.append("")
     pipe = full.get("pipeline")
     sff = full.get("sosfiltfilt")
+    partial = results.get("pipeline", {}).get("missing")
+    if pipe and partial:
+        done = ", ".join(results["pipeline"]["stages"])
+        lines.append(
+            f"- PARTIAL pipeline: only {done} were timed ({', '.join(partial)} missing); the "
+            "ratios below cover those stages only"
+        )
     if pipe and sff:
         r = pipe / sff
         lines.append(
