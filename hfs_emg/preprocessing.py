@@ -482,8 +482,8 @@ def envelope(
     picks : str, int or sequence
         Channels (default EMG).
     n_jobs : int or None
-        Threads over channels. ``None`` means 1 here: the running window is memory-bound and
-        two threads gained nothing (0.7-1.2x, ``benchmarks/threads.py``).
+        Threads over channels. ``None`` means 1 here: two threads gained nothing for the
+        running window (0.7-1.2x, ``benchmarks/threads.py``).
 
     Returns
     -------
