@@ -280,7 +280,9 @@ def process_chunked(
         Recording already in memory.
     func : callable
         ``func(rec, **kwargs) -> Recording`` keeping the number of samples, e.g.
-        :func:`hfs_emg.preprocessing.bandpass_filter`.
+        :func:`hfs_emg.preprocessing.bandpass_filter`. Data-driven choices are made per window:
+        give them explicitly (e.g. ``freq=50`` rather than ``"auto"`` for a notch) so every
+        window is processed alike.
     chunk_s : float
         Core length of a window in seconds.
     margin_s : float or "auto"
