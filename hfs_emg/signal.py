@@ -976,10 +976,15 @@ def mad_noise(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
     >>> round(float(mad_noise(rng.normal(scale=5.0, size=100_000))), 1)
     5.0
     """
-    arr = _as_float(x)
-    med = np.median(arr, axis=axis, keepdims=True)
-    dev = np.abs(arr - med, dtype=np.float64)
-    return MAD_TO_STD * np.median(dev, axis=axis)
+    arr = np.moveaxis(_as_float(x), axis, -1)
+    rows = arr.reshape(-1, arr.shape[-1])
+    out = np.empty(rows.shape[0])
+    for r in range(rows.shape[0]):  # one row at a time: temporaries of one channel
+        dev = rows[r] - np.median(rows[r])
+        np.abs(dev, out=dev)
+        out[r] = MAD_TO_STD * float(np.median(dev))
+    res = out.reshape(arr.shape[:-1])
+    return res if res.ndim else res[()]
 
 
 def quiet_noise(
