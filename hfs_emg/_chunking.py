@@ -3,10 +3,10 @@
 Two tools:
 
 - :func:`map_channels` applies a 1-D kernel to chosen rows of a 2-D array, writing into a
-  preallocated output, optionally on several threads. Working one channel at a time keeps the
-  temporaries of e.g. :func:`scipy.signal.sosfiltfilt` (about three copies of its input) to one
-  channel's worth instead of the whole recording's; SciPy's filters release the GIL, so threads
-  over channels use both cores.
+  preallocated output (or letting the kernel write into its output row), optionally on
+  several threads. Working one channel at a time keeps temporaries to one channel's worth at
+  most (the blocked kernels of :mod:`hfs_emg.signal` need only a few 65,536-sample blocks);
+  SciPy's filters release the GIL, so threads over channels use both cores.
 - :func:`process_chunked` runs a Recording-level transform over a reader (or a Recording) in
   windows of ``chunk_s`` seconds with ``margin_s`` of extra signal on both sides, keeps each
   window's core and stitches the cores together. With margins of a few time constants of the

@@ -841,35 +841,6 @@ def _running_window(arr: FloatArray, half: int, *, square: bool) -> FloatArray:
     return out.reshape(arr.shape)
 
 
-def _centred_mean(
-    values: npt.NDArray[np.float64], half: int, *, out: npt.NDArray[np.float64] | None = None
-) -> npt.NDArray[np.float64]:
-    """Mean over ``[i - half, i + half]`` (truncated at the edges) along the last axis.
-
-    ``values`` (float64) is overwritten by its running sum, so the cost is independent of the
-    window and the accumulation is exact to float64 rounding.
-    """
-    n = values.shape[-1]
-    half = min(half, n - 1)
-    width = 2 * half + 1
-    csum = np.cumsum(values, axis=-1, out=values)
-    # total[i] = csum[min(i + half, n - 1)] - csum[i - half - 1] (0 when i - half - 1 < 0)
-    total = np.empty_like(csum) if out is None else out
-    total[..., : n - half] = csum[..., half:]
-    total[..., n - half :] = csum[..., -1:]
-    np.subtract(total[..., half + 1 :], csum[..., : n - half - 1], out=total[..., half + 1 :])
-    if n >= 2 * half:
-        total /= width
-        # Edge windows hold fewer samples: i + half + 1 at the start, n - i + half at the end.
-        k = np.arange(half, dtype=np.float64)
-        total[..., :half] *= width / (k + half + 1)
-        total[..., n - half :] *= width / (2 * half - k)
-    else:  # the window is longer than the signal: count the samples of every window
-        i = np.arange(n)
-        total /= np.minimum(i + half, n - 1) - np.maximum(i - half, 0) + 1
-    return total
-
-
 def tkeo(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
     """Teager-Kaiser energy operator ``psi[n] = x[n]**2 - x[n-1] * x[n+1]``.
 
