@@ -230,8 +230,8 @@ def auto_margin_s(func: Callable[..., Any], kwargs: dict[str, Any]) -> float:
 
     - high-pass corner ``l_freq``: 6 periods (``6 / l_freq``); SpikeInterface uses 3, which
       leaves differences up to 2e-3 of the signal RMS at the seams (6 give ~1e-6);
-    - notch at ``freq`` with quality ``q`` (width ``freq / q``): 12 time constants of the
-      resonance, ``12 q / (pi freq)`` (decay to ~1e-5);
+    - notch at ``freq`` (or ``notch``) with quality ``q`` (width ``freq / q``): 12 time
+      constants of the resonance, ``12 q / (pi freq)`` (decay to ~1e-5);
     - moving window ``window_s``: one window.
 
     The largest applicable value is used; 0 for pointwise transforms.
@@ -251,7 +251,7 @@ def auto_margin_s(func: Callable[..., Any], kwargs: dict[str, Any]) -> float:
     margins = [0.0]
     if isinstance(params.get("l_freq"), (int, float)) and params["l_freq"] > 0:
         margins.append(6.0 / params["l_freq"])
-    freq = params.get("freq")
+    freq = params.get("freq", params.get("notch"))  # notch_filter(freq=) / filter_emg(notch=)
     if "q" in params and freq is not None:
         f0 = 50.0 if not isinstance(freq, (int, float)) else float(freq)  # "auto": 50 is longer
         margins.append(12.0 * float(params["q"]) / (np.pi * f0))
