@@ -10,16 +10,18 @@ fit in memory, run these functions window by window with
 
 Default filter bands
 --------------------
-- :func:`bandpass_filter` defaults to 20-1000 Hz: a 20 Hz high-pass follows SENIAM for surface
-  EMG (high-pass 10-20 Hz; Hermens et al. 2000, summarised in the ISEK reporting standard,
-  Merletti 1999), which removes movement artefact and electrode drift; the upper corner is
-  raised from the surface-EMG 500 Hz to 1000 Hz because facial needle/subdermal recordings
-  carry motor-unit energy well above 500 Hz (facial ENoG/LSR recordings use 30 Hz-3 kHz;
-  Guntinas-Lichius et al., Eur Arch Otorhinolaryngol 2020). Use ``h_freq=3000`` for needle
-  recordings sampled at >= 10 kHz.
-- :func:`notch_filter` is optional: a notch is discouraged for needle EMG (it removes real
-  signal); prefer fixing the recording, and use it when hum is visible (``freq="auto"``
-  detects it).
+- :func:`bandpass_filter` / :func:`filter_emg` default to 20-1000 Hz. The 20 Hz high-pass is
+  the upper end of SENIAM's 10-20 Hz for surface EMG (Hermens et al. 2000; ISEK asks for 5 Hz
+  and for the filter type, order and corners to be reported, Merletti 1999): it removes
+  movement artefact and electrode drift. The upper corner is raised from the surface-EMG
+  ~500 Hz to 1000 Hz because facial needle/subdermal recordings carry motor-unit energy well
+  above 500 Hz: facial electroneurography is recorded at 30 Hz-3 kHz (Guntinas-Lichius et al.,
+  Eur Arch Otorhinolaryngol 2020;277:1855) and 10/30 Hz-3 kHz is the usual LSR setting (not
+  found in a citable source). Use ``l_freq=30, h_freq=3000`` for needle recordings sampled at
+  >= 10 kHz.
+- The notch is optional: it is discouraged for needle EMG (it removes real signal; also not
+  found in a citable source), so prefer fixing the recording and use it when hum is visible
+  (``freq="auto"`` detects 50 or 60 Hz and does nothing when neither stands out).
 """
 
 from __future__ import annotations
