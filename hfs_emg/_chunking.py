@@ -33,13 +33,21 @@ from ._validate import check_positive
 from .io._base import BaseReader
 from .recording import Recording
 
-__all__ = ["chunk_bounds", "map_channels", "process_chunked", "resolve_n_jobs"]
+__all__ = [
+    "auto_margin_s",
+    "chunk_bounds",
+    "map_channels",
+    "map_chunks",
+    "process_chunked",
+    "resolve_n_jobs",
+]
 
 logger = logging.getLogger("hfs_emg")
 
-#: Below this many samples per channel, threads cost more than they save (measured:
-#: see docs/benchmarks.md).
-MIN_SAMPLES_FOR_THREADS = 200_000
+#: Below this many samples per channel, threads cost more than they save: on the idle 2-core
+#: machine the filters gained 1.5-1.8x from 100 k samples per channel and nothing (0.8-1.1x)
+#: at 20 k (benchmarks/threads.py; docs/benchmarks.md).
+MIN_SAMPLES_FOR_THREADS = 100_000
 
 
 def resolve_n_jobs(n_jobs: int | None, n_tasks: int, n_samples: int) -> int:
@@ -72,6 +80,7 @@ def map_channels(
     *,
     out: npt.NDArray[np.floating] | None = None,
     n_jobs: int | None = 1,
+    writes_out: bool = False,
 ) -> npt.NDArray[np.floating]:
     """Write ``kernel(data[i])`` into ``out[i]`` for every ``i`` in ``rows``.
 
@@ -86,6 +95,9 @@ def map_channels(
         Output (default: a copy of ``data``, so unprocessed rows keep their samples).
     n_jobs : int or None
         Threads (see :func:`resolve_n_jobs`).
+    writes_out : bool
+        The kernel is called as ``kernel(data[i], out[i])`` and writes its result into the
+        output row itself (no full-length temporary per channel).
 
     Returns
     -------
@@ -102,7 +114,10 @@ def map_channels(
         out = np.array(data)
 
     def run(i: int) -> None:
-        out[i] = kernel(data[i])
+        if writes_out:
+            kernel(data[i], out[i])  # type: ignore[call-arg]
+        else:
+            out[i] = kernel(data[i])
 
     rows = [int(i) for i in rows]
     workers = resolve_n_jobs(n_jobs, len(rows), data.shape[-1])
@@ -133,6 +148,81 @@ def chunk_bounds(
     for start in range(0, n_samples, chunk_size):
         stop = min(start + chunk_size, n_samples)
         yield max(start - margin, 0), min(stop + margin, n_samples), start, stop
+
+
+def map_chunks(
+    kernel: Callable[[npt.NDArray[np.floating]], npt.NDArray[np.floating]],
+    x: npt.NDArray[np.floating],
+    fs: float,
+    *,
+    chunk_s: float = 30.0,
+    margin_s: float,
+    progress: bool = False,
+) -> npt.NDArray[np.floating]:
+    """Apply an array kernel to a long array (time on the last axis) window by window.
+
+    Parameters
+    ----------
+    kernel : callable
+        ``kernel(block) -> block`` of the same shape (e.g. ``lambda b: bandpass(b, fs, 20,
+        1000)``).
+    x : ndarray, shape (..., n_samples)
+        Signal (may be a read-only memory map: only one window is read at a time).
+    fs : float
+        Sampling rate in Hz.
+    chunk_s : float
+        Core length of a window in seconds.
+    margin_s : float
+        Extra signal on each side, discarded after the kernel (use :func:`auto_margin_s` or
+        6 periods of the high-pass corner).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``x``, dtype of the kernel's output.
+
+    References
+    ----------
+    .. [1] A. P. Buccino et al., "SpikeInterface, a unified framework for spike sorting",
+       eLife 9, e61834 (2020) (chunk + margin + trim execution).
+
+    Examples
+    --------
+    >>> from hfs_emg.signal import bandpass
+    >>> x = np.random.default_rng(0).normal(size=(2, 30_000))
+    >>> y = map_chunks(lambda b: bandpass(b, 1000.0, 20.0, 400.0), x, 1000.0, chunk_s=4.0,
+    ...                margin_s=0.3)
+    >>> bool(np.abs(y - bandpass(x, 1000.0, 20.0, 400.0)).max() < 1e-3 * x.std())
+    True
+    """
+    chunk_s = check_positive(chunk_s, "chunk_s")
+    margin_s = check_positive(margin_s, "margin_s", allow_zero=True)
+    n = x.shape[-1]
+    step = max(round(chunk_s * fs), 1)
+    margin = int(np.ceil(margin_s * fs))
+    bounds = list(chunk_bounds(n, step, margin))
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(bounds), unit="chunk")
+    out: npt.NDArray[np.floating] | None = None
+    try:
+        for lo, hi, start, stop in bounds:
+            y = kernel(np.asarray(x[..., lo:hi]))
+            if out is None:
+                out = np.empty(x.shape, dtype=y.dtype)
+            out[..., start:stop] = y[..., start - lo : stop - lo]
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    if out is None:
+        raise ParameterError("x holds no samples.")
+    return out
 
 
 def auto_margin_s(func: Callable[..., Any], kwargs: dict[str, Any]) -> float:
@@ -210,6 +300,11 @@ def process_chunked(
     Recording
         As ``func`` would return for the whole recording; its last history entry records
         ``chunk_s`` and ``margin_s``.
+
+    References
+    ----------
+    .. [1] A. P. Buccino et al., "SpikeInterface, a unified framework for spike sorting",
+       eLife 9, e61834 (2020) (chunk + margin + trim execution).
 
     Examples
     --------

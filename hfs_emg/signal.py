@@ -12,6 +12,7 @@ The Recording-level wrappers live in :mod:`hfs_emg.preprocessing`.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +36,7 @@ __all__ = [
     "moving_average",
     "moving_rms",
     "notch",
+    "notch_kernel",
     "notch_sos",
     "quiet_noise",
     "rectify",
@@ -42,6 +44,7 @@ __all__ = [
     "sos_highpass",
     "sos_lowpass",
     "sosfiltfilt",
+    "sosfiltfilt_kernel",
     "tkeo",
 ]
 
@@ -51,6 +54,9 @@ MAINS_FREQUENCIES: tuple[float, float] = (50.0, 60.0)
 MAD_TO_STD: float = 1.4826
 
 FloatArray = npt.NDArray[np.floating]
+KernelInto = Callable[[FloatArray, FloatArray], None]
+#: Samples per block of the blocked kernels (filters, running windows): temporaries of 0.5 MB.
+_BLOCK = 1 << 16
 
 
 # --------------------------------------------------------------------------- helpers
@@ -136,6 +142,11 @@ def sos_bandpass(fs: float, l_freq: float, h_freq: float, *, order: int = 4) -> 
 def sos_highpass(fs: float, l_freq: float, *, order: int = 4) -> FloatArray:
     """Butterworth high-pass as second-order sections (see :func:`sos_bandpass`).
 
+    References
+    ----------
+    .. [1] S. Butterworth, "On the theory of filter amplifiers", Wireless Engineer 7, 536-541
+       (1930).
+
     Examples
     --------
     >>> sos_highpass(1000.0, 20.0).shape
@@ -148,6 +159,11 @@ def sos_highpass(fs: float, l_freq: float, *, order: int = 4) -> FloatArray:
 def sos_lowpass(fs: float, h_freq: float, *, order: int = 4) -> FloatArray:
     """Butterworth low-pass as second-order sections (see :func:`sos_bandpass`).
 
+    References
+    ----------
+    .. [1] S. Butterworth, "On the theory of filter amplifiers", Wireless Engineer 7, 536-541
+       (1930).
+
     Examples
     --------
     >>> sos_lowpass(1000.0, 100.0, order=2).shape
@@ -158,28 +174,94 @@ def sos_lowpass(fs: float, h_freq: float, *, order: int = 4) -> FloatArray:
 
 
 def sosfiltfilt(sos: npt.ArrayLike, x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
-    """Zero-phase SOS filtering that keeps ``float32`` input in ``float32``.
+    """Zero-phase SOS filtering that keeps ``float32`` input in ``float32``, in bounded memory.
 
-    :func:`scipy.signal.sosfiltfilt` with the coefficients cast to the dtype of ``x`` (a float64
-    SOS would upcast float32 data and double the memory), and a clear error for signals shorter
-    than the edge padding.
+    The same result as :func:`scipy.signal.sosfiltfilt` (odd extension of ``3 * (2 *
+    n_sections + 1)`` samples at both ends, steady-state initial conditions), computed one
+    row at a time in blocks of 65,536 samples with the filter state carried between blocks,
+    straight into the output array. SciPy allocates a padded copy, a forward and a reversed
+    output (three copies of the input); here the temporaries are a few blocks whatever the
+    length. The coefficients are cast to the dtype of ``x`` (a float64 SOS would upcast
+    float32 data and double the memory).
+
+    References
+    ----------
+    .. [1] F. Gustafsson, "Determining the initial states in forward-backward filtering", IEEE
+       Trans. Signal Process. 44(4), 988-992 (1996).
 
     Examples
     --------
-    >>> x = np.ones(1000, dtype=np.float32)
-    >>> sosfiltfilt(sos_lowpass(1000.0, 50.0), x).dtype
-    dtype('float32')
+    >>> x = np.random.default_rng(0).normal(size=5000).astype(np.float32)
+    >>> sos = sos_lowpass(1000.0, 50.0)
+    >>> y = sosfiltfilt(sos, x)
+    >>> y.dtype, bool(np.array_equal(y, _sps.sosfiltfilt(sos.astype(np.float32), x)))
+    (dtype('float32'), True)
     """
     arr = _as_float(x)
     coeffs = np.array(sos, dtype=arr.dtype)  # a writeable copy (scipy needs one)
     n = arr.shape[axis]
-    padlen = 3 * (2 * len(coeffs) + 1 - min((coeffs[:, 2] == 0).sum(), (coeffs[:, 5] == 0).sum()))
+    ntaps = 2 * len(coeffs) + 1 - min((coeffs[:, 2] == 0).sum(), (coeffs[:, 5] == 0).sum())
+    padlen = 3 * int(ntaps)
     if n <= padlen:
         raise DataError(
             f"The signal has {n} samples along axis {axis}; zero-phase filtering with "
             f"{len(coeffs)} sections needs more than {padlen}."
         )
-    return _sps.sosfiltfilt(coeffs, arr, axis=axis)
+    moved = np.moveaxis(arr, axis, -1)
+    rows = moved.reshape(-1, n)
+    out = np.empty(rows.shape, dtype=arr.dtype)
+    zi0 = _sps.sosfilt_zi(coeffs).astype(arr.dtype)
+    for r in range(rows.shape[0]):
+        _filtfilt_row(coeffs, zi0, rows[r], padlen, out[r])
+    return np.moveaxis(out.reshape(moved.shape), -1, axis)
+
+
+def sosfiltfilt_kernel(sos: npt.ArrayLike, dtype: npt.DTypeLike) -> KernelInto:
+    """``kernel(x, out)``: :func:`sosfiltfilt` of one 1-D row written into ``out`` (may be ``x``).
+
+    For per-channel drivers that own the output array (no full-length temporary per channel).
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=1000)
+    >>> out = np.empty_like(x)
+    >>> sosfiltfilt_kernel(sos_lowpass(1000.0, 50.0), x.dtype)(x, out)
+    >>> bool(np.array_equal(out, sosfiltfilt(sos_lowpass(1000.0, 50.0), x)))
+    True
+    """
+    dt = np.dtype(dtype)
+    coeffs = np.array(sos, dtype=dt)
+    ntaps = 2 * len(coeffs) + 1 - min((coeffs[:, 2] == 0).sum(), (coeffs[:, 5] == 0).sum())
+    padlen = 3 * int(ntaps)
+    zi0 = _sps.sosfilt_zi(coeffs).astype(dt)
+
+    def kernel(x: FloatArray, out: FloatArray) -> None:
+        if x.shape[-1] <= padlen:
+            raise DataError(
+                f"The signal has {x.shape[-1]} samples; zero-phase filtering with "
+                f"{len(coeffs)} sections needs more than {padlen}."
+            )
+        _filtfilt_row(coeffs, zi0, x, padlen, out)
+
+    return kernel
+
+
+def _filtfilt_row(
+    sos: FloatArray, zi0: FloatArray, x: FloatArray, padlen: int, out: FloatArray
+) -> None:
+    n = x.shape[0]
+    front = 2 * x[0] - x[padlen:0:-1]
+    back = 2 * x[-1] - x[-2 : -padlen - 2 : -1]
+    _, z = _sps.sosfilt(sos, front, zi=zi0 * front[0])
+    for b0 in range(0, n, _BLOCK):
+        b1 = min(b0 + _BLOCK, n)
+        out[b0:b1], z = _sps.sosfilt(sos, x[b0:b1], zi=z)
+    tail, z = _sps.sosfilt(sos, back, zi=z)
+    _, z = _sps.sosfilt(sos, tail[::-1], zi=zi0 * tail[-1])
+    for b1 in range(n, 0, -_BLOCK):
+        b0 = max(b1 - _BLOCK, 0)
+        seg, z = _sps.sosfilt(sos, out[b0:b1][::-1], zi=z)
+        out[b0:b1] = seg[::-1]
 
 
 def bandpass(
@@ -233,6 +315,11 @@ def highpass(
 ) -> FloatArray:
     """Zero-phase Butterworth high-pass (see :func:`bandpass`).
 
+    References
+    ----------
+    .. [1] F. Gustafsson, "Determining the initial states in forward-backward filtering", IEEE
+       Trans. Signal Process. 44(4), 988-992 (1996).
+
     Examples
     --------
     >>> y = highpass(5.0 + np.sin(2 * np.pi * 100 * np.arange(1000) / 1000.0), 1000.0, 10.0)
@@ -246,6 +333,11 @@ def lowpass(
     x: npt.ArrayLike, fs: float, h_freq: float, *, order: int = 4, axis: int = -1
 ) -> FloatArray:
     """Zero-phase Butterworth low-pass (see :func:`bandpass`).
+
+    References
+    ----------
+    .. [1] F. Gustafsson, "Determining the initial states in forward-backward filtering", IEEE
+       Trans. Signal Process. 44(4), 988-992 (1996).
 
     Examples
     --------
@@ -329,7 +421,7 @@ def _notch_comb(
     x: FloatArray, fs: float, freq: float, harmonics: bool, q: float, max_freq: float | None
 ) -> FloatArray:
     # H(z) = g (1 - z^-N) / (1 - a z^-N) with N = fs / freq samples per mains period is a
-    # first-order filter in z^-N: reshape the signal into (n_periods, N) and run it down the
+    # first-order filter in z^-N: seen as (n_periods, N), the signal is filtered down the
     # period axis, which removes every harmonic (and DC) in one vectorised pass.
     period = round(fs / freq)
     n = x.shape[-1]
@@ -338,28 +430,106 @@ def _notch_comb(
             f"The comb notch needs at least two mains periods ({2 / freq:.3g} s), got {n} samples."
         )
     b, a = _sps.iircomb(freq, q, ftype="notch", fs=fs)
-    gain, pole = b[0], -a[period]
-    # Edges: the signal is continued periodically (its first period before it, its last one
-    # after it), which the comb cancels exactly, so the result near an edge does not depend on
-    # where the signal happens to start. Before the start, the filter sits in its steady state
-    # (zero output); after the end, n_tail periods let the forward transient decay below 1e-6
-    # before the backward pass starts.
-    n_tail = int(np.ceil(np.log(1e-6) / np.log(pole))) + 1
-    n_per = -(-n // period) + n_tail + 1
-    tail = np.tile(x[..., n - period :], n_per + 1)[..., : n_per * period - n - period]
-    ext = np.concatenate([x[..., :period], x, tail], axis=-1)
-    periods = ext.reshape(*x.shape[:-1], n_per, period)
-    del ext, tail
-    coef_b = np.array([gain, -gain], dtype=x.dtype)
+    pole = -a[period]
+    coef_b = np.array([b[0], -b[0]], dtype=x.dtype)
     coef_a = np.array([1.0, -pole], dtype=x.dtype)
     zi = _sps.lfilter_zi(coef_b, coef_a).astype(x.dtype)
-    fwd, _ = _sps.lfilter(coef_b, coef_a, periods, axis=-2, zi=zi * periods[..., :1, :])
-    del periods
-    rev = fwd[..., ::-1, :]
-    bwd, _ = _sps.lfilter(coef_b, coef_a, rev, axis=-2, zi=zi * rev[..., :1, :])
-    del fwd, rev
-    out = bwd[..., ::-1, :].reshape(*x.shape[:-1], n_per * period)[..., period : period + n]
-    return np.ascontiguousarray(out, dtype=x.dtype)
+    # After the end, n_tail periods let the forward transient decay below 1e-6 before the
+    # backward pass starts.
+    n_tail = int(np.ceil(np.log(1e-6) / np.log(pole))) + 1
+    rows = x.reshape(-1, n)
+    out = np.empty(rows.shape, dtype=x.dtype)
+    for r in range(rows.shape[0]):
+        _comb_row(coef_b, coef_a, zi, rows[r], period, n_tail, out[r])
+    return out.reshape(x.shape)
+
+
+def _comb_row(
+    b: FloatArray,
+    a: FloatArray,
+    zi: FloatArray,
+    x: FloatArray,
+    period: int,
+    n_tail: int,
+    out: FloatArray,
+) -> None:
+    """Zero-phase comb of one row, in blocks of periods, into ``out``.
+
+    Edges: the signal is continued periodically (its first period before it, its last one after
+    it), which the comb cancels exactly, so the result near an edge does not depend on where the
+    signal happens to start. Before the start the filter sits in its steady state (zero
+    output).
+    """
+    n = x.shape[0]
+    n_full = n // period
+    main_x = x[: n_full * period].reshape(n_full, period)
+    main_y = out[: n_full * period].reshape(n_full, period)
+    # The partial last period, completed by the periodic continuation, then n_tail periods.
+    rest = n - n_full * period
+    reps = n_tail + 2
+    tail_len = (n_tail + 1) * period
+    tail = np.concatenate([x[n_full * period :], np.tile(x[n - period :], reps)])[:tail_len]
+    tail = tail.reshape(n_tail + 1, period)
+    step = max(_BLOCK // period, 1)
+    first = x[np.newaxis, :period]
+    _, z = _sps.lfilter(b, a, first, axis=0, zi=zi[:, np.newaxis] * first)
+    for p0 in range(0, n_full, step):
+        p1 = min(p0 + step, n_full)
+        main_y[p0:p1], z = _sps.lfilter(b, a, main_x[p0:p1], axis=0, zi=z)
+    tail_y, z = _sps.lfilter(b, a, tail, axis=0, zi=z)
+    rev = tail_y[::-1]
+    back, z = _sps.lfilter(b, a, rev, axis=0, zi=zi[:, np.newaxis] * rev[:1])
+    if rest:
+        out[n_full * period :] = back[-1, :rest]
+    for p1 in range(n_full, 0, -step):
+        p0 = max(p1 - step, 0)
+        seg, z = _sps.lfilter(b, a, main_y[p0:p1][::-1], axis=0, zi=z)
+        main_y[p0:p1] = seg[::-1]
+
+
+def notch_kernel(
+    fs: float,
+    freq: float,
+    dtype: npt.DTypeLike,
+    *,
+    q: float = 30.0,
+    max_freq: float | None = None,
+) -> KernelInto:
+    """``kernel(x, out)``: zero-phase comb notch (:func:`notch`, ``method="comb"``) of one row.
+
+    ``out`` may be ``x`` (in place). Needs an integer number of samples per mains period; falls
+    back to the biquad cascade (``method="iir"``, harmonics up to ``max_freq``) otherwise.
+
+    Examples
+    --------
+    >>> x = np.sin(2 * np.pi * 50 * np.arange(4000) / 1000.0)
+    >>> notch_kernel(1000.0, 50.0, x.dtype)(x, x)
+    >>> bool(np.abs(x[1000:-1000]).max() < 0.01)
+    True
+    """
+    fs = check_sfreq(fs, name="fs")
+    freq = _check_freq(freq, "freq", fs)
+    q = check_positive(q, "q")
+    dt = np.dtype(dtype)
+    if abs(fs / freq - round(fs / freq)) >= 1e-9:
+        return sosfiltfilt_kernel(notch_sos(fs, freq, q=q, max_freq=max_freq), dt)
+    period = round(fs / freq)
+    b, a = _sps.iircomb(freq, q, ftype="notch", fs=fs)
+    pole = -a[period]
+    coef_b = np.array([b[0], -b[0]], dtype=dt)
+    coef_a = np.array([1.0, -pole], dtype=dt)
+    zi = _sps.lfilter_zi(coef_b, coef_a).astype(dt)
+    n_tail = int(np.ceil(np.log(1e-6) / np.log(pole))) + 1
+
+    def kernel(x: FloatArray, out: FloatArray) -> None:
+        if x.shape[-1] < 2 * period:
+            raise DataError(
+                f"The comb notch needs at least two mains periods ({2 / freq:.3g} s), got "
+                f"{x.shape[-1]} samples."
+            )
+        _comb_row(coef_b, coef_a, zi, x, period, n_tail, out)
+
+    return kernel
 
 
 #: Notch implementations of :func:`notch` (``method=``).
@@ -518,6 +688,11 @@ def detect_mains(
 def rectify(x: npt.ArrayLike) -> FloatArray:
     """Full-wave rectification ``|x|`` (dtype kept).
 
+    References
+    ----------
+    .. [1] R. Merletti, "Standards for reporting EMG data", J. Electromyogr. Kinesiol. 9(1),
+       III-IV (1999).
+
     Examples
     --------
     >>> rectify(np.array([-2.0, 0.5]))
@@ -568,9 +743,7 @@ def moving_rms(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) 
     arr = np.moveaxis(_as_float(x), axis, -1)
     if arr.shape[-1] == 0:
         return np.moveaxis(arr.copy(), -1, axis)
-    mean_sq = _centred_mean(np.square(arr, dtype=np.float64), _half_width(fs, window_s))
-    np.maximum(mean_sq, 0.0, out=mean_sq)  # cancellation in the running sum can leave -1e-12
-    out = np.sqrt(mean_sq, out=mean_sq).astype(arr.dtype, copy=False)
+    out = _running_window(arr, _half_width(fs, window_s), square=True)
     return np.moveaxis(out, -1, axis)
 
 
@@ -608,15 +781,69 @@ def moving_average(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = 
     arr = np.moveaxis(_as_float(x), axis, -1)
     if arr.shape[-1] == 0:
         return np.moveaxis(arr.copy(), -1, axis)
-    mean = _centred_mean(arr.astype(np.float64), _half_width(fs, window_s))
-    return np.moveaxis(mean.astype(arr.dtype, copy=False), -1, axis)
+    out = _running_window(arr, _half_width(fs, window_s), square=False)
+    return np.moveaxis(out, -1, axis)
 
 
 def _half_width(fs: float, window_s: float) -> int:
     return round(window_s * fs) // 2
 
 
-def _centred_mean(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.float64]:
+def _running_window(arr: FloatArray, half: int, *, square: bool) -> FloatArray:
+    """Centred moving mean (``square=False``) or RMS (``square=True``) along the last axis.
+
+    Blocks of :data:`_BLOCK` output samples at a time: the running sum over the block plus
+    ``half`` samples on each side is accumulated in float64 from the exact float64 total of
+    everything before it, so the temporaries are a few MB whatever the length, and the sums
+    match one float64 cumulative sum over the whole row to rounding.
+    """
+    n = arr.shape[-1]
+    half = min(half, n - 1)
+    width = 2 * half + 1
+    rows = arr.reshape(-1, n)
+    out = np.empty(rows.shape, dtype=arr.dtype)
+    for r in range(rows.shape[0]):
+        row = rows[r]
+        base = 0.0  # float64 sum of row[:s0]
+        s0 = 0
+        for b0 in range(0, n, _BLOCK):
+            b1 = min(b0 + _BLOCK, n)
+            s1 = min(b1 + half, n)
+            seg = (
+                np.square(row[s0:s1], dtype=np.float64) if square else row[s0:s1].astype(np.float64)
+            )
+            csum = np.cumsum(seg, out=seg)
+            csum += base
+            # total[i] = csum[min(i + half, n - 1)] - csum[i - half - 1], in slices
+            total = np.empty(b1 - b0)
+            m = max(min(b1, n - half), b0)
+            total[: m - b0] = csum[b0 + half - s0 : m + half - s0]
+            if m < b1:
+                total[m - b0 :] = csum[n - 1 - s0]
+            k0 = min(max(b0, half + 1), b1)
+            total[k0 - b0 :] -= csum[k0 - half - 1 - s0 : b1 - half - 1 - s0]
+            total /= width
+            # Edge windows hold fewer samples.
+            for e0, e1 in ((b0, min(b1, half)), (max(b0, n - half, min(b1, half)), b1)):
+                if e1 > e0:
+                    i = np.arange(e0, e1)
+                    count = np.minimum(i + half, n - 1) - np.maximum(i - half, 0) + 1
+                    total[e0 - b0 : e1 - b0] *= width / count
+            if square:
+                np.maximum(total, 0.0, out=total)  # cancellation can leave -1e-12
+                np.sqrt(total, out=total)
+            out[r, b0:b1] = total
+            # Next segment starts at the next block's first lower index.
+            nxt = max(b1 - half - 1, 0)
+            if nxt > s0:
+                base = float(csum[nxt - 1 - s0])
+                s0 = nxt
+    return out.reshape(arr.shape)
+
+
+def _centred_mean(
+    values: npt.NDArray[np.float64], half: int, *, out: npt.NDArray[np.float64] | None = None
+) -> npt.NDArray[np.float64]:
     """Mean over ``[i - half, i + half]`` (truncated at the edges) along the last axis.
 
     ``values`` (float64) is overwritten by its running sum, so the cost is independent of the
@@ -627,10 +854,10 @@ def _centred_mean(values: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.
     width = 2 * half + 1
     csum = np.cumsum(values, axis=-1, out=values)
     # total[i] = csum[min(i + half, n - 1)] - csum[i - half - 1] (0 when i - half - 1 < 0)
-    total = np.empty_like(csum)
+    total = np.empty_like(csum) if out is None else out
     total[..., : n - half] = csum[..., half:]
     total[..., n - half :] = csum[..., -1:]
-    total[..., half + 1 :] -= csum[..., : n - half - 1]
+    np.subtract(total[..., half + 1 :], csum[..., : n - half - 1], out=total[..., half + 1 :])
     if n >= 2 * half:
         total /= width
         # Edge windows hold fewer samples: i + half + 1 at the start, n - i + half at the end.

@@ -11,6 +11,7 @@ from hfs_emg._chunking import (
     auto_margin_s,
     chunk_bounds,
     map_channels,
+    map_chunks,
     process_chunked,
     resolve_n_jobs,
 )
@@ -115,3 +116,22 @@ def test_resolve_n_jobs() -> None:
 def test_bad_source() -> None:
     with pytest.raises(TypeError, match="BaseReader or a Recording"):
         process_chunked(np.zeros((2, 10)), pp.rectify)
+
+
+def test_map_chunks_on_memmap_equals_in_memory(tmp_path) -> None:
+    from hfs_emg.signal import bandpass, notch
+
+    rng = np.random.default_rng(5)
+    x = (rng.normal(size=(2, 200_000)) * 10).astype(np.float32)
+    path = tmp_path / "x.npy"
+    np.save(path, x)
+    mm = np.load(path, mmap_mode="r")
+    fs = 5000.0
+
+    def kernel(b):
+        return notch(bandpass(b, fs, 20.0, 1000.0), fs, 50.0)
+
+    margin = max(auto_margin_s(pp.bandpass_filter, {}), auto_margin_s(pp.notch_filter, {}))
+    got = map_chunks(kernel, mm, fs, chunk_s=7.0, margin_s=margin, progress=True)
+    assert got.dtype == np.float32
+    assert _rel_err(got, kernel(x)) < 1e-3

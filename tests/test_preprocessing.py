@@ -158,3 +158,35 @@ def test_estimate_noise_warns_on_unfiltered(rec) -> None:
 def test_type_error_for_non_recording() -> None:
     with pytest.raises(TypeError, match="Recording"):
         pp.bandpass_filter(np.zeros((2, 100)))
+
+
+def test_filter_emg_equals_the_two_steps(rec) -> None:
+    fused = pp.filter_emg(rec, 20.0, 1000.0)
+    steps = pp.notch_filter(pp.bandpass_filter(rec, 20.0, 1000.0), 50.0)
+    assert_allclose(fused.data, steps.data, atol=1e-9)
+    assert [h["step"] for h in fused.history] == ["bandpass_filter", "notch_filter"]
+    assert fused.history[-1]["params"]["freq"] == 50.0
+    _stim_untouched(fused, rec)
+    plain = pp.filter_emg(rec, 20.0, 1000.0, notch=None)
+    assert [h["step"] for h in plain.history] == ["bandpass_filter"]
+    assert_allclose(plain.data, pp.bandpass_filter(rec, 20.0, 1000.0).data)
+
+
+def test_filter_emg_60hz_at_non_integer_period_uses_iir_up_to_h_freq() -> None:
+    fs, n = 10_000.0, 50_000  # 166.7 samples per 60 Hz period: no comb
+    t = np.arange(n) / fs
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=n) + 10 * np.sin(2 * np.pi * 60 * t) + 5 * np.sin(2 * np.pi * 180 * t)
+    r = from_array(x, fs, ["oris"], dtype=np.float32)
+    fused = pp.filter_emg(r, 20.0, 1000.0)
+    assert fused.history[-1]["params"]["freq"] == 60.0
+    steps = pp.notch_filter(pp.bandpass_filter(r, 20.0, 1000.0), 60.0, method="iir")
+    assert_allclose(fused.data, steps.data, atol=1e-4)
+    assert fused.data[0, 10_000:-10_000].std() < 1.0
+
+
+def test_filter_emg_auto_without_hum_skips_notch() -> None:
+    rng = np.random.default_rng(1)
+    r = from_array(rng.normal(size=(1, 8000)), 2000.0, ["oris"])
+    out = pp.filter_emg(r, 20.0, 500.0)
+    assert [h["step"] for h in out.history] == ["bandpass_filter"]

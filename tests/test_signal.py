@@ -267,3 +267,20 @@ def test_mask_to_intervals_bad_input() -> None:
         hs.mask_to_intervals(np.array([0.5, 1.0]))
     with pytest.raises(DataError, match="1-D or 2-D"):
         hs.mask_to_intervals(np.zeros((2, 2, 2), bool))
+
+
+@pytest.mark.parametrize("block", [7, 16, 1 << 16])
+def test_running_windows_across_blocks_match_brute_force(monkeypatch, block: int) -> None:
+    monkeypatch.setattr(hs, "_BLOCK", block)
+    rng = np.random.default_rng(block)
+    y = rng.normal(size=(2, 103)).astype(np.float32)
+    for half in (0, 1, 5, 60, 200):
+        window_s = (2 * half + 0.5) / 1000.0  # 2 * half (+0.5 rounds to even) samples
+        rms = hs.moving_rms(y, 1000.0, window_s)
+        avg = hs.moving_average(y, 1000.0, window_s)
+        assert rms.dtype == np.float32
+        h = min(half, 102)
+        for i in range(103):
+            seg = y[:, max(i - h, 0) : min(i + h + 1, 103)].astype(np.float64)
+            assert_allclose(rms[:, i], np.sqrt(np.mean(seg**2, axis=1)), rtol=2e-6)
+            assert_allclose(avg[:, i], np.mean(seg, axis=1), rtol=2e-5, atol=1e-6)
