@@ -103,3 +103,21 @@ def test_written_edf_reads_in_mne(tmp_path) -> None:
         raw.get_data(picks=[0])[0, : rec.n_samples] * 1e6, rec.data[0], atol=0.01
     )
     assert list(raw.annotations.description) == list(rec.events["label"])
+
+
+@pytest.mark.parametrize("ext", ["edf", "bdf"])
+def test_trigger_codes_round_trip_exactly(tmp_path, ext: str) -> None:
+    codes = np.zeros(3000)
+    codes[[500, 1500, 2500]] = [1, 4096, 255]
+    rec = from_array(
+        np.vstack([np.ones(3000), codes]),
+        1000.0,
+        ["oris", "Status"],
+        units=["uV", None],
+        ch_types=["emg", "stim"],
+    )
+    write_recording(rec, tmp_path / f"t.{ext}")
+    back = read_recording(tmp_path / f"t.{ext}")
+    np.testing.assert_array_equal(back.get_data(picks="Status")[0], codes)
+    assert list(back.events["label"]) == ["Status/1", "Status/4096", "Status/255"]
+    np.testing.assert_allclose(back.events["onset_s"], [0.5, 1.5, 2.5])
