@@ -80,6 +80,7 @@ def test_truncated_abf(tmp_path: Path, shared_data: Path, name: str) -> None:
         read_recording(tmp_path / name)
 
 
+@pytest.mark.filterwarnings("ignore:.*unknown or missing unit")
 def test_truncated_brainvision_warns(tmp_path: Path, shared_data: Path) -> None:
     src = shared_data / "mne-brainvision"
     for ext in ("vhdr", "vmrk"):
