@@ -10,14 +10,17 @@ from typing import Any
 
 from .._errors import HfsEmgWarning, UnsupportedFormatError
 from ..recording import Recording
-from ._base import BaseReader
+from ._base import BaseReader, rising_edges
+from .text import label_segments
 
 __all__ = [
     "READERS",
     "WRITERS",
     "BaseReader",
+    "label_segments",
     "open_recording",
     "read_recording",
+    "rising_edges",
     "write_recording",
 ]
 

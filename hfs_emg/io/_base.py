@@ -194,9 +194,9 @@ class BaseReader:
         self.meta.setdefault("source_file", str(self.path))
         self.meta.setdefault("format", self.format_name)
         self._orig = np.arange(len(self.ch_names))
-        self._check_units()
         if self.ch_sfreqs:
             self._group_rates()
+        self._check_units()
         if self.n_samples <= 0:
             raise CorruptFileError(f"{self.path}: the file holds no samples.")
         if not self.ch_names:
