@@ -275,6 +275,12 @@ def test_mixed_rate_picks_of_one_group(shared_data: Path) -> None:
     assert rec.data[0].max() == pytest.approx(3.652, abs=1e-3)
     with pytest.raises(HfsEmgError, match="1 Hz -> "):
         _read(path, {}, picks=["EMG submental", "EEG Fpz-Cz"])
+    by_index = _read(path, {}, picks=[4, 5])  # indices into the file's full channel list
+    assert by_index.ch_names == ["EMG submental", "Temp rectal"]
+    assert _read(path, {}, picks="eeg").ch_names == ["EEG Fpz-Cz", "EEG Pz-Oz"]
+    reader = _open(path, {})
+    cores = [core for _, core in reader.iter_chunks(120.0, picks=[3, 4])]
+    assert cores == [(0.0, 120.0), (120.0, 240.0), (240.0, 300.0)]
 
 
 @pytest.mark.shared_data
