@@ -142,3 +142,18 @@ def test_fif_reader_windows_and_stim_events(tmp_path) -> None:
     win = read_recording(tmp_path / "t_raw.fif", tmin=4.5, tmax=5.5)
     np.testing.assert_array_equal(win.data, rec.data[:, 2500:3501])
     assert list(win.events["label"]) == ["STI 014/3"]
+
+
+def test_edf_units_from_header(tmp_path) -> None:
+    """Values are converted from the unit each signal header declares."""
+    x = np.sin(np.arange(1000) / 10.0)
+    sigs = [
+        edfio.EdfSignal(x, 250.0, label=label, physical_dimension=unit, physical_range=(-2, 2))
+        for label, unit in [("a_uv", "uV"), ("b_mv", "mV"), ("c_v", "V"), ("temp", "degC")]
+    ]
+    edfio.Edf(sigs).write(tmp_path / "u.edf")
+    rec = read_recording(tmp_path / "u.edf")
+    got = rec.data.max(axis=1) / x.max()
+    np.testing.assert_allclose(got, [1.0, 1e3, 1e6, 1.0], rtol=1e-3)
+    assert list(rec.channels["unit"]) == ["uV", "uV", "uV", "degC"]
+    assert rec.ch_types[3] == "misc"
