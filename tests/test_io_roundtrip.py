@@ -157,3 +157,21 @@ def test_edf_units_from_header(tmp_path) -> None:
     np.testing.assert_allclose(got, [1.0, 1e3, 1e6, 1.0], rtol=1e-3)
     assert list(rec.channels["unit"]) == ["uV", "uV", "uV", "degC"]
     assert rec.ch_types[3] == "misc"
+
+
+def test_text_time_column_and_unit(tmp_path) -> None:
+    t = 5.0 + np.arange(400) / 2000.0
+    x = np.sin(2 * np.pi * 50 * t)
+    path = tmp_path / "sig.csv"
+    pd.DataFrame({"time_s": t, "oris_mV": x, "state": np.repeat(["rest", "spasm"], 200)}).to_csv(
+        path, index=False
+    )
+    rec = read_recording(path, unit="mV", label_column="state")
+    assert rec.sfreq == pytest.approx(2000.0) and rec.tstart == pytest.approx(5.0)
+    np.testing.assert_allclose(rec.data[0], x * 1e3)
+    assert list(rec.events["label"]) == ["state/rest", "state/spasm"]
+    np.testing.assert_allclose(rec.events["onset_s"], [5.0, 5.1])
+    np.testing.assert_allclose(rec.events["duration_s"], [0.1, 0.1])
+    ms = tmp_path / "ms.tsv"
+    ms.write_text("t_ms\ta\n0\t1\n2\t2\n4\t3\n")
+    assert read_recording(ms, time_column="t_ms", units="uV").sfreq == pytest.approx(500.0)
