@@ -141,7 +141,7 @@ def _local_rms(
     (runs concatenated), the flat index of each of those samples and the offsets of the runs.
     """
     n = x.shape[-1]
-    half = max(round(window_s * fs / 2), 0)
+    half = round(window_s * fs) // 2  # as hfs_emg.signal.moving_rms
     a = np.maximum(s - half, 0)
     b = np.minimum(e + half, n)
     glen = b - a
