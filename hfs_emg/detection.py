@@ -126,6 +126,39 @@ def _hysteresis(
     return env > low * noise, env > high * noise
 
 
+def _local_rms(
+    x: FloatArray,
+    fs: float,
+    s: npt.NDArray[np.intp],
+    e: npt.NDArray[np.intp],
+    c: npt.NDArray[np.intp],
+    window_s: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Centred moving RMS on the samples of the runs only (as :func:`hfs_emg.signal.moving_rms`).
+
+    Each run is gathered with a half-window halo (clipped at the recording's edges), so memory
+    grows with the burst samples, not with the recording. Returns the RMS of every run sample
+    (runs concatenated), the flat index of each of those samples and the offsets of the runs.
+    """
+    n = x.shape[-1]
+    half = round(window_s * fs) // 2  # as hfs_emg.signal.moving_rms
+    a = np.maximum(s - half, 0)
+    b = np.minimum(e + half, n)
+    glen = b - a
+    gpos = _ranges_from(c * n + a, glen)
+    vals = np.square(x.ravel()[gpos], dtype=np.float64)
+    csum = np.concatenate([[0.0], np.cumsum(vals)])
+    del vals
+    g0 = np.cumsum(glen) - glen  # start of each run's gathered stretch
+    lens = e - s
+    owner = np.repeat(np.arange(s.size), lens)
+    k = _ranges_from(g0 + (s - a), lens)  # gathered index of every run sample
+    lo = np.maximum(k - half, g0[owner])
+    hi = np.minimum(k + half + 1, (g0 + glen)[owner])
+    rms = np.sqrt(np.maximum((csum[hi] - csum[lo]) / (hi - lo), 0.0))
+    return rms, gpos[k], np.cumsum(lens) - lens
+
+
 def _refine(
     x: FloatArray,
     fs: float,
@@ -141,25 +174,20 @@ def _refine(
 
     The threshold of a burst is ``max(high * noise, rel * peak)`` of the short envelope, so the
     half-window smear of the detection envelope and filter ringing before loud bursts (a fixed
-    fraction of their amplitude) are trimmed. Vectorized: one flat pass with reduceat.
+    fraction of their amplitude) are trimmed. Vectorized with reduceat over the run samples.
     """
     if s.size == 0:
         return s, e
-    fine = _sig.moving_rms(x, fs, fine_window_s)
+    fine, pos, offsets = _local_rms(x, fs, s, e, c, fine_window_s)
     noise = np.maximum(_sig.quiet_noise(x, fs), np.finfo(float).tiny)
     n = x.shape[-1]
-    flat = fine.ravel()
-    fs_i, fe_i = c * n + s, c * n + e
-    bounds = np.ravel([fs_i, fe_i], "F")
-    peak = np.maximum.reduceat(np.append(flat, 0.0), bounds)[::2]
+    peak = np.maximum.reduceat(fine, offsets)
     thr = np.maximum(high * noise[c], rel * peak)
-    lens = e - s
-    owner = np.repeat(np.arange(s.size), lens)
-    pos = _ranges_from(fs_i, lens)
-    above = flat[pos] >= thr[owner]
+    owner = np.repeat(np.arange(s.size), e - s)
+    above = fine >= thr[owner]
     big = np.iinfo(np.intp).max
-    first = np.minimum.reduceat(np.where(above, pos, big), np.cumsum(lens) - lens)
-    last = np.maximum.reduceat(np.where(above, pos, -1), np.cumsum(lens) - lens)
+    first = np.minimum.reduceat(np.where(above, pos, big), offsets)
+    last = np.maximum.reduceat(np.where(above, pos, -1), offsets)
     found = first != big
     new_s = np.where(found, first - c * n, s)
     new_e = np.where(found, last + 1 - c * n, e)
@@ -318,7 +346,9 @@ def discharge_frequency(
     250
     """
     fs = float(fs)
-    arr = np.atleast_2d(np.asarray(x, dtype=float))
+    arr = np.atleast_2d(np.asarray(x))
+    if arr.dtype.kind != "f":
+        arr = arr.astype(float)
     s = np.asarray(starts, dtype=np.intp)
     e = np.asarray(stops, dtype=np.intp)
     ch = np.zeros(s.size, dtype=np.intp) if channels is None else np.asarray(channels, np.intp)
@@ -331,7 +361,7 @@ def discharge_frequency(
     k = np.arange(length)
     valid = k[None, :] < lens[:, None]
     idx = np.clip(s[:, None] + k[None, :], 0, n - 1) + (ch * n)[:, None]
-    seg = arr.ravel()[idx]
+    seg = arr.ravel()[idx].astype(np.float64)
     if rectify:
         seg = np.abs(seg)
     seg = np.where(valid, seg, 0.0)
@@ -581,21 +611,25 @@ def detect_bursts(
         if lines:
             steps.append({"step": "notch_filter", "freq": lines, "method": "iir"})
         logger.info("detect_bursts: unfiltered recording, applied %s", steps)
-    x = np.asarray(sub.data, dtype=float)
+    x = np.asarray(sub.data)
+    if x.dtype.kind != "f":
+        x = x.astype(float)
     low, high = func(x, fs, **{k: v for k, v in opts.items() if k not in _REFINE_KEYS})
     s, e, c = _sig.mask_to_intervals(low)
-    if high is not None and s.size:
-        csum = np.concatenate([[0], np.cumsum(high.ravel())])
-        n = x.shape[-1]
-        hits = csum[c * n + e] - csum[c * n + s]
-        s, e, c = s[hits > 0], e[hits > 0], c[hits > 0]
-        s, e = _refine(
-            x, fs, s, e, c, high=opts["high"], fine_window_s=opts["fine_window_s"], rel=opts["rel"]
-        )
+    del low
     # runs cut by the recording's edges have no observable onset/offset (and hold the filters'
     # edge transients): they are not reported
     inner = (s > 0) & (e < x.shape[-1])
     s, e, c = s[inner], e[inner], c[inner]
+    if high is not None and s.size:
+        n = x.shape[-1]
+        bounds = np.ravel([c * n + s, c * n + e], "F")
+        hits = np.logical_or.reduceat(high.ravel(), bounds)[::2]
+        del high
+        s, e, c = s[hits], e[hits], c[hits]
+        s, e = _refine(
+            x, fs, s, e, c, high=opts["high"], fine_window_s=opts["fine_window_s"], rel=opts["rel"]
+        )
     s, e, c = _merge_filter(s, e, c, round(merge_gap_s * fs), max(round(min_duration_s * fs), 1))
     fmin, fmax = (check_positive(f, "discharge_range_hz") for f in discharge_range_hz)
     if fmin >= fmax:
@@ -625,17 +659,18 @@ def _burst_table(
     tonic_min_s: float,
     frange: tuple[float, float],
 ) -> pd.DataFrame:
-    """Per-burst amplitude measures via cumulative sums / reduceat on the flattened signal."""
+    """Per-burst amplitude measures with reduceat on the gathered burst samples only."""
     n = x.shape[-1]
-    flat_abs = np.abs(x).ravel()
-    fs_i, fe_i = c * n + s, c * n + e
-    cs_abs = np.concatenate([[0.0], np.cumsum(flat_abs)])
-    cs_sq = np.concatenate([[0.0], np.cumsum(flat_abs**2)])
     lens = (e - s).astype(float)
     if s.size:
-        peak = np.maximum.reduceat(np.append(flat_abs, 0.0), np.ravel([fs_i, fe_i], "F"))[::2]
+        offsets = np.cumsum(e - s) - (e - s)
+        vals = np.abs(x.ravel()[_ranges_from(c * n + s, e - s)]).astype(np.float64)
+        peak = np.maximum.reduceat(vals, offsets)
+        area = np.add.reduceat(vals, offsets) / fs
+        rms = np.sqrt(np.add.reduceat(vals**2, offsets) / lens)
+        del vals
     else:
-        peak = np.empty(0)
+        peak = area = rms = np.empty(0)
     dur = lens / fs
     table = pd.DataFrame(
         {
@@ -644,8 +679,8 @@ def _burst_table(
             "offset_s": tstart + e / fs,
             "duration_s": dur,
             "peak_uv": peak,
-            "rms_uv": np.sqrt((cs_sq[fe_i] - cs_sq[fs_i]) / np.maximum(lens, 1)),
-            "area_uv_s": (cs_abs[fe_i] - cs_abs[fs_i]) / fs,
+            "rms_uv": rms,
+            "area_uv_s": area,
             "discharge_hz": discharge_frequency(
                 x, fs, s, e, c, fmin=frange[0], fmax=frange[1], max_len_s=max(0.25, 10 / frange[0])
             ),

@@ -7,7 +7,7 @@ within ``tolerance_s`` into events and reports which channel led, how far the on
 which rostro-caudal direction. :func:`synchrony_matrix` asks whether two muscles burst together
 more often than their rates would produce by chance, against onset-jittered surrogates.
 
-No published synchrony metric exists for HFS (see ``docs``); the coincidence approach follows the
+No published synchrony metric for HFS was found; the coincidence approach follows the
 spike-train literature (unitary events, jitter surrogates).
 
 References

@@ -80,6 +80,7 @@ def test_truncated_abf(tmp_path: Path, shared_data: Path, name: str) -> None:
         read_recording(tmp_path / name)
 
 
+@pytest.mark.filterwarnings("ignore:.*unknown or missing unit")
 def test_truncated_brainvision_warns(tmp_path: Path, shared_data: Path) -> None:
     src = shared_data / "mne-brainvision"
     for ext in ("vhdr", "vmrk"):
@@ -190,3 +191,30 @@ def test_inputs_are_opened_read_only(tmp_path: Path, shared_data: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"nothere\.edf"):
         read_recording(tmp_path / "nothere.edf")
+
+
+def _patch(path: Path, offset: int, value: bytes) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset : offset + len(value)] = value
+    path.write_bytes(bytes(data))
+
+
+def test_edf_plus_d(tmp_path: Path) -> None:
+    path = _edf(tmp_path)
+    _patch(path, 192, b"EDF+D".ljust(44))
+    assert read_recording(path).n_samples == 2000  # contiguous EDF+D reads as EDF+C
+    data = path.read_bytes()
+    assert data.count(b"+2\x14\x14\x00") == 1  # time-keeping TAL of record 2
+    path.write_bytes(data.replace(b"+2\x14\x14\x00", b"+5\x14\x14\x00"))
+    with pytest.raises(UnsupportedFormatError, match=r"rec\.edf: discontinuous EDF\+D"):
+        read_recording(path)
+
+
+def test_edf_record_count_leniency(tmp_path: Path) -> None:
+    path = _edf(tmp_path)
+    _patch(path, 236, b"-1      ")  # "recording in progress"
+    with pytest.warns(HfsEmgWarning, match="declares -1 data records, the file holds 4"):
+        assert read_recording(path).n_samples == 2000
+    _patch(path, 236, b"3       ")  # fewer records declared than stored
+    with pytest.warns(HfsEmgWarning, match="bytes after the 3 declared data records"):
+        assert read_recording(path).n_samples == 1500

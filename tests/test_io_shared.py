@@ -226,13 +226,17 @@ def test_reader_compliance(shared_data: Path, name: str) -> None:
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
 
 
+# Options for example files that need them (mixed rates, text without a rate...).
+EXAMPLE_OPTIONS: dict[str, dict[str, Any]] = {}
+
+
 def test_example_data_files_load(example_dir: Path) -> None:
     """Every supported file that appears in example_data/ loads and windows consistently."""
     for name in _recording_files(example_dir):
-        rec = _read(example_dir / name, {})
+        rec = _read(example_dir / name, EXAMPLE_OPTIONS.get(name, {}))
         assert rec.n_samples > 0 and np.isfinite(rec.data).all()
         mid = rec.tstart + rec.duration_s / 2
-        win = _read(example_dir / name, {}, tmin=mid)
+        win = _read(example_dir / name, EXAMPLE_OPTIONS.get(name, {}), tmin=mid)
         i0 = round((win.tstart - rec.tstart) * rec.sfreq)
         np.testing.assert_array_equal(win.data, rec.data[:, i0:])
 
@@ -271,6 +275,12 @@ def test_mixed_rate_picks_of_one_group(shared_data: Path) -> None:
     assert rec.data[0].max() == pytest.approx(3.652, abs=1e-3)
     with pytest.raises(HfsEmgError, match="1 Hz -> "):
         _read(path, {}, picks=["EMG submental", "EEG Fpz-Cz"])
+    by_index = _read(path, {}, picks=[4, 5])  # indices into the file's full channel list
+    assert by_index.ch_names == ["EMG submental", "Temp rectal"]
+    assert _read(path, {}, picks="eeg").ch_names == ["EEG Fpz-Cz", "EEG Pz-Oz"]
+    reader = _open(path, {})
+    cores = [core for _, core in reader.iter_chunks(120.0, picks=[3, 4])]
+    assert cores == [(0.0, 120.0), (120.0, 240.0), (240.0, 300.0)]
 
 
 @pytest.mark.shared_data

@@ -10,14 +10,17 @@ from typing import Any
 
 from .._errors import HfsEmgWarning, UnsupportedFormatError
 from ..recording import Recording
-from ._base import BaseReader
+from ._base import BaseReader, rising_edges
+from .text import label_segments
 
 __all__ = [
     "READERS",
     "WRITERS",
     "BaseReader",
+    "label_segments",
     "open_recording",
     "read_recording",
+    "rising_edges",
     "write_recording",
 ]
 
@@ -125,11 +128,30 @@ def read_recording(
     dtype : dtype, optional
         Storage dtype (default float64; ``"float32"`` halves memory).
     **options
-        Format-specific options, passed to the reader.
+        Format-specific options, passed to the reader:
+
+        - mixed-rate EDF/BDF and Spike2: ``sfreq`` (read the channels sampled at that rate);
+        - EDF/BDF: ``allow_truncated`` (read the complete records of a short file);
+        - WFDB: ``annotator`` (annotation file extension, default ``"atr"``);
+        - text: ``sfreq``, ``time_column``, ``time_unit`` (``"s"``/``"ms"``), ``label_column``,
+          ``resample`` (opt into interpolating a non-uniform time base), ``ragged``
+          (``"truncate"``/``"error"``), ``unit``;
+        - npy/npz: ``sfreq``, ``ch_names``, ``units``.
 
     Returns
     -------
     Recording
+
+    Raises
+    ------
+    UnsupportedFormatError
+        Unknown extension, or a file the format's reader refuses (e.g. EDF+D with gaps).
+    CorruptFileError
+        Empty, truncated or corrupt file.
+    SamplingRateError
+        Channels at several rates without ``sfreq=``/``picks``; non-uniform time column.
+    DataError
+        NaN samples, mismatched channel lengths, non-numeric text.
 
     Examples
     --------

@@ -194,9 +194,9 @@ class BaseReader:
         self.meta.setdefault("source_file", str(self.path))
         self.meta.setdefault("format", self.format_name)
         self._orig = np.arange(len(self.ch_names))
-        self._check_units()
         if self.ch_sfreqs:
             self._group_rates()
+        self._check_units()
         if self.n_samples <= 0:
             raise CorruptFileError(f"{self.path}: the file holds no samples.")
         if not self.ch_names:
@@ -298,9 +298,12 @@ class BaseReader:
                 stacklevel=5,
             )
 
+    def _pick_names(self, picks: Any) -> list[str] | None:
+        return None if picks is None else [self.ch_names[i] for i in self._picks(picks)]
+
     def _group_reader(self, picks: Any) -> BaseReader:
         """A copy of this reader restricted to the one rate group holding ``picks``."""
-        names = [self.ch_names[i] for i in self._picks(picks)] if picks is not None else []
+        names = self._pick_names(picks) or []
         rates = {self.ch_sfreqs[self._orig[self.ch_names.index(n)]] for n in names}
         if picks is None or len(rates) != 1:
             raise SamplingRateError(
@@ -336,13 +339,17 @@ class BaseReader:
         )
 
     def _picks(self, picks: Any) -> npt.NDArray[np.intp]:
+        """Indices of ``picks``: channel names, indices, or channel types (``"emg"``...)."""
         if picks is None:
             return np.arange(len(self.ch_names))
         items = [picks] if isinstance(picks, (str, int, np.integer)) else list(picks)
+        types = self.ch_types or [None] * len(self.ch_names)
         out = []
         for item in items:
             if isinstance(item, str) and item in self.ch_names:
                 out.append(self.ch_names.index(item))
+            elif isinstance(item, str) and item in types:
+                out.extend(i for i, t in enumerate(types) if t == item)
             elif isinstance(item, (int, np.integer)) and 0 <= int(item) < len(self.ch_names):
                 out.append(int(item))
             else:
@@ -401,7 +408,12 @@ class BaseReader:
         """
         if self.is_mixed_rate:
             return self._group_reader(picks).read(
-                tmin=tmin, tmax=tmax, picks=picks, units=units, ch_types=ch_types, dtype=dtype
+                tmin=tmin,
+                tmax=tmax,
+                picks=self._pick_names(picks),
+                units=units,
+                ch_types=ch_types,
+                dtype=dtype,
             )
         idx = self._picks(picks)
         start, stop = self._window(tmin, tmax)
@@ -474,7 +486,12 @@ class BaseReader:
         """
         if self.is_mixed_rate:
             yield from self._group_reader(picks).iter_chunks(
-                chunk_s, margin_s=margin_s, picks=picks, units=units, ch_types=ch_types, dtype=dtype
+                chunk_s,
+                margin_s=margin_s,
+                picks=self._pick_names(picks),
+                units=units,
+                ch_types=ch_types,
+                dtype=dtype,
             )
             return
         if chunk_s <= 0 or margin_s < 0:

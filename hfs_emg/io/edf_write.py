@@ -2,13 +2,15 @@
 
 Voltage channels are written in microvolts (``uV``), other channels in their own unit. Each
 channel's physical range is its data range plus 1 % headroom (so the digital step is as fine as
-the format allows), events become EDF+ annotations (onset relative to the first sample, duration,
-label). The file is written atomically. The written file starts at the Recording's first sample:
-a window with ``tstart`` > 0 is written with its events shifted by ``-tstart`` and ``tstart`` kept
-in the recording-identification field as ``hfs_emg_tstart=<s>``, restored on reading. EDF data
-records must be whole, so the last record is padded with each channel's last value and the true
-length is kept there as ``hfs_emg_n=<samples>`` (hfs_emg reads only those; other readers show the
-padding).
+the format allows); integer trigger codes of stim channels are stored exactly (physical range =
+digital range, so a BDF ``Status`` channel keeps its codes). Events become EDF+ annotations
+(onset relative to the first sample, duration, label). The file is written atomically.
+
+The written file starts at the Recording's first sample: a window with ``tstart`` > 0 is written
+with its events shifted by ``-tstart`` and ``tstart`` kept in the recording-identification field
+as ``hfs_emg_tstart=<s>``, restored on reading. EDF data records must be whole, so the last
+record is padded with each channel's last value and the true length is kept there as
+``hfs_emg_n=<samples>`` (hfs_emg reads only those; other readers show the padding).
 """
 
 from __future__ import annotations
@@ -90,13 +92,21 @@ def write_edf(rec: Recording, path: str | Path) -> None:
         label = str(row.name)
         if len(label) > 16:
             raise ParameterError(f"channel name {label!r} is longer than the 16 EDF characters.")
+        codes = row.type == "stim" and np.array_equal(x, np.round(x))
+        dig = (-(2**23), 2**23 - 1) if bdf else (-(2**15), 2**15 - 1)
+        if codes and dig[0] <= x.min() and x.max() <= dig[1]:
+            # Trigger codes are stored exactly: physical = digital (BioSemi Status convention).
+            prange: tuple[float, float] = (float(dig[0]), float(dig[1]))
+        else:
+            prange = _physical_range(x)
         signals.append(
             sig_cls(
                 x,
                 rec.sfreq,
                 label=label,
                 physical_dimension=str(row.unit or ""),
-                physical_range=_physical_range(x),
+                physical_range=prange,
+                digital_range=dig,
             )
         )
     annotations = [

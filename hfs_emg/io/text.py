@@ -120,7 +120,7 @@ class TextReader(BaseReader):
                 sep=sep,
                 header=0 if has_names else None,
                 skip_blank_lines=False,
-                engine="c" if sep != r"\s+" else "python",
+                engine="c",
             )
         except (pd.errors.ParserError, ValueError) as err:
             raise DataError(
