@@ -510,6 +510,16 @@ def envelope(
     window_s = check_positive(window_s, "window_s")
     func = ENVELOPE_METHODS[method]
     fs = rec.sfreq
+    if method == "rms":  # written straight into the output: no per-channel temporary
+        return _apply(
+            rec,
+            _sig.moving_rms_kernel(fs, window_s),
+            picks=picks,
+            step="envelope",
+            params={"method": method, "window_s": window_s},
+            n_jobs=1 if n_jobs is None else n_jobs,
+            writes_out=True,
+        )
     return _apply(
         rec,
         lambda x: func(x, fs, window_s),

@@ -35,6 +35,7 @@ __all__ = [
     "mask_to_intervals",
     "moving_average",
     "moving_rms",
+    "moving_rms_kernel",
     "notch",
     "notch_kernel",
     "notch_sos",
@@ -789,7 +790,9 @@ def _half_width(fs: float, window_s: float) -> int:
     return round(window_s * fs) // 2
 
 
-def _running_window(arr: FloatArray, half: int, *, square: bool) -> FloatArray:
+def _running_window(
+    arr: FloatArray, half: int, *, square: bool, out: FloatArray | None = None
+) -> FloatArray:
     """Centred moving mean (``square=False``) or RMS (``square=True``) along the last axis.
 
     Blocks of :data:`_BLOCK` output samples at a time: the running sum over the block plus
@@ -801,7 +804,9 @@ def _running_window(arr: FloatArray, half: int, *, square: bool) -> FloatArray:
     half = min(half, n - 1)
     width = 2 * half + 1
     rows = arr.reshape(-1, n)
-    out = np.empty(rows.shape, dtype=arr.dtype)
+    if out is None:
+        out = np.empty(arr.shape, dtype=arr.dtype)
+    out_rows = out.reshape(-1, n)
     for r in range(rows.shape[0]):
         row = rows[r]
         base = 0.0  # float64 sum of row[:s0]
@@ -832,13 +837,32 @@ def _running_window(arr: FloatArray, half: int, *, square: bool) -> FloatArray:
             if square:
                 np.maximum(total, 0.0, out=total)  # cancellation can leave -1e-12
                 np.sqrt(total, out=total)
-            out[r, b0:b1] = total
+            out_rows[r, b0:b1] = total
             # Next segment starts at the next block's first lower index.
             nxt = max(b1 - half - 1, 0)
             if nxt > s0:
                 base = float(csum[nxt - 1 - s0])
                 s0 = nxt
-    return out.reshape(arr.shape)
+    return out
+
+
+def moving_rms_kernel(fs: float, window_s: float) -> KernelInto:
+    """``kernel(x, out)``: :func:`moving_rms` of one 1-D row written into ``out``.
+
+    Examples
+    --------
+    >>> x = np.full(100, 2.0)
+    >>> out = np.empty_like(x)
+    >>> moving_rms_kernel(1000.0, 0.01)(x, out)
+    >>> bool(np.allclose(out, 2.0))
+    True
+    """
+    half = _half_width(check_sfreq(fs, name="fs"), check_positive(window_s, "window_s"))
+
+    def kernel(x: FloatArray, out: FloatArray) -> None:
+        _running_window(x, half, square=True, out=out)
+
+    return kernel
 
 
 def tkeo(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
