@@ -37,7 +37,7 @@ import pandas as pd
 
 from . import signal as _sig
 from ._chunking import map_channels
-from ._errors import HfsEmgWarning
+from ._errors import HfsEmgWarning, ParameterError
 from ._validate import check_option, check_positive, validate_type
 from .recording import Recording
 
@@ -296,12 +296,25 @@ def notch_filter(
         logger.info("notch_filter: detected %g Hz mains", freq)
     freq = check_positive(freq, "freq")
     max_freq = _lowpass_corner(rec)
-    _sig.notch_sos(rec.sfreq, freq, harmonics=harmonics, q=q)  # validate before threading
+    fs, dtype = rec.sfreq, rec.data.dtype
+    _sig.notch_sos(fs, freq, harmonics=harmonics, q=q)  # validate before threading
+    method = check_option("method", method, ["auto", *_sig.NOTCH_METHODS])
+    integer_period = abs(fs / freq - round(fs / freq)) < 1e-9
+    used = ("comb" if harmonics and integer_period else "iir") if method == "auto" else method
+    if used == "comb" and not (harmonics and integer_period):
+        raise ParameterError(
+            f"method='comb' removes every harmonic and needs an integer number of samples per "
+            f"mains period (fs / freq = {fs:g} / {freq:g} = {fs / freq:.6g}, harmonics="
+            f"{harmonics}). Use method='iir'."
+        )
+    if used == "comb":
+        kernel = _sig.notch_kernel(fs, freq, dtype, q=q)
+    else:
+        sos = _sig.notch_sos(fs, freq, harmonics=harmonics, q=q, max_freq=max_freq)
+        kernel = _sig.sosfiltfilt_kernel(sos, dtype)
     return _apply(
         rec,
-        lambda x: _sig.notch(
-            x, rec.sfreq, freq, harmonics=harmonics, q=q, max_freq=max_freq, method=method
-        ),
+        kernel,
         picks=picks,
         step="notch_filter",
         params={
@@ -309,9 +322,10 @@ def notch_filter(
             "detected": detected,
             "harmonics": harmonics,
             "q": q,
-            "method": method,
+            "method": used,
         },
         n_jobs=n_jobs,
+        writes_out=True,
     )
 
 
@@ -412,7 +426,8 @@ def filter_emg(
     )
     if freq is None:
         return out
-    params = {"freq": freq, "detected": detected, "harmonics": True, "q": q, "method": "auto"}
+    used = "comb" if abs(fs / freq - round(fs / freq)) < 1e-9 else "iir"
+    params = {"freq": freq, "detected": detected, "harmonics": True, "q": q, "method": used}
     return out.with_data(out.data, step="notch_filter", params={**params, "picks": names})
 
 
