@@ -30,6 +30,7 @@ def main() -> None:
         (pp.notch_filter, {"freq": 50.0, "method": "comb"}, [0.5, 1.34, 3.0]),
         (pp.notch_filter, {"freq": 50.0, "method": "iir"}, [0.5, 1.34, 3.0]),
         (pp.envelope, {"window_s": 0.05}, [0.0, 0.025]),
+        (pp.filter_emg, {"l_freq": 20.0, "h_freq": 450.0, "notch": 50.0}, [0.3, 1.34]),
     ]
     print("| step | margin s | max abs error / RMS | auto margin s |")
     print("|---|---:|---:|---:|")

@@ -3,10 +3,10 @@
 Two tools:
 
 - :func:`map_channels` applies a 1-D kernel to chosen rows of a 2-D array, writing into a
-  preallocated output, optionally on several threads. Working one channel at a time keeps the
-  temporaries of e.g. :func:`scipy.signal.sosfiltfilt` (about three copies of its input) to one
-  channel's worth instead of the whole recording's; SciPy's filters release the GIL, so threads
-  over channels use both cores.
+  preallocated output (or letting the kernel write into its output row), optionally on
+  several threads. Working one channel at a time keeps temporaries to one channel's worth at
+  most (the blocked kernels of :mod:`hfs_emg.signal` need only a few 65,536-sample blocks);
+  SciPy's filters release the GIL, so threads over channels use both cores.
 - :func:`process_chunked` runs a Recording-level transform over a reader (or a Recording) in
   windows of ``chunk_s`` seconds with ``margin_s`` of extra signal on both sides, keeps each
   window's core and stitches the cores together. With margins of a few time constants of the
@@ -230,8 +230,8 @@ def auto_margin_s(func: Callable[..., Any], kwargs: dict[str, Any]) -> float:
 
     - high-pass corner ``l_freq``: 6 periods (``6 / l_freq``); SpikeInterface uses 3, which
       leaves differences up to 2e-3 of the signal RMS at the seams (6 give ~1e-6);
-    - notch at ``freq`` with quality ``q`` (width ``freq / q``): 12 time constants of the
-      resonance, ``12 q / (pi freq)`` (decay to ~1e-5);
+    - notch at ``freq`` (or ``notch``) with quality ``q`` (width ``freq / q``): 12 time
+      constants of the resonance, ``12 q / (pi freq)`` (decay to ~1e-5);
     - moving window ``window_s``: one window.
 
     The largest applicable value is used; 0 for pointwise transforms.
@@ -251,7 +251,7 @@ def auto_margin_s(func: Callable[..., Any], kwargs: dict[str, Any]) -> float:
     margins = [0.0]
     if isinstance(params.get("l_freq"), (int, float)) and params["l_freq"] > 0:
         margins.append(6.0 / params["l_freq"])
-    freq = params.get("freq")
+    freq = params.get("freq", params.get("notch"))  # notch_filter(freq=) / filter_emg(notch=)
     if "q" in params and freq is not None:
         f0 = 50.0 if not isinstance(freq, (int, float)) else float(freq)  # "auto": 50 is longer
         margins.append(12.0 * float(params["q"]) / (np.pi * f0))
@@ -280,7 +280,9 @@ def process_chunked(
         Recording already in memory.
     func : callable
         ``func(rec, **kwargs) -> Recording`` keeping the number of samples, e.g.
-        :func:`hfs_emg.preprocessing.bandpass_filter`.
+        :func:`hfs_emg.preprocessing.bandpass_filter`. Data-driven choices are made per window:
+        give them explicitly (e.g. ``freq=50`` rather than ``"auto"`` for a notch) so every
+        window is processed alike.
     chunk_s : float
         Core length of a window in seconds.
     margin_s : float or "auto"

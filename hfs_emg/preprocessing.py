@@ -10,16 +10,18 @@ fit in memory, run these functions window by window with
 
 Default filter bands
 --------------------
-- :func:`bandpass_filter` defaults to 20-1000 Hz: a 20 Hz high-pass follows SENIAM for surface
-  EMG (high-pass 10-20 Hz; Hermens et al. 2000, summarised in the ISEK reporting standard,
-  Merletti 1999), which removes movement artefact and electrode drift; the upper corner is
-  raised from the surface-EMG 500 Hz to 1000 Hz because facial needle/subdermal recordings
-  carry motor-unit energy well above 500 Hz (facial ENoG/LSR recordings use 30 Hz-3 kHz;
-  Guntinas-Lichius et al., Eur Arch Otorhinolaryngol 2020). Use ``h_freq=3000`` for needle
-  recordings sampled at >= 10 kHz.
-- :func:`notch_filter` is optional: a notch is discouraged for needle EMG (it removes real
-  signal); prefer fixing the recording, and use it when hum is visible (``freq="auto"``
-  detects it).
+- :func:`bandpass_filter` / :func:`filter_emg` default to 20-1000 Hz. The 20 Hz high-pass is
+  the upper end of SENIAM's 10-20 Hz for surface EMG (Hermens et al. 2000; ISEK asks for 5 Hz
+  and for the filter type, order and corners to be reported, Merletti 1999): it removes
+  movement artefact and electrode drift. The upper corner is raised from the surface-EMG
+  ~500 Hz to 1000 Hz because facial needle/subdermal recordings carry motor-unit energy well
+  above 500 Hz: facial electroneurography is recorded at 30 Hz-3 kHz (Guntinas-Lichius et al.,
+  Eur Arch Otorhinolaryngol 2020;277:1855) and 10/30 Hz-3 kHz is the usual LSR setting (not
+  found in a citable source). Use ``l_freq=30, h_freq=3000`` for needle recordings sampled at
+  >= 10 kHz.
+- The notch is optional: it is discouraged for needle EMG (it removes real signal; also not
+  found in a citable source), so prefer fixing the recording and use it when hum is visible
+  (``freq="auto"`` detects 50 or 60 Hz and does nothing when neither stands out).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import pandas as pd
 
 from . import signal as _sig
 from ._chunking import map_channels
-from ._errors import HfsEmgWarning
+from ._errors import HfsEmgWarning, ParameterError
 from ._validate import check_option, check_positive, validate_type
 from .recording import Recording
 
@@ -294,12 +296,25 @@ def notch_filter(
         logger.info("notch_filter: detected %g Hz mains", freq)
     freq = check_positive(freq, "freq")
     max_freq = _lowpass_corner(rec)
-    _sig.notch_sos(rec.sfreq, freq, harmonics=harmonics, q=q)  # validate before threading
+    fs, dtype = rec.sfreq, rec.data.dtype
+    _sig.notch_sos(fs, freq, harmonics=harmonics, q=q)  # validate before threading
+    method = check_option("method", method, ["auto", *_sig.NOTCH_METHODS])
+    integer_period = abs(fs / freq - round(fs / freq)) < 1e-9
+    used = ("comb" if harmonics and integer_period else "iir") if method == "auto" else method
+    if used == "comb" and not (harmonics and integer_period):
+        raise ParameterError(
+            f"method='comb' removes every harmonic and needs an integer number of samples per "
+            f"mains period (fs / freq = {fs:g} / {freq:g} = {fs / freq:.6g}, harmonics="
+            f"{harmonics}). Use method='iir'."
+        )
+    if used == "comb":
+        kernel = _sig.notch_kernel(fs, freq, dtype, q=q)
+    else:
+        sos = _sig.notch_sos(fs, freq, harmonics=harmonics, q=q, max_freq=max_freq)
+        kernel = _sig.sosfiltfilt_kernel(sos, dtype)
     return _apply(
         rec,
-        lambda x: _sig.notch(
-            x, rec.sfreq, freq, harmonics=harmonics, q=q, max_freq=max_freq, method=method
-        ),
+        kernel,
         picks=picks,
         step="notch_filter",
         params={
@@ -307,9 +322,10 @@ def notch_filter(
             "detected": detected,
             "harmonics": harmonics,
             "q": q,
-            "method": method,
+            "method": used,
         },
         n_jobs=n_jobs,
+        writes_out=True,
     )
 
 
@@ -410,7 +426,8 @@ def filter_emg(
     )
     if freq is None:
         return out
-    params = {"freq": freq, "detected": detected, "harmonics": True, "q": q, "method": "auto"}
+    used = "comb" if abs(fs / freq - round(fs / freq)) < 1e-9 else "iir"
+    params = {"freq": freq, "detected": detected, "harmonics": True, "q": q, "method": used}
     return out.with_data(out.data, step="notch_filter", params={**params, "picks": names})
 
 
@@ -508,6 +525,16 @@ def envelope(
     window_s = check_positive(window_s, "window_s")
     func = ENVELOPE_METHODS[method]
     fs = rec.sfreq
+    if method == "rms":  # written straight into the output: no per-channel temporary
+        return _apply(
+            rec,
+            _sig.moving_rms_kernel(fs, window_s),
+            picks=picks,
+            step="envelope",
+            params={"method": method, "window_s": window_s},
+            n_jobs=1 if n_jobs is None else n_jobs,
+            writes_out=True,
+        )
     return _apply(
         rec,
         lambda x: func(x, fs, window_s),

@@ -35,6 +35,7 @@ __all__ = [
     "mask_to_intervals",
     "moving_average",
     "moving_rms",
+    "moving_rms_kernel",
     "notch",
     "notch_kernel",
     "notch_sos",
@@ -789,7 +790,9 @@ def _half_width(fs: float, window_s: float) -> int:
     return round(window_s * fs) // 2
 
 
-def _running_window(arr: FloatArray, half: int, *, square: bool) -> FloatArray:
+def _running_window(
+    arr: FloatArray, half: int, *, square: bool, out: FloatArray | None = None
+) -> FloatArray:
     """Centred moving mean (``square=False``) or RMS (``square=True``) along the last axis.
 
     Blocks of :data:`_BLOCK` output samples at a time: the running sum over the block plus
@@ -801,7 +804,9 @@ def _running_window(arr: FloatArray, half: int, *, square: bool) -> FloatArray:
     half = min(half, n - 1)
     width = 2 * half + 1
     rows = arr.reshape(-1, n)
-    out = np.empty(rows.shape, dtype=arr.dtype)
+    if out is None:
+        out = np.empty(arr.shape, dtype=arr.dtype)
+    out_rows = out.reshape(-1, n)
     for r in range(rows.shape[0]):
         row = rows[r]
         base = 0.0  # float64 sum of row[:s0]
@@ -832,42 +837,32 @@ def _running_window(arr: FloatArray, half: int, *, square: bool) -> FloatArray:
             if square:
                 np.maximum(total, 0.0, out=total)  # cancellation can leave -1e-12
                 np.sqrt(total, out=total)
-            out[r, b0:b1] = total
+            out_rows[r, b0:b1] = total
             # Next segment starts at the next block's first lower index.
             nxt = max(b1 - half - 1, 0)
             if nxt > s0:
                 base = float(csum[nxt - 1 - s0])
                 s0 = nxt
-    return out.reshape(arr.shape)
+    return out
 
 
-def _centred_mean(
-    values: npt.NDArray[np.float64], half: int, *, out: npt.NDArray[np.float64] | None = None
-) -> npt.NDArray[np.float64]:
-    """Mean over ``[i - half, i + half]`` (truncated at the edges) along the last axis.
+def moving_rms_kernel(fs: float, window_s: float) -> KernelInto:
+    """``kernel(x, out)``: :func:`moving_rms` of one 1-D row written into ``out``.
 
-    ``values`` (float64) is overwritten by its running sum, so the cost is independent of the
-    window and the accumulation is exact to float64 rounding.
+    Examples
+    --------
+    >>> x = np.full(100, 2.0)
+    >>> out = np.empty_like(x)
+    >>> moving_rms_kernel(1000.0, 0.01)(x, out)
+    >>> bool(np.allclose(out, 2.0))
+    True
     """
-    n = values.shape[-1]
-    half = min(half, n - 1)
-    width = 2 * half + 1
-    csum = np.cumsum(values, axis=-1, out=values)
-    # total[i] = csum[min(i + half, n - 1)] - csum[i - half - 1] (0 when i - half - 1 < 0)
-    total = np.empty_like(csum) if out is None else out
-    total[..., : n - half] = csum[..., half:]
-    total[..., n - half :] = csum[..., -1:]
-    np.subtract(total[..., half + 1 :], csum[..., : n - half - 1], out=total[..., half + 1 :])
-    if n >= 2 * half:
-        total /= width
-        # Edge windows hold fewer samples: i + half + 1 at the start, n - i + half at the end.
-        k = np.arange(half, dtype=np.float64)
-        total[..., :half] *= width / (k + half + 1)
-        total[..., n - half :] *= width / (2 * half - k)
-    else:  # the window is longer than the signal: count the samples of every window
-        i = np.arange(n)
-        total /= np.minimum(i + half, n - 1) - np.maximum(i - half, 0) + 1
-    return total
+    half = _half_width(check_sfreq(fs, name="fs"), check_positive(window_s, "window_s"))
+
+    def kernel(x: FloatArray, out: FloatArray) -> None:
+        _running_window(x, half, square=True, out=out)
+
+    return kernel
 
 
 def tkeo(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
@@ -976,10 +971,15 @@ def mad_noise(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
     >>> round(float(mad_noise(rng.normal(scale=5.0, size=100_000))), 1)
     5.0
     """
-    arr = _as_float(x)
-    med = np.median(arr, axis=axis, keepdims=True)
-    dev = np.abs(arr - med, dtype=np.float64)
-    return MAD_TO_STD * np.median(dev, axis=axis)
+    arr = np.moveaxis(_as_float(x), axis, -1)
+    rows = arr.reshape(-1, arr.shape[-1])
+    out = np.empty(rows.shape[0])
+    for r in range(rows.shape[0]):  # one row at a time: temporaries of one channel
+        dev = rows[r] - np.median(rows[r])
+        np.abs(dev, out=dev)
+        out[r] = MAD_TO_STD * float(np.median(dev))
+    res = out.reshape(arr.shape[:-1])
+    return res if res.ndim else res[()]
 
 
 def quiet_noise(

@@ -45,6 +45,7 @@ def _rel_err(a: np.ndarray, b: np.ndarray) -> float:
         (pp.notch_filter, {"freq": 50.0}),
         (pp.notch_filter, {"freq": 50.0, "method": "iir"}),
         (pp.envelope, {"window_s": 0.05}),
+        (pp.filter_emg, {"l_freq": 20.0, "h_freq": 450.0, "notch": 50.0}),
     ],
 )
 def test_chunked_recording_equals_in_memory(long_rec, func, kwargs) -> None:
@@ -82,6 +83,9 @@ def test_auto_margin() -> None:
     assert auto_margin_s(pp.highpass_filter, {"l_freq": 5.0}) == pytest.approx(1.2)
     assert auto_margin_s(pp.notch_filter, {"freq": 60.0}) == pytest.approx(12 * 30 / (np.pi * 60))
     assert auto_margin_s(pp.rectify, {}) == 0.0
+    # filter_emg: the notch needs the longer margin; without a notch the band-pass rule.
+    assert auto_margin_s(pp.filter_emg, {}) == pytest.approx(12 * 30 / (np.pi * 50))
+    assert auto_margin_s(pp.filter_emg, {"notch": None}) == pytest.approx(0.3)
 
 
 def test_chunk_bounds_cover_once() -> None:
@@ -135,3 +139,18 @@ def test_map_chunks_on_memmap_equals_in_memory(tmp_path) -> None:
     got = map_chunks(kernel, mm, fs, chunk_s=7.0, margin_s=margin, progress=True)
     assert got.dtype == np.float32
     assert _rel_err(got, kernel(x)) < 1e-3
+
+
+@pytest.mark.shared_data
+def test_chunked_over_a_real_needle_emg_file(shared_data) -> None:
+    """PhysioNet emgdb neuropathy record (WFDB, 4 kHz, 37 s, clipped MUAPs): filter_emg window
+    by window from the reader equals filter_emg of the whole file read into memory."""
+    path = shared_data / "physionet-emgdb" / "emg_neuropathy.hea"
+    kwargs = {"l_freq": 20.0, "h_freq": 1500.0, "notch": 50.0}
+    with open_recording(path) as reader:
+        whole = pp.filter_emg(reader.read(dtype=np.float32), **kwargs)
+        parts = process_chunked(reader, pp.filter_emg, chunk_s=8.0, dtype=np.float32, **kwargs)
+    assert parts.data.dtype == np.float32
+    assert parts.n_samples == whole.n_samples == 147_858
+    assert _rel_err(parts.data.astype(float), whole.data.astype(float)) < 1e-3
+    assert [h["step"] for h in parts.history] == ["bandpass_filter", "notch_filter"]

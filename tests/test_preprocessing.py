@@ -94,6 +94,13 @@ def test_notch_auto_without_hum_warns_and_returns_data() -> None:
     assert out.history[-1]["params"]["freq"] is None
 
 
+def test_notch_method_recorded_and_comb_needs_integer_period(rec) -> None:
+    assert pp.notch_filter(rec, 50.0).history[-1]["params"]["method"] == "comb"
+    assert pp.notch_filter(rec, 60.0).history[-1]["params"]["method"] == "iir"  # 66.7 samples
+    with pytest.raises(ParameterError, match="integer number of samples"):
+        pp.notch_filter(rec, 60.0, method="comb")
+
+
 def test_notch_iir_stops_at_lowpass_corner(rec) -> None:
     bp = pp.bandpass_filter(rec, 20.0, 200.0)
     out = pp.notch_filter(bp, 50.0, method="iir")
