@@ -30,9 +30,9 @@ sample (onset or offset unobservable, filter edge transients) are dropped, runs 
 last tens to a few hundred milliseconds, tonic ones from about half a second to several seconds.
 
 The intra-burst discharge rate (``discharge_hz``) is the fundamental frequency of the filtered
-burst, found with the YIN cumulative-mean-normalised difference function (de Cheveigné &
-Kawahara 2002) in 100-500 Hz, on the first 0.25 s of every burst, all bursts at once on a padded
-2-D stack.
+burst, found from the YIN difference function (de Cheveigné & Kawahara 2002) with an octave
+check (:func:`hfs_emg.discharge.discharge_frequency`) in 100-500 Hz, on the first 0.25 s of
+every burst, all bursts at once on a padded 2-D stack.
 
 Baselines (noise RMS, quiet-window mean and SD) are estimated on the whole recording, assuming
 bursts fill well under 80 % of it; for long recordings with changing noise, process windows with
@@ -48,20 +48,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import fft as _fft
 from scipy import signal as _sps
 
 from . import preprocessing as _pre
 from . import signal as _sig
 from ._errors import ParameterError
 from ._validate import check_option, check_positive, validate_type
+from .discharge import DISCHARGE_RANGE_HZ, discharge_frequency
 from .recording import Recording
 
 __all__ = [
     "BURST_COLUMNS",
     "BURST_METHODS",
     "detect_bursts",
-    "discharge_frequency",
     "hum_lines",
 ]
 
@@ -81,8 +80,6 @@ BURST_COLUMNS: tuple[str, ...] = (
 )
 #: Default band-pass applied when the recording has not been filtered (Hz).
 DEFAULT_BAND: tuple[float, float] = (20.0, 1000.0)
-#: Discharge-rate search range (Hz).
-DISCHARGE_RANGE_HZ: tuple[float, float] = (100.0, 500.0)
 _FILTER_STEPS = ("bandpass", "highpass")
 _REFINE_KEYS = ("fine_window_s", "rel")
 
@@ -281,161 +278,6 @@ def _merge_filter(
     return s[keep], e[keep], c[keep]
 
 
-def discharge_frequency(
-    x: npt.ArrayLike,
-    fs: float,
-    starts: npt.ArrayLike,
-    stops: npt.ArrayLike,
-    channels: npt.ArrayLike | None = None,
-    *,
-    fmin: float = DISCHARGE_RANGE_HZ[0],
-    fmax: float = DISCHARGE_RANGE_HZ[1],
-    max_len_s: float = 0.25,
-    threshold: float = 0.3,
-    margin: float = 0.1,
-    octave_margin: float = 0.15,
-    rectify: bool = False,
-) -> FloatArray:
-    """Motor-unit discharge rate inside each burst (YIN fundamental frequency), vectorized.
-
-    The first ``max_len_s`` of every burst is stacked into a zero-padded 2-D array; the
-    difference function ``d(tau) = mean (x[t] - x[t + tau])**2`` of all rows (YIN's step 2)
-    comes from one batched FFT autocorrelation and cumulative sums of squares, normalised per
-    overlap length and by twice the row's power (0 = periodic with period tau, ~1 =
-    uncorrelated). The period is the shortest lag in ``[1/fmax, 1/fmin]`` with a local minimum
-    below ``threshold`` or within ``margin`` of the deepest minimum there, refined by parabolic
-    interpolation. Dips at multiples of the period are no deeper than the first (interval
-    jitter accumulates), which keeps octave errors rare (YIN's cumulative-mean normalisation
-    favours later dips and gave 6-14 % octave errors on simulated HFS bursts, this rule 1.5 %).
-    Lags longer than half a burst are not considered.
-
-    Parameters
-    ----------
-    x : array-like, shape (n_samples,) or (n_channels, n_samples)
-        Band-passed EMG.
-    fs : float
-        Sampling rate in Hz.
-    starts, stops : array-like of int
-        Burst sample ranges (``stop`` exclusive).
-    channels : array-like of int, optional
-        Row of ``x`` of each burst (2-D input).
-    fmin, fmax : float
-        Search range in Hz.
-    max_len_s : float
-        Longest stretch of each burst analysed, seconds.
-    threshold : float
-        Normalised-difference value below which the first dip is accepted.
-    margin : float
-        A dip within ``margin`` of the deepest one is accepted (the shortest such lag wins).
-    octave_margin : float
-        Then a dip at a half or a third of the chosen lag replaces it when it is at most this
-        much shallower.
-    rectify : bool
-        Analyse the full-wave rectified signal: every discharge becomes a positive bump
-        whatever its MUAP shape, so the firing period dominates when several units with
-        unstable waveforms fire (real intramuscular recordings); the band-passed signal
-        itself (default) is more accurate for clean high-frequency HFS discharges at low SNR.
-
-    Returns
-    -------
-    ndarray
-        Discharge rate in Hz per burst (NaN if the burst is shorter than two periods at
-        ``fmin`` ... i.e. no lag fits).
-
-    References
-    ----------
-    .. [1] de Cheveigné A, Kawahara H. YIN, a fundamental frequency estimator for speech and
-       music. J Acoust Soc Am 2002;111:1917-1930.
-
-    Examples
-    --------
-    >>> fs = 5000.0
-    >>> t = np.arange(2500) / fs
-    >>> x = np.sin(2 * np.pi * 250 * t) + 0.5 * np.sin(2 * np.pi * 500 * t)
-    >>> round(float(discharge_frequency(x, fs, [0], [2500])[0]))
-    250
-    """
-    fs = float(fs)
-    arr = np.atleast_2d(np.asarray(x))
-    if arr.dtype.kind != "f":
-        arr = arr.astype(float)
-    s = np.asarray(starts, dtype=np.intp)
-    e = np.asarray(stops, dtype=np.intp)
-    ch = np.zeros(s.size, dtype=np.intp) if channels is None else np.asarray(channels, np.intp)
-    if s.size == 0:
-        return np.empty(0)
-    n = arr.shape[-1]
-    cap = max(round(max_len_s * fs), 4)
-    lens = np.minimum(e - s, cap)
-    length = int(lens.max())
-    k = np.arange(length)
-    valid = k[None, :] < lens[:, None]
-    idx = np.clip(s[:, None] + k[None, :], 0, n - 1) + (ch * n)[:, None]
-    seg = arr.ravel()[idx].astype(np.float64)
-    if rectify:
-        seg = np.abs(seg)
-    seg = np.where(valid, seg, 0.0)
-    seg -= np.where(valid, seg.sum(axis=1, keepdims=True) / lens[:, None], 0.0)
-    tau_max = min(int(np.ceil(fs / fmin)) + 1, length - 1)
-    tau_min = max(int(np.floor(fs / fmax)), 1)
-    if tau_max <= tau_min:
-        return np.full(s.size, np.nan)
-    nfft = _fft.next_fast_len(2 * length)
-    spec = _fft.rfft(seg, nfft, axis=1)
-    acf = _fft.irfft(spec.real**2 + spec.imag**2, nfft, axis=1)[:, : tau_max + 2]
-    cs = np.zeros((s.size, length + 1))
-    np.cumsum(seg**2, axis=1, out=cs[:, 1:])
-    tau = np.arange(tau_max + 2)
-    rows = np.arange(s.size)[:, None]
-    head = cs[rows, np.clip(lens[:, None] - tau[None, :], 0, length)]
-    tail = cs[rows, lens[:, None]] - cs[rows, np.minimum(tau[None, :], length)]
-    overlap = np.maximum(lens[:, None] - tau[None, :], 1)
-    d = (head + tail - 2.0 * acf) / overlap
-    d[:, 0] = 0.0
-    # normalised difference: 0 for a perfectly periodic row, about 1 for an uncorrelated one
-    power = cs[np.arange(s.size), lens] / np.maximum(lens, 1)
-    dn = d / np.maximum(2.0 * power, np.finfo(float).tiny)[:, None]
-    usable = (
-        (tau[None, :] >= tau_min) & (tau[None, :] <= tau_max) & (2 * tau[None, :] <= lens[:, None])
-    )
-    search = np.where(usable, dn, np.inf)
-    is_min = np.zeros_like(usable)
-    is_min[:, 1:-1] = (search[:, 1:-1] <= search[:, :-2]) & (search[:, 1:-1] <= search[:, 2:])
-    # the shortest lag whose dip is nearly as deep as the deepest one: dips at multiples of the
-    # period are no deeper (interval jitter accumulates), so this avoids octave errors
-    deepest = search.min(axis=1, keepdims=True)
-    # (only for rows with a real periodicity: in aperiodic rows every dip is near 1 and the
-    # earliest noise dip would win)
-    periodic = deepest < 0.6
-    cand = is_min & ((search < threshold) | ((search <= deepest + margin) & periodic))
-    first = np.argmax(cand, axis=1)
-    best = np.where(cand.any(axis=1), first, np.argmin(search, axis=1))
-    rows = np.arange(s.size)
-    ok = np.isfinite(search[rows, best])
-    # octave check: prefer a dip at a half or a third of the chosen lag when it is nearly as
-    # deep (a dip at twice the true period can be the deeper one once hum is notched out)
-    for k in (2, 3):
-        sub = np.round(best / k).astype(np.intp)
-        near = np.clip(sub[:, None] + np.arange(-1, 2)[None, :], 0, search.shape[1] - 1)
-        vals = search[rows[:, None], near]
-        j = near[rows, np.argmin(vals, axis=1)]
-        better = (
-            ok
-            & periodic[:, 0]
-            & (sub >= tau_min)
-            & np.isfinite(search[rows, j])
-            & (search[rows, j] <= search[rows, best] + octave_margin)
-        )
-        best = np.where(better, j, best)
-    b = np.clip(best, 1, tau_max)
-    y0, y1, y2 = (dn[rows, b + o] for o in (-1, 0, 1))
-    denom = y0 - 2 * y1 + y2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shift = np.where(np.abs(denom) > 1e-12, 0.5 * (y0 - y2) / denom, 0.0)
-    period = b + np.clip(shift, -0.5, 0.5)
-    return np.where(ok, fs / period, np.nan)
-
-
 # --------------------------------------------------------------------------- public
 def hum_lines(
     x: npt.ArrayLike,
@@ -576,8 +418,9 @@ def detect_bursts(
         One row per burst, sorted by onset: ``channel``, ``onset_s``, ``offset_s``,
         ``duration_s``, ``peak_uv`` (max absolute filtered amplitude), ``rms_uv``,
         ``area_uv_s`` (integral of the rectified signal), ``discharge_hz`` (see
-        :func:`discharge_frequency`), ``kind`` (``"clonic"``/``"tonic"``). ``attrs`` holds
-        ``method``, ``options``, ``preprocessing``, ``duration_s``, ``tstart``, ``channels``.
+        :func:`hfs_emg.discharge.discharge_frequency`), ``kind`` (``"clonic"``/``"tonic"``).
+        ``attrs`` holds ``method``, ``options``, ``preprocessing``, ``duration_s``, ``tstart``,
+        ``channels``.
 
     Raises
     ------

@@ -28,9 +28,15 @@ import pandas as pd
 
 from ._errors import DataError, ParameterError
 from ._validate import check_positive, validate_type
-from .anatomy import MUSCLES, infer_muscle
+from .anatomy import MUSCLES, infer_muscle, infer_side
 
-__all__ = ["SYNC_COLUMNS", "channel_ranks", "detect_synchronous_bursts", "synchrony_matrix"]
+__all__ = [
+    "SYNC_COLUMNS",
+    "channel_ranks",
+    "channel_sides",
+    "detect_synchronous_bursts",
+    "synchrony_matrix",
+]
 
 #: Columns of a synchronous-event table.
 SYNC_COLUMNS: tuple[str, ...] = (
@@ -80,14 +86,35 @@ def channel_ranks(
     muscle = {}
     if channels_info is not None:
         validate_type(channels_info, pd.DataFrame, "channels_info")
-        if not {"name", "muscle"} <= set(channels_info.columns):
-            raise DataError("channels_info needs 'name' and 'muscle' columns.")
-        muscle = dict(zip(channels_info["name"], channels_info["muscle"], strict=True))
+        if "name" not in channels_info.columns:
+            raise DataError("channels_info needs a 'name' column (and 'muscle', 'side').")
+        if "muscle" in channels_info.columns:
+            muscle = dict(zip(channels_info["name"], channels_info["muscle"], strict=True))
     out = {}
     for ch in channels:
         m = muscle.get(ch) or infer_muscle(str(ch))
         out[ch] = float(MUSCLES[m].rank) if m in MUSCLES else float("nan")
     return out
+
+
+def channel_sides(
+    channels: list[str], channels_info: pd.DataFrame | None = None
+) -> dict[str, str | None]:
+    """Side (``"left"``/``"right"``) of each channel, from a channels table or the name.
+
+    Examples
+    --------
+    >>> channel_sides(["oculi_L", "mentalis_R", "Cz"])
+    {'oculi_L': 'left', 'mentalis_R': 'right', 'Cz': None}
+    """
+    side = {}
+    if channels_info is not None:
+        validate_type(channels_info, pd.DataFrame, "channels_info")
+        if "name" not in channels_info.columns:
+            raise DataError("channels_info needs a 'name' column (and 'muscle', 'side').")
+    if channels_info is not None and "side" in channels_info.columns:
+        side = dict(zip(channels_info["name"], channels_info["side"], strict=True))
+    return {ch: side.get(ch) or infer_side(str(ch)) for ch in channels}
 
 
 def detect_synchronous_bursts(
@@ -96,6 +123,7 @@ def detect_synchronous_bursts(
     tolerance_s: float = 0.03,
     min_channels: int = 2,
     channels_info: pd.DataFrame | None = None,
+    by_side: bool = True,
 ) -> pd.DataFrame:
     """Group bursts of different channels that start together into synchronous events.
 
@@ -118,8 +146,11 @@ def detect_synchronous_bursts(
     min_channels : int
         Minimum number of distinct channels in an event (>= 2).
     channels_info : pandas.DataFrame, optional
-        Channels table (``rec.channels``) giving each channel's muscle; otherwise inferred from
-        the channel names.
+        Channels table (``rec.channels``) giving each channel's muscle and side; otherwise
+        inferred from the channel names.
+    by_side : bool
+        Group each side's channels separately (HFS is one-sided; a burst on the other side is
+        not part of the spasm). Channels of unknown side form one group.
 
     Returns
     -------
@@ -150,11 +181,17 @@ def detect_synchronous_bursts(
         raise ParameterError(f"min_channels must be >= 2, got {min_channels}.")
     if bursts.empty:
         return _empty_events()
-    b = bursts[["channel", "onset_s", "offset_s"]].sort_values("onset_s", kind="stable")
-    b = b.reset_index(drop=True)
+    b = bursts[["channel", "onset_s", "offset_s"]].copy()
+    if by_side:
+        sides = channel_sides(list(dict.fromkeys(b["channel"])), channels_info)
+        b["side"] = b["channel"].map(sides).fillna("unknown")
+    else:
+        b["side"] = ""
+    b = b.sort_values(["side", "onset_s"], kind="stable").reset_index(drop=True)
     onset = b["onset_s"].to_numpy(float)
-    group = np.concatenate([[0], np.cumsum(np.diff(onset) > tolerance_s)])
-    b["group"] = group
+    side = b["side"].to_numpy(object)
+    cut = (np.diff(onset) > tolerance_s) | (side[1:] != side[:-1])
+    b["group"] = np.concatenate([[0], np.cumsum(cut)])
     first = b.drop_duplicates(["group", "channel"], keep="first").copy()
     n_ch = first.groupby("group")["channel"].transform("size")
     first = first[n_ch.to_numpy() >= min_channels]
@@ -175,7 +212,7 @@ def detect_synchronous_bursts(
     offs = b[b["group"].isin(events.index)].groupby("group")["offset_s"].max()
     events["offset_s"] = offs.reindex(events.index).to_numpy()
     events["direction"] = _direction(first)
-    events = events.reset_index(drop=True)
+    events = events.sort_values("onset_s", kind="stable").reset_index(drop=True)
     events.insert(0, "event_id", np.arange(len(events)))
     return events[list(SYNC_COLUMNS)]
 

@@ -10,7 +10,8 @@ import pytest
 
 from hfs_emg import ParameterError, from_array
 from hfs_emg import preprocessing as pp
-from hfs_emg.detection import BURST_COLUMNS, BURST_METHODS, detect_bursts, discharge_frequency
+from hfs_emg.detection import BURST_COLUMNS, BURST_METHODS, detect_bursts
+from hfs_emg.discharge import discharge_frequency
 from hfs_emg.simulate import simulate_spontaneous
 from hfs_emg.simulate.scoring import match_onsets, score_bursts
 

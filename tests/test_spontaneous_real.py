@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hfs_emg.detection import detect_bursts, discharge_frequency
+from hfs_emg.detection import detect_bursts
+from hfs_emg.discharge import discharge_frequency
 from hfs_emg.io import read_recording
 from hfs_emg.preprocessing import bandpass_filter
 

@@ -121,3 +121,20 @@ def test_matrix_on_simulated_recording(sim):
         "excess",
         "p_value",
     ]
+
+
+def test_sides_are_grouped_separately():
+    b = pd.DataFrame(
+        {
+            "channel": ["oculi_L", "oris_L", "oculi_R", "mentalis_R", "oris_R"],
+            "onset_s": [1.000, 1.005, 1.002, 1.008, 3.0],
+            "offset_s": [1.1, 1.1, 1.1, 1.1, 3.1],
+        }
+    )
+    ev = detect_synchronous_bursts(b)
+    assert ev["channels"].tolist() == ["oculi_L,oris_L", "oculi_R,mentalis_R"]
+    assert ev["event_id"].tolist() == [0, 1]
+    both = detect_synchronous_bursts(b, by_side=False)
+    assert both["n_channels"].tolist() == [4]
+    info = pd.DataFrame({"name": b["channel"], "side": ["left"] * 5})
+    assert len(detect_synchronous_bursts(b, channels_info=info)) == 1

@@ -319,10 +319,13 @@ def simulate_spontaneous(
     ok = (s_spk >= on_smp[b_of]) & (s_spk < off_smp[b_of])
     s_spk, b_of, u_of = s_spk[ok], b_of[ok], u_of[ok]
     amp = rng.uniform(0.5, 1.0, (n_aff, n_units))
-    trains = np.zeros((n_aff, n_units, n_samp))
-    np.add.at(trains, (mu_i[b_of], u_of, s_spk), amp[mu_i[b_of], u_of])
-    clean = sps.oaconvolve(trains, waves, mode="same", axes=-1).sum(axis=1)
-    del trains
+    clean = np.zeros((n_aff, n_samp))
+    for unit in range(n_units):  # a few units: keeps one (n_muscles, n_samples) train in memory
+        sel = u_of == unit
+        train = np.zeros((n_aff, n_samp))
+        np.add.at(train, (mu_i[b_of[sel]], s_spk[sel]), amp[mu_i[b_of[sel]], unit])
+        clean += sps.oaconvolve(train, waves[:, unit], mode="same", axes=-1)
+    del train
 
     # scale every burst to the requested SNR (bursts on one channel never overlap)
     target = noise_uv * 10.0 ** (snr_db / 20.0)

@@ -1,0 +1,179 @@
+"""Intra-burst motor-unit discharge rate (fundamental frequency of a burst), vectorized.
+
+HFS bursts are trains of motor-unit discharges at 150-400 Hz (Nielsen 1984; 250-350 Hz
+after-activity). :func:`discharge_frequency` estimates that rate for many bursts at once.
+
+References
+----------
+.. [1] de Cheveigné A, Kawahara H. YIN, a fundamental frequency estimator for speech and music.
+       J Acoust Soc Am 2002;111:1917-1930.
+.. [2] Nielsen VK. Pathophysiology of hemifacial spasm. Neurology 1984;34:418-426.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy import fft as _fft
+
+__all__ = ["DISCHARGE_RANGE_HZ", "discharge_frequency"]
+
+#: Default discharge-rate search range (Hz), around the 150-400 Hz of HFS.
+DISCHARGE_RANGE_HZ: tuple[float, float] = (100.0, 500.0)
+
+FloatArray = npt.NDArray[np.floating]
+
+
+def discharge_frequency(
+    x: npt.ArrayLike,
+    fs: float,
+    starts: npt.ArrayLike,
+    stops: npt.ArrayLike,
+    channels: npt.ArrayLike | None = None,
+    *,
+    fmin: float = DISCHARGE_RANGE_HZ[0],
+    fmax: float = DISCHARGE_RANGE_HZ[1],
+    max_len_s: float = 0.25,
+    threshold: float = 0.3,
+    margin: float = 0.1,
+    octave_margin: float = 0.15,
+    rectify: bool = False,
+) -> FloatArray:
+    """Motor-unit discharge rate inside each burst (YIN fundamental frequency), vectorized.
+
+    The first ``max_len_s`` of every burst is stacked into a zero-padded 2-D array; the
+    difference function ``d(tau) = mean (x[t] - x[t + tau])**2`` of all rows (YIN's step 2)
+    comes from one batched FFT autocorrelation and cumulative sums of squares, normalised per
+    overlap length and by twice the row's power (0 = periodic with period tau, ~1 =
+    uncorrelated). The period is the shortest lag in ``[1/fmax, 1/fmin]`` with a local minimum
+    below ``threshold`` or - when the row is periodic at all (deepest minimum < 0.6) - within
+    ``margin`` of the deepest minimum; then a minimum at a half or a third of that lag replaces
+    it when at most ``octave_margin`` shallower; parabolic interpolation refines the lag. Lags
+    longer than half a burst are not considered. On simulated HFS bursts (3 seeds x 9 grid
+    points) 5-8 % of bursts are still off by more than 10 % (mostly octave errors), against
+    6-14 % with YIN's cumulative-mean normalisation.
+
+    Parameters
+    ----------
+    x : array-like, shape (n_samples,) or (n_channels, n_samples)
+        Band-passed EMG.
+    fs : float
+        Sampling rate in Hz.
+    starts, stops : array-like of int
+        Burst sample ranges (``stop`` exclusive).
+    channels : array-like of int, optional
+        Row of ``x`` of each burst (2-D input).
+    fmin, fmax : float
+        Search range in Hz.
+    max_len_s : float
+        Longest stretch of each burst analysed, seconds.
+    threshold : float
+        Normalised-difference value below which the first dip is accepted.
+    margin : float
+        A dip within ``margin`` of the deepest one is accepted (the shortest such lag wins).
+    octave_margin : float
+        Then a dip at a half or a third of the chosen lag replaces it when it is at most this
+        much shallower.
+    rectify : bool
+        Analyse the full-wave rectified signal: every discharge becomes a positive bump
+        whatever its MUAP shape, so the firing period dominates when several units with
+        unstable waveforms fire (real intramuscular recordings); the band-passed signal
+        itself (default) is more accurate for clean high-frequency HFS discharges at low SNR.
+
+    Returns
+    -------
+    ndarray
+        Discharge rate in Hz per burst (NaN when no lag in the range fits in half the burst).
+
+    References
+    ----------
+    .. [1] de Cheveigné A, Kawahara H. YIN, a fundamental frequency estimator for speech and
+       music. J Acoust Soc Am 2002;111:1917-1930.
+
+    Examples
+    --------
+    >>> fs = 5000.0
+    >>> t = np.arange(2500) / fs
+    >>> x = np.sin(2 * np.pi * 250 * t) + 0.5 * np.sin(2 * np.pi * 500 * t)
+    >>> round(float(discharge_frequency(x, fs, [0], [2500])[0]))
+    250
+    """
+    fs = float(fs)
+    arr = np.atleast_2d(np.asarray(x))
+    if arr.dtype.kind != "f":
+        arr = arr.astype(float)
+    s = np.asarray(starts, dtype=np.intp)
+    e = np.asarray(stops, dtype=np.intp)
+    ch = np.zeros(s.size, dtype=np.intp) if channels is None else np.asarray(channels, np.intp)
+    if s.size == 0:
+        return np.empty(0)
+    n = arr.shape[-1]
+    cap = max(round(max_len_s * fs), 4)
+    lens = np.minimum(e - s, cap)
+    length = int(lens.max())
+    k = np.arange(length)
+    valid = k[None, :] < lens[:, None]
+    idx = np.clip(s[:, None] + k[None, :], 0, n - 1) + (ch * n)[:, None]
+    seg = arr.ravel()[idx].astype(np.float64)
+    if rectify:
+        seg = np.abs(seg)
+    seg = np.where(valid, seg, 0.0)
+    seg -= np.where(valid, seg.sum(axis=1, keepdims=True) / lens[:, None], 0.0)
+    tau_max = min(int(np.ceil(fs / fmin)) + 1, length - 1)
+    tau_min = max(int(np.floor(fs / fmax)), 1)
+    if tau_max <= tau_min:
+        return np.full(s.size, np.nan)
+    nfft = _fft.next_fast_len(2 * length)
+    spec = _fft.rfft(seg, nfft, axis=1)
+    acf = _fft.irfft(spec.real**2 + spec.imag**2, nfft, axis=1)[:, : tau_max + 2]
+    cs = np.zeros((s.size, length + 1))
+    np.cumsum(seg**2, axis=1, out=cs[:, 1:])
+    tau = np.arange(tau_max + 2)
+    rows = np.arange(s.size)[:, None]
+    head = cs[rows, np.clip(lens[:, None] - tau[None, :], 0, length)]
+    tail = cs[rows, lens[:, None]] - cs[rows, np.minimum(tau[None, :], length)]
+    overlap = np.maximum(lens[:, None] - tau[None, :], 1)
+    d = (head + tail - 2.0 * acf) / overlap
+    d[:, 0] = 0.0
+    # normalised difference: 0 for a perfectly periodic row, about 1 for an uncorrelated one
+    power = cs[np.arange(s.size), lens] / np.maximum(lens, 1)
+    dn = d / np.maximum(2.0 * power, np.finfo(float).tiny)[:, None]
+    usable = (
+        (tau[None, :] >= tau_min) & (tau[None, :] <= tau_max) & (2 * tau[None, :] <= lens[:, None])
+    )
+    search = np.where(usable, dn, np.inf)
+    is_min = np.zeros_like(usable)
+    is_min[:, 1:-1] = (search[:, 1:-1] <= search[:, :-2]) & (search[:, 1:-1] <= search[:, 2:])
+    # the shortest lag whose dip is nearly as deep as the deepest one: dips at multiples of the
+    # period are no deeper (interval jitter accumulates), so this avoids octave errors
+    deepest = search.min(axis=1, keepdims=True)
+    # (only for rows with a real periodicity: in aperiodic rows every dip is near 1 and the
+    # earliest noise dip would win)
+    periodic = deepest < 0.6
+    cand = is_min & ((search < threshold) | ((search <= deepest + margin) & periodic))
+    first = np.argmax(cand, axis=1)
+    best = np.where(cand.any(axis=1), first, np.argmin(search, axis=1))
+    rows = np.arange(s.size)
+    ok = np.isfinite(search[rows, best])
+    # octave check: prefer a dip at a half or a third of the chosen lag when it is nearly as
+    # deep (a dip at twice the true period can be the deeper one once hum is notched out)
+    for k in (2, 3):
+        sub = np.round(best / k).astype(np.intp)
+        near = np.clip(sub[:, None] + np.arange(-1, 2)[None, :], 0, search.shape[1] - 1)
+        vals = search[rows[:, None], near]
+        j = near[rows, np.argmin(vals, axis=1)]
+        better = (
+            ok
+            & periodic[:, 0]
+            & (sub >= tau_min)
+            & np.isfinite(search[rows, j])
+            & (search[rows, j] <= search[rows, best] + octave_margin)
+        )
+        best = np.where(better, j, best)
+    b = np.clip(best, 1, tau_max)
+    y0, y1, y2 = (dn[rows, b + o] for o in (-1, 0, 1))
+    denom = y0 - 2 * y1 + y2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shift = np.where(np.abs(denom) > 1e-12, 0.5 * (y0 - y2) / denom, 0.0)
+    period = b + np.clip(shift, -0.5, 0.5)
+    return np.where(ok, fs / period, np.nan)
