@@ -1,0 +1,290 @@
+"""Evoked-response measurement per (epoch, channel): presence, onset latency, amplitude, area.
+
+Algorithm (all (epoch, channel) pairs at once; no loop over epochs or channels):
+
+1. Baseline: the mean of the baseline window is subtracted and its standard deviation ``sd``
+   is the noise level of that epoch and channel.
+2. Envelope: centred moving RMS over ``smooth_ms`` (cumulative sums).
+3. Detection: the first run of at least ``min_duration_ms`` where the envelope stays above
+   ``k_noise * sd`` inside the search window. **Presence** requires such a run AND a
+   peak-to-peak amplitude in the window of at least ``min_p2p_uv`` (an absolute floor; the
+   common laboratory rule "no reproducible response above 20-50 uV" is not sourced, hence
+   configurable).
+4. Onset latency: from the first sample of that run (minus half the envelope window) forward to
+   the first sample where ``|x|`` exceeds ``k_noise * sd``, then **backwards** to the last sample
+   still inside the baseline band ``|x| <= band * sd``: the response leaves the baseline right
+   after it. This is the "first departure from baseline" of clinical practice, not the time a
+   threshold is crossed (which is late by the rise time).
+5. Offset: the last sample of the window whose envelope is above threshold, minus half the
+   envelope window. Duration = offset - onset; area = integral of ``|x|`` from onset to offset.
+
+Defaults (``k_noise=3``, ``band=2``, ``smooth_ms=1``, ``min_duration_ms=0.5``,
+``min_p2p_uv=20``) were chosen on the simulator (:func:`hfs_emg.simulate.simulate_lsr_session`):
+presence accuracy >= 0.98 when p2p >= 10 x noise RMS, latency error <= 0.2 ms at 5-20 kHz; see
+``docs/validation_evoked.md``. The double-threshold idea (amplitude AND duration) follows Bonato
+et al. 1998; the backwards refinement to the baseline band follows the visual definition of
+onset used by Hodges & Bui 1996.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ._errors import ParameterError
+from ._validate import check_positive
+from .epochs import Epochs
+
+__all__ = ["RESPONSE_COLUMNS", "measure_response_array", "measure_responses"]
+
+FloatArray = npt.NDArray[np.floating]
+
+#: Columns of the measurement part of :func:`measure_responses`.
+RESPONSE_COLUMNS: tuple[str, ...] = (
+    "present",
+    "latency_ms",
+    "peak_latency_ms",
+    "p2p_uv",
+    "area_uv_ms",
+    "duration_ms",
+    "snr_db",
+    "noise_uv",
+)
+
+
+def _window_mask(times_ms: FloatArray, window_ms: tuple[float, float], name: str, fs: float):
+    lo, hi = (float(v) for v in window_ms)
+    if not hi > lo:
+        raise ParameterError(f"{name} must be (start, stop) with stop > start, got {window_ms}.")
+    half = 0.5e3 / fs
+    idx = np.flatnonzero((times_ms >= lo - half) & (times_ms <= hi + half))
+    if idx.size < 2:
+        raise ParameterError(
+            f"{name}={window_ms} ms holds fewer than 2 samples of the epoch "
+            f"({times_ms[0]:g} to {times_ms[-1]:g} ms)."
+        )
+    return int(idx[0]), int(idx[-1]) + 1
+
+
+def measure_response_array(
+    x: npt.ArrayLike,
+    times_s: npt.ArrayLike,
+    fs: float,
+    *,
+    window_ms: tuple[float, float] = (6.0, 20.0),
+    baseline_ms: tuple[float, float] | None = None,
+    k_noise: float = 3.0,
+    band: float = 2.0,
+    min_p2p_uv: float = 20.0,
+    smooth_ms: float = 1.0,
+    min_duration_ms: float = 0.5,
+    p2p_smooth_ms: float = 0.25,
+    noise_uv: npt.ArrayLike | None = None,
+) -> dict[str, FloatArray]:
+    """Array kernel of :func:`measure_responses`: ``x`` is ``(..., n_times)`` in microvolts.
+
+    Returns a dict of arrays of shape ``x.shape[:-1]`` with the keys of
+    :data:`RESPONSE_COLUMNS`. ``noise_uv`` overrides the baseline SD (e.g. the noise of the
+    pre-stimulus baseline when ``x`` is a residual).
+
+    Examples
+    --------
+    >>> fs = 10000.0
+    >>> t = np.arange(-100, 300) / fs
+    >>> x = np.random.default_rng(0).normal(0, 2, (1, t.size))
+    >>> x[0, 200:230] += 100 * np.sin(np.pi * np.arange(30) / 15)
+    >>> out = measure_response_array(x, t, fs, window_ms=(5, 25))
+    >>> bool(out["present"][0]), round(float(out["latency_ms"][0]), 1)
+    (True, 10.0)
+    """
+    k_noise = check_positive(k_noise, "k_noise")
+    band = check_positive(band, "band")
+    arr = np.asarray(x, dtype=np.float64)
+    shape = arr.shape[:-1]
+    arr = arr.reshape(-1, arr.shape[-1])
+    times_ms = np.asarray(times_s, dtype=float) * 1e3
+    n_t = times_ms.size
+    if baseline_ms is None:
+        baseline_ms = (float(times_ms[0]), -1.0)
+    b0, b1 = _window_mask(times_ms, baseline_ms, "baseline_ms", fs)
+    w0, w1 = _window_mask(times_ms, window_ms, "window_ms", fs)
+    base = arr[:, b0:b1]
+    mu = base.mean(axis=1)
+    if noise_uv is None:
+        sd = base.std(axis=1, ddof=1) if b1 - b0 > 1 else np.zeros(len(arr))
+    else:
+        sd = np.broadcast_to(np.asarray(noise_uv, dtype=float), shape).reshape(-1)
+    sd = np.where(sd > 0, sd, 1e-9)
+
+    h = max(1, round(0.5 * smooth_ms * 1e-3 * fs))
+    m = max(1, round(min_duration_ms * 1e-3 * fs))
+    # centred moving RMS on the window extended by h each side (clipped to the epoch)
+    e0, e1 = max(0, w0 - h), min(n_t, w1 + h)
+    xe = arr[:, e0:e1] - mu[:, None]
+    c2 = np.concatenate([np.zeros((len(arr), 1)), np.cumsum(xe * xe, axis=1)], axis=1)
+    pos = np.arange(w0, w1) - e0
+    lo_i = np.clip(pos - h, 0, xe.shape[1])
+    hi_i = np.clip(pos + h + 1, 0, xe.shape[1])
+    env = np.sqrt((c2[:, hi_i] - c2[:, lo_i]) / (hi_i - lo_i))
+    xw = xe[:, w0 - e0 : w1 - e0]
+    ax = np.abs(xw)
+    n_w = w1 - w0
+    thr = (k_noise * sd)[:, None]
+    above = env > thr
+    ca = np.concatenate([np.zeros((len(arr), 1), np.int32), np.cumsum(above, 1, np.int32)], 1)
+    sustained = ca[:, m:] - ca[:, :-m] == m if m <= n_w else np.zeros((len(arr), 1), bool)
+    has = sustained.any(axis=1)
+    det = np.argmax(sustained, axis=1)
+    # amplitude on a centred boxcar (2q+1 samples, q = floor(p2p_smooth_ms * fs / 2)): white
+    # noise on the two peaks otherwise inflates p2p by about one noise SD
+    q = int(np.floor(0.5 * p2p_smooth_ms * 1e-3 * fs))
+    if q > 0:
+        c1 = np.concatenate([np.zeros((len(arr), 1)), np.cumsum(xe, axis=1)], axis=1)
+        s_lo = np.clip(pos - q, 0, xe.shape[1])
+        s_hi = np.clip(pos + q + 1, 0, xe.shape[1])
+        xs = (c1[:, s_hi] - c1[:, s_lo]) / (s_hi - s_lo)
+    else:
+        xs = xw
+    p2p = xs.max(axis=1) - xs.min(axis=1)
+    present = has & (p2p >= min_p2p_uv)
+
+    cols = np.arange(n_w)[None, :]
+    start = np.maximum(det - h, 0)[:, None]
+    big = (ax > thr) & (cols >= start)
+    t1 = np.where(big.any(axis=1), np.argmax(big, axis=1), det)
+    inband = ax <= (band * sd)[:, None]
+    last_in = np.maximum.accumulate(np.where(inband, cols, -1), axis=1)
+    prev = np.take_along_axis(last_in, np.maximum(t1 - 1, 0)[:, None], 1)[:, 0]
+    t0 = np.where(t1 > 0, prev, -1)
+    onset = np.maximum(t0, 0)
+    last_above = n_w - 1 - np.argmax(above[:, ::-1], axis=1)
+    offset = np.clip(last_above - h, onset, n_w - 1)
+    seg = (cols >= onset[:, None]) & (cols <= offset[:, None])
+    area = (ax * seg).sum(axis=1) * (1e3 / fs)
+    peak = np.argmax(np.abs(xs), axis=1)
+    wt = times_ms[w0:w1]
+    nan = np.nan
+    out = {
+        "present": present,
+        "latency_ms": np.where(present, wt[onset], nan),
+        "peak_latency_ms": np.where(present, wt[peak], nan),
+        "p2p_uv": p2p,
+        "area_uv_ms": np.where(present, area, nan),
+        "duration_ms": np.where(present, (offset - onset + 1) * 1e3 / fs, nan),
+        "snr_db": 20 * np.log10(np.maximum(p2p, 1e-12) / sd),
+        "noise_uv": sd,
+    }
+    return {k: v.reshape(shape) for k, v in out.items()}
+
+
+def measure_responses(
+    epochs: Epochs,
+    *,
+    window_ms: tuple[float, float] = (6.0, 20.0),
+    baseline_ms: tuple[float, float] | None = None,
+    k_noise: float = 3.0,
+    band: float = 2.0,
+    min_p2p_uv: float = 20.0,
+    smooth_ms: float = 1.0,
+    min_duration_ms: float = 0.5,
+    p2p_smooth_ms: float = 0.25,
+    noise_uv: Any = None,
+) -> pd.DataFrame:
+    """Measure an evoked response in every (epoch, channel) pair.
+
+    Parameters
+    ----------
+    epochs : Epochs
+        Stimulus-locked epochs (see :func:`hfs_emg.make_epochs`), artefact already suppressed.
+    window_ms : (float, float)
+        Search window after the stimulus, ms (default 6-20 ms: after the artefact and direct
+        response, before the late AMR component near 35 ms; a derived, unsourced default).
+    baseline_ms : (float, float), optional
+        Noise window, ms; default from the epoch start to -1 ms.
+    k_noise : float
+        Detection threshold on the moving-RMS envelope, in baseline SDs (default 3).
+    band : float
+        Half-width of the baseline band for the backwards onset refinement, in SDs (default 2).
+    min_p2p_uv : float
+        Absolute peak-to-peak floor for presence, uV (default 20).
+    smooth_ms : float
+        Moving-RMS window, ms (default 1).
+    min_duration_ms : float
+        Minimum time the envelope must stay above threshold, ms (default 0.5).
+    p2p_smooth_ms : float
+        Width of the centred boxcar applied before taking the peak-to-peak amplitude and the
+        peak latency, ms (default 0.25; ``2 * floor(p2p_smooth_ms * fs / 2) + 1`` samples, so
+        none at 5 kHz). Attenuates a 450 Hz response by < 3 % and white noise by sqrt(width).
+    noise_uv : array-like, optional
+        Noise SD to use instead of the baseline SD, broadcastable to (n_epochs, n_channels).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (epoch, channel): ``epoch``, ``stim_index``, ``stim_time_s``, ``channel``,
+        ``present``, ``latency_ms`` (onset, first departure from baseline), ``peak_latency_ms``,
+        ``p2p_uv``, ``area_uv_ms``, ``duration_ms``, ``snr_db`` (20 log10 p2p / noise SD),
+        ``noise_uv``, ``rejected``, ``reject_reason``. Rejected pairs (clipped) are never
+        ``present``. Latency, area and duration are NaN where no response is present.
+
+    References
+    ----------
+    .. [1] Bonato P, D'Alessio T, Knaflitz M. A statistical method for the measurement of muscle
+       activation intervals from surface myoelectric signal during gait. IEEE Trans Biomed Eng
+       1998;45:287-299.
+    .. [2] Hodges PW, Bui BH. A comparison of computer-based methods for the determination of
+       onset of muscle contraction using electromyography. Electroencephalogr Clin
+       Neurophysiol 1996;101:511-519.
+
+    Examples
+    --------
+    >>> from hfs_emg.epochs import make_epochs
+    >>> from hfs_emg.simulate import simulate_lsr_session
+    >>> sim = simulate_lsr_session(n_stimuli=3, sfreq=10000.0, disappearance_index=None)
+    >>> ep = make_epochs(sim.recording, sim.recording.events).pick(["mentalis_L"])
+    >>> res = measure_responses(ep)
+    >>> res["present"].tolist()
+    [True, True, True]
+    >>> truth = sim.responses.query("channel == 'mentalis_L'")["latency_ms"].to_numpy()
+    >>> bool(np.all(np.abs(res["latency_ms"].to_numpy() - truth) < 0.2))
+    True
+    """
+    out = measure_response_array(
+        epochs.data,
+        epochs.times,
+        epochs.sfreq,
+        window_ms=window_ms,
+        baseline_ms=baseline_ms,
+        k_noise=k_noise,
+        band=band,
+        min_p2p_uv=min_p2p_uv,
+        smooth_ms=smooth_ms,
+        min_duration_ms=min_duration_ms,
+        p2p_smooth_ms=p2p_smooth_ms,
+        noise_uv=noise_uv,
+    )
+    return _to_frame(epochs, out)
+
+
+def _to_frame(epochs: Epochs, out: dict[str, FloatArray]) -> pd.DataFrame:
+    n_e, n_c = epochs.data.shape[:2]
+    ev = epochs.events
+    rep = np.repeat(np.arange(n_e), n_c)
+    df = pd.DataFrame(
+        {
+            "epoch": rep,
+            "stim_index": (ev["stim_index"].to_numpy()[rep] if "stim_index" in ev.columns else rep),
+            "stim_time_s": ev["onset_s"].to_numpy(float)[rep],
+            "channel": np.tile(np.asarray(epochs.ch_names, dtype=object), n_e),
+        }
+    )
+    bad = epochs.bad.reshape(-1)
+    for key in RESPONSE_COLUMNS:
+        df[key] = out[key].reshape(-1)
+    df["present"] = df["present"].to_numpy(bool) & ~bad
+    df["rejected"] = bad
+    df["reject_reason"] = epochs.bad_reason.reshape(-1)
+    return df
