@@ -78,6 +78,7 @@ def measure_response_array(
     baseline_ms: tuple[float, float] | None = None,
     k_noise: float = 3.0,
     band: float = 2.0,
+    band_frac: float = 0.02,
     min_p2p_uv: float = 20.0,
     smooth_ms: float = 1.0,
     min_duration_ms: float = 0.5,
@@ -153,9 +154,11 @@ def measure_response_array(
 
     cols = np.arange(n_w)[None, :]
     start = np.maximum(det - h, 0)[:, None]
-    big = (ax > thr) & (cols >= start)
+    big = (ax > np.maximum(thr, (2 * band_frac * p2p)[:, None])) & (cols >= start)
     t1 = np.where(big.any(axis=1), np.argmax(big, axis=1), det)
-    inband = ax <= (band * sd)[:, None]
+    # the baseline band is never narrower than band_frac of the response's p2p, so a residual
+    # artefact tail of a few uV before a mV-scale CMAP (averaged, tiny noise) is not "response"
+    inband = ax <= np.maximum(band * sd, band_frac * p2p)[:, None]
     last_in = np.maximum.accumulate(np.where(inband, cols, -1), axis=1)
     prev = np.take_along_axis(last_in, np.maximum(t1 - 1, 0)[:, None], 1)[:, 0]
     t0 = np.where(t1 > 0, prev, -1)
@@ -187,6 +190,7 @@ def measure_responses(
     baseline_ms: tuple[float, float] | None = None,
     k_noise: float = 3.0,
     band: float = 2.0,
+    band_frac: float = 0.02,
     min_p2p_uv: float = 20.0,
     smooth_ms: float = 1.0,
     min_duration_ms: float = 0.5,
@@ -208,6 +212,9 @@ def measure_responses(
         Detection threshold on the moving-RMS envelope, in baseline SDs (default 3).
     band : float
         Half-width of the baseline band for the backwards onset refinement, in SDs (default 2).
+    band_frac : float
+        Lower bound of that half-width as a fraction of the response's p2p (default 0.02), for
+        large responses on averaged (nearly noiseless) traces such as the CMAP.
     min_p2p_uv : float
         Absolute peak-to-peak floor for presence, uV (default 20).
     smooth_ms : float
@@ -260,6 +267,7 @@ def measure_responses(
         baseline_ms=baseline_ms,
         k_noise=k_noise,
         band=band,
+        band_frac=band_frac,
         min_p2p_uv=min_p2p_uv,
         smooth_ms=smooth_ms,
         min_duration_ms=min_duration_ms,

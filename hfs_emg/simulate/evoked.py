@@ -275,7 +275,9 @@ def simulate_lsr_session(
     if snr_db is None:
         noise = np.full(len(muscles), check_positive(noise_uv, "noise_uv", allow_zero=True))
     else:
-        ref = np.array([amp[m] if k == "lsr" else direct_p2p_uv for m, k in zip(muscles, kinds, strict=False)])
+        ref = np.array(
+            [amp[m] if k == "lsr" else direct_p2p_uv for m, k in zip(muscles, kinds, strict=False)]
+        )
         ref = np.where(ref > 0, ref, np.max(ref[ref > 0]) if np.any(ref > 0) else 100.0)
         noise = ref / 10 ** (snr_db / 20.0)
 
@@ -299,7 +301,9 @@ def simulate_lsr_session(
     rows = []
     trend_rows = []
     dt_ms = 1e3 / sfreq
-    for ch, (m, kind, name) in enumerate(zip(muscles, kinds, names, strict=False)):  # loop over channels
+    for ch, (m, kind, name) in enumerate(
+        zip(muscles, kinds, names, strict=False)
+    ):  # loop over channels
         if kind == "direct":
             onset = direct_latency_ms + 0.05 * rng.standard_normal(n_stimuli)
             a = direct_p2p_uv * np.exp(0.05 * rng.standard_normal(n_stimuli))
