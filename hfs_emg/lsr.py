@@ -1,4 +1,4 @@
-"""Lateral spread response (LSR / abnormal muscle response, AMR): per-stimulus measurement and trend.
+"""Lateral spread response (LSR, abnormal muscle response AMR): per-stimulus measures and trend.
 
 Stimulating one facial-nerve branch evokes a direct M-response in that branch's muscles and, in
 hemifacial spasm, a lateral spread response near 10 ms in muscles of the *other* branches (Isu

@@ -233,9 +233,9 @@ def measure_f_waves(
     time-locked and constant with supramaximal stimulation), then the mean of the quietest 30 %
     of trials in the F window (at least 3), then the mean of the trials without an F-wave (when
     there are >= 3). The quietest trials are ranked by their raw energy in the F window (the
-    M-wave tail is common to all trials, F-waves add energy). This removes the F-wave energy a median keeps when F-waves are frequent and
-    similar in latency; with a persistence near 100 % the template keeps part of the smallest
-    F-waves and F amplitudes are underestimated.
+    M-wave tail is common to all trials, F-waves add energy). This removes the F-wave energy a
+    median keeps when F-waves are frequent and similar in latency; with a persistence near
+    100 % the template keeps part of the smallest F-waves and F amplitudes are underestimated.
 
     Parameters
     ----------

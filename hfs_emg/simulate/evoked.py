@@ -1,4 +1,4 @@
-"""Simulated evoked-response recordings with ground truth: LSR sessions and nerve-conduction studies.
+"""Simulated evoked responses with ground truth: LSR sessions and nerve-conduction studies.
 
 Every evoked component is a damped sinusoid that starts exactly at its true onset, so the
 ground-truth latency (first departure from baseline) is exact. Stimulus artefacts are a sharp
