@@ -107,70 +107,115 @@ def measure_response_array(
     shape = arr.shape[:-1]
     arr = arr.reshape(-1, arr.shape[-1])
     times_ms = np.asarray(times_s, dtype=float) * 1e3
-    n_t = times_ms.size
     if baseline_ms is None:
         baseline_ms = (float(times_ms[0]), -1.0)
     b0, b1 = _window_mask(times_ms, baseline_ms, "baseline_ms", fs)
     w0, w1 = _window_mask(times_ms, window_ms, "window_ms", fs)
+    if noise_uv is not None:
+        sd_all = np.broadcast_to(np.asarray(noise_uv, dtype=float), shape).reshape(-1)
+    else:
+        sd_all = None
+    opts = {
+        "b": (b0, b1),
+        "w": (w0, w1),
+        "h": max(1, round(0.5 * smooth_ms * 1e-3 * fs)),
+        "m": max(1, round(min_duration_ms * 1e-3 * fs)),
+        "q": int(np.floor(0.5 * p2p_smooth_ms * 1e-3 * fs)),
+        "k_noise": k_noise,
+        "band": band,
+        "band_frac": band_frac,
+        "min_p2p_uv": min_p2p_uv,
+        "fs": fs,
+        "wt": times_ms[w0:w1],
+    }
+    # blocks of rows keep the temporaries in cache (a loop over blocks, not over epochs)
+    parts = [
+        _measure_block(
+            arr[i : i + _BLOCK], None if sd_all is None else sd_all[i : i + _BLOCK], opts
+        )
+        for i in range(0, max(len(arr), 1), _BLOCK)
+    ]
+    out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return {k: v.reshape(shape) for k, v in out.items()}
+
+
+_BLOCK = 2048
+
+
+def _measure_block(
+    arr: FloatArray, sd_in: FloatArray | None, o: dict[str, Any]
+) -> dict[str, FloatArray]:
+    """Measure rows of ``arr`` (n, n_times); see :func:`measure_response_array`."""
+    b0, b1 = o["b"]
+    w0, w1 = o["w"]
+    h, m, q, fs = o["h"], o["m"], o["q"], o["fs"]
+    n_t = arr.shape[1]
+    n_r = len(arr)
     base = arr[:, b0:b1]
     mu = base.mean(axis=1)
-    if noise_uv is None:
-        sd = base.std(axis=1, ddof=1) if b1 - b0 > 1 else np.zeros(len(arr))
+    if sd_in is None:
+        sd = base.std(axis=1, ddof=1) if b1 - b0 > 1 else np.zeros(n_r)
     else:
-        sd = np.broadcast_to(np.asarray(noise_uv, dtype=float), shape).reshape(-1)
+        sd = np.asarray(sd_in, dtype=float)
     sd = np.where(sd > 0, sd, 1e-9)
-
-    h = max(1, round(0.5 * smooth_ms * 1e-3 * fs))
-    m = max(1, round(min_duration_ms * 1e-3 * fs))
-    # centred moving RMS on the window extended by h each side (clipped to the epoch)
-    e0, e1 = max(0, w0 - h), min(n_t, w1 + h)
-    xe = arr[:, e0:e1] - mu[:, None]
-    c2 = np.concatenate([np.zeros((len(arr), 1)), np.cumsum(xe * xe, axis=1)], axis=1)
-    pos = np.arange(w0, w1) - e0
-    lo_i = np.clip(pos - h, 0, xe.shape[1])
-    hi_i = np.clip(pos + h + 1, 0, xe.shape[1])
-    env = np.sqrt((c2[:, hi_i] - c2[:, lo_i]) / (hi_i - lo_i))
-    xw = xe[:, w0 - e0 : w1 - e0]
-    ax = np.abs(xw)
+    # centred moving sums on the window extended by r = max(h, q) each side (zero-padded)
+    r = max(h, q)
+    e0, e1 = w0 - r, w1 + r
+    xe = np.zeros((n_r, e1 - e0))
+    s0, s1 = max(e0, 0), min(e1, n_t)
+    np.subtract(arr[:, s0:s1], mu[:, None], out=xe[:, s0 - e0 : s1 - e0])
     n_w = w1 - w0
-    thr = (k_noise * sd)[:, None]
+    c2 = np.zeros((n_r, e1 - e0 + 1))
+    np.cumsum(xe * xe, axis=1, out=c2[:, 1:])
+    # number of real (non-padded) samples in each centred window
+    pos = np.arange(w0, w1)
+    cnt = np.minimum(pos + h + 1, n_t) - np.maximum(pos - h, 0)
+    env = c2[:, r + h + 1 : r + h + 1 + n_w] - c2[:, r - h : r - h + n_w]
+    env /= cnt
+    np.sqrt(env, out=env)
+    xw = xe[:, r : r + n_w]
+    ax = np.abs(xw)
+    thr = (o["k_noise"] * sd)[:, None]
     above = env > thr
-    ca = np.concatenate([np.zeros((len(arr), 1), np.int32), np.cumsum(above, 1, np.int32)], 1)
-    sustained = ca[:, m:] - ca[:, :-m] == m if m <= n_w else np.zeros((len(arr), 1), bool)
+    ca = np.zeros((n_r, n_w + 1), np.int32)
+    np.cumsum(above, axis=1, out=ca[:, 1:])
+    sustained = ca[:, m:] - ca[:, :-m] == m if m <= n_w else np.zeros((n_r, 1), bool)
     has = sustained.any(axis=1)
     det = np.argmax(sustained, axis=1)
     # amplitude on a centred boxcar (2q+1 samples, q = floor(p2p_smooth_ms * fs / 2)): white
     # noise on the two peaks otherwise inflates p2p by about one noise SD
-    q = int(np.floor(0.5 * p2p_smooth_ms * 1e-3 * fs))
     if q > 0:
-        c1 = np.concatenate([np.zeros((len(arr), 1)), np.cumsum(xe, axis=1)], axis=1)
-        s_lo = np.clip(pos - q, 0, xe.shape[1])
-        s_hi = np.clip(pos + q + 1, 0, xe.shape[1])
-        xs = (c1[:, s_hi] - c1[:, s_lo]) / (s_hi - s_lo)
+        c1 = np.zeros((n_r, e1 - e0 + 1))
+        np.cumsum(xe, axis=1, out=c1[:, 1:])
+        cnt1 = np.minimum(pos + q + 1, n_t) - np.maximum(pos - q, 0)
+        xs = (c1[:, r + q + 1 : r + q + 1 + n_w] - c1[:, r - q : r - q + n_w]) / cnt1
     else:
         xs = xw
     p2p = xs.max(axis=1) - xs.min(axis=1)
-    present = has & (p2p >= min_p2p_uv)
+    present = has & (p2p >= o["min_p2p_uv"])
 
     cols = np.arange(n_w)[None, :]
     start = np.maximum(det - h, 0)[:, None]
-    big = (ax > np.maximum(thr, (2 * band_frac * p2p)[:, None])) & (cols >= start)
+    big = (ax > np.maximum(thr, (2 * o["band_frac"] * p2p)[:, None])) & (cols >= start)
     t1 = np.where(big.any(axis=1), np.argmax(big, axis=1), det)
     # the baseline band is never narrower than band_frac of the response's p2p, so a residual
     # artefact tail of a few uV before a mV-scale CMAP (averaged, tiny noise) is not "response"
-    inband = ax <= np.maximum(band * sd, band_frac * p2p)[:, None]
-    last_in = np.maximum.accumulate(np.where(inband, cols, -1), axis=1)
+    inband = ax <= np.maximum(o["band"] * sd, o["band_frac"] * p2p)[:, None]
+    last_in = np.where(inband, cols, -1)
+    np.maximum.accumulate(last_in, axis=1, out=last_in)
     prev = np.take_along_axis(last_in, np.maximum(t1 - 1, 0)[:, None], 1)[:, 0]
     t0 = np.where(t1 > 0, prev, -1)
     onset = np.maximum(t0, 0)
     last_above = n_w - 1 - np.argmax(above[:, ::-1], axis=1)
     offset = np.clip(last_above - h, onset, n_w - 1)
-    seg = (cols >= onset[:, None]) & (cols <= offset[:, None])
-    area = (ax * seg).sum(axis=1) * (1e3 / fs)
+    c_ax = np.zeros((n_r, n_w + 1))
+    np.cumsum(ax, axis=1, out=c_ax[:, 1:])
+    rows = np.arange(n_r)
+    area = (c_ax[rows, offset + 1] - c_ax[rows, onset]) * (1e3 / fs)
     peak = np.argmax(np.abs(xs), axis=1)
-    wt = times_ms[w0:w1]
+    wt = o["wt"]
     nan = np.nan
-    out = {
+    return {
         "present": present,
         "latency_ms": np.where(present, wt[onset], nan),
         "peak_latency_ms": np.where(present, wt[peak], nan),
@@ -180,7 +225,6 @@ def measure_response_array(
         "snr_db": 20 * np.log10(np.maximum(p2p, 1e-12) / sd),
         "noise_uv": sd,
     }
-    return {k: v.reshape(shape) for k, v in out.items()}
 
 
 def measure_responses(
