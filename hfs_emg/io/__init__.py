@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
-from .._errors import UnsupportedFormatError
+from .._errors import HfsEmgWarning, UnsupportedFormatError
 from ..recording import Recording
-from ._base import BaseReader
+from ._base import BaseReader, rising_edges
+from .text import label_segments
 
 __all__ = [
     "READERS",
     "WRITERS",
     "BaseReader",
+    "label_segments",
     "open_recording",
     "read_recording",
+    "rising_edges",
     "write_recording",
 ]
 
@@ -25,10 +29,22 @@ __all__ = [
 READERS: dict[str, str] = {
     ".npy": "numpy_io:NumpyReader",
     ".npz": "numpy_io:NumpyReader",
+    ".edf": "edf:EdfReader",
+    ".bdf": "edf:EdfReader",
+    ".vhdr": "mne_io:BrainVisionReader",
+    ".fif": "mne_io:FifReader",
+    ".hea": "wfdb_io:WfdbReader",
+    ".smr": "neo_io:Spike2Reader",
+    ".abf": "neo_io:AxonReader",
+    ".csv": "text:TextReader",
+    ".tsv": "text:TextReader",
+    ".txt": "text:TextReader",
 }
 #: Extension -> "module:function" writing a Recording to a path.
 WRITERS: dict[str, str] = {
     ".npz": "numpy_io:write_npz",
+    ".edf": "edf_write:write_edf",
+    ".bdf": "edf_write:write_edf",
 }
 _HINTS: dict[str, str] = {
     ".vmrk": "a BrainVision recording is opened through its header: pass the .vhdr file.",
@@ -112,11 +128,30 @@ def read_recording(
     dtype : dtype, optional
         Storage dtype (default float64; ``"float32"`` halves memory).
     **options
-        Format-specific options, passed to the reader.
+        Format-specific options, passed to the reader:
+
+        - mixed-rate EDF/BDF and Spike2: ``sfreq`` (read the channels sampled at that rate);
+        - EDF/BDF: ``allow_truncated`` (read the complete records of a short file);
+        - WFDB: ``annotator`` (annotation file extension, default ``"atr"``);
+        - text: ``sfreq``, ``time_column``, ``time_unit`` (``"s"``/``"ms"``), ``label_column``,
+          ``resample`` (opt into interpolating a non-uniform time base), ``ragged``
+          (``"truncate"``/``"error"``), ``unit``;
+        - npy/npz: ``sfreq``, ``ch_names``, ``units``.
 
     Returns
     -------
     Recording
+
+    Raises
+    ------
+    UnsupportedFormatError
+        Unknown extension, or a file the format's reader refuses (e.g. EDF+D with gaps).
+    CorruptFileError
+        Empty, truncated or corrupt file.
+    SamplingRateError
+        Channels at several rates without ``sfreq=``/``picks``; non-uniform time column.
+    DataError
+        NaN samples, mismatched channel lengths, non-numeric text.
 
     Examples
     --------
@@ -126,7 +161,11 @@ def read_recording(
     >>> read_recording(path)
     <Recording | 1 ch (oris), 1000 Hz, 0.010 s, 0 events>
     """
-    with open_recording(path, **options) as reader:
+    with warnings.catch_warnings():
+        if units is not None:  # the caller supplies the units the file lacks
+            warnings.filterwarnings("ignore", ".*unknown or missing unit", HfsEmgWarning)
+        reader = open_recording(path, **options)
+    with reader:
         return reader.read(
             tmin=tmin, tmax=tmax, picks=picks, units=units, ch_types=ch_types, dtype=dtype
         )

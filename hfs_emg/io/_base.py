@@ -11,7 +11,9 @@ that names the file.
 
 from __future__ import annotations
 
+import copy
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,12 +27,116 @@ from .._errors import (
     CorruptFileError,
     DataError,
     HfsEmgError,
+    HfsEmgWarning,
     ParameterError,
     SamplingRateError,
 )
 from ..recording import Recording, from_array, make_events
+from ..units import normalize_unit
 
-__all__ = ["BaseReader"]
+__all__ = ["KNOWN_UNITS", "BaseReader", "guess_type", "rising_edges"]
+
+#: Units that are not voltages but are understood (values are kept, no warning, type misc).
+KNOWN_UNITS: frozenset[str] = frozenset(
+    u.lower()
+    for u in (
+        "deg",
+        "degree",
+        "degrees",
+        "°",
+        "degc",
+        "°c",
+        "bpm",
+        "%",
+        "l",
+        "l/s",
+        "ml",
+        "pa",
+        "na",
+        "ua",
+        "ma",
+        "a",
+        "db",
+        "g",
+        "kg",
+        "n",
+        "nm",
+        "mmhg",
+        "s",
+        "ms",
+        "us",
+        "µs",
+        "μs",
+        "hz",
+        "ohm",
+        "kohm",
+        "code",
+        "count",
+        "counts",
+        "cm",
+        "mm",
+        "m",
+        "m/s",
+        "m/s^2",
+        "rad",
+        "rad/s",
+    )
+)
+_TYPE_PREFIXES = {
+    "eeg": "eeg",
+    "eog": "eog",
+    "ecg": "ecg",
+    "ekg": "ecg",
+    "emg": "emg",
+    "resp": "resp",
+}
+
+
+def guess_type(name: str, unit: str | None) -> str | None:
+    """Channel type from a label prefix (``"EEG Fp1"`` -> eeg) or a non-voltage unit (misc).
+
+    Returns None when neither tells (the Recording then infers from the name).
+
+    Examples
+    --------
+    >>> guess_type("EEG Fpz-Cz", "uV"), guess_type("k_angle", "deg"), guess_type("soleus", "mV")
+    ('eeg', 'misc', None)
+    """
+    low = name.strip().lower()
+    for prefix, kind in _TYPE_PREFIXES.items():
+        if low.startswith(prefix) and (len(low) == len(prefix) or not low[len(prefix)].isalpha()):
+            return kind
+    if unit and normalize_unit(unit) is None and not any(h in low for h in ("stim", "trig")):
+        return "misc"
+    return None
+
+
+def rising_edges(
+    codes: npt.NDArray[np.floating], sfreq: float, tstart: float, name: str
+) -> pd.DataFrame:
+    """Events at the rising edges of a trigger channel (value increases to a non-zero code).
+
+    Labels are ``"<channel>/<code>"`` and the code is in a ``value`` column. A non-zero value in
+    the first sample is not an event (its onset is unknown), as in ``mne.find_events``.
+
+    Examples
+    --------
+    >>> rising_edges(np.array([0, 4, 4, 0, 0, 2, 6, 0.0]), 1000.0, 0.0, "Status")
+       onset_s  duration_s     label  value
+    0    0.001         0.0  Status/4      4
+    1    0.005         0.0  Status/2      2
+    2    0.006         0.0  Status/6      6
+    """
+    x = np.asarray(codes)
+    idx = np.flatnonzero((np.diff(x) > 0) & (x[1:] != 0)) + 1
+    values = x[idx]
+    ints = np.all(values == np.round(values))
+    shown = values.astype(np.int64) if ints else values
+    return make_events(
+        tstart + idx / sfreq,
+        labels=[f"{name}/{v:g}" if not ints else f"{name}/{v}" for v in shown],
+        value=shown,
+    )
 
 
 class BaseReader:
@@ -72,6 +178,11 @@ class BaseReader:
         self.ch_types: list[str | None] | None = None
         self.tstart: float = 0.0
         self.meta: dict[str, Any] = {}
+        #: Per-channel sampling rates and lengths, filled by formats whose channels may differ.
+        self.ch_sfreqs: list[float] = []
+        self.ch_n_samples: list[int] = []
+        self._rate_groups: dict[float, list[int]] = {}
+        self._unit_misc: set[str] = set()
         try:
             self._parse_header()
         except HfsEmgError:
@@ -82,6 +193,10 @@ class BaseReader:
             ) from err
         self.meta.setdefault("source_file", str(self.path))
         self.meta.setdefault("format", self.format_name)
+        self._orig = np.arange(len(self.ch_names))
+        if self.ch_sfreqs:
+            self._group_rates()
+        self._check_units()
         if self.n_samples <= 0:
             raise CorruptFileError(f"{self.path}: the file holds no samples.")
         if not self.ch_names:
@@ -99,6 +214,108 @@ class BaseReader:
     def _read_events(self) -> pd.DataFrame:
         """Events of the whole file (onset_s on the file clock). Default: none."""
         return make_events()
+
+    # --------------------------------------------------------------- units and rates
+    def _check_units(self) -> None:
+        """Warn once per file about units that are neither voltages nor known; type them misc."""
+        unknown = [
+            (name, unit)
+            for name, unit in zip(self.ch_names, self.units, strict=True)
+            if normalize_unit(unit) is None
+            and (unit or "").strip().lower() not in KNOWN_UNITS
+            and (self.ch_types is None or self.ch_types[self.ch_names.index(name)] != "stim")
+        ]
+        if not unknown:
+            return
+        if self.ch_types is None:
+            self.ch_types = [None] * len(self.ch_names)
+        for name, _ in unknown:
+            i = self.ch_names.index(name)
+            # A channel named EMG stays EMG (e.g. ADC counts of an EMG amplifier).
+            if self.ch_types[i] in (None, "emg", "eeg") and "emg" not in name.lower():
+                self.ch_types[i] = "misc"
+                self._unit_misc.add(name)
+        listed = ", ".join(f"{n!r} ({u!r})" for n, u in unknown[:12])
+        more = f" and {len(unknown) - 12} more" if len(unknown) > 12 else ""
+        warnings.warn(
+            f"{self.path.name}: unknown or missing unit for channel(s) {listed}{more}: their "
+            "values are kept as stored (not microvolts) and typed 'misc'. Pass units= and "
+            "ch_types= to read_recording if you know them.",
+            HfsEmgWarning,
+            stacklevel=4,
+        )
+
+    def _group_rates(self) -> None:
+        groups: dict[float, list[int]] = {}
+        for i, rate in enumerate(self.ch_sfreqs):
+            groups.setdefault(float(rate), []).append(i)
+        self._rate_groups = groups
+        want = self.options.get("sfreq")
+        if len(groups) == 1 and want is None:
+            self._restrict(next(iter(groups)))
+        elif want is not None:
+            if float(want) not in groups:
+                raise SamplingRateError(
+                    f"{self.path}: sfreq={want} matches no channel group; {self._groups_text()}. "
+                    "hfs_emg does not resample on load."
+                )
+            self._restrict(float(want))
+        else:
+            top = max(groups)
+            self.sfreq = top
+            self.n_samples = min(self.ch_n_samples[i] for i in groups[top])
+
+    def _groups_text(self) -> str:
+        return "channel groups by rate: " + "; ".join(
+            f"{rate:g} Hz -> {[self.ch_names[i] for i in idx]}"
+            for rate, idx in sorted(self._rate_groups.items(), reverse=True)
+        )
+
+    @property
+    def is_mixed_rate(self) -> bool:
+        """True when the exposed channels have several sampling rates (read one group)."""
+        return len({self.ch_sfreqs[i] for i in self._orig}) > 1 if self.ch_sfreqs else False
+
+    def _restrict(self, rate: float) -> None:
+        """Expose only the channels sampled at ``rate`` (indices kept for ``_read_raw``)."""
+        keep = self._rate_groups[rate]
+        lengths = [self.ch_n_samples[i] for i in keep]
+        self._orig = np.asarray(keep, dtype=np.intp)
+        self.ch_names = [self.ch_names[i] for i in keep]
+        self.units = [self.units[i] for i in keep]
+        if self.ch_types is not None:
+            self.ch_types = [self.ch_types[i] for i in keep]
+        self.sfreq = rate
+        self.n_samples = min(lengths)
+        if max(lengths) != self.n_samples:
+            short = [self.ch_names[j] for j, n in enumerate(lengths) if n == self.n_samples]
+            warnings.warn(
+                f"{self.path.name}: the {rate:g} Hz channels differ in length "
+                f"({min(lengths)} to {max(lengths)} samples; shortest: {short}); all are read "
+                f"to the common length {self.n_samples}, dropping the last "
+                f"{max(lengths) - self.n_samples} sample(s) of the longer ones.",
+                HfsEmgWarning,
+                stacklevel=5,
+            )
+
+    def _pick_names(self, picks: Any) -> list[str] | None:
+        return None if picks is None else [self.ch_names[i] for i in self._picks(picks)]
+
+    def _group_reader(self, picks: Any) -> BaseReader:
+        """A copy of this reader restricted to the one rate group holding ``picks``."""
+        names = self._pick_names(picks) or []
+        rates = {self.ch_sfreqs[self._orig[self.ch_names.index(n)]] for n in names}
+        if picks is None or len(rates) != 1:
+            raise SamplingRateError(
+                f"{self.path}: the channels have different sampling rates; "
+                f"{self._groups_text()}. Pass sfreq=<rate> to read one group (e.g. "
+                f"read_recording(path, sfreq={max(self._rate_groups):g})) or picks= from one "
+                "group; hfs_emg does not resample on load."
+            )
+        clone = copy.copy(self)
+        # Restrict from the full channel list, which this (unrestricted) reader still exposes.
+        clone._restrict(rates.pop())
+        return clone
 
     # --------------------------------------------------------------- shared machinery
     @property
@@ -122,13 +339,17 @@ class BaseReader:
         )
 
     def _picks(self, picks: Any) -> npt.NDArray[np.intp]:
+        """Indices of ``picks``: channel names, indices, or channel types (``"emg"``...)."""
         if picks is None:
             return np.arange(len(self.ch_names))
         items = [picks] if isinstance(picks, (str, int, np.integer)) else list(picks)
+        types = self.ch_types or [None] * len(self.ch_names)
         out = []
         for item in items:
             if isinstance(item, str) and item in self.ch_names:
                 out.append(self.ch_names.index(item))
+            elif isinstance(item, str) and item in types:
+                out.extend(i for i, t in enumerate(types) if t == item)
             elif isinstance(item, (int, np.integer)) and 0 <= int(item) < len(self.ch_names):
                 out.append(int(item))
             else:
@@ -185,10 +406,19 @@ class BaseReader:
         dtype : dtype, optional
             Storage dtype of the samples (default float64).
         """
+        if self.is_mixed_rate:
+            return self._group_reader(picks).read(
+                tmin=tmin,
+                tmax=tmax,
+                picks=self._pick_names(picks),
+                units=units,
+                ch_types=ch_types,
+                dtype=dtype,
+            )
         idx = self._picks(picks)
         start, stop = self._window(tmin, tmax)
         try:
-            data = self._read_raw(start, stop, idx)
+            data = self._read_raw(start, stop, self._orig[idx])
         except HfsEmgError:
             raise
         except (OSError, ValueError, KeyError, IndexError, EOFError) as err:
@@ -208,18 +438,26 @@ class BaseReader:
         file_types = (
             [self.ch_types[i] for i in idx] if ch_types is None and self.ch_types else ch_types
         )
+        if units is not None and ch_types is None and file_types is not None:
+            # Typed misc only for want of a unit: let the given unit decide again.
+            file_types = [
+                None if n in self._unit_misc else t for n, t in zip(names, file_types, strict=True)
+            ]
         try:
-            return from_array(
-                data,
-                self.sfreq,
-                names,
-                units=file_units,
-                ch_types=file_types,
-                events=events,
-                meta=dict(self.meta),
-                tstart=t0,
-                dtype=dtype,
-            )
+            with warnings.catch_warnings():
+                if units is None:  # the file's unit problems were reported once, on opening
+                    warnings.simplefilter("ignore", HfsEmgWarning)
+                return from_array(
+                    data,
+                    self.sfreq,
+                    names,
+                    units=file_units,
+                    ch_types=file_types,
+                    events=events,
+                    meta=dict(self.meta),
+                    tstart=t0,
+                    dtype=dtype,
+                )
         except (DataError, ChannelError, SamplingRateError) as err:
             raise type(err)(f"{self.path}: {err}") from err
 
@@ -229,6 +467,8 @@ class BaseReader:
         *,
         margin_s: float = 0.0,
         picks: Any = None,
+        units: str | Sequence[str | None] | None = None,
+        ch_types: str | Sequence[str | None] | None = None,
         dtype: npt.DTypeLike | None = None,
     ) -> Iterator[tuple[Recording, tuple[float, float]]]:
         """Iterate over the file in windows of ``chunk_s`` seconds with ``margin_s`` on each side.
@@ -241,7 +481,19 @@ class BaseReader:
             The chunk's own time span, without margins: results whose time falls in
             ``[core[0], core[1])`` belong to this chunk, so concatenating them over all chunks
             gives every result exactly once.
+
+        ``picks``, ``units``, ``ch_types`` and ``dtype`` are as in :meth:`read`.
         """
+        if self.is_mixed_rate:
+            yield from self._group_reader(picks).iter_chunks(
+                chunk_s,
+                margin_s=margin_s,
+                picks=self._pick_names(picks),
+                units=units,
+                ch_types=ch_types,
+                dtype=dtype,
+            )
+            return
         if chunk_s <= 0 or margin_s < 0:
             raise ParameterError(
                 f"chunk_s must be > 0 and margin_s >= 0, got {chunk_s} and {margin_s}."
@@ -255,6 +507,8 @@ class BaseReader:
                 tmin=self.tstart + lo / self.sfreq,
                 tmax=self.tstart + (hi - 1) / self.sfreq,
                 picks=picks,
+                units=units,
+                ch_types=ch_types,
                 dtype=dtype,
             )
             core = (self.tstart + start / self.sfreq, self.tstart + stop / self.sfreq)

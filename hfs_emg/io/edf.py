@@ -1,0 +1,282 @@
+"""EDF, EDF+, BDF and BDF+ files (European / BioSemi Data Format).
+
+The fixed-width ASCII header is parsed here and the data records are memory-mapped read-only,
+so a window of a multi-hour file touches only the records it spans (edfio memory-maps EDF but
+reads a BDF whole, and MNE resamples mixed-rate files silently, so neither is used for reading).
+Each signal keeps its own rate: a file whose signals have several rates raises
+:class:`SamplingRateError` naming the groups unless ``sfreq=`` or ``picks`` choose one group.
+
+Events come from EDF+/BDF+ annotations (TALs) and from trigger channels: the BioSemi ``Status``
+channel is read as raw digital codes (low 16 bits), other trigger-like signals (``trig``,
+``stim``, ``status`` in the label) as physical values; their rising edges become events labelled
+``"<channel>/<code>"`` with the code in ``value``.
+
+Leniency: a header number field that is not left-aligned, or data bytes beyond the declared
+records, are read with a :class:`HfsEmgWarning`; a file shorter than its header declares is a
+:class:`CorruptFileError` unless ``allow_truncated=True`` (then the complete records are read).
+EDF+D files whose records are not contiguous are refused.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from .._errors import CorruptFileError, HfsEmgWarning, UnsupportedFormatError
+from ..recording import make_events
+from ._base import BaseReader, guess_type, rising_edges
+
+__all__ = ["EdfReader"]
+
+_SIG_FIELDS = (
+    ("label", 16),
+    ("transducer", 80),
+    ("unit", 8),
+    ("pmin", 8),
+    ("pmax", 8),
+    ("dmin", 8),
+    ("dmax", 8),
+    ("prefilter", 80),
+    ("spr", 8),
+    ("reserved", 32),
+)
+_TAL = re.compile(rb"([+-]\d+(?:\.\d*)?)(?:\x15(\d+(?:\.\d*)?))?\x14(.*?)\x14\x00", re.DOTALL)
+_TRIGGER = re.compile(r"trig|stim|status", re.IGNORECASE)
+
+
+class EdfReader(BaseReader):
+    """Reader for ``.edf`` / ``.bdf`` (EDF, EDF+C, BDF, BDF+, BioSemi 24-bit).
+
+    Options
+    -------
+    sfreq : float
+        Read only the signals sampled at this rate (mixed-rate files).
+    allow_truncated : bool
+        Read the complete records of a file shorter than its header declares (default False).
+    """
+
+    extensions = (".edf", ".bdf")
+    format_name = "EDF/BDF"
+
+    # ------------------------------------------------------------------ header
+    def _num(self, raw: bytes, field: str, kind: type = float) -> Any:
+        text = raw.decode("latin-1")
+        try:
+            value = kind(float(text)) if kind is int else kind(text)
+        except ValueError:
+            raise CorruptFileError(
+                f"{self.path}: corrupt header, field {field!r} holds {text!r}, not a number."
+            ) from None
+        if text.strip() and text[0] == " ":
+            warnings.warn(
+                f"{self.path.name}: header field {field!r} is not left-aligned ({text!r}); read "
+                f"as {value} (the file does not follow the EDF specification).",
+                HfsEmgWarning,
+                stacklevel=6,
+            )
+        return value
+
+    def _parse_header(self) -> None:
+        with open(self.path, "rb") as fh:
+            head = fh.read(256)
+            if len(head) < 256:
+                raise CorruptFileError(f"{self.path}: truncated header ({len(head)} bytes).")
+            self._bdf = head[:8] == b"\xffBIOSEMI"
+            if not self._bdf and head[:8].strip() != b"0":
+                raise CorruptFileError(
+                    f"{self.path}: corrupt header, version field {head[:8]!r} is neither EDF "
+                    "('0') nor BioSemi BDF."
+                )
+            ns = self._num(head[252:256], "number of signals", int)
+            n_head = self._num(head[184:192], "bytes in header", int)
+            n_rec = self._num(head[236:244], "number of data records", int)
+            self._rec_dur = self._num(head[244:252], "data record duration")
+            if ns <= 0 or n_head != 256 * (ns + 1):
+                raise CorruptFileError(
+                    f"{self.path}: corrupt header, {ns} signals but {n_head} header bytes."
+                )
+            body = fh.read(256 * ns)
+        if len(body) < 256 * ns:
+            raise CorruptFileError(f"{self.path}: truncated header (signal descriptions).")
+        fields: dict[str, list[bytes]] = {}
+        pos = 0
+        for name, width in _SIG_FIELDS:
+            fields[name] = [body[pos + i * width : pos + (i + 1) * width] for i in range(ns)]
+            pos += width * ns
+        labels = [b.decode("latin-1").strip() for b in fields["label"]]
+        spr = np.array([self._num(b, "samples per record", int) for b in fields["spr"]])
+        self._bps = 3 if self._bdf else 2
+        rec_bytes = int(spr.sum()) * self._bps
+        size = self.path.stat().st_size - n_head
+        actual = size // rec_bytes if rec_bytes else 0
+        if n_rec < 0 or n_rec > actual:
+            if n_rec > actual and not self.options.get("allow_truncated", False):
+                raise CorruptFileError(
+                    f"{self.path}: truncated file, the header declares {n_rec} data records "
+                    f"({n_rec * rec_bytes} bytes) but only {size} data bytes ({actual} complete "
+                    "records) are present. Pass allow_truncated=True to read those."
+                )
+            warnings.warn(
+                f"{self.path.name}: the header declares {n_rec} data records, the file holds "
+                f"{actual}; reading {actual}.",
+                HfsEmgWarning,
+                stacklevel=5,
+            )
+            n_rec = actual
+        elif size > n_rec * rec_bytes:
+            warnings.warn(
+                f"{self.path.name}: {size - n_rec * rec_bytes} bytes after the {n_rec} declared "
+                "data records are ignored.",
+                HfsEmgWarning,
+                stacklevel=5,
+            )
+        if n_rec == 0 or self._rec_dur <= 0:
+            raise CorruptFileError(f"{self.path}: the file holds no data record.")
+        self._mm = np.memmap(self.path, np.uint8, mode="r", offset=n_head, shape=(n_rec, rec_bytes))
+        self._offsets = np.concatenate([[0], np.cumsum(spr)[:-1]]) * self._bps
+        self._spr = spr
+        reserved = head[192:236].decode("latin-1").strip()
+        is_ann = [lab in ("EDF Annotations", "BDF Annotations") for lab in labels]
+        self._ann_idx = [i for i, a in enumerate(is_ann) if a]
+        sig = [i for i, a in enumerate(is_ann) if not a]
+        pmin = np.array([self._num(fields["pmin"][i], "physical minimum") for i in sig])
+        pmax = np.array([self._num(fields["pmax"][i], "physical maximum") for i in sig])
+        dmin = np.array([self._num(fields["dmin"][i], "digital minimum") for i in sig])
+        dmax = np.array([self._num(fields["dmax"][i], "digital maximum") for i in sig])
+        if np.any(dmax <= dmin):
+            bad = [labels[sig[k]] for k in np.flatnonzero(dmax <= dmin)]
+            raise CorruptFileError(
+                f"{self.path}: corrupt header, digital maximum <= minimum for {bad}."
+            )
+        self._gain = (pmax - pmin) / (dmax - dmin)
+        self._pmin, self._dmin = pmin, dmin
+        self._sig = np.asarray(sig, dtype=np.intp)
+        self.ch_names = [labels[i] for i in sig]
+        self._status = np.array(
+            [self._bdf and n.lower() == "status" for n in self.ch_names], dtype=bool
+        )
+        trigger = [bool(_TRIGGER.search(n)) for n in self.ch_names]
+        units = [fields["unit"][i].decode("latin-1").strip() for i in sig]
+        self.units = [None if t else (u or None) for u, t in zip(units, trigger, strict=True)]
+        self.ch_types = [
+            "stim" if t else guess_type(n, u)
+            for n, u, t in zip(self.ch_names, self.units, trigger, strict=True)
+        ]
+        self._names_all = list(self.ch_names)
+        self._stim_all = [k for k, t in enumerate(trigger) if t]
+        self.ch_sfreqs = [float(spr[i] / self._rec_dur) for i in sig]
+        self.ch_n_samples = [int(spr[i] * n_rec) for i in sig]
+        recording = head[88:168].decode("latin-1")
+        written = re.search(r"hfs_emg_n=(\d+)", recording)
+        if written:  # files written by hfs_emg: padding of the last record is not data
+            self.ch_n_samples = [min(n, int(written.group(1))) for n in self.ch_n_samples]
+        shift = re.search(r"hfs_emg_tstart=(\S+)", recording)
+        self.tstart = float(shift.group(1)) if shift else 0.0
+        self.sfreq, self.n_samples = self.ch_sfreqs[0], self.ch_n_samples[0]
+        self.meta = {
+            "edf_type": ("BDF" if self._bdf else "EDF")
+            + ("+" if reserved[:4] in ("EDF+", "BDF+") else ""),
+            "reserved": reserved,
+            "patient": head[8:88].decode("latin-1").strip(),
+            "recording": head[88:168].decode("latin-1").strip(),
+            "startdate": head[168:176].decode("latin-1"),
+            "starttime": head[176:184].decode("latin-1"),
+            "n_records": n_rec,
+            "record_duration_s": self._rec_dur,
+            "prefilter": {
+                n: fields["prefilter"][i].decode("latin-1").strip()
+                for n, i in zip(self.ch_names, sig, strict=True)
+            },
+        }
+        if reserved.endswith("D") and self._ann_idx:
+            onsets = self._record_onsets()
+            expected = onsets[0] + np.arange(n_rec) * self._rec_dur
+            if not np.allclose(onsets, expected, atol=1e-6):
+                raise UnsupportedFormatError(
+                    f"{self.path}: discontinuous EDF+D/BDF+D file (records with gaps) is not "
+                    "supported; export it as continuous EDF+C."
+                )
+
+    # ------------------------------------------------------------------ samples
+    def _digital(self, ch: int, start: int, stop: int) -> npt.NDArray[np.int32]:
+        """Digital samples ``start:stop`` of header signal ``ch`` (touches only their records)."""
+        spr = int(self._spr[ch])
+        r0, r1 = start // spr, -(-stop // spr)
+        off = int(self._offsets[ch])
+        raw = self._mm[r0:r1, off : off + spr * self._bps].reshape(-1)
+        if self._bps == 2:
+            dig = raw.view("<i2").astype(np.int32)
+        else:
+            b = raw.reshape(-1, 3).astype(np.int32)
+            dig = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+            dig = np.where(dig >= 1 << 23, dig - (1 << 24), dig)
+        return dig[start - r0 * spr : stop - r0 * spr]
+
+    def _read_raw(self, start: int, stop: int, picks: npt.NDArray[np.intp]) -> np.ndarray:
+        out = np.empty((len(picks), stop - start))
+        for row, k in enumerate(picks):
+            dig = self._digital(int(self._sig[k]), start, stop)
+            if self._status[k]:
+                out[row] = dig & 0xFFFF
+            else:
+                out[row] = (dig - self._dmin[k]) * self._gain[k] + self._pmin[k]
+        return out
+
+    # ------------------------------------------------------------------ events
+    def _ann_bytes(self) -> list[bytes]:
+        parts = []
+        for ch in self._ann_idx:
+            off, n = int(self._offsets[ch]), int(self._spr[ch]) * self._bps
+            parts.append(np.ascontiguousarray(self._mm[:, off : off + n]))
+        return [b"".join(bytes(p[r]) for p in parts) for r in range(self._mm.shape[0])]
+
+    def _record_onsets(self) -> npt.NDArray[np.float64]:
+        out = []
+        for rec in self._ann_bytes():
+            m = _TAL.match(rec)
+            out.append(float(m.group(1)) if m else np.nan)
+        return np.asarray(out)
+
+    @cached_property
+    def _annotations(self) -> pd.DataFrame:
+        onsets, durations, labels = [], [], []
+        first = None
+        for rec in self._ann_bytes():
+            for k, m in enumerate(_TAL.finditer(rec)):
+                texts = m.group(3).split(b"\x14")
+                if k == 0 and texts[0] == b"":  # time-keeping TAL of the record
+                    first = float(m.group(1)) if first is None else first
+                    texts = texts[1:]
+                for text in texts:
+                    if text:
+                        onsets.append(float(m.group(1)))
+                        durations.append(float(m.group(2) or 0.0))
+                        labels.append(text.decode("utf-8", "replace"))
+        # Annotation times count from the start time, not record 0; events use the file clock.
+        shift = (first or 0.0) - self.tstart
+        return (
+            make_events(np.asarray(onsets) - shift, durations=durations, labels=labels)
+            if onsets
+            else make_events()
+        )
+
+    @cached_property
+    def _events(self) -> pd.DataFrame:
+        frames = [self._annotations] if self._ann_idx else []
+        for k in self._stim_all:
+            codes = self._read_raw(0, self.ch_n_samples[k], np.array([k]))[0]
+            frames.append(rising_edges(codes, self.ch_sfreqs[k], self.tstart, self._names_all[k]))
+        frames = [f for f in frames if len(f)]
+        return make_events(pd.concat(frames, ignore_index=True)) if frames else make_events()
+
+    def _read_events(self) -> pd.DataFrame:
+        return self._events
+
+    def close(self) -> None:
+        self._mm = None  # type: ignore[assignment]
