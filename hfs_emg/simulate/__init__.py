@@ -8,10 +8,13 @@ from .evoked import (
     simulate_lsr_session,
     simulate_nerve_conduction,
 )
+from .score import score_lsr_session, score_nerve_conduction
 
 __all__ = [
     "NerveConductionSimulation",
     "SimulatedSession",
+    "score_lsr_session",
+    "score_nerve_conduction",
     "simulate_lsr_session",
     "simulate_nerve_conduction",
 ]

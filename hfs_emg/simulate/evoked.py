@@ -157,7 +157,7 @@ def simulate_lsr_session(
     late_component: bool = True,
     late_probability: float = 0.4,
     disappearance_index: int | Mapping[str, int | None] | None = 200,
-    fade_stimuli: int = 10,
+    fade_stimuli: int = 5,
     direct_latency_ms: float = 3.5,
     direct_p2p_uv: float = 2000.0,
     snr_db: float | None = None,
