@@ -41,7 +41,8 @@ def to_markdown(df: pd.DataFrame, index: bool = False) -> str:
     head = "| " + " | ".join(map(str, df.columns)) + " |"
     sep = "|" + "|".join("---:" for _ in df.columns) + "|"
     body = [
-        "| " + " | ".join(f(v) for f, v in zip(fmt, row)) + " |" for row in df.itertuples(False)
+        "| " + " | ".join(f(v) for f, v in zip(fmt, row, strict=True)) + " |"
+        for row in df.itertuples(False)
     ]
     return "\n".join([head, sep, *body])
 
