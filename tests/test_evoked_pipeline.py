@@ -44,7 +44,7 @@ def test_trigger_debounce_and_threshold():
 
 def test_no_stimulus_lists_what_was_tried():
     rec = from_array(np.random.default_rng(0).normal(size=(2, 2000)), 1000.0, ["oculi", "oris"])
-    with pytest.raises(NoStimulusError, match="trigger:.*events:.*artifact:"):
+    with pytest.raises(NoStimulusError, match=r"trigger:.*events:.*artifact:"):
         find_stim_events(rec)
     with pytest.raises(ParameterError, match="source"):
         find_stim_events(rec, source="magic")
