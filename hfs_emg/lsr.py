@@ -57,6 +57,59 @@ def _epochs_from_recording(
     return make_epochs(rec, events, tmin=tmin, tmax=tmax, baseline=(tmin, base_end))
 
 
+def _match_scores(
+    epochs: Epochs,
+    out: dict[str, np.ndarray],
+    lsr_cols: np.ndarray,
+    *,
+    template_n: int,
+    dur_ms: float,
+    max_lag_ms: float,
+    match_k: float,
+) -> dict[str, np.ndarray]:
+    """Matched-template amplitude of every epoch on the LSR channels.
+
+    Per channel, the template is the mean of the first ``template_n`` detected responses,
+    aligned on their onsets; every epoch is projected onto it at lags within ``max_lag_ms`` and
+    the best positive projection gives ``match_ratio`` (amplitude relative to the template) and
+    ``match_z`` (projection / noise SD, the matched-filter SNR for white noise).
+    """
+    n_e, n_c, n_t = epochs.data.shape
+    fs = epochs.sfreq
+    z = np.full((n_e, n_c), np.nan)
+    ratio = np.full((n_e, n_c), np.nan)
+    pre = max(1, round(0.5e-3 * fs))
+    n_len = round(dur_ms * 1e-3 * fs) + pre
+    n_lag = round(max_lag_ms * 1e-3 * fs)
+    lags = np.arange(-n_lag, n_lag + 1)
+    t0_idx = int(np.argmin(np.abs(epochs.times)))
+    for c in np.flatnonzero(lsr_cols):  # loop over channels only
+        det = np.flatnonzero(out["present"][:, c])[:template_n]
+        if det.size < 3:
+            continue
+        on = out["latency_ms"][det, c]
+        ref = float(np.median(on))
+        start = t0_idx + round(ref * 1e-3 * fs) - pre
+        shift = np.round((on - ref) * 1e-3 * fs).astype(np.int64)
+        if (
+            start - n_lag - np.abs(shift).max() < 0
+            or start + n_lag + n_len + np.abs(shift).max() >= n_t
+        ):
+            continue
+        x = epochs.data[:, c]
+        tmpl = x[det[:, None], start + shift[:, None] + np.arange(n_len)].mean(axis=0)
+        norm = float(np.sqrt(tmpl @ tmpl))
+        if norm <= 0:
+            continue
+        seg = x[:, start + lags[:, None] + np.arange(n_len)[None, :]]  # (E, n_lag, L)
+        proj = seg @ (tmpl / norm)
+        best = proj.max(axis=1)
+        z[:, c] = best / out["noise_uv"][:, c]
+        ratio[:, c] = best / norm
+    present = (z > match_k) & (ratio > 0.1)
+    return {"match_z": z, "match_ratio": ratio, "match_present": present}
+
+
 def measure_lsr(
     rec_or_epochs: Recording | Epochs,
     *,
@@ -70,6 +123,8 @@ def measure_lsr(
     artifact_window_s: tuple[float, float] = (-0.0005, 0.003),
     tmin: float = -0.02,
     tmax: float = 0.05,
+    template_n: int = 20,
+    match_k: float = 5.0,
     **measure_kw: Any,
 ) -> pd.DataFrame:
     """Measure the LSR (and the direct response) for every stimulus and recorded EMG channel.
@@ -102,6 +157,12 @@ def measure_lsr(
         Artefact window (s around each stimulus).
     tmin, tmax : float
         Epoch window (s).
+    template_n : int
+        Number of first detected responses per LSR channel averaged into the channel's
+        template for the matched detector (``match_*`` columns).
+    match_k : float
+        Matched-detector threshold on ``match_z`` (default 5; with the lag search the
+        false-alarm rate on noise is below 1e-4 per stimulus).
     **measure_kw
         Detection options of :func:`hfs_emg.measure_responses` (``k_noise``, ``band``,
         ``min_p2p_uv``, ``smooth_ms``, ``min_duration_ms``...).
@@ -112,7 +173,13 @@ def measure_lsr(
         One row per (stimulus, channel): ``stim_index``, ``stim_time_s``, ``channel``,
         ``muscle``, ``kind`` (``"direct"``/``"lsr"``), ``present``, ``latency_ms``,
         ``peak_latency_ms``, ``p2p_uv``, ``area_uv_ms``, ``duration_ms``, ``snr_db``,
-        ``noise_uv``, ``rejected``, ``reject_reason``.
+        ``noise_uv``, ``rejected``, ``reject_reason``, and for LSR channels the matched
+        detector: ``match_z`` (projection on the channel's template / noise SD, best lag within
+        1 ms), ``match_ratio`` (amplitude relative to the template) and ``match_present``
+        (``match_z > match_k``). The matched detector sees a response down to about a third of
+        the single-trial detection limit, which is what :func:`lsr_trend` uses by default to time
+        a fading LSR's disappearance; ``present`` and the latency/amplitude columns come from
+        the single-trial detector of :func:`hfs_emg.measure_responses`.
 
     References
     ----------
@@ -175,7 +242,21 @@ def measure_lsr(
             if key not in out:
                 out[key] = np.zeros(epochs.data.shape[:2], dtype=val.dtype)
             out[key][:, sel] = val
+    out.update(
+        _match_scores(
+            epochs,
+            out,
+            ~direct,
+            template_n=int(template_n),
+            dur_ms=6.0,
+            max_lag_ms=1.0,
+            match_k=match_k,
+        )
+    )
+    out["match_present"] &= ~epochs.bad
     df = _to_frame(epochs, out)
+    for key in ("match_z", "match_ratio", "match_present"):
+        df[key] = out[key].reshape(-1)
     n_e = epochs.n_epochs
     df.insert(4, "muscle", np.tile(epochs.channels["muscle"].to_numpy(object), n_e))
     df.insert(5, "kind", np.tile(np.where(direct, "direct", "lsr").astype(object), n_e))
@@ -189,6 +270,8 @@ def lsr_trend(
     consecutive_absent: int = 5,
     min_baseline_present: float = 0.5,
     until_end: bool = True,
+    presence: str = "auto",
+    min_present_run: int = 2,
 ) -> pd.DataFrame:
     """Per-channel and overall LSR course: baseline amplitude, final/baseline ratio, disappearance.
 
@@ -211,6 +294,12 @@ def lsr_trend(
       first such run counts even if the LSR comes back). ``disappearance_stim_index`` /
       ``disappearance_time_s`` are those of the first absent stimulus of that run.
     - otherwise ``persisted``.
+    - ``presence`` picks the column that says whether a stimulus shows an LSR: ``"present"``
+      (single-trial detector), ``"match_present"`` (matched-template detector of
+      :func:`measure_lsr`, more sensitive to a fading LSR) or ``"auto"`` (the latter if present).
+      For the disappearance only, runs of presence shorter than ``min_present_run`` stimuli
+      that are not part of the baseline are treated as noise (a single false positive after
+      the LSR has gone does not restart the count).
 
     Rejected (clipped) stimuli are left out. The ``overall`` row treats the LSR as present when
     any LSR channel shows it.
@@ -227,6 +316,10 @@ def lsr_trend(
         Fraction of baseline stimuli with an LSR below which the LSR counts as not elicited.
     until_end : bool
         Require the LSR to stay absent to the end.
+    presence : {"auto", "present", "match_present"}
+        Presence column (see above).
+    min_present_run : int
+        Shortest run of present stimuli that interrupts an absence (disappearance rule only).
 
     Returns
     -------
@@ -259,6 +352,11 @@ def lsr_trend(
             raise ParameterError(f"lsr needs a {col!r} column (output of measure_lsr).")
     if int(baseline_n) < 1 or int(consecutive_absent) < 1:
         raise ParameterError("baseline_n and consecutive_absent must be >= 1.")
+    check_option("presence", presence, ("auto", "present", "match_present"))
+    if presence == "auto":
+        presence = "match_present" if "match_present" in lsr.columns else "present"
+    if presence not in lsr.columns:
+        raise ParameterError(f"lsr has no {presence!r} column (output of measure_lsr).")
     df = lsr
     if "kind" in df.columns:
         df = df[df["kind"] != "direct"]
@@ -267,9 +365,9 @@ def lsr_trend(
     if df.empty:
         raise ParameterError("lsr holds no (non-rejected) LSR rows.")
     present = df.pivot_table(
-        index="stim_index", columns="channel", values="present", aggfunc="max", sort=True
+        index="stim_index", columns="channel", values=presence, aggfunc="max", sort=True
     )
-    amp = df.assign(a=np.where(df["present"], df["p2p_uv"], 0.0)).pivot_table(
+    amp = df.assign(a=np.where(df[presence], df["p2p_uv"], 0.0)).pivot_table(
         index="stim_index", columns="channel", values="a", aggfunc="max", sort=True
     )
     times = df.groupby("stim_index")["stim_time_s"].first().reindex(present.index).to_numpy()
@@ -286,8 +384,17 @@ def lsr_trend(
     stim_idx = present.index.to_numpy()
     n = int(baseline_n)
     rows = []
+    # isolated short present runs after the baseline count as absent for the disappearance
+    p_dis = p.copy()
+    if int(min_present_run) > 1:
+        r_on, r_off, r_ch = mask_to_intervals(p.T)
+        short = (r_off - r_on < int(min_present_run)) & (r_on >= n)
+        lens = (r_off - r_on)[short]
+        first_of = np.repeat(np.cumsum(lens) - lens, lens)
+        r_idx = np.repeat(r_on[short], lens) + np.arange(lens.sum()) - first_of
+        p_dis[r_idx, np.repeat(r_ch[short], lens)] = False
     # absent runs per channel (columns): mask_to_intervals on (channels, stimuli)
-    starts, stops, chan = mask_to_intervals((~p & valid).T)
+    starts, stops, chan = mask_to_intervals((~p_dis & valid).T)
     lengths = stops - starts
     for j, name in enumerate(names):  # loop over channels only
         vidx = np.flatnonzero(valid[:, j])
