@@ -101,7 +101,10 @@ def _match_scores(
         norm = float(np.sqrt(tmpl @ tmpl))
         if norm <= 0:
             continue
-        seg = x[:, start + lags[:, None] + np.arange(n_len)[None, :]]  # (E, n_lag, L)
+        # (E, n_lags, L) strided view, no copy: every lag of the template window
+        seg = np.lib.stride_tricks.sliding_window_view(
+            x[:, start - n_lag : start + n_lag + n_len], n_len, axis=1
+        )
         proj = seg @ (tmpl / norm)
         best = proj.max(axis=1)
         z[:, c] = best / out["noise_uv"][:, c]
