@@ -110,6 +110,8 @@ def _match_scores(
         z[:, c] = best / out["noise_uv"][:, c]
         ratio[:, c] = best / norm
     present = (z > match_k) & (ratio > 0.1)
+    # no template (fewer than 3 detections): fall back on the single-trial detector
+    present = np.where(np.isnan(z), out["present"], present)
     return {"match_z": z, "match_ratio": ratio, "match_present": present}
 
 
