@@ -81,7 +81,6 @@ def _match_scores(
     pre = max(1, round(0.5e-3 * fs))
     n_len = round(dur_ms * 1e-3 * fs) + pre
     n_lag = round(max_lag_ms * 1e-3 * fs)
-    lags = np.arange(-n_lag, n_lag + 1)
     t0_idx = int(np.argmin(np.abs(epochs.times)))
     for c in np.flatnonzero(lsr_cols):  # loop over channels only
         det = np.flatnonzero(out["present"][:, c])[:template_n]

@@ -106,6 +106,16 @@ def score_nerve_conduction(
         ``f_max_latency_err_ms``, ``chronodispersion_err_ms``, ``f_m_ratio_err_pct``,
         ``blink_latency_err_max_ms`` (mean latency per stimulated side, channel and component),
         ``blink_presence_accuracy`` (per stimulated side, channel and component: any response).
+
+    Examples
+    --------
+    >>> from hfs_emg.ncs import measure_blink_reflex, measure_cmap, measure_f_waves
+    >>> from hfs_emg.simulate import simulate_nerve_conduction
+    >>> sim = simulate_nerve_conduction(sfreq=10000.0, n_f_stimuli=10, n_blink_stimuli=2)
+    >>> s = score_nerve_conduction(sim, measure_cmap(sim.cmap), measure_f_waves(sim.f_waves),
+    ...                            measure_blink_reflex(sim.blink))
+    >>> s["cmap_latency_err_max_ms"] < 0.3, s["blink_latency_err_max_ms"] < 0.3
+    (True, True)
     """
     c = sim.cmap_truth.merge(cmap, on="channel", suffixes=("_true", ""))
     f_t, f_m = sim.f_wave_summary.iloc[0], f_waves.iloc[0]
