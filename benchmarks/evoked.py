@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import tracemalloc
 
 import numpy as np
 
@@ -58,9 +59,17 @@ def main() -> None:
     measure_responses(big)  # warm-up
     t_resp = _median_time(lambda: measure_responses(big))
     t_lsr = _median_time(lambda: measure_lsr(big, stim_branch="zygomatic"))
+    tracemalloc.start()
+    measure_lsr(big, stim_branch="zygomatic")
+    peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
     print(f"epochs: {n_e} stimuli x {n_c} channels x {n_t} samples (10 kHz, -20..50 ms)")
     print(f"measure_responses: {t_resp:.3f} s  ({n_e * n_c / t_resp / 1e3:.0f} k responses/s)")
     print(f"measure_lsr (epochs): {t_lsr:.3f} s")
+    print(
+        f"peak extra memory of measure_lsr (tracemalloc): {peak_mb:.0f} MB "
+        f"(the epochs array itself: {big.data.nbytes / 1e6:.0f} MB)"
+    )
     print(
         f"measure_lsr from the continuous recording (1,000 stimuli x 8 ch, {rec.duration_s:.0f} s"
         f" at 10 kHz: find stimuli + artefact + epochs + measure): {t_pipe:.3f} s"

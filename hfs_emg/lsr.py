@@ -27,7 +27,7 @@ from .recording import Recording
 from .responses import _to_frame, measure_response_array
 from .signal import mask_to_intervals
 
-__all__ = ["LSR_STATUSES", "lsr_trend", "measure_lsr"]
+__all__ = ["LSR_STATUSES", "lsr_running_amplitude", "lsr_trend", "measure_lsr"]
 
 logger = logging.getLogger("hfs_emg")
 
@@ -100,11 +100,11 @@ def _match_scores(
         norm = float(np.sqrt(tmpl @ tmpl))
         if norm <= 0:
             continue
-        # (E, n_lags, L) strided view, no copy: every lag of the template window
-        seg = np.lib.stride_tricks.sliding_window_view(
-            x[:, start - n_lag : start + n_lag + n_len], n_len, axis=1
+        # one matrix-vector product per lag (strided slices, no copy of the epochs)
+        unit = tmpl / norm
+        proj = np.column_stack(
+            [x[:, start + lag : start + lag + n_len] @ unit for lag in range(-n_lag, n_lag + 1)]
         )
-        proj = seg @ (tmpl / norm)
         best = proj.max(axis=1)
         z[:, c] = best / out["noise_uv"][:, c]
         ratio[:, c] = best / norm
@@ -240,7 +240,7 @@ def measure_lsr(
         if not sel.any():
             continue
         part = measure_response_array(
-            epochs.data[:, sel], epochs.times, epochs.sfreq, window_ms=win, **measure_kw
+            epochs.data, epochs.times, epochs.sfreq, window_ms=win, channels=sel, **measure_kw
         )
         for key, val in part.items():
             if key not in out:
@@ -433,4 +433,61 @@ def lsr_trend(
         )
     out = pd.DataFrame(rows)
     out["disappearance_stim_index"] = out["disappearance_stim_index"].astype("Int64")
+    return out
+
+
+def lsr_running_amplitude(
+    lsr: pd.DataFrame, *, window: int = 10, baseline_n: int = 10
+) -> pd.DataFrame:
+    """Running LSR amplitude per channel over the session, relative to its baseline.
+
+    Parameters
+    ----------
+    lsr : pandas.DataFrame
+        Output of :func:`measure_lsr` (direct and rejected rows are ignored).
+    window : int
+        Trailing window (stimuli) of the running mean; absent responses count as 0 uV.
+    baseline_n : int
+        First stimuli defining the baseline amplitude (mean of the present responses).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (stimulus, channel): ``stim_index``, ``stim_time_s``, ``channel``,
+        ``running_p2p_uv``, ``running_ratio`` (running / baseline amplitude; the final value is
+        the final-to-baseline ratio of Pan et al. 2025).
+
+    Examples
+    --------
+    >>> from hfs_emg.simulate import simulate_lsr_session
+    >>> sim = simulate_lsr_session(n_stimuli=30, sfreq=5000.0, rate_hz=5.0,
+    ...                            disappearance_index=15, fade_stimuli=0)
+    >>> run = lsr_running_amplitude(measure_lsr(sim.recording), window=5, baseline_n=5)
+    >>> ment = run[run["channel"] == "mentalis_L"].set_index("stim_index")["running_ratio"]
+    >>> bool(0.7 < ment[10] < 1.3), float(ment[29])
+    (True, 0.0)
+    """
+    if int(window) < 1 or int(baseline_n) < 1:
+        raise ParameterError("window and baseline_n must be >= 1.")
+    df = lsr
+    if "kind" in df.columns:
+        df = df[df["kind"] != "direct"]
+    if "rejected" in df.columns:
+        df = df[~df["rejected"].to_numpy(bool)]
+    amp = df.assign(a=np.where(df["present"], df["p2p_uv"], 0.0)).pivot_table(
+        index="stim_index", columns="channel", values="a", aggfunc="max", sort=True
+    )
+    run = amp.rolling(int(window), min_periods=1).mean()
+    first = amp.iloc[: int(baseline_n)]
+    base = first.where(first > 0).mean()
+    ratio = run / base
+    times = df.groupby("stim_index")["stim_time_s"].first()
+    out = (
+        run.stack(future_stack=True)
+        .rename("running_p2p_uv")
+        .to_frame()
+        .join(ratio.stack(future_stack=True).rename("running_ratio"))
+        .reset_index()
+    )
+    out.insert(1, "stim_time_s", out["stim_index"].map(times))
     return out

@@ -84,8 +84,13 @@ def measure_response_array(
     min_duration_ms: float = 0.5,
     p2p_smooth_ms: float = 0.25,
     noise_uv: npt.ArrayLike | None = None,
+    channels: npt.ArrayLike | None = None,
 ) -> dict[str, FloatArray]:
     """Array kernel of :func:`measure_responses`: ``x`` is ``(..., n_times)`` in microvolts.
+
+    For 3-D epochs ``(n_epochs, n_channels, n_times)``, ``channels`` (indices or a boolean mask)
+    measures a subset of channels without copying the whole array; the work runs in blocks of
+    epochs, so the extra memory stays small.
 
     Returns a dict of arrays of shape ``x.shape[:-1]`` with the keys of
     :data:`RESPONSE_COLUMNS`. ``noise_uv`` overrides the baseline SD (e.g. the noise of the
@@ -103,9 +108,18 @@ def measure_response_array(
     """
     k_noise = check_positive(k_noise, "k_noise")
     band = check_positive(band, "band")
-    arr = np.asarray(x, dtype=np.float64)
-    shape = arr.shape[:-1]
-    arr = arr.reshape(-1, arr.shape[-1])
+    arr = np.asarray(x)
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
+    if arr.ndim == 3:
+        sel = np.arange(arr.shape[1]) if channels is None else np.arange(arr.shape[1])[channels]
+        shape = (arr.shape[0], sel.size)
+    elif channels is not None:
+        raise ParameterError("channels= needs 3-D epochs (n_epochs, n_channels, n_times).")
+    else:
+        sel = None
+        shape = arr.shape[:-1]
+        arr = arr.reshape(-1, arr.shape[-1])
     times_ms = np.asarray(times_s, dtype=float) * 1e3
     if baseline_ms is None:
         baseline_ms = (float(times_ms[0]), -1.0)
@@ -129,11 +143,28 @@ def measure_response_array(
         "wt": times_ms[w0:w1],
     }
     # blocks of rows keep the temporaries in cache (a loop over blocks, not over epochs)
+    if int(np.prod(shape)) == 0:
+        empty = np.zeros(shape)
+        return {k: (empty.astype(bool) if k == "present" else empty) for k in RESPONSE_COLUMNS}
+    if sel is None:
+        blocks = ((arr[i : i + _BLOCK], slice(i, i + _BLOCK)) for i in range(0, len(arr), _BLOCK))
+    else:
+        step = max(1, _BLOCK // max(sel.size, 1))
+        whole = sel.size == arr.shape[1] and bool(np.all(sel == np.arange(arr.shape[1])))
+        blocks = (
+            (
+                (arr[i : i + step] if whole else arr[i : i + step][:, sel]).reshape(
+                    -1, arr.shape[-1]
+                ),
+                slice(i * sel.size, (i + step) * sel.size),
+            )
+            for i in range(0, arr.shape[0], step)
+        )  # a generator: one block copy alive at a time
     parts = [
         _measure_block(
-            arr[i : i + _BLOCK], None if sd_all is None else sd_all[i : i + _BLOCK], opts
+            np.asarray(blk, dtype=np.float64), None if sd_all is None else sd_all[rows], opts
         )
-        for i in range(0, max(len(arr), 1), _BLOCK)
+        for blk, rows in blocks
     ]
     out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return {k: v.reshape(shape) for k, v in out.items()}

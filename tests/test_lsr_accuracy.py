@@ -14,7 +14,7 @@ import pytest
 from hfs_emg import HfsEmgWarning, ParameterError
 from hfs_emg.artifact import blank_stimulus_artifact
 from hfs_emg.epochs import make_epochs
-from hfs_emg.lsr import lsr_trend, measure_lsr
+from hfs_emg.lsr import lsr_running_amplitude, lsr_trend, measure_lsr
 from hfs_emg.simulate import score_lsr_session, simulate_lsr_session
 
 
@@ -140,3 +140,24 @@ def test_simulator_deterministic_and_truth_consistent():
     assert direct["p2p_uv"].between(1500, 2600).all()
     with pytest.raises(ParameterError):
         simulate_lsr_session(n_stimuli=0)
+
+
+def test_lsr_running_amplitude_tracks_truth():
+    sim = simulate_lsr_session(
+        n_stimuli=40,
+        rate_hz=5.0,
+        sfreq=10000.0,
+        disappearance_index={"orbicularis_oris": 20, "mentalis": None, "frontalis": None},
+        seed=8,
+    )
+    run = lsr_running_amplitude(measure_lsr(sim.recording), window=10, baseline_n=10)
+    truth = sim.responses[sim.responses["kind"] == "lsr"].copy()
+    truth["run_t"] = truth.groupby("channel")["p2p_uv"].transform(
+        lambda s: s.rolling(10, min_periods=1).mean()
+    )
+    m = run.merge(truth, on=["stim_index", "channel"])
+    rel = (m["running_p2p_uv"] - m["run_t"]).abs() / m.groupby("channel")["run_t"].transform("max")
+    assert rel.max() < 0.1
+    last = run[run["stim_index"] == 39].set_index("channel")["running_ratio"]
+    assert last["orbicularis_oris_L"] == 0.0
+    assert 0.7 < last["mentalis_L"] < 1.3
