@@ -11,7 +11,8 @@ Algorithm (all (epoch, channel) pairs at once; no loop over epochs or channels):
    common laboratory rule "no reproducible response above 20-50 uV" is not sourced, hence
    configurable).
 4. Onset latency: from the first sample of that run (minus half the envelope window) forward to
-   the first sample where ``|x|`` exceeds ``k_noise * sd``, then **backwards** to the last sample
+   the first of two consecutive samples where ``|x|`` exceeds ``k_noise * sd`` (an isolated
+   noise sample does not start the response), then **backwards** to the last sample
    still inside the baseline band ``|x| <= band * sd``: the response leaves the baseline right
    after it. This is the "first departure from baseline" of clinical practice, not the time a
    threshold is crossed (which is late by the rise time).
@@ -228,6 +229,8 @@ def _measure_block(
     cols = np.arange(n_w)[None, :]
     start = np.maximum(det - h, 0)[:, None]
     big = (ax > np.maximum(thr, (2 * o["band_frac"] * p2p)[:, None])) & (cols >= start)
+    # two samples in a row: an isolated noise sample above k SD does not start the response
+    big[:, :-1] &= big[:, 1:]
     t1 = np.where(big.any(axis=1), np.argmax(big, axis=1), det)
     # the baseline band is never narrower than band_frac of the response's p2p, so a residual
     # artefact tail of a few uV before a mV-scale CMAP (averaged, tiny noise) is not "response"
