@@ -100,11 +100,13 @@ def _match_scores(
         norm = float(np.sqrt(tmpl @ tmpl))
         if norm <= 0:
             continue
-        # one matrix-vector product per lag (strided slices, no copy of the epochs)
+        # cross-correlation at every lag, accumulated over the template taps (a loop over taps,
+        # not epochs) on one contiguous copy of the searched region
         unit = tmpl / norm
-        proj = np.column_stack(
-            [x[:, start + lag : start + lag + n_len] @ unit for lag in range(-n_lag, n_lag + 1)]
-        )
+        region = np.ascontiguousarray(x[:, start - n_lag : start + n_lag + n_len])
+        proj = np.zeros((n_e, 2 * n_lag + 1))
+        for k in range(n_len):
+            proj += unit[k] * region[:, k : k + 2 * n_lag + 1]
         best = proj.max(axis=1)
         z[:, c] = best / out["noise_uv"][:, c]
         ratio[:, c] = best / norm
