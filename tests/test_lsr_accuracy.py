@@ -161,3 +161,16 @@ def test_lsr_running_amplitude_tracks_truth():
     last = run[run["stim_index"] == 39].set_index("channel")["running_ratio"]
     assert last["orbicularis_oris_L"] == 0.0
     assert 0.7 < last["mentalis_L"] < 1.3
+
+
+def test_measure_lsr_without_trigger_or_events_uses_the_artifact():
+    sim = simulate_lsr_session(
+        n_stimuli=30, rate_hz=5.0, sfreq=10000.0, disappearance_index=20, snr_db=26.0, seed=9
+    )
+    bare = sim.recording.pick("emg").with_events(None)
+    assert bare.events.empty and "stim" not in bare.ch_types
+    lsr = measure_lsr(bare, stim_branch="zygomatic")
+    assert lsr["stim_index"].nunique() == 30
+    score = score_lsr_session(lsr, sim)
+    assert score["presence_accuracy"] >= 0.98
+    assert score["latency_mae_ms"] <= 0.2
