@@ -1,0 +1,222 @@
+"""Find stimulus events: from a trigger channel, from the recording's events, or from the artefact.
+
+The result is a tidy events table (``onset_s``, ``duration_s``, ``label``, ``stim_index``,
+``source``) on the recording's clock, ready for :func:`hfs_emg.epochs.make_epochs`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ._errors import ChannelError, NoStimulusError
+from ._validate import check_option, check_positive
+from .recording import Recording, make_events
+
+__all__ = ["STIM_SOURCES", "find_stim_events"]
+
+logger = logging.getLogger("hfs_emg")
+
+_STIM_LABEL_HINTS = ("stim", "trig", "pulse", "shock", "reflex")
+
+
+def _debounce(samples: npt.NDArray[np.int64], min_gap: int) -> npt.NDArray[np.int64]:
+    """Keep the first edge of every cluster: drop edges closer than ``min_gap`` to the previous."""
+    if samples.size == 0:
+        return samples
+    keep = np.ones(samples.size, bool)
+    keep[1:] = np.diff(samples) >= min_gap
+    return samples[keep]
+
+
+def _from_trigger(
+    rec: Recording, channel: str | None, threshold: float | None, min_gap: int
+) -> tuple[npt.NDArray[np.int64], str]:
+    if channel is None:
+        stim = [n for n, t in zip(rec.ch_names, rec.ch_types, strict=False) if t == "stim"]
+        if not stim:
+            raise NoStimulusError("no channel of type 'stim'")
+        channel = stim[0]
+    if channel not in rec.ch_names:
+        raise ChannelError(f"Trigger channel {channel!r} not found; channels: {rec.ch_names}.")
+    x = rec.data[rec.ch_names.index(channel)]
+    lo, hi = float(np.median(x)), float(np.max(x))
+    if threshold is None:
+        if hi - lo <= 0:
+            raise NoStimulusError(f"trigger channel {channel!r} is flat")
+        threshold = lo + 0.5 * (hi - lo)
+    above = x >= threshold
+    edges = np.flatnonzero(~above[:-1] & above[1:]) + 1
+    if above[0]:
+        edges = np.r_[0, edges]
+    edges = _debounce(edges.astype(np.int64), min_gap)
+    if edges.size == 0:
+        raise NoStimulusError(f"no rising edge above {threshold:g} on channel {channel!r}")
+    return edges, f"trigger:{channel}"
+
+
+def _from_events(rec: Recording, label: str | None, min_gap: int) -> tuple[Any, str]:
+    ev = rec.events
+    if ev.empty:
+        raise NoStimulusError("the recording has no events")
+    labels = ev["label"].astype(str)
+    if label is not None:
+        sel = labels == label
+        if not sel.any():
+            raise NoStimulusError(
+                f"no event labelled {label!r} (labels: {sorted(labels.unique())[:10]})"
+            )
+    else:
+        low = labels.str.lower()
+        sel = np.zeros(len(ev), bool)
+        for hint in _STIM_LABEL_HINTS:
+            sel |= low.str.contains(hint, regex=False).to_numpy()
+        if not sel.any():
+            raise NoStimulusError(
+                f"no event label looks like a stimulus (labels: {sorted(labels.unique())[:10]})"
+            )
+    onsets = np.sort(ev.loc[np.asarray(sel), "onset_s"].to_numpy(float))
+    samples = np.round((onsets - rec.tstart) * rec.sfreq).astype(np.int64)
+    keep = np.ones(samples.size, bool)
+    keep[1:] = np.diff(samples) >= min_gap
+    return samples[keep], f"events:{label or 'stim-like labels'}"
+
+
+def _from_artifact(
+    rec: Recording, threshold: float | None, min_gap: int
+) -> tuple[npt.NDArray[np.int64], str]:
+    try:
+        x = rec.get_data("emg")
+    except ChannelError:
+        raise NoStimulusError("no EMG channel to look for a stimulus artefact") from None
+    d = np.abs(np.diff(x, axis=-1))
+    med = np.median(d, axis=-1, keepdims=True)
+    # robust noise of the first difference (MAD of |diff|, Gaussian-consistent up to a constant)
+    scale = 1.4826 * np.median(np.abs(d - med), axis=-1, keepdims=True)
+    scale = np.where(scale > 0, scale, 1.0)
+    z = np.median(d / scale, axis=0)  # an artefact jumps on (most) channels at once
+    thr = 10.0 if threshold is None else threshold
+    hits = np.flatnonzero(z > thr) + 1
+    hits = _debounce(hits.astype(np.int64), min_gap)
+    if hits.size == 0:
+        raise NoStimulusError(
+            f"no simultaneous jump above {thr:g} robust SDs of the first difference on the EMG "
+            "channels"
+        )
+    # hits[i] is the first sample after the jump (diff index + 1)
+    return hits, "artifact"
+
+
+def _attach_extra_columns(df: pd.DataFrame, rec: Recording) -> pd.DataFrame:
+    """Copy extra columns (``side``, ``intensity_ma``...) of recording events at the same time."""
+    ev = rec.events
+    skip = ("onset_s", "duration_s", "label", "stim_index", "source")
+    extra = [c for c in ev.columns if c not in skip]
+    if ev.empty or not extra:
+        return df
+    right = ev[["onset_s", *extra]].sort_values("onset_s", kind="stable")
+    merged = pd.merge_asof(df, right, on="onset_s", direction="nearest", tolerance=1.5 / rec.sfreq)
+    return merged
+
+
+STIM_SOURCES: dict[str, Callable[..., Any]] = {
+    "trigger": _from_trigger,
+    "events": _from_events,
+    "artifact": _from_artifact,
+}
+
+
+def find_stim_events(
+    rec: Recording,
+    *,
+    channel: str | None = None,
+    threshold: float | None = None,
+    min_interval_s: float = 0.02,
+    source: str = "auto",
+    label: str | None = None,
+    out_label: str = "stim",
+) -> pd.DataFrame:
+    """Find stimulus times in a recording.
+
+    Sources (``source=``):
+
+    - ``"trigger"``: rising edges of a trigger channel (``channel``, default the first channel of
+      type ``stim``) through ``threshold`` (default halfway between the channel's median and
+      maximum); edges closer than ``min_interval_s`` to the previous edge are dropped (debounce).
+    - ``"events"``: the recording's events/annotations with label ``label`` (default: labels
+      containing ``stim``, ``trig``, ``pulse``, ``shock`` or ``reflex``).
+    - ``"artifact"``: the stimulus artefact itself, a jump that appears at the same sample on
+      most EMG channels: the median over channels of ``|diff(x)|`` divided by its robust SD
+      exceeds ``threshold`` (default 10). A direct M-response on one channel does not trigger it.
+    - ``"auto"``: trigger, then events, then artefact; the first that finds stimuli wins.
+
+    Parameters
+    ----------
+    rec : Recording
+        The recording.
+    channel : str, optional
+        Trigger channel name (``source="trigger"``).
+    threshold : float, optional
+        Trigger level (channel units) or artefact level (robust SDs); see above.
+    min_interval_s : float
+        Minimum time between two stimuli (debounce), seconds.
+    source : {"auto", "trigger", "events", "artifact"}
+        Where to look.
+    label : str, optional
+        Event label to keep (``source="events"``).
+    out_label : str
+        Label of the returned events.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``onset_s``, ``duration_s`` (0), ``label``, ``stim_index`` (0, 1, ...), ``source``.
+
+    Raises
+    ------
+    NoStimulusError
+        No stimulus found; the message lists every source tried and why it failed.
+
+    References
+    ----------
+    .. [1] O'Keeffe DT et al. Stimulus artifact removal using a software-based two-stage peak
+       detection algorithm. J Neurosci Methods 2001;109:137 (artefact-based stimulus detection).
+
+    Examples
+    --------
+    >>> from hfs_emg.simulate import simulate_lsr_session
+    >>> rec = simulate_lsr_session(n_stimuli=4, sfreq=5000.0).recording
+    >>> find_stim_events(rec)["onset_s"].tolist()
+    [0.5, 1.5, 2.5, 3.5]
+    >>> find_stim_events(rec.pick("emg"), source="artifact")["onset_s"].tolist()
+    [0.5, 1.5, 2.5, 3.5]
+    """
+    check_option("source", source, ["auto", *STIM_SOURCES])
+    min_gap = max(1, round(check_positive(min_interval_s, "min_interval_s") * rec.sfreq))
+    order = list(STIM_SOURCES) if source == "auto" else [source]
+    tried: list[str] = []
+    for name in order:
+        try:
+            if name == "trigger":
+                samples, how = _from_trigger(rec, channel, threshold, min_gap)
+            elif name == "events":
+                samples, how = _from_events(rec, label, min_gap)
+            else:
+                samples, how = _from_artifact(
+                    rec, threshold if source == "artifact" else None, min_gap
+                )
+        except NoStimulusError as err:
+            tried.append(f"{name}: {err}")
+            continue
+        onsets = rec.tstart + samples / rec.sfreq
+        logger.info("find_stim_events: %d stimuli from %s", onsets.size, how)
+        df = make_events(onsets, labels=out_label)
+        df["stim_index"] = np.arange(len(df))
+        df["source"] = how
+        return _attach_extra_columns(df, rec)
+    raise NoStimulusError("No stimulus found. Tried: " + "; ".join(tried) + ".")

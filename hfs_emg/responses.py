@@ -1,0 +1,376 @@
+"""Evoked-response measurement per (epoch, channel): presence, onset latency, amplitude, area.
+
+Algorithm (all (epoch, channel) pairs at once; no loop over epochs or channels):
+
+1. Baseline: the mean of the baseline window is subtracted and its standard deviation ``sd``
+   is the noise level of that epoch and channel.
+2. Envelope: centred moving RMS over ``smooth_ms`` (cumulative sums).
+3. Detection: the first run of at least ``min_duration_ms`` where the envelope stays above
+   ``k_noise * sd`` inside the search window. **Presence** requires such a run AND a
+   peak-to-peak amplitude in the window of at least ``min_p2p_uv`` (an absolute floor; the
+   common laboratory rule "no reproducible response above 20-50 uV" is not sourced, hence
+   configurable).
+4. Onset latency: from the first sample of that run (minus half the envelope window) forward to
+   the first of two consecutive samples where ``|x|`` exceeds ``k_noise * sd`` (an isolated
+   noise sample does not start the response), then **backwards** to the last sample
+   still inside the baseline band ``|x| <= band * sd``: the response leaves the baseline right
+   after it. This is the "first departure from baseline" of clinical practice, not the time a
+   threshold is crossed (which is late by the rise time).
+5. Offset: the last sample of the window whose envelope is above threshold, minus half the
+   envelope window. Duration = offset - onset; area = integral of ``|x|`` from onset to offset.
+
+Defaults (``k_noise=3``, ``band=2``, ``smooth_ms=1``, ``min_duration_ms=0.5``,
+``min_p2p_uv=20``) were chosen on the simulator (:func:`hfs_emg.simulate.simulate_lsr_session`):
+presence accuracy >= 0.98 when p2p >= 10 x noise RMS, latency error <= 0.2 ms at 5-20 kHz; see
+``docs/validation_evoked.md``. The double-threshold idea (amplitude AND duration) follows Bonato
+et al. 1998; the backwards refinement to the baseline band follows the visual definition of
+onset used by Hodges & Bui 1996.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ._errors import ParameterError
+from ._validate import check_positive
+from .epochs import Epochs
+
+__all__ = ["RESPONSE_COLUMNS", "measure_response_array", "measure_responses"]
+
+FloatArray = npt.NDArray[np.floating]
+
+#: Columns of the measurement part of :func:`measure_responses`.
+RESPONSE_COLUMNS: tuple[str, ...] = (
+    "present",
+    "latency_ms",
+    "peak_latency_ms",
+    "p2p_uv",
+    "area_uv_ms",
+    "duration_ms",
+    "snr_db",
+    "noise_uv",
+)
+
+
+def _window_mask(times_ms: FloatArray, window_ms: tuple[float, float], name: str, fs: float):
+    lo, hi = (float(v) for v in window_ms)
+    if not hi > lo:
+        raise ParameterError(f"{name} must be (start, stop) with stop > start, got {window_ms}.")
+    half = 0.5e3 / fs
+    idx = np.flatnonzero((times_ms >= lo - half) & (times_ms <= hi + half))
+    if idx.size < 2:
+        raise ParameterError(
+            f"{name}={window_ms} ms holds fewer than 2 samples of the epoch "
+            f"({times_ms[0]:g} to {times_ms[-1]:g} ms)."
+        )
+    return int(idx[0]), int(idx[-1]) + 1
+
+
+def measure_response_array(
+    x: npt.ArrayLike,
+    times_s: npt.ArrayLike,
+    fs: float,
+    *,
+    window_ms: tuple[float, float] = (6.0, 20.0),
+    baseline_ms: tuple[float, float] | None = None,
+    k_noise: float = 3.0,
+    band: float = 2.0,
+    band_frac: float = 0.02,
+    min_p2p_uv: float = 20.0,
+    smooth_ms: float = 1.0,
+    min_duration_ms: float = 0.5,
+    p2p_smooth_ms: float = 0.25,
+    noise_uv: npt.ArrayLike | None = None,
+    channels: npt.ArrayLike | None = None,
+) -> dict[str, FloatArray]:
+    """Array kernel of :func:`measure_responses`: ``x`` is ``(..., n_times)`` in microvolts.
+
+    For 3-D epochs ``(n_epochs, n_channels, n_times)``, ``channels`` (indices or a boolean mask)
+    measures a subset of channels without copying the whole array; the work runs in blocks of
+    epochs, so the extra memory stays small.
+
+    Returns a dict of arrays of shape ``x.shape[:-1]`` with the keys of
+    :data:`RESPONSE_COLUMNS`. ``noise_uv`` overrides the baseline SD (e.g. the noise of the
+    pre-stimulus baseline when ``x`` is a residual).
+
+    Examples
+    --------
+    >>> fs = 10000.0
+    >>> t = np.arange(-100, 300) / fs
+    >>> x = np.random.default_rng(0).normal(0, 2, (1, t.size))
+    >>> x[0, 200:230] += 100 * np.sin(np.pi * np.arange(30) / 15)
+    >>> out = measure_response_array(x, t, fs, window_ms=(5, 25))
+    >>> bool(out["present"][0]), round(float(out["latency_ms"][0]), 1)
+    (True, 10.0)
+    """
+    k_noise = check_positive(k_noise, "k_noise")
+    band = check_positive(band, "band")
+    arr = np.asarray(x)
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
+    if arr.ndim == 3:
+        sel = np.arange(arr.shape[1]) if channels is None else np.arange(arr.shape[1])[channels]
+        shape = (arr.shape[0], sel.size)
+    elif channels is not None:
+        raise ParameterError("channels= needs 3-D epochs (n_epochs, n_channels, n_times).")
+    else:
+        sel = None
+        shape = arr.shape[:-1]
+        arr = arr.reshape(-1, arr.shape[-1])
+    times_ms = np.asarray(times_s, dtype=float) * 1e3
+    if baseline_ms is None:
+        baseline_ms = (float(times_ms[0]), -1.0)
+    b0, b1 = _window_mask(times_ms, baseline_ms, "baseline_ms", fs)
+    w0, w1 = _window_mask(times_ms, window_ms, "window_ms", fs)
+    if noise_uv is not None:
+        sd_all = np.broadcast_to(np.asarray(noise_uv, dtype=float), shape).reshape(-1)
+    else:
+        sd_all = None
+    opts = {
+        "b": (b0, b1),
+        "w": (w0, w1),
+        "h": max(1, round(0.5 * smooth_ms * 1e-3 * fs)),
+        "m": max(1, round(min_duration_ms * 1e-3 * fs)),
+        "q": int(np.floor(0.5 * p2p_smooth_ms * 1e-3 * fs)),
+        "k_noise": k_noise,
+        "band": band,
+        "band_frac": band_frac,
+        "min_p2p_uv": min_p2p_uv,
+        "fs": fs,
+        "wt": times_ms[w0:w1],
+    }
+    # blocks of rows keep the temporaries in cache (a loop over blocks, not over epochs)
+    if int(np.prod(shape)) == 0:
+        empty = np.zeros(shape)
+        return {k: (empty.astype(bool) if k == "present" else empty) for k in RESPONSE_COLUMNS}
+    if sel is None:
+        blocks = ((arr[i : i + _BLOCK], slice(i, i + _BLOCK)) for i in range(0, len(arr), _BLOCK))
+    else:
+        step = max(1, _BLOCK // max(sel.size, 1))
+        whole = sel.size == arr.shape[1] and bool(np.all(sel == np.arange(arr.shape[1])))
+        blocks = (
+            (
+                (arr[i : i + step] if whole else arr[i : i + step][:, sel]).reshape(
+                    -1, arr.shape[-1]
+                ),
+                slice(i * sel.size, (i + step) * sel.size),
+            )
+            for i in range(0, arr.shape[0], step)
+        )  # a generator: one block copy alive at a time
+    parts = [
+        _measure_block(
+            np.asarray(blk, dtype=np.float64), None if sd_all is None else sd_all[rows], opts
+        )
+        for blk, rows in blocks
+    ]
+    out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return {k: v.reshape(shape) for k, v in out.items()}
+
+
+_BLOCK = 2048
+
+
+def _measure_block(
+    arr: FloatArray, sd_in: FloatArray | None, o: dict[str, Any]
+) -> dict[str, FloatArray]:
+    """Measure rows of ``arr`` (n, n_times); see :func:`measure_response_array`."""
+    b0, b1 = o["b"]
+    w0, w1 = o["w"]
+    h, m, q, fs = o["h"], o["m"], o["q"], o["fs"]
+    n_t = arr.shape[1]
+    n_r = len(arr)
+    base = arr[:, b0:b1]
+    mu = base.mean(axis=1)
+    if sd_in is None:
+        sd = base.std(axis=1, ddof=1) if b1 - b0 > 1 else np.zeros(n_r)
+    else:
+        sd = np.asarray(sd_in, dtype=float)
+    sd = np.where(sd > 0, sd, 1e-9)
+    # centred moving sums on the window extended by r = max(h, q) each side (zero-padded)
+    r = max(h, q)
+    e0, e1 = w0 - r, w1 + r
+    xe = np.zeros((n_r, e1 - e0))
+    s0, s1 = max(e0, 0), min(e1, n_t)
+    np.subtract(arr[:, s0:s1], mu[:, None], out=xe[:, s0 - e0 : s1 - e0])
+    n_w = w1 - w0
+    c2 = np.zeros((n_r, e1 - e0 + 1))
+    np.cumsum(xe * xe, axis=1, out=c2[:, 1:])
+    # number of real (non-padded) samples in each centred window
+    pos = np.arange(w0, w1)
+    cnt = np.minimum(pos + h + 1, n_t) - np.maximum(pos - h, 0)
+    env = c2[:, r + h + 1 : r + h + 1 + n_w] - c2[:, r - h : r - h + n_w]
+    env /= cnt
+    np.sqrt(env, out=env)
+    xw = xe[:, r : r + n_w]
+    ax = np.abs(xw)
+    thr = (o["k_noise"] * sd)[:, None]
+    above = env > thr
+    ca = np.zeros((n_r, n_w + 1), np.int32)
+    np.cumsum(above, axis=1, out=ca[:, 1:])
+    sustained = ca[:, m:] - ca[:, :-m] == m if m <= n_w else np.zeros((n_r, 1), bool)
+    has = sustained.any(axis=1)
+    det = np.argmax(sustained, axis=1)
+    # amplitude on a centred boxcar (2q+1 samples, q = floor(p2p_smooth_ms * fs / 2)): white
+    # noise on the two peaks otherwise inflates p2p by about one noise SD
+    if q > 0:
+        c1 = np.zeros((n_r, e1 - e0 + 1))
+        np.cumsum(xe, axis=1, out=c1[:, 1:])
+        cnt1 = np.minimum(pos + q + 1, n_t) - np.maximum(pos - q, 0)
+        xs = (c1[:, r + q + 1 : r + q + 1 + n_w] - c1[:, r - q : r - q + n_w]) / cnt1
+    else:
+        xs = xw
+    p2p = xs.max(axis=1) - xs.min(axis=1)
+    present = has & (p2p >= o["min_p2p_uv"])
+
+    cols = np.arange(n_w)[None, :]
+    start = np.maximum(det - h, 0)[:, None]
+    big = (ax > np.maximum(thr, (2 * o["band_frac"] * p2p)[:, None])) & (cols >= start)
+    # two samples in a row: an isolated noise sample above k SD does not start the response
+    big[:, :-1] &= big[:, 1:]
+    t1 = np.where(big.any(axis=1), np.argmax(big, axis=1), det)
+    # the baseline band is never narrower than band_frac of the response's p2p, so a residual
+    # artefact tail of a few uV before a mV-scale CMAP (averaged, tiny noise) is not "response"
+    inband = ax <= np.maximum(o["band"] * sd, o["band_frac"] * p2p)[:, None]
+    last_in = np.where(inband, cols, -1)
+    np.maximum.accumulate(last_in, axis=1, out=last_in)
+    prev = np.take_along_axis(last_in, np.maximum(t1 - 1, 0)[:, None], 1)[:, 0]
+    t0 = np.where(t1 > 0, prev, -1)
+    onset = np.maximum(t0, 0)
+    last_above = n_w - 1 - np.argmax(above[:, ::-1], axis=1)
+    offset = np.clip(last_above - h, onset, n_w - 1)
+    c_ax = np.zeros((n_r, n_w + 1))
+    np.cumsum(ax, axis=1, out=c_ax[:, 1:])
+    rows = np.arange(n_r)
+    area = (c_ax[rows, offset + 1] - c_ax[rows, onset]) * (1e3 / fs)
+    peak = np.argmax(np.abs(xs), axis=1)
+    wt = o["wt"]
+    nan = np.nan
+    return {
+        "present": present,
+        "latency_ms": np.where(present, wt[onset], nan),
+        "peak_latency_ms": np.where(present, wt[peak], nan),
+        "p2p_uv": p2p,
+        "area_uv_ms": np.where(present, area, nan),
+        "duration_ms": np.where(present, (offset - onset + 1) * 1e3 / fs, nan),
+        "snr_db": 20 * np.log10(np.maximum(p2p, 1e-12) / sd),
+        "noise_uv": sd,
+    }
+
+
+def measure_responses(
+    epochs: Epochs,
+    *,
+    window_ms: tuple[float, float] = (6.0, 20.0),
+    baseline_ms: tuple[float, float] | None = None,
+    k_noise: float = 3.0,
+    band: float = 2.0,
+    band_frac: float = 0.02,
+    min_p2p_uv: float = 20.0,
+    smooth_ms: float = 1.0,
+    min_duration_ms: float = 0.5,
+    p2p_smooth_ms: float = 0.25,
+    noise_uv: Any = None,
+) -> pd.DataFrame:
+    """Measure an evoked response in every (epoch, channel) pair.
+
+    Parameters
+    ----------
+    epochs : Epochs
+        Stimulus-locked epochs (see :func:`hfs_emg.make_epochs`), artefact already suppressed.
+    window_ms : (float, float)
+        Search window after the stimulus, ms (default 6-20 ms: after the artefact and direct
+        response, before the late AMR component near 35 ms; a derived, unsourced default).
+    baseline_ms : (float, float), optional
+        Noise window, ms; default from the epoch start to -1 ms.
+    k_noise : float
+        Detection threshold on the moving-RMS envelope, in baseline SDs (default 3).
+    band : float
+        Half-width of the baseline band for the backwards onset refinement, in SDs (default 2).
+    band_frac : float
+        Lower bound of that half-width as a fraction of the response's p2p (default 0.02), for
+        large responses on averaged (nearly noiseless) traces such as the CMAP.
+    min_p2p_uv : float
+        Absolute peak-to-peak floor for presence, uV (default 20).
+    smooth_ms : float
+        Moving-RMS window, ms (default 1).
+    min_duration_ms : float
+        Minimum time the envelope must stay above threshold, ms (default 0.5).
+    p2p_smooth_ms : float
+        Width of the centred boxcar applied before taking the peak-to-peak amplitude and the
+        peak latency, ms (default 0.25; ``2 * floor(p2p_smooth_ms * fs / 2) + 1`` samples, so
+        none at 5 kHz). Attenuates a 450 Hz response by < 3 % and white noise by sqrt(width).
+    noise_uv : array-like, optional
+        Noise SD to use instead of the baseline SD, broadcastable to (n_epochs, n_channels).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (epoch, channel): ``epoch``, ``stim_index``, ``stim_time_s``, ``channel``,
+        ``present``, ``latency_ms`` (onset, first departure from baseline), ``peak_latency_ms``,
+        ``p2p_uv``, ``area_uv_ms``, ``duration_ms``, ``snr_db`` (20 log10 p2p / noise SD),
+        ``noise_uv``, ``rejected``, ``reject_reason``. Rejected pairs (clipped) are never
+        ``present``. Latency, area and duration are NaN where no response is present.
+
+    References
+    ----------
+    .. [1] Bonato P, D'Alessio T, Knaflitz M. A statistical method for the measurement of muscle
+       activation intervals from surface myoelectric signal during gait. IEEE Trans Biomed Eng
+       1998;45:287-299.
+    .. [2] Hodges PW, Bui BH. A comparison of computer-based methods for the determination of
+       onset of muscle contraction using electromyography. Electroencephalogr Clin
+       Neurophysiol 1996;101:511-519.
+
+    Examples
+    --------
+    >>> from hfs_emg.epochs import make_epochs
+    >>> from hfs_emg.simulate import simulate_lsr_session
+    >>> sim = simulate_lsr_session(n_stimuli=3, sfreq=10000.0, disappearance_index=None)
+    >>> ep = make_epochs(sim.recording, sim.recording.events).pick(["mentalis_L"])
+    >>> res = measure_responses(ep)
+    >>> res["present"].tolist()
+    [True, True, True]
+    >>> truth = sim.responses.query("channel == 'mentalis_L'")["latency_ms"].to_numpy()
+    >>> bool(np.all(np.abs(res["latency_ms"].to_numpy() - truth) < 0.2))
+    True
+    """
+    out = measure_response_array(
+        epochs.data,
+        epochs.times,
+        epochs.sfreq,
+        window_ms=window_ms,
+        baseline_ms=baseline_ms,
+        k_noise=k_noise,
+        band=band,
+        band_frac=band_frac,
+        min_p2p_uv=min_p2p_uv,
+        smooth_ms=smooth_ms,
+        min_duration_ms=min_duration_ms,
+        p2p_smooth_ms=p2p_smooth_ms,
+        noise_uv=noise_uv,
+    )
+    return _to_frame(epochs, out)
+
+
+def _to_frame(epochs: Epochs, out: dict[str, FloatArray]) -> pd.DataFrame:
+    n_e, n_c = epochs.data.shape[:2]
+    ev = epochs.events
+    rep = np.repeat(np.arange(n_e), n_c)
+    df = pd.DataFrame(
+        {
+            "epoch": rep,
+            "stim_index": (ev["stim_index"].to_numpy()[rep] if "stim_index" in ev.columns else rep),
+            "stim_time_s": ev["onset_s"].to_numpy(float)[rep],
+            "channel": np.tile(np.asarray(epochs.ch_names, dtype=object), n_e),
+        }
+    )
+    bad = epochs.bad.reshape(-1)
+    for key in RESPONSE_COLUMNS:
+        df[key] = out[key].reshape(-1)
+    df["present"] = df["present"].to_numpy(bool) & ~bad
+    df["rejected"] = bad
+    df["reject_reason"] = epochs.bad_reason.reshape(-1)
+    return df
