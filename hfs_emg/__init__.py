@@ -2,12 +2,19 @@
 
 Load EMG and nerve-conduction recordings, filter them, detect (synchronous) spasm bursts, epoch
 around stimuli, measure the lateral spread response and other evoked responses, and summarise.
+
+Data flow: ``read_recording`` -> preprocessing (``filter_emg``, ``envelope``...) ->
+``detect_bursts`` -> ``detect_synchronous_bursts`` -> ``summarize``; and for evoked work
+``find_stim_events`` -> ``blank_stimulus_artifact`` -> ``make_epochs`` -> ``measure_lsr`` ->
+``lsr_trend`` (plus ``measure_cmap``, ``measure_f_waves``, ``measure_blink_reflex``).
 """
 
 from __future__ import annotations
 
 import logging
 
+from . import plotting, signal, simulate
+from ._chunking import process_chunked
 from ._errors import (
     ChannelError,
     CorruptFileError,
@@ -21,15 +28,37 @@ from ._errors import (
     UnsupportedFormatError,
 )
 from ._version import __version__
+from .artifact import blank_stimulus_artifact
+from .detection import BURST_METHODS, detect_bursts
+from .epochs import Epochs, Evoked, make_epochs
+from .events import find_stim_events
 from .io import open_recording, read_recording, write_recording
+from .lsr import lsr_running_amplitude, lsr_trend, measure_lsr
+from .metrics import summarize
+from .ncs import measure_blink_reflex, measure_cmap, measure_f_waves
+from .preprocessing import (
+    bandpass_filter,
+    envelope,
+    estimate_noise,
+    filter_emg,
+    highpass_filter,
+    lowpass_filter,
+    notch_filter,
+    rectify,
+)
 from .recording import Recording, from_array, make_events
+from .responses import measure_responses
+from .synchrony import detect_synchronous_bursts, synchrony_matrix
 
 logging.getLogger("hfs_emg").addHandler(logging.NullHandler())
 
 __all__ = [
+    "BURST_METHODS",
     "ChannelError",
     "CorruptFileError",
     "DataError",
+    "Epochs",
+    "Evoked",
     "HfsEmgError",
     "HfsEmgWarning",
     "NoStimulusError",
@@ -39,9 +68,35 @@ __all__ = [
     "UnitsError",
     "UnsupportedFormatError",
     "__version__",
+    "bandpass_filter",
+    "blank_stimulus_artifact",
+    "detect_bursts",
+    "detect_synchronous_bursts",
+    "envelope",
+    "estimate_noise",
+    "filter_emg",
+    "find_stim_events",
     "from_array",
+    "highpass_filter",
+    "lowpass_filter",
+    "lsr_running_amplitude",
+    "lsr_trend",
+    "make_epochs",
     "make_events",
+    "measure_blink_reflex",
+    "measure_cmap",
+    "measure_f_waves",
+    "measure_lsr",
+    "measure_responses",
+    "notch_filter",
     "open_recording",
+    "plotting",
+    "process_chunked",
     "read_recording",
+    "rectify",
+    "signal",
+    "simulate",
+    "summarize",
+    "synchrony_matrix",
     "write_recording",
 ]

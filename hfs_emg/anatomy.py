@@ -21,7 +21,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["BRANCHES", "MUSCLES", "Muscle", "infer_channel_info", "infer_muscle", "infer_side"]
+__all__ = [
+    "BRANCHES",
+    "MUSCLES",
+    "Muscle",
+    "infer_branch",
+    "infer_channel_info",
+    "infer_muscle",
+    "infer_side",
+]
 
 #: Facial-nerve branches, top of the face to the neck.
 BRANCHES: tuple[str, ...] = ("temporal", "zygomatic", "buccal", "marginal_mandibular", "cervical")
@@ -118,6 +126,34 @@ def infer_side(ch_name: str) -> str | None:
     for token in _tokens(ch_name):
         if token in _SIDE_TOKENS:
             return _SIDE_TOKENS[token]
+    return None
+
+
+_BRANCH_TOKENS = {
+    "temporal": "temporal",
+    "frontal": "temporal",
+    "zygomatic": "zygomatic",
+    "buccal": "buccal",
+    "marginal": "marginal_mandibular",
+    "mandibular": "marginal_mandibular",
+    "cervical": "cervical",
+}
+
+
+def infer_branch(text: str) -> str | None:
+    """Guess a facial-nerve branch named in a text such as an event label, or None.
+
+    Stimulators and monitoring systems often annotate the stimulated branch in the marker text
+    (``"Stim zygomatic"``); EDF+ annotations keep only that text.
+
+    Examples
+    --------
+    >>> infer_branch("stim zygomatic"), infer_branch("Marginal mandibular"), infer_branch("stim")
+    ('zygomatic', 'marginal_mandibular', None)
+    """
+    for token in _tokens(text):
+        if token in _BRANCH_TOKENS:
+            return _BRANCH_TOKENS[token]
     return None
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ._errors import ChannelError, NoStimulusError
 from ._validate import check_option, check_positive
+from .anatomy import infer_branch, infer_side
 from .recording import Recording, make_events
 
 __all__ = ["STIM_SOURCES", "find_stim_events"]
@@ -113,15 +114,33 @@ def _from_artifact(
 
 
 def _attach_extra_columns(df: pd.DataFrame, rec: Recording) -> pd.DataFrame:
-    """Copy extra columns (``side``, ``intensity_ma``...) of recording events at the same time."""
+    """Copy what the recording's events say about each stimulus at the same time.
+
+    Extra columns (``side``, ``intensity_ma``...) are copied as they are. Where the events have
+    no ``side`` / ``stim_branch`` column, they are read from the marker text ("stim left",
+    "Stim zygomatic"), since EDF+ annotations and most vendor markers keep only text. Each
+    column is matched on the events that carry a value for it, so a trigger-derived event at the
+    same time cannot mask the annotation.
+    """
     ev = rec.events
-    skip = ("onset_s", "duration_s", "label", "stim_index", "source")
-    extra = [c for c in ev.columns if c not in skip]
-    if ev.empty or not extra:
+    if ev.empty:
         return df
-    right = ev[["onset_s", *extra]].sort_values("onset_s", kind="stable")
-    merged = pd.merge_asof(df, right, on="onset_s", direction="nearest", tolerance=1.5 / rec.sfreq)
-    return merged
+    ev = ev.sort_values("onset_s", kind="stable")
+    labels = ev["label"].astype(str)
+    derived = {}
+    if "side" not in ev.columns:
+        derived["side"] = [infer_side(x) for x in labels]
+    if "stim_branch" not in ev.columns:
+        derived["stim_branch"] = [infer_branch(x) for x in labels]
+    ev = ev.assign(**derived)
+    skip = ("onset_s", "duration_s", "label", "stim_index", "source")
+    tol = 1.5 / rec.sfreq
+    for col in (c for c in ev.columns if c not in skip and c not in df.columns):
+        right = ev.loc[ev[col].notna(), ["onset_s", col]]
+        if right.empty:
+            continue
+        df = pd.merge_asof(df, right, on="onset_s", direction="nearest", tolerance=tol)
+    return df
 
 
 STIM_SOURCES: dict[str, Callable[..., Any]] = {

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ._errors import HfsEmgWarning, ParameterError
 from ._validate import check_option
-from .anatomy import BRANCHES
+from .anatomy import BRANCHES, infer_branch
 from .artifact import ARTIFACT_METHODS, blank_stimulus_artifact
 from .epochs import Epochs, make_epochs
 from .events import find_stim_events
@@ -225,6 +225,12 @@ def measure_lsr(
         raise TypeError(
             f"rec_or_epochs must be a Recording or Epochs, got {type(rec_or_epochs).__name__}."
         )
+    if stim_branch is None:
+        # Files keep only the marker text ("stim zygomatic"): read the branch from it.
+        named = set(epochs.events.get("stim_branch", pd.Series(dtype=object)).dropna())
+        named |= {infer_branch(str(x)) for x in epochs.events.get("label", [])} - {None}
+        if len(named) == 1:
+            stim_branch = named.pop()
     if stim_branch is None:
         warnings.warn(
             "The stimulated branch is unknown (pass stim_branch=): every channel is measured as "

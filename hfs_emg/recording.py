@@ -337,6 +337,27 @@ class Recording:
             params={"tmin": tmin, "tmax": tmax},
         )
 
+    def rename_channels(self, mapping: Mapping[str, str]) -> Recording:
+        """Return a Recording with channels renamed (anatomy columns are kept, not re-inferred).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rec = from_array(np.zeros((1, 10)), 10.0, ["orbicularis_oculi_L"])
+        >>> rec.rename_channels({"orbicularis_oculi_L": "OrbOculi_L"}).ch_names
+        ['OrbOculi_L']
+        """
+        unknown = sorted(set(mapping) - set(self.ch_names))
+        if unknown:
+            raise ChannelError(f"Cannot rename unknown channel(s) {unknown}; have {self.ch_names}.")
+        names = [str(mapping.get(n, n)) for n in self.ch_names]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ChannelError(f"Renaming would duplicate channel names {dupes}.")
+        channels = self.channels.copy()
+        channels["name"] = names
+        return self._derive(channels=channels, step="rename_channels", params=dict(mapping))
+
     def copy(self) -> Recording:
         """Return a deep copy (the new object owns a writeable-free copy of the samples)."""
         return dataclasses.replace(
@@ -644,9 +665,10 @@ def from_array(
         factor = scale_to_uv(unit)
         if factor is not None:
             factors[i] = factor
-        elif (
-            unit is None or not str(unit).strip() or type_list[i] == "emg" or "emg" in name.lower()
+        elif (type_list[i] or _infer_type(name, unit)) != "stim" and (
+            not str(unit or "").strip() or type_list[i] == "emg" or "emg" in name.lower()
         ):
+            # Trigger channels carry codes, not physical values: no unit is expected there.
             warnings.warn(
                 f"Channel {name!r} declares unit {unit!r}, which is not a voltage: its values are "
                 "kept as they are (not microvolts). Pass units='uV' (or 'mV', 'V') if you know the "

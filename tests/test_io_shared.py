@@ -232,9 +232,16 @@ EXAMPLE_OPTIONS: dict[str, dict[str, Any]] = {}
 
 def test_example_data_files_load(example_dir: Path) -> None:
     """Every supported file that appears in example_data/ loads and windows consistently."""
-    for name in _recording_files(example_dir):
+    names = [n for n in _recording_files(example_dir) if not n.startswith("truth/")]
+    assert len(names) >= 5  # spontaneous, LSR session, CMAP, F-waves, blink reflex
+    for name in names:
         rec = _read(example_dir / name, EXAMPLE_OPTIONS.get(name, {}))
         assert rec.n_samples > 0 and np.isfinite(rec.data).all()
+        emg = rec.get_data(picks="emg")
+        # Facial surface EMG and evoked responses: tens of uV to a few mV; stimulus artefacts
+        # stay below ~10 mV in the simulator.
+        assert 20.0 < np.abs(emg).max() < 20_000.0, name
+        assert set(rec.channels.loc[rec.channels["type"] == "emg", "unit"]) == {"uV"}
         mid = rec.tstart + rec.duration_s / 2
         win = _read(example_dir / name, EXAMPLE_OPTIONS.get(name, {}), tmin=mid)
         i0 = round((win.tstart - rec.tstart) * rec.sfreq)

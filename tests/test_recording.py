@@ -129,3 +129,12 @@ def test_events_sorted_and_validated() -> None:
     assert ev["label"].tolist() == ["a", "b", "c"]
     with pytest.raises(DataError):
         hfs_emg.make_events([np.nan])
+
+
+def test_stim_channel_without_unit_does_not_warn() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HfsEmgWarning)
+        rec = from_array(np.zeros((2, 10)), 10.0, ["oris", "trigger"], units=["uV", ""])
+    assert rec.ch_types == ["emg", "stim"]
