@@ -8,10 +8,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from . import __version__
+from ._atomic import atomic_path
 from ._errors import HfsEmgError
 from .io import READERS, read_recording
 from .recording import Recording
@@ -54,6 +57,55 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return status
 
 
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
+
+
+def _demo_spontaneous(rec: Recording) -> dict[str, pd.DataFrame]:
+    from .detection import detect_bursts
+    from .metrics import summarize
+    from .synchrony import detect_synchronous_bursts
+
+    bursts = detect_bursts(rec)
+    sync = detect_synchronous_bursts(bursts, channels_info=rec.channels)
+    summary = summarize(bursts, sync, duration_s=rec.duration_s, channels=rec.channels)
+    return {"bursts": bursts, "synchronous": sync, "summary": summary.channels}
+
+
+def _demo_lsr(rec: Recording) -> dict[str, pd.DataFrame]:
+    from .lsr import lsr_trend, measure_lsr
+
+    lsr = measure_lsr(rec)
+    return {"lsr": lsr, "trend": lsr_trend(lsr)}
+
+
+def _demo_measure(name: str) -> Callable[[Recording], dict[str, pd.DataFrame]]:
+    def run(rec: Recording) -> dict[str, pd.DataFrame]:
+        from . import ncs
+
+        return {name: getattr(ncs, f"measure_{name}")(rec)}
+
+    return run
+
+
+#: What the demo does with each bundled example file.
+DEMO_ANALYSES: dict[str, Callable[[Recording], dict[str, pd.DataFrame]]] = {
+    "spontaneous_hfs.edf": _demo_spontaneous,
+    "lsr_session.edf": _demo_lsr,
+    "ncs_cmap.bdf": _demo_measure("cmap"),
+    "ncs_f_waves.bdf": _demo_measure("f_waves"),
+    "ncs_blink_reflex.bdf": _demo_measure("blink_reflex"),
+}
+_SHOW = {
+    "summary": ["channel", "n_bursts", "bursts_per_min", "burden_pct", "discharge_hz_median"],
+    "trend": ["channel", "status", "disappearance_stim_index", "final_baseline_ratio"],
+    "cmap": ["channel", "side", "latency_ms", "p2p_uv", "amplitude_ratio"],
+    "f_waves": ["channel", "persistence_pct", "f_min_latency_ms", "chronodispersion_ms"],
+    "blink_reflex": ["stim_side", "channel", "component", "relation", "latency_ms", "p2p_uv"],
+}
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     import matplotlib
 
@@ -61,6 +113,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
     from .plotting import plot_recording
+    from .preprocessing import filter_emg
 
     folder = Path(args.data)
     out = Path(args.out)
@@ -73,17 +126,33 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     for path in files:
         try:
             rec = read_recording(path)
+            print(f"== {path.name}")
+            print(describe(rec))
+            analysis = DEMO_ANALYSES.get(path.name)
+            tables = analysis(rec) if analysis else {}
+            h_freq = min(1000.0, 0.45 * rec.sfreq)
+            fig = plot_recording(
+                filter_emg(rec, 20.0, h_freq),
+                tmax=rec.tstart + min(rec.duration_s, 30.0),
+                bursts=tables.get("bursts"),
+                title=f"{path.name}: EMG band-passed 20-{h_freq:g} Hz + mains notch",
+            )
+            target = out / f"{path.stem}_overview.png"
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, dpi=100, format="png")
+            plt.close(fig)
+            print(f"   overview figure: {target}")
+            for name, table in tables.items():
+                csv = out / f"{path.stem}_{name}.csv"
+                _write_csv(table, csv)
+                print(f"   {name}: {len(table)} rows -> {csv}")
+                cols = [c for c in _SHOW.get(name, []) if c in table.columns]
+                if cols:
+                    print(table[cols].to_string(index=False, float_format="%.2f"))
+            print()
         except HfsEmgError as err:
             print(f"error: {err}", file=sys.stderr)
             status = 1
-            continue
-        print(f"== {path.name}")
-        print(describe(rec))
-        fig = plot_recording(rec, tmax=rec.tstart + min(rec.duration_s, 30.0))
-        target = out / f"{path.stem}_overview.png"
-        fig.savefig(target, dpi=100)
-        plt.close(fig)
-        print(f"   overview figure: {target}\n")
     return status
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from .recording import Recording
 
@@ -66,10 +67,11 @@ def plot_recording(
     tmin: float | None = None,
     tmax: float | None = None,
     n_bins: int = 2000,
+    bursts: pd.DataFrame | None = None,
     ax: Any = None,
     title: str | None = None,
 ) -> Any:
-    """Stacked traces of a recording (min/max-decimated), with its events marked.
+    """Stacked traces of a recording (min/max-decimated), with its events and bursts marked.
 
     Parameters
     ----------
@@ -80,6 +82,9 @@ def plot_recording(
         Time window in seconds.
     n_bins : int
         Decimation bins per trace (about the figure width in pixels).
+    bursts : pandas.DataFrame, optional
+        Bursts from :func:`hfs_emg.detect_bursts` (``channel``, ``onset_s``, ``duration_s``),
+        shaded behind each channel's trace.
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new figure is made when omitted.
     title : str, optional
@@ -120,6 +125,14 @@ def plot_recording(
         f"{name}\n(±{spans[k]:.3g} {units[k] or 'a.u.'})" for k, name in enumerate(rec.ch_names)
     ]
     ax.set_yticks(offsets, labels, fontsize=8)
+    if bursts is not None and len(bursts):
+        rows = {name: k for k, name in enumerate(rec.ch_names)}
+        for channel, grp in bursts.groupby("channel"):
+            if channel in rows:
+                spans = list(zip(grp["onset_s"], grp["duration_s"], strict=True))
+                ax.broken_barh(
+                    spans, (offsets[rows[channel]] - 1.0, 2.0), color="tab:orange", alpha=0.3
+                )
     for onset in rec.events["onset_s"]:
         ax.axvline(onset, color="tab:red", lw=0.5, alpha=0.6)
     ax.set_xlabel("Time (s)")
