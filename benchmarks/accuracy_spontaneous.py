@@ -22,7 +22,7 @@ from hfs_emg import preprocessing as pp
 from hfs_emg.detection import BURST_METHODS, detect_bursts, hum_lines
 from hfs_emg.signal import detect_mains
 from hfs_emg.simulate import simulate_spontaneous
-from hfs_emg.simulate.scoring import score_bursts, score_events
+from hfs_emg.simulate.score_spontaneous import score_bursts, score_events
 from hfs_emg.synchrony import detect_synchronous_bursts
 
 SNRS = (20.0, 12.0, 6.0)

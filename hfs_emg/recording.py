@@ -30,7 +30,14 @@ from ._version import __version__
 from .anatomy import MUSCLES, infer_channel_info
 from .units import VOLTAGE_UNITS, normalize_unit, scale_to_uv
 
-__all__ = ["CH_TYPES", "EVENT_COLUMNS", "Recording", "from_array", "make_events"]
+__all__ = [
+    "CH_TYPES",
+    "EVENT_COLUMNS",
+    "Recording",
+    "from_array",
+    "make_events",
+    "window_to_samples",
+]
 
 #: Channel types a Recording knows, and the MNE type each maps to.
 CH_TYPES: dict[str, str] = {
@@ -110,6 +117,35 @@ def make_events(
         raise DataError("Event durations must be >= 0 seconds.")
     cols = list(EVENT_COLUMNS) + [c for c in df.columns if c not in EVENT_COLUMNS]
     return df[cols].sort_values("onset_s", kind="stable").reset_index(drop=True)
+
+
+def window_to_samples(
+    tmin: float | None,
+    tmax: float | None,
+    *,
+    tstart: float,
+    sfreq: float,
+    n_samples: int,
+) -> tuple[int, int]:
+    """Sample range ``start:stop`` of the window ``[tmin, tmax]`` seconds (inclusive, file clock).
+
+    Samples exactly on an edge are included (times are rounded to 1e-6 samples first, so
+    ``tmax=1.0`` at 1 kHz includes sample 1000 despite floating-point error).
+
+    Examples
+    --------
+    >>> window_to_samples(1.0, 2.0, tstart=0.0, sfreq=1000.0, n_samples=5000)
+    (1000, 2001)
+    """
+    start = 0 if tmin is None else int(np.ceil(round((tmin - tstart) * sfreq, 6)))
+    stop = n_samples if tmax is None else int(np.floor(round((tmax - tstart) * sfreq, 6))) + 1
+    start, stop = max(start, 0), min(stop, n_samples)
+    if stop <= start:
+        raise ParameterError(
+            f"The window tmin={tmin}, tmax={tmax} s holds no sample of a recording spanning "
+            f"{tstart:.6g} to {tstart + n_samples / sfreq:.6g} s."
+        )
+    return start, stop
 
 
 def _infer_type(name: str, unit: str | None) -> str:
@@ -297,19 +333,9 @@ class Recording:
         )
 
     def _sample_range(self, tmin: float | None, tmax: float | None) -> tuple[int, int]:
-        start = 0 if tmin is None else int(np.ceil(round((tmin - self.tstart) * self.sfreq, 6)))
-        stop = (
-            self.n_samples
-            if tmax is None
-            else int(np.floor(round((tmax - self.tstart) * self.sfreq, 6))) + 1
+        return window_to_samples(
+            tmin, tmax, tstart=self.tstart, sfreq=self.sfreq, n_samples=self.n_samples
         )
-        start, stop = max(start, 0), min(stop, self.n_samples)
-        if stop <= start:
-            raise ParameterError(
-                f"The window tmin={tmin}, tmax={tmax} s holds no sample of a recording spanning "
-                f"{self.tstart:.6g} to {self.tstart + self.duration_s:.6g} s."
-            )
-        return start, stop
 
     def crop(self, tmin: float | None = None, tmax: float | None = None) -> Recording:
         """Return the part between ``tmin`` and ``tmax`` seconds (inclusive), in file time.

@@ -13,7 +13,7 @@ from hfs_emg import preprocessing as pp
 from hfs_emg.detection import BURST_COLUMNS, BURST_METHODS, detect_bursts
 from hfs_emg.discharge import discharge_frequency
 from hfs_emg.simulate import simulate_spontaneous
-from hfs_emg.simulate.scoring import match_onsets, score_bursts
+from hfs_emg.simulate.score_spontaneous import match_onsets, score_bursts
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 
 from hfs_emg.detection import detect_bursts
 from hfs_emg.simulate import simulate_spontaneous
-from hfs_emg.simulate.scoring import score_bursts, score_events
+from hfs_emg.simulate.score_spontaneous import score_bursts, score_events
 from hfs_emg.synchrony import detect_synchronous_bursts
 
 

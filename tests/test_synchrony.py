@@ -8,7 +8,7 @@ import pytest
 
 from hfs_emg import DataError, ParameterError
 from hfs_emg.simulate import simulate_spontaneous
-from hfs_emg.simulate.scoring import score_events
+from hfs_emg.simulate.score_spontaneous import score_events
 from hfs_emg.synchrony import (
     SYNC_COLUMNS,
     channel_ranks,

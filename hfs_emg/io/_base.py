@@ -31,7 +31,7 @@ from .._errors import (
     ParameterError,
     SamplingRateError,
 )
-from ..recording import Recording, from_array, make_events
+from ..recording import Recording, from_array, make_events, window_to_samples
 from ..units import normalize_unit
 
 __all__ = ["KNOWN_UNITS", "BaseReader", "guess_type", "rising_edges"]
@@ -357,19 +357,12 @@ class BaseReader:
         return np.asarray(out, dtype=np.intp)
 
     def _window(self, tmin: float | None, tmax: float | None) -> tuple[int, int]:
-        start = 0 if tmin is None else int(np.ceil(round((tmin - self.tstart) * self.sfreq, 6)))
-        stop = (
-            self.n_samples
-            if tmax is None
-            else int(np.floor(round((tmax - self.tstart) * self.sfreq, 6))) + 1
-        )
-        start, stop = max(start, 0), min(stop, self.n_samples)
-        if stop <= start:
-            raise ParameterError(
-                f"{self.path}: the window tmin={tmin}, tmax={tmax} s holds no sample; the file "
-                f"spans {self.tstart:.6g} to {self.tstart + self.duration_s:.6g} s."
+        try:
+            return window_to_samples(
+                tmin, tmax, tstart=self.tstart, sfreq=self.sfreq, n_samples=self.n_samples
             )
-        return start, stop
+        except ParameterError as err:
+            raise ParameterError(f"{self.path}: {err}") from err
 
     def read_events(self) -> pd.DataFrame:
         """Events of the whole file: ``onset_s``, ``duration_s``, ``label`` (+ format columns)."""

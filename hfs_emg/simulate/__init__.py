@@ -19,8 +19,8 @@ from .evoked import (
     simulate_lsr_session,
     simulate_nerve_conduction,
 )
-from .score import score_lsr_session, score_nerve_conduction
-from .scoring import match_onsets, score_bursts, score_events
+from .score_evoked import score_lsr_session, score_nerve_conduction
+from .score_spontaneous import match_onsets, score_bursts, score_events
 from .spontaneous import SimulatedSpontaneous, simulate_spontaneous
 
 __all__ = [
