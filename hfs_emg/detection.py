@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -50,8 +51,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import signal as _sps
 
-from . import preprocessing as _pre
 from . import signal as _sig
+from ._chunking import resolve_n_jobs
 from ._errors import ParameterError
 from ._validate import check_option, check_positive, validate_type
 from .discharge import DISCHARGE_RANGE_HZ, discharge_frequency
@@ -123,6 +124,50 @@ def _hysteresis(
     return env > low * noise, env > high * noise
 
 
+def _hysteresis_runs(
+    row: FloatArray,
+    fs: float,
+    noise: float,
+    *,
+    window_s: float = 0.015,
+    high: float = 2.5,
+    low: float = 1.2,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], Mask]:
+    """:func:`_hysteresis` of one channel without its full-length envelope or masks.
+
+    The moving RMS is streamed block by block (:func:`hfs_emg.signal.running_window_blocks`,
+    rounded to the row's dtype as the stored envelope would be); each block only contributes
+    the sample indices where its low- and high-threshold masks change. Returns the runs above
+    ``low x noise`` (start, stop) and whether each reaches ``high x noise`` (a run above the
+    high threshold starts inside it: high runs lie within low runs).
+    """
+    if not 0 < low <= high:
+        raise ParameterError(f"Need 0 < low <= high, got low={low}, high={high}.")
+    half = _sig._half_width(fs, check_positive(window_s, "window_s"))
+    n = row.shape[-1]
+    lo_thr, hi_thr = np.float64(low * noise), np.float64(high * noise)
+    size = min(_sig._BLOCK, n)
+    env = np.empty(size, dtype=row.dtype)
+    m_lo = np.zeros(size + 1, dtype=bool)  # [0]: last value of the previous block
+    m_hi = np.zeros(size + 1, dtype=bool)
+    lo_edges: list[npt.NDArray[np.intp]] = []
+    hi_edges: list[npt.NDArray[np.intp]] = []
+    for b0, b1, total in _sig.running_window_blocks(row, half, square=True):
+        k = b1 - b0
+        env[:k] = total
+        for mask, thr, edges in ((m_lo, lo_thr, lo_edges), (m_hi, hi_thr, hi_edges)):
+            np.greater(env[:k], thr, out=mask[1 : k + 1])
+            change = np.flatnonzero(mask[1 : k + 1] != mask[:k])
+            if change.size:
+                edges.append(change + b0)
+            mask[0] = mask[k]
+    lo = np.concatenate([*lo_edges, np.array([n] if m_lo[0] else [], dtype=np.intp)])
+    hi_starts = np.concatenate(hi_edges)[::2] if hi_edges else np.empty(0, np.intp)
+    s, e = lo[0::2].astype(np.intp), lo[1::2].astype(np.intp)
+    hits = np.searchsorted(hi_starts, s) < np.searchsorted(hi_starts, e)
+    return s, e, hits
+
+
 def _local_rms(
     x: FloatArray,
     fs: float,
@@ -166,6 +211,7 @@ def _refine(
     high: float,
     fine_window_s: float,
     rel: float,
+    noise: npt.NDArray[np.float64] | None = None,
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Move each run's edges in to where a short-window RMS first/last reaches its threshold.
 
@@ -176,7 +222,8 @@ def _refine(
     if s.size == 0:
         return s, e
     fine, pos, offsets = _local_rms(x, fs, s, e, c, fine_window_s)
-    noise = np.maximum(_sig.quiet_noise(x, fs), np.finfo(float).tiny)
+    if noise is None:
+        noise = np.maximum(_sig.quiet_noise(x, fs), np.finfo(float).tiny)
     n = x.shape[-1]
     peak = np.maximum.reduceat(fine, offsets)
     thr = np.maximum(high * noise[c], rel * peak)
@@ -374,9 +421,10 @@ def detect_bursts(
     tonic_min_s: float = 0.5,
     band: tuple[float, float] = DEFAULT_BAND,
     discharge_range_hz: tuple[float, float] = DISCHARGE_RANGE_HZ,
+    n_jobs: int | None = None,
     **options: Any,
 ) -> pd.DataFrame:
-    """Detect EMG bursts (spasms) channel by channel, all channels at once.
+    """Detect EMG bursts (spasms) channel by channel.
 
     If the recording's history holds no band-pass or high-pass step, the default preprocessing
     is applied first and logged: zero-phase Butterworth band-pass ``band`` (upper corner capped
@@ -405,6 +453,11 @@ def detect_bursts(
     discharge_range_hz : (float, float)
         Search range of the intra-burst discharge rate (default 100-500 Hz, around the
         150-400 Hz of HFS; lower it for ordinary motor units, e.g. (5, 60)).
+    n_jobs : int or None
+        Threads over channels (None: both cores when the channels are long enough to gain;
+        see :func:`hfs_emg._chunking.resolve_n_jobs`). Channels are analysed one at a time
+        (filtered first when needed), so memory beyond the recording is about one channel's
+        worth per thread.
     **options
         Method options; defaults in :data:`BURST_METHODS`:
         hysteresis ``window_s=0.015, high=2.5, low=1.2`` (multiples of the noise RMS),
@@ -464,49 +517,42 @@ def detect_bursts(
     min_duration_s = check_positive(min_duration_s, "min_duration_s")
     merge_gap_s = check_positive(merge_gap_s, "merge_gap_s", allow_zero=True)
     tonic_min_s = check_positive(tonic_min_s, "tonic_min_s")
-    sub = rec.pick(picks)
-    fs = sub.sfreq
-    steps: list[dict[str, Any]] = []
-    if not _already_filtered(rec):
-        l_freq, h_freq = float(band[0]), min(float(band[1]), 0.45 * fs)
-        names = sub.ch_names
-        sub = _pre.bandpass_filter(sub, l_freq, h_freq, picks=names)
-        steps.append({"step": "bandpass_filter", "l_freq": l_freq, "h_freq": h_freq})
-        mains = _sig.detect_mains(sub.data, fs) if fs > 140.0 and sub.n_samples >= fs else None
-        lines = [] if mains is None else hum_lines(sub.data, fs, mains, max_freq=h_freq)
-        if lines:
-            sub = sub.with_data(
-                _notch_lines(sub.data, fs, mains, lines),
-                step="notch_filter",
-                params={"freq": lines, "harmonics": False, "q": 30.0, "method": "iir"},
-            )
-        if lines:
-            steps.append({"step": "notch_filter", "freq": lines, "method": "iir"})
-        logger.info("detect_bursts: unfiltered recording, applied %s", steps)
-    x = np.asarray(sub.data)
-    if x.dtype.kind != "f":
-        x = x.astype(float)
-    low, high = func(x, fs, **{k: v for k, v in opts.items() if k not in _REFINE_KEYS})
-    s, e, c = _sig.mask_to_intervals(low)
-    del low
-    # runs cut by the recording's edges have no observable onset/offset (and hold the filters'
-    # edge transients): they are not reported
-    inner = (s > 0) & (e < x.shape[-1])
-    s, e, c = s[inner], e[inner], c[inner]
-    if high is not None and s.size:
-        n = x.shape[-1]
-        bounds = np.ravel([c * n + s, c * n + e], "F")
-        hits = np.logical_or.reduceat(high.ravel(), bounds)[::2]
-        del high
-        s, e, c = s[hits], e[hits], c[hits]
-        s, e = _refine(
-            x, fs, s, e, c, high=opts["high"], fine_window_s=opts["fine_window_s"], rel=opts["rel"]
-        )
-    s, e, c = _merge_filter(s, e, c, round(merge_gap_s * fs), max(round(min_duration_s * fs), 1))
     fmin, fmax = (check_positive(f, "discharge_range_hz") for f in discharge_range_hz)
     if fmin >= fmax:
         raise ParameterError(f"discharge_range_hz must be (low, high), got {discharge_range_hz}.")
-    table = _burst_table(x, fs, s, e, c, sub.ch_names, sub.tstart, tonic_min_s, (fmin, fmax))
+    idx = rec._pick_indices(picks)  # rows are used as views: no copy of the recording
+    names = [rec.ch_names[i] for i in idx]
+    fs = rec.sfreq
+    n = rec.n_samples
+    method_opts = {k: v for k, v in opts.items() if k not in _REFINE_KEYS}
+    if method == "hysteresis" and not 0 < opts["low"] <= opts["high"]:
+        raise ParameterError(f"Need 0 < low <= high, got low={opts['low']}, high={opts['high']}.")
+    steps: list[dict[str, Any]] = []
+    prefilter: Callable[[FloatArray], FloatArray] | None = None
+    if not _already_filtered(rec):
+        prefilter, steps = _default_prefilter(rec, idx, band)
+        logger.info("detect_bursts: unfiltered recording, applied %s", steps)
+    merge_gap, min_len = round(merge_gap_s * fs), max(round(min_duration_s * fs), 1)
+
+    def one_channel(i: int) -> dict[str, Any]:
+        row = np.asarray(rec.data[idx[i]])
+        if prefilter is not None:
+            row = prefilter(row)
+        elif row.dtype.kind != "f":
+            row = row.astype(float)
+        s, e = _channel_runs(row, fs, method, func, method_opts, opts)
+        s, e, _ = _merge_filter(s, e, np.zeros(s.size, np.intp), merge_gap, min_len)
+        feats = _burst_features(row, fs, s, e, (fmin, fmax))
+        feats["c"] = np.full(s.size, i, dtype=np.intp)
+        return feats
+
+    workers = resolve_n_jobs(n_jobs, len(idx), n)
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(one_channel, range(len(idx))))
+    else:
+        parts = [one_channel(i) for i in range(len(idx))]
+    table = _burst_table(parts, fs, names, rec.tstart, tonic_min_s)
     table.attrs.update(
         {
             "method": method,
@@ -514,48 +560,152 @@ def detect_bursts(
             "preprocessing": steps,
             "duration_s": rec.duration_s,
             "tstart": rec.tstart,
-            "channels": sub.ch_names,
+            "channels": names,
         }
     )
     return table
 
 
-def _burst_table(
-    x: FloatArray,
+def _default_prefilter(
+    rec: Recording, idx: list[int], band: tuple[float, float]
+) -> tuple[Callable[[FloatArray], FloatArray], list[dict[str, Any]]]:
+    """The default preprocessing of :func:`detect_bursts` as a per-channel function.
+
+    Band-pass, then narrow notches at the hum lines. Mains and hum lines are found on the
+    band-passed first 120 s of the picked channels (all that :func:`hfs_emg.signal.detect_mains`
+    and :func:`hum_lines` look at), filtered with 2 s more so the backward pass has settled;
+    each channel is then filtered when it is analysed, so the filtered recording never exists
+    as a whole.
+    """
+    fs = rec.sfreq
+    l_freq, h_freq = float(band[0]), min(float(band[1]), 0.45 * fs)
+    sos = _sig.sos_bandpass(fs, l_freq, h_freq)
+    dtype = rec.data.dtype if rec.data.dtype.kind == "f" else np.dtype(np.float64)
+    kernel = _sig.sosfiltfilt_kernel(sos, dtype)
+    steps: list[dict[str, Any]] = [{"step": "bandpass_filter", "l_freq": l_freq, "h_freq": h_freq}]
+    n = rec.n_samples
+    n_head = n if n <= round(122.0 * fs) else round(122.0 * fs)
+    head = np.empty((len(idx), n_head), dtype=dtype)
+    for j, i in enumerate(idx):  # channels, not samples
+        kernel(np.asarray(rec.data[i, :n_head], dtype=dtype), head[j])
+    mains = _sig.detect_mains(head, fs) if fs > 140.0 and n >= fs else None
+    lines = [] if mains is None else hum_lines(head, fs, mains, max_freq=h_freq)
+    del head
+    if lines:
+        steps.append({"step": "notch_filter", "freq": lines, "method": "iir"})
+
+    def prefilter(raw: FloatArray) -> FloatArray:
+        out = np.empty(raw.shape, dtype=dtype)
+        kernel(np.asarray(raw, dtype=dtype), out)
+        if lines:
+            out = _notch_lines(out[np.newaxis], fs, float(mains), lines)[0]
+        return out
+
+    return prefilter, steps
+
+
+def _channel_runs(
+    row: FloatArray,
+    fs: float,
+    method: str,
+    func: Callable[..., tuple[Mask, Mask | None]],
+    method_opts: dict[str, Any],
+    opts: dict[str, Any],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Runs of one channel that pass the method's test, before merging (edges refined)."""
+    n = row.shape[-1]
+    x = row[np.newaxis]
+    zeros = np.zeros(0, np.intp)
+    if method == "hysteresis":
+        noise = max(float(_sig.quiet_noise(row, fs)), np.finfo(float).tiny)
+        s, e, hits = _hysteresis_runs(row, fs, noise, **method_opts)
+        # runs cut by the recording's edges have no observable onset/offset (and hold the
+        # filters' edge transients): they are not reported
+        keep = hits & (s > 0) & (e < n)
+        s, e = s[keep], e[keep]
+        zeros = np.zeros(s.size, np.intp)
+        return _refine(
+            x,
+            fs,
+            s,
+            e,
+            zeros,
+            high=opts["high"],
+            fine_window_s=opts["fine_window_s"],
+            rel=opts["rel"],
+            noise=np.array([noise]),
+        )
+    low, high = func(x, fs, **method_opts)
+    s, e, _ = _sig.mask_to_intervals(low)
+    del low
+    inner = (s > 0) & (e < n)
+    s, e = s[inner], e[inner]
+    if high is not None and s.size:
+        hits = np.logical_or.reduceat(high.ravel(), np.ravel([s, e], "F"))[::2]
+        s, e = s[hits], e[hits]
+        zeros = np.zeros(s.size, np.intp)
+        s, e = _refine(
+            x,
+            fs,
+            s,
+            e,
+            zeros,
+            high=opts["high"],
+            fine_window_s=opts["fine_window_s"],
+            rel=opts["rel"],
+        )
+    return s, e
+
+
+def _burst_features(
+    row: FloatArray,
     fs: float,
     s: npt.NDArray[np.intp],
     e: npt.NDArray[np.intp],
-    c: npt.NDArray[np.intp],
+    frange: tuple[float, float],
+) -> dict[str, Any]:
+    """Per-burst amplitude measures of one channel, with reduceat on its burst samples only."""
+    lens = e - s
+    if s.size:
+        offsets = np.cumsum(lens) - lens
+        vals = np.abs(row[_ranges_from(s, lens)]).astype(np.float64)
+        peak = np.maximum.reduceat(vals, offsets)
+        area = np.add.reduceat(vals, offsets) / fs
+        np.square(vals, out=vals)
+        rms = np.sqrt(np.add.reduceat(vals, offsets) / lens)
+        del vals
+        rate = discharge_frequency(
+            row, fs, s, e, fmin=frange[0], fmax=frange[1], max_len_s=max(0.25, 10 / frange[0])
+        )
+    else:
+        peak = area = rms = rate = np.empty(0)
+    return {"s": s, "e": e, "peak": peak, "rms": rms, "area": area, "rate": rate}
+
+
+def _burst_table(
+    parts: list[dict[str, Any]],
+    fs: float,
     names: list[str],
     tstart: float,
     tonic_min_s: float,
-    frange: tuple[float, float],
 ) -> pd.DataFrame:
-    """Per-burst amplitude measures with reduceat on the gathered burst samples only."""
-    n = x.shape[-1]
-    lens = (e - s).astype(float)
-    if s.size:
-        offsets = np.cumsum(e - s) - (e - s)
-        vals = np.abs(x.ravel()[_ranges_from(c * n + s, e - s)]).astype(np.float64)
-        peak = np.maximum.reduceat(vals, offsets)
-        area = np.add.reduceat(vals, offsets) / fs
-        rms = np.sqrt(np.add.reduceat(vals**2, offsets) / lens)
-        del vals
-    else:
-        peak = area = rms = np.empty(0)
-    dur = lens / fs
+    """The tidy burst table from the per-channel results, sorted by onset."""
+
+    def cat(key: str, dtype: Any = np.float64) -> npt.NDArray[Any]:
+        return np.concatenate([np.empty(0, dtype)] + [p[key] for p in parts])
+
+    s, e, c = cat("s", np.intp), cat("e", np.intp), cat("c", np.intp)
+    dur = (e - s) / fs
     table = pd.DataFrame(
         {
             "channel": np.asarray(names, dtype=object)[c],
             "onset_s": tstart + s / fs,
             "offset_s": tstart + e / fs,
             "duration_s": dur,
-            "peak_uv": peak,
-            "rms_uv": rms,
-            "area_uv_s": area,
-            "discharge_hz": discharge_frequency(
-                x, fs, s, e, c, fmin=frange[0], fmax=frange[1], max_len_s=max(0.25, 10 / frange[0])
-            ),
+            "peak_uv": cat("peak"),
+            "rms_uv": cat("rms"),
+            "area_uv_s": cat("area"),
+            "discharge_hz": cat("rate"),
             "kind": np.where(dur >= tonic_min_s, "tonic", "clonic"),
         }
     )
