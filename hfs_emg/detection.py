@@ -221,21 +221,59 @@ def _refine(
     """
     if s.size == 0:
         return s, e
-    fine, pos, offsets = _local_rms(x, fs, s, e, c, fine_window_s)
+    n = x.shape[-1]
+    lens = e - s
+    offsets = np.cumsum(lens) - lens
+    half = round(fine_window_s * fs) // 2
+    if x.shape[0] == 1 and s.min() >= half and e.max() + half <= n:
+        fine = _run_rms(x[0], s, e, half)  # no window is cut by the recording's edges
+    else:
+        fine = _local_rms(x, fs, s, e, c, fine_window_s)[0]
     if noise is None:
         noise = np.maximum(_sig.quiet_noise(x, fs), np.finfo(float).tiny)
-    n = x.shape[-1]
     peak = np.maximum.reduceat(fine, offsets)
     thr = np.maximum(high * noise[c], rel * peak)
-    owner = np.repeat(np.arange(s.size), e - s)
-    above = fine >= thr[owner]
-    big = np.iinfo(np.intp).max
-    first = np.minimum.reduceat(np.where(above, pos, big), offsets)
-    last = np.maximum.reduceat(np.where(above, pos, -1), offsets)
-    found = first != big
-    new_s = np.where(found, first - c * n, s)
-    new_e = np.where(found, last + 1 - c * n, e)
+    hit = np.flatnonzero(fine >= np.repeat(thr, lens))  # run samples at or above threshold
+    i_first = np.searchsorted(hit, offsets)
+    i_last = np.searchsorted(hit, offsets + lens) - 1
+    found = i_first <= i_last
+    first = hit[np.minimum(i_first, hit.size - 1)] if hit.size else offsets
+    last = hit[np.maximum(i_last, 0)] if hit.size else offsets
+    new_s = np.where(found, s + first - offsets, s)
+    new_e = np.where(found, s + last + 1 - offsets, e)
     return new_s.astype(np.intp), new_e.astype(np.intp)
+
+
+def _run_rms(
+    row: FloatArray, s: npt.NDArray[np.intp], e: npt.NDArray[np.intp], half: int
+) -> npt.NDArray[np.float64]:
+    """Centred moving RMS (``2 * half + 1`` samples) at the samples of the runs of one row.
+
+    As :func:`_local_rms` when no window reaches past the row's ends (``s >= half`` and
+    ``e + half <= n``): every run is gathered with its full halo, one float64 cumulative sum
+    runs over the gathered stretches, and the window sums of all gathered samples are taken
+    at once; the halo samples (whose windows straddle two stretches) are then dropped.
+    """
+    width = 2 * half + 1
+    lens = e - s
+    glen = lens + 2 * half
+    g0 = np.cumsum(glen) - glen
+    total = int(glen.sum())
+    vals = np.square(row[np.repeat(s - half - g0, glen) + np.arange(total)], dtype=np.float64)
+    csum = np.empty(total + 1)
+    csum[0] = 0.0
+    np.cumsum(vals, out=csum[1:])
+    del vals
+    sums = csum[width:] - csum[: total + 1 - width]  # window centred on gathered sample j + half
+    # keep j in [g0, g0 + len) of every stretch; drop its 2 * half halo positions after that
+    marks = np.zeros(sums.size + 1, dtype=np.int8)
+    marks[g0 + lens] = -1
+    marks[g0[1:]] += 1
+    keep = np.cumsum(marks[:-1], dtype=np.int8) == 0
+    out = sums[keep]
+    out /= width
+    np.maximum(out, 0.0, out=out)
+    return np.sqrt(out, out=out)
 
 
 def _ranges_from(starts: npt.NDArray[np.intp], lens: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
