@@ -655,7 +655,7 @@ def detect_bursts(
 
 
 def _default_prefilter(
-    rec: Recording, idx: list[int], band: tuple[float, float]
+    rec: Recording, idx: npt.NDArray[np.intp], band: tuple[float, float]
 ) -> tuple[Callable[[FloatArray], FloatArray], list[dict[str, Any]]]:
     """The default preprocessing of :func:`detect_bursts` as a per-channel function.
 
