@@ -32,7 +32,13 @@ last tens to a few hundred milliseconds, tonic ones from about half a second to 
 The intra-burst discharge rate (``discharge_hz``) is the fundamental frequency of the filtered
 burst, found from the YIN difference function (de Cheveigné & Kawahara 2002) with an octave
 check (:func:`hfs_emg.discharge.discharge_frequency`) in 100-500 Hz, on the first 0.25 s of
-every burst, all bursts at once on a padded 2-D stack.
+every burst, many bursts at once on a padded 2-D stack.
+
+Channels are analysed one at a time (on 2 threads when they are long), and within a channel
+nothing of the recording's length is allocated: the ``"hysteresis"`` envelope is streamed in
+blocks and only its threshold crossings are kept, and the per-burst steps gather the burst
+samples in batches. Memory beyond the recording stays at a few MB per thread (plus one filtered
+channel when ``detect_bursts`` filters), whatever the recording's length.
 
 Baselines (noise RMS, quiet-window mean and SD) are estimated on the whole recording, assuming
 bursts fill well under 80 % of it; for long recordings with changing noise, process windows with

@@ -7,8 +7,14 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hfs_emg.detection import _hysteresis_runs, _local_rms, _merge_filter, _run_rms
-from hfs_emg.signal import mask_to_intervals, moving_rms
+from hfs_emg.detection import (
+    _hysteresis,
+    _hysteresis_runs,
+    _local_rms,
+    _merge_filter,
+    _run_rms,
+)
+from hfs_emg.signal import mask_to_intervals, moving_rms, quiet_noise
 from hfs_emg.synchrony import detect_synchronous_bursts
 
 masks = st.lists(st.lists(st.booleans(), min_size=40, max_size=40), min_size=1, max_size=3)
@@ -80,12 +86,13 @@ def test_streamed_hysteresis_equals_full_masks(seed, block):
     x = rng.normal(size=700) * np.repeat(rng.uniform(0.5, 4.0, size=7), 100)
     old, sig._BLOCK = sig._BLOCK, block  # streamed in blocks of any size
     try:
-        s, e, hits = _hysteresis_runs(x, 1000.0, 1.0, window_s=0.011, high=2.5, low=1.2)
+        noise = max(float(quiet_noise(x, 1000.0)), np.finfo(float).tiny)
+        s, e, hits = _hysteresis_runs(x, 1000.0, noise, window_s=0.011, high=2.5, low=1.2)
     finally:
         sig._BLOCK = old
-    env = moving_rms(x, 1000.0, 0.011)
-    ws, we = mask_to_intervals(env > 1.2)
-    want_hits = [bool((env[a:b] > 2.5).any()) for a, b in zip(ws, we, strict=True)]
+    low, high = _hysteresis(x[None], 1000.0, window_s=0.011, high=2.5, low=1.2)  # full masks
+    ws, we = mask_to_intervals(low[0])
+    want_hits = [bool(high[0, a:b].any()) for a, b in zip(ws, we, strict=True)]
     assert (s.tolist(), e.tolist(), hits.tolist()) == (ws.tolist(), we.tolist(), want_hits)
 
 
