@@ -7,9 +7,13 @@ synchronous events at 0.1/s), seed 0.
 Cases (each in its own subprocess; peak RSS from VmHWM, reset through /proc/self/clear_refs
 right after the recording is built):
 
-- ``pipeline``: hfs_emg ``bandpass_filter`` (20-1000 Hz) -> ``notch_filter`` (50 Hz and
-  harmonics) -> ``envelope`` (25 ms RMS) -> ``detect_bursts`` -> ``detect_synchronous_bursts``
-  -> ``summarize`` (the last three when the installed hfs_emg has them), every stage timed.
+- ``pipeline``: hfs_emg ``filter_emg`` (band-pass 20-1000 Hz + 50 Hz comb notch, one pass per
+  channel) -> ``detect_bursts`` (its moving-RMS envelope, thresholds, edge refinement and burst
+  features, one channel at a time) -> ``detect_synchronous_bursts`` -> ``summarize`` (the last
+  three when the installed hfs_emg has them), every stage timed. The envelope is computed once,
+  inside ``detect_bursts``, streamed in blocks (no separate ``envelope`` call: its output was
+  never used). ``pipeline_steps``: the same with separate ``bandpass_filter`` and
+  ``notch_filter`` calls.
 - ``sosfiltfilt``: one ``scipy.signal.sosfiltfilt`` pass of ``butter(4, [20, 1000],
   "bandpass", output="sos")`` over the whole (8, n) float32 array, as a user would write it
   (float64 coefficients, so the output is float64).
@@ -138,8 +142,9 @@ def case_pipeline(data: np.ndarray, *, fused: bool = True) -> dict[str, Any]:
     else:
         filt = stage("bandpass_filter", lambda: pp.bandpass_filter(rec, *BAND))
         filt = stage("notch_filter", lambda: pp.notch_filter(filt, MAINS))
-    env = stage("envelope", lambda: pp.envelope(filt, method="rms", window_s=0.025))
-    del env
+    # No separate envelope stage: detect_bursts streams its own moving-RMS envelope (15 ms,
+    # the hysteresis method's) block by block, so computing pp.envelope here as well would only
+    # add a pass and a recording-sized array that nothing reads.
     bursts = sync = None
     try:
         from hfs_emg.detection import detect_bursts
@@ -484,7 +489,8 @@ def main(argv: list[str] | None = None) -> int:
         "its libraries before the recording was built (so it includes the float32 recording "
         "itself); per stage, the peak RSS during that stage on the same basis. Stage names: "
         "filter_emg = band-pass 20-1000 Hz + 50 Hz comb notch in one pass per channel; "
-        "pipeline_steps = the same with separate bandpass_filter and notch_filter calls.",
+        "pipeline_steps = the same with separate bandpass_filter and notch_filter calls; "
+        "the envelope (15 ms moving RMS) is computed inside detect_bursts, streamed.",
         "",
     ]
     out = list(header)

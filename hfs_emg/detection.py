@@ -32,7 +32,13 @@ last tens to a few hundred milliseconds, tonic ones from about half a second to 
 The intra-burst discharge rate (``discharge_hz``) is the fundamental frequency of the filtered
 burst, found from the YIN difference function (de Cheveigné & Kawahara 2002) with an octave
 check (:func:`hfs_emg.discharge.discharge_frequency`) in 100-500 Hz, on the first 0.25 s of
-every burst, all bursts at once on a padded 2-D stack.
+every burst, many bursts at once on a padded 2-D stack.
+
+Channels are analysed one at a time (on 2 threads when they are long), and within a channel
+nothing of the recording's length is allocated: the ``"hysteresis"`` envelope is streamed in
+blocks and only its threshold crossings are kept, and the per-burst steps gather the burst
+samples in batches. Memory beyond the recording stays at a few MB per thread (plus one filtered
+channel when ``detect_bursts`` filters), whatever the recording's length.
 
 Baselines (noise RMS, quiet-window mean and SD) are estimated on the whole recording, assuming
 bursts fill well under 80 % of it; for long recordings with changing noise, process windows with
@@ -43,6 +49,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -50,8 +57,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import signal as _sps
 
-from . import preprocessing as _pre
 from . import signal as _sig
+from ._chunking import resolve_n_jobs
 from ._errors import ParameterError
 from ._validate import check_option, check_positive, validate_type
 from .discharge import DISCHARGE_RANGE_HZ, discharge_frequency
@@ -123,6 +130,50 @@ def _hysteresis(
     return env > low * noise, env > high * noise
 
 
+def _hysteresis_runs(
+    row: FloatArray,
+    fs: float,
+    noise: float,
+    *,
+    window_s: float = 0.015,
+    high: float = 2.5,
+    low: float = 1.2,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], Mask]:
+    """:func:`_hysteresis` of one channel without its full-length envelope or masks.
+
+    The moving RMS is streamed block by block (:func:`hfs_emg.signal.running_window_blocks`,
+    rounded to the row's dtype as the stored envelope would be); each block only contributes
+    the sample indices where its low- and high-threshold masks change. Returns the runs above
+    ``low x noise`` (start, stop) and whether each reaches ``high x noise`` (a run above the
+    high threshold starts inside it: high runs lie within low runs).
+    """
+    if not 0 < low <= high:
+        raise ParameterError(f"Need 0 < low <= high, got low={low}, high={high}.")
+    half = _sig._half_width(fs, check_positive(window_s, "window_s"))
+    n = row.shape[-1]
+    lo_thr, hi_thr = np.float64(low * noise), np.float64(high * noise)
+    size = min(_sig._BLOCK, n)
+    env = np.empty(size, dtype=row.dtype)
+    m_lo = np.zeros(size + 1, dtype=bool)  # [0]: last value of the previous block
+    m_hi = np.zeros(size + 1, dtype=bool)
+    lo_edges: list[npt.NDArray[np.intp]] = []
+    hi_edges: list[npt.NDArray[np.intp]] = []
+    for b0, b1, total in _sig.running_window_blocks(row, half, square=True):
+        k = b1 - b0
+        env[:k] = total
+        for mask, thr, edges in ((m_lo, lo_thr, lo_edges), (m_hi, hi_thr, hi_edges)):
+            np.greater(env[:k], thr, out=mask[1 : k + 1])
+            change = np.flatnonzero(mask[1 : k + 1] != mask[:k])
+            if change.size:
+                edges.append(change + b0)
+            mask[0] = mask[k]
+    lo = np.concatenate([*lo_edges, np.array([n] if m_lo[0] else [], dtype=np.intp)])
+    hi_starts = np.concatenate(hi_edges)[::2] if hi_edges else np.empty(0, np.intp)
+    s, e = lo[0::2].astype(np.intp), lo[1::2].astype(np.intp)
+    hits = np.searchsorted(hi_starts, s) < np.searchsorted(hi_starts, e)
+    return s, e, hits
+
+
 def _local_rms(
     x: FloatArray,
     fs: float,
@@ -166,6 +217,7 @@ def _refine(
     high: float,
     fine_window_s: float,
     rel: float,
+    noise: npt.NDArray[np.float64] | None = None,
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Move each run's edges in to where a short-window RMS first/last reaches its threshold.
 
@@ -175,20 +227,109 @@ def _refine(
     """
     if s.size == 0:
         return s, e
-    fine, pos, offsets = _local_rms(x, fs, s, e, c, fine_window_s)
-    noise = np.maximum(_sig.quiet_noise(x, fs), np.finfo(float).tiny)
     n = x.shape[-1]
+    if noise is None:
+        noise = np.maximum(_sig.quiet_noise(x, fs), np.finfo(float).tiny)
+    half = round(fine_window_s * fs) // 2
+    if x.shape[0] == 1 and s.min() >= half and e.max() + half <= n:
+        # no window is cut by the recording's edges: batches of runs, small temporaries
+        parts = [
+            _refine_runs(
+                _run_rms(x[0], s[a:b], e[a:b], half),
+                s[a:b],
+                e[a:b],
+                c[a:b],
+                high=high,
+                rel=rel,
+                noise=noise,
+            )
+            for a, b in _batches(e - s + 2 * half, _RUN_BATCH)
+        ]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    fine = _local_rms(x, fs, s, e, c, fine_window_s)[0]
+    return _refine_runs(fine, s, e, c, high=high, rel=rel, noise=noise)
+
+
+def _refine_runs(
+    fine: npt.NDArray[np.float64],
+    s: npt.NDArray[np.intp],
+    e: npt.NDArray[np.intp],
+    c: npt.NDArray[np.intp],
+    *,
+    high: float,
+    rel: float,
+    noise: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """New edges of runs ``s:e`` from the short-window RMS ``fine`` of their samples."""
+    lens = e - s
+    offsets = np.cumsum(lens) - lens
     peak = np.maximum.reduceat(fine, offsets)
     thr = np.maximum(high * noise[c], rel * peak)
-    owner = np.repeat(np.arange(s.size), e - s)
-    above = fine >= thr[owner]
-    big = np.iinfo(np.intp).max
-    first = np.minimum.reduceat(np.where(above, pos, big), offsets)
-    last = np.maximum.reduceat(np.where(above, pos, -1), offsets)
-    found = first != big
-    new_s = np.where(found, first - c * n, s)
-    new_e = np.where(found, last + 1 - c * n, e)
+    hit = np.flatnonzero(fine >= np.repeat(thr, lens))  # run samples at or above threshold
+    i_first = np.searchsorted(hit, offsets)
+    i_last = np.searchsorted(hit, offsets + lens) - 1
+    found = i_first <= i_last
+    first = hit[np.minimum(i_first, hit.size - 1)] if hit.size else offsets
+    last = hit[np.maximum(i_last, 0)] if hit.size else offsets
+    new_s = np.where(found, s + first - offsets, s)
+    new_e = np.where(found, s + last + 1 - offsets, e)
     return new_s.astype(np.intp), new_e.astype(np.intp)
+
+
+#: Samples gathered at a time by the per-run steps (edge refinement, burst features): on the
+#: benchmark machine, touching fresh memory (page faults) cost more than the arithmetic, so
+#: the runs are taken in batches whose temporaries stay small and get reused.
+_RUN_BATCH = 1 << 16
+
+
+def _batches(weights: npt.NDArray[np.intp], cap: int) -> list[tuple[int, int]]:
+    """Consecutive index ranges whose weights sum to at most ``cap`` (at least one item each).
+
+    Examples
+    --------
+    >>> _batches(np.array([3, 3, 5, 1]), 6)
+    [(0, 2), (2, 4)]
+    """
+    cw = np.cumsum(weights)
+    out = []
+    i0 = 0
+    while i0 < cw.size:  # a few batches, not runs
+        base = int(cw[i0 - 1]) if i0 else 0
+        i1 = max(int(np.searchsorted(cw, base + cap, side="right")), i0 + 1)
+        out.append((i0, i1))
+        i0 = i1
+    return out
+
+
+def _run_rms(
+    row: FloatArray, s: npt.NDArray[np.intp], e: npt.NDArray[np.intp], half: int
+) -> npt.NDArray[np.float64]:
+    """Centred moving RMS (``2 * half + 1`` samples) at the samples of the runs of one row.
+
+    As :func:`_local_rms` when no window reaches past the row's ends (``s >= half`` and
+    ``e + half <= n``): every run is gathered with its full halo, one float64 cumulative sum
+    runs over the gathered stretches, and the window sums of all gathered samples are taken
+    at once; the halo samples (whose windows straddle two stretches) are then dropped.
+    """
+    width = 2 * half + 1
+    lens = e - s
+    glen = lens + 2 * half
+    g0 = np.cumsum(glen) - glen
+    total = int(glen.sum())
+    vals = np.square(row[np.repeat(s - half - g0, glen) + np.arange(total)], dtype=np.float64)
+    csum = np.empty(total + 1)
+    csum[0] = 0.0
+    np.cumsum(vals, out=csum[1:])
+    del vals
+    sums = csum[width:] - csum[: total + 1 - width]  # window centred on gathered sample j + half
+    # keep j in [g0, g0 + len) of every stretch; drop its 2 * half halo positions after that
+    counts = np.full(2 * lens.size - 1, 2 * half)
+    counts[::2] = lens
+    keep = np.repeat(np.arange(counts.size) % 2 == 0, counts)
+    out = sums[keep]
+    out /= width
+    np.maximum(out, 0.0, out=out)
+    return np.sqrt(out, out=out)
 
 
 def _ranges_from(starts: npt.NDArray[np.intp], lens: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
@@ -374,9 +515,10 @@ def detect_bursts(
     tonic_min_s: float = 0.5,
     band: tuple[float, float] = DEFAULT_BAND,
     discharge_range_hz: tuple[float, float] = DISCHARGE_RANGE_HZ,
+    n_jobs: int | None = None,
     **options: Any,
 ) -> pd.DataFrame:
-    """Detect EMG bursts (spasms) channel by channel, all channels at once.
+    """Detect EMG bursts (spasms) channel by channel.
 
     If the recording's history holds no band-pass or high-pass step, the default preprocessing
     is applied first and logged: zero-phase Butterworth band-pass ``band`` (upper corner capped
@@ -405,6 +547,11 @@ def detect_bursts(
     discharge_range_hz : (float, float)
         Search range of the intra-burst discharge rate (default 100-500 Hz, around the
         150-400 Hz of HFS; lower it for ordinary motor units, e.g. (5, 60)).
+    n_jobs : int or None
+        Threads over channels (None: both cores when the channels are long enough to gain;
+        see :func:`hfs_emg._chunking.resolve_n_jobs`). Channels are analysed one at a time
+        (filtered first when needed), so memory beyond the recording is about one channel's
+        worth per thread.
     **options
         Method options; defaults in :data:`BURST_METHODS`:
         hysteresis ``window_s=0.015, high=2.5, low=1.2`` (multiples of the noise RMS),
@@ -464,49 +611,42 @@ def detect_bursts(
     min_duration_s = check_positive(min_duration_s, "min_duration_s")
     merge_gap_s = check_positive(merge_gap_s, "merge_gap_s", allow_zero=True)
     tonic_min_s = check_positive(tonic_min_s, "tonic_min_s")
-    sub = rec.pick(picks)
-    fs = sub.sfreq
-    steps: list[dict[str, Any]] = []
-    if not _already_filtered(rec):
-        l_freq, h_freq = float(band[0]), min(float(band[1]), 0.45 * fs)
-        names = sub.ch_names
-        sub = _pre.bandpass_filter(sub, l_freq, h_freq, picks=names)
-        steps.append({"step": "bandpass_filter", "l_freq": l_freq, "h_freq": h_freq})
-        mains = _sig.detect_mains(sub.data, fs) if fs > 140.0 and sub.n_samples >= fs else None
-        lines = [] if mains is None else hum_lines(sub.data, fs, mains, max_freq=h_freq)
-        if lines:
-            sub = sub.with_data(
-                _notch_lines(sub.data, fs, mains, lines),
-                step="notch_filter",
-                params={"freq": lines, "harmonics": False, "q": 30.0, "method": "iir"},
-            )
-        if lines:
-            steps.append({"step": "notch_filter", "freq": lines, "method": "iir"})
-        logger.info("detect_bursts: unfiltered recording, applied %s", steps)
-    x = np.asarray(sub.data)
-    if x.dtype.kind != "f":
-        x = x.astype(float)
-    low, high = func(x, fs, **{k: v for k, v in opts.items() if k not in _REFINE_KEYS})
-    s, e, c = _sig.mask_to_intervals(low)
-    del low
-    # runs cut by the recording's edges have no observable onset/offset (and hold the filters'
-    # edge transients): they are not reported
-    inner = (s > 0) & (e < x.shape[-1])
-    s, e, c = s[inner], e[inner], c[inner]
-    if high is not None and s.size:
-        n = x.shape[-1]
-        bounds = np.ravel([c * n + s, c * n + e], "F")
-        hits = np.logical_or.reduceat(high.ravel(), bounds)[::2]
-        del high
-        s, e, c = s[hits], e[hits], c[hits]
-        s, e = _refine(
-            x, fs, s, e, c, high=opts["high"], fine_window_s=opts["fine_window_s"], rel=opts["rel"]
-        )
-    s, e, c = _merge_filter(s, e, c, round(merge_gap_s * fs), max(round(min_duration_s * fs), 1))
     fmin, fmax = (check_positive(f, "discharge_range_hz") for f in discharge_range_hz)
     if fmin >= fmax:
         raise ParameterError(f"discharge_range_hz must be (low, high), got {discharge_range_hz}.")
-    table = _burst_table(x, fs, s, e, c, sub.ch_names, sub.tstart, tonic_min_s, (fmin, fmax))
+    idx = rec._pick_indices(picks)  # rows are used as views: no copy of the recording
+    names = [rec.ch_names[i] for i in idx]
+    fs = rec.sfreq
+    n = rec.n_samples
+    method_opts = {k: v for k, v in opts.items() if k not in _REFINE_KEYS}
+    if method == "hysteresis" and not 0 < opts["low"] <= opts["high"]:
+        raise ParameterError(f"Need 0 < low <= high, got low={opts['low']}, high={opts['high']}.")
+    steps: list[dict[str, Any]] = []
+    prefilter: Callable[[FloatArray], FloatArray] | None = None
+    if not _already_filtered(rec):
+        prefilter, steps = _default_prefilter(rec, idx, band)
+        logger.info("detect_bursts: unfiltered recording, applied %s", steps)
+    merge_gap, min_len = round(merge_gap_s * fs), max(round(min_duration_s * fs), 1)
+
+    def one_channel(i: int) -> dict[str, Any]:
+        row = np.asarray(rec.data[idx[i]])
+        if prefilter is not None:
+            row = prefilter(row)
+        elif row.dtype.kind != "f":
+            row = row.astype(float)
+        s, e = _channel_runs(row, fs, method, func, method_opts, opts)
+        s, e, _ = _merge_filter(s, e, np.zeros(s.size, np.intp), merge_gap, min_len)
+        feats = _burst_features(row, fs, s, e, (fmin, fmax))
+        feats["c"] = np.full(s.size, i, dtype=np.intp)
+        return feats
+
+    workers = resolve_n_jobs(n_jobs, len(idx), n)
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(one_channel, range(len(idx))))
+    else:
+        parts = [one_channel(i) for i in range(len(idx))]
+    table = _burst_table(parts, fs, names, rec.tstart, tonic_min_s)
     table.attrs.update(
         {
             "method": method,
@@ -514,48 +654,162 @@ def detect_bursts(
             "preprocessing": steps,
             "duration_s": rec.duration_s,
             "tstart": rec.tstart,
-            "channels": sub.ch_names,
+            "channels": names,
         }
     )
     return table
 
 
-def _burst_table(
-    x: FloatArray,
+def _default_prefilter(
+    rec: Recording, idx: npt.NDArray[np.intp], band: tuple[float, float]
+) -> tuple[Callable[[FloatArray], FloatArray], list[dict[str, Any]]]:
+    """The default preprocessing of :func:`detect_bursts` as a per-channel function.
+
+    Band-pass, then narrow notches at the hum lines. Mains and hum lines are found on the
+    band-passed first 120 s of the picked channels (all that :func:`hfs_emg.signal.detect_mains`
+    and :func:`hum_lines` look at), filtered with 2 s more so the backward pass has settled;
+    each channel is then filtered when it is analysed, so the filtered recording never exists
+    as a whole.
+    """
+    fs = rec.sfreq
+    l_freq, h_freq = float(band[0]), min(float(band[1]), 0.45 * fs)
+    sos = _sig.sos_bandpass(fs, l_freq, h_freq)
+    dtype = rec.data.dtype if rec.data.dtype.kind == "f" else np.dtype(np.float64)
+    kernel = _sig.sosfiltfilt_kernel(sos, dtype)
+    steps: list[dict[str, Any]] = [{"step": "bandpass_filter", "l_freq": l_freq, "h_freq": h_freq}]
+    n = rec.n_samples
+    n_head = n if n <= round(122.0 * fs) else round(122.0 * fs)
+    head = np.empty((len(idx), n_head), dtype=dtype)
+    for j, i in enumerate(idx):  # channels, not samples
+        kernel(np.asarray(rec.data[i, :n_head], dtype=dtype), head[j])
+    mains = _sig.detect_mains(head, fs) if fs > 140.0 and n >= fs else None
+    lines = [] if mains is None else hum_lines(head, fs, mains, max_freq=h_freq)
+    del head
+    if lines:
+        steps.append({"step": "notch_filter", "freq": lines, "method": "iir"})
+
+    def prefilter(raw: FloatArray) -> FloatArray:
+        out = np.empty(raw.shape, dtype=dtype)
+        kernel(np.asarray(raw, dtype=dtype), out)
+        if lines:
+            out = _notch_lines(out[np.newaxis], fs, float(mains), lines)[0]
+        return out
+
+    return prefilter, steps
+
+
+def _channel_runs(
+    row: FloatArray,
+    fs: float,
+    method: str,
+    func: Callable[..., tuple[Mask, Mask | None]],
+    method_opts: dict[str, Any],
+    opts: dict[str, Any],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Runs of one channel that pass the method's test, before merging (edges refined)."""
+    n = row.shape[-1]
+    x = row[np.newaxis]
+    zeros = np.zeros(0, np.intp)
+    if method == "hysteresis":
+        noise = max(float(_sig.quiet_noise(row, fs)), np.finfo(float).tiny)
+        s, e, hits = _hysteresis_runs(row, fs, noise, **method_opts)
+        # runs cut by the recording's edges have no observable onset/offset (and hold the
+        # filters' edge transients): they are not reported
+        keep = hits & (s > 0) & (e < n)
+        s, e = s[keep], e[keep]
+        zeros = np.zeros(s.size, np.intp)
+        return _refine(
+            x,
+            fs,
+            s,
+            e,
+            zeros,
+            high=opts["high"],
+            fine_window_s=opts["fine_window_s"],
+            rel=opts["rel"],
+            noise=np.array([noise]),
+        )
+    low, high = func(x, fs, **method_opts)
+    s, e, _ = _sig.mask_to_intervals(low)
+    del low
+    inner = (s > 0) & (e < n)
+    s, e = s[inner], e[inner]
+    if high is not None and s.size:
+        hits = np.logical_or.reduceat(high.ravel(), np.ravel([s, e], "F"))[::2]
+        s, e = s[hits], e[hits]
+        zeros = np.zeros(s.size, np.intp)
+        s, e = _refine(
+            x,
+            fs,
+            s,
+            e,
+            zeros,
+            high=opts["high"],
+            fine_window_s=opts["fine_window_s"],
+            rel=opts["rel"],
+        )
+    return s, e
+
+
+def _burst_features(
+    row: FloatArray,
     fs: float,
     s: npt.NDArray[np.intp],
     e: npt.NDArray[np.intp],
-    c: npt.NDArray[np.intp],
+    frange: tuple[float, float],
+) -> dict[str, Any]:
+    """Per-burst amplitude measures of one channel, with reduceat on its burst samples only."""
+    if s.size == 0:
+        peak = area = rms = rate = np.empty(0)
+        return {"s": s, "e": e, "peak": peak, "rms": rms, "area": area, "rate": rate}
+    parts = []
+    for a, b in _batches(e - s, _RUN_BATCH):  # batches of bursts: small temporaries
+        lens = e[a:b] - s[a:b]
+        offsets = np.cumsum(lens) - lens
+        vals = np.abs(row[_ranges_from(s[a:b], lens)]).astype(np.float64)
+        peak = np.maximum.reduceat(vals, offsets)
+        area = np.add.reduceat(vals, offsets) / fs
+        np.square(vals, out=vals)
+        parts.append((peak, area, np.sqrt(np.add.reduceat(vals, offsets) / lens)))
+    max_len_s = max(0.25, 10 / frange[0])
+    per_batch = max(_RUN_BATCH * 4 // max(round(max_len_s * fs), 1), 1)
+    rate = np.concatenate(
+        [
+            discharge_frequency(
+                row, fs, s[a:b], e[a:b], fmin=frange[0], fmax=frange[1], max_len_s=max_len_s
+            )
+            for a in range(0, s.size, per_batch)
+            for b in [min(a + per_batch, s.size)]
+        ]
+    )
+    peak, area, rms = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    return {"s": s, "e": e, "peak": peak, "rms": rms, "area": area, "rate": rate}
+
+
+def _burst_table(
+    parts: list[dict[str, Any]],
+    fs: float,
     names: list[str],
     tstart: float,
     tonic_min_s: float,
-    frange: tuple[float, float],
 ) -> pd.DataFrame:
-    """Per-burst amplitude measures with reduceat on the gathered burst samples only."""
-    n = x.shape[-1]
-    lens = (e - s).astype(float)
-    if s.size:
-        offsets = np.cumsum(e - s) - (e - s)
-        vals = np.abs(x.ravel()[_ranges_from(c * n + s, e - s)]).astype(np.float64)
-        peak = np.maximum.reduceat(vals, offsets)
-        area = np.add.reduceat(vals, offsets) / fs
-        rms = np.sqrt(np.add.reduceat(vals**2, offsets) / lens)
-        del vals
-    else:
-        peak = area = rms = np.empty(0)
-    dur = lens / fs
+    """The tidy burst table from the per-channel results, sorted by onset."""
+
+    def cat(key: str, dtype: Any = np.float64) -> npt.NDArray[Any]:
+        return np.concatenate([np.empty(0, dtype)] + [p[key] for p in parts])
+
+    s, e, c = cat("s", np.intp), cat("e", np.intp), cat("c", np.intp)
+    dur = (e - s) / fs
     table = pd.DataFrame(
         {
             "channel": np.asarray(names, dtype=object)[c],
             "onset_s": tstart + s / fs,
             "offset_s": tstart + e / fs,
             "duration_s": dur,
-            "peak_uv": peak,
-            "rms_uv": rms,
-            "area_uv_s": area,
-            "discharge_hz": discharge_frequency(
-                x, fs, s, e, c, fmin=frange[0], fmax=frange[1], max_len_s=max(0.25, 10 / frange[0])
-            ),
+            "peak_uv": cat("peak"),
+            "rms_uv": cat("rms"),
+            "area_uv_s": cat("area"),
+            "discharge_hz": cat("rate"),
             "kind": np.where(dur >= tonic_min_s, "tonic", "clonic"),
         }
     )

@@ -12,7 +12,7 @@ The Recording-level wrappers live in :mod:`hfs_emg.preprocessing`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +41,7 @@ __all__ = [
     "notch_sos",
     "quiet_noise",
     "rectify",
+    "running_window_blocks",
     "sos_bandpass",
     "sos_highpass",
     "sos_lowpass",
@@ -795,55 +796,84 @@ def _running_window(
 ) -> FloatArray:
     """Centred moving mean (``square=False``) or RMS (``square=True``) along the last axis.
 
-    Blocks of :data:`_BLOCK` output samples at a time: the running sum over the block plus
-    ``half`` samples on each side is accumulated in float64 from the exact float64 total of
-    everything before it, so the temporaries are a few MB whatever the length, and the sums
-    match one float64 cumulative sum over the whole row to rounding.
+    Blocks of :data:`_BLOCK` output samples at a time (:func:`running_window_blocks`), so the
+    temporaries are a few MB whatever the length.
     """
     n = arr.shape[-1]
-    half = min(half, n - 1)
-    width = 2 * half + 1
     rows = arr.reshape(-1, n)
     if out is None:
         out = np.empty(arr.shape, dtype=arr.dtype)
     out_rows = out.reshape(-1, n)
     for r in range(rows.shape[0]):
-        row = rows[r]
-        base = 0.0  # float64 sum of row[:s0]
-        s0 = 0
-        for b0 in range(0, n, _BLOCK):
-            b1 = min(b0 + _BLOCK, n)
-            s1 = min(b1 + half, n)
-            seg = (
-                np.square(row[s0:s1], dtype=np.float64) if square else row[s0:s1].astype(np.float64)
-            )
-            csum = np.cumsum(seg, out=seg)
-            csum += base
-            # total[i] = csum[min(i + half, n - 1)] - csum[i - half - 1], in slices
-            total = np.empty(b1 - b0)
-            m = max(min(b1, n - half), b0)
-            total[: m - b0] = csum[b0 + half - s0 : m + half - s0]
-            if m < b1:
-                total[m - b0 :] = csum[n - 1 - s0]
-            k0 = min(max(b0, half + 1), b1)
-            total[k0 - b0 :] -= csum[k0 - half - 1 - s0 : b1 - half - 1 - s0]
-            total /= width
-            # Edge windows hold fewer samples.
-            for e0, e1 in ((b0, min(b1, half)), (max(b0, n - half, min(b1, half)), b1)):
-                if e1 > e0:
-                    i = np.arange(e0, e1)
-                    count = np.minimum(i + half, n - 1) - np.maximum(i - half, 0) + 1
-                    total[e0 - b0 : e1 - b0] *= width / count
-            if square:
-                np.maximum(total, 0.0, out=total)  # cancellation can leave -1e-12
-                np.sqrt(total, out=total)
+        for b0, b1, total in running_window_blocks(rows[r], half, square=square):
             out_rows[r, b0:b1] = total
-            # Next segment starts at the next block's first lower index.
-            nxt = max(b1 - half - 1, 0)
-            if nxt > s0:
-                base = float(csum[nxt - 1 - s0])
-                s0 = nxt
     return out
+
+
+def running_window_blocks(
+    row: FloatArray, half: int, *, square: bool
+) -> Iterator[tuple[int, int, npt.NDArray[np.float64]]]:
+    """Centred moving mean or RMS of one 1-D row, block by block: ``(b0, b1, values)``.
+
+    ``values`` (float64) are the window results for samples ``b0:b1`` (as :func:`moving_rms` /
+    :func:`moving_average` before the cast to the row's dtype). The running sum over the block
+    plus ``half`` samples on each side is accumulated in float64 from the exact float64 total
+    of everything before it, so the sums match one float64 cumulative sum over the whole row to
+    rounding. The yielded array is a buffer reused for the next block: use it before asking
+    for the next one. Consumers can threshold or reduce each block without ever holding the
+    full-length envelope.
+
+    Examples
+    --------
+    >>> x = np.arange(5.0)
+    >>> [v.tolist() for _, _, v in running_window_blocks(x, 1, square=False)]
+    [[0.5, 1.0, 2.0, 3.0, 3.5]]
+    """
+    n = row.shape[-1]
+    if n == 0:
+        return
+    half = min(half, n - 1)
+    width = 2 * half + 1
+    block = _BLOCK
+    buf = np.empty(min(block + 2 * half + 1, n))
+    tot_buf = np.empty(min(block, n))
+    base = 0.0  # float64 sum of row[:s0]
+    s0 = 0
+    for b0 in range(0, n, block):
+        b1 = min(b0 + block, n)
+        s1 = min(b1 + half, n)
+        seg = buf[: s1 - s0]
+        if square:
+            np.square(row[s0:s1], out=seg, dtype=np.float64)
+        else:
+            seg[:] = row[s0:s1]
+        csum = np.cumsum(seg, out=seg)
+        csum += base
+        # total[i] = csum[min(i + half, n - 1)] - csum[i - half - 1], in slices
+        total = tot_buf[: b1 - b0]
+        m = max(min(b1, n - half), b0)
+        total[: m - b0] = csum[b0 + half - s0 : m + half - s0]
+        if m < b1:
+            total[m - b0 :] = csum[n - 1 - s0]
+        k0 = min(max(b0, half + 1), b1)
+        total[k0 - b0 :] -= csum[k0 - half - 1 - s0 : b1 - half - 1 - s0]
+        total /= width
+        # Edge windows hold fewer samples.
+        for e0, e1 in ((b0, min(b1, half)), (max(b0, n - half, min(b1, half)), b1)):
+            if e1 > e0:
+                i = np.arange(e0, e1)
+                count = np.minimum(i + half, n - 1) - np.maximum(i - half, 0) + 1
+                total[e0 - b0 : e1 - b0] *= width / count
+        if square:
+            np.maximum(total, 0.0, out=total)  # cancellation can leave -1e-12
+            np.sqrt(total, out=total)
+        # Next segment starts at the next block's first lower index (read before yielding:
+        # the consumer may run while csum's buffer is still intact, but not after).
+        nxt = max(b1 - half - 1, 0)
+        if nxt > s0:
+            base = float(csum[nxt - 1 - s0])
+            s0 = nxt
+        yield b0, b1, total
 
 
 def moving_rms_kernel(fs: float, window_s: float) -> KernelInto:

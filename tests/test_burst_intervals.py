@@ -7,8 +7,14 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hfs_emg.detection import _local_rms, _merge_filter
-from hfs_emg.signal import mask_to_intervals, moving_rms
+from hfs_emg.detection import (
+    _hysteresis,
+    _hysteresis_runs,
+    _local_rms,
+    _merge_filter,
+    _run_rms,
+)
+from hfs_emg.signal import mask_to_intervals, moving_rms, quiet_noise
 from hfs_emg.synchrony import detect_synchronous_bursts
 
 masks = st.lists(st.lists(st.booleans(), min_size=40, max_size=40), min_size=1, max_size=3)
@@ -55,6 +61,39 @@ def test_local_rms_equals_moving_rms(rows, width):
     rms, pos, _ = _local_rms(x, 1000.0, s, e, c, width / 1000.0)
     full = moving_rms(x, 1000.0, width / 1000.0).ravel()
     np.testing.assert_allclose(rms, full[pos], rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.booleans(), min_size=60, max_size=60), st.integers(0, 4))
+def test_run_rms_equals_moving_rms(row, half):
+    x = np.random.default_rng(half).normal(size=60)
+    s, e = mask_to_intervals(np.array(row, dtype=bool))
+    keep = (s >= half) & (e + half <= 60)  # _run_rms's domain: windows inside the row
+    s, e = s[keep], e[keep]
+    if s.size == 0:
+        return
+    full = moving_rms(x, 1000.0, (2 * half + 1) / 1000.0)
+    want = np.concatenate([full[a:b] for a, b in zip(s, e, strict=True)])
+    np.testing.assert_allclose(_run_rms(x, s, e, half), want, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([5, 64, 1 << 16]))
+def test_streamed_hysteresis_equals_full_masks(seed, block):
+    import hfs_emg.signal as sig
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=700) * np.repeat(rng.uniform(0.5, 4.0, size=7), 100)
+    old, sig._BLOCK = sig._BLOCK, block  # streamed in blocks of any size
+    try:
+        noise = max(float(quiet_noise(x, 1000.0)), np.finfo(float).tiny)
+        s, e, hits = _hysteresis_runs(x, 1000.0, noise, window_s=0.011, high=2.5, low=1.2)
+    finally:
+        sig._BLOCK = old
+    low, high = _hysteresis(x[None], 1000.0, window_s=0.011, high=2.5, low=1.2)  # full masks
+    ws, we = mask_to_intervals(low[0])
+    want_hits = [bool(high[0, a:b].any()) for a, b in zip(ws, we, strict=True)]
+    assert (s.tolist(), e.tolist(), hits.tolist()) == (ws.tolist(), we.tolist(), want_hits)
 
 
 @settings(max_examples=150, deadline=None)
