@@ -506,7 +506,8 @@ def plot_evoked(
     xlim_ms : (float, float), optional
         Displayed latency range (default: the whole epoch).
     spacing_uv : float, optional
-        Vertical distance between cascaded traces (default: 98th percentile of |signal|).
+        Vertical distance between cascaded traces (default: 1.2 x the 98th percentile of the
+        absolute signal).
     ax : matplotlib.axes.Axes, optional
     title : str, optional
 
