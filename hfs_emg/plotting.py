@@ -450,14 +450,11 @@ def plot_burst_metrics(
             bursts.loc[bursts["channel"] == n, metric].dropna().to_numpy() * scale for n in names
         ]
         pos = np.arange(len(names))
-        ax.boxplot(
-            data,
-            positions=pos,
-            orientation="horizontal",
-            widths=0.6,
-            showfliers=False,
-            medianprops={"color": "k"},
-        )
+        box = {"positions": pos, "widths": 0.6, "showfliers": False}
+        try:  # matplotlib >= 3.10
+            ax.boxplot(data, orientation="horizontal", medianprops={"color": "k"}, **box)
+        except TypeError:  # older matplotlib
+            ax.boxplot(data, vert=False, medianprops={"color": "k"}, **box)
         for k, d in enumerate(data):
             ax.plot(
                 d, k + rng.uniform(-0.15, 0.15, d.size), "o", ms=3, alpha=0.5, color="tab:orange"
@@ -506,8 +503,8 @@ def plot_evoked(
     xlim_ms : (float, float), optional
         Displayed latency range (default: the whole epoch).
     spacing_uv : float, optional
-        Vertical distance between cascaded traces (default: 1.2 x the 98th percentile of the
-        absolute signal).
+        Vertical distance between cascaded traces (default: 0.7 x the 75th percentile of the
+        trials' peak-to-peak amplitude).
     ax : matplotlib.axes.Axes, optional
     title : str, optional
 
@@ -543,7 +540,8 @@ def plot_evoked(
     n = y.shape[0]
     if style == "cascade":
         if spacing_uv is None:
-            spacing_uv = float(np.percentile(np.abs(y), 98)) * 1.2 or 1.0
+            # most trials' responses fit between their neighbours
+            spacing_uv = float(np.percentile(np.ptp(y, axis=1), 75)) * 0.7 or 1.0
         offsets = -np.arange(n) * spacing_uv
     else:
         offsets = np.zeros(n)
