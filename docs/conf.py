@@ -28,6 +28,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    "matplotlib.sphinxext.plot_directive",
     "numpydoc",
 ]
 templates_path: list[str] = []
@@ -77,3 +78,7 @@ _table = _formats_table()
 _target = GENERATED / "formats_table.txt"
 if not _target.exists() or _target.read_text(encoding="utf-8") != _table:
     _target.write_text(_table, encoding="utf-8")
+
+plot_formats = [("png", 90)]
+plot_html_show_formats = False
+plot_html_show_source_link = False

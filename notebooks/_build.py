@@ -84,7 +84,7 @@ summary.channels[["channel", "n_bursts", "bursts_per_min", "burden_pct", "sync_f
     code("""
 import tempfile
 
-from hfs_emg.report import report
+from hfs_emg.reporting import report
 
 out = Path(tempfile.mkdtemp()) / "spontaneous_hfs.html"
 tables = report(rec, out=out)

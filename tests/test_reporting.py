@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import hfs_emg
-from hfs_emg.report import report
+from hfs_emg.reporting import report
 
 
 class _Collector(HTMLParser):

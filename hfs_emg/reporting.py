@@ -1,4 +1,4 @@
-"""One self-contained HTML report per recording: figures, result tables, parameters, provenance.
+"""One self-contained HTML report per recording: figures, tables, parameters, provenance.
 
 The report embeds every figure as a base64 PNG, so the single ``.html`` file can be mailed,
 archived next to the recording or attached to a chart without its folder.
