@@ -25,7 +25,8 @@ def main() -> None:
     data = np.empty((n_ch, n), dtype=np.float32)
     for k in range(n_ch):
         data[k] = rng.standard_normal(n, dtype=np.float32)
-    rec = hfs_emg.from_array(data, sfreq, [f"ch{k}" for k in range(n_ch)])
+    rec = hfs_emg.from_array(data, sfreq, [f"ch{k}" for k in range(n_ch)], dtype=np.float32)
+    assert rec.data.dtype == np.float32
     t0 = time.perf_counter()
     minmax_decimate(rec.data, n_bins)
     t1 = time.perf_counter()

@@ -193,19 +193,22 @@ def test_plot_cmap_f_blink_markers():
 def test_minmax_decimation_one_hour_eight_channels():
     sfreq, n_ch, n_bins = 10_000.0, 8, 1500
     n = int(3600 * sfreq)
-    rng = np.random.default_rng(0)
-    data = np.empty((n_ch, n), dtype=np.float32)
-    for k in range(n_ch):  # fill in place; no float64 copy of 1 h
-        data[k] = rng.standard_normal(n, dtype=np.float32)
+    # zeros cost no memory until written: noise in the first 100 s, one spike later on
+    data = np.zeros((n_ch, n), dtype=np.float32)
+    data[:, :1_000_000] = np.random.default_rng(0).standard_normal((n_ch, 1_000_000), np.float32)
     spike = 12_345_678
     data[3, spike] = 1e4  # one sample must survive the decimation
-    rec = hfs_emg.from_array(data, sfreq, [f"ch{k}" for k in range(n_ch)])
+    rec = hfs_emg.from_array(data, sfreq, [f"ch{k}" for k in range(n_ch)], dtype=np.float32)
+    assert np.shares_memory(rec.data, data)
     fig = plotting.plot_recording(rec, n_bins=n_bins, scaling="channel")
     lines = fig.axes[0].lines
     assert len(lines) == n_ch
     assert all(len(ln.get_xdata()) <= 2 * n_bins for ln in lines)
+    x3 = np.asarray(lines[3].get_xdata())
     y3 = np.asarray(lines[3].get_ydata())
-    assert y3.max() - np.median(y3) > 50  # the spike is drawn
+    k = int(np.argmax(y3))
+    assert y3[k] - np.median(y3) > 50  # the spike is drawn, far above the noise
+    assert x3[k] == pytest.approx(spike / sfreq, abs=3600 / n_bins)  # at its time
     assert fig.axes[0].get_xlim()[1] == pytest.approx(3600.0, abs=1.0)
 
 
