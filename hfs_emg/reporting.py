@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ._atomic import atomic_path
@@ -105,8 +107,27 @@ class _Section:
         return "\n".join(self.parts)
 
 
+def _stimulus_locked(
+    onsets: npt.NDArray[np.float64], stims: npt.NDArray[np.float64], after_s: float
+) -> npt.NDArray[np.bool_]:
+    """Onsets within 5 ms before to ``after_s`` after a stimulus (evoked, not spontaneous)."""
+    if not stims.size or not onsets.size:
+        return np.zeros(onsets.size, dtype=bool)
+    nxt = np.searchsorted(stims, onsets, side="left")
+    prev = nxt - 1
+    after = (prev >= 0) & (onsets - stims[np.maximum(prev, 0)] <= after_s)
+    before = (nxt < stims.size) & (stims[np.minimum(nxt, stims.size - 1)] - onsets <= 0.005)
+    return after | before
+
+
 def _spontaneous(
-    rec: Recording, params: dict[str, Any], dpi: int, overview_s: float, kw: dict[str, Any]
+    rec: Recording,
+    params: dict[str, Any],
+    dpi: int,
+    overview_s: float,
+    kw: dict[str, Any],
+    stims: npt.NDArray[np.float64] | None,
+    exclude_s: float,
 ) -> tuple[_Section, dict[str, pd.DataFrame]]:
     from .detection import detect_bursts
     from .metrics import summarize
@@ -121,6 +142,15 @@ def _spontaneous(
     params.update({f"detect_synchronous_bursts.{k}": v for k, v in sync_kw.items()})
     emg = rec.pick("emg")
     bursts = detect_bursts(emg, **burst_kw)
+    if stims is not None and exclude_s > 0:
+        locked = _stimulus_locked(bursts["onset_s"].to_numpy(float), stims, exclude_s)
+        params["report.stimulus_locked_bursts_excluded"] = int(locked.sum())
+        if locked.any():
+            sec.add(
+                f'<p class="note">{int(locked.sum())} of {len(bursts)} bursts start within '
+                f"{exclude_s * 1e3:g} ms after a stimulus: evoked responses, left out.</p>"
+            )
+        bursts = bursts[~locked].reset_index(drop=True)
     sync = detect_synchronous_bursts(bursts, channels_info=emg.channels, **sync_kw)
     summary = summarize(bursts, sync, duration_s=emg.duration_s, channels=emg.channels)
     h_freq = min(1000.0, 0.45 * emg.sfreq)
@@ -229,6 +259,7 @@ def report(
     spontaneous: bool = True,
     evoked: str = "auto",
     overview_s: float = 60.0,
+    exclude_after_stim_s: float = 0.1,
     dpi: int = 80,
     options: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, pd.DataFrame]:
@@ -255,6 +286,9 @@ def report(
         a facial-nerve branch, generic ``"responses"`` otherwise.
     overview_s : float
         Seconds of signal in the overview figure.
+    exclude_after_stim_s : float
+        When stimuli are found, bursts starting from 5 ms before to this long after a stimulus
+        are evoked responses and are left out of the spontaneous analysis (0 keeps them).
     dpi : int
         Resolution of the embedded figures.
     options : dict, optional
@@ -293,27 +327,31 @@ def report(
     params: dict[str, Any] = {"report.evoked": evoked, "report.overview_s": overview_s}
     sections: list[_Section] = []
     tables: dict[str, pd.DataFrame] = {}
+    events: pd.DataFrame | None = None
+    if evoked != "none":
+        from .events import find_stim_events
+
+        try:
+            events = find_stim_events(rec)
+        except NoStimulusError as err:
+            logger.info("report: no evoked analysis (%s)", err)
+            params["report.stimuli"] = "none found"
+    stims = None if events is None else np.sort(events["onset_s"].to_numpy(dtype=float))
     with matplotlib.rc_context({"figure.max_open_warning": 0}):
         if spontaneous and "emg" in set(rec.ch_types):
-            sec, t = _spontaneous(rec, params, dpi, overview_s, options)
+            sec, t = _spontaneous(
+                rec, params, dpi, overview_s, options, stims, exclude_after_stim_s
+            )
             sections.append(sec)
             tables.update(t)
-        if evoked != "none":
-            from .events import find_stim_events
-
-            try:
-                events = find_stim_events(rec)
-            except NoStimulusError as err:
-                logger.info("report: no evoked analysis (%s)", err)
-                params["report.stimuli"] = "none found"
-            else:
-                analysis = evoked
-                if analysis == "auto":
-                    branch = events.get("stim_branch", pd.Series(dtype=object)).dropna()
-                    analysis = "lsr" if len(branch) or rec.meta.get("stim_branch") else "responses"
-                sec, t = _evoked(rec, events, analysis, params, dpi, options)
-                sections.append(sec)
-                tables.update(t)
+        if events is not None:
+            analysis = evoked
+            if analysis == "auto":
+                branch = events.get("stim_branch", pd.Series(dtype=object)).dropna()
+                analysis = "lsr" if len(branch) or rec.meta.get("stim_branch") else "responses"
+            sec, t = _evoked(rec, events, analysis, params, dpi, options)
+            sections.append(sec)
+            tables.update(t)
     info = pd.DataFrame(
         {
             "item": [

@@ -114,3 +114,25 @@ def test_report_in_memory_and_bad_options(tmp_path):
         report(rec, out=out, evoked="h_reflex")
     with pytest.raises(hfs_emg.ParameterError, match="unknown analysis"):
         report(rec, out=out, options={"spasm": {}})
+
+
+def test_report_blink_reflex_excludes_evoked_bursts(example_dir, tmp_path):
+    rec = hfs_emg.read_recording(example_dir / "ncs_blink_reflex.bdf")
+    out = tmp_path / "blink.html"
+    tables = report(rec, out=out, evoked="blink_reflex")
+    text = out.read_text(encoding="utf-8")
+    # every burst of this file is a reflex response time-locked to a stimulus
+    assert len(tables["bursts"]) == 0
+    assert "evoked responses, left out" in text
+    doc = _parse(text)
+    assert len(doc.imgs) >= 3  # overview + one blink figure per stimulated side
+    blink = next(t for t in _frames(doc) if "component" in t.columns and "n_present" in t.columns)
+    truth = pd.read_csv(example_dir / "truth" / "ncs_blink_reflex_truth.csv")
+    true_mean = (
+        truth[truth["present"]].groupby(["stim_side", "channel", "component"])["latency_ms"].mean()
+    )
+    blink = blink[blink["latency_ms"] != ""]
+    assert len(blink) >= 10
+    for _, row in blink.iterrows():
+        key = (row["stim_side"], row["channel"], row["component"])
+        assert abs(float(row["latency_ms"]) - true_mean[key]) < 0.5
