@@ -14,9 +14,24 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ._errors import ChannelError, ParameterError
+from ._validate import check_option
+from .anatomy import MUSCLES, infer_channel_info
+from .epochs import Epochs
 from .recording import Recording
 
-__all__ = ["minmax_decimate", "plot_recording"]
+__all__ = [
+    "minmax_decimate",
+    "plot_blink_reflex",
+    "plot_burst_metrics",
+    "plot_bursts",
+    "plot_cmap",
+    "plot_evoked",
+    "plot_f_waves",
+    "plot_lsr_trend",
+    "plot_recording",
+    "plot_synchrony_raster",
+]
 
 
 def minmax_decimate(
@@ -68,6 +83,7 @@ def plot_recording(
     tmax: float | None = None,
     n_bins: int = 2000,
     bursts: pd.DataFrame | None = None,
+    scaling: str = "shared",
     ax: Any = None,
     title: str | None = None,
 ) -> Any:
@@ -85,6 +101,9 @@ def plot_recording(
     bursts : pandas.DataFrame, optional
         Bursts from :func:`hfs_emg.detect_bursts` (``channel``, ``onset_s``, ``duration_s``),
         shaded behind each channel's trace.
+    scaling : {"shared", "channel"}
+        One vertical gain for all channels of the same unit (noise looks like noise), or each
+        channel scaled to its own 99.5th percentile.
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new figure is made when omitted.
     title : str, optional
@@ -104,6 +123,7 @@ def plot_recording(
     """
     import matplotlib.pyplot as plt
 
+    check_option("scaling", scaling, ("shared", "channel"))
     if tmin is not None or tmax is not None:
         rec = rec.crop(tmin, tmax)
     if picks is not None:
@@ -116,6 +136,11 @@ def plot_recording(
     t = rec.tstart + idx / rec.sfreq
     y = y - np.median(y, axis=1, keepdims=True)
     spans = np.percentile(np.abs(y), 99.5, axis=1)
+    if scaling == "shared":  # one gain per unit: quiet channels stay quiet
+        units_arr = rec.channels["unit"].to_numpy()
+        for unit in set(units_arr):
+            same = units_arr == unit
+            spans[same] = spans[same].max()
     spans[spans == 0] = 1.0
     offsets = np.arange(rec.n_channels)[::-1] * 2.2
     units = rec.channels["unit"].tolist()
@@ -131,7 +156,11 @@ def plot_recording(
             if channel in rows:
                 spans = list(zip(grp["onset_s"], grp["duration_s"], strict=True))
                 ax.broken_barh(
-                    spans, (offsets[rows[channel]] - 1.0, 2.0), color="tab:orange", alpha=0.3
+                    spans,
+                    (offsets[rows[channel]] - 1.0, 2.0),
+                    color="tab:orange",
+                    alpha=0.3,
+                    label=f"bursts {channel}",
                 )
     for onset in rec.events["onset_s"]:
         ax.axvline(onset, color="tab:red", lw=0.5, alpha=0.6)
@@ -141,4 +170,763 @@ def plot_recording(
     ax.set_title(title or str(rec.meta.get("source_file", "")).split("/")[-1])
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    return fig
+
+
+# --------------------------------------------------------------------------- helpers
+
+_DIRECTION_COLORS = {
+    "descending": "tab:blue",
+    "ascending": "tab:red",
+    "simultaneous": "tab:gray",
+    "mixed": "tab:purple",
+}
+
+
+def _new_axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        return fig, ax
+    return ax.figure, ax
+
+
+def _clean(ax: Any) -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _require(table: pd.DataFrame, columns: list[str], name: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ParameterError(f"{name} lacks column(s) {missing}; it has {list(table.columns)}")
+
+
+def _channel_order(names: list[str], channels_info: pd.DataFrame | None) -> list[str]:
+    """Channels sorted by side then anatomical rank (forehead first, chin last)."""
+    info = channels_info
+    if info is None or "muscle" not in info.columns:
+        info = infer_channel_info(list(names))
+    info = info.set_index("name") if "name" in info.columns else info
+    rank = {}
+    for name in names:
+        muscle = info["muscle"].get(name) if name in info.index else None
+        side = info["side"].get(name) if ("side" in info.columns and name in info.index) else None
+        r = MUSCLES[muscle].rank if isinstance(muscle, str) and muscle in MUSCLES else 99.0
+        rank[name] = (str(side or ""), r, name)
+    return sorted(names, key=lambda n: rank[n])
+
+
+def _epoch_keys(epochs: Epochs, table: pd.DataFrame) -> tuple[str, npt.NDArray[np.int64]]:
+    """Column linking ``table`` rows to epochs and each epoch's value of it."""
+    for key in ("stim_index", "epoch"):
+        if key in table.columns and key in epochs.events.columns:
+            return key, epochs.events[key].to_numpy(dtype=np.int64)
+    raise ParameterError(
+        "table needs a 'stim_index' or 'epoch' column shared with epochs.events "
+        f"(table has {list(table.columns)})"
+    )
+
+
+# --------------------------------------------------------------------------- spontaneous
+
+
+def plot_bursts(
+    rec: Recording,
+    bursts: pd.DataFrame,
+    *,
+    picks: Any = "emg",
+    tmin: float | None = None,
+    tmax: float | None = None,
+    n_bins: int = 2000,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Traces with each channel's detected bursts shaded behind it.
+
+    Parameters
+    ----------
+    rec : Recording
+        Usually the band-passed recording the bursts were detected on.
+    bursts : pandas.DataFrame
+        Output of :func:`hfs_emg.detect_bursts` (``channel``, ``onset_s``, ``duration_s``).
+    picks : str, int or sequence
+        Channels to draw (default: the EMG channels).
+    tmin, tmax : float, optional
+        Time window in seconds (file clock).
+    n_bins : int
+        Min/max decimation bins per trace.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_spontaneous
+    >>> rec = simulate_spontaneous(duration_s=10.0, sfreq=2000.0, seed=1).recording
+    >>> bursts = hfs_emg.detect_bursts(rec)
+    >>> fig = plot_bursts(rec, bursts, tmax=5.0)
+    >>> fig.axes[0].get_xlabel()
+    'Time (s)'
+    """
+    _require(bursts, ["channel", "onset_s", "duration_s"], "bursts")
+    t0 = rec.tstart if tmin is None else tmin
+    t1 = rec.tstart + rec.duration_s if tmax is None else tmax
+    off = bursts["onset_s"] + bursts["duration_s"]
+    in_view = bursts[(off > t0) & (bursts["onset_s"] < t1)].copy()
+    # clip to the view so a burst straddling the edge is drawn inside the axes
+    start = in_view["onset_s"].clip(lower=t0)
+    in_view["duration_s"] = (in_view["onset_s"] + in_view["duration_s"]).clip(upper=t1) - start
+    in_view["onset_s"] = start
+    return plot_recording(
+        rec, picks=picks, tmin=tmin, tmax=tmax, n_bins=n_bins, bursts=in_view, ax=ax, title=title
+    )
+
+
+def _event_onsets(bursts: pd.DataFrame, synchronous: pd.DataFrame) -> pd.DataFrame:
+    """One row per (synchronous event, channel): the channel's first burst onset in the event."""
+    members = synchronous[["event_id", "onset_s", "offset_s", "channels", "direction"]].copy()
+    members["channel"] = members["channels"].str.split(",")
+    members = members.explode("channel").drop(columns="channels")
+    merged = members.merge(
+        bursts[["channel", "onset_s"]].rename(columns={"onset_s": "burst_onset_s"}), on="channel"
+    )
+    tol = 1e-9
+    inside = (merged["burst_onset_s"] >= merged["onset_s"] - tol) & (
+        merged["burst_onset_s"] <= merged["offset_s"] + tol
+    )
+    merged = merged[inside]
+    first = merged.groupby(["event_id", "channel"], as_index=False).agg(
+        burst_onset_s=("burst_onset_s", "min"),
+        onset_s=("onset_s", "first"),
+        direction=("direction", "first"),
+    )
+    first["delay_ms"] = (first["burst_onset_s"] - first["onset_s"]) * 1e3
+    return first
+
+
+def plot_synchrony_raster(
+    bursts: pd.DataFrame,
+    synchronous: pd.DataFrame,
+    *,
+    channels_info: pd.DataFrame | None = None,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Synchronous events across muscles, forehead to chin, onsets marked to show spread order.
+
+    Each synchronous event is one polyline: a marker per recruited muscle at its burst onset
+    relative to the event onset (ms), muscles from forehead (top) to chin (bottom) by
+    anatomical rank and grouped by side. A line leaning down-right spreads forehead -> chin
+    (descending), down-left chin -> forehead (ascending). Colour encodes the event's
+    ``direction``.
+
+    Parameters
+    ----------
+    bursts : pandas.DataFrame
+        Output of :func:`hfs_emg.detect_bursts`.
+    synchronous : pandas.DataFrame
+        Output of :func:`hfs_emg.detect_synchronous_bursts` (``event_id``, ``onset_s``,
+        ``offset_s``, ``channels``, ``direction``).
+    channels_info : pandas.DataFrame, optional
+        ``rec.channels`` (name, muscle, side); inferred from the channel names otherwise.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_spontaneous
+    >>> rec = simulate_spontaneous(duration_s=20.0, sfreq=2000.0, seed=2).recording
+    >>> bursts = hfs_emg.detect_bursts(rec)
+    >>> sync = hfs_emg.detect_synchronous_bursts(bursts, channels_info=rec.channels)
+    >>> fig = plot_synchrony_raster(bursts, sync, channels_info=rec.channels)
+    >>> fig.axes[0].get_xlabel()
+    'Onset after event onset (ms)'
+
+    References
+    ----------
+    .. [1] Nielsen VK. Pathophysiology of hemifacial spasm: I. Ephaptic transmission and
+       ectopic excitation. Neurology 1984;34:418-426.
+    """
+    _require(bursts, ["channel", "onset_s"], "bursts")
+    _require(synchronous, ["event_id", "onset_s", "offset_s", "channels", "direction"], "sync")
+    fig, ax = _new_axes(ax, (7.0, 4.5))
+    onsets = _event_onsets(bursts, synchronous)
+    names = _channel_order(sorted(set(onsets["channel"])), channels_info)
+    ypos = {name: k for k, name in enumerate(names)}
+    onsets["y"] = onsets["channel"].map(ypos)
+    onsets = onsets.sort_values(["event_id", "y"])
+    counts = synchronous["direction"].value_counts()
+    labelled: set[str] = set()
+    for (_event, direction), grp in onsets.groupby(["event_id", "direction"], sort=False):
+        color = _DIRECTION_COLORS.get(direction, "k")
+        label = None
+        if direction not in labelled:
+            label = f"{direction} (n={counts.get(direction, 0)})"
+            labelled.add(direction)
+        ax.plot(grp["delay_ms"], grp["y"], "-o", color=color, alpha=0.6, ms=4, lw=1, label=label)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_ylim(len(names) - 0.5, -0.5)  # forehead on top
+    ax.set_xlabel("Onset after event onset (ms)")
+    ax.set_ylabel("Muscle (forehead → chin)")
+    ax.set_title(title or f"{len(synchronous)} synchronous events")
+    if labelled:
+        ax.legend(fontsize=8, frameon=False, loc="best")
+    _clean(ax)
+    return fig
+
+
+def plot_burst_metrics(
+    bursts: pd.DataFrame,
+    *,
+    metrics: tuple[str, ...] = ("duration_s", "discharge_hz"),
+    channels_info: pd.DataFrame | None = None,
+    axes: Any = None,
+) -> Any:
+    """Per-channel distributions of burst metrics (box + individual bursts).
+
+    Parameters
+    ----------
+    bursts : pandas.DataFrame
+        Output of :func:`hfs_emg.detect_bursts`.
+    metrics : tuple of str
+        Columns to draw, one axes each. Columns ending in ``_s`` are shown in ms.
+    channels_info : pandas.DataFrame, optional
+        Channel table, for anatomical ordering.
+    axes : sequence of matplotlib.axes.Axes, optional
+        One axes per metric; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_spontaneous
+    >>> rec = simulate_spontaneous(duration_s=20.0, sfreq=2000.0, seed=2).recording
+    >>> fig = plot_burst_metrics(hfs_emg.detect_bursts(rec))
+    >>> [a.get_xlabel() for a in fig.axes]
+    ['Burst duration (ms)', 'Discharge frequency (Hz)']
+    """
+    import matplotlib.pyplot as plt
+
+    _require(bursts, ["channel", *metrics], "bursts")
+    names = _channel_order(sorted(set(bursts["channel"])), channels_info)
+    if axes is None:
+        fig, axes = plt.subplots(
+            1,
+            len(metrics),
+            figsize=(4.0 * len(metrics), 1.0 + 0.45 * max(len(names), 2)),
+            layout="constrained",
+            sharey=True,
+            squeeze=False,
+        )
+        axes = axes[0]
+    elif len(axes) != len(metrics):
+        raise ParameterError(f"axes: need {len(metrics)} axes (one per metric), got {len(axes)}")
+    fig = axes[0].figure
+    pretty = {
+        "duration_s": "Burst duration (ms)",
+        "discharge_hz": "Discharge frequency (Hz)",
+        "peak_uv": "Peak amplitude (µV)",
+        "rms_uv": "RMS amplitude (µV)",
+        "area_uv_s": "Area (µV·s)",
+    }
+    rng = np.random.default_rng(0)
+    for ax, metric in zip(axes, metrics, strict=True):
+        scale = 1e3 if metric.endswith("_s") and metric != "area_uv_s" else 1.0
+        data = [
+            bursts.loc[bursts["channel"] == n, metric].dropna().to_numpy() * scale for n in names
+        ]
+        pos = np.arange(len(names))
+        box = {"positions": pos, "widths": 0.6, "showfliers": False}
+        try:  # matplotlib >= 3.10
+            ax.boxplot(data, orientation="horizontal", medianprops={"color": "k"}, **box)
+        except TypeError:  # older matplotlib
+            ax.boxplot(data, vert=False, medianprops={"color": "k"}, **box)
+        for k, d in enumerate(data):
+            ax.plot(
+                d, k + rng.uniform(-0.15, 0.15, d.size), "o", ms=3, alpha=0.5, color="tab:orange"
+            )
+        ax.set_yticks(pos, names)
+        ax.set_ylim(len(names) - 0.5, -0.5)
+        if metric == "duration_s":
+            ax.set_xscale("log")  # clonic (tens of ms) and tonic (seconds) bursts together
+        unit = "ms" if scale == 1e3 else metric.rsplit("_", 1)[-1]
+        ax.set_xlabel(pretty.get(metric, f"{metric} ({unit})"))
+        _clean(ax)
+    return fig
+
+
+# --------------------------------------------------------------------------- evoked
+
+
+def plot_evoked(
+    epochs: Epochs,
+    responses: pd.DataFrame | None = None,
+    *,
+    channel: str | None = None,
+    style: str = "superimposed",
+    window_ms: tuple[float, float] | None = (6.0, 20.0),
+    xlim_ms: tuple[float, float] | None = None,
+    spacing_uv: float | None = None,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Clinical evoked-response display of one channel: superimposed or cascaded trials.
+
+    Parameters
+    ----------
+    epochs : Epochs
+        From :func:`hfs_emg.make_epochs`.
+    responses : pandas.DataFrame, optional
+        Per-trial table from :func:`hfs_emg.measure_lsr` or :func:`hfs_emg.measure_responses`
+        (``channel``, ``stim_index`` or ``epoch``, ``latency_ms``, optional
+        ``peak_latency_ms``); onsets (triangles) and peaks (dots) are marked on the traces.
+    channel : str, optional
+        Channel to draw (default: the first).
+    style : {"superimposed", "cascade"}
+        Overlay all trials, or stack them top (first) to bottom (last).
+    window_ms : (float, float) or None
+        Latency window shaded in grey (the LSR window by default).
+    xlim_ms : (float, float), optional
+        Displayed latency range (default: the whole epoch).
+    spacing_uv : float, optional
+        Vertical distance between cascaded traces (default: 0.7 x the 75th percentile of the
+        trials' peak-to-peak amplitude).
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_lsr_session
+    >>> rec = simulate_lsr_session(n_stimuli=6, sfreq=5000.0).recording
+    >>> ep = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.005, tmax=0.04)
+    >>> lsr = hfs_emg.measure_lsr(ep, stim_branch="zygomatic")
+    >>> fig = plot_evoked(ep, lsr, channel=ep.ch_names[0], style="cascade")
+    >>> fig.axes[0].get_xlabel()
+    'Latency (ms)'
+
+    References
+    ----------
+    .. [1] Møller AR, Jannetta PJ. Monitoring facial EMG responses during microvascular
+       decompression operations for hemifacial spasm. J Neurosurg 1987;66:681-685.
+    """
+    check_option("style", style, ("superimposed", "cascade"))
+    names = list(epochs.ch_names)
+    channel = names[0] if channel is None else channel
+    if channel not in names:
+        raise ChannelError(f"channel {channel!r} is not in the epochs ({names})")
+    k = names.index(channel)
+    fig, ax = _new_axes(ax, (6.0, 4.5 if style == "superimposed" else 7.0))
+    t_ms = epochs.times * 1e3
+    y = epochs.data[:, k, :]
+    n = y.shape[0]
+    if style == "cascade":
+        if spacing_uv is None:
+            # most trials' responses fit between their neighbours
+            spacing_uv = float(np.percentile(np.ptp(y, axis=1), 75)) * 0.7 or 1.0
+        offsets = -np.arange(n) * spacing_uv
+    else:
+        offsets = np.zeros(n)
+    traces = y + offsets[:, None]
+    color = "k" if style == "cascade" else "0.2"
+    alpha = 1.0 if style == "cascade" else max(0.15, min(1.0, 3.0 / n))
+    ax.plot(t_ms, traces.T, color=color, lw=0.6, alpha=alpha)
+    if window_ms is not None:
+        ax.axvspan(*window_ms, color="0.85", zorder=0, label="latency window")
+    ax.axvline(0.0, color="tab:red", lw=0.8, ls="--", label="stimulus")
+    if responses is not None and len(responses):
+        _require(responses, ["channel", "latency_ms"], "responses")
+        key, keys = _epoch_keys(epochs, responses)
+        rows = responses[(responses["channel"] == channel) & responses["latency_ms"].notna()]
+        pos = pd.Series(np.arange(n), index=keys)
+        rows = rows[rows[key].isin(pos.index)]
+        trial = pos.loc[rows[key]].to_numpy()
+        for col, marker, label, mcolor in (
+            ("latency_ms", "v", "onset", "tab:blue"),
+            ("peak_latency_ms", "o", "peak", "tab:orange"),
+        ):
+            if col not in rows.columns:
+                continue
+            lat = rows[col].to_numpy(dtype=float)
+            ok = np.isfinite(lat)
+            idx = np.clip(np.searchsorted(t_ms, lat[ok]), 0, t_ms.size - 1)
+            yy = traces[trial[ok], idx]
+            ax.plot(lat[ok], yy, marker, ls="none", color=mcolor, ms=5, label=label, zorder=3)
+    if xlim_ms is not None:
+        ax.set_xlim(*xlim_ms)
+    else:
+        ax.set_xlim(t_ms[0], t_ms[-1])
+    ax.set_xlabel("Latency (ms)")
+    if style == "cascade":
+        ax.set_ylabel(f"Trial (top = first; {spacing_uv:.3g} µV per trace)")
+        ax.set_yticks([])
+    else:
+        ax.set_ylabel("Amplitude (µV)")
+    ax.set_title(title or f"{channel}: {n} trials ({style})")
+    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    _clean(ax)
+    return fig
+
+
+def plot_lsr_trend(
+    lsr: pd.DataFrame,
+    trend: pd.DataFrame | None = None,
+    *,
+    x: str = "stim_index",
+    include_direct: bool = False,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Peak-to-peak LSR amplitude per channel across stimuli, with disappearance marked.
+
+    Absent responses are drawn as hollow markers at 0 µV; each channel's disappearance
+    (from :func:`hfs_emg.lsr_trend`) is a vertical dashed line in the channel's colour.
+
+    Parameters
+    ----------
+    lsr : pandas.DataFrame
+        Output of :func:`hfs_emg.measure_lsr`.
+    trend : pandas.DataFrame, optional
+        Output of :func:`hfs_emg.lsr_trend`.
+    x : {"stim_index", "stim_time_s"}
+        Horizontal axis: stimulus number or time (s).
+    include_direct : bool
+        Also draw the direct (stimulated-branch) responses.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_lsr_session
+    >>> rec = simulate_lsr_session(n_stimuli=30, disappearance_index=15, sfreq=5000.0).recording
+    >>> lsr = hfs_emg.measure_lsr(rec)
+    >>> fig = plot_lsr_trend(lsr, hfs_emg.lsr_trend(lsr, baseline_n=5, consecutive_absent=3))
+    >>> fig.axes[0].get_ylabel()
+    'LSR peak-to-peak (µV)'
+
+    References
+    ----------
+    .. [1] Kong DS, et al. Prognostic value of the lateral spread response for intraoperative
+       electromyography monitoring of the facial musculature during microvascular
+       decompression for hemifacial spasm. J Neurosurg 2007;106:384-387.
+    """
+    check_option("x", x, ("stim_index", "stim_time_s"))
+    _require(lsr, ["channel", "present", "p2p_uv", x], "lsr")
+    fig, ax = _new_axes(ax, (8.0, 4.0))
+    table = lsr if include_direct or "kind" not in lsr.columns else lsr[lsr["kind"] != "direct"]
+    colors = {}
+    for k, (channel, grp) in enumerate(table.groupby("channel", sort=False)):
+        color = f"C{k % 10}"
+        colors[channel] = color
+        present = grp["present"].to_numpy(dtype=bool)
+        p2p = np.where(present, grp["p2p_uv"].to_numpy(dtype=float), 0.0)
+        xs = grp[x].to_numpy(dtype=float)
+        ax.plot(xs, p2p, "-", color=color, lw=0.8, alpha=0.7)
+        ax.plot(xs[present], p2p[present], "o", color=color, ms=3, label=channel)
+        ax.plot(xs[~present], p2p[~present], "o", mfc="none", color=color, ms=3)
+    if trend is not None and len(trend):
+        col = "disappearance_stim_index" if x == "stim_index" else "disappearance_time_s"
+        _require(trend, ["channel", col], "trend")
+        for _, row in trend[trend[col].notna()].iterrows():  # one row per channel (+ overall)
+            # a channel's own colour; the session-level "overall" row in black
+            color = colors.get(row["channel"], "k")
+            ax.axvline(float(row[col]), color=color, ls="--", lw=1.0)
+        ax.plot([], [], "k--", lw=1.0, label="disappearance")
+    ax.set_xlabel("Stimulus #" if x == "stim_index" else "Time (s)")
+    ax.set_ylabel("LSR peak-to-peak (µV)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title or "Lateral spread response across stimuli")
+    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    _clean(ax)
+    return fig
+
+
+def plot_cmap(
+    epochs: Epochs,
+    cmap: pd.DataFrame | None = None,
+    *,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Averaged CMAPs (M-waves) of each channel overlaid, onsets marked, side-to-side ratio shown.
+
+    Parameters
+    ----------
+    epochs : Epochs
+        Epochs around the facial-nerve stimuli.
+    cmap : pandas.DataFrame, optional
+        Output of :func:`hfs_emg.measure_cmap` (``channel``, ``latency_ms``, ``p2p_uv``,
+        optional ``amplitude_ratio``).
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_nerve_conduction
+    >>> rec = simulate_nerve_conduction(sfreq=10000.0).cmap
+    >>> ep = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.005, tmax=0.03)
+    >>> fig = plot_cmap(ep, hfs_emg.measure_cmap(ep))
+    >>> fig.axes[0].get_xlabel()
+    'Latency (ms)'
+
+    References
+    ----------
+    .. [1] Esteban A, Molina-Negro P. Primary hemifacial spasm: a neurophysiological study.
+       J Neurol Neurosurg Psychiatry 1986;49:58-63.
+    """
+    fig, ax = _new_axes(ax, (6.0, 4.0))
+    evoked = epochs.average()
+    t_ms = evoked.times * 1e3
+    for k, name in enumerate(evoked.ch_names if hasattr(evoked, "ch_names") else epochs.ch_names):
+        label = name
+        if cmap is not None and name in set(cmap["channel"]):
+            row = cmap[cmap["channel"] == name].iloc[0]
+            label = f"{name}: {row['latency_ms']:.1f} ms, {row['p2p_uv']:.0f} µV"
+        ax.plot(t_ms, evoked.data[k], lw=1.0, color=f"C{k}", label=label)
+        if cmap is not None and name in set(cmap["channel"]):
+            lat = float(row["latency_ms"])
+            if np.isfinite(lat):
+                i = int(np.clip(np.searchsorted(t_ms, lat), 0, t_ms.size - 1))
+                ax.plot([lat], [evoked.data[k, i]], "v", color=f"C{k}", ms=7)
+    ax.axvline(0.0, color="tab:red", lw=0.8, ls="--")
+    ratio = ""
+    if (
+        cmap is not None
+        and "amplitude_ratio" in cmap.columns
+        and cmap["amplitude_ratio"].notna().any()
+    ):
+        ratio = f" (affected/healthy amplitude {cmap['amplitude_ratio'].dropna().iloc[0]:.2f})"
+    ax.set_xlim(t_ms[0], t_ms[-1])
+    ax.set_xlabel("Latency (ms)")
+    ax.set_ylabel("Amplitude (µV)")
+    ax.set_title(title or f"CMAP (M-wave){ratio}")
+    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    _clean(ax)
+    return fig
+
+
+def plot_f_waves(
+    epochs: Epochs,
+    trials: pd.DataFrame | None = None,
+    *,
+    channel: str | None = None,
+    f_window_ms: tuple[float, float] = (7.5, 30.0),
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Raster of F-wave trials (first on top), M-wave clipped, F latencies marked.
+
+    The display gain is set from the F window so the small F-waves are visible; the large
+    M-wave is clipped to the trace spacing, as on clinical EMG machines.
+
+    Parameters
+    ----------
+    epochs : Epochs
+    trials : pandas.DataFrame, optional
+        Per-trial table from ``measure_f_waves(..., return_trials=True)[1]`` (``stim_index``,
+        ``channel``, ``present``, ``latency_ms``).
+    channel : str, optional
+        Default: the first channel.
+    f_window_ms : (float, float)
+        F-wave latency window, shaded.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_nerve_conduction
+    >>> rec = simulate_nerve_conduction(sfreq=10000.0, n_f_stimuli=8).f_waves
+    >>> ep = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.005, tmax=0.04)
+    >>> summary, trials = hfs_emg.measure_f_waves(ep, return_trials=True)
+    >>> fig = plot_f_waves(ep, trials)
+    >>> fig.axes[0].get_xlabel()
+    'Latency (ms)'
+
+    References
+    ----------
+    .. [1] Ishikawa M, et al. Abnormal F waves in hemifacial spasm. J Neurol Sci 1996.
+    """
+    names = list(epochs.ch_names)
+    channel = names[0] if channel is None else channel
+    if channel not in names:
+        raise ChannelError(f"channel {channel!r} is not in the epochs ({names})")
+    k = names.index(channel)
+    fig, ax = _new_axes(ax, (6.0, 7.0))
+    t_ms = epochs.times * 1e3
+    y = epochs.data[:, k, :]
+    n = y.shape[0]
+    in_f = (t_ms >= f_window_ms[0]) & (t_ms <= f_window_ms[1])
+    gain = float(np.percentile(np.abs(y[:, in_f]), 99)) if in_f.any() else 1.0
+    gain = gain or 1.0
+    spacing = 2.0 * gain
+    offsets = -np.arange(n) * spacing
+    traces = np.clip(y, -spacing * 0.6, spacing * 0.6) + offsets[:, None]
+    ax.plot(t_ms, traces.T, color="k", lw=0.6)
+    ax.axvspan(*f_window_ms, color="0.9", zorder=0, label="F window")
+    ax.axvline(0.0, color="tab:red", lw=0.8, ls="--", label="stimulus")
+    if trials is not None and len(trials):
+        _require(trials, ["channel", "latency_ms"], "trials")
+        key, keys = _epoch_keys(epochs, trials)
+        pos = pd.Series(np.arange(n), index=keys)
+        rows = trials[(trials["channel"] == channel) & trials["latency_ms"].notna()]
+        rows = rows[rows[key].isin(pos.index)]
+        trial = pos.loc[rows[key]].to_numpy()
+        lat = rows["latency_ms"].to_numpy(dtype=float)
+        ax.plot(
+            lat,
+            offsets[trial] + 0.5 * spacing,
+            "v",
+            color="tab:blue",
+            ms=5,
+            ls="none",
+            label="F latency",
+        )
+        if "m_latency_ms" in rows.columns:
+            m = trials.loc[trials["channel"] == channel, "m_latency_ms"].median()
+            if np.isfinite(m):
+                ax.axvline(float(m), color="tab:green", lw=0.8, ls=":", label="M latency")
+    ax.set_xlim(t_ms[0], t_ms[-1])
+    ax.set_xlabel("Latency (ms)")
+    ax.set_ylabel(f"Trial (top = first; {spacing:.3g} µV per trace)")
+    ax.set_yticks([])
+    ax.set_title(title or f"{channel}: F-waves, {n} stimuli")
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    _clean(ax)
+    return fig
+
+
+def plot_blink_reflex(
+    epochs: Epochs,
+    blink: pd.DataFrame | None = None,
+    *,
+    stim_side: str | None = None,
+    artifact_ms: float = 3.0,
+    axes: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Blink reflex: superimposed trials of each channel for one stimulated side, R1/R2 marked.
+
+    Parameters
+    ----------
+    epochs : Epochs
+        Epochs around supraorbital stimuli (``epochs.events`` may carry a ``side`` column).
+    blink : pandas.DataFrame, optional
+        Summary from :func:`hfs_emg.measure_blink_reflex` (``stim_side``, ``channel``,
+        ``component`` R1/R2, ``latency_ms``). Each component's mean onset latency is drawn
+        as a vertical line labelled R1 / R2.
+    stim_side : str, optional
+        Stimulated side to draw (default: the first found in ``epochs.events['side']``).
+    artifact_ms : float
+        The vertical scale is set from the signal after this latency, so the stimulus
+        artefact is clipped instead of flattening the reflex.
+    axes : sequence of matplotlib.axes.Axes, optional
+        One per channel.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_nerve_conduction
+    >>> rec = simulate_nerve_conduction(sfreq=10000.0, n_blink_stimuli=2).blink
+    >>> ep = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.01, tmax=0.07)
+    >>> fig = plot_blink_reflex(ep, hfs_emg.measure_blink_reflex(ep))
+    >>> fig.axes[-1].get_xlabel()
+    'Latency (ms)'
+
+    References
+    ----------
+    .. [1] Kimura J. Electrically elicited blink reflex in diagnosis of multiple sclerosis.
+       Brain 1975;98:413-426.
+    """
+    import matplotlib.pyplot as plt
+
+    ev = epochs.events
+    sides = ev["side"] if "side" in ev.columns else pd.Series([None] * len(ev))
+    if stim_side is None:
+        stim_side = sides.dropna().iloc[0] if sides.notna().any() else None
+    sel = (sides == stim_side).to_numpy() if stim_side is not None else np.ones(len(ev), bool)
+    names = list(epochs.ch_names)
+    if axes is None:
+        fig, axes = plt.subplots(
+            len(names),
+            1,
+            figsize=(6.0, 1.4 + 1.3 * len(names)),
+            sharex=True,
+            layout="constrained",
+            squeeze=False,
+        )
+        axes = axes[:, 0]
+    elif len(axes) != len(names):
+        raise ParameterError(f"axes: need {len(names)} axes (one per channel), got {len(axes)}")
+    fig = axes[0].figure
+    t_ms = epochs.times * 1e3
+    comp_colors = {"R1": "tab:blue", "R2": "tab:orange", "R2c": "tab:green"}
+    for k, (ax, name) in enumerate(zip(axes, names, strict=True)):
+        y = epochs.data[sel, k, :]
+        ax.plot(t_ms, y.T, color="0.2", lw=0.5, alpha=max(0.2, min(1.0, 3.0 / max(len(y), 1))))
+        ax.axvline(0.0, color="tab:red", lw=0.8, ls="--")
+        if blink is not None and len(blink):
+            _require(blink, ["channel", "component", "latency_ms"], "blink")
+            rows = blink[blink["channel"] == name]
+            if stim_side is not None and "stim_side" in rows.columns:
+                rows = rows[rows["stim_side"] == stim_side]
+            rows = rows[rows["latency_ms"].notna()]
+            for comp, lat in zip(rows["component"], rows["latency_ms"], strict=True):
+                color = comp_colors.get(comp, "k")
+                ax.axvline(float(lat), color=color, lw=1.2, label=comp)
+                ax.text(
+                    float(lat),
+                    1.0,
+                    f" {comp}",
+                    color=color,
+                    fontsize=8,
+                    transform=ax.get_xaxis_transform(),
+                    va="top",
+                )
+        late = t_ms >= artifact_ms
+        if late.any() and y.size:
+            lim = 1.2 * float(np.abs(y[:, late]).max()) or 1.0
+            ax.set_ylim(-lim, lim)  # the stimulus artefact is clipped, not the reflex
+        ax.set_ylabel(f"{name}\n(µV)", fontsize=8)
+        _clean(ax)
+    axes[-1].set_xlabel("Latency (ms)")
+    axes[-1].set_xlim(t_ms[0], t_ms[-1])
+    axes[0].set_title(title or f"Blink reflex, stimulus {stim_side or ''} supraorbital".strip())
     return fig
