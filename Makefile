@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-LINT   := hfs_emg tests $(wildcard benchmarks example_data)
+LINT   := hfs_emg tests $(wildcard benchmarks example_data notebooks docs)
 
-.PHONY: demo test lint format install clean
+.PHONY: demo test docs examples lint format install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ test: $(STAMP)
 	$(BIN)/ruff check $(LINT)
 	$(BIN)/ruff format --check $(LINT)
 	$(BIN)/python -m pytest
+
+docs: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	$(BIN)/python -m sphinx -W -b html docs docs/_build/html
+
+examples: $(STAMP)
+	$(BIN)/python example_data/make_examples.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT)

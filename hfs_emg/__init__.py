@@ -47,6 +47,7 @@ from .preprocessing import (
     rectify,
 )
 from .recording import Recording, from_array, make_events
+from .reporting import report
 from .responses import measure_responses
 from .synchrony import detect_synchronous_bursts, synchrony_matrix
 
@@ -94,6 +95,7 @@ __all__ = [
     "process_chunked",
     "read_recording",
     "rectify",
+    "report",
     "signal",
     "simulate",
     "summarize",

@@ -114,6 +114,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from .plotting import plot_recording
     from .preprocessing import filter_emg
+    from .reporting import report
 
     folder = Path(args.data)
     out = Path(args.out)
@@ -142,6 +143,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 fig.savefig(tmp, dpi=100, format="png")
             plt.close(fig)
             print(f"   overview figure: {target}")
+            html = out / f"{path.stem}_report.html"
+            report(rec, out=html, evoked=DEMO_EVOKED.get(path.name, "auto"))
+            print(f"   HTML report: {html}")
             for name, table in tables.items():
                 csv = out / f"{path.stem}_{name}.csv"
                 _write_csv(table, csv)
@@ -153,6 +157,37 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         except HfsEmgError as err:
             print(f"error: {err}", file=sys.stderr)
             status = 1
+    return status
+
+
+#: Evoked analysis the demo report runs for each bundled example file.
+DEMO_EVOKED: dict[str, str] = {
+    "spontaneous_hfs.edf": "none",
+    "lsr_session.edf": "lsr",
+    "ncs_cmap.bdf": "cmap",
+    "ncs_f_waves.bdf": "f_waves",
+    "ncs_blink_reflex.bdf": "blink_reflex",
+}
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .reporting import report
+
+    status = 0
+    for name in args.files:
+        path = Path(name)
+        target = Path(args.out) / f"{path.stem}.html" if args.out else path.with_suffix(".html")
+        try:
+            rec = read_recording(path)
+            report(rec, out=target, evoked=args.evoked, spontaneous=not args.no_spontaneous)
+        except (HfsEmgError, OSError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            status = 1
+            continue
+        print(f"report: {target}")
     return status
 
 
@@ -175,6 +210,22 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--data", default=str(EXAMPLE_DIR), help="folder of example recordings")
     p_demo.add_argument("--out", default="demo_output", help="output folder (default: %(default)s)")
     p_demo.set_defaults(func=_cmd_demo)
+
+    from .reporting import EVOKED_ANALYSES
+
+    p_rep = sub.add_parser("report", help="write one self-contained HTML report per recording")
+    p_rep.add_argument("files", nargs="+", help="recording files (any supported format)")
+    p_rep.add_argument("--out", help="output folder (default: beside each input, FILE.html)")
+    p_rep.add_argument(
+        "--evoked",
+        default="auto",
+        choices=EVOKED_ANALYSES,
+        help="evoked analysis when stimuli are found (default: %(default)s)",
+    )
+    p_rep.add_argument(
+        "--no-spontaneous", action="store_true", help="skip the burst / synchrony analysis"
+    )
+    p_rep.set_defaults(func=_cmd_report)
     return parser
 
 
