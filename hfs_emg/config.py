@@ -132,6 +132,11 @@ class AnalysisConfig:
 
     Attributes
     ----------
+    min_stimuli : int
+        The evoked analysis runs only when at least this many stimuli are found (one or two
+        "stimuli" in a spontaneous recording are usually a spasm that starts on every channel
+        at once, which the artefact detector of :func:`hfs_emg.find_stim_events` takes for a
+        stimulus).
     max_memory_mb : float
         Recordings whose samples (float64) would take more than this are analysed in chunks.
     chunk_s : float
@@ -154,6 +159,7 @@ class AnalysisConfig:
     stim: StimConfig = field(default_factory=StimConfig)
     lsr: LSRConfig = field(default_factory=LSRConfig)
     trend: TrendConfig = field(default_factory=TrendConfig)
+    min_stimuli: int = 3
     max_memory_mb: float = 1024.0
     chunk_s: float = 60.0
 
@@ -280,6 +286,7 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
 _COMMENTS = {
     "": "hfs_emg analysis configuration (hfs-emg analyze/batch --config FILE).\n"
     '# TOML has no null: "none" means None. Omitted keys take their defaults.',
+    "min_stimuli": "evoked (LSR) analysis only when at least this many stimuli are found",
     "max_memory_mb": "recordings larger than this (float64 samples, MB) are streamed in chunks",
     "chunk_s": "core length of a chunk when streaming, s",
     "filter": "filter_emg before burst detection (off: detect_bursts band-passes itself)",
