@@ -94,7 +94,9 @@ def expand_inputs(spec: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
         elif path.exists():
             found.append(path)
         elif glob.has_magic(str(item)):
-            found += sorted(Path(p) for p in glob.glob(str(item)) if Path(p).is_file())
+            found += sorted(
+                Path(p) for p in glob.glob(str(item), recursive=True) if Path(p).is_file()
+            )
         else:
             raise ParameterError(f"Input {str(item)!r} is neither a file, a folder nor a glob.")
     return list(dict.fromkeys(found))
