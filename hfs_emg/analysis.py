@@ -128,6 +128,7 @@ def _provenance(
         "input": source,
         "streamed": streamed,
         "chunk_s": config.chunk_s if streamed else None,
+        "stream_margin_s": config.stream_margin_s if streamed else None,
     }
 
 

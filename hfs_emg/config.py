@@ -141,6 +141,9 @@ class AnalysisConfig:
         Recordings whose samples (float64) would take more than this are analysed in chunks.
     chunk_s : float
         Core length of a chunk (s) when streaming.
+    stream_margin_s : float
+        Extra signal (s) on each side of a chunk when streaming: bursts longer than this may be
+        lost at chunk boundaries.
 
     Examples
     --------
@@ -162,6 +165,7 @@ class AnalysisConfig:
     min_stimuli: int = 3
     max_memory_mb: float = 1024.0
     chunk_s: float = 60.0
+    stream_margin_s: float = 10.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (tuples as lists), the canonical form that :meth:`hash` digests."""
@@ -289,6 +293,7 @@ _COMMENTS = {
     "min_stimuli": "evoked (LSR) analysis only when at least this many stimuli are found",
     "max_memory_mb": "recordings larger than this (float64 samples, MB) are streamed in chunks",
     "chunk_s": "core length of a chunk when streaming, s",
+    "stream_margin_s": "extra signal on each side of a streamed chunk (longest burst kept), s",
     "filter": "filter_emg before burst detection (off: detect_bursts band-passes itself)",
     "bursts": "detect_bursts; method: hysteresis, hodges_bui, bonato, tkeo; "
     "[bursts.options] = method options",
