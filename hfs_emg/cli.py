@@ -221,6 +221,20 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return _report(result, args.quiet)
 
 
+def _cmd_bids(args: argparse.Namespace) -> int:
+    from .bids import run_bids
+
+    result = run_bids(
+        args.root,
+        _load_config(args.config),
+        out=args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
+    return _report(result, args.quiet)
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     if args.check:
         cfg = AnalysisConfig.from_toml(args.check)
@@ -312,6 +326,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786"
     )
     p_batch.set_defaults(func=_cmd_batch)
+
+    p_bids = sub.add_parser(
+        "bids",
+        parents=[common],
+        formatter_class=raw,
+        help="analyse an EMG-BIDS dataset, write BIDS derivatives",
+        description=textwrap.fill(
+            "Analyse every EMG recording (emg/*.edf, *.bdf) of a BIDS dataset, found with "
+            "mne-bids, and write one TSV per table and recording into "
+            "ROOT/derivatives/hfs_emg (or --out), named after the source with a desc-<table> "
+            "entity, e.g. sub-01_task-rest_desc-bursts_emg.tsv."
+        ),
+        epilog="examples:\n"
+        "  hfs-emg bids /data/hfs_bids --workers 2\n"
+        "  hfs-emg bids /data/hfs_bids --config analysis.toml --out /results/hfs_emg\n\n"
+        + EXIT_CODES,
+    )
+    p_bids.add_argument("root", help="BIDS dataset root (holds dataset_description.json)")
+    p_bids.add_argument("--out", metavar="DIR", help="derivatives folder")
+    p_bids.add_argument("--config", metavar="TOML", help="analysis options (default: defaults)")
+    p_bids.add_argument("--workers", type=int, default=None, metavar="N", help="local processes")
+    p_bids.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    p_bids.set_defaults(func=_cmd_bids)
 
     p_cfg = sub.add_parser(
         "config",
