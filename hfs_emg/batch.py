@@ -133,6 +133,19 @@ def _process_file(path: str, config_dict: dict[str, Any], cache_dir: str | None)
         }
 
 
+def _outcome(future: Any, path: str) -> dict[str, Any]:
+    """A future's result, or an error row when its worker died (crash, out of memory)."""
+    try:
+        return future.result()
+    except Exception as err:
+        return {
+            "file": path,
+            "tables": None,
+            "error": (type(err).__name__, str(err)),
+            "cached": False,
+        }
+
+
 def _run_local(
     paths: list[str], config_dict: dict[str, Any], cache_dir: str | None, workers: int, bar: Any
 ) -> list[dict[str, Any]]:
@@ -150,7 +163,7 @@ def _run_local(
         futures = [pool.submit(_process_file, p, config_dict, cache_dir) for p in paths]
         for _ in as_completed(futures):
             bar.update(1)
-        return [f.result() for f in futures]
+        return [_outcome(f, p) for f, p in zip(futures, paths, strict=True)]
 
 
 def _run_dask(
@@ -172,7 +185,7 @@ def _run_dask(
         ]
         for _ in as_completed(futures):
             bar.update(1)
-        return client.gather(futures)
+        return [_outcome(f, p) for f, p in zip(futures, paths, strict=True)]
     finally:
         if own:
             client.close()

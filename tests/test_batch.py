@@ -101,3 +101,17 @@ def test_bad_arguments(inputs):
         run_batch(inputs / "missing_dir", progress=False)
     with pytest.raises(ValueError, match="scheduler"):
         run_batch([inputs / "ncs_cmap.bdf"], scheduler=3, progress=False)
+
+
+def test_dead_worker_is_an_error_row():
+    import hfs_emg.batch as batch
+
+    class Dead:
+        def result(self):
+            raise batch.ParameterError("worker died")
+
+    rows = [batch._outcome(Dead(), "x.edf")]
+    tables = batch._concat(rows)
+    assert tables["errors"].to_dict("records") == [
+        {"file": "x.edf", "error_type": "ParameterError", "message": "worker died"}
+    ]
