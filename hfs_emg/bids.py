@@ -59,6 +59,26 @@ def find_bids_recordings(
     ------
     ParameterError
         ``root`` is not a folder.
+
+    References
+    ----------
+    .. [1] Appelhoff S et al. MNE-BIDS: Organizing electrophysiological data into the BIDS format
+       and facilitating their analysis. J Open Source Softw 2019;4:1896.
+    .. [2] Pernet CR et al. EEG-BIDS, an extension to the brain imaging data structure for
+       electroencephalography. Sci Data 2019;6:103.
+
+    Examples
+    --------
+    >>> import shutil, tempfile, pathlib
+    >>> from hfs_emg.cli import EXAMPLE_DIR
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "sub-01" / "emg").mkdir(parents=True)
+    >>> _ = shutil.copy(EXAMPLE_DIR / "ncs_cmap.bdf", root / "sub-01/emg/sub-01_task-cmap_emg.bdf")
+    >>> [p.name for p in find_bids_recordings(root)]
+    ['sub-01_task-cmap_emg.bdf']
+    >>> res = run_bids(root, workers=1, progress=False)
+    >>> sorted(p.name for p in (root / "derivatives/hfs_emg/sub-01/emg").iterdir())[:2]
+    ['sub-01_task-cmap_desc-lsr_emg.tsv', 'sub-01_task-cmap_desc-summary_emg.tsv']
     """
     from mne_bids import find_matching_paths
 
@@ -106,7 +126,8 @@ def write_bids_derivatives(
 ) -> list[Path]:
     """Write a batch's tables as BIDS derivatives (one TSV per table and recording).
 
-    Empty tables are not written. Missing values are ``n/a``. The ``errors`` table goes to
+    A recording without rows in a table (no bursts, no stimuli) gets no TSV for that table.
+    Missing values are ``n/a``. The ``errors`` table goes to
     ``<deriv_root>/errors.tsv``.
 
     Returns
