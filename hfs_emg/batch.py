@@ -106,17 +106,28 @@ def _cache_file(cache_dir: Path, sha: str, config_hash: str) -> Path:
     return cache_dir / f"{sha[:24]}_{config_hash[:24]}.pkl"
 
 
+def _cached(path: str, cache_dir: Path, config_hash: str) -> dict[str, Any] | None:
+    try:
+        cache = _cache_file(cache_dir, file_sha256(path), config_hash)
+        if not cache.is_file():
+            return None
+        with cache.open("rb") as fh:
+            tables = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return None  # the worker reports a missing/unreadable input; a bad cache is redone
+    return {"file": path, "tables": tables, "error": None, "cached": True}
+
+
 def _process_file(path: str, config_dict: dict[str, Any], cache_dir: str | None) -> dict[str, Any]:
     """Analyse one file (runs in a worker); never raises for a bad file."""
     config = AnalysisConfig.from_dict(config_dict)
     try:
         cache = None
         if cache_dir is not None:
+            hit = _cached(path, Path(cache_dir), config.hash())
+            if hit is not None:
+                return hit
             cache = _cache_file(Path(cache_dir), file_sha256(path), config.hash())
-            if cache.is_file():
-                with cache.open("rb") as fh:
-                    tables = pickle.load(fh)
-                return {"file": path, "tables": tables, "error": None, "cached": True}
         result = analyze(path, config)
         tables = {name: df.reset_index(drop=True) for name, df in result.tables().items()}
         if cache is not None:
@@ -299,11 +310,24 @@ def run_batch(
         cache_dir = str(out_dir / _CACHE_DIR)
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
     cfg = config.to_dict()
+    done: dict[str, dict[str, Any]] = {}
+    if cache_dir is not None and scheduler is None:
+        # finished files are taken from the cache here, without starting workers for them
+        for f in files:
+            hit = _cached(f, Path(cache_dir), config.hash())
+            if hit is not None:
+                done[f] = hit
+    todo = [f for f in files if f not in done]
     with tqdm(total=len(files), unit="file", disable=not progress, desc="hfs-emg") as bar:
-        if scheduler is not None:
-            results = _run_dask(files, cfg, cache_dir, scheduler, bar)
+        bar.update(len(done))
+        if not todo:
+            new: list[dict[str, Any]] = []
+        elif scheduler is not None:
+            new = _run_dask(todo, cfg, cache_dir, scheduler, bar)
         else:
-            results = _run_local(files, cfg, cache_dir, workers, bar)
+            new = _run_local(todo, cfg, cache_dir, min(workers, len(todo)), bar)
+    done.update(zip(todo, new, strict=True))
+    results = [done[f] for f in files]
     stats = {
         "n_files": len(files),
         "n_analysed": sum(r["error"] is None and not r["cached"] for r in results),
