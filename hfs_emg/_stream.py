@@ -90,7 +90,7 @@ class _Preprocess:
         if self.config.filter.enabled:
             f = self.config.filter
             sub = filter_emg(
-                sub, f.l_freq, f.h_freq, notch=self.notch, order=f.order, q=f.q, picks="all"
+                sub, f.l_freq, f.h_freq, notch=self.notch, order=f.order, q=f.q, picks=sub.ch_names
             )
             x = np.asarray(sub.data, dtype=float)
         else:

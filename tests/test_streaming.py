@@ -54,3 +54,17 @@ def test_streaming_other_methods_is_a_clear_error(long_file):
     _, path = long_file
     with pytest.raises(ParameterError, match="max_memory_mb"):
         analyze(path, AnalysisConfig(bursts=BurstConfig(method="tkeo"), **TINY))
+
+
+@pytest.mark.parametrize("notch", [None, 50.0])
+def test_streamed_with_filter_step_equals_in_memory(long_file, notch):
+    import dataclasses
+
+    from hfs_emg.config import FilterConfig
+
+    _, path = long_file
+    cfg = AnalysisConfig(filter=FilterConfig(enabled=True, h_freq=900.0, notch=notch))
+    a = analyze(path, cfg).bursts
+    b = analyze(path, dataclasses.replace(cfg, **TINY)).bursts
+    assert len(a) == len(b) > 50
+    assert np.abs(a["onset_s"].to_numpy() - b["onset_s"].to_numpy()).max() <= 1.0 / 2000.0
