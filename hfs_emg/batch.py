@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import pickle
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,8 @@ __all__ = ["BATCH_TABLES", "BatchResult", "expand_inputs", "run_batch"]
 logger = logging.getLogger("hfs_emg")
 
 #: Tables written by :func:`run_batch`.
-BATCH_TABLES: tuple[str, ...] = (*TABLES, "errors")
+BATCH_TABLES: tuple[str, ...] = (*TABLES, "warnings", "errors")
+_WARNING_COLUMNS = ["file", "category", "message"]
 _ERROR_COLUMNS = ["file", "error_type", "message"]
 _CACHE_DIR = "cache"
 
@@ -45,7 +47,8 @@ class BatchResult:
     ----------
     tables : dict of str to pandas.DataFrame
         ``bursts``, ``synchronous``, ``summary``, ``lsr``, ``trend`` (each with a leading
-        ``file`` column) and ``errors`` (``file``, ``error_type``, ``message``).
+        ``file`` column), ``warnings`` (``file``, ``category``, ``message``: the warnings each
+        analysis raised, once each) and ``errors`` (``file``, ``error_type``, ``message``).
     stats : dict
         ``n_files``, ``n_analysed`` (run now), ``n_cached`` (skipped: cached result for the same
         input sha256 and configuration hash), ``n_failed``.
@@ -128,8 +131,12 @@ def _process_file(path: str, config_dict: dict[str, Any], cache_dir: str | None)
             if hit is not None:
                 return hit
             cache = _cache_file(Path(cache_dir), file_sha256(path), config.hash())
-        result = analyze(path, config)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = analyze(path, config)
         tables = {name: df.reset_index(drop=True) for name, df in result.tables().items()}
+        seen = dict.fromkeys((w.category.__name__, str(w.message)) for w in caught)
+        tables["warnings"] = pd.DataFrame(list(seen), columns=_WARNING_COLUMNS[1:], dtype=object)
         if cache is not None:
             with atomic_path(cache) as tmp, tmp.open("wb") as fh:
                 pickle.dump(tables, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -220,6 +227,15 @@ def _concat(results: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
             table = pd.DataFrame({"file": pd.Series(dtype=str)})
         table.attrs = {}
         tables[name] = table
+    caught = [
+        (r["file"], *w)
+        for r in results
+        if r["tables"] is not None and "warnings" in r["tables"]
+        for w in r["tables"]["warnings"].itertuples(index=False)
+    ]
+    tables["warnings"] = pd.DataFrame(caught, columns=_WARNING_COLUMNS).astype(
+        {c: object for c in _WARNING_COLUMNS}
+    )
     errors = [(r["file"], *r["error"]) for r in results if r["error"] is not None]
     tables["errors"] = pd.DataFrame(errors, columns=_ERROR_COLUMNS).astype(
         {c: object for c in _ERROR_COLUMNS}

@@ -127,8 +127,8 @@ def write_bids_derivatives(
     """Write a batch's tables as BIDS derivatives (one TSV per table and recording).
 
     A recording without rows in a table (no bursts, no stimuli) gets no TSV for that table.
-    Missing values are ``n/a``. The ``errors`` table goes to
-    ``<deriv_root>/errors.tsv``.
+    Missing values are ``n/a``. The ``warnings`` and ``errors``
+    tables go to ``<deriv_root>/warnings.tsv`` and ``errors.tsv``.
 
     Returns
     -------
@@ -164,10 +164,10 @@ def write_bids_derivatives(
             with atomic_path(target) as tmp:
                 part.drop(columns="file").to_csv(tmp, sep="\t", index=False, na_rep="n/a")
             written.append(target)
-    errors = result["errors"]
-    with atomic_path(root / "errors.tsv") as tmp:
-        errors.to_csv(tmp, sep="\t", index=False, na_rep="n/a")
-    written.append(root / "errors.tsv")
+    for name in ("warnings", "errors"):
+        with atomic_path(root / f"{name}.tsv") as tmp:
+            result[name].to_csv(tmp, sep="\t", index=False, na_rep="n/a")
+        written.append(root / f"{name}.tsv")
     return written
 
 

@@ -48,6 +48,10 @@ def test_one_error_row_and_tables(local_run, inputs):
     assert set(bursts["file"].map(lambda f: f.rsplit("/", 1)[-1])) == {"spontaneous_hfs.edf"}
     assert res["lsr"].groupby("file")["stim_index"].nunique().max() == 100
     assert AnalysisConfig.from_toml(out / "config.toml") == AnalysisConfig()
+    # ncs_cmap.bdf names no stimulated branch: measure_lsr's warning is kept per file
+    warned = res["warnings"]
+    assert warned["file"].str.endswith("ncs_cmap.bdf").any()
+    assert warned["category"].eq("HfsEmgWarning").all()
     assert not list(out.glob(".*tmp*"))  # no temporary left behind
 
 
