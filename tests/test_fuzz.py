@@ -9,8 +9,10 @@ well under a minute.
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -31,6 +33,7 @@ FUZZ = settings(
     derandomize=os.environ.get("HFS_FUZZ_RANDOM") is None,
 )
 _DIR = Path(tempfile.mkdtemp(prefix="hfs_fuzz_"))
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
 COUNTS: dict[str, int] = {}
 
 
