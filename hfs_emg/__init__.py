@@ -28,7 +28,10 @@ from ._errors import (
     UnsupportedFormatError,
 )
 from ._version import __version__
+from .analysis import AnalysisResult, analyze
 from .artifact import blank_stimulus_artifact
+from .batch import BatchResult, run_batch
+from .config import AnalysisConfig, default_toml
 from .detection import BURST_METHODS, detect_bursts
 from .epochs import Epochs, Evoked, make_epochs
 from .events import find_stim_events
@@ -55,6 +58,9 @@ logging.getLogger("hfs_emg").addHandler(logging.NullHandler())
 
 __all__ = [
     "BURST_METHODS",
+    "AnalysisConfig",
+    "AnalysisResult",
+    "BatchResult",
     "ChannelError",
     "CorruptFileError",
     "DataError",
@@ -69,8 +75,10 @@ __all__ = [
     "UnitsError",
     "UnsupportedFormatError",
     "__version__",
+    "analyze",
     "bandpass_filter",
     "blank_stimulus_artifact",
+    "default_toml",
     "detect_bursts",
     "detect_synchronous_bursts",
     "envelope",
@@ -96,6 +104,7 @@ __all__ = [
     "read_recording",
     "rectify",
     "report",
+    "run_batch",
     "signal",
     "simulate",
     "summarize",

@@ -1,6 +1,8 @@
-"""Command-line interface: ``hfs-emg info FILE`` and ``hfs-emg demo``.
+"""Command-line interface: ``hfs-emg info|demo|analyze|batch|config``.
 
-Exit codes: 0 success, 1 a file could not be analysed (an :class:`HfsEmgError`), 2 usage error.
+Exit codes: 0 success, 1 a file could not be analysed (an :class:`HfsEmgError`; in ``analyze``
+and ``batch`` the other files are still analysed and written), 2 usage error (bad arguments,
+bad configuration file, no input).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -15,7 +18,9 @@ import pandas as pd
 
 from . import __version__
 from ._atomic import atomic_path
-from ._errors import HfsEmgError
+from ._errors import HfsEmgError, ParameterError
+from .batch import BatchResult, expand_inputs, run_batch
+from .config import AnalysisConfig, default_toml
 from .io import READERS, read_recording
 from .recording import Recording
 
@@ -191,16 +196,114 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return status
 
 
+EXIT_CODES = """exit codes:
+  0  every file analysed
+  1  some files failed (listed in errors.csv and on stderr; the others are written)
+  2  usage error: bad arguments, bad configuration file, no input file"""
+
+
+def _load_config(path: str | None) -> AnalysisConfig:
+    return AnalysisConfig() if path is None else AnalysisConfig.from_toml(path)
+
+
+def _report(result: BatchResult, quiet: bool) -> int:
+    errors = result["errors"]
+    for row in errors.itertuples(index=False):
+        print(f"error: {row.file}: {row.error_type}: {row.message}", file=sys.stderr)
+    if not quiet:
+        counts = {
+            name: result[name].groupby("file").size() if len(result[name]) else pd.Series()
+            for name in ("bursts", "synchronous")
+        }
+        stims = result["lsr"].groupby("file")["stim_index"].nunique() if len(result["lsr"]) else {}
+        done = result["summary"]["file"].unique() if len(result["summary"]) else []
+        for f in done:
+            print(
+                f"{f}: {int(counts['bursts'].get(f, 0))} bursts, "
+                f"{int(counts['synchronous'].get(f, 0))} synchronous events, "
+                f"{int(stims.get(f, 0))} stimuli"
+            )
+        s = result.stats
+        print(
+            f"{s['n_files']} file(s): {s['n_analysed']} analysed, {s['n_cached']} cached, "
+            f"{s['n_failed']} failed"
+        )
+        if result.written:
+            print(f"tables written to {result.written[0].parent}")
+    return 1 if len(errors) else 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    config = _load_config(args.config)
+    result = run_batch(list(args.files), config, out=args.out, workers=1, progress=not args.quiet)
+    return _report(result, args.quiet)
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    config = _load_config(args.config)
+    files = expand_inputs(args.inputs)
+    if not files:
+        print(f"error: no recording matches {' '.join(args.inputs)}", file=sys.stderr)
+        return 2
+    result = run_batch(
+        files,
+        config,
+        out=args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
+    return _report(result, args.quiet)
+
+
+def _cmd_bids(args: argparse.Namespace) -> int:
+    from .bids import run_bids
+
+    result = run_bids(
+        args.root,
+        _load_config(args.config),
+        out=args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
+    return _report(result, args.quiet)
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    if args.check:
+        cfg = AnalysisConfig.from_toml(args.check)
+        if not args.quiet:
+            print(f"{args.check}: valid, hash {cfg.hash()[:16]}")
+        return 0
+    print(default_toml(), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``hfs-emg`` argument parser."""
     parser = argparse.ArgumentParser(
         prog="hfs-emg",
         description="Electrophysiology of hemifacial spasm: read EMG / nerve-conduction "
         "recordings, detect spasms, measure the lateral spread response.",
+        epilog="examples:\n"
+        "  hfs-emg info session.edf\n"
+        "  hfs-emg demo --out demo_output\n"
+        "  hfs-emg config --default > analysis.toml\n"
+        "  hfs-emg analyze a.edf b.bdf --config analysis.toml --out results/\n"
+        "  hfs-emg batch 'recordings/*.edf' --out results/ --workers 2\n"
+        "  hfs-emg report session.edf --out reports/\n\n" + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"hfs_emg {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="only print errors")
     sub = parser.add_subparsers(dest="command", required=True)
+    # --quiet is accepted after the sub-command too (``hfs-emg batch ... --quiet``)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="only print errors"
+    )
+    raw = argparse.RawDescriptionHelpFormatter
 
     p_info = sub.add_parser("info", help="describe recordings: channels, muscles, rate, events")
     p_info.add_argument("files", nargs="+", help="recording files (any supported format)")
@@ -226,6 +329,93 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-spontaneous", action="store_true", help="skip the burst / synchrony analysis"
     )
     p_rep.set_defaults(func=_cmd_report)
+
+    p_an = sub.add_parser(
+        "analyze",
+        parents=[common],
+        formatter_class=raw,
+        help="analyse recordings: bursts, synchrony, summary, LSR and its trend",
+        description=textwrap.fill(
+            "Analyse each FILE: spontaneous bursts, synchronous events and a per-channel "
+            "summary, plus the LSR of every stimulus and its trend when stimuli are found. "
+            "Tables (bursts, synchronous, summary, lsr, trend, errors) get a 'file' column and "
+            "are written as Parquet and CSV into --out."
+        ),
+        epilog="examples:\n"
+        "  hfs-emg analyze session.edf\n"
+        "  hfs-emg analyze a.edf b.bdf --config analysis.toml --out results/\n\n"
+        "The configuration is a TOML file; start from `hfs-emg config --default`.\n\n" + EXIT_CODES,
+    )
+    p_an.add_argument("files", nargs="+", help="recording files (any supported format)")
+    p_an.add_argument("--config", metavar="TOML", help="analysis options (default: defaults)")
+    p_an.add_argument("--out", metavar="DIR", help="write the tables (and a result cache) here")
+    p_an.set_defaults(func=_cmd_analyze)
+
+    p_batch = sub.add_parser(
+        "batch",
+        parents=[common],
+        formatter_class=raw,
+        help="analyse a folder or glob of recordings in parallel (local processes or Dask)",
+        description=textwrap.fill(
+            "Analyse every recording of the folders / globs given, on --workers local "
+            "processes or on a Dask cluster (--scheduler). A file that fails is listed in "
+            "errors.csv and does not stop the batch. Results are cached in DIR/cache by input "
+            "sha256 and configuration hash: re-running skips files already done."
+        ),
+        epilog="examples:\n"
+        "  hfs-emg batch recordings/ --out results/\n"
+        "  hfs-emg batch 'recordings/**/*.edf' --out results/ --workers 2 --config a.toml\n"
+        "  hfs-emg batch recordings/ --out results/ --scheduler tcp://10.0.0.5:8786\n\n"
+        + EXIT_CODES,
+    )
+    p_batch.add_argument("inputs", nargs="+", help="folders, glob patterns or files")
+    p_batch.add_argument("--out", metavar="DIR", required=True, help="output folder")
+    p_batch.add_argument("--config", metavar="TOML", help="analysis options (default: defaults)")
+    p_batch.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="local processes (default: 2)"
+    )
+    p_batch.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786"
+    )
+    p_batch.set_defaults(func=_cmd_batch)
+
+    p_bids = sub.add_parser(
+        "bids",
+        parents=[common],
+        formatter_class=raw,
+        help="analyse an EMG-BIDS dataset, write BIDS derivatives",
+        description=textwrap.fill(
+            "Analyse every EMG recording (emg/*.edf, *.bdf) of a BIDS dataset, found with "
+            "mne-bids, and write one TSV per table and recording into "
+            "ROOT/derivatives/hfs_emg (or --out), named after the source with a desc-<table> "
+            "entity, e.g. sub-01_task-rest_desc-bursts_emg.tsv."
+        ),
+        epilog="examples:\n"
+        "  hfs-emg bids /data/hfs_bids --workers 2\n"
+        "  hfs-emg bids /data/hfs_bids --config analysis.toml --out /results/hfs_emg\n\n"
+        + EXIT_CODES,
+    )
+    p_bids.add_argument("root", help="BIDS dataset root (holds dataset_description.json)")
+    p_bids.add_argument("--out", metavar="DIR", help="derivatives folder")
+    p_bids.add_argument("--config", metavar="TOML", help="analysis options (default: defaults)")
+    p_bids.add_argument("--workers", type=int, default=None, metavar="N", help="local processes")
+    p_bids.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    p_bids.set_defaults(func=_cmd_bids)
+
+    p_cfg = sub.add_parser(
+        "config",
+        parents=[common],
+        formatter_class=raw,
+        help="print the default analysis configuration, or check one",
+        description="Analysis configuration files (TOML).",
+        epilog="examples:\n"
+        "  hfs-emg config --default > analysis.toml\n"
+        "  hfs-emg config --check analysis.toml",
+    )
+    group = p_cfg.add_mutually_exclusive_group(required=True)
+    group.add_argument("--default", action="store_true", help="print the commented defaults")
+    group.add_argument("--check", metavar="TOML", help="validate a configuration file")
+    p_cfg.set_defaults(func=_cmd_config)
     return parser
 
 
@@ -234,7 +424,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO, format="%(message)s")
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except ParameterError as err:  # bad configuration file, bad option, bad input pattern
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -121,12 +121,21 @@ def _window_count(x: FloatArray, m: int) -> FloatArray:
 
 # --------------------------------------------------------------------------- methods
 def _hysteresis(
-    x: FloatArray, fs: float, *, window_s: float = 0.015, high: float = 2.5, low: float = 1.2
+    x: FloatArray,
+    fs: float,
+    *,
+    window_s: float = 0.015,
+    high: float = 2.5,
+    low: float = 1.2,
+    noise: FloatArray | None = None,
 ) -> tuple[Mask, Mask | None]:
+    # ``noise`` (per channel) is given when the recording is streamed in chunks
     if not 0 < low <= high:
         raise ParameterError(f"Need 0 < low <= high, got low={low}, high={high}.")
     env = _sig.moving_rms(x, fs, window_s)
-    noise = np.maximum(_sig.quiet_noise(x, fs), np.finfo(float).tiny)[:, None]
+    if noise is None:
+        noise = _sig.quiet_noise(x, fs)
+    noise = np.maximum(noise, np.finfo(float).tiny)[:, None]
     return env > low * noise, env > high * noise
 
 

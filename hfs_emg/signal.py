@@ -1081,6 +1081,24 @@ def quiet_noise(
         )
     blocks = arr[..., : n_win * width].reshape(*arr.shape[:-1], n_win, width)
     ms = np.einsum("...ij,...ij->...i", blocks, blocks, dtype=np.float64) / width
+    return noise_from_window_ms(ms, width, quantile)
+
+
+def noise_from_window_ms(
+    ms: npt.NDArray[np.floating], width: int, quantile: float = 0.2
+) -> FloatArray:
+    """:func:`quiet_noise` from the mean squares ``ms`` (last axis) of windows of ``width``.
+
+    Lets a streamed recording get the same estimate as in memory from per-window statistics
+    gathered chunk by chunk.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(1, 10_000))
+    >>> ms = (x.reshape(1, -1, 50) ** 2).mean(axis=-1)
+    >>> bool(np.allclose(noise_from_window_ms(ms, 50), quiet_noise(x, 1000.0)))
+    True
+    """
     cut = np.quantile(ms, quantile, axis=-1, keepdims=True)
     keep = ms <= cut
     pooled = (ms * keep).sum(axis=-1) / np.maximum(keep.sum(axis=-1), 1)

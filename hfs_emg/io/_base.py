@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import copy
 import os
+import struct
 import warnings
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,6 +35,18 @@ from .._errors import (
 )
 from ..recording import Recording, from_array, make_events, window_to_samples
 from ..units import normalize_unit
+
+#: What parsers raise on malformed bytes (zlib: compressed .npz members, struct: binary headers);
+#: turned into CorruptFileError naming the file.
+_PARSE_ERRORS = (
+    OSError,
+    ValueError,
+    KeyError,
+    IndexError,
+    EOFError,
+    zlib.error,
+    struct.error,
+)
 
 __all__ = ["KNOWN_UNITS", "BaseReader", "guess_type", "rising_edges"]
 
@@ -187,7 +201,7 @@ class BaseReader:
             self._parse_header()
         except HfsEmgError:
             raise
-        except (OSError, ValueError, KeyError, IndexError, EOFError, TypeError) as err:
+        except (*_PARSE_ERRORS, TypeError) as err:
             raise CorruptFileError(
                 f"{self.path}: could not read the {self.format_name} header ({err})."
             ) from err
@@ -370,7 +384,7 @@ class BaseReader:
             return make_events(self._read_events())
         except HfsEmgError:
             raise
-        except (OSError, ValueError, KeyError, IndexError, EOFError) as err:
+        except _PARSE_ERRORS as err:
             raise CorruptFileError(f"{self.path}: could not read events ({err}).") from err
 
     def read(
@@ -414,7 +428,7 @@ class BaseReader:
             data = self._read_raw(start, stop, self._orig[idx])
         except HfsEmgError:
             raise
-        except (OSError, ValueError, KeyError, IndexError, EOFError) as err:
+        except _PARSE_ERRORS as err:
             raise CorruptFileError(f"{self.path}: could not read samples ({err}).") from err
         data = np.asarray(data)
         if data.shape != (len(idx), stop - start):

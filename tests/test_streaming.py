@@ -1,0 +1,70 @@
+"""analyze() streams files above the memory budget with the in-memory results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hfs_emg import ParameterError
+from hfs_emg.analysis import analyze
+from hfs_emg.config import AnalysisConfig, BurstConfig
+from hfs_emg.io.numpy_io import write_npz
+from hfs_emg.simulate import simulate_spontaneous
+from hfs_emg.simulate.score_spontaneous import score_bursts
+
+TINY = {"max_memory_mb": 0.5, "chunk_s": 20.0, "stream_margin_s": 3.0}
+
+
+@pytest.fixture(scope="module")
+def long_file(tmp_path_factory):
+    sim = simulate_spontaneous(duration_s=180.0, sfreq=2000.0, seed=11)
+    path = tmp_path_factory.mktemp("long") / "long.npz"
+    write_npz(sim.recording, path)
+    return sim, path
+
+
+def test_streamed_bursts_equal_in_memory(long_file):
+    sim, path = long_file
+    whole = analyze(path)
+    parts = analyze(path, AnalysisConfig(**TINY))
+    assert not whole.provenance["streamed"] and parts.provenance["streamed"]
+    a, b = whole.bursts, parts.bursts
+    assert len(a) == len(b) == len(sim.bursts)
+    assert (a["channel"].to_numpy() == b["channel"].to_numpy()).all()
+    for col in ("onset_s", "offset_s"):
+        assert np.abs(a[col].to_numpy() - b[col].to_numpy()).max() <= 1.0 / 2000.0
+    np.testing.assert_allclose(b["peak_uv"], a["peak_uv"], rtol=1e-4)
+    np.testing.assert_allclose(b["discharge_hz"], a["discharge_hz"], rtol=1e-4)
+    assert score_bursts(sim.bursts, b)["f1"] >= 0.95
+    pd.testing.assert_frame_equal(whole.synchronous, parts.synchronous, rtol=1e-4)
+    pd.testing.assert_frame_equal(whole.summary, parts.summary, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["lsr_session.edf", "ncs_blink_reflex.bdf"])
+def test_streamed_evoked_equal_in_memory(example_dir, name):
+    whole = analyze(example_dir / name)
+    parts = analyze(example_dir / name, AnalysisConfig(**{**TINY, "chunk_s": 10.0}))
+    assert parts.provenance["streamed"]
+    for table in ("bursts", "lsr", "trend"):
+        pd.testing.assert_frame_equal(whole.tables()[table], parts.tables()[table], rtol=1e-6)
+
+
+def test_streaming_other_methods_is_a_clear_error(long_file):
+    _, path = long_file
+    with pytest.raises(ParameterError, match="max_memory_mb"):
+        analyze(path, AnalysisConfig(bursts=BurstConfig(method="tkeo"), **TINY))
+
+
+@pytest.mark.parametrize("notch", [None, 50.0])
+def test_streamed_with_filter_step_equals_in_memory(long_file, notch):
+    import dataclasses
+
+    from hfs_emg.config import FilterConfig
+
+    _, path = long_file
+    cfg = AnalysisConfig(filter=FilterConfig(enabled=True, h_freq=900.0, notch=notch))
+    a = analyze(path, cfg).bursts
+    b = analyze(path, dataclasses.replace(cfg, **TINY)).bursts
+    assert len(a) == len(b) > 50
+    assert np.abs(a["onset_s"].to_numpy() - b["onset_s"].to_numpy()).max() <= 1.0 / 2000.0
