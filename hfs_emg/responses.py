@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.signal import savgol_coeffs
 
 from ._errors import ParameterError
 from ._validate import check_positive
@@ -83,7 +84,7 @@ def measure_response_array(
     min_p2p_uv: float = 20.0,
     smooth_ms: float = 1.0,
     min_duration_ms: float = 0.5,
-    p2p_smooth_ms: float = 0.25,
+    p2p_smooth_ms: float = 1.0,
     noise_uv: npt.ArrayLike | None = None,
     channels: npt.ArrayLike | None = None,
 ) -> dict[str, FloatArray]:
@@ -135,7 +136,7 @@ def measure_response_array(
         "w": (w0, w1),
         "h": max(1, round(0.5 * smooth_ms * 1e-3 * fs)),
         "m": max(1, round(min_duration_ms * 1e-3 * fs)),
-        "q": int(np.floor(0.5 * p2p_smooth_ms * 1e-3 * fs)),
+        "q": max(2, int(np.floor(0.5 * p2p_smooth_ms * 1e-3 * fs))),
         "k_noise": k_noise,
         "band": band,
         "band_frac": band_frac,
@@ -191,7 +192,7 @@ def _measure_block(
         sd = np.asarray(sd_in, dtype=float)
     sd = np.where(sd > 0, sd, 1e-9)
     # centred moving sums on the window extended by r = max(h, q) each side (zero-padded)
-    r = max(h, q)
+    r = max(h, q)  # q >= 2
     e0, e1 = w0 - r, w1 + r
     xe = np.zeros((n_r, e1 - e0))
     s0, s1 = max(e0, 0), min(e1, n_t)
@@ -214,15 +215,14 @@ def _measure_block(
     sustained = ca[:, m:] - ca[:, :-m] == m if m <= n_w else np.zeros((n_r, 1), bool)
     has = sustained.any(axis=1)
     det = np.argmax(sustained, axis=1)
-    # amplitude on a centred boxcar (2q+1 samples, q = floor(p2p_smooth_ms * fs / 2)): white
-    # noise on the two peaks otherwise inflates p2p by about one noise SD
-    if q > 0:
-        c1 = np.zeros((n_r, e1 - e0 + 1))
-        np.cumsum(xe, axis=1, out=c1[:, 1:])
-        cnt1 = np.minimum(pos + q + 1, n_t) - np.maximum(pos - q, 0)
-        xs = (c1[:, r + q + 1 : r + q + 1 + n_w] - c1[:, r - q : r - q + n_w]) / cnt1
-    else:
-        xs = xw
+    # amplitude on a local quadratic least-squares fit (Savitzky-Golay, 2q+1 >= 5 samples):
+    # white noise on the two peaks otherwise inflates p2p by about one noise SD, and unlike a
+    # boxcar of the same width the quadratic fit keeps the peaks of a 300-600 Hz response
+    # within ~2 % at 5 kHz (Savitzky & Golay, Anal Chem 1964;36:1627).
+    coeffs = savgol_coeffs(2 * q + 1, 2)
+    xs = np.zeros((n_r, n_w))
+    for k, w in enumerate(coeffs):  # 2q+1 taps, each vectorized over all rows
+        xs += w * xe[:, r - q + k : r - q + k + n_w]
     p2p = xs.max(axis=1) - xs.min(axis=1)
     present = has & (p2p >= o["min_p2p_uv"])
 
@@ -272,7 +272,7 @@ def measure_responses(
     min_p2p_uv: float = 20.0,
     smooth_ms: float = 1.0,
     min_duration_ms: float = 0.5,
-    p2p_smooth_ms: float = 0.25,
+    p2p_smooth_ms: float = 1.0,
     noise_uv: Any = None,
 ) -> pd.DataFrame:
     """Measure an evoked response in every (epoch, channel) pair.
@@ -300,9 +300,10 @@ def measure_responses(
     min_duration_ms : float
         Minimum time the envelope must stay above threshold, ms (default 0.5).
     p2p_smooth_ms : float
-        Width of the centred boxcar applied before taking the peak-to-peak amplitude and the
-        peak latency, ms (default 0.25; ``2 * floor(p2p_smooth_ms * fs / 2) + 1`` samples, so
-        none at 5 kHz). Attenuates a 450 Hz response by < 3 % and white noise by sqrt(width).
+        Width of the local quadratic (Savitzky-Golay) fit applied before taking the peak-to-peak
+        amplitude and the peak latency, ms (default 1.0; ``2 * q + 1`` samples with
+        ``q = max(2, floor(p2p_smooth_ms * fs / 2))``). Keeps the peaks of a 300-600 Hz response
+        within about 2 % while reducing the white-noise inflation of the two extremes.
     noise_uv : array-like, optional
         Noise SD to use instead of the baseline SD, broadcastable to (n_epochs, n_channels).
 
