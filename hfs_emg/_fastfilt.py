@@ -55,20 +55,114 @@ def enabled() -> bool:
     return AVAILABLE
 
 
+def _step4(sos: FloatArray, z: FloatArray, s0: int, x: FloatArray, out: FloatArray) -> None:
+    """Sections ``s0:s0+4`` of ``sosfilt`` over ``x`` into ``out``, the state in registers."""
+    b00, b01, b02, a01, a02 = sos[s0, 0], sos[s0, 1], sos[s0, 2], sos[s0, 4], sos[s0, 5]
+    b10, b11, b12, a11, a12 = (
+        sos[s0 + 1, 0],
+        sos[s0 + 1, 1],
+        sos[s0 + 1, 2],
+        sos[s0 + 1, 4],
+        sos[s0 + 1, 5],
+    )
+    b20, b21, b22, a21, a22 = (
+        sos[s0 + 2, 0],
+        sos[s0 + 2, 1],
+        sos[s0 + 2, 2],
+        sos[s0 + 2, 4],
+        sos[s0 + 2, 5],
+    )
+    b30, b31, b32, a31, a32 = (
+        sos[s0 + 3, 0],
+        sos[s0 + 3, 1],
+        sos[s0 + 3, 2],
+        sos[s0 + 3, 4],
+        sos[s0 + 3, 5],
+    )
+    p0, q0, p1, q1 = z[s0, 0], z[s0, 1], z[s0 + 1, 0], z[s0 + 1, 1]
+    p2, q2, p3, q3 = z[s0 + 2, 0], z[s0 + 2, 1], z[s0 + 3, 0], z[s0 + 3, 1]
+    for i in range(x.shape[0]):
+        c = x[i]
+        n = b00 * c + p0
+        p0 = b01 * c - a01 * n + q0
+        q0 = b02 * c - a02 * n
+        c = n
+        n = b10 * c + p1
+        p1 = b11 * c - a11 * n + q1
+        q1 = b12 * c - a12 * n
+        c = n
+        n = b20 * c + p2
+        p2 = b21 * c - a21 * n + q2
+        q2 = b22 * c - a22 * n
+        c = n
+        n = b30 * c + p3
+        p3 = b31 * c - a31 * n + q3
+        q3 = b32 * c - a32 * n
+        out[i] = n
+    z[s0, 0], z[s0, 1], z[s0 + 1, 0], z[s0 + 1, 1] = p0, q0, p1, q1
+    z[s0 + 2, 0], z[s0 + 2, 1], z[s0 + 3, 0], z[s0 + 3, 1] = p2, q2, p3, q3
+
+
+def _step2(sos: FloatArray, z: FloatArray, s0: int, x: FloatArray, out: FloatArray) -> None:
+    """Sections ``s0:s0+2`` (see :func:`_step4`)."""
+    b00, b01, b02, a01, a02 = sos[s0, 0], sos[s0, 1], sos[s0, 2], sos[s0, 4], sos[s0, 5]
+    b10, b11, b12, a11, a12 = (
+        sos[s0 + 1, 0],
+        sos[s0 + 1, 1],
+        sos[s0 + 1, 2],
+        sos[s0 + 1, 4],
+        sos[s0 + 1, 5],
+    )
+    p0, q0, p1, q1 = z[s0, 0], z[s0, 1], z[s0 + 1, 0], z[s0 + 1, 1]
+    for i in range(x.shape[0]):
+        c = x[i]
+        n = b00 * c + p0
+        p0 = b01 * c - a01 * n + q0
+        q0 = b02 * c - a02 * n
+        c = n
+        n = b10 * c + p1
+        p1 = b11 * c - a11 * n + q1
+        q1 = b12 * c - a12 * n
+        out[i] = n
+    z[s0, 0], z[s0, 1], z[s0 + 1, 0], z[s0 + 1, 1] = p0, q0, p1, q1
+
+
+def _step1(sos: FloatArray, z: FloatArray, s0: int, x: FloatArray, out: FloatArray) -> None:
+    """Section ``s0`` (see :func:`_step4`)."""
+    b0, b1, b2, a1, a2 = sos[s0, 0], sos[s0, 1], sos[s0, 2], sos[s0, 4], sos[s0, 5]
+    p, q = z[s0, 0], z[s0, 1]
+    for i in range(x.shape[0]):
+        c = x[i]
+        n = b0 * c + p
+        p = b1 * c - a1 * n + q
+        q = b2 * c - a2 * n
+        out[i] = n
+    z[s0, 0], z[s0, 1] = p, q
+
+
+def _group(sos: FloatArray, z: FloatArray, s0: int, x: FloatArray, out: FloatArray) -> int:
+    """Run the next 4, 2 or 1 sections from ``s0``; return how many."""
+    left = sos.shape[0] - s0
+    if left >= 4:
+        _step4(sos, z, s0, x, out)
+        return 4
+    if left >= 2:
+        _step2(sos, z, s0, x, out)
+        return 2
+    _step1(sos, z, s0, x, out)
+    return 1
+
+
 def _sosfilt_step(sos: FloatArray, z: FloatArray, x: FloatArray, out: FloatArray) -> None:
     """``sosfilt`` of ``x`` into ``out`` (same length, may alias), state ``z`` updated in place.
 
-    Runs backwards over ``x`` when called with reversed views.
+    Groups of up to four sections run over the whole segment with their state in registers
+    (a 4-section band-pass is one pass); every section does SciPy's operations in SciPy's
+    order, so the result does not depend on the grouping. Runs backwards over reversed views.
     """
-    n_sec = sos.shape[0]
-    for i in range(x.shape[0]):
-        cur = x[i]
-        for s in range(n_sec):
-            new = sos[s, 0] * cur + z[s, 0]
-            z[s, 0] = sos[s, 1] * cur - sos[s, 4] * new + z[s, 1]
-            z[s, 1] = sos[s, 2] * cur - sos[s, 5] * new
-            cur = new
-        out[i] = cur
+    s = _group(sos, z, 0, x, out)
+    while s < sos.shape[0]:
+        s += _group(sos, z, s, out, out)
 
 
 def _sosfiltfilt_row(
@@ -166,6 +260,10 @@ def _comb_row(coef: FloatArray, x: FloatArray, period: int, n_tail: int, out: Fl
 
 if AVAILABLE:
     _opts = {"cache": True, "nogil": True, "fastmath": False}
+    _step4 = njit(**_opts)(_step4)
+    _step2 = njit(**_opts)(_step2)
+    _step1 = njit(**_opts)(_step1)
+    _group = njit(**_opts)(_group)
     _sosfilt_step = njit(**_opts)(_sosfilt_step)
     sosfiltfilt_row = njit(**_opts)(_sosfiltfilt_row)
     comb_row = njit(**_opts)(_comb_row)
