@@ -4,7 +4,8 @@ Each function takes a :class:`~hfs_emg.Recording` first and returns a NEW Record
 is never modified) with a step appended to its history. Only the picked channels change
 (``picks="emg"`` by default), so stimulus/trigger channels are never filtered. Channels are
 processed one at a time, on several threads for long recordings (``n_jobs``; SciPy's filters
-release the GIL), so the temporary memory is one channel's worth. For recordings that do not
+and the optional numba kernels of :mod:`hfs_emg._fastfilt` release the GIL), so the temporary
+memory is one channel's worth. For recordings that do not
 fit in memory, run these functions window by window with
 :func:`hfs_emg._chunking.process_chunked`.
 

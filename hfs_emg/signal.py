@@ -20,6 +20,7 @@ from scipy import fft as _fft
 from scipy import signal as _sps
 from scipy import stats as _stats
 
+from . import _fastfilt
 from ._errors import DataError, ParameterError
 from ._validate import check_option, check_positive, check_sfreq
 
@@ -184,7 +185,8 @@ def sosfiltfilt(sos: npt.ArrayLike, x: npt.ArrayLike, *, axis: int = -1) -> Floa
     straight into the output array. SciPy allocates a padded copy, a forward and a reversed
     output (three copies of the input); here the temporaries are a few blocks whatever the
     length. The coefficients are cast to the dtype of ``x`` (a float64 SOS would upcast
-    float32 data and double the memory).
+    float32 data and double the memory). When numba is installed each row runs in one compiled
+    call that does the same operations (:mod:`hfs_emg._fastfilt`, about twice as fast).
 
     References
     ----------
@@ -251,6 +253,9 @@ def sosfiltfilt_kernel(sos: npt.ArrayLike, dtype: npt.DTypeLike) -> KernelInto:
 def _filtfilt_row(
     sos: FloatArray, zi0: FloatArray, x: FloatArray, padlen: int, out: FloatArray
 ) -> None:
+    if _fastfilt.enabled():  # compiled: the same operations, one GIL-free call per row
+        _fastfilt.sosfiltfilt_row(sos, zi0, x, padlen, out)
+        return
     n = x.shape[0]
     front = 2 * x[0] - x[padlen:0:-1]
     back = 2 * x[-1] - x[-2 : -padlen - 2 : -1]
@@ -462,6 +467,10 @@ def _comb_row(
     signal happens to start. Before the start the filter sits in its steady state (zero
     output).
     """
+    if _fastfilt.enabled():  # compiled: the same recursion, one GIL-free call per row
+        coef = np.array([b[0], b[1], a[1], zi[0]], dtype=x.dtype)
+        _fastfilt.comb_row(coef, x, period, n_tail, out)
+        return
     n = x.shape[0]
     n_full = n // period
     main_x = x[: n_full * period].reshape(n_full, period)

@@ -1,0 +1,272 @@
+"""Optional compiled (numba) kernels for the zero-phase filters of :mod:`hfs_emg.signal`.
+
+The IIR recursions are latency-bound: SciPy's ``sosfilt`` steps one sample at a time through
+every section and returns to Python per block. Compiled, the whole forward-backward pass of a
+channel (edge padding, steady-state initial conditions, forward pass, backward pass) runs in one
+call that releases the GIL, so the per-channel thread pool of :mod:`hfs_emg._chunking` uses
+both cores.
+
+The kernels reproduce the SciPy paths operation for operation:
+
+- :func:`sosfiltfilt_row` is :func:`scipy.signal.sosfiltfilt` of one row (odd extension of
+  ``padlen`` samples at both ends, ``sosfilt_zi``-scaled initial conditions, the direct form II
+  transposed update of ``scipy.signal.sosfilt``), written into ``out`` (which may be ``x``).
+- :func:`comb_row` is the zero-phase comb notch of :func:`hfs_emg.signal._comb_row`
+  (periodic continuation at both ends, ``lfilter``'s update).
+
+float32 rows are filtered in single precision as SciPy does. numba is optional: without it
+(``AVAILABLE`` is False) the SciPy paths run unchanged. Compiled code is cached on disk
+(``cache=True``), so only the first call after installation pays the compile time.
+
+References
+----------
+.. [1] F. Gustafsson, "Determining the initial states in forward-backward filtering", IEEE
+   Trans. Signal Process. 44(4), 988-992 (1996).
+.. [2] S. K. Lam, A. Pitrou, S. Seibert, "Numba: a LLVM-based Python JIT compiler", Proc.
+   LLVM-HPC (2015).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+try:  # optional accelerator
+    from numba import njit
+except ImportError:  # pragma: no cover - exercised by the fallback test
+    njit = None
+
+__all__ = ["AVAILABLE", "comb_row", "enabled", "sosfiltfilt_row"]
+
+#: True when numba could be imported (the compiled kernels exist).
+AVAILABLE: bool = njit is not None
+
+FloatArray = npt.NDArray[np.floating]
+
+
+def enabled() -> bool:
+    """Whether the compiled kernels are used (numba importable and ``AVAILABLE`` not cleared).
+
+    Examples
+    --------
+    >>> isinstance(enabled(), bool)
+    True
+    """
+    return AVAILABLE
+
+
+def _step4(sos: FloatArray, z: FloatArray, s0: int, x: FloatArray, out: FloatArray) -> None:
+    """Sections ``s0:s0+4`` of ``sosfilt`` over ``x`` into ``out``, the state in registers."""
+    b00, b01, b02, a01, a02 = sos[s0, 0], sos[s0, 1], sos[s0, 2], sos[s0, 4], sos[s0, 5]
+    b10, b11, b12, a11, a12 = (
+        sos[s0 + 1, 0],
+        sos[s0 + 1, 1],
+        sos[s0 + 1, 2],
+        sos[s0 + 1, 4],
+        sos[s0 + 1, 5],
+    )
+    b20, b21, b22, a21, a22 = (
+        sos[s0 + 2, 0],
+        sos[s0 + 2, 1],
+        sos[s0 + 2, 2],
+        sos[s0 + 2, 4],
+        sos[s0 + 2, 5],
+    )
+    b30, b31, b32, a31, a32 = (
+        sos[s0 + 3, 0],
+        sos[s0 + 3, 1],
+        sos[s0 + 3, 2],
+        sos[s0 + 3, 4],
+        sos[s0 + 3, 5],
+    )
+    p0, q0, p1, q1 = z[s0, 0], z[s0, 1], z[s0 + 1, 0], z[s0 + 1, 1]
+    p2, q2, p3, q3 = z[s0 + 2, 0], z[s0 + 2, 1], z[s0 + 3, 0], z[s0 + 3, 1]
+    for i in range(x.shape[0]):
+        c = x[i]
+        n = b00 * c + p0
+        p0 = b01 * c - a01 * n + q0
+        q0 = b02 * c - a02 * n
+        c = n
+        n = b10 * c + p1
+        p1 = b11 * c - a11 * n + q1
+        q1 = b12 * c - a12 * n
+        c = n
+        n = b20 * c + p2
+        p2 = b21 * c - a21 * n + q2
+        q2 = b22 * c - a22 * n
+        c = n
+        n = b30 * c + p3
+        p3 = b31 * c - a31 * n + q3
+        q3 = b32 * c - a32 * n
+        out[i] = n
+    z[s0, 0], z[s0, 1], z[s0 + 1, 0], z[s0 + 1, 1] = p0, q0, p1, q1
+    z[s0 + 2, 0], z[s0 + 2, 1], z[s0 + 3, 0], z[s0 + 3, 1] = p2, q2, p3, q3
+
+
+def _step2(sos: FloatArray, z: FloatArray, s0: int, x: FloatArray, out: FloatArray) -> None:
+    """Sections ``s0:s0+2`` (see :func:`_step4`)."""
+    b00, b01, b02, a01, a02 = sos[s0, 0], sos[s0, 1], sos[s0, 2], sos[s0, 4], sos[s0, 5]
+    b10, b11, b12, a11, a12 = (
+        sos[s0 + 1, 0],
+        sos[s0 + 1, 1],
+        sos[s0 + 1, 2],
+        sos[s0 + 1, 4],
+        sos[s0 + 1, 5],
+    )
+    p0, q0, p1, q1 = z[s0, 0], z[s0, 1], z[s0 + 1, 0], z[s0 + 1, 1]
+    for i in range(x.shape[0]):
+        c = x[i]
+        n = b00 * c + p0
+        p0 = b01 * c - a01 * n + q0
+        q0 = b02 * c - a02 * n
+        c = n
+        n = b10 * c + p1
+        p1 = b11 * c - a11 * n + q1
+        q1 = b12 * c - a12 * n
+        out[i] = n
+    z[s0, 0], z[s0, 1], z[s0 + 1, 0], z[s0 + 1, 1] = p0, q0, p1, q1
+
+
+def _step1(sos: FloatArray, z: FloatArray, s0: int, x: FloatArray, out: FloatArray) -> None:
+    """Section ``s0`` (see :func:`_step4`)."""
+    b0, b1, b2, a1, a2 = sos[s0, 0], sos[s0, 1], sos[s0, 2], sos[s0, 4], sos[s0, 5]
+    p, q = z[s0, 0], z[s0, 1]
+    for i in range(x.shape[0]):
+        c = x[i]
+        n = b0 * c + p
+        p = b1 * c - a1 * n + q
+        q = b2 * c - a2 * n
+        out[i] = n
+    z[s0, 0], z[s0, 1] = p, q
+
+
+def _group(sos: FloatArray, z: FloatArray, s0: int, x: FloatArray, out: FloatArray) -> int:
+    """Run the next 4, 2 or 1 sections from ``s0``; return how many."""
+    left = sos.shape[0] - s0
+    if left >= 4:
+        _step4(sos, z, s0, x, out)
+        return 4
+    if left >= 2:
+        _step2(sos, z, s0, x, out)
+        return 2
+    _step1(sos, z, s0, x, out)
+    return 1
+
+
+def _sosfilt_step(sos: FloatArray, z: FloatArray, x: FloatArray, out: FloatArray) -> None:
+    """``sosfilt`` of ``x`` into ``out`` (same length, may alias), state ``z`` updated in place.
+
+    Groups of up to four sections run over the whole segment with their state in registers
+    (a 4-section band-pass is one pass); every section does SciPy's operations in SciPy's
+    order, so the result does not depend on the grouping. Runs backwards over reversed views.
+    """
+    s = _group(sos, z, 0, x, out)
+    while s < sos.shape[0]:
+        s += _group(sos, z, s, out, out)
+
+
+def _sosfiltfilt_row(
+    sos: FloatArray, zi: FloatArray, x: FloatArray, padlen: int, out: FloatArray
+) -> None:
+    n = x.shape[0]
+    dt = x.dtype
+    # Odd extensions (read before ``out``, which may be ``x``, is written).
+    x0 = x[0]
+    xn = x[n - 1]
+    front = np.empty(padlen, dtype=dt)
+    back = np.empty(padlen, dtype=dt)
+    for j in range(padlen):
+        front[j] = (x0 + x0) - x[padlen - j]
+        back[j] = (xn + xn) - x[n - 2 - j]
+    z = np.empty_like(zi)
+    e0 = front[0]
+    for s in range(zi.shape[0]):
+        z[s, 0] = zi[s, 0] * e0
+        z[s, 1] = zi[s, 1] * e0
+    _sosfilt_step(sos, z, front, front)
+    _sosfilt_step(sos, z, x, out)
+    _sosfilt_step(sos, z, back, back)
+    # Backward: starts at the end of the forward output of the padded signal.
+    e1 = back[padlen - 1]
+    for s in range(zi.shape[0]):
+        z[s, 0] = zi[s, 0] * e1
+        z[s, 1] = zi[s, 1] * e1
+    _sosfilt_step(sos, z, back[::-1], back[::-1])
+    _sosfilt_step(sos, z, out[::-1], out[::-1])
+
+
+def _comb_row(coef: FloatArray, x: FloatArray, period: int, n_tail: int, out: FloatArray) -> None:
+    # coef = (b0, b1, a1, zi) of the first-order filter in z^-period, in the dtype of x.
+    b0 = coef[0]
+    b1 = coef[1]
+    a1 = coef[2]
+    zi = coef[3]
+    n = x.shape[0]
+    dt = x.dtype
+    n_full = n // period
+    rest = n - n_full * period
+    # Tail, copied before ``out`` (which may be ``x``) is written: the partial last period
+    # completed by the last full period, then n_tail periods.
+    tail_len = (n_tail + 1) * period
+    tail = np.empty(tail_len, dtype=dt)
+    end = n_full * period
+    for j in range(rest):
+        tail[j] = x[end + j]
+    for j in range(rest, tail_len):
+        tail[j] = x[n - period + (j - rest) % period]
+    z = np.empty(period, dtype=dt)
+    # Steady state before the start, then the first period (the periodic continuation).
+    for c in range(period):
+        v = x[c]
+        z[c] = zi * v
+        y = b0 * v + z[c]
+        z[c] = b1 * v - a1 * y
+    for p in range(n_full):
+        base = p * period
+        for c in range(period):
+            v = x[base + c]
+            y = b0 * v + z[c]
+            z[c] = b1 * v - a1 * y
+            out[base + c] = y
+    # Forward over the tail.
+    for p in range(n_tail + 1):
+        base = p * period
+        for c in range(period):
+            v = tail[base + c]
+            y = b0 * v + z[c]
+            z[c] = b1 * v - a1 * y
+            tail[base + c] = y
+    # Backward over periods (each column is its own time series).
+    last = n_tail * period
+    for c in range(period):
+        z[c] = zi * tail[last + c]
+    for p in range(n_tail, -1, -1):
+        base = p * period
+        for c in range(period):
+            v = tail[base + c]
+            y = b0 * v + z[c]
+            z[c] = b1 * v - a1 * y
+            tail[base + c] = y
+    for j in range(rest):
+        out[end + j] = tail[j]
+    for p in range(n_full - 1, -1, -1):
+        base = p * period
+        for c in range(period):
+            v = out[base + c]
+            y = b0 * v + z[c]
+            z[c] = b1 * v - a1 * y
+            out[base + c] = y
+
+
+if AVAILABLE:
+    _opts = {"cache": True, "nogil": True, "fastmath": False}
+    _step4 = njit(**_opts)(_step4)
+    _step2 = njit(**_opts)(_step2)
+    _step1 = njit(**_opts)(_step1)
+    _group = njit(**_opts)(_group)
+    _sosfilt_step = njit(**_opts)(_sosfilt_step)
+    sosfiltfilt_row = njit(**_opts)(_sosfiltfilt_row)
+    comb_row = njit(**_opts)(_comb_row)
+else:  # pragma: no cover - without numba
+    sosfiltfilt_row = None
+    comb_row = None

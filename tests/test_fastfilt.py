@@ -1,0 +1,137 @@
+"""The compiled (numba) filter kernels equal SciPy and the SciPy fallback of hfs_emg."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import numpy as np
+import pytest
+from scipy import signal as sps
+
+import hfs_emg
+from hfs_emg import _fastfilt
+from hfs_emg import preprocessing as pp
+from hfs_emg import signal as sig
+from hfs_emg._errors import DataError
+
+needs_numba = pytest.mark.skipif(not _fastfilt.AVAILABLE, reason="numba not installed")
+
+
+def _padlen(sos: np.ndarray) -> int:
+    return 3 * (2 * len(sos) + 1)
+
+
+BANDS = [
+    (2000.0, 20.0, 450.0, 4),
+    (10_000.0, 30.0, 3000.0, 4),
+    (1000.0, 5.0, 100.0, 2),
+]
+
+
+@needs_numba
+@pytest.mark.parametrize(("fs", "lo", "hi", "order"), BANDS)
+@pytest.mark.parametrize("shape", [(3001,), (3, 2500)])
+def test_float64_equals_scipy_sosfiltfilt(fs, lo, hi, order, shape) -> None:
+    rng = np.random.default_rng(int(fs))
+    x = rng.normal(size=shape) + 3.0  # an offset makes the edge handling matter
+    sos = sig.sos_bandpass(fs, lo, hi, order=order).copy()  # scipy needs a writeable SOS
+    ref = sps.sosfiltfilt(sos, x, axis=-1)
+    got = sig.sosfiltfilt(sos, x)
+    assert np.abs(got - ref).max() <= 1e-6 * np.abs(ref).max()
+
+
+@needs_numba
+@pytest.mark.parametrize(("fs", "lo", "hi", "order"), BANDS)
+def test_float32_equals_the_scipy_float32_path(monkeypatch, fs, lo, hi, order) -> None:
+    x = np.random.default_rng(1).normal(size=(2, 4000)).astype(np.float32)
+    sos = sig.sos_bandpass(fs, lo, hi, order=order).copy()  # scipy needs a writeable SOS
+    fast = sig.sosfiltfilt(sos, x)
+    monkeypatch.setattr(_fastfilt, "AVAILABLE", False)
+    slow = sig.sosfiltfilt(sos, x)
+    assert fast.dtype == slow.dtype == np.float32
+    # Same operations in the same order: equal up to a few float32 roundings.
+    assert np.abs(fast - slow).max() <= 1e-5 * np.abs(slow).max()
+    # And close to SciPy in float64.
+    ref = sps.sosfiltfilt(sos, x.astype(np.float64))
+    assert np.abs(fast - ref).max() <= 1e-4 * np.abs(ref).max()
+
+
+@needs_numba
+def test_notch_iir_sections_equal_scipy() -> None:
+    x = np.random.default_rng(2).normal(size=5000)
+    sos = np.concatenate([sig.sos_bandpass(5000.0, 20.0, 1000.0), sig.notch_sos(5000.0, 60.0)])
+    ref = sps.sosfiltfilt(sos, x)
+    assert np.abs(sig.sosfiltfilt(sos, x) - ref).max() <= 1e-6 * np.abs(ref).max()
+
+
+@needs_numba
+@pytest.mark.parametrize("extra", [1, 2, 7])
+def test_short_signals_near_padlen(extra: int) -> None:
+    sos = sig.sos_bandpass(2000.0, 20.0, 450.0).copy()  # scipy needs a writeable SOS
+    x = np.random.default_rng(extra).normal(size=_padlen(sos) + extra)
+    ref = sps.sosfiltfilt(sos, x)
+    assert np.abs(sig.sosfiltfilt(sos, x) - ref).max() <= 1e-6 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("accelerated", [True, False])
+def test_too_short_is_the_same_error(monkeypatch, accelerated: bool) -> None:
+    monkeypatch.setattr(_fastfilt, "AVAILABLE", accelerated and _fastfilt.AVAILABLE)
+    sos = sig.sos_bandpass(2000.0, 20.0, 450.0).copy()  # scipy needs a writeable SOS
+    x = np.ones(_padlen(sos))
+    with pytest.raises(ValueError):  # scipy refuses as well
+        sps.sosfiltfilt(sos, x)
+    with pytest.raises(DataError, match="needs more than 27"):
+        sig.sosfiltfilt(sos, x)
+    with pytest.raises(DataError, match="needs more than 27"):
+        sig.sosfiltfilt_kernel(sos, x.dtype)(x, np.empty_like(x))
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [4000, 4123])  # whole and partial last mains period
+def test_comb_notch_equals_fallback_in_place(monkeypatch, dtype, n: int) -> None:
+    x = np.random.default_rng(n).normal(size=n).astype(dtype) + 2.0
+    kern = sig.notch_kernel(1000.0, 50.0, dtype)
+    fast = x.copy()
+    kern(fast, fast)  # in place, as filter_emg runs it
+    monkeypatch.setattr(_fastfilt, "AVAILABLE", False)
+    slow = np.empty_like(x)
+    sig.notch_kernel(1000.0, 50.0, dtype)(x, slow)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert np.abs(fast - slow).max() <= tol * np.abs(slow).max()
+
+
+@pytest.mark.parametrize(("sfreq", "notch"), [(4000.0, 50.0), (2500.0, 60.0), (3000.0, None)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_filter_emg_equal_with_and_without_accelerator(monkeypatch, sfreq, notch, dtype) -> None:
+    rng = np.random.default_rng(3)
+    t = np.arange(12_000) / sfreq
+    data = rng.normal(size=(2, t.size)) + 8.0 * np.sin(2 * np.pi * 50.0 * t)
+    rec = hfs_emg.from_array(data, sfreq, ["oculi_L", "oris_L"], dtype=dtype)
+    calls: list[str] = []
+    if _fastfilt.AVAILABLE:  # count the compiled calls, so the comparison is not vacuous
+        for name in ("sosfiltfilt_row", "comb_row"):
+            real = getattr(_fastfilt, name)
+            monkeypatch.setattr(
+                _fastfilt, name, lambda *a, _f=real, _n=name: (calls.append(_n), _f(*a))[1]
+            )
+    fast = pp.filter_emg(rec, 20.0, 900.0, notch=notch, n_jobs=2)
+    if _fastfilt.AVAILABLE:
+        assert calls.count("sosfiltfilt_row") >= 2
+        assert ("comb_row" in calls) == (notch is not None and (sfreq / notch).is_integer())
+    monkeypatch.setattr(_fastfilt, "AVAILABLE", False)
+    slow = pp.filter_emg(rec, 20.0, 900.0, notch=notch, n_jobs=1)
+    assert fast.data.dtype == slow.data.dtype == np.dtype(dtype)
+    tol = 1e-10 if dtype == np.float64 else 1e-5
+    assert np.abs(fast.data - slow.data).max() <= tol * np.abs(slow.data).max()
+    assert [h["step"] for h in fast.history] == [h["step"] for h in slow.history]
+
+
+def test_without_numba_the_module_falls_back(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now raises ImportError
+    spec = importlib.util.spec_from_file_location("_fastfilt_no_numba", _fastfilt.__file__)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.AVAILABLE is False and mod.enabled() is False
+    assert mod.sosfiltfilt_row is None and mod.comb_row is None
