@@ -24,9 +24,10 @@ import pandas as pd
 from ._errors import DataError, NoStimulusError
 from ._version import __version__
 from .config import AnalysisConfig
+from .io import file_sha256
 from .recording import Recording
 
-__all__ = ["TABLES", "AnalysisResult", "analyze", "file_sha256"]
+__all__ = ["TABLES", "AnalysisResult", "analyze"]
 
 logger = logging.getLogger("hfs_emg")
 
@@ -83,24 +84,6 @@ class AnalysisResult:
             f"{len(self.bursts)} bursts, {len(self.synchronous)} synchronous events, "
             f"{n_lsr} stimuli>"
         )
-
-
-def file_sha256(path: str | os.PathLike[str], *, block: int = 1 << 20) -> str:
-    """Hex sha256 of a file's bytes, read in blocks (the file is opened read-only).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
-    >>> _ = p.write_bytes(b"abc")
-    >>> file_sha256(p)[:16]
-    'ba7816bf8f01cfea'
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(block):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _provenance(

@@ -25,8 +25,9 @@ import pandas as pd
 
 from ._atomic import atomic_path
 from ._errors import ParameterError
-from .analysis import TABLES, analyze, file_sha256
+from .analysis import TABLES, analyze
 from .config import AnalysisConfig
+from .io import file_sha256
 
 __all__ = ["BATCH_TABLES", "BatchResult", "expand_inputs", "run_batch"]
 

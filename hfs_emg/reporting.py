@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import hashlib
 import html
 import io
 import logging
@@ -25,9 +24,10 @@ from ._atomic import atomic_path
 from ._errors import NoStimulusError, ParameterError
 from ._validate import check_option
 from ._version import __version__
+from .io import file_sha256
 from .recording import Recording
 
-__all__ = ["EVOKED_ANALYSES", "file_sha256", "report"]
+__all__ = ["EVOKED_ANALYSES", "report"]
 
 logger = logging.getLogger("hfs_emg")
 
@@ -48,24 +48,6 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 img{max-width:100%;border:1px solid #eee;margin:0.3em 0}
 .note{color:#666;font-size:0.85em}code{background:#f5f5f5;padding:0 3px}
 """
-
-
-def file_sha256(path: str | os.PathLike[str], *, chunk_bytes: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
-    >>> _ = p.write_bytes(b"abc")
-    >>> file_sha256(p)[:16]
-    'ba7816bf8f01cfea'
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk_bytes), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _png(fig: Any, dpi: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 import warnings
@@ -17,6 +18,7 @@ __all__ = [
     "READERS",
     "WRITERS",
     "BaseReader",
+    "file_sha256",
     "label_segments",
     "open_recording",
     "read_recording",
@@ -61,6 +63,24 @@ def _load(spec: str) -> Any:
 
 def _suffix(path: Path) -> str:
     return path.suffix.lower()
+
+
+def file_sha256(path: str | os.PathLike[str], *, block: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes, read in blocks (the file is opened read-only).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
+    >>> _ = p.write_bytes(b"abc")
+    >>> file_sha256(p)[:16]
+    'ba7816bf8f01cfea'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def open_recording(path: str | os.PathLike[str], **options: Any) -> BaseReader:
