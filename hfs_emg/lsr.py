@@ -20,11 +20,9 @@ import pandas as pd
 from ._errors import HfsEmgWarning, ParameterError
 from ._validate import check_option
 from .anatomy import BRANCHES, infer_branch
-from .artifact import ARTIFACT_METHODS, blank_stimulus_artifact
-from .epochs import Epochs, make_epochs
-from .events import find_stim_events
+from .epochs import Epochs
 from .recording import Recording
-from .responses import _to_frame, measure_response_array
+from .responses import _to_frame, measure_response_array, stimulus_epochs
 from .signal import mask_to_intervals
 
 __all__ = ["LSR_STATUSES", "lsr_running_amplitude", "lsr_trend", "measure_lsr"]
@@ -33,28 +31,6 @@ logger = logging.getLogger("hfs_emg")
 
 #: Per-channel verdicts of :func:`lsr_trend`.
 LSR_STATUSES: tuple[str, ...] = ("persisted", "disappeared", "not_elicited")
-
-
-def _epochs_from_recording(
-    rec: Recording,
-    *,
-    events: pd.DataFrame | None,
-    source: str,
-    label: str | None,
-    artifact_method: str | None,
-    artifact_window_s: tuple[float, float],
-    tmin: float,
-    tmax: float,
-) -> Epochs:
-    if events is None:
-        events = find_stim_events(rec, source=source, label=label)
-    if artifact_method is not None:
-        check_option("artifact_method", artifact_method, ARTIFACT_METHODS)
-        rec = blank_stimulus_artifact(
-            rec, events, method=artifact_method, window_s=artifact_window_s
-        )
-    base_end = min(artifact_window_s[0], -0.0005)
-    return make_epochs(rec, events, tmin=tmin, tmax=tmax, baseline=(tmin, base_end))
 
 
 def _match_scores(
@@ -209,7 +185,7 @@ def measure_lsr(
     if isinstance(rec_or_epochs, Recording):
         if stim_branch is None:
             stim_branch = rec_or_epochs.meta.get("stim_branch")
-        epochs = _epochs_from_recording(
+        epochs = stimulus_epochs(
             rec_or_epochs,
             events=events,
             source=source,

@@ -15,42 +15,11 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ParameterError
-from .artifact import blank_stimulus_artifact
-from .epochs import Epochs, make_epochs
-from .events import find_stim_events
+from .epochs import Epochs
 from .recording import Recording
-from .responses import measure_response_array
+from .responses import measure_response_array, stimulus_epochs
 
 __all__ = ["measure_blink_reflex", "measure_cmap", "measure_f_waves"]
-
-
-def _epochs(
-    rec_or_epochs: Recording | Epochs,
-    *,
-    events: pd.DataFrame | None,
-    source: str,
-    label: str | None,
-    artifact_method: str | None,
-    artifact_window_s: tuple[float, float],
-    tmin: float,
-    tmax: float,
-) -> Epochs:
-    if isinstance(rec_or_epochs, Epochs):
-        return rec_or_epochs
-    if not isinstance(rec_or_epochs, Recording):
-        raise TypeError(
-            f"rec_or_epochs must be a Recording or Epochs, got {type(rec_or_epochs).__name__}."
-        )
-    rec = rec_or_epochs
-    if events is None:
-        events = find_stim_events(rec, source=source, label=label)
-    if artifact_method is not None:
-        rec = blank_stimulus_artifact(
-            rec, events, method=artifact_method, window_s=artifact_window_s
-        )
-    return make_epochs(
-        rec, events, tmin=tmin, tmax=tmax, baseline=(tmin, min(-0.0005, artifact_window_s[0]))
-    )
 
 
 def _stim_sides(epochs: Epochs, stim_side: str | None) -> np.ndarray:
@@ -124,7 +93,7 @@ def measure_cmap(
     >>> round(float(cmap["degeneration_pct"].iloc[0]))
     40
     """
-    ep = _epochs(
+    ep = stimulus_epochs(
         rec_or_epochs,
         events=events,
         source=source,
@@ -275,7 +244,7 @@ def measure_f_waves(
     >>> int(fw["n_f"].iloc[0]) == int(sim.f_wave_summary["n_f"].iloc[0])
     True
     """
-    ep = _epochs(
+    ep = stimulus_epochs(
         rec_or_epochs,
         events=events,
         source=source,
@@ -418,7 +387,7 @@ def measure_blink_reflex(
     >>> r1["latency_ms"].round(0).tolist()
     [10.0, 10.0]
     """
-    ep = _epochs(
+    ep = stimulus_epochs(
         rec_or_epochs,
         events=events,
         source=source,

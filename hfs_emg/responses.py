@@ -37,8 +37,11 @@ import pandas as pd
 from scipy.signal import savgol_coeffs
 
 from ._errors import ParameterError
-from ._validate import check_positive
-from .epochs import Epochs
+from ._validate import check_option, check_positive
+from .artifact import ARTIFACT_METHODS, blank_stimulus_artifact
+from .epochs import Epochs, make_epochs
+from .events import find_stim_events
+from .recording import Recording
 
 __all__ = ["RESPONSE_COLUMNS", "measure_response_array", "measure_responses"]
 
@@ -69,6 +72,41 @@ def _window_mask(times_ms: FloatArray, window_ms: tuple[float, float], name: str
             f"({times_ms[0]:g} to {times_ms[-1]:g} ms)."
         )
     return int(idx[0]), int(idx[-1]) + 1
+
+
+def stimulus_epochs(
+    rec_or_epochs: Recording | Epochs,
+    *,
+    events: pd.DataFrame | None,
+    source: str,
+    label: str | None,
+    artifact_method: str | None,
+    artifact_window_s: tuple[float, float],
+    tmin: float,
+    tmax: float,
+) -> Epochs:
+    """Epochs for an evoked measurement: find stimuli, suppress the artefact, cut epochs.
+
+    Ready-made :class:`Epochs` pass through. The baseline ends before the artefact window (and
+    at least 0.5 ms before the stimulus), so the artefact never enters the noise estimate.
+    Shared by :func:`hfs_emg.measure_lsr` and the nerve-conduction measures.
+    """
+    if isinstance(rec_or_epochs, Epochs):
+        return rec_or_epochs
+    if not isinstance(rec_or_epochs, Recording):
+        raise TypeError(
+            f"rec_or_epochs must be a Recording or Epochs, got {type(rec_or_epochs).__name__}."
+        )
+    rec = rec_or_epochs
+    if events is None:
+        events = find_stim_events(rec, source=source, label=label)
+    if artifact_method is not None:
+        check_option("artifact_method", artifact_method, ARTIFACT_METHODS)
+        rec = blank_stimulus_artifact(
+            rec, events, method=artifact_method, window_s=artifact_window_s
+        )
+    base_end = min(artifact_window_s[0], -0.0005)
+    return make_epochs(rec, events, tmin=tmin, tmax=tmax, baseline=(tmin, base_end))
 
 
 def measure_response_array(
