@@ -11,7 +11,7 @@ import argparse
 import logging
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -67,41 +67,6 @@ def _write_csv(table: pd.DataFrame, path: Path) -> None:
         table.to_csv(tmp, index=False)
 
 
-def _demo_spontaneous(rec: Recording) -> dict[str, pd.DataFrame]:
-    from .detection import detect_bursts
-    from .metrics import summarize
-    from .synchrony import detect_synchronous_bursts
-
-    bursts = detect_bursts(rec)
-    sync = detect_synchronous_bursts(bursts, channels_info=rec.channels)
-    summary = summarize(bursts, sync, duration_s=rec.duration_s, channels=rec.channels)
-    return {"bursts": bursts, "synchronous": sync, "summary": summary.channels}
-
-
-def _demo_lsr(rec: Recording) -> dict[str, pd.DataFrame]:
-    from .lsr import lsr_trend, measure_lsr
-
-    lsr = measure_lsr(rec)
-    return {"lsr": lsr, "trend": lsr_trend(lsr)}
-
-
-def _demo_measure(name: str) -> Callable[[Recording], dict[str, pd.DataFrame]]:
-    def run(rec: Recording) -> dict[str, pd.DataFrame]:
-        from . import ncs
-
-        return {name: getattr(ncs, f"measure_{name}")(rec)}
-
-    return run
-
-
-#: What the demo does with each bundled example file.
-DEMO_ANALYSES: dict[str, Callable[[Recording], dict[str, pd.DataFrame]]] = {
-    "spontaneous_hfs.edf": _demo_spontaneous,
-    "lsr_session.edf": _demo_lsr,
-    "ncs_cmap.bdf": _demo_measure("cmap"),
-    "ncs_f_waves.bdf": _demo_measure("f_waves"),
-    "ncs_blink_reflex.bdf": _demo_measure("blink_reflex"),
-}
 _SHOW = {
     "summary": ["channel", "n_bursts", "bursts_per_min", "burden_pct", "discharge_hz_median"],
     "trend": ["channel", "status", "disappearance_stim_index", "final_baseline_ratio"],
@@ -134,8 +99,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             rec = read_recording(path)
             print(f"== {path.name}")
             print(describe(rec))
-            analysis = DEMO_ANALYSES.get(path.name)
-            tables = analysis(rec) if analysis else {}
+            # The report runs the analysis once; its tables are also written as CSV.
+            evoked = DEMO_EVOKED.get(path.name, "auto")
+            html = out / f"{path.stem}_report.html"
+            tables = report(rec, out=html, evoked=evoked, spontaneous=evoked == "none")
             h_freq = min(1000.0, 0.45 * rec.sfreq)
             fig = plot_recording(
                 filter_emg(rec, 20.0, h_freq),
@@ -148,8 +115,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 fig.savefig(tmp, dpi=100, format="png")
             plt.close(fig)
             print(f"   overview figure: {target}")
-            html = out / f"{path.stem}_report.html"
-            report(rec, out=html, evoked=DEMO_EVOKED.get(path.name, "auto"))
             print(f"   HTML report: {html}")
             for name, table in tables.items():
                 csv = out / f"{path.stem}_{name}.csv"
