@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINT   := hfs_emg tests $(wildcard benchmarks example_data notebooks docs)
 
-.PHONY: demo test docs examples lint format install clean
+.PHONY: demo test test-no-shared docs examples lint format install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: $(STAMP)
 	$(BIN)/ruff check $(LINT)
 	$(BIN)/ruff format --check $(LINT)
 	$(BIN)/python -m pytest
+
+# The test files that use ../shared/data, run as a fresh clone without it sees them.
+test-no-shared: $(STAMP)
+	HFS_EMG_SHARED_DATA=$(CURDIR)/.no-shared-data $(BIN)/python -m pytest -q -p no:cacheprovider \
+		$$(grep -l "shared_data" tests/*.py | grep -v conftest.py)
 
 docs: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[docs]"

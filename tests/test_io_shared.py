@@ -19,7 +19,6 @@ from hfs_emg import HfsEmgError, HfsEmgWarning
 from hfs_emg.io import READERS, open_recording, read_recording
 from hfs_emg.io._base import BaseReader
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 _G1 = "uci-emg-gestures/1_raw_data_11-08_21.03.16.txt"
 _G2 = "uci-emg-gestures/2_raw_data_11-10_21.03.16.txt"
 _GESTURE_OPTS = {"time_unit": "ms", "label_column": "class", "resample": True, "units": "V"}
