@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from . import plotting, signal, simulate
+from . import datasets, plotting, signal, simulate
 from ._chunking import process_chunked
 from ._errors import (
     ChannelError,
@@ -28,10 +28,7 @@ from ._errors import (
     UnsupportedFormatError,
 )
 from ._version import __version__
-from .analysis import AnalysisResult, analyze
 from .artifact import blank_stimulus_artifact
-from .batch import BatchResult, run_batch
-from .config import AnalysisConfig, default_toml
 from .detection import BURST_METHODS, detect_bursts
 from .epochs import Epochs, Evoked, make_epochs
 from .events import find_stim_events
@@ -39,6 +36,10 @@ from .io import open_recording, read_recording, write_recording
 from .lsr import lsr_running_amplitude, lsr_trend, measure_lsr
 from .metrics import summarize
 from .ncs import measure_blink_reflex, measure_cmap, measure_f_waves
+from .pipeline.analysis import AnalysisResult, analyze
+from .pipeline.batch import BatchResult, run_batch
+from .pipeline.config import AnalysisConfig, default_toml
+from .pipeline.report import report
 from .preprocessing import (
     bandpass_filter,
     envelope,
@@ -50,7 +51,6 @@ from .preprocessing import (
     rectify,
 )
 from .recording import Recording, from_array, make_events
-from .reporting import report
 from .responses import measure_responses
 from .synchrony import detect_synchronous_bursts, synchrony_matrix
 
@@ -78,6 +78,7 @@ __all__ = [
     "analyze",
     "bandpass_filter",
     "blank_stimulus_artifact",
+    "datasets",
     "default_toml",
     "detect_bursts",
     "detect_synchronous_bursts",

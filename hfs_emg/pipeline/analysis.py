@@ -1,0 +1,198 @@
+"""One call for the whole analysis of one recording: :func:`analyze`.
+
+Spontaneous activity (bursts, synchronous events, per-channel summary) is analysed in every
+recording; the evoked analysis (LSR per stimulus and its trend) runs only when
+:func:`hfs_emg.find_stim_events` finds stimuli. Options come from an
+:class:`~hfs_emg.config.AnalysisConfig`; the result carries the configuration and a
+timestamp-free provenance record, so the same input and configuration give identical results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._version import __version__
+from ..io import file_sha256
+from ..recording import Recording
+from .config import AnalysisConfig
+from .steps import _check_finite, _evoked, _spontaneous
+
+__all__ = ["TABLES", "AnalysisResult", "analyze"]
+
+logger = logging.getLogger("hfs_emg")
+
+#: Names of the tables of :meth:`AnalysisResult.tables`, in order.
+TABLES: tuple[str, ...] = ("bursts", "synchronous", "summary", "lsr", "trend")
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Result of :func:`analyze`.
+
+    Attributes
+    ----------
+    bursts : pandas.DataFrame
+        One row per burst (:func:`hfs_emg.detect_bursts`).
+    synchronous : pandas.DataFrame
+        One row per synchronous event (:func:`hfs_emg.detect_synchronous_bursts`).
+    summary : pandas.DataFrame
+        One row per channel (:func:`hfs_emg.summarize`, ``.channels``).
+    lsr : pandas.DataFrame or None
+        One row per (stimulus, channel) (:func:`hfs_emg.measure_lsr`); None without stimuli.
+    trend : pandas.DataFrame or None
+        One row per LSR channel (:func:`hfs_emg.lsr_trend`); None without stimuli.
+    stim_events : pandas.DataFrame or None
+        The stimuli found (:func:`hfs_emg.find_stim_events`); None without stimuli.
+    config : AnalysisConfig
+        The options used.
+    provenance : dict
+        ``hfs_emg_version``, ``config`` (dict), ``config_hash``, ``input`` (``path``, ``name``,
+        ``sha256`` of the file or of the samples), ``streamed`` (chunked analysis) and
+        ``chunk_s``. No timestamp: identical inputs give identical provenance.
+    """
+
+    bursts: pd.DataFrame
+    synchronous: pd.DataFrame
+    summary: pd.DataFrame
+    lsr: pd.DataFrame | None
+    trend: pd.DataFrame | None
+    stim_events: pd.DataFrame | None
+    config: AnalysisConfig
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The result tables by name (:data:`TABLES`); absent evoked tables are empty."""
+        return {
+            name: (getattr(self, name) if getattr(self, name) is not None else pd.DataFrame())
+            for name in TABLES
+        }
+
+    def __repr__(self) -> str:
+        n_lsr = "-" if self.lsr is None else self.lsr["stim_index"].nunique()
+        return (
+            f"<AnalysisResult | {self.provenance.get('input', {}).get('name')}: "
+            f"{len(self.bursts)} bursts, {len(self.synchronous)} synchronous events, "
+            f"{n_lsr} stimuli>"
+        )
+
+
+def _provenance(
+    config: AnalysisConfig, path: Path | None, rec: Recording | None, streamed: bool
+) -> dict[str, Any]:
+    if path is not None:
+        source = {"path": str(path), "name": path.name, "sha256": file_sha256(path)}
+    else:
+        assert rec is not None  # internal: one of the two is always given
+        data = np.ascontiguousarray(rec.data)
+        digest = hashlib.sha256(data.tobytes())
+        digest.update(repr((rec.sfreq, rec.ch_names, rec.tstart)).encode())
+        name = rec.meta.get("source_file")
+        source = {
+            "path": None,
+            "name": Path(name).name if name else None,
+            "sha256": digest.hexdigest(),
+        }
+    return {
+        "hfs_emg_version": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "config": config.to_dict(),
+        "config_hash": config.hash(),
+        "input": source,
+        "streamed": streamed,
+        "chunk_s": config.chunk_s if streamed else None,
+        "stream_margin_s": config.stream_margin_s if streamed else None,
+    }
+
+
+def analyze(
+    rec_or_path: Recording | str | os.PathLike[str],
+    config: AnalysisConfig | None = None,
+) -> AnalysisResult:
+    """Analyse one recording: spontaneous bursts and synchrony, and the LSR if it was stimulated.
+
+    Parameters
+    ----------
+    rec_or_path : Recording or path-like
+        A recording in memory, or a file in any supported format (opened read-only). A file
+        whose samples would take more than ``config.max_memory_mb`` is streamed in chunks of
+        ``config.chunk_s`` seconds, with the same results as in memory.
+    config : AnalysisConfig, optional
+        Options of every step (default: every function's defaults).
+
+    Returns
+    -------
+    AnalysisResult
+        ``bursts``, ``synchronous``, ``summary``, ``lsr``, ``trend`` (None when no stimulus is
+        found), ``config``, ``provenance``; ``.tables()`` gives the tables by name.
+
+    Raises
+    ------
+    DataError
+        A channel holds NaN or infinite samples.
+    HfsEmgError
+        Any error of the reader or of an analysis step (bad file, bad option).
+
+    References
+    ----------
+    .. [1] Møller AR, Jannetta PJ. Microvascular decompression in hemifacial spasm:
+       intraoperative electrophysiological observations. Neurosurgery 1985;16:612-618.
+
+    Examples
+    --------
+    >>> from hfs_emg.simulate import simulate_spontaneous
+    >>> sim = simulate_spontaneous(duration_s=10.0, sfreq=2000.0, seed=3)
+    >>> res = analyze(sim.recording)
+    >>> len(res.bursts) == len(sim.bursts), res.lsr is None
+    (True, True)
+    >>> sorted(res.tables())
+    ['bursts', 'lsr', 'summary', 'synchronous', 'trend']
+    """
+    config = AnalysisConfig() if config is None else config
+    if not isinstance(config, AnalysisConfig):
+        raise TypeError(f"config must be an AnalysisConfig, got {type(config).__name__}.")
+    path: Path | None = None
+    streamed = False
+    if isinstance(rec_or_path, Recording):
+        rec = rec_or_path
+    elif isinstance(rec_or_path, (str, os.PathLike)):
+        from ..io import open_recording
+
+        path = Path(rec_or_path)
+        with open_recording(path) as reader:
+            size_mb = len(reader.ch_names) * reader.n_samples * 8 / 1e6
+            if size_mb > config.max_memory_mb:
+                from .streaming import analyze_streamed
+
+                streamed = True
+                bursts, sync, summary, lsr, trend, events = analyze_streamed(reader, config)
+                return AnalysisResult(
+                    bursts,
+                    sync,
+                    summary,
+                    lsr,
+                    trend,
+                    events,
+                    config,
+                    _provenance(config, path, None, streamed),
+                )
+            rec = reader.read()
+    else:
+        raise TypeError(
+            f"rec_or_path must be a Recording or a path, got {type(rec_or_path).__name__}."
+        )
+    _check_finite(rec)
+    bursts, sync, summary = _spontaneous(rec, config)
+    lsr, trend, events = _evoked(rec, config)
+    return AnalysisResult(
+        bursts, sync, summary, lsr, trend, events, config, _provenance(config, path, rec, streamed)
+    )

@@ -1,0 +1,402 @@
+"""Command-line interface: ``hfs-emg info|demo|analyze|batch|config``.
+
+Exit codes: 0 success, 1 a file could not be analysed (an :class:`HfsEmgError`; in ``analyze``
+and ``batch`` the other files are still analysed and written), 2 usage error (bad arguments,
+bad configuration file, no input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._atomic import atomic_path
+from .._errors import HfsEmgError, ParameterError
+from .._version import __version__
+from ..datasets import example_dir, recording_files
+from ..io import read_recording
+from ..recording import Recording
+from .batch import BatchResult, expand_inputs, run_batch
+from .config import AnalysisConfig, default_toml
+
+logger = logging.getLogger("hfs_emg")
+
+
+def __getattr__(name: str) -> Any:
+    # EXAMPLE_DIR is kept for old code: the folder comes from hfs_emg.datasets.example_dir().
+    if name == "EXAMPLE_DIR":
+        return example_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def describe(rec: Recording) -> str:
+    """Plain-text summary of a recording (channels, muscles, rate, duration, events)."""
+    lines = [f"{k:>14}: {v}" for k, v in rec._summary_rows()]
+    table = rec.channels[["name", "type", "unit", "muscle", "side", "branch"]].to_string(
+        index=False, na_rep="-"
+    )
+    return "\n".join([*lines, "", table])
+
+
+_example_files = recording_files  # old private name
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    status = 0
+    for path in args.files:
+        try:
+            rec = read_recording(path)
+        except (HfsEmgError, FileNotFoundError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            status = 1
+            continue
+        print(f"== {path}")
+        print(describe(rec))
+    return status
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
+
+
+_SHOW = {
+    "summary": ["channel", "n_bursts", "bursts_per_min", "burden_pct", "discharge_hz_median"],
+    "trend": ["channel", "status", "disappearance_stim_index", "final_baseline_ratio"],
+    "cmap": ["channel", "side", "latency_ms", "p2p_uv", "amplitude_ratio"],
+    "f_waves": ["channel", "persistence_pct", "f_min_latency_ms", "chronodispersion_ms"],
+    "blink_reflex": ["stim_side", "channel", "component", "relation", "latency_ms", "p2p_uv"],
+}
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..plotting import plot_recording
+    from ..preprocessing import filter_emg
+    from .report import report
+
+    folder = Path(args.data) if args.data else example_dir()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = _example_files(folder) if folder.is_dir() else []
+    if not files:
+        print(f"error: no readable recording in {folder}", file=sys.stderr)
+        return 1
+    status = 0
+    for path in files:
+        try:
+            rec = read_recording(path)
+            print(f"== {path.name}")
+            print(describe(rec))
+            # The report runs the analysis once; its tables are also written as CSV.
+            evoked = DEMO_EVOKED.get(path.name, "auto")
+            html = out / f"{path.stem}_report.html"
+            tables = report(rec, out=html, evoked=evoked, spontaneous=evoked == "none")
+            h_freq = min(1000.0, 0.45 * rec.sfreq)
+            fig = plot_recording(
+                filter_emg(rec, 20.0, h_freq),
+                tmax=rec.tstart + min(rec.duration_s, 30.0),
+                bursts=tables.get("bursts"),
+                title=f"{path.name}: EMG band-passed 20-{h_freq:g} Hz + mains notch",
+            )
+            target = out / f"{path.stem}_overview.png"
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, dpi=100, format="png")
+            plt.close(fig)
+            print(f"   overview figure: {target}")
+            print(f"   HTML report: {html}")
+            for name, table in tables.items():
+                csv = out / f"{path.stem}_{name}.csv"
+                _write_csv(table, csv)
+                print(f"   {name}: {len(table)} rows -> {csv}")
+                cols = [c for c in _SHOW.get(name, []) if c in table.columns]
+                if cols:
+                    print(table[cols].to_string(index=False, float_format="%.2f"))
+            print()
+        except HfsEmgError as err:
+            print(f"error: {err}", file=sys.stderr)
+            status = 1
+    return status
+
+
+#: Evoked analysis the demo report runs for each bundled example file.
+DEMO_EVOKED: dict[str, str] = {
+    "spontaneous_hfs.edf": "none",
+    "lsr_session.edf": "lsr",
+    "ncs_cmap.bdf": "cmap",
+    "ncs_f_waves.bdf": "f_waves",
+    "ncs_blink_reflex.bdf": "blink_reflex",
+}
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .report import report
+
+    status = 0
+    for name in args.files:
+        path = Path(name)
+        target = Path(args.out) / f"{path.stem}.html" if args.out else path.with_suffix(".html")
+        try:
+            rec = read_recording(path)
+            report(rec, out=target, evoked=args.evoked, spontaneous=not args.no_spontaneous)
+        except (HfsEmgError, OSError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            status = 1
+            continue
+        print(f"report: {target}")
+    return status
+
+
+EXIT_CODES = """exit codes:
+  0  every file analysed
+  1  some files failed (listed in errors.csv and on stderr; the others are written)
+  2  usage error: bad arguments, bad configuration file, no input file"""
+
+
+def _load_config(path: str | None) -> AnalysisConfig:
+    return AnalysisConfig() if path is None else AnalysisConfig.from_toml(path)
+
+
+def _report(result: BatchResult, quiet: bool) -> int:
+    errors = result["errors"]
+    for row in errors.itertuples(index=False):
+        print(f"error: {row.file}: {row.error_type}: {row.message}", file=sys.stderr)
+    if not quiet:
+        counts = {
+            name: result[name].groupby("file").size() if len(result[name]) else pd.Series()
+            for name in ("bursts", "synchronous")
+        }
+        stims = result["lsr"].groupby("file")["stim_index"].nunique() if len(result["lsr"]) else {}
+        done = result["summary"]["file"].unique() if len(result["summary"]) else []
+        for f in done:
+            print(
+                f"{f}: {int(counts['bursts'].get(f, 0))} bursts, "
+                f"{int(counts['synchronous'].get(f, 0))} synchronous events, "
+                f"{int(stims.get(f, 0))} stimuli"
+            )
+        s = result.stats
+        print(
+            f"{s['n_files']} file(s): {s['n_analysed']} analysed, {s['n_cached']} cached, "
+            f"{s['n_failed']} failed"
+        )
+        if result.written:
+            print(f"tables written to {result.written[0].parent}")
+    return 1 if len(errors) else 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    config = _load_config(args.config)
+    result = run_batch(list(args.files), config, out=args.out, workers=1, progress=not args.quiet)
+    return _report(result, args.quiet)
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    config = _load_config(args.config)
+    files = expand_inputs(args.inputs)
+    if not files:
+        print(f"error: no recording matches {' '.join(args.inputs)}", file=sys.stderr)
+        return 2
+    result = run_batch(
+        files,
+        config,
+        out=args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
+    return _report(result, args.quiet)
+
+
+def _cmd_bids(args: argparse.Namespace) -> int:
+    from .bids import run_bids
+
+    result = run_bids(
+        args.root,
+        _load_config(args.config),
+        out=args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
+    return _report(result, args.quiet)
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    if args.check:
+        cfg = AnalysisConfig.from_toml(args.check)
+        if not args.quiet:
+            print(f"{args.check}: valid, hash {cfg.hash()[:16]}")
+        return 0
+    print(default_toml(), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``hfs-emg`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="hfs-emg",
+        description="Electrophysiology of hemifacial spasm: read EMG / nerve-conduction "
+        "recordings, detect spasms, measure the lateral spread response.",
+        epilog="examples:\n"
+        "  hfs-emg info session.edf\n"
+        "  hfs-emg demo --out demo_output\n"
+        "  hfs-emg config --default > analysis.toml\n"
+        "  hfs-emg analyze a.edf b.bdf --config analysis.toml --out results/\n"
+        "  hfs-emg batch 'recordings/*.edf' --out results/ --workers 2\n"
+        "  hfs-emg report session.edf --out reports/\n\n" + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"hfs_emg {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only print errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+    # --quiet is accepted after the sub-command too (``hfs-emg batch ... --quiet``)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="only print errors"
+    )
+    raw = argparse.RawDescriptionHelpFormatter
+
+    p_info = sub.add_parser("info", help="describe recordings: channels, muscles, rate, events")
+    p_info.add_argument("files", nargs="+", help="recording files (any supported format)")
+    p_info.set_defaults(func=_cmd_info)
+
+    p_demo = sub.add_parser("demo", help="analyse the bundled example data")
+    p_demo.add_argument(
+        "--data", default=None, help="folder of recordings (default: the bundled examples)"
+    )
+    p_demo.add_argument("--out", default="demo_output", help="output folder (default: %(default)s)")
+    p_demo.set_defaults(func=_cmd_demo)
+
+    from .report import EVOKED_ANALYSES
+
+    p_rep = sub.add_parser("report", help="write one self-contained HTML report per recording")
+    p_rep.add_argument("files", nargs="+", help="recording files (any supported format)")
+    p_rep.add_argument("--out", help="output folder (default: beside each input, FILE.html)")
+    p_rep.add_argument(
+        "--evoked",
+        default="auto",
+        choices=EVOKED_ANALYSES,
+        help="evoked analysis when stimuli are found (default: %(default)s)",
+    )
+    p_rep.add_argument(
+        "--no-spontaneous", action="store_true", help="skip the burst / synchrony analysis"
+    )
+    p_rep.set_defaults(func=_cmd_report)
+
+    p_an = sub.add_parser(
+        "analyze",
+        parents=[common],
+        formatter_class=raw,
+        help="analyse recordings: bursts, synchrony, summary, LSR and its trend",
+        description=textwrap.fill(
+            "Analyse each FILE: spontaneous bursts, synchronous events and a per-channel "
+            "summary, plus the LSR of every stimulus and its trend when stimuli are found. "
+            "Tables (bursts, synchronous, summary, lsr, trend, errors) get a 'file' column and "
+            "are written as Parquet and CSV into --out."
+        ),
+        epilog="examples:\n"
+        "  hfs-emg analyze session.edf\n"
+        "  hfs-emg analyze a.edf b.bdf --config analysis.toml --out results/\n\n"
+        "The configuration is a TOML file; start from `hfs-emg config --default`.\n\n" + EXIT_CODES,
+    )
+    p_an.add_argument("files", nargs="+", help="recording files (any supported format)")
+    p_an.add_argument("--config", metavar="TOML", help="analysis options (default: defaults)")
+    p_an.add_argument("--out", metavar="DIR", help="write the tables (and a result cache) here")
+    p_an.set_defaults(func=_cmd_analyze)
+
+    p_batch = sub.add_parser(
+        "batch",
+        parents=[common],
+        formatter_class=raw,
+        help="analyse a folder or glob of recordings in parallel (local processes or Dask)",
+        description=textwrap.fill(
+            "Analyse every recording of the folders / globs given, on --workers local "
+            "processes or on a Dask cluster (--scheduler). A file that fails is listed in "
+            "errors.csv and does not stop the batch. Results are cached in DIR/cache by input "
+            "sha256 and configuration hash: re-running skips files already done."
+        ),
+        epilog="examples:\n"
+        "  hfs-emg batch recordings/ --out results/\n"
+        "  hfs-emg batch 'recordings/**/*.edf' --out results/ --workers 2 --config a.toml\n"
+        "  hfs-emg batch recordings/ --out results/ --scheduler tcp://10.0.0.5:8786\n\n"
+        + EXIT_CODES,
+    )
+    p_batch.add_argument("inputs", nargs="+", help="folders, glob patterns or files")
+    p_batch.add_argument("--out", metavar="DIR", required=True, help="output folder")
+    p_batch.add_argument("--config", metavar="TOML", help="analysis options (default: defaults)")
+    p_batch.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="local processes (default: 2)"
+    )
+    p_batch.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786"
+    )
+    p_batch.set_defaults(func=_cmd_batch)
+
+    p_bids = sub.add_parser(
+        "bids",
+        parents=[common],
+        formatter_class=raw,
+        help="analyse an EMG-BIDS dataset, write BIDS derivatives",
+        description=textwrap.fill(
+            "Analyse every EMG recording (emg/*.edf, *.bdf) of a BIDS dataset, found with "
+            "mne-bids, and write one TSV per table and recording into "
+            "ROOT/derivatives/hfs_emg (or --out), named after the source with a desc-<table> "
+            "entity, e.g. sub-01_task-rest_desc-bursts_emg.tsv."
+        ),
+        epilog="examples:\n"
+        "  hfs-emg bids /data/hfs_bids --workers 2\n"
+        "  hfs-emg bids /data/hfs_bids --config analysis.toml --out /results/hfs_emg\n\n"
+        + EXIT_CODES,
+    )
+    p_bids.add_argument("root", help="BIDS dataset root (holds dataset_description.json)")
+    p_bids.add_argument("--out", metavar="DIR", help="derivatives folder")
+    p_bids.add_argument("--config", metavar="TOML", help="analysis options (default: defaults)")
+    p_bids.add_argument("--workers", type=int, default=None, metavar="N", help="local processes")
+    p_bids.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    p_bids.set_defaults(func=_cmd_bids)
+
+    p_cfg = sub.add_parser(
+        "config",
+        parents=[common],
+        formatter_class=raw,
+        help="print the default analysis configuration, or check one",
+        description="Analysis configuration files (TOML).",
+        epilog="examples:\n"
+        "  hfs-emg config --default > analysis.toml\n"
+        "  hfs-emg config --check analysis.toml",
+    )
+    group = p_cfg.add_mutually_exclusive_group(required=True)
+    group.add_argument("--default", action="store_true", help="print the commented defaults")
+    group.add_argument("--check", metavar="TOML", help="validate a configuration file")
+    p_cfg.set_defaults(func=_cmd_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hfs-emg`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO, format="%(message)s")
+    try:
+        return int(args.func(args))
+    except ParameterError as err:  # bad configuration file, bad option, bad input pattern
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

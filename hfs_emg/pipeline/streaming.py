@@ -1,0 +1,274 @@
+"""Streaming (chunked) analysis of long recordings for :func:`hfs_emg.analysis.analyze`.
+
+Two passes over the file, one chunk in memory at a time:
+
+1. every chunk is band-passed (and notched at the hum lines found in the first chunk) exactly
+   as :func:`hfs_emg.detect_bursts` would, with margins of six high-pass periods; the mean
+   square of each 50 ms window of the chunk's core is kept (a few floats per second), from
+   which each channel's noise level is estimated once for the whole file
+   (:func:`hfs_emg.signal.noise_from_window_ms`, identical to the in-memory
+   :func:`hfs_emg.signal.quiet_noise`);
+2. every chunk, now with ``stream_margin_s`` of extra signal on each side, is filtered again
+   and its bursts detected with those noise levels; a burst is kept by the chunk whose core
+   holds its onset. Bursts shorter than the margin come out as in memory (same samples, same
+   thresholds); longer ones are cut at the chunk's edge and dropped.
+
+Only the hysteresis detector (the default) is streamed; the evoked analysis reads the window
+from the first to the last stimulus (found from a trigger channel or the file's events).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import signal as _sig
+from .._errors import DataError, NoStimulusError, ParameterError
+from ..detection import (
+    BURST_METHODS,
+    _burst_features,
+    _burst_table,
+    _hysteresis,
+    _merge_filter,
+    _notch_lines,
+    _refine,
+    hum_lines,
+)
+from ..io._base import BaseReader
+from ..recording import Recording
+from .config import AnalysisConfig
+from .steps import _evoked
+
+logger = logging.getLogger("hfs_emg")
+
+_NOISE_WINDOW_S = 0.05  # as hfs_emg.signal.quiet_noise
+
+
+def _check_chunk(rec: Recording) -> None:
+    bad = ~np.isfinite(np.asarray(rec.data)).all(axis=1)
+    if bad.any():
+        names = [n for n, b in zip(rec.ch_names, bad, strict=True) if b]
+        raise DataError(f"Channel(s) {names} hold NaN or infinite samples near t={rec.tstart} s.")
+
+
+class _Preprocess:
+    """The preprocessing detect_bursts applies, with data-driven choices fixed once."""
+
+    def __init__(self, first: Recording, config: AnalysisConfig) -> None:
+        from ..preprocessing import bandpass_filter
+
+        self.config = config
+        b = config.bursts
+        sub = first.pick(b.picks)
+        fs = sub.sfreq
+        self.fs = fs
+        self.lines: list[float] = []
+        self.mains: float | None = None
+        if config.filter.enabled:
+            f = config.filter
+            self.notch = f.notch
+            if f.notch == "auto":
+                self.notch = _sig.detect_mains(sub.data, fs) if fs > 140.0 else None
+            self.margin_s = 6.0 / f.l_freq + (12.0 * f.q / (np.pi * 50.0) if self.notch else 0)
+            return
+        self.l_freq, self.h_freq = float(b.band[0]), min(float(b.band[1]), 0.45 * fs)
+        self.margin_s = 6.0 / self.l_freq
+        filtered = bandpass_filter(sub, self.l_freq, self.h_freq, picks=sub.ch_names)
+        if fs > 140.0 and sub.n_samples >= fs:
+            self.mains = _sig.detect_mains(filtered.data, fs)
+        if self.mains is not None:
+            self.lines = hum_lines(filtered.data, fs, self.mains, max_freq=self.h_freq)
+        if self.lines:
+            self.margin_s += 12.0 * 30.0 / (np.pi * min(self.lines))
+
+    def __call__(self, chunk: Recording) -> tuple[np.ndarray, list[str]]:
+        from ..preprocessing import bandpass_filter, filter_emg
+
+        b = self.config.bursts
+        sub = chunk.pick(b.picks)
+        if self.config.filter.enabled:
+            f = self.config.filter
+            sub = filter_emg(
+                sub, f.l_freq, f.h_freq, notch=self.notch, order=f.order, q=f.q, picks=sub.ch_names
+            )
+            x = np.asarray(sub.data, dtype=float)
+        else:
+            sub = bandpass_filter(sub, self.l_freq, self.h_freq, picks=sub.ch_names)
+            x = np.asarray(sub.data, dtype=float)
+            if self.lines:
+                assert self.mains is not None
+                x = _notch_lines(x, self.fs, self.mains, self.lines)
+        return x, sub.ch_names
+
+
+def _core(reader: BaseReader, core: tuple[float, float]) -> tuple[int, int]:
+    return (
+        round((core[0] - reader.tstart) * reader.sfreq),
+        round((core[1] - reader.tstart) * reader.sfreq),
+    )
+
+
+def _noise_pass(reader: BaseReader, pre: _Preprocess, chunk_s: float) -> np.ndarray:
+    fs = reader.sfreq
+    width = max(round(_NOISE_WINDOW_S * fs), 1)
+    n_win = reader.n_samples // width
+    if n_win < 1:
+        raise DataError(f"{reader.path}: shorter than one noise window ({_NOISE_WINDOW_S} s).")
+    sums: np.ndarray | None = None
+    for chunk, core in reader.iter_chunks(chunk_s, margin_s=pre.margin_s):
+        _check_chunk(chunk)
+        x, _ = pre(chunk)
+        start, stop = _core(reader, core)
+        lo = round((chunk.tstart - reader.tstart) * fs)
+        seg = x[:, start - lo : stop - lo]
+        win = np.arange(start, stop) // width
+        valid = win < n_win
+        if sums is None:
+            sums = np.zeros((x.shape[0], n_win))
+        for i in range(x.shape[0]):  # loop over channels only
+            sums[i] += np.bincount(win[valid], weights=seg[i, valid] ** 2, minlength=n_win)
+    assert sums is not None
+    return _sig.noise_from_window_ms(sums / width, width)
+
+
+def _detect_chunk(
+    x: np.ndarray,
+    fs: float,
+    names: list[str],
+    tstart: float,
+    noise: np.ndarray,
+    config: AnalysisConfig,
+    opts: dict[str, Any],
+) -> pd.DataFrame:
+    """The body of detect_bursts after preprocessing, with the whole file's noise."""
+    b = config.bursts
+    low, high = _hysteresis(
+        x, fs, window_s=opts["window_s"], high=opts["high"], low=opts["low"], noise=noise
+    )
+    s, e, c = _sig.mask_to_intervals(low)
+    inner = (s > 0) & (e < x.shape[-1])
+    s, e, c = s[inner], e[inner], c[inner]
+    if s.size:
+        n = x.shape[-1]
+        bounds = np.ravel([c * n + s, c * n + e], "F")
+        hits = np.logical_or.reduceat(high.ravel(), bounds)[::2]
+        s, e, c = s[hits], e[hits], c[hits]
+        s, e = _refine(
+            x,
+            fs,
+            s,
+            e,
+            c,
+            high=opts["high"],
+            fine_window_s=opts["fine_window_s"],
+            rel=opts["rel"],
+            noise=noise,
+        )
+    s, e, c = _merge_filter(
+        s, e, c, round(b.merge_gap_s * fs), max(round(b.min_duration_s * fs), 1)
+    )
+    rng = tuple(map(float, b.discharge_range_hz))
+    parts = []
+    for i in range(x.shape[0]):  # per-channel features, as detect_bursts computes them
+        sel = c == i
+        feats = _burst_features(x[i], fs, s[sel], e[sel], rng)
+        feats["c"] = np.full(int(sel.sum()), i, dtype=np.intp)
+        parts.append(feats)
+    return _burst_table(parts, fs, names, tstart, b.tonic_min_s)
+
+
+def streamed_bursts(reader: BaseReader, config: AnalysisConfig) -> tuple[pd.DataFrame, Recording]:
+    """Bursts of a long file, chunk by chunk; also returns a 1-sample Recording (channel info)."""
+    b = config.bursts
+    if b.method != "hysteresis":
+        raise ParameterError(
+            f"Streaming a long recording supports method='hysteresis' only, got {b.method!r}; "
+            "raise max_memory_mb to analyse it in memory."
+        )
+    _, defaults = BURST_METHODS["hysteresis"]
+    unknown = sorted(set(b.options) - set(defaults))
+    if unknown:
+        raise ParameterError(f"Unknown option(s) {unknown} for method='hysteresis'.")
+    opts = {**defaults, **b.options}
+    chunk_s = config.chunk_s
+    first = reader.read(tmax=reader.tstart + min(chunk_s, reader.duration_s))
+    _check_chunk(first)
+    pre = _Preprocess(first, config)
+    noise = _noise_pass(reader, pre, chunk_s)
+    margin_s = pre.margin_s + config.stream_margin_s
+    fs = reader.sfreq
+    parts = []
+    for chunk, core in reader.iter_chunks(chunk_s, margin_s=margin_s):
+        x, names = pre(chunk)
+        table = _detect_chunk(x, fs, names, chunk.tstart, noise, config, opts)
+        start, stop = _core(reader, core)
+        onset = np.round((table["onset_s"].to_numpy() - reader.tstart) * fs)
+        parts.append(table[(onset >= start) & (onset < stop)])
+    bursts = pd.concat(parts, ignore_index=True)
+    bursts = bursts.sort_values(["onset_s", "channel"], kind="stable", ignore_index=True)
+    bursts.attrs.update(
+        {
+            "method": "hysteresis",
+            "options": opts,
+            "preprocessing": [{"step": "streamed", "margin_s": margin_s, "lines": pre.lines}],
+            "duration_s": reader.duration_s,
+            "tstart": reader.tstart,
+            "channels": first.pick(b.picks).ch_names,
+        }
+    )
+    return bursts, first
+
+
+def streamed_evoked(
+    reader: BaseReader, config: AnalysisConfig
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """LSR of a long file: stimuli from its trigger channels or events, then that window."""
+    from ..events import find_stim_events
+
+    stim = [n for n, t in zip(reader.ch_names, reader.ch_types or [], strict=False) if t == "stim"]
+    probe_cfg = config.stim
+    try:
+        # only the trigger channels are read whole; the events come with the header
+        rec = reader.read(picks=stim or [0], tmax=None if stim else reader.tstart + 1.0)
+        rec = rec.with_events(reader.read_events())
+        source = probe_cfg.source if probe_cfg.source != "auto" else "auto"
+        if source in ("auto", "trigger", "events"):
+            kw = {k: getattr(probe_cfg, k) for k in ("channel", "threshold", "label")}
+            events = find_stim_events(
+                rec,
+                source="trigger" if stim and source != "events" else "events",
+                min_interval_s=probe_cfg.min_interval_s,
+                **kw,
+            )
+        else:
+            raise NoStimulusError("artefact-based stimulus detection is not streamed")
+    except NoStimulusError as err:
+        logger.info("analyze (streamed): no stimulus, evoked analysis skipped (%s)", err)
+        return None, None, None
+    if len(events) < config.min_stimuli:
+        return None, None, None
+    tmin = max(reader.tstart, float(events["onset_s"].min()) - 1.0)
+    tmax = min(reader.tstart + reader.duration_s, float(events["onset_s"].max()) + 1.0)
+    return _evoked(reader.read(tmin=tmin, tmax=tmax), config)
+
+
+def analyze_streamed(reader: BaseReader, config: AnalysisConfig) -> tuple[Any, ...]:
+    """(bursts, synchronous, summary, lsr, trend, stim events) of a long file, in chunks."""
+    from ..metrics import summarize
+    from ..synchrony import detect_synchronous_bursts
+
+    bursts, first = streamed_bursts(reader, config)
+    sync = detect_synchronous_bursts(
+        bursts,
+        channels_info=first.channels,
+        tolerance_s=config.sync.tolerance_s,
+        min_channels=config.sync.min_channels,
+        by_side=config.sync.by_side,
+    )
+    summary = summarize(
+        bursts, sync, duration_s=reader.duration_s, channels=first.channels
+    ).channels
+    return (bursts, sync, summary, *streamed_evoked(reader, config))

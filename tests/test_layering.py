@@ -1,0 +1,159 @@
+"""The import rules of the package, checked on the source with ``ast`` (nothing is imported).
+
+1. Nothing outside ``hfs_emg.pipeline`` imports it, except the package ``__init__`` (public
+   re-exports) and the shims left at the old module paths.
+2. No import cycle among hfs_emg modules, counting imports inside functions too (a lazy
+   import hides a cycle from Python, not from a maintainer).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "hfs_emg"
+
+#: Modules outside pipeline/ that may import it: the re-exports and the old-path shims.
+ALLOWED_PIPELINE_IMPORTERS = {
+    "hfs_emg",
+    "hfs_emg.config",
+    "hfs_emg.analysis",
+    "hfs_emg._stream",
+    "hfs_emg.reporting",
+    "hfs_emg.batch",
+    "hfs_emg.bids",
+    "hfs_emg.cli",
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _resolve(name: str, modules: dict[str, Path]) -> str | None:
+    """The hfs_emg module that ``name`` (a module or a module attribute) lives in."""
+    while name:
+        if name in modules:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def _imports(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    is_pkg = path.name == "__init__.py"
+    package = module if is_pkg else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base_parts = package.split(".")
+                base_parts = base_parts[: len(base_parts) - (node.level - 1)]
+                base = ".".join(base_parts)
+                base = f"{base}.{node.module}" if node.module else base
+            else:
+                base = node.module or ""
+            # ``from pkg import sub`` imports the submodule when one exists, else pkg itself
+            targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
+            targets = [
+                t
+                for t in targets
+                if t != base or not any(f"{base}.{a.name}" in modules for a in node.names)
+            ]
+        else:
+            continue
+        for target in targets:
+            if target == "hfs_emg" or target.startswith("hfs_emg."):
+                resolved = _resolve(target, modules)
+                if resolved is not None and resolved != module:
+                    found.add(resolved)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    return {name: _imports(name, path, modules) for name, path in modules.items()}
+
+
+def _in_pipeline(name: str) -> bool:
+    return name == "hfs_emg.pipeline" or name.startswith("hfs_emg.pipeline.")
+
+
+def test_the_graph_sees_known_edges() -> None:
+    graph = _graph()
+    assert "hfs_emg.pipeline.analysis" in graph["hfs_emg.pipeline.batch"]
+    assert "hfs_emg.detection" in graph["hfs_emg.pipeline.steps"]  # a lazy import
+    assert "hfs_emg.signal" in graph["hfs_emg.pipeline.streaming"]  # ``from .. import signal``
+
+
+def test_nothing_below_the_pipeline_imports_it() -> None:
+    graph = _graph()
+    offenders = {
+        module: sorted(t for t in targets if _in_pipeline(t))
+        for module, targets in graph.items()
+        if not _in_pipeline(module) and module not in ALLOWED_PIPELINE_IMPORTERS
+    }
+    offenders = {k: v for k, v in offenders.items() if v}
+    assert offenders == {}, f"modules below the pipeline import it: {offenders}"
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+    counter = [0]
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+@pytest.mark.parametrize("scope", ["package"])
+def test_no_import_cycle(scope: str) -> None:
+    graph = _graph()
+    # The package __init__ imports everything to re-export it; a module importing a name from
+    # the package root (``from hfs_emg import x``) would close a cycle through it, so it stays.
+    cycles = _cycles(graph)
+    assert cycles == [], f"import cycles among hfs_emg modules: {cycles}"
