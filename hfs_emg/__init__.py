@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from . import datasets, plotting, signal, simulate
+from . import _moved, datasets, plotting, signal, simulate
 from ._chunking import process_chunked
 from ._errors import (
     ChannelError,
@@ -55,6 +55,8 @@ from .responses import measure_responses
 from .synchrony import detect_synchronous_bursts, synchrony_matrix
 
 logging.getLogger("hfs_emg").addHandler(logging.NullHandler())
+
+_moved.install()  # old module paths (hfs_emg.config, hfs_emg.batch...) still import
 
 __all__ = [
     "BURST_METHODS",

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from hfs_emg.cli import main
 from hfs_emg.config import AnalysisConfig
 
@@ -85,7 +84,7 @@ def test_config_default_and_check(tmp_path, capsys):
 def test_console_help_teaches():
     env_py = sys.executable
     proc = subprocess.run(
-        [env_py, "-m", "hfs_emg.cli", "batch", "--help"],
+        [env_py, "-m", "hfs_emg", "batch", "--help"],
         capture_output=True,
         text=True,
         cwd=ROOT,
