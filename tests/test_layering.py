@@ -177,3 +177,13 @@ def test_old_private_names_still_import() -> None:
     from hfs_emg.pipeline.batch import _concat as new_concat
 
     assert _concat is new_concat and callable(_coerce)
+
+
+def test_every_package_ships_in_the_wheel() -> None:
+    import tomllib
+
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    on_disk = {_module_name(p) for p in PACKAGE.rglob("__init__.py")}
+    assert listed == on_disk | {"hfs_emg.example_data"}
+    assert config["tool"]["setuptools"]["package-dir"] == {"hfs_emg.example_data": "example_data"}
