@@ -1,10 +1,12 @@
 """One call for the whole analysis of one recording: :func:`analyze`.
 
-Spontaneous activity (bursts, synchronous events, per-channel summary) is analysed in every
-recording; the evoked analysis (LSR per stimulus and its trend) runs only when
-:func:`hfs_emg.find_stim_events` finds stimuli. Options come from an
-:class:`~hfs_emg.config.AnalysisConfig`; the result carries the configuration and a
-timestamp-free provenance record, so the same input and configuration give identical results.
+The protocol (``config.protocol``, or decided from the stimulus events and their labels when
+``"auto"``: :func:`~hfs_emg.pipeline.protocol.decide_protocol`) chooses the evoked analysis:
+the LSR and its trend, CMAP, F-waves, blink reflex or generic responses. Spontaneous activity
+(bursts, synchronous events, summaries per channel, side and recording) is analysed in every
+recording, without the stimulus-locked windows (``config.spontaneous``). The result carries the
+configuration and a timestamp-free provenance record, so the same input and configuration give
+identical results, whichever route (in memory, streamed, batch, report, CLI) ran it.
 """
 
 from __future__ import annotations
@@ -13,76 +15,22 @@ import hashlib
 import logging
 import os
 import platform
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .._version import __version__
 from ..io import file_sha256
 from ..recording import Recording
 from .config import AnalysisConfig
-from .steps import _check_finite, _evoked, _spontaneous
+from .protocol import decide_protocol
+from .result import TABLES, AnalysisResult, build_result
+from .steps import check_finite, evoked_tables, spontaneous_bursts
 
 __all__ = ["TABLES", "AnalysisResult", "analyze"]
 
 logger = logging.getLogger("hfs_emg")
-
-#: Names of the tables of :meth:`AnalysisResult.tables`, in order.
-TABLES: tuple[str, ...] = ("bursts", "synchronous", "summary", "lsr", "trend")
-
-
-@dataclass(frozen=True)
-class AnalysisResult:
-    """Result of :func:`analyze`.
-
-    Attributes
-    ----------
-    bursts : pandas.DataFrame
-        One row per burst (:func:`hfs_emg.detect_bursts`).
-    synchronous : pandas.DataFrame
-        One row per synchronous event (:func:`hfs_emg.detect_synchronous_bursts`).
-    summary : pandas.DataFrame
-        One row per channel (:func:`hfs_emg.summarize`, ``.channels``).
-    lsr : pandas.DataFrame or None
-        One row per (stimulus, channel) (:func:`hfs_emg.measure_lsr`); None without stimuli.
-    trend : pandas.DataFrame or None
-        One row per LSR channel (:func:`hfs_emg.lsr_trend`); None without stimuli.
-    stim_events : pandas.DataFrame or None
-        The stimuli found (:func:`hfs_emg.find_stim_events`); None without stimuli.
-    config : AnalysisConfig
-        The options used.
-    provenance : dict
-        ``hfs_emg_version``, ``config`` (dict), ``config_hash``, ``input`` (``path``, ``name``,
-        ``sha256`` of the file or of the samples), ``streamed`` (chunked analysis) and
-        ``chunk_s``. No timestamp: identical inputs give identical provenance.
-    """
-
-    bursts: pd.DataFrame
-    synchronous: pd.DataFrame
-    summary: pd.DataFrame
-    lsr: pd.DataFrame | None
-    trend: pd.DataFrame | None
-    stim_events: pd.DataFrame | None
-    config: AnalysisConfig
-    provenance: dict[str, Any] = field(default_factory=dict)
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The result tables by name (:data:`TABLES`); absent evoked tables are empty."""
-        return {
-            name: (getattr(self, name) if getattr(self, name) is not None else pd.DataFrame())
-            for name in TABLES
-        }
-
-    def __repr__(self) -> str:
-        n_lsr = "-" if self.lsr is None else self.lsr["stim_index"].nunique()
-        return (
-            f"<AnalysisResult | {self.provenance.get('input', {}).get('name')}: "
-            f"{len(self.bursts)} bursts, {len(self.synchronous)} synchronous events, "
-            f"{n_lsr} stimuli>"
-        )
 
 
 def _provenance(
@@ -117,8 +65,10 @@ def _provenance(
 def analyze(
     rec_or_path: Recording | str | os.PathLike[str],
     config: AnalysisConfig | None = None,
+    *,
+    reader_options: dict[str, Any] | None = None,
 ) -> AnalysisResult:
-    """Analyse one recording: spontaneous bursts and synchrony, and the LSR if it was stimulated.
+    """Analyse one recording: its protocol, spontaneous activity and evoked responses.
 
     Parameters
     ----------
@@ -127,13 +77,19 @@ def analyze(
         whose samples would take more than ``config.max_memory_mb`` is streamed in chunks of
         ``config.chunk_s`` seconds, with the same results as in memory.
     config : AnalysisConfig, optional
-        Options of every step (default: every function's defaults).
+        Options of every step (default: every function's defaults), including the
+        ``protocol`` (default ``"auto"``: decided from the stimulus events and their labels).
+    reader_options : dict, optional
+        Format options of :func:`hfs_emg.open_recording` (e.g. ``{"sfreq": 2000.0}`` for a
+        file with channels at several rates); only with a path.
 
     Returns
     -------
     AnalysisResult
-        ``bursts``, ``synchronous``, ``summary``, ``lsr``, ``trend`` (None when no stimulus is
-        found), ``config``, ``provenance``; ``.tables()`` gives the tables by name.
+        ``protocol``, the spontaneous tables (``bursts``, ``synchronous``, ``summary``,
+        ``summary_sides``, ``recording_summary``), ``stim_events`` and the evoked tables of the
+        protocol (the others None), ``config``, ``provenance``; ``.tables()`` gives the tables
+        that exist by name.
 
     Raises
     ------
@@ -152,47 +108,48 @@ def analyze(
     >>> from hfs_emg.simulate import simulate_spontaneous
     >>> sim = simulate_spontaneous(duration_s=10.0, sfreq=2000.0, seed=3)
     >>> res = analyze(sim.recording)
-    >>> len(res.bursts) == len(sim.bursts), res.lsr is None
-    (True, True)
-    >>> sorted(res.tables())
-    ['bursts', 'lsr', 'summary', 'synchronous', 'trend']
+    >>> len(res.bursts) == len(sim.bursts), res.protocol, res.lsr is None
+    (True, 'spontaneous', True)
+    >>> list(res.tables())
+    ['recording_summary', 'summary', 'summary_sides', 'bursts', 'synchronous']
     """
     config = AnalysisConfig() if config is None else config
     if not isinstance(config, AnalysisConfig):
         raise TypeError(f"config must be an AnalysisConfig, got {type(config).__name__}.")
     path: Path | None = None
-    streamed = False
     if isinstance(rec_or_path, Recording):
         rec = rec_or_path
     elif isinstance(rec_or_path, (str, os.PathLike)):
         from ..io import open_recording
 
         path = Path(rec_or_path)
-        with open_recording(path) as reader:
+        with open_recording(path, **(reader_options or {})) as reader:
             size_mb = len(reader.ch_names) * reader.n_samples * 8 / 1e6
             if size_mb > config.max_memory_mb:
                 from .streaming import analyze_streamed
 
-                streamed = True
-                bursts, sync, summary, lsr, trend, events = analyze_streamed(reader, config)
-                return AnalysisResult(
-                    bursts,
-                    sync,
-                    summary,
-                    lsr,
-                    trend,
-                    events,
-                    config,
-                    _provenance(config, path, None, streamed),
+                return analyze_streamed(
+                    reader, config, _provenance(config, path, None, streamed=True)
                 )
             rec = reader.read()
     else:
         raise TypeError(
             f"rec_or_path must be a Recording or a path, got {type(rec_or_path).__name__}."
         )
-    _check_finite(rec)
-    bursts, sync, summary = _spontaneous(rec, config)
-    lsr, trend, events = _evoked(rec, config)
-    return AnalysisResult(
-        bursts, sync, summary, lsr, trend, events, config, _provenance(config, path, rec, streamed)
+    check_finite(rec)
+    decision = decide_protocol(rec, config)
+    logger.info("analyze: protocol %s (%s)", decision.protocol, decision.reason)
+    bursts = spontaneous_bursts(rec, config)
+    evoked = {}
+    if decision.events is not None:
+        evoked = evoked_tables(rec, decision.events, decision.protocol, config)
+    return build_result(
+        bursts=bursts,
+        channels=rec.channels,
+        tstart=rec.tstart,
+        duration_s=rec.duration_s,
+        decision=decision,
+        evoked=evoked,
+        config=config,
+        provenance=_provenance(config, path, rec, streamed=False),
     )

@@ -79,7 +79,7 @@ def find_bids_recordings(
     ['sub-01_task-cmap_emg.bdf']
     >>> res = run_bids(root, workers=1, progress=False)
     >>> sorted(p.name for p in (root / "derivatives/hfs_emg/sub-01/emg").iterdir())[:2]
-    ['sub-01_task-cmap_desc-lsr_emg.tsv', 'sub-01_task-cmap_desc-summary_emg.tsv']
+    ['sub-01_task-cmap_desc-cmap_emg.tsv', 'sub-01_task-cmap_desc-recordingsummary_emg.tsv']
     """
     from mne_bids import find_matching_paths
 
@@ -112,7 +112,7 @@ def _derivative_path(source: Path, deriv_root: Path, table: str) -> Path:
         root=deriv_root,
         datatype=datatype,
         suffix=suffix,
-        description=table,
+        description=table.replace("_", ""),  # BIDS labels are alphanumeric
         extension=".tsv",
         check=False,
         **entities,

@@ -59,6 +59,7 @@ from ..synchrony import detect_synchronous_bursts
 __all__ = [
     "PROTOCOLS",
     "SECTION_FUNCTIONS",
+    "SECTION_OVERRIDES",
     "AnalysisConfig",
     "BlinkReflexConfig",
     "BurstConfig",
