@@ -548,7 +548,19 @@ def plot_evoked(
     traces = y + offsets[:, None]
     color = "k" if style == "cascade" else "0.2"
     alpha = 1.0 if style == "cascade" else max(0.15, min(1.0, 3.0 / n))
-    ax.plot(t_ms, traces.T, color=color, lw=0.6, alpha=alpha)
+    absent = _absent_trials(epochs, responses, channel, n)
+    if absent.any():  # absent trials in light grey, behind the present ones
+        ax.plot(
+            t_ms,
+            traces[absent].T,
+            color="0.78",
+            lw=0.6,
+            alpha=1.0 if style == "cascade" else max(0.3, alpha),
+            zorder=1,
+        )
+        ax.plot([], [], color="0.78", lw=1.0, label=f"absent ({int(absent.sum())})")
+    if (~absent).any():
+        ax.plot(t_ms, traces[~absent].T, color=color, lw=0.6, alpha=alpha, zorder=2)
     if window_ms is not None:
         ax.axvspan(*window_ms, color="0.85", zorder=0, label="latency window")
     ax.axvline(0.0, color="tab:red", lw=0.8, ls="--", label="stimulus")
@@ -586,12 +598,26 @@ def plot_evoked(
     return fig
 
 
+def _absent_trials(
+    epochs: Epochs, responses: pd.DataFrame | None, channel: str, n: int
+) -> npt.NDArray[np.bool_]:
+    """Trials whose response on ``channel`` the table marks ``present == False``."""
+    out = np.zeros(n, dtype=bool)
+    if responses is None or not len(responses) or "present" not in responses.columns:
+        return out
+    key, keys = _epoch_keys(epochs, responses)
+    rows = responses[responses["channel"] == channel]
+    absent = set(rows.loc[~rows["present"].astype(bool), key])
+    return np.array([k in absent for k in keys], dtype=bool)
+
+
 def plot_lsr_trend(
     lsr: pd.DataFrame,
     trend: pd.DataFrame | None = None,
     *,
     x: str = "stim_index",
     include_direct: bool = False,
+    markers: pd.DataFrame | None = None,
     ax: Any = None,
     title: str | None = None,
 ) -> Any:
@@ -606,8 +632,11 @@ def plot_lsr_trend(
         Output of :func:`hfs_emg.measure_lsr`.
     trend : pandas.DataFrame, optional
         Output of :func:`hfs_emg.lsr_trend`.
-    x : {"stim_index", "stim_time_s"}
-        Horizontal axis: stimulus number or time (s).
+    x : {"stim_index", "stim_time_s", "minutes"}
+        Horizontal axis: stimulus number, time (s), or minutes from the first stimulus.
+    markers : pandas.DataFrame, optional
+        Phase markers (``onset_s``, ``label``; e.g. dural opening, decompression), drawn as
+        labelled vertical lines when ``x`` is a time.
     include_direct : bool
         Also draw the direct (stimulated-branch) responses.
     ax : matplotlib.axes.Axes, optional
@@ -633,10 +662,17 @@ def plot_lsr_trend(
        electromyography monitoring of the facial musculature during microvascular
        decompression for hemifacial spasm. J Neurosurg 2007;106:384-387.
     """
-    check_option("x", x, ("stim_index", "stim_time_s"))
-    _require(lsr, ["channel", "present", "p2p_uv", x], "lsr")
+    check_option("x", x, ("stim_index", "stim_time_s", "minutes"))
+    _require(lsr, ["channel", "present", "p2p_uv", "stim_time_s" if x == "minutes" else x], "lsr")
     fig, ax = _new_axes(ax, (8.0, 4.0))
     table = lsr if include_direct or "kind" not in lsr.columns else lsr[lsr["kind"] != "direct"]
+    t0 = float(lsr["stim_time_s"].min()) if x == "minutes" else 0.0
+
+    def _x(seconds: Any) -> Any:  # a time (s) on the horizontal axis
+        return (np.asarray(seconds, dtype=float) - t0) / 60.0 if x == "minutes" else seconds
+
+    if x == "minutes":
+        table = table.assign(minutes=_x(table["stim_time_s"]))
     colors = {}
     for k, (channel, grp) in enumerate(table.groupby("channel", sort=False)):
         color = f"C{k % 10}"
@@ -653,9 +689,30 @@ def plot_lsr_trend(
         for _, row in trend[trend[col].notna()].iterrows():  # one row per channel (+ overall)
             # a channel's own colour; the session-level "overall" row in black
             color = colors.get(row["channel"], "k")
-            ax.axvline(float(row[col]), color=color, ls="--", lw=1.0)
+            pos = float(row[col]) if x == "stim_index" else float(_x(row[col]))
+            ax.axvline(pos, color=color, ls="--", lw=1.0)
         ax.plot([], [], "k--", lw=1.0, label="disappearance")
-    ax.set_xlabel("Stimulus #" if x == "stim_index" else "Time (s)")
+    if markers is not None and len(markers) and x != "stim_index":
+        _require(markers, ["onset_s", "label"], "markers")
+        for _, row in markers.iterrows():
+            pos = float(_x(row["onset_s"]))
+            ax.axvline(pos, color="0.4", ls=":", lw=1.0)
+            ax.annotate(
+                str(row["label"]),
+                (pos, 1.0),
+                xycoords=("data", "axes fraction"),
+                rotation=90,
+                va="top",
+                ha="right",
+                fontsize=7,
+                color="0.3",
+            )
+    xlabels = {
+        "stim_index": "Stimulus #",
+        "stim_time_s": "Time (s)",
+        "minutes": "Minutes from the first stimulus",
+    }
+    ax.set_xlabel(xlabels[x])
     ax.set_ylabel("LSR peak-to-peak (µV)")
     ax.set_ylim(bottom=0)
     ax.set_title(title or "Lateral spread response across stimuli")

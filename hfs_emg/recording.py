@@ -170,6 +170,17 @@ def _as_list(value: Any, n: int, name: str) -> list[Any]:
     return out
 
 
+def _as_types(value: Any, names: list[str]) -> list[Any]:
+    """Channel types: one for all, one per channel, or a mapping {name: type} (as MNE's
+    ``set_channel_types``) with the unlisted channels inferred."""
+    if isinstance(value, Mapping):
+        unknown = sorted(set(map(str, value)) - set(names))
+        if unknown:
+            raise ChannelError(f"ch_types names unknown channel(s) {unknown}; channels: {names}.")
+        return [value.get(n) for n in names]
+    return _as_list(value, len(names), "ch_types")
+
+
 def _build_channels(
     ch_names: list[str],
     *,
@@ -603,7 +614,7 @@ def from_array(
     ch_names: Sequence[str] | None = None,
     *,
     units: str | Sequence[str | None] | None = "uV",
-    ch_types: str | Sequence[str | None] | None = None,
+    ch_types: str | Sequence[str | None] | Mapping[str, str] | None = None,
     events: Any = None,
     muscles: Sequence[str | None] | None = None,
     sides: Sequence[str | None] | None = None,
@@ -627,9 +638,11 @@ def from_array(
         Unit of ``data`` (one for all channels or one per channel). Voltages (``"V"``, ``"mV"``,
         ``"uV"``...) are converted to microvolts; anything else is kept as is with a warning for
         EMG channels.
-    ch_types : str or sequence of str, optional
-        ``"emg"``, ``"stim"``, ``"misc"``... Inferred from names and units when omitted
-        (``"trigger"``/``"stim"``/``"status"`` names are stim, non-voltage units are misc).
+    ch_types : str, sequence of str or mapping, optional
+        ``"emg"``, ``"stim"``, ``"misc"``... for all channels, per channel, or as a mapping
+        ``{name: type}`` for some channels (as MNE's ``set_channel_types``). Inferred from
+        names and units where not given (``"trigger"``/``"stim"``/``"status"`` names are stim,
+        non-voltage units are misc).
     events : pandas.DataFrame or array-like of float, optional
         Events; see :func:`make_events`.
     muscles, sides, branches : sequence, optional
@@ -660,6 +673,8 @@ def from_array(
     <Recording | 2 ch (oculi_L, mentalis_L), 2000 Hz, 1.000 s, 0 events>
     >>> rec.channels[["name", "muscle", "side", "branch"]].values.tolist()[1]
     ['mentalis_L', 'mentalis', 'left', 'marginal_mandibular']
+    >>> from_array(np.zeros((2, 10)), 1e3, ["oris_L", "sync"], ch_types={"sync": "stim"}).ch_types
+    ['emg', 'stim']
     """
     sfreq = check_sfreq(sfreq)
     arr = np.asarray(data)
@@ -685,7 +700,7 @@ def from_array(
         raise ParameterError(f"dtype must be a floating type, got {out_dtype}.")
 
     unit_list = _as_list(units, n_ch, "units")
-    type_list = _as_list(ch_types, n_ch, "ch_types")
+    type_list = _as_types(ch_types, names)
     factors = np.ones(n_ch)
     for i, (name, unit) in enumerate(zip(names, unit_list, strict=True)):
         factor = scale_to_uv(unit)

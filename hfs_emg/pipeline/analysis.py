@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import ParameterError
 from .._version import __version__
 from ..io import file_sha256
 from ..recording import Recording
@@ -65,8 +66,6 @@ def _provenance(
 def analyze(
     rec_or_path: Recording | str | os.PathLike[str],
     config: AnalysisConfig | None = None,
-    *,
-    reader_options: dict[str, Any] | None = None,
 ) -> AnalysisResult:
     """Analyse one recording: its protocol, spontaneous activity and evoked responses.
 
@@ -79,9 +78,6 @@ def analyze(
     config : AnalysisConfig, optional
         Options of every step (default: every function's defaults), including the
         ``protocol`` (default ``"auto"``: decided from the stimulus events and their labels).
-    reader_options : dict, optional
-        Format options of :func:`hfs_emg.open_recording` (e.g. ``{"sfreq": 2000.0}`` for a
-        file with channels at several rates); only with a path.
 
     Returns
     -------
@@ -123,15 +119,20 @@ def analyze(
         from ..io import open_recording
 
         path = Path(rec_or_path)
-        with open_recording(path, **(reader_options or {})) as reader:
+        with open_recording(path, **config.read.open_options()) as reader:
             size_mb = len(reader.ch_names) * reader.n_samples * 8 / 1e6
             if size_mb > config.max_memory_mb:
+                if any(v is not None for v in config.read.read_options().values()):
+                    raise ParameterError(
+                        f"{path}: read.picks/units/ch_types are not streamed ({size_mb:.0f} MB "
+                        f"> max_memory_mb={config.max_memory_mb:g}); raise max_memory_mb."
+                    )
                 from .streaming import analyze_streamed
 
                 return analyze_streamed(
                     reader, config, _provenance(config, path, None, streamed=True)
                 )
-            rec = reader.read()
+            rec = reader.read(**config.read.read_options())
     else:
         raise TypeError(
             f"rec_or_path must be a Recording or a path, got {type(rec_or_path).__name__}."

@@ -67,6 +67,7 @@ __all__ = [
     "FWaveConfig",
     "FilterConfig",
     "LSRConfig",
+    "ReadConfig",
     "ResponsesConfig",
     "SpontaneousConfig",
     "StimConfig",
@@ -124,6 +125,30 @@ def _section(
     cls = dataclasses.make_dataclass(name, spec, frozen=True, namespace={"__doc__": doc})
     cls.__module__ = __name__
     return cls
+
+
+@dataclass(frozen=True)
+class ReadConfig:
+    """How a file is read (for paths; a :class:`~hfs_emg.Recording` is used as given).
+
+    ``sfreq`` is the format option of :func:`hfs_emg.read_recording` that picks one rate of a
+    mixed-rate file (EDF/BDF, Spike2); ``picks``, ``units`` and ``ch_types`` are its keyword
+    arguments (``ch_types`` may be a table ``{name = "stim"}``). Only ``sfreq`` is available
+    to the streamed analysis of files larger than ``max_memory_mb``.
+    """
+
+    sfreq: float | None = None
+    picks: Any = None
+    units: Any = None
+    ch_types: Any = None
+
+    def open_options(self) -> dict[str, Any]:
+        """Options of :func:`hfs_emg.open_recording`."""
+        return {} if self.sfreq is None else {"sfreq": self.sfreq}
+
+    def read_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``reader.read``."""
+        return {"picks": self.picks, "units": self.units, "ch_types": self.ch_types}
 
 
 FilterConfig = _section(
@@ -185,6 +210,7 @@ ResponsesConfig = _section(
 )
 
 _SECTIONS: dict[str, type] = {
+    "read": ReadConfig,
     "filter": FilterConfig,
     "bursts": BurstConfig,
     "spontaneous": SpontaneousConfig,
@@ -263,6 +289,7 @@ class AnalysisConfig:
     """
 
     protocol: str = "auto"
+    read: ReadConfig = field(default_factory=ReadConfig)
     filter: FilterConfig = field(default_factory=FilterConfig)
     bursts: BurstConfig = field(default_factory=BurstConfig)
     spontaneous: SpontaneousConfig = field(default_factory=SpontaneousConfig)
@@ -402,6 +429,8 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
     """Check ``value`` against the annotation ``hint``; return it in the dataclass's form."""
     origin = typing.get_origin(hint)
     if hint is Any:
+        if isinstance(value, str) and value == "none":
+            return None
         return [*value] if isinstance(value, tuple) else value
     if origin is Literal:
         if value in typing.get_args(hint):
@@ -458,6 +487,7 @@ _COMMENTS = {
     "max_memory_mb": "recordings larger than this (float64 samples, MB) are streamed in chunks",
     "chunk_s": "core length of a chunk when streaming, s",
     "stream_margin_s": "extra signal on each side of a streamed chunk (longest burst kept), s",
+    "read": "how files are read: sfreq (one rate of a mixed-rate file), picks, units, ch_types",
     "filter": "filter_emg before burst detection (off: detect_bursts band-passes itself)",
     "bursts": "detect_bursts; method: hysteresis, hodges_bui, bonato, tkeo; "
     "[bursts.options] = method options",
