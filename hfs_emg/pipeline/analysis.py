@@ -146,7 +146,7 @@ def analyze(
         evoked = evoked_tables(rec, decision.events, decision.protocol, config)
     return build_result(
         bursts=bursts,
-        channels=rec.channels,
+        channels=rec.pick(config.bursts.picks).channels,
         tstart=rec.tstart,
         duration_s=rec.duration_s,
         decision=decision,

@@ -180,7 +180,7 @@ def _cmap_sentence(result: AnalysisResult) -> str:
         for r in table.itertuples()
     ]
     ratio = table["amplitude_ratio"].dropna() if "amplitude_ratio" in table else pd.Series()
-    text = "CMAP " + "; ".join(parts)
+    text = "; ".join(parts)
     if len(ratio):
         r = table.loc[ratio.index[0]]
         text += (
@@ -198,7 +198,7 @@ def _f_sentence(result: AnalysisResult) -> str:
         f"{_fmt(r.f_min_latency_ms)} ms, chronodispersion {_fmt(r.chronodispersion_ms)} ms"
         for r in table.itertuples()
     ]
-    return "F-waves " + "; ".join(parts) + "."
+    return "; ".join(parts) + "."
 
 
 def _blink_sentence(result: AnalysisResult) -> str:
@@ -214,7 +214,7 @@ def _blink_sentence(result: AnalysisResult) -> str:
         if len(syn):
             text += f", synkinetic responses in {_names(sorted(syn))}"
         parts.append(text)
-    return "Blink reflex, " + "; ".join(parts) + "."
+    return "; ".join(parts) + "."
 
 
 def _responses_sentence(result: AnalysisResult) -> str:
@@ -229,7 +229,7 @@ def _responses_sentence(result: AnalysisResult) -> str:
                 f"{_fmt(grp.loc[present, 'latency_ms'].median())} ms, "
                 f"{_fmt(grp.loc[present, 'p2p_uv'].median(), 4)} µV p-p"
             )
-    return "Evoked responses " + ("; ".join(parts) if parts else "absent on every channel") + "."
+    return ("; ".join(parts) if parts else "absent on every channel") + "."
 
 
 _SENTENCES = {
@@ -266,7 +266,7 @@ def summary_sentence(result: AnalysisResult) -> str:
     >>> from hfs_emg import analyze
     >>> from hfs_emg.datasets import example_path
     >>> print(summary_sentence(analyze(example_path("ncs_f_waves.bdf"))))  # doctest: +ELLIPSIS
-    F-waves: F-waves Mentalis_L: persistence 55 %, F min latency 9.1 ms, ...
+    F-waves: Mentalis_L: persistence 55 %, F min latency 9.1 ms, ...
     """
     head = f"{_TITLES[result.protocol]}: "
     if result.protocol == "spontaneous":

@@ -264,7 +264,7 @@ def analyze_streamed(
         evoked = evoked_tables(window, decision.events, decision.protocol, config)
     return build_result(
         bursts=bursts,
-        channels=first.channels,
+        channels=first.pick(config.bursts.picks).channels,
         tstart=reader.tstart,
         duration_s=reader.duration_s,
         decision=decision,
