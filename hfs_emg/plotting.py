@@ -75,6 +75,13 @@ def minmax_decimate(
     return index, np.moveaxis(y, -1, axis)
 
 
+def _unit_label(unit: str | None) -> str:
+    """A unit as a clinician reads it: ``uV`` written ``µV``; no unit is ``a.u.``."""
+    if not unit:
+        return "a.u."
+    return "µV" if unit == "uV" else unit
+
+
 def plot_recording(
     rec: Recording,
     *,
@@ -147,7 +154,7 @@ def plot_recording(
     for k in range(rec.n_channels):
         ax.plot(t, y[k] / spans[k] + offsets[k], lw=0.5, color="k")
     labels = [
-        f"{name}\n(±{spans[k]:.3g} {units[k] or 'a.u.'})" for k, name in enumerate(rec.ch_names)
+        f"{name}\n(±{spans[k]:.3g} {_unit_label(units[k])})" for k, name in enumerate(rec.ch_names)
     ]
     ax.set_yticks(offsets, labels, fontsize=8)
     if bursts is not None and len(bursts):

@@ -88,3 +88,23 @@ def test_every_route_gives_the_same_tables(example_dir, tmp_path, name):
 @pytest.mark.parametrize(("rel", "protocol"), SHARED)
 def test_every_route_gives_the_same_tables_real(shared_data, tmp_path, rel, protocol):
     assert _routes(shared_data / rel, tmp_path) == protocol
+
+
+def test_to_mne_carries_the_result_as_annotations(example_dir):
+    rec = hfs_emg.read_recording(example_dir / "lsr_session.edf")
+    result = hfs_emg.analyze(rec)
+    raw = rec.to_mne(annotations=result)
+    desc = pd.Series(raw.annotations.description)
+    assert (desc == "stimulus").sum() == len(result.stim_events) == 100
+    gone = result.trend[result.trend["channel"] != "overall"]
+    assert (desc == "LSR disappeared").sum() == gone["disappearance_time_s"].notna().sum()
+    # the recording's own markers stay, on the same clock
+    assert (desc == "stim zygomatic").sum() == 100
+    onsets = raw.annotations.onset[desc.to_numpy() == "stimulus"] + raw.first_time
+    assert abs(onsets - result.stim_events["onset_s"].to_numpy()).max() < 1e-9
+    spont = hfs_emg.read_recording(example_dir / "spontaneous_hfs.edf")
+    res2 = hfs_emg.analyze(spont)
+    raw2 = spont.to_mne(annotations=res2)
+    bursts = [a for a in raw2.annotations if a["description"] == "burst"]
+    assert len(bursts) == len(res2.bursts)
+    assert {a["ch_names"][0] for a in bursts} == set(res2.bursts["channel"])

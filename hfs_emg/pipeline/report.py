@@ -118,6 +118,14 @@ def _params_table(config: AnalysisConfig) -> str:
     return f'<div class="scroll">{table.to_html(index=False, border=0)}</div>'
 
 
+def _channels_html(rec: Recording) -> str:
+    table = rec.channels.copy()
+    for col in ("unit", "orig_unit"):
+        if col in table:
+            table[col] = table[col].replace({"uV": "µV"})
+    return table.to_html(index=False, border=0, na_rep="")
+
+
 class _Section:
     def __init__(self, title: str) -> None:
         self.parts = [f"<h2>{html.escape(title)}</h2>"]
@@ -580,7 +588,7 @@ def report(
     if rec is not None:
         body += [
             "<h2>Channels</h2>",
-            f'<div class="scroll">{rec.channels.to_html(index=False, border=0, na_rep="")}</div>',
+            f'<div class="scroll">{_channels_html(rec)}</div>',
         ]
     body += [s.html() for s in sections]
     if result.stim_events is not None:
