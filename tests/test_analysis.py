@@ -7,10 +7,10 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from hfs_emg.analysis import TABLES, AnalysisResult, analyze
-from hfs_emg.config import AnalysisConfig, BurstConfig, SyncConfig
 
 from hfs_emg import DataError, from_array
+from hfs_emg.analysis import TABLES, AnalysisResult, analyze
+from hfs_emg.config import AnalysisConfig, BurstConfig, SyncConfig
 from hfs_emg.simulate import simulate_spontaneous
 from hfs_emg.simulate.score_spontaneous import score_bursts
 

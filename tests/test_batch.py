@@ -6,6 +6,7 @@ import shutil
 
 import pandas as pd
 import pytest
+
 from hfs_emg.batch import BATCH_TABLES, expand_inputs, run_batch
 from hfs_emg.config import AnalysisConfig, SyncConfig
 

@@ -7,9 +7,9 @@ import shutil
 
 import pandas as pd
 import pytest
-from hfs_emg.bids import find_bids_recordings, run_bids
 
 from hfs_emg import ParameterError
+from hfs_emg.bids import find_bids_recordings, run_bids
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from hfs_emg.cli import main
 from hfs_emg.config import AnalysisConfig
 

@@ -7,6 +7,8 @@ import inspect
 
 import pytest
 import tomllib
+
+from hfs_emg import ParameterError
 from hfs_emg.config import (
     SECTION_FUNCTIONS,
     SECTION_OVERRIDES,
@@ -19,8 +21,6 @@ from hfs_emg.config import (
     TrendConfig,
     default_toml,
 )
-
-from hfs_emg import ParameterError
 
 #: Fields a section adds to its function's keyword arguments (not copied from a signature).
 OWN_FIELDS = {

@@ -173,7 +173,6 @@ def test_old_module_paths_are_the_moved_modules(old: str, new: str) -> None:
 def test_old_private_names_still_import() -> None:
     from hfs_emg.batch import _concat
     from hfs_emg.config import _coerce
-
     from hfs_emg.pipeline.batch import _concat as new_concat
 
     assert _concat is new_concat and callable(_coerce)

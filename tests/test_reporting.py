@@ -12,9 +12,9 @@ matplotlib.use("Agg")
 
 import pandas as pd
 import pytest
-from hfs_emg.reporting import report
 
 import hfs_emg
+from hfs_emg.reporting import report
 
 
 class _Collector(HTMLParser):

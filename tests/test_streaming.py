@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hfs_emg.analysis import analyze
-from hfs_emg.config import AnalysisConfig, BurstConfig
 
 from hfs_emg import ParameterError
+from hfs_emg.analysis import analyze
+from hfs_emg.config import AnalysisConfig, BurstConfig
 from hfs_emg.io.numpy_io import write_npz
 from hfs_emg.simulate import simulate_spontaneous
 from hfs_emg.simulate.score_spontaneous import score_bursts
