@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ._errors import ChannelError, ParameterError
-from ._validate import check_option
+from ._validate import check_option, renamed_kwarg
 from .anatomy import MUSCLES, infer_channel_info
 from .epochs import Epochs
 from .recording import Recording
@@ -317,11 +317,12 @@ def _event_onsets(bursts: pd.DataFrame, synchronous: pd.DataFrame) -> pd.DataFra
     return first
 
 
+@renamed_kwarg("channels_info", "channels")
 def plot_synchrony_raster(
     bursts: pd.DataFrame,
     synchronous: pd.DataFrame,
     *,
-    channels_info: pd.DataFrame | None = None,
+    channels: pd.DataFrame | None = None,
     ax: Any = None,
     title: str | None = None,
 ) -> Any:
@@ -340,7 +341,7 @@ def plot_synchrony_raster(
     synchronous : pandas.DataFrame
         Output of :func:`hfs_emg.detect_synchronous_bursts` (``event_id``, ``onset_s``,
         ``offset_s``, ``channels``, ``direction``).
-    channels_info : pandas.DataFrame, optional
+    channels : pandas.DataFrame, optional
         ``rec.channels`` (name, muscle, side); inferred from the channel names otherwise.
     ax : matplotlib.axes.Axes, optional
     title : str, optional
@@ -355,8 +356,8 @@ def plot_synchrony_raster(
     >>> from hfs_emg.simulate import simulate_spontaneous
     >>> rec = simulate_spontaneous(duration_s=20.0, sfreq=2000.0, seed=2).recording
     >>> bursts = hfs_emg.detect_bursts(rec)
-    >>> sync = hfs_emg.detect_synchronous_bursts(bursts, channels_info=rec.channels)
-    >>> fig = plot_synchrony_raster(bursts, sync, channels_info=rec.channels)
+    >>> sync = hfs_emg.detect_synchronous_bursts(bursts, channels=rec.channels)
+    >>> fig = plot_synchrony_raster(bursts, sync, channels=rec.channels)
     >>> fig.axes[0].get_xlabel()
     'Onset after event onset (ms)'
 
@@ -369,7 +370,7 @@ def plot_synchrony_raster(
     _require(synchronous, ["event_id", "onset_s", "offset_s", "channels", "direction"], "sync")
     fig, ax = _new_axes(ax, (7.0, 4.5))
     onsets = _event_onsets(bursts, synchronous)
-    names = _channel_order(sorted(set(onsets["channel"])), channels_info)
+    names = _channel_order(sorted(set(onsets["channel"])), channels)
     ypos = {name: k for k, name in enumerate(names)}
     onsets["y"] = onsets["channel"].map(ypos)
     onsets = onsets.sort_values(["event_id", "y"])
@@ -393,11 +394,12 @@ def plot_synchrony_raster(
     return fig
 
 
+@renamed_kwarg("channels_info", "channels")
 def plot_burst_metrics(
     bursts: pd.DataFrame,
     *,
     metrics: tuple[str, ...] = ("duration_s", "discharge_hz"),
-    channels_info: pd.DataFrame | None = None,
+    channels: pd.DataFrame | None = None,
     axes: Any = None,
 ) -> Any:
     """Per-channel distributions of burst metrics (box + individual bursts).
@@ -408,7 +410,7 @@ def plot_burst_metrics(
         Output of :func:`hfs_emg.detect_bursts`.
     metrics : tuple of str
         Columns to draw, one axes each. Columns ending in ``_s`` are shown in ms.
-    channels_info : pandas.DataFrame, optional
+    channels : pandas.DataFrame, optional
         Channel table, for anatomical ordering.
     axes : sequence of matplotlib.axes.Axes, optional
         One axes per metric; a new figure is made when omitted.
@@ -429,7 +431,7 @@ def plot_burst_metrics(
     import matplotlib.pyplot as plt
 
     _require(bursts, ["channel", *metrics], "bursts")
-    names = _channel_order(sorted(set(bursts["channel"])), channels_info)
+    names = _channel_order(sorted(set(bursts["channel"])), channels)
     if axes is None:
         fig, axes = plt.subplots(
             1,

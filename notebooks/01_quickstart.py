@@ -63,7 +63,7 @@ bursts = hfs_emg.detect_bursts(rec)  # filters internally
 fig = plotting.plot_bursts(filtered, bursts, tmin=0, tmax=25)
 
 # %%
-sync = hfs_emg.detect_synchronous_bursts(bursts, channels_info=rec.channels)
+sync = hfs_emg.detect_synchronous_bursts(bursts, channels=rec.channels)
 summary = hfs_emg.summarize(bursts, sync, duration_s=rec.duration_s, channels=rec.channels)
 summary.channels[["channel", "n_bursts", "bursts_per_min", "burden_pct", "sync_fraction"]]
 

@@ -62,7 +62,7 @@ pd.DataFrame(rows)[cols]
 
 # %%
 bursts = hfs_emg.detect_bursts(rec)
-fig = plotting.plot_burst_metrics(bursts, channels_info=rec.channels)
+fig = plotting.plot_burst_metrics(bursts, channels=rec.channels)
 
 # %% [markdown]
 # ## Synchronous events and spread order
@@ -71,8 +71,8 @@ fig = plotting.plot_burst_metrics(bursts, channels_info=rec.channels)
 # Colour = direction.
 
 # %%
-sync = hfs_emg.detect_synchronous_bursts(bursts, channels_info=rec.channels)
-fig = plotting.plot_synchrony_raster(bursts, sync, channels_info=rec.channels)
+sync = hfs_emg.detect_synchronous_bursts(bursts, channels=rec.channels)
+fig = plotting.plot_synchrony_raster(bursts, sync, channels=rec.channels)
 sync[["onset_s", "channels", "lead_channel", "spread_ms", "direction"]]
 
 # %%

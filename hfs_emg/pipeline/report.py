@@ -333,12 +333,12 @@ def _spontaneous_section(
     if len(result.synchronous):
         sec.add(
             _png(
-                plot_synchrony_raster(result.bursts, result.synchronous, channels_info=channels),
+                plot_synchrony_raster(result.bursts, result.synchronous, channels=channels),
                 dpi,
             )
         )
     if len(result.bursts):
-        sec.add(_png(plot_burst_metrics(result.bursts, channels_info=channels), dpi))
+        sec.add(_png(plot_burst_metrics(result.bursts, channels=channels), dpi))
     sec.add(_table(result.recording_summary, "Summary of the recording"))
     sec.add(_table(result.summary_sides, "Summary per side"))
     sec.add(_table(result.summary, "Summary per channel"))

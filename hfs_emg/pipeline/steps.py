@@ -85,7 +85,7 @@ def spontaneous_tables(
         analysed_s = duration_s - excluded
         info = {"n_bursts_excluded": n, "excluded_s": round(excluded, 9)}
     info["analysed_s"] = round(analysed_s, 9)
-    sync = detect_synchronous_bursts(bursts, channels_info=channels, **section_kwargs(config.sync))
+    sync = detect_synchronous_bursts(bursts, channels=channels, **section_kwargs(config.sync))
     summary = summarize(bursts, sync, duration_s=analysed_s, channels=channels)
     return bursts, sync, summary, info
 
