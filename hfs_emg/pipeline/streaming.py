@@ -60,7 +60,7 @@ class _Preprocess:
     """The preprocessing detect_bursts applies, with data-driven choices fixed once."""
 
     def __init__(self, first: Recording, config: AnalysisConfig) -> None:
-        from ..preprocessing import bandpass_filter
+        from ..preprocessing import bandpass_filter, filter_emg
 
         self.config = config
         b = config.bursts
@@ -74,17 +74,17 @@ class _Preprocess:
             self.notch = f.notch
             if f.notch == "auto":
                 self.notch = _sig.detect_mains(sub.data, fs) if fs > 140.0 else None
-            self.margin_s = 6.0 / f.l_freq + (12.0 * f.q / (np.pi * 50.0) if self.notch else 0)
+            self.margin_s = filter_emg.margin_s(l_freq=f.l_freq, notch=self.notch, q=f.q)
             return
         self.l_freq, self.h_freq = float(b.band[0]), min(float(b.band[1]), 0.45 * fs)
-        self.margin_s = 6.0 / self.l_freq
+        self.margin_s = bandpass_filter.margin_s(l_freq=self.l_freq)
         filtered = bandpass_filter(sub, self.l_freq, self.h_freq, picks=sub.ch_names)
         if fs > 140.0 and sub.n_samples >= fs:
             self.mains = _sig.detect_mains(filtered.data, fs)
         if self.mains is not None:
             self.lines = hum_lines(filtered.data, fs, self.mains, max_freq=self.h_freq)
-        if self.lines:
-            self.margin_s += 12.0 * 30.0 / (np.pi * min(self.lines))
+        if self.lines:  # detect_bursts notches each hum line with q = 30
+            self.margin_s += _sig.notch_margin_s(min(self.lines), 30.0)
 
     def __call__(self, chunk: Recording) -> tuple[np.ndarray, list[str]]:
         from ..preprocessing import bandpass_filter, filter_emg
