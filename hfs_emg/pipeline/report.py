@@ -56,6 +56,7 @@ img{max-width:100%;border:1px solid #eee;margin:0.3em 0}
 .conclusion{font-size:1.15em;background:#f4f8fb;border-left:4px solid #2a6f97;
 padding:0.6em 1em;margin:1em 0}
 .pair{display:flex;flex-wrap:wrap;gap:0.5em}.pair img{max-width:49%}
+.info td{text-align:left}
 """
 
 
@@ -583,7 +584,7 @@ def report(
     body = [
         f"<h1>{doc_title}</h1>",
         f'<p class="conclusion">{html.escape(summary_sentence(result))}</p>',
-        f'<div class="scroll">{info.to_html(index=False, border=0, header=False)}</div>',
+        f'<div class="scroll info">{info.to_html(index=False, border=0, header=False)}</div>',
     ]
     if rec is not None:
         body += [
