@@ -231,8 +231,9 @@ def test_fifo_named_like_a_recording_does_not_hang(cmap, tmp_path, capsys):
     os.mkfifo(fifo)
     out = tmp_path / "out"
     t, box = _in_thread(lambda: run_batch(folder, out=out, workers=1, progress=False), 30)
+    t_list, box_list = _in_thread(lambda: run_batch([fifo], workers=1, progress=False), 10)
     t_info, box_info = _in_thread(lambda: main(["info", str(fifo)]), 10)
-    hung = t.is_alive() or t_info.is_alive()
+    hung = t.is_alive() or t_list.is_alive() or t_info.is_alive()
     for _ in range(2 if hung else 0):  # release readers blocked in open() (a regression)
         with contextlib.suppress(OSError):
             os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
@@ -243,6 +244,7 @@ def test_fifo_named_like_a_recording_does_not_hang(cmap, tmp_path, capsys):
     row = res["errors"].iloc[0]
     assert row["file"] == str(fifo) and row["error_type"] == "NotRegularFileError"
     assert "named pipe" in row["message"]
+    assert box_list["value"]["errors"]["error_type"].tolist() == ["NotRegularFileError"]
     assert box_info["value"] == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "named pipe" in err[0] and err[0].startswith("error: ")
