@@ -101,7 +101,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     folder = Path(args.data)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"Cannot create the output folder {out}: {err.strerror or err}.") from err
     files = _example_files(folder) if folder.is_dir() else []
     if not files:
         print(f"error: no readable recording in {folder}", file=sys.stderr)

@@ -437,3 +437,22 @@ def test_outputs_are_written_atomically(cmap, fresh, tmp_path, monkeypatch):
     res = run_batch([cmap], other, out=out, workers=1, progress=False)
     assert res.stats["n_analysed"] == 1  # the interrupted entry was not left as "cached"
     assert len(pd.read_parquet(out / "lsr.parquet")) == N_LSR_ROWS
+
+
+def test_info_report_demo_print_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.vhdr"
+    bad.write_text("not a BrainVision header\n")  # the reader fails (any exception type)
+    folder = tmp_path / "x.edf"
+    folder.mkdir()
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    for argv, code in [
+        (["info", str(bad)], 1),
+        (["info", str(folder)], 1),
+        (["report", str(bad), "--out", str(tmp_path / "rep")], 1),
+        (["demo", "--out", str(a_file / "demo")], 2),
+    ]:
+        assert main(argv) == code, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: "), (argv, err)
+        assert "Traceback" not in err[0]
