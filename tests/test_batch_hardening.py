@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 import hfs_emg.batch as batch
-from hfs_emg import HfsEmgWarning, OutputError
+from hfs_emg import HfsEmgWarning, OutputError, OutputLockedError
 from hfs_emg.analysis import TABLES
 from hfs_emg.batch import BATCH_TABLES, run_batch
 from hfs_emg.cli import main
@@ -386,6 +386,24 @@ def test_stale_lock_is_taken_over(cmap, tmp_path):
         res = run_batch([cmap], out=out, workers=1, progress=False)
     assert res.stats["n_analysed"] == 1
     assert not (out / ".hfs_emg-batch.lock").exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        json.dumps({"pid": 1, "host": "another-host.example"}),  # cannot tell: never taken over
+        "",  # a lock another batch has just created and not yet filled in
+    ],
+)
+def test_lock_that_may_be_live_is_respected(content, cmap, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = out / ".hfs_emg-batch.lock"
+    lock.write_text(content)
+    with pytest.raises(OutputLockedError):
+        run_batch([cmap], out=out, workers=1, progress=False)
+    assert lock.read_text() == content  # left alone
+    assert not (out / "bursts.parquet").exists()
 
 
 # --- unwritable output folders, atomic outputs -------------------------------------------------
