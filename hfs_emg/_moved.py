@@ -3,8 +3,8 @@
 ``import hfs_emg.config`` or ``from hfs_emg.batch import run_batch`` keep working: a meta path
 finder answers for the old names and hands out the moved module itself (one module object under
 two names, so private names and monkeypatching work as before). Nothing is imported until an
-old name is asked for. ``python -m hfs_emg.cli`` is not supported; use the ``hfs-emg`` script,
-``python -m hfs_emg`` or ``python -m hfs_emg.pipeline.cli``.
+old name is asked for; ``python -m hfs_emg.cli`` runs the moved module (as do ``python -m
+hfs_emg`` and the ``hfs-emg`` script).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import sys
-from types import ModuleType
+from types import CodeType, ModuleType
 
 #: old module name -> new module name
 MOVED: dict[str, str] = {
@@ -38,6 +38,11 @@ class _AliasLoader(importlib.abc.Loader):
         # The import system returns whatever sys.modules holds under the name after exec.
         sys.modules[module.__name__] = importlib.import_module(self.target)
 
+    def get_code(self, fullname: str) -> CodeType:
+        """``python -m <old name>`` runs the moved module as ``__main__``."""
+        source = f"import runpy\nrunpy.run_module({self.target!r}, run_name='__main__')\n"
+        return compile(source, f"<{fullname} -> {self.target}>", "exec")
+
 
 class _MovedFinder(importlib.abc.MetaPathFinder):
     def find_spec(
@@ -46,7 +51,11 @@ class _MovedFinder(importlib.abc.MetaPathFinder):
         new = MOVED.get(fullname)
         if new is None:
             return None
-        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(new))
+        import importlib.util
+
+        target = importlib.util.find_spec(new)  # its file: sys.argv[0] under ``python -m``
+        origin = target.origin if target is not None else None
+        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(new), origin=origin)
 
 
 def install() -> None:

@@ -186,3 +186,20 @@ def test_every_package_ships_in_the_wheel() -> None:
     on_disk = {_module_name(p) for p in PACKAGE.rglob("__init__.py")}
     assert listed == on_disk | {"hfs_emg.example_data"}
     assert config["tool"]["setuptools"]["package-dir"] == {"hfs_emg.example_data": "example_data"}
+
+
+def test_python_dash_m_old_cli_path_runs_the_moved_cli() -> None:
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "PYTHONPATH": str(PACKAGE.parent)}
+    for module in ("hfs_emg.cli", "hfs_emg", "hfs_emg.pipeline.cli"):
+        done = subprocess.run(
+            [sys.executable, "-W", "error", "-m", module, "--version"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 0, (module, done.stderr)
+        assert done.stdout.startswith("hfs_emg "), module
