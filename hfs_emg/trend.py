@@ -157,7 +157,7 @@ def _one_series(
     idx = np.arange(n_v)
     cands = []
     if "dura_opening" in onsets:
-        cands.append(idx[(t >= t_open) & (t < t_dec)][:n_b])
+        cands.append(idx[(t >= t_open) & (t < t_dec)])
     cands.append(idx[t < t_dec][:n_b] if np.any(t < t_dec) else idx[:n_b])
     base_sel = cands[-1]
     for c in cands:
@@ -185,7 +185,8 @@ def _one_series(
         baseline_latency_ms=_lat(base_sel),
         final_latency_ms=_lat(fin_sel),
     )
-    if not elicited:
+    if not elicited:  # no LSR to reduce: amplitudes kept, the ratio is meaningless
+        out.update(final_over_baseline=np.nan, reduction_pct=np.nan)
         return out
     if status is None:
         red = out["reduction_pct"]
@@ -286,13 +287,13 @@ def lsr_trend(
     *,
     phases: Any = None,
     baseline_n: int = 10,
-    final_n: int | None = None,
+    final_n: int = 20,
     consecutive_absent: int = 5,
     min_baseline_present: float = 0.5,
     until_end: bool = True,
     presence: str = "auto",
     min_present_run: int = 2,
-    partial_reduction_pct: float = 20.0,
+    partial_reduction_pct: float = 15.0,
     transient_min_s: float = 10.0,
     amplitude: str = "present_only",
     min_window_present: float = 0.2,
@@ -318,10 +319,12 @@ def lsr_trend(
       2020;87:E596). ``reappearance_time_s`` is its return.
     - ``partial`` (partial disappearance, El Damaty 2016): neither of those, and
       ``reduction_pct >= partial_reduction_pct``. El Damaty gives no numeric cut in the sources
-      read; the default 20 % is a derived, unsourced value set about three standard errors
-      above the window-to-window variation of a stable LSR (trial-to-trial amplitude CV 15 %,
-      10 stimuli per window). Pan et al. 2025's cut-offs (:data:`PAN_2025_FBCR_PCT`) are the
-      values to apply to ``reduction_pct`` for prognosis.
+      read; the default 15 % is a derived, unsourced value: about three standard errors above
+      the window-to-window variation of a stable LSR with a trial-to-trial amplitude CV of 15 %
+      and a slow drift of 2 % (see ``docs/validation_mvd.md``; a larger drift makes a 30 %
+      reduction indistinguishable from a fluctuating, persisting LSR). Pan et al. 2025's
+      cut-offs (:data:`PAN_2025_FBCR_PCT`) are the values to apply to ``reduction_pct`` for
+      prognosis.
     - ``persisted``: elicited, and none of the above (Thirumala et al. 2020: persistence of the
       final LSR predicts a persisting spasm, specificity about 89 %, sensitivity about 40 %).
     - **Loss time** ``disappearance_stim_index`` / ``disappearance_time_s``: the first absent
@@ -332,11 +335,10 @@ def lsr_trend(
       dissection, the distinction of Al Menabbawy 2025) and ``loss_after_decompression_s`` is
       its time from the decompression marker (negative when earlier).
     - **Baseline and final windows** (Pan 2025 FBCR; baseline after dural opening and final at
-      closure as Fukuda 2010 did for the facial MEP): baseline = the first ``baseline_n``
-      stimuli from the dural-opening marker on, before the decompression marker (without an
-      opening marker, or when the LSR was already lost there, the first ``baseline_n`` of the
-      session); final = the last ``final_n`` stimuli before the dural-closure marker (the last
-      of the session without it). Both windows use the same rule: ``baseline_presence`` /
+      closure as Fukuda 2010 did for the facial MEP): baseline = the stimuli from the
+      dural-opening marker to the decompression marker (without an opening marker, or when the
+      LSR was already lost there, the first ``baseline_n`` of the session); final = the last
+      ``final_n`` stimuli before the dural-closure marker (the last of the session without it). Both windows use the same rule: ``baseline_presence`` /
       ``final_presence`` are the fractions of stimuli with an LSR and ``baseline_p2p_uv`` /
       ``final_p2p_uv`` the mean p2p of the present responses (``amplitude="present_only"``),
       0 when fewer than ``min_window_present`` of the window shows one; or, with
@@ -361,8 +363,8 @@ def lsr_trend(
         stimuli and ``loss_phase`` is empty.
     baseline_n : int
         Stimuli of the baseline window and of the elicitation test.
-    final_n : int, optional
-        Stimuli of the final window (default ``baseline_n``).
+    final_n : int
+        Stimuli of the final window.
     consecutive_absent : int
         Absent stimuli in a row that make a loss.
     min_baseline_present : float
@@ -424,7 +426,6 @@ def lsr_trend(
     for col in ("stim_index", "stim_time_s", "channel", "present", "p2p_uv"):
         if col not in lsr.columns:
             raise ParameterError(f"lsr needs a {col!r} column (output of measure_lsr).")
-    final_n = baseline_n if final_n is None else final_n
     if int(baseline_n) < 1 or int(consecutive_absent) < 1 or int(final_n) < 1:
         raise ParameterError("baseline_n, final_n and consecutive_absent must be >= 1.")
     check_option("presence", presence, ("auto", "present", "match_present"))

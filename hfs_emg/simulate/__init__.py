@@ -6,6 +6,9 @@
 - :func:`simulate_lsr_session`: an intraoperative lateral-spread-response session with a trigger
   channel, stimulus artefacts, direct M-responses, the LSR near 10 ms and its disappearance.
 - :func:`simulate_nerve_conduction`: CMAP, F-waves and blink reflex R1 / R2 with synkinesis.
+- :func:`simulate_mvd_lsr`, :func:`simulate_fmep`, :func:`simulate_free_running`: an MVD with
+  its surgical-phase markers: the LSR course, facial MEPs to train stimuli, and free-running
+  EMG with A-, B- and C-trains.
 
 Each returns the Recording plus truth tables whose columns match the analysis functions' output;
 the ``score_*`` helpers compare the two.
@@ -19,12 +22,21 @@ from .evoked import (
     simulate_lsr_session,
     simulate_nerve_conduction,
 )
+from .mvd import (
+    FMEP_FINAL_OVER_BASELINE,
+    MVD_SCENARIOS,
+    SimulatedMVD,
+    simulate_mvd_lsr,
+)
 from .score_evoked import score_lsr_session, score_nerve_conduction
 from .score_spontaneous import match_onsets, score_bursts, score_events
 from .spontaneous import SimulatedSpontaneous, simulate_spontaneous
 
 __all__ = [
+    "FMEP_FINAL_OVER_BASELINE",
+    "MVD_SCENARIOS",
     "NerveConductionSimulation",
+    "SimulatedMVD",
     "SimulatedSession",
     "SimulatedSpontaneous",
     "match_onsets",
@@ -33,6 +45,7 @@ __all__ = [
     "score_lsr_session",
     "score_nerve_conduction",
     "simulate_lsr_session",
+    "simulate_mvd_lsr",
     "simulate_nerve_conduction",
     "simulate_spontaneous",
 ]
