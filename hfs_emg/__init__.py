@@ -6,7 +6,9 @@ around stimuli, measure the lateral spread response and other evoked responses, 
 Data flow: ``read_recording`` -> preprocessing (``filter_emg``, ``envelope``...) ->
 ``detect_bursts`` -> ``detect_synchronous_bursts`` -> ``summarize``; and for evoked work
 ``find_stim_events`` -> ``blank_stimulus_artifact`` -> ``make_epochs`` -> ``measure_lsr`` ->
-``lsr_trend`` (plus ``measure_cmap``, ``measure_f_waves``, ``measure_blink_reflex``).
+``lsr_trend`` with the surgical ``phase_markers`` (plus ``measure_cmap``, ``measure_f_waves``,
+``measure_blink_reflex``, the facial MEP ``measure_fmep`` -> ``fmep_trend`` and the free-running
+``detect_a_trains`` -> ``train_time``).
 """
 
 from __future__ import annotations
@@ -35,10 +37,13 @@ from .config import AnalysisConfig, default_toml
 from .detection import BURST_METHODS, detect_bursts
 from .epochs import Epochs, Evoked, make_epochs
 from .events import find_stim_events
+from .fmep import fmep_trend, group_stimulus_trains, measure_fmep
+from .free_running import classify_trains, detect_a_trains, train_time
 from .io import open_recording, read_recording, write_recording
 from .lsr import lsr_running_amplitude, lsr_trend, measure_lsr
 from .metrics import summarize
 from .ncs import measure_blink_reflex, measure_cmap, measure_f_waves
+from .phases import phase_markers, phase_onsets
 from .preprocessing import (
     bandpass_filter,
     envelope,
@@ -78,14 +83,18 @@ __all__ = [
     "analyze",
     "bandpass_filter",
     "blank_stimulus_artifact",
+    "classify_trains",
     "default_toml",
+    "detect_a_trains",
     "detect_bursts",
     "detect_synchronous_bursts",
     "envelope",
     "estimate_noise",
     "filter_emg",
     "find_stim_events",
+    "fmep_trend",
     "from_array",
+    "group_stimulus_trains",
     "highpass_filter",
     "lowpass_filter",
     "lsr_running_amplitude",
@@ -95,10 +104,13 @@ __all__ = [
     "measure_blink_reflex",
     "measure_cmap",
     "measure_f_waves",
+    "measure_fmep",
     "measure_lsr",
     "measure_responses",
     "notch_filter",
     "open_recording",
+    "phase_markers",
+    "phase_onsets",
     "plotting",
     "process_chunked",
     "read_recording",
@@ -109,5 +121,6 @@ __all__ = [
     "simulate",
     "summarize",
     "synchrony_matrix",
+    "train_time",
     "write_recording",
 ]

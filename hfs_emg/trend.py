@@ -338,13 +338,13 @@ def lsr_trend(
       closure as Fukuda 2010 did for the facial MEP): baseline = the stimuli from the
       dural-opening marker to the decompression marker (without an opening marker, or when the
       LSR was already lost there, the first ``baseline_n`` of the session); final = the last
-      ``final_n`` stimuli before the dural-closure marker (the last of the session without it). Both windows use the same rule: ``baseline_presence`` /
-      ``final_presence`` are the fractions of stimuli with an LSR and ``baseline_p2p_uv`` /
-      ``final_p2p_uv`` the mean p2p of the present responses (``amplitude="present_only"``),
-      0 when fewer than ``min_window_present`` of the window shows one; or, with
-      ``amplitude="zero_filled"``, the mean with absent responses at 0 uV in both windows.
-      ``final_over_baseline`` = final / baseline and ``reduction_pct`` = 100 (1 - final /
-      baseline), Pan et al.'s FBCR.
+      ``final_n`` stimuli before the dural-closure marker (the last of the session without it).
+      Both windows use the same rule: ``baseline_presence`` / ``final_presence`` are the
+      fractions of stimuli with an LSR and ``baseline_p2p_uv`` / ``final_p2p_uv`` the mean p2p
+      of the present responses (``amplitude="present_only"``), 0 when fewer than
+      ``min_window_present`` of the window shows one; or, with ``amplitude="zero_filled"``, the
+      mean with absent responses at 0 uV in both windows. ``final_over_baseline`` = final /
+      baseline and ``reduction_pct`` = 100 (1 - final / baseline), Pan et al.'s FBCR.
     - **overall** row: the LSR counts as present when any channel shows it (status and loss);
       its amplitude measures are those of the least-reduced elicited channel, so the overall
       LSR is ``partial`` only when every channel is reduced.
@@ -415,8 +415,8 @@ def lsr_trend(
     >>> from hfs_emg.simulate import simulate_lsr_session
     >>> sim = simulate_lsr_session(n_stimuli=30, sfreq=5000.0, disappearance_index=20,
     ...                            fade_stimuli=3)
-    >>> trend = lsr_trend(measure_lsr(sim.recording), baseline_n=5, consecutive_absent=5,
-    ...                   phases={"decompression": 19.0})
+    >>> trend = lsr_trend(measure_lsr(sim.recording), baseline_n=5, final_n=5,
+    ...                   consecutive_absent=5, phases={"decompression": 19.0})
     >>> trend[["channel", "status", "loss_phase"]].values.tolist()[-1]
     ['overall', 'disappeared', 'after_decompression']
     >>> row = trend.set_index("channel").loc["mentalis_L"]

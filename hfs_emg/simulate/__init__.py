@@ -25,7 +25,11 @@ from .evoked import (
 from .mvd import (
     FMEP_FINAL_OVER_BASELINE,
     MVD_SCENARIOS,
+    SimulatedFMEP,
+    SimulatedFreeRunning,
     SimulatedMVD,
+    simulate_fmep,
+    simulate_free_running,
     simulate_mvd_lsr,
 )
 from .score_evoked import score_lsr_session, score_nerve_conduction
@@ -36,6 +40,8 @@ __all__ = [
     "FMEP_FINAL_OVER_BASELINE",
     "MVD_SCENARIOS",
     "NerveConductionSimulation",
+    "SimulatedFMEP",
+    "SimulatedFreeRunning",
     "SimulatedMVD",
     "SimulatedSession",
     "SimulatedSpontaneous",
@@ -44,6 +50,8 @@ __all__ = [
     "score_events",
     "score_lsr_session",
     "score_nerve_conduction",
+    "simulate_fmep",
+    "simulate_free_running",
     "simulate_lsr_session",
     "simulate_mvd_lsr",
     "simulate_nerve_conduction",

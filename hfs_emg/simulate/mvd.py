@@ -21,6 +21,7 @@ The evoked waveforms, stimulus artefact and trigger reuse :mod:`hfs_emg.simulate
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -108,7 +109,7 @@ def _phase_times(phase_times_s: Mapping[str, float] | None) -> dict[str, float]:
     if unknown:
         raise ParameterError(f"phase_times_s has unknown phases {sorted(unknown)}.")
     order = [times[p] for p in _PHASE_TIMES if p in times]
-    if any(b <= a for a, b in zip(order, order[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(order)):
         raise ParameterError(f"phase_times_s must increase in surgical order, got {times}.")
     return times
 
@@ -326,8 +327,10 @@ def simulate_mvd_lsr(
     amp = _per_muscle(lsr_p2p_uv, muscles, LSR_P2P_UV, "lsr_p2p_uv")
     kinds = ["direct" if MUSCLES[m].branch == stim_branch else "lsr" for m in muscles]
     names = [f"{m}_L" for m in muscles]
-    stim_t = np.round((0.5 + np.arange(int(np.floor((duration_s - 0.5) * rate_hz))) / rate_hz)
-                      * sfreq) / sfreq  # fmt: skip
+    stim_t = (
+        np.round((0.5 + np.arange(int(np.floor((duration_s - 0.5) * rate_hz))) / rate_hz) * sfreq)
+        / sfreq
+    )
     n_st = stim_t.size
     stim_s = np.round(stim_t * sfreq).astype(np.int64)
     n = int(stim_s[-1] + round(max(0.5, 1.0 / rate_hz) * sfreq))
@@ -506,3 +509,470 @@ def _lsr_truth(
         }
         df = pd.concat([df, pd.DataFrame([overall])], ignore_index=True)
     return df
+
+
+# --------------------------------------------------------------------------- free-running EMG
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulatedFreeRunning:
+    """Simulated free-running facial EMG with A-, B- and C-trains.
+
+    Attributes
+    ----------
+    recording : Recording
+        EMG channels (uV), with the phase markers as events.
+    trains : pandas.DataFrame
+        One row per simulated train: ``channel``, ``train_type`` (``"A"``, ``"B"``, ``"C"``),
+        ``onset_s``, ``offset_s``, ``duration_s``, ``frequency_hz`` (A-trains: mean discharge
+        frequency; NaN otherwise), ``amplitude_uv`` (peak-to-peak of the noiseless train).
+    train_time : pandas.DataFrame
+        Per channel: ``channel``, ``n_a_trains``, ``train_time_s`` (summed A-train duration).
+    params : dict
+        The parameters used.
+    """
+
+    recording: Recording
+    trains: pd.DataFrame
+    train_time: pd.DataFrame
+    params: dict[str, Any]
+
+
+def _place(rng: np.random.Generator, durs: np.ndarray, total: float, gap: float, taken: list):
+    """Random non-overlapping start times (rejection sampling; a handful of trains)."""
+    starts = []
+    for d in durs:  # one per train
+        for _ in range(1000):
+            s = float(rng.uniform(0.5, total - d - 0.5))
+            if all(s + d + gap <= a or s >= b + gap for a, b in taken):
+                taken.append((s, s + d))
+                starts.append(s)
+                break
+        else:
+            raise ParameterError("The trains do not fit in duration_s; lower their number.")
+    return np.array(starts)
+
+
+def _a_train(rng: np.random.Generator, n: int, sfreq: float, f0: float, p2p: float):
+    """Quasi-sinusoidal A-train: slow frequency jitter, amplitude modulation, weak harmonic."""
+    t = np.arange(n) / sfreq
+    jit = sps.lfilter([0.02], [1.0, -0.98], rng.standard_normal(n))
+    jit *= 0.02 / max(float(jit.std()), 1e-12)
+    phase = 2 * np.pi * np.cumsum(f0 * (1.0 + jit)) / sfreq + rng.uniform(0, 2 * np.pi)
+    am = 1.0 + 0.1 * np.sin(2 * np.pi * rng.uniform(0.5, 2.0) * t + rng.uniform(0, 2 * np.pi))
+    x = am * (np.sin(phase) + 0.1 * np.sin(2 * phase + rng.uniform(0, 2 * np.pi)))
+    edge = min(n // 2, max(1, round(0.003 * sfreq)))  # sudden onset: 3 ms taper
+    w = np.ones(n)
+    w[:edge] = np.linspace(0, 1, edge)
+    w[n - edge :] = np.linspace(1, 0, edge)
+    x *= w
+    return x * (p2p / max(float(x.max() - x.min()), 1e-12)), float(np.mean(f0 * (1.0 + jit)))
+
+
+def _spikes(
+    rng: np.random.Generator, sfreq: float, times: np.ndarray, amps: np.ndarray, shape: dict
+) -> tuple[np.ndarray, int]:
+    """Sum of MUAP-like damped waves at ``times`` (s, from 0); returns (signal, offset)."""
+    n = int(np.ceil((times.max() + shape["dur_ms"] * 1e-3) * sfreq)) + 2
+    out = np.zeros((1, n))
+    add_components(out, 0, times * sfreq, amps / unit_p2p(**shape), sfreq, **shape)
+    return out[0], n
+
+
+def simulate_free_running(
+    *,
+    duration_s: float = 120.0,
+    sfreq: float = 5000.0,
+    muscles: Sequence[str] = ("orbicularis_oculi", "orbicularis_oris", "mentalis"),
+    n_a_trains: int = 5,
+    n_b_trains: int = 8,
+    n_c_trains: int = 2,
+    a_duration_s: tuple[float, float] = (0.2, 4.0),
+    a_frequency_hz: tuple[float, float] = (70.0, 200.0),
+    a_p2p_uv: tuple[float, float] = (60.0, 250.0),
+    white_noise_uv: float = 3.0,
+    background_uv: float = 4.0,
+    mains_uv: float = 3.0,
+    phase_times_s: Mapping[str, float] | None = None,
+    seed: int = 0,
+) -> SimulatedFreeRunning:
+    """Simulate free-running facial EMG during surgery: A-trains among B- and C-trains.
+
+    Train types after Romstöck, Strauss & Fahlbusch 2000:
+
+    - **A-trains**: sinusoidal, symmetric, high-frequency trains with a sudden onset (the pattern
+      that predicts a postoperative facial paresis); frequency uniform in ``a_frequency_hz``
+      (inside the 60-210 Hz of the definition) with 2 % slow jitter, peak-to-peak uniform in
+      ``a_p2p_uv`` with 10 % amplitude modulation, duration log-uniform in ``a_duration_s``.
+    - **B-trains** (bursts): 1-5 spikes (asymmetric, MUAP-like, 100-500 uV) at irregular
+      intervals of 10-60 ms.
+    - **C-trains**: irregular continuous activity, 1-4 s of 4 motor units discharging at
+      15-40 Hz with an inter-spike CV of 0.3.
+
+    Background: band-limited 20-150 Hz EMG (``background_uv``), white noise and 50 Hz hum.
+
+    Parameters
+    ----------
+    duration_s, sfreq : float
+        Length (s) and sampling rate (Hz).
+    muscles : sequence of str
+        One channel per muscle.
+    n_a_trains, n_b_trains, n_c_trains : int
+        Trains of each type per channel.
+    a_duration_s, a_frequency_hz, a_p2p_uv : (float, float)
+        Ranges of the A-trains (see above).
+    white_noise_uv, background_uv, mains_uv : float
+        Noise and hum (uV RMS / amplitude).
+    phase_times_s : dict, optional
+        Phase markers added as events (default as :func:`simulate_mvd_lsr`).
+    seed : int
+        Random seed.
+
+    Returns
+    -------
+    SimulatedFreeRunning
+
+    References
+    ----------
+    .. [1] Romstöck J, Strauss C, Fahlbusch R. Continuous electromyography monitoring of motor
+       cranial nerves during cranial base surgery. J Neurosurg 2000;93:586-593.
+    .. [2] Prell J, et al. Train time as a quantitative electromyographic parameter for facial
+       nerve function in patients undergoing surgery for vestibular schwannoma. J Neurosurg
+       2007;106:826-832.
+
+    Examples
+    --------
+    >>> sim = simulate_free_running(duration_s=20.0, n_a_trains=1, n_b_trains=2, n_c_trains=0)
+    >>> sorted(sim.trains["train_type"].unique())
+    ['A', 'B']
+    >>> bool((sim.train_time["train_time_s"] > 0).all())
+    True
+    """
+    sfreq = check_sfreq(sfreq)
+    duration_s = check_positive(duration_s, "duration_s")
+    rng = np.random.default_rng(seed)
+    muscles = list(muscles)
+    for m in muscles:
+        check_option("muscles", m, MUSCLES)
+    names = [f"{m}_L" for m in muscles]
+    n = round(duration_s * sfreq)
+    data = _coloured(rng, (len(muscles), n), sfreq, background_uv)
+    data += white_noise_uv * rng.standard_normal(data.shape)
+    t_all = np.arange(n) / sfreq
+    data += mains_uv * np.sin(
+        2 * np.pi * 50.0 * t_all[None, :] + rng.uniform(0, 6.3, (len(muscles), 1))
+    )
+    rows = []
+    for ch, name in enumerate(names):  # loop over channels, then over a handful of trains
+        lo, hi = np.log(a_duration_s[0]), np.log(a_duration_s[1])
+        a_d = np.exp(rng.uniform(lo, hi, int(n_a_trains)))
+        c_d = rng.uniform(1.0, 4.0, int(n_c_trains))
+        b_n = rng.integers(1, 6, int(n_b_trains))
+        b_isi = [rng.uniform(0.010, 0.060, k - 1) for k in b_n]
+        b_d = np.array([isi.sum() + 0.004 for isi in b_isi]) if len(b_n) else np.zeros(0)
+        taken: list = []
+        a_s = _place(rng, a_d, duration_s, 0.3, taken)
+        c_s = _place(rng, c_d, duration_s, 0.3, taken)
+        b_s = _place(rng, b_d, duration_s, 0.3, taken)
+        for s, d in zip(a_s, a_d, strict=True):
+            k = round(d * sfreq)
+            f0 = float(rng.uniform(*a_frequency_hz))
+            p2p = float(rng.uniform(*a_p2p_uv))
+            x, f_mean = _a_train(rng, k, sfreq, f0, p2p)
+            i0 = round(s * sfreq)
+            data[ch, i0 : i0 + k] += x[: n - i0]
+            rows.append((name, "A", i0 / sfreq, (i0 + k) / sfreq, f_mean, float(np.ptp(x))))
+        for s, d in zip(c_s, c_d, strict=True):
+            sig = np.zeros(round(d * sfreq) + round(0.01 * sfreq))
+            for _u in range(4):  # 4 motor units
+                rate = rng.uniform(15.0, 40.0)
+                isi = np.clip(rng.normal(1 / rate, 0.3 / rate, int(d * rate * 2) + 2), 0.005, None)
+                ts = np.cumsum(isi)
+                ts = ts[ts < d]
+                if ts.size == 0:
+                    continue
+                shape = {"freq_hz": rng.uniform(150, 300), "decay_ms": 2.0, "dur_ms": 6.0}
+                amps = rng.uniform(40.0, 120.0) * np.exp(0.1 * rng.standard_normal(ts.size))
+                x, k = _spikes(rng, sfreq, ts, amps, shape)
+                sig[: min(k, sig.size)] += x[: sig.size]
+            i0 = round(s * sfreq)
+            seg = sig[: n - i0]
+            data[ch, i0 : i0 + seg.size] += seg
+            rows.append(
+                (name, "C", i0 / sfreq, (i0 + seg.size) / sfreq, np.nan, float(np.ptp(seg)))
+            )
+        for s, isi in zip(b_s, b_isi, strict=True):
+            ts = np.r_[0.0, np.cumsum(isi)]
+            amps = rng.uniform(100.0, 500.0, ts.size)
+            shape = {"freq_hz": 400.0, "decay_ms": 0.8, "dur_ms": 3.0}
+            x, k = _spikes(rng, sfreq, ts, amps, shape)
+            i0 = round(s * sfreq)
+            seg = x[: n - i0]
+            data[ch, i0 : i0 + seg.size] += seg
+            rows.append(
+                (name, "B", i0 / sfreq, (i0 + seg.size) / sfreq, np.nan, float(np.ptp(seg)))
+            )
+    trains = pd.DataFrame(
+        rows,
+        columns=["channel", "train_type", "onset_s", "offset_s", "frequency_hz", "amplitude_uv"],
+    )
+    trains.insert(4, "duration_s", trains["offset_s"] - trains["onset_s"])
+    trains = trains.sort_values(["channel", "onset_s"], kind="stable").reset_index(drop=True)
+    a = trains[trains["train_type"] == "A"]
+    tt = (
+        a.groupby("channel")["duration_s"]
+        .agg(["size", "sum"])
+        .reindex(names, fill_value=0)
+        .rename(columns={"size": "n_a_trains", "sum": "train_time_s"})
+        .rename_axis("channel")
+        .reset_index()
+    )
+    times = {p: t for p, t in _phase_times(phase_times_s).items() if t < duration_s}
+    rec = from_array(
+        data,
+        sfreq,
+        names,
+        units="uV",
+        ch_types="emg",
+        events=_markers(times),
+        muscles=muscles,
+        sides=["left"] * len(muscles),
+        meta={"source": "simulate_free_running", "seed": seed},
+    )
+    params = {
+        "duration_s": duration_s,
+        "sfreq": sfreq,
+        "seed": seed,
+        "a_frequency_hz": a_frequency_hz,
+    }
+    return SimulatedFreeRunning(recording=rec, trains=trains, train_time=tt, params=params)
+
+
+# --------------------------------------------------------------------------- facial MEP
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulatedFMEP:
+    """A simulated facial-MEP monitoring session and its truth.
+
+    Attributes
+    ----------
+    recording : Recording
+        EMG (uV), a ``trigger`` channel with one edge per pulse, pulse events and the phase
+        markers.
+    phases : pandas.DataFrame
+        ``phase``, ``onset_s``, ``label``.
+    responses : pandas.DataFrame
+        One row per (train, channel): ``stim_index``, ``stim_time_s``, ``channel``, ``muscle``,
+        ``latency_ms`` (after the first pulse), ``p2p_uv`` (noiseless).
+    trend : pandas.DataFrame
+        Per channel: ``channel``, ``muscle``, ``final_over_baseline_pct`` from the noiseless
+        amplitudes in the windows of :func:`hfs_emg.fmep_trend`, and ``design_pct``.
+    params : dict
+        The parameters used.
+    """
+
+    recording: Recording
+    phases: pd.DataFrame
+    responses: pd.DataFrame
+    trend: pd.DataFrame
+    params: dict[str, Any]
+
+
+def simulate_fmep(
+    *,
+    duration_s: float = 170.0,
+    train_interval_s: float = 5.0,
+    n_pulses: int = 4,
+    isi_ms: float = 2.0,
+    sfreq: float = 5000.0,
+    muscles: Sequence[str] = ("orbicularis_oculi", "orbicularis_oris", "mentalis"),
+    final_over_baseline: float | Mapping[str, float] | None = None,
+    p2p_uv: float = 500.0,
+    amplitude_cv: float = 0.25,
+    ramp_s: float = 20.0,
+    white_noise_uv: float = 8.0,
+    background_uv: float = 6.0,
+    artifact_uv: float = 5000.0,
+    artifact_decay_ms: float = 0.5,
+    phase_times_s: Mapping[str, float] | None = None,
+    final_n: int = 3,
+    seed: int = 0,
+) -> SimulatedFMEP:
+    """Simulate facial MEPs to transcranial train stimuli across an MVD.
+
+    Every ``train_interval_s`` a train of ``n_pulses`` pulses ``isi_ms`` apart (each with its own
+    stimulus artefact and trigger edge) evokes in each muscle a polyphasic MEP about 12-13 ms
+    after the first pulse (unsourced; central FMEPs start after 10 ms, Baek et al. 2018) with a
+    log-normal trial-to-trial variability (``amplitude_cv``; MEPs are variable). The amplitude
+    is constant up to the decompression marker, then ramps over ``ramp_s`` to
+    ``final_over_baseline`` times its baseline (default per muscle
+    :data:`FMEP_FINAL_OVER_BASELINE`, Fukuda et al. 2010).
+
+    Parameters
+    ----------
+    duration_s, train_interval_s : float
+        Session length and time between trains (s).
+    n_pulses : int
+        Pulses per train.
+    isi_ms : float
+        Inter-pulse interval (ms).
+    sfreq : float
+        Sampling rate (Hz).
+    muscles : sequence of str
+        Recorded muscles.
+    final_over_baseline : float or dict, optional
+        Final/baseline amplitude ratio (fraction), one value or per muscle.
+    p2p_uv, amplitude_cv : float
+        Mean baseline MEP amplitude (uV) and its trial-to-trial variability.
+    ramp_s : float
+        Duration of the change after the decompression marker (s).
+    white_noise_uv, background_uv : float
+        Noise RMS (uV): white, and band-limited 20-150 Hz EMG.
+    artifact_uv, artifact_decay_ms : float
+        Stimulus artefact of each pulse.
+    phase_times_s : dict, optional
+        Phase markers (default as :func:`simulate_mvd_lsr`); needs a decompression marker.
+    final_n : int
+        Trains of the final window of the truth (as ``fmep_trend``'s ``final_n``).
+    seed : int
+        Random seed.
+
+    Returns
+    -------
+    SimulatedFMEP
+
+    References
+    ----------
+    .. [1] Fukuda M, et al. J Neurol Neurosurg Psychiatry 2010;81:519-523.
+
+    Examples
+    --------
+    >>> sim = simulate_fmep(duration_s=40.0, phase_times_s={"dura_opening": 5.0,
+    ...                     "decompression": 20.0, "dural_closure": 35.0})
+    >>> sim.trend.set_index("muscle")["design_pct"].to_dict()
+    {'orbicularis_oculi': 44.8, 'orbicularis_oris': 84.5, 'mentalis': 95.8}
+    """
+    sfreq = check_sfreq(sfreq)
+    duration_s = check_positive(duration_s, "duration_s")
+    interval = check_positive(train_interval_s, "train_interval_s")
+    if int(n_pulses) < 1:
+        raise ParameterError(f"n_pulses must be >= 1, got {n_pulses}.")
+    times = _phase_times(phase_times_s)
+    if "decompression" not in times:
+        raise ParameterError("simulate_fmep needs a decompression marker in phase_times_s.")
+    rng = np.random.default_rng(seed)
+    muscles = list(muscles)
+    for m in muscles:
+        check_option("muscles", m, MUSCLES)
+    ratio = _per_muscle(
+        final_over_baseline, muscles, FMEP_FINAL_OVER_BASELINE, "final_over_baseline"
+    )
+    names = [f"{m}_L" for m in muscles]
+    t_tr = np.arange(2.0, duration_s - 0.5, interval)
+    pulses = (t_tr[:, None] + np.arange(int(n_pulses))[None, :] * isi_ms * 1e-3).ravel()
+    p_s = np.round(pulses * sfreq).astype(np.int64)
+    tr_s = p_s[:: int(n_pulses)]
+    n = round(duration_s * sfreq)
+    data = np.zeros((len(muscles) + 1, n))
+    emg = data[:-1]
+    emg += _coloured(rng, emg.shape, sfreq, background_uv)
+    _artifact_and_noise(
+        rng,
+        emg,
+        p_s,
+        sfreq,
+        np.full(len(muscles), float(white_noise_uv)),
+        artifact_uv=artifact_uv,
+        artifact_decay_ms=artifact_decay_ms,
+        mains_hz=50.0,
+        mains_uv=2.0,
+    )
+    k = np.clip((t_tr - times["decompression"]) / max(ramp_s, 1e-9), 0.0, 1.0)
+    rows, trows = [], []
+    idx = np.arange(t_tr.size)
+    t_open = times.get("dura_opening", -np.inf)
+    t_dec = times["decompression"]
+    t_close = times.get("dural_closure", np.inf)
+    base = idx[(t_tr >= t_open) & (t_tr < t_dec)]
+    fin = idx[t_tr < t_close][-int(final_n) :]
+    for ch, (m, name) in enumerate(zip(muscles, names, strict=True)):  # loop over channels
+        lat = _FMEP_LATENCY_MS.get(m, 12.0) + 0.3 * rng.standard_normal(t_tr.size)
+        a = p2p_uv * np.exp(amplitude_cv * rng.standard_normal(t_tr.size) - 0.5 * amplitude_cv**2)
+        a = a * (1.0 - k * (1.0 - ratio[m]))
+        # polyphasic: a main damped wave and a smaller, later, opposite one
+        block = add_components(
+            emg, ch, tr_s + lat * 1e-3 * sfreq, a / unit_p2p(**_FMEP_SHAPE), sfreq, **_FMEP_SHAPE
+        )
+        block2 = add_components(
+            emg,
+            ch,
+            tr_s + (lat + 4.0) * 1e-3 * sfreq,
+            -0.35 * a / unit_p2p(**_FMEP_SHAPE),
+            sfreq,
+            **_FMEP_SHAPE,
+        )
+        n_len = block.shape[1]
+        full = np.zeros((t_tr.size, n_len + round(4e-3 * sfreq) + 4))
+        full[:, :n_len] += block
+        sh = int(np.floor((lat + 4.0) * 1e-3 * sfreq).mean() - np.floor(lat * 1e-3 * sfreq).mean())
+        full[:, sh : sh + block2.shape[1]] += block2[:, : full.shape[1] - sh]
+        p2p = full.max(axis=1) - full.min(axis=1)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "stim_index": idx,
+                    "stim_time_s": t_tr,
+                    "channel": name,
+                    "muscle": m,
+                    "latency_ms": lat,
+                    "p2p_uv": p2p,
+                }
+            )
+        )
+        b = float(p2p[base].mean()) if base.size else float(p2p[: int(final_n)].mean())
+        trows.append(
+            {
+                "channel": name,
+                "muscle": m,
+                "final_over_baseline_pct": 100.0 * float(p2p[fin].mean()) / b,
+                "design_pct": round(100.0 * ratio[m], 6),
+            }
+        )
+    width = max(1, round(2e-4 * sfreq))
+    trig = (p_s[:, None] + np.arange(width)[None, :]).ravel()
+    data[-1, trig[trig < n]] = _TRIGGER_V * 1e6
+    marks = {p: t for p, t in times.items() if t < duration_s}
+    events = pd.concat(
+        [
+            pd.DataFrame({"onset_s": pulses, "duration_s": 0.0, "label": "TES pulse"}),
+            _markers(marks),
+        ],
+        ignore_index=True,
+    )
+    rec = from_array(
+        data,
+        sfreq,
+        [*names, "trigger"],
+        units="uV",
+        ch_types=["emg"] * len(muscles) + ["stim"],
+        events=events,
+        muscles=[*muscles, None],
+        sides=["left"] * len(muscles) + [None],
+        meta={"source": "simulate_fmep", "seed": seed},
+    )
+    phases = pd.DataFrame(
+        {
+            "phase": list(marks),
+            "onset_s": list(marks.values()),
+            "label": [_PHASE_LABELS[p] for p in marks],
+        }
+    )
+    params = {"n_pulses": int(n_pulses), "isi_ms": isi_ms, "sfreq": sfreq, "seed": seed}
+    return SimulatedFMEP(
+        recording=rec,
+        phases=phases,
+        responses=pd.concat(rows, ignore_index=True),
+        trend=pd.DataFrame(trows),
+        params=params,
+    )
