@@ -18,7 +18,9 @@ detected segments):
 4. Per segment: the **regularity** is the largest normalised autocorrelation at lags in
    ``1 / frequency_hz`` (parabolic interpolation gives the frequency); the **symmetry** is
    ``min(P, N) / max(P, N)`` of the 99th and 1st percentiles ``P`` and ``-N``.
-5. Type: ``"A"`` when regular (>= ``min_regularity``), symmetric (>= ``min_symmetry``), in the
+5. Mains interference switched on and off (a stationary line at a harmonic of ``mains_hz``)
+   is dropped.
+6. Type: ``"A"`` when regular (>= ``min_regularity``), symmetric (>= ``min_symmetry``), in the
    frequency band and at least ``min_cycles`` periods long; otherwise ``"B"`` when shorter than
    ``b_max_duration_s`` and ``"C"`` when longer.
 """
@@ -86,6 +88,20 @@ def _features(y: np.ndarray, fs: float, lag_lo: int, lag_hi: int) -> tuple[float
     return r, freq, sym
 
 
+def _is_mains(
+    y: np.ndarray, f: float, fs: float, lag_lo: int, lag_hi: int, mains: tuple[float, ...]
+) -> bool:
+    """A stationary line at a mains harmonic (same frequency in both halves of the segment)."""
+    # grid frequency within +-0.1 Hz of nominal, so harmonic k within +-0.15 k Hz
+    near = any(abs(f - k * m) <= 0.15 * k for m in mains for k in range(1, int(f // m) + 2))
+    if not near:
+        return False
+    h = y.size // 2
+    f1 = _features(y[:h], fs, lag_lo, lag_hi)[1]
+    f2 = _features(y[h:], fs, lag_lo, lag_hi)[1]
+    return bool(np.isfinite(f1) and np.isfinite(f2) and abs(f1 - f2) <= 0.002 * f)
+
+
 def classify_trains(
     rec: Recording,
     *,
@@ -101,6 +117,7 @@ def classify_trains(
     min_symmetry: float = 0.6,
     min_cycles: float = 10.0,
     b_max_duration_s: float = 0.5,
+    mains_hz: tuple[float, ...] | None = (50.0, 60.0),
 ) -> pd.DataFrame:
     """Find EMG trains in free-running recordings and classify them as A, B or C (Romstöck 2000).
 
@@ -134,6 +151,11 @@ def classify_trains(
         Shortest A-train in periods of its frequency.
     b_max_duration_s : float
         Longest B-train (s); longer non-A activity is a C-train.
+    mains_hz : tuple of float or None
+        Mains frequencies: a sinusoidal segment within 0.15 k Hz of their k-th harmonic whose
+        frequency is the same (within 0.2 %) in both halves of the segment is interference
+        switched on and off (a pure line, unlike the discharges of an A-train), not EMG, and is
+        dropped. None keeps it.
 
     Returns
     -------
@@ -205,6 +227,12 @@ def classify_trains(
     for a, b, c in zip(on, off, s_ch, strict=True):  # loop over detected segments
         r, f, sym = _features(x[c, a:b], fs, lag_lo, lag_hi)
         dur = (b - a) / fs
+        if (
+            mains_hz
+            and r >= min_regularity
+            and _is_mains(x[c, a:b], f, fs, lag_lo, lag_hi, mains_hz)
+        ):
+            continue
         is_a = (
             r >= min_regularity
             and sym >= min_symmetry

@@ -180,3 +180,17 @@ def test_trend_parameter_errors():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         lsr_trend(lsr, phases=make_events([0.1], labels=["comment"]))  # no marker: fine
+
+
+def test_response_kinds_get_their_own_rows():
+    # a Z-L response (kind "zlr") measured in the same table is trended apart from the LSR
+    sim = simulate_lsr_session(
+        n_stimuli=30, rate_hz=5.0, sfreq=5000.0, disappearance_index={"mentalis": 15}, seed=8
+    )
+    lsr = hfs_emg.measure_lsr(sim.recording)
+    zlr = lsr[lsr["channel"] == "mentalis_L"].assign(kind="zlr", channel="mentalis_L")
+    both = pd.concat([lsr[lsr["channel"] != "mentalis_L"], zlr], ignore_index=True)
+    t = lsr_trend(both, baseline_n=5, final_n=5).set_index(["kind", "channel"])
+    assert t.loc[("zlr", "mentalis_L"), "status"] == "disappeared"
+    assert t.loc[("lsr", "overall"), "status"] == "persisted"
+    assert ("zlr", "overall") in t.index and ("lsr", "mentalis_L") not in t.index
