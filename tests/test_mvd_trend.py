@@ -194,3 +194,12 @@ def test_response_kinds_get_their_own_rows():
     assert t.loc[("zlr", "mentalis_L"), "status"] == "disappeared"
     assert t.loc[("lsr", "overall"), "status"] == "persisted"
     assert ("zlr", "overall") in t.index and ("lsr", "mentalis_L") not in t.index
+
+
+def test_analyze_reads_the_recordings_phase_markers():
+    sim = simulate_mvd_lsr(scenario="disappeared_before_decompression", seed=11)
+    res = hfs_emg.analyze(sim.recording)
+    trend = res.trend.set_index("channel")
+    assert trend.loc["overall", "status"] == "disappeared"
+    assert trend.loc["overall", "loss_phase"] == "before_decompression"
+    assert trend.loc["overall", "loss_after_marker"] == "arachnoid_dissection"
