@@ -129,7 +129,7 @@ def test_fmep_warning_follows_the_ratio():
         fmep_trend(pd.DataFrame({"channel": []}))
 
 
-def test_mains_interference_switched_on_is_not_an_a_train():
+def test_mains_interference_switched_on_can_be_rejected():
     sim = simulate_free_running(seed=105, duration_s=40.0, n_a_trains=0, n_b_trains=0, n_c_trains=0)
     rec = sim.recording
     fs = rec.sfreq
@@ -142,9 +142,9 @@ def test_mains_interference_switched_on_is_not_an_a_train():
     on3 = (t >= 25.0) & (t < 27.0)
     x[:, on3] += 60.0 * np.sin(2 * np.pi * 120.8 * t[on3])  # a line 0.8 Hz off a harmonic
     noisy = rec.with_data(x, step="add hum", params={})
-    a = detect_a_trains(noisy)
+    a = detect_a_trains(noisy, mains_hz=(50.0, 60.0))
     assert len(a) == 3 and a["onset_s"].between(24.9, 25.1).all()
-    # without the rejection the 100 Hz line reads as an A-train (the 60 Hz one sits on the
-    # lower edge of the band)
-    kept = detect_a_trains(noisy, mains_hz=None)
+    # without the rejection (the default) the 100 Hz line reads as an A-train (the 60 Hz one
+    # sits on the lower edge of the band)
+    kept = detect_a_trains(noisy)
     assert kept["onset_s"].between(14.9, 15.1).sum() == 3
