@@ -114,7 +114,9 @@ def _phase_times(phase_times_s: Mapping[str, float] | None) -> dict[str, float]:
     return times
 
 
-def _coloured(rng: np.random.Generator, shape: tuple[int, int], sfreq: float, rms: float):
+def _coloured(
+    rng: np.random.Generator, shape: tuple[int, int], sfreq: float, rms: float
+) -> np.ndarray:
     """Band-limited (20-150 Hz) Gaussian background EMG with the given RMS per row."""
     if rms <= 0:
         return np.zeros(shape)
@@ -465,7 +467,7 @@ def _lsr_truth(
     t_close = marks.get("dural_closure", np.inf)
     idx = np.arange(t.size)
 
-    def window_mean(present, p2p, sel):
+    def window_mean(present: np.ndarray, p2p: np.ndarray, sel: np.ndarray) -> float:
         if sel.size == 0:
             return 0.0
         if present[sel].mean() < 0.2:
@@ -538,7 +540,9 @@ class SimulatedFreeRunning:
     params: dict[str, Any]
 
 
-def _place(rng: np.random.Generator, durs: np.ndarray, total: float, gap: float, taken: list):
+def _place(
+    rng: np.random.Generator, durs: np.ndarray, total: float, gap: float, taken: list
+) -> np.ndarray:
     """Random non-overlapping start times (rejection sampling; a handful of trains)."""
     starts = []
     for d in durs:  # one per train
@@ -553,7 +557,9 @@ def _place(rng: np.random.Generator, durs: np.ndarray, total: float, gap: float,
     return np.array(starts)
 
 
-def _a_train(rng: np.random.Generator, n: int, sfreq: float, f0: float, p2p: float):
+def _a_train(
+    rng: np.random.Generator, n: int, sfreq: float, f0: float, p2p: float
+) -> tuple[np.ndarray, float]:
     """Quasi-sinusoidal A-train: slow frequency jitter, amplitude modulation, weak harmonic."""
     t = np.arange(n) / sfreq
     jit = sps.lfilter([0.02], [1.0, -0.98], rng.standard_normal(n))
