@@ -205,6 +205,13 @@ def _one_series(
     return out
 
 
+def _far_column(df: pd.DataFrame, presence: str) -> str | None:
+    """The calibrated false-alarm-rate column of the presence column used, if any."""
+    if presence == "match_present" and "match_false_alarm_rate" in df.columns:
+        return "match_false_alarm_rate"
+    return "false_alarm_rate" if "false_alarm_rate" in df.columns else None
+
+
 def _group_rows(
     df: pd.DataFrame, presence: str, onsets: Mapping[str, float], o: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
@@ -225,12 +232,13 @@ def _group_rows(
     )
     times = df.groupby("stim_index")["stim_time_s"].first().reindex(piv.index).to_numpy(float)
     far = None
-    if "false_alarm_rate" in df.columns:
+    far_col = _far_column(df, presence)
+    if far_col is not None:
         far = (
             df.pivot_table(
                 index="stim_index",
                 columns="channel",
-                values="false_alarm_rate",
+                values=far_col,
                 aggfunc="max",
                 sort=True,
             )
@@ -354,8 +362,10 @@ def lsr_trend(
     lsr : pandas.DataFrame
         Output of :func:`hfs_emg.measure_lsr`: ``stim_index``, ``stim_time_s``, ``channel``,
         ``present``, ``p2p_uv`` and optionally ``kind``, ``rejected``, ``match_present``,
-        ``latency_ms``, ``montage`` (one set of rows per montage) and ``false_alarm_rate``
-        (per-sweep calibrated false-alarm rate; gives ``expected_false_sweeps``).
+        ``latency_ms``, ``montage`` (one set of rows per montage) and ``false_alarm_rate`` /
+        ``match_false_alarm_rate`` (the calibrated per-sweep false-alarm rate of the
+        single-trial / matched detector; the one of the ``presence`` column used gives
+        ``expected_false_sweeps``, the expected number of sweeps called present by chance).
     phases : DataFrame or mapping, optional
         Surgical phase markers: the output of :func:`hfs_emg.phase_markers`, an events table
         (e.g. ``Recording.events``; its labels are mapped with the default vocabulary) or a

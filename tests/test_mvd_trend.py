@@ -164,6 +164,13 @@ def test_montage_and_false_alarm_columns():
     assert ("all", "overall") in keyed.index
     n_a = keyed.loc[("A", "mentalis_L"), "n_stimuli"]
     assert keyed.loc[("A", "mentalis_L"), "expected_false_sweeps"] == pytest.approx(0.01 * n_a)
+    # the matched detector's own rate is used when the trend uses match_present
+    lsr["match_false_alarm_rate"] = 0.001
+    t2 = lsr_trend(lsr, baseline_n=5, consecutive_absent=3).set_index(["montage", "channel"])
+    assert t2.loc[("A", "mentalis_L"), "expected_false_sweeps"] == pytest.approx(0.001 * n_a)
+    t3 = lsr_trend(lsr, baseline_n=5, consecutive_absent=3, presence="present")
+    t3 = t3.set_index(["montage", "channel"])
+    assert t3.loc[("A", "mentalis_L"), "expected_false_sweeps"] == pytest.approx(0.01 * n_a)
 
 
 def test_trend_parameter_errors():
