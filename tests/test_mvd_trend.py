@@ -153,6 +153,8 @@ def test_montage_and_false_alarm_columns():
     # two montages: even stimuli "A", odd "B"; mentalis is direct in B
     lsr = lsr.assign(montage=np.where(lsr["stim_index"] % 2 == 0, "A", "B"))
     lsr.loc[(lsr["montage"] == "B") & (lsr["channel"] == "mentalis_L"), "kind"] = "direct"
+    # a calibrated per-sweep false-alarm rate (set here; measure_lsr may provide its own)
+    lsr = lsr.drop(columns=["match_false_alarm_rate"], errors="ignore")
     lsr["false_alarm_rate"] = 0.01
     t = lsr_trend(lsr, baseline_n=5, consecutive_absent=3)
     keyed = t.set_index(["montage", "channel"])
