@@ -188,43 +188,6 @@ truth.merge(trend, on="channel", suffixes=("_truth", ""))[
     code("""
 resp_truth = pd.read_csv(TRUTH / "lsr_session_responses.csv")
 print(resp_truth.columns.tolist())"""),
-    md("""
-## Surgical phases: when was the LSR lost?
-
-Outcome depends on the phase of loss: favourable in 100 % of patients whose LSR disappeared
-during the dural opening, 91 % during the arachnoid dissection and 79 % after decompression
-(Al Menabbawy et al., *Acta Neurochir* 2025); a partial reduction is its own category (El
-Damaty et al., *Neurosurg Rev* 2016). `phase_markers` reads "Dura opening", "Teflon",
-"closure"... from the event labels and `lsr_trend(lsr, phases=...)` places the loss. Here a
-simulated MVD (`simulate_mvd_lsr`) whose LSR is reduced by 50 % after the decompression.
-`reduction_pct` is Pan et al.'s FBCR (*Neurosurg Focus* 2025), a reduction.
-"""),
-    code("""
-from hfs_emg.simulate import simulate_mvd_lsr
-
-sim = simulate_mvd_lsr(scenario="partial", reduction_pct=50.0, seed=3)
-phases = hfs_emg.phase_markers(sim.recording)
-mvd_lsr = hfs_emg.measure_lsr(sim.recording)
-mvd_trend = hfs_emg.lsr_trend(mvd_lsr, phases=phases)
-fig = plotting.plot_lsr_latency_trend(mvd_lsr, mvd_trend, phases=phases)
-mvd_trend[["channel", "status", "loss_phase", "baseline_presence", "reduction_pct"]]"""),
-    md("""
-## Facial MEPs and free-running EMG
-
-Facial MEPs to transcranial train stimuli: the final/baseline ratio per muscle (Fukuda et al.,
-*JNNP* 2010: orbicularis oculi 44.8 % when the spasm resolved). Free-running EMG: A-trains
-(Romstöck et al., *J Neurosurg* 2000) and their summed train time (Prell et al., *J Neurosurg*
-2007: > 0.5 s and > 10 s thresholds).
-"""),
-    code("""
-from hfs_emg.simulate import simulate_fmep, simulate_free_running
-
-fm = simulate_fmep(seed=3)
-fmep = hfs_emg.measure_fmep(fm.recording)
-print(hfs_emg.fmep_trend(fmep, phases=hfs_emg.phase_markers(fm.recording)))
-fr = simulate_free_running(seed=3)
-a_trains = hfs_emg.detect_a_trains(fr.recording)
-hfs_emg.train_time(a_trains, channels=fr.recording)"""),
 ]
 
 NOTEBOOKS["04_nerve_conduction_blink_reflex.ipynb"] = [
