@@ -323,8 +323,9 @@ def lsr_trend(
       absent (one false positive does not restart the count).
     - ``transient_loss``: (``until_end=True`` only) an absence of at least ``consecutive_absent``
       stimuli lasting at least ``transient_min_s`` seconds, after which the LSR returns and is
-      present at the end (transient and delayed disappearance: Kim, letter, Neurosurgery
-      2020;87:E596). ``reappearance_time_s`` is its return.
+      present at the end (persistent vs transient loss is one of the definitions in use, as
+      listed with Kim, letter, Neurosurgery 2020;87:E596; no paper found gives a duration, so
+      the default 10 s is unsourced). ``reappearance_time_s`` is its return.
     - ``partial`` (partial disappearance, El Damaty 2016): neither of those, and
       ``reduction_pct >= partial_reduction_pct``. El Damaty gives no numeric cut in the sources
       read; the default 15 % is a derived, unsourced value: about three standard errors above
