@@ -197,6 +197,12 @@ def classify_trains(
     if not k_high >= k_low > 0:
         raise ParameterError(f"Need k_high >= k_low > 0, got k_high={k_high}, k_low={k_low}.")
     check_positive(window_ms, "window_ms")
+    if fs <= 2.5 * hi_f:
+        src = rec.meta.get("source") or "the recording"
+        raise ParameterError(
+            f"{src}: sampling rate {fs:g} Hz is too low for A-trains up to {hi_f:g} Hz "
+            f"(needs more than {2.5 * hi_f:g} Hz)."
+        )
     hi_b = min(float(band_hz[1]), 0.45 * fs)
     x = bandpass(sub.data, fs, float(band_hz[0]), hi_b)
     env = moving_rms(x, fs, window_ms * 1e-3)

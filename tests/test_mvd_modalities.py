@@ -83,6 +83,9 @@ def test_train_time_thresholds_and_errors():
         classify_trains(rec, frequency_hz=(200.0, 100.0))
     with pytest.raises(TypeError):
         classify_trains(rec.data)
+    slow = hfs_emg.from_array(np.zeros((1, 4000)), 400.0, ["oris"], units="uV", ch_types="emg")
+    with pytest.raises(ParameterError, match="too low"):
+        classify_trains(slow)
 
 
 def test_group_stimulus_trains():
@@ -148,3 +151,23 @@ def test_mains_interference_switched_on_can_be_rejected():
     # sits on the lower edge of the band)
     kept = detect_a_trains(noisy)
     assert kept["onset_s"].between(14.9, 15.1).sum() == 3
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(
+    "name",
+    [
+        "physionet-emgdb/emg_healthy.hea",
+        "physionet-emgdb/emg_myopathy.hea",
+        "physionet-emgdb/emg_neuropathy.hea",
+        "biosppy-emg/emg_1.txt",
+        "biosppy-emg/emg.txt",
+    ],
+)
+def test_no_a_train_in_real_limb_emg(shared_data, name):
+    # real needle (healthy, myopathy, neuropathy) and surface EMG with voluntary bursts: no
+    # A-trains exist there, and none may be reported (a specificity check on real signals)
+    rec = hfs_emg.read_recording(shared_data / name)
+    picks = "emg" if "emg" in rec.ch_types else None
+    trains = classify_trains(rec, picks=picks)
+    assert (trains["train_type"] != "A").all(), trains
