@@ -263,7 +263,8 @@ def _group_rows(
     # of the least-reduced elicited channel (the overall LSR is reduced only if every one is)
     v = valid.any(axis=1)
     no_lat = np.full(int(v.sum()), np.nan)
-    r = _one_series(p[v].any(axis=1), a[v].max(axis=1), no_lat, times[v], stim[v], onsets, o)
+    a_any = np.where(p[v], a[v], 0.0).max(axis=1)  # the largest present response
+    r = _one_series(p[v].any(axis=1), a_any, no_lat, times[v], stim[v], onsets, o)
     el = [x for x in rows if x["status"] != "not_elicited" and np.isfinite(x["reduction_pct"])]
     if el:
         best = min(el, key=lambda x: x["reduction_pct"])
