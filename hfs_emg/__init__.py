@@ -38,7 +38,14 @@ from .events import find_stim_events
 from .io import open_recording, read_recording, write_recording
 from .lsr import lsr_running_amplitude, lsr_trend, measure_lsr
 from .metrics import summarize
-from .ncs import measure_blink_reflex, measure_cmap, measure_f_waves
+from .ncs import (
+    NcsResult,
+    NormalLimits,
+    blink_recovery_cycle,
+    measure_blink_reflex,
+    measure_cmap,
+    measure_f_waves,
+)
 from .preprocessing import (
     bandpass_filter,
     envelope,
@@ -68,7 +75,9 @@ __all__ = [
     "Evoked",
     "HfsEmgError",
     "HfsEmgWarning",
+    "NcsResult",
     "NoStimulusError",
+    "NormalLimits",
     "ParameterError",
     "Recording",
     "SamplingRateError",
@@ -78,6 +87,7 @@ __all__ = [
     "analyze",
     "bandpass_filter",
     "blank_stimulus_artifact",
+    "blink_recovery_cycle",
     "default_toml",
     "detect_bursts",
     "detect_synchronous_bursts",

@@ -751,7 +751,7 @@ def plot_f_waves(
     ----------
     epochs : Epochs
     trials : pandas.DataFrame, optional
-        Per-trial table from ``measure_f_waves(..., return_trials=True)[1]`` (``stim_index``,
+        Per-trial table ``measure_f_waves(...).trials`` (``stim_index``,
         ``channel``, ``present``, ``latency_ms``).
     channel : str, optional
         Default: the first channel.
@@ -770,7 +770,7 @@ def plot_f_waves(
     >>> from hfs_emg.simulate import simulate_nerve_conduction
     >>> rec = simulate_nerve_conduction(sfreq=10000.0, n_f_stimuli=8).f_waves
     >>> ep = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.005, tmax=0.04)
-    >>> summary, trials = hfs_emg.measure_f_waves(ep, return_trials=True)
+    >>> trials = hfs_emg.measure_f_waves(ep).trials
     >>> fig = plot_f_waves(ep, trials)
     >>> fig.axes[0].get_xlabel()
     'Latency (ms)'
@@ -866,7 +866,7 @@ def plot_blink_reflex(
     >>> from hfs_emg.simulate import simulate_nerve_conduction
     >>> rec = simulate_nerve_conduction(sfreq=10000.0, n_blink_stimuli=2).blink
     >>> ep = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.01, tmax=0.07)
-    >>> fig = plot_blink_reflex(ep, hfs_emg.measure_blink_reflex(ep))
+    >>> fig = plot_blink_reflex(ep, hfs_emg.measure_blink_reflex(ep).summary)
     >>> fig.axes[-1].get_xlabel()
     'Latency (ms)'
 

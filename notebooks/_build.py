@@ -218,7 +218,8 @@ pd.concat({"measured": cmap.set_index("channel")[["latency_ms", "p2p_uv"]],
     code("""
 rec = hfs_emg.read_recording(DATA / "ncs_f_waves.bdf")
 epochs = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.005, tmax=0.04)
-f_summary, f_trials = hfs_emg.measure_f_waves(epochs, return_trials=True)
+f_res = hfs_emg.measure_f_waves(epochs)
+f_summary, f_trials = f_res.summary, f_res.trials
 fig = plotting.plot_f_waves(epochs, f_trials)
 f_summary[["channel", "persistence_pct", "f_min_latency_ms", "chronodispersion_ms",
            "f_m_ratio_pct"]]"""),
@@ -232,7 +233,7 @@ print("median |latency error| (ms):",
     code("""
 rec = hfs_emg.read_recording(DATA / "ncs_blink_reflex.bdf")
 epochs = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.01, tmax=0.07)
-blink = hfs_emg.measure_blink_reflex(epochs)
+blink = hfs_emg.measure_blink_reflex(epochs).summary
 fig = plotting.plot_blink_reflex(epochs, blink, stim_side="left")
 blink[["stim_side", "channel", "component", "relation", "synkinetic", "latency_ms"]]"""),
 ]
