@@ -60,6 +60,7 @@ from .recording import Recording, from_array, make_events
 from .reporting import report
 from .responses import measure_responses
 from .synchrony import detect_synchronous_bursts, synchrony_matrix
+from .visits import Visit, patient_timeline
 
 logging.getLogger("hfs_emg").addHandler(logging.NullHandler())
 
@@ -83,6 +84,7 @@ __all__ = [
     "SamplingRateError",
     "UnitsError",
     "UnsupportedFormatError",
+    "Visit",
     "__version__",
     "analyze",
     "bandpass_filter",
@@ -109,6 +111,7 @@ __all__ = [
     "measure_responses",
     "notch_filter",
     "open_recording",
+    "patient_timeline",
     "plotting",
     "process_chunked",
     "read_recording",
