@@ -156,7 +156,8 @@ def visit_metrics(analyses: Any, *, side: str | None = None) -> dict[str, Any]:
       F-wave channels (:func:`hfs_emg.measure_f_waves`).
     - ``blink_r2_area_uv_ms``: mean R2 area of the orbicularis oculi ipsilateral to the
       stimulus; ``blink_synkinesis_ratio``: mean ``synkinesis_ratio`` of the ipsilateral R2
-      rows of lower facial muscles (:func:`hfs_emg.measure_blink_reflex`).
+      rows of the lower facial muscles of ``side`` (without ``side``: of the side where it is
+      larger, the affected side of a unilateral HFS) (:func:`hfs_emg.measure_blink_reflex`).
     - ``lsr_status``: the LSR trend's ``overall`` status (persisted, disappeared,
       not_elicited); ``lsr_final_baseline_ratio``: its mean final/baseline ratio.
 
@@ -204,7 +205,13 @@ def visit_metrics(analyses: Any, *, side: str | None = None) -> dict[str, Any]:
         oculi = r2[r2["muscle"] == "orbicularis_oculi"]
         out["blink_r2_area_uv_ms"] = _mean(oculi, "area_uv_ms", None)
         lower = r2[r2["muscle"] != "orbicularis_oculi"]
-        out["blink_synkinesis_ratio"] = _mean(lower, "synkinesis_ratio", None)
+        if "synkinesis_ratio" in lower.columns and len(lower):
+            # ipsilateral rows: the channel is on the stimulated side
+            per_side = lower.groupby("stim_side")["synkinesis_ratio"].mean()
+            if side is not None:
+                out["blink_synkinesis_ratio"] = float(per_side.get(side, np.nan))
+            elif per_side.notna().any():
+                out["blink_synkinesis_ratio"] = float(per_side.max())
     trend = t.get("trend")
     out["lsr_status"] = _lsr_status(trend)
     if trend is not None and "final_baseline_ratio" in trend.columns:
@@ -300,6 +307,8 @@ def patient_timeline(
         row.update(visit_metrics(v.analyses, side=side))
         rows.append(row)
     tl = pd.DataFrame(rows)
+    for col in ("cmap_context", "lsr_status", "site"):  # missing text is None, not NaN
+        tl[col] = tl[col].astype(object).where(tl[col].notna(), None)
     order = tl["kind"].map({k: i for i, k in enumerate(VISIT_KINDS)})
     tl = tl.assign(_o=order).sort_values(["date", "_o"], kind="stable").drop(columns="_o")
     tl = tl.reset_index(drop=True)
