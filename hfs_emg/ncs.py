@@ -678,8 +678,8 @@ def measure_blink_reflex(
     >>> r1 = r1[r1["muscle"] == "orbicularis_oculi"]
     >>> r1["latency_ms"].round(0).tolist()
     [10.0, 10.0]
-    >>> br.loc[br["channel"] == "orbicularis_oris_R", "synkinetic"].any()
-    np.False_
+    >>> bool(br.loc[br["channel"] == "orbicularis_oris_R", "synkinetic"].any())  # silent side
+    False
     """
     _no_return_trials(measure_kw, "measure_blink_reflex")
     limits = NormalLimits() if limits is None else limits
