@@ -69,6 +69,9 @@ class NormalLimits:
         Ipsilateral R2: normal below 41 ms.
     r2c_latency_max_ms : float
         Contralateral R2: normal below 44 ms.
+    cmap_muscles : tuple of str
+        Muscles the CMAP limits were established on (nasal ala / nasolabial recording); rows
+        of other or unknown muscles get NA flags.
 
     References
     ----------
@@ -92,6 +95,7 @@ class NormalLimits:
     r1_latency_max_ms: float = 13.0
     r2i_latency_max_ms: float = 41.0
     r2c_latency_max_ms: float = 44.0
+    cmap_muscles: tuple[str, ...] = ("nasalis",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -247,7 +251,8 @@ def measure_cmap(
         One row per channel: ``channel``, ``muscle``, ``side``, ``n_epochs``, ``present``,
         ``latency_ms`` (onset), ``neg_peak_uv`` (baseline to negative peak), ``p2p_uv``,
         ``duration_ms``, ``area_uv_ms``, ``latency_abnormal`` (latency >= the limit),
-        ``p2p_abnormal`` (p2p <= the limit), and on the affected side's row
+        ``p2p_abnormal`` (p2p <= the limit, an absent CMAP counting as 0; both NA for muscles
+        outside ``limits.cmap_muscles``), and on the affected side's row
         ``amplitude_ratio`` (this side / other side, same muscle), ``decrement_pct`` =
         ``100 * (1 - ratio)``, ``context`` and ``interpretation``.
 
@@ -315,13 +320,14 @@ def measure_cmap(
             "area_uv_ms": res["area_uv_ms"],
         }
     )
+    normed = out["muscle"].isin(limits.cmap_muscles).to_numpy()
     out["latency_abnormal"] = _flag(
-        out["latency_ms"], out["present"], out["latency_ms"] >= limits.cmap_latency_max_ms
+        out["latency_ms"],
+        normed & out["present"].to_numpy(bool),
+        out["latency_ms"] >= limits.cmap_latency_max_ms,
     )
     p2p_present = out["p2p_uv"].where(out["present"], 0.0)
-    out["p2p_abnormal"] = _flag(
-        p2p_present, np.ones(len(out), bool), p2p_present <= limits.cmap_p2p_min_uv
-    )
+    out["p2p_abnormal"] = _flag(p2p_present, normed, p2p_present <= limits.cmap_p2p_min_uv)
     out["amplitude_ratio"] = np.nan
     out["decrement_pct"] = np.nan
     out["context"] = pd.Series([None] * len(out), dtype=object)

@@ -160,6 +160,10 @@ def test_normal_limits_flags():
     assert not c.loc["nasalis_R", "latency_abnormal"] and not c.loc["nasalis_R", "p2p_abnormal"]
     lenient = measure_cmap(sim.cmap, limits=NormalLimits(cmap_latency_max_ms=6.0))
     assert not lenient["latency_abnormal"].any()
+    # the limits are those of nasalis recordings: other muscles get NA, not a verdict
+    oculi = simulate_toxin_course(days=(38.0,), seed=1)
+    flags = measure_cmap(oculi.recordings[0])[["latency_abnormal", "p2p_abnormal"]]
+    assert flags.isna().all().all()
     b = measure_blink_reflex(sim.blink).summary
     oculi = b[b["muscle"] == "orbicularis_oculi"]
     present = oculi[oculi["n_present"] > 0]
