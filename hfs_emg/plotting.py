@@ -1042,5 +1042,5 @@ def plot_visits(
     axes[-1].set_xlabel("Visit date")
     if ax is None:
         fig.autofmt_xdate()
-    top.set_title(title or "Visits", fontsize=10, loc="left")
+    top.set_title(title or "Visits", fontsize=10, loc="left", pad=14)
     return fig

@@ -21,6 +21,7 @@ from hfs_emg.simulate import (
     simulate_f_wave_study,
     simulate_spontaneous,
     simulate_toxin_course,
+    toxin_decrement,
 )
 from hfs_emg.visits import TIMELINE_COLUMNS, read_sessions_tsv, visit_metrics
 
@@ -167,3 +168,27 @@ def test_bids_timeline(example_dir, tmp_path):
         bids_timeline(root, "01", workers=1, progress=False)
     with pytest.raises(ParameterError, match="sessions file"):
         bids_timeline(root, "02", workers=1, progress=False)
+
+
+def test_two_toxin_cycles():
+    sim = simulate_toxin_course(
+        days=(-10.0, 0.0, 38.0, 120.0, 158.0), injection_days=(0.0, 120.0), seed=8
+    )
+    visits = [
+        {"date": v.date, "kind": v.kind, "dose_units": v.dose_units,
+         "analyses": {"cmap": hfs_emg.measure_cmap(rec, affected_side="left")}}
+        for v, rec in zip(sim.visits.itertuples(), sim.recordings, strict=True)
+    ]  # fmt: skip
+    tl = patient_timeline(visits)
+    assert tl["kind"].tolist() == [
+        "baseline", "toxin_injection", "follow_up", "toxin_injection", "follow_up",
+    ]  # fmt: skip
+    assert np.isnan(tl["days_since_injection"].iloc[0])
+    assert tl["days_since_injection"].tolist()[1:] == [0.0, 38.0, 0.0, 38.0]
+    dec = tl["cmap_decrement_pct"].to_numpy()
+    assert abs(dec[0]) <= 2.0 and abs(dec[2] - 40.0) <= 2.0
+    # the second cycle adds to what is left of the first (model: Glocker-shaped course)
+    d = toxin_decrement
+    second_peak = 100 * (1 - (1 - d(158.0) / 100) * (1 - d(38.0) / 100))
+    assert dec[3] > 10.0 and abs(dec[4] - second_peak) <= 2.0 and dec[4] > dec[2]
+    assert np.allclose(dec, sim.truth["decrement_pct"], atol=2.0)

@@ -25,10 +25,12 @@ from .evoked import (
 from .ncs import (
     SimulatedNcsStudy,
     SimulatedToxinCourse,
+    recovery_ratio,
     simulate_blink_recovery,
     simulate_blink_study,
     simulate_f_wave_study,
     simulate_toxin_course,
+    toxin_decrement,
 )
 from .score_evoked import score_lsr_session, score_nerve_conduction
 from .score_spontaneous import match_onsets, score_bursts, score_events
@@ -41,6 +43,7 @@ __all__ = [
     "SimulatedSpontaneous",
     "SimulatedToxinCourse",
     "match_onsets",
+    "recovery_ratio",
     "score_bursts",
     "score_events",
     "score_lsr_session",
@@ -52,4 +55,5 @@ __all__ = [
     "simulate_nerve_conduction",
     "simulate_spontaneous",
     "simulate_toxin_course",
+    "toxin_decrement",
 ]

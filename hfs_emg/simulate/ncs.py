@@ -622,6 +622,7 @@ def simulate_blink_recovery(
 def simulate_toxin_course(
     *,
     days: Sequence[float] = (0.0, 14.0, 38.0, 90.0, 150.0),
+    injection_days: Sequence[float] = (0.0,),
     injection_date: str = "2024-01-15",
     dose_units: float = 20.0,
     site: str = "orbicularis_oculi",
@@ -636,21 +637,25 @@ def simulate_toxin_course(
     noise_uv: float = 4.0,
     seed: int = 0,
 ) -> SimulatedToxinCourse:
-    """CMAP of an injected muscle over visits around a botulinum-toxin injection.
+    """CMAP of an injected muscle over visits around botulinum-toxin injections (cycles).
 
     One CMAP study (stimulation of each facial nerve, ``n_stimuli`` per side, recording from
-    ``site`` on both sides) per visit ``days`` after the injection: a negative day is a
-    ``"baseline"`` visit, day 0 the ``"toxin_injection"`` visit (CMAP recorded before
-    injecting), later days ``"follow_up"`` visits. The injected side's amplitude is reduced by
-    :func:`toxin_decrement` (peak ``peak_pct`` at ``peak_day``; Glocker 1995), so the
-    side-to-side ``amplitude_ratio`` is ``1 - decrement / 100``.
+    ``site`` on both sides) per visit ``days`` after the first injection: a day before it is a
+    ``"baseline"`` visit, a day in ``injection_days`` a ``"toxin_injection"`` visit (CMAP
+    recorded before injecting), other days ``"follow_up"`` visits. Each injection reduces the
+    injected side's amplitude by :func:`toxin_decrement` (peak ``peak_pct`` at ``peak_day``;
+    Glocker 1995); repeated injections combine multiplicatively (each blocks a fraction of the
+    remaining endplates), so the side-to-side ``amplitude_ratio`` is
+    ``prod(1 - decrement_i / 100)``.
 
     Parameters
     ----------
     days : sequence of float
-        Visit days relative to the injection.
+        Visit days relative to the first injection.
+    injection_days : sequence of float
+        Days of the injections (the first is usually 0; e.g. ``(0, 120)`` for two cycles).
     injection_date : str
-        ISO date of the injection (visit dates are computed from it).
+        ISO date of day 0 (visit dates are computed from it).
     dose_units, site : float, str
         Dose (units) and injected muscle, recorded in the visit table.
     injected_side : {"left", "right"}
@@ -677,14 +682,22 @@ def simulate_toxin_course(
     ['baseline', 'toxin_injection', 'follow_up']
     >>> bool(abs(sim.truth["decrement_pct"].iloc[2] - 40.0) < 1.0)
     True
+    >>> two = simulate_toxin_course(days=(0, 120, 158), injection_days=(0, 120), sfreq=5000.0)
+    >>> two.visits["kind"].tolist(), bool(two.truth["decrement_pct"].iloc[2] > 40.0)
+    (['toxin_injection', 'toxin_injection', 'follow_up'], True)
     """
     sfreq = check_sfreq(sfreq)
     check_option("injected_side", injected_side, ("left", "right"))
     rng = np.random.default_rng(seed)
     healthy = "right" if injected_side == "left" else "left"
     days_arr = np.asarray(days, dtype=float)
-    dec = toxin_decrement(days_arr, peak_pct=peak_pct, peak_day=peak_day, residual_pct=residual_pct)
-    ratio = 1.0 - dec / 100.0
+    inj_days = np.asarray(injection_days, dtype=float)
+    ratio = np.ones(days_arr.size)
+    for d0 in inj_days:  # a few injections
+        dec = toxin_decrement(
+            days_arr - d0, peak_pct=peak_pct, peak_day=peak_day, residual_pct=residual_pct
+        )
+        ratio *= 1.0 - dec / 100.0
     inj = pd.Timestamp(injection_date)
     nc = int(n_stimuli)
     stim_sides = np.array([injected_side] * nc + [healthy] * nc)
@@ -718,8 +731,10 @@ def simulate_toxin_course(
         )
     true_ratio_arr = np.asarray(true_ratio)
     dates = [(inj + pd.Timedelta(days=float(d))).date().isoformat() for d in days_arr]
+    first = float(inj_days.min()) if inj_days.size else 0.0
     kinds = [
-        "baseline" if d < 0 else ("toxin_injection" if d == 0 else "follow_up") for d in days_arr
+        "baseline" if d < first else ("toxin_injection" if d in inj_days else "follow_up")
+        for d in days_arr
     ]
     visits = pd.DataFrame(
         {
@@ -740,5 +755,6 @@ def simulate_toxin_course(
         }
     )
     params = {"peak_pct": peak_pct, "peak_day": peak_day, "injection_date": injection_date}
+    params["injection_days"] = [float(d) for d in inj_days]
     params.update({"dose_units": dose_units, "site": site, "seed": seed})
     return SimulatedToxinCourse(visits, recs, truth, params)
