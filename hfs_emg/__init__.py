@@ -6,7 +6,8 @@ around stimuli, measure the lateral spread response and other evoked responses, 
 Data flow: ``read_recording`` -> preprocessing (``filter_emg``, ``envelope``...) ->
 ``detect_bursts`` -> ``detect_synchronous_bursts`` -> ``summarize``; and for evoked work
 ``find_stim_events`` -> ``blank_stimulus_artifact`` -> ``make_epochs`` -> ``measure_lsr`` ->
-``lsr_trend`` (plus ``measure_cmap``, ``measure_f_waves``, ``measure_blink_reflex``).
+``lsr_trend`` (plus ``measure_cmap``, ``measure_f_waves``, ``measure_blink_reflex``,
+``blink_recovery_cycle``). Visits over time: ``patient_timeline``.
 """
 
 from __future__ import annotations
