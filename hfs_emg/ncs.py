@@ -192,6 +192,13 @@ def _extent(
     }
 
 
+def _relation(stim_side: np.ndarray, channel_side: np.ndarray) -> np.ndarray:
+    """``"ipsilateral"`` / ``"contralateral"``, ``"unknown"`` where the channel's side is."""
+    rel = np.where(stim_side == channel_side, "ipsilateral", "contralateral").astype(object)
+    rel[pd.isna(channel_side)] = "unknown"
+    return rel
+
+
 def _stim_sides(epochs: Epochs, stim_side: str | None) -> np.ndarray:
     if "side" in epochs.events.columns:
         return epochs.events["side"].astype(object).to_numpy()
@@ -581,11 +588,7 @@ def _blink_trials(
                     "channel": np.tile(np.asarray(ep.ch_names, dtype=object), n_e),
                     "muscle": np.tile(muscles, n_e),
                     "component": comp,
-                    "relation": np.where(
-                        np.repeat(sides, n_c) == np.tile(ch_side, n_e),
-                        "ipsilateral",
-                        "contralateral",
-                    ),
+                    "relation": _relation(np.repeat(sides, n_c), np.tile(ch_side, n_e)),
                     "synkinetic": ~oculi & present.reshape(-1),
                     "present": present.reshape(-1),
                     "latency_ms": np.where(present, r["latency_ms"], np.nan).reshape(-1),
@@ -655,7 +658,8 @@ def measure_blink_reflex(
     NcsResult
         ``summary``: one row per (stimulated side, channel, component): ``stim_side``,
         ``channel``, ``muscle``, ``component`` (``"R1"``/``"R2"``), ``relation``
-        (``"ipsilateral"``/``"contralateral"``), ``n_stimuli``, ``n_present``,
+        (``"ipsilateral"``/``"contralateral"``, ``"unknown"`` for a channel without side),
+        ``n_stimuli``, ``n_present``,
         ``persistence_pct``, ``synkinetic``, ``latency_ms`` (mean onset of present responses),
         ``min_latency_ms``, ``p2p_uv``, ``duration_ms`` and ``area_uv_ms`` (means of present
         responses), ``synkinesis_ratio`` (lower facial muscles), ``latency_abnormal``
@@ -908,11 +912,7 @@ def blink_recovery_cycle(
     out.insert(
         3,
         "relation",
-        np.where(
-            out["stim_side"].to_numpy() == ch_side.reindex(out["channel"]).to_numpy(),
-            "ipsilateral",
-            "contralateral",
-        ),
+        _relation(out["stim_side"].to_numpy(), ch_side.reindex(out["channel"]).to_numpy()),
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = out["test_area_uv_ms"] / out["conditioning_area_uv_ms"]
