@@ -1,6 +1,6 @@
 """Accuracy of the nerve-conduction measures added for HFS, on tuning and HELD-OUT seeds.
 
-Run: ``PYTHONPATH=. python benchmarks/accuracy_ncs.py`` (about 40 s on one core). Prints one
+Run: ``PYTHONPATH=. python benchmarks/accuracy_ncs.py`` (about 1 min on one core). Prints one
 markdown table per measure, with the seeds the rules were chosen on ("tuning") and seeds never
 looked at before the rules were fixed ("held-out", >= 1000):
 
@@ -12,6 +12,7 @@ looked at before the rules were fixed ("held-out", >= 1000):
    absolute error of the test/conditioning ratio per ISI, normal and enhanced curves.
 4. CMAP decrement after botulinum toxin (:func:`hfs_emg.measure_cmap`,
    ``simulate_toxin_course``): absolute decrement error over 5 visits.
+5. Speed: one call of each measure on the default simulated study.
 
 Targets (issue 13): F-wave duration MAE <= 1.5 ms; R2 area within 10 %.
 """
@@ -177,6 +178,28 @@ def toxin() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def speed() -> pd.DataFrame:
+    """Median wall time of one call (5 repeats) on the default simulated studies."""
+    f = simulate_f_wave_study(seed=0).recording
+    b = simulate_blink_study(seed=0).recording
+    r = simulate_blink_recovery(seed=0).recording
+    c = simulate_toxin_course(days=(38.0,), seed=0).recordings[0]
+    rows = []
+    for name, fn, rec in (
+        ("measure_f_waves (30 stimuli, 10 kHz)", measure_f_waves, f),
+        ("measure_blink_reflex (16 stimuli x 5 ch)", measure_blink_reflex, b),
+        ("blink_recovery_cycle (56 stimuli x 2 ch)", blink_recovery_cycle, r),
+        ("measure_cmap (8 stimuli x 2 ch)", measure_cmap, c),
+    ):
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            fn(rec)
+            times.append(time.perf_counter() - t)
+        rows.append({"call": name, "median_ms": 1e3 * float(np.median(times))})
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     t0 = time.perf_counter()
     for title, fn in (
@@ -184,6 +207,7 @@ def main() -> None:
         ("R2 rectified area / duration and synkinesis ratio (10 kHz, 8 stimuli per side)", blink),
         ("R2 recovery cycle (7 ISIs x 4 pairs, ipsi- and contralateral oculi)", recovery),
         ("CMAP decrement after botulinum toxin (5 visits, days 0-150)", toxin),
+        ("Speed (one call, median of 5, recording in memory)", speed),
     ):
         print(f"\n## {title}\n")
         print(to_markdown(fn()))
