@@ -50,21 +50,34 @@ def to_markdown(df: pd.DataFrame) -> str:
     return "\n".join([head, sep, *rows])
 
 
-#: Harder held-out conditions (seeds 2000-2005): smaller F-waves (F/M 3.8 %, the normal side)
-#: and more noise (10 uV white + 2 uV coloured instead of 4 + 2).
-STRESS = ((4.0, 0.038), (10.0, 0.069), (10.0, 0.038))
+#: Harder held-out conditions (seeds 2000-2005): smaller F-waves (F/M 3.8 %, the normal side),
+#: more noise (10 uV white + 2 uV coloured instead of 4 + 2), and F-waves made of 2-4 motor-unit
+#: potentials (``f_shape="units"``): (shape, duration, noise, F/M).
+STRESS = (
+    ("sine", 9.5, 4.0, 0.038),
+    ("sine", 9.5, 10.0, 0.069),
+    ("sine", 9.5, 10.0, 0.038),
+    ("units", 9.5, 4.0, 0.069),
+    ("units", 13.1, 4.0, 0.069),
+    ("units", 13.1, 10.0, 0.069),
+)
 
 
 def f_waves() -> pd.DataFrame:
     rows = []
-    conditions = [(name, seeds, dur, 4.0, 0.069) for name, seeds in SETS["f"].items()
+    conditions = [(name, seeds, "sine", dur, 4.0, 0.069) for name, seeds in SETS["f"].items()
                   for dur in (9.5, 13.1)]  # fmt: skip
-    conditions += [("stress", tuple(range(2000, 2006)), 9.5, n, fm) for n, fm in STRESS]
-    for name, seeds, dur, noise, f_m in conditions:
+    conditions += [("stress", tuple(range(2000, 2006)), *c) for c in STRESS]
+    for name, seeds, shape, dur, noise, f_m in conditions:
         err, found, n_true, false = [], 0, 0, 0
         for seed in seeds:
             sim = simulate_f_wave_study(
-                f_duration_ms=dur, n_stimuli=30, noise_uv=noise, f_m_ratio=f_m, seed=seed
+                f_duration_ms=dur,
+                n_stimuli=30,
+                noise_uv=noise,
+                f_m_ratio=f_m,
+                f_shape=shape,
+                seed=seed,
             )
             tr = measure_f_waves(sim.recording).trials
             m = tr.merge(sim.truth, on="stim_index", suffixes=("", "_true"))
@@ -77,6 +90,7 @@ def f_waves() -> pd.DataFrame:
         rows.append(
             {
                 "seeds": name,
+                "shape": shape,
                 "noise_uv": noise,
                 "f_m_pct": 100 * f_m,
                 "true_duration_ms": dur,

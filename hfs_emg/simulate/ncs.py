@@ -188,6 +188,32 @@ def _f_blocks(rng, n: int, sfreq: float, dur_ms: np.ndarray, p2p: np.ndarray) ->
     return wave * (p2p / np.maximum(scale, 1e-12))[:, None]
 
 
+def _f_unit_blocks(rng, n: int, sfreq: float, dur_ms: np.ndarray, p2p: np.ndarray) -> np.ndarray:
+    """F-waves as 2-4 motor-unit potentials (2.5-5 ms each, 250-600 Hz, relative amplitude
+    0.3-1.0): the first starts at the onset, the last ends at ``dur_ms``, the others start at
+    random in between, so the wave may return to baseline between units and its last unit may
+    be small."""
+    n_len = int(np.ceil(dur_ms.max() * 1e-3 * sfreq)) + 2
+    tau = np.arange(n_len)[None, :] / sfreq * 1e3
+    k = rng.integers(2, 5, n)
+    wave = np.zeros((n, n_len))
+    for u in range(4):  # at most 4 units, each vectorised over trials
+        length = np.minimum(rng.uniform(2.5, 5.0, n), dur_ms)
+        if u == 0:
+            start = np.zeros(n)
+        elif u == 1:
+            start = dur_ms - length  # the last unit ends at the true end
+        else:
+            start = rng.uniform(0.0, 1.0, n) * (dur_ms - length)
+        t = tau - start[:, None]
+        f = rng.uniform(250.0, 600.0, n)[:, None]
+        amp = np.where(u < k, rng.uniform(0.3, 1.0, n), 0.0)[:, None]
+        win = _envelope(t, length, 0.3, 1.0)
+        wave += amp * (-np.sin(2 * np.pi * f * np.maximum(t, 0.0) * 1e-3)) * win
+    scale = wave.max(axis=1) - wave.min(axis=1)
+    return wave * (p2p / np.maximum(scale, 1e-12))[:, None]
+
+
 def _r2_blocks(rng, n: int, sfreq: float, dur_ms: np.ndarray, p2p: np.ndarray) -> np.ndarray:
     """Polyphasic R2: 60-300 Hz band-limited noise under a rise / slow decay / taper envelope."""
     n_len = int(np.ceil(dur_ms.max() * 1e-3 * sfreq)) + 2
@@ -254,6 +280,7 @@ def simulate_f_wave_study(
     m_latency_ms: float = 3.9,
     m_p2p_uv: float = 1800.0,
     f_m_ratio: float = 0.069,
+    f_shape: str = "sine",
     noise_uv: float = 4.0,
     background_uv: float = 2.0,
     mains_uv: float = 1.0,
@@ -267,6 +294,9 @@ def simulate_f_wave_study(
     f_min_latency_ms + chronodispersion_ms]``, duration normal around ``f_duration_ms`` (SD
     ``f_duration_sd_ms``, at least 3 ms) and p2p ``f_m_ratio`` x M (log-normal, SD 0.25).
     Use ``f_duration_ms=13.1`` for the spasm side and 9.5 for a normal side (Ishikawa 1996).
+    ``f_shape="sine"``: one polyphasic wave (a 250-450 Hz sine whose amplitude fluctuates
+    between 0.6 and 1 of its peak); ``"units"``: 2-4 motor-unit potentials spread over the
+    duration (harder: gaps between units, a small last unit).
 
     Parameters
     ----------
@@ -280,6 +310,8 @@ def simulate_f_wave_study(
         F-wave parameters (see above).
     m_latency_ms, m_p2p_uv, f_m_ratio : float
         M-wave onset, amplitude, and F/M amplitude ratio.
+    f_shape : {"sine", "units"}
+        F-wave waveform (see above).
     noise_uv, background_uv, mains_uv : float
         White noise RMS, coloured 20-150 Hz background RMS, 50 Hz amplitude (uV).
     artifact_uv : float
@@ -304,6 +336,7 @@ def simulate_f_wave_study(
     """
     sfreq = check_sfreq(sfreq)
     check_option("side", side, ("left", "right"))
+    check_option("f_shape", f_shape, ("sine", "units"))
     opts = _noise_opts(noise_uv, background_uv, mains_uv)
     rng = np.random.default_rng(seed)
     n = int(n_stimuli)
@@ -332,7 +365,8 @@ def simulate_f_wave_study(
     lat = (start - stim) / sfreq * 1e3  # on the sample grid: exact truth
     dur = np.maximum(f_duration_ms + f_duration_sd_ms * rng.standard_normal(n), 3.0)
     p2p = f_m_ratio * m_p2p_uv * np.exp(0.25 * rng.standard_normal(n) - 0.03)
-    blocks = _f_blocks(rng, n, sfreq, dur, p2p)
+    shape_fn = _f_blocks if f_shape == "sine" else _f_unit_blocks
+    blocks = shape_fn(rng, n, sfreq, dur, p2p)
     blocks[~present] = 0.0
     _place(data, 0, start, blocks)
     dt = 1e3 / sfreq
