@@ -265,6 +265,26 @@ for curve in ("normal", "enhanced"):
     ipsi = rc[rc["relation"] == "ipsilateral"]
     curves[curve] = ipsi.set_index("isi_ms")["recovery_pct"]
 pd.DataFrame(curves).round(0)"""),
+    md("""
+## Visits over time: a botulinum-toxin cycle
+
+Simulated CMAP studies of the injected orbicularis oculi at the injection and at follow-up
+visits. The decrement (about -40 % at 38 days; Glocker 1995) is a chemodenervation, not axonal
+loss, which `context="botulinum_toxin"` states. `patient_timeline` gives one row per visit.
+"""),
+    code("""
+from hfs_emg.simulate import simulate_toxin_course
+
+course = simulate_toxin_course(days=(0, 14, 38, 90, 150), sfreq=5000.0, seed=2)
+visits = [
+    {"date": v.date, "kind": v.kind, "dose_units": v.dose_units, "site": v.site,
+     "analyses": {"cmap": hfs_emg.measure_cmap(rec, affected_side="left",
+                                               context="botulinum_toxin")}}
+    for v, rec in zip(course.visits.itertuples(), course.recordings, strict=True)
+]
+timeline = hfs_emg.patient_timeline(visits, patient="P01")
+fig = plotting.plot_visits(timeline)
+timeline[["visit", "date", "kind", "days_since_injection", "cmap_decrement_pct"]]"""),
 ]
 
 NOTEBOOKS["05_batch_cohort.ipynb"] = [
