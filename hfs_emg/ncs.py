@@ -117,9 +117,6 @@ class NcsResult:
         return f"<NcsResult | summary {len(self.summary)} rows, trials {len(self.trials)} rows>"
 
 
-_DETECT_KEYS = ("k_noise", "band", "band_frac", "baseline_ms")
-
-
 def _no_return_trials(measure_kw: dict[str, Any], name: str) -> None:
     if "return_trials" in measure_kw:
         raise ParameterError(
