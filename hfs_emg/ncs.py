@@ -159,6 +159,8 @@ def _extent(
     win = (tms >= window_ms[0] - 0.5e3 / fs) & (tms <= window_ms[1] + 0.5e3 / fs)
     mu = x[..., base].mean(-1)
     sd = x[..., base].std(-1, ddof=1)
+    if measure_kw.get("noise_uv") is not None:  # the caller's noise level, as in the detection
+        sd = np.broadcast_to(np.asarray(measure_kw["noise_uv"], dtype=float), sd.shape)
     ax = np.abs(x[..., win] - mu[..., None])
     wt = tms[win]
     n_w = ax.shape[-1]
