@@ -7,8 +7,9 @@ Data flow: ``read_recording`` -> preprocessing (``filter_emg``, ``envelope``...)
 ``detect_bursts`` -> ``detect_synchronous_bursts`` -> ``summarize``; and for evoked work
 ``find_stim_events`` -> ``blank_stimulus_artifact`` -> ``make_epochs`` -> ``measure_lsr`` ->
 ``lsr_trend`` with the surgical ``phase_markers`` (plus ``measure_cmap``, ``measure_f_waves``,
-``measure_blink_reflex``, the facial MEP ``measure_fmep`` -> ``fmep_trend`` and the free-running
-``detect_a_trains`` -> ``train_time``).
+``measure_blink_reflex``, ``blink_recovery_cycle``, the facial MEP ``measure_fmep`` ->
+``fmep_trend`` and the free-running ``detect_a_trains`` -> ``train_time``). Visits over time:
+``patient_timeline``.
 """
 
 from __future__ import annotations
@@ -45,7 +46,14 @@ from .free_running import classify_trains, detect_a_trains, train_time
 from .io import open_recording, read_recording, write_recording
 from .lsr import lsr_running_amplitude, lsr_trend, measure_lsr
 from .metrics import summarize
-from .ncs import measure_blink_reflex, measure_cmap, measure_f_waves
+from .ncs import (
+    NcsResult,
+    NormalLimits,
+    blink_recovery_cycle,
+    measure_blink_reflex,
+    measure_cmap,
+    measure_f_waves,
+)
 from .phases import phase_markers, phase_onsets
 from .preprocessing import (
     bandpass_filter,
@@ -61,6 +69,7 @@ from .recording import Recording, from_array, make_events
 from .reporting import report
 from .responses import measure_responses
 from .synchrony import detect_synchronous_bursts, synchrony_matrix
+from .visits import Visit, patient_timeline
 
 logging.getLogger("hfs_emg").addHandler(logging.NullHandler())
 
@@ -76,7 +85,9 @@ __all__ = [
     "Evoked",
     "HfsEmgError",
     "HfsEmgWarning",
+    "NcsResult",
     "NoStimulusError",
+    "NormalLimits",
     "NotRegularFileError",
     "OutputError",
     "OutputLockedError",
@@ -85,10 +96,12 @@ __all__ = [
     "SamplingRateError",
     "UnitsError",
     "UnsupportedFormatError",
+    "Visit",
     "__version__",
     "analyze",
     "bandpass_filter",
     "blank_stimulus_artifact",
+    "blink_recovery_cycle",
     "classify_trains",
     "default_toml",
     "detect_a_trains",
@@ -115,6 +128,7 @@ __all__ = [
     "measure_responses",
     "notch_filter",
     "open_recording",
+    "patient_timeline",
     "phase_markers",
     "phase_onsets",
     "plotting",

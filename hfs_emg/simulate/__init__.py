@@ -9,6 +9,9 @@
 - :func:`simulate_mvd_lsr`, :func:`simulate_fmep`, :func:`simulate_free_running`: an MVD with
   its surgical-phase markers: the LSR course, facial MEPs to train stimuli, and free-running
   EMG with A-, B- and C-trains.
+- :func:`simulate_f_wave_study`, :func:`simulate_blink_study`, :func:`simulate_blink_recovery`,
+  :func:`simulate_toxin_course`: F-waves of known duration, R2 of known rectified area, the
+  paired-pulse R2 recovery cycle, and the CMAP decrement over visits after botulinum toxin.
 
 Each returns the Recording plus truth tables whose columns match the analysis functions' output;
 the ``score_*`` helpers compare the two.
@@ -32,6 +35,16 @@ from .mvd import (
     simulate_free_running,
     simulate_mvd_lsr,
 )
+from .ncs import (
+    SimulatedNcsStudy,
+    SimulatedToxinCourse,
+    recovery_ratio,
+    simulate_blink_recovery,
+    simulate_blink_study,
+    simulate_f_wave_study,
+    simulate_toxin_course,
+    toxin_decrement,
+)
 from .score_evoked import score_lsr_session, score_nerve_conduction
 from .score_spontaneous import match_onsets, score_bursts, score_events
 from .spontaneous import SimulatedSpontaneous, simulate_spontaneous
@@ -43,17 +56,25 @@ __all__ = [
     "SimulatedFMEP",
     "SimulatedFreeRunning",
     "SimulatedMVD",
+    "SimulatedNcsStudy",
     "SimulatedSession",
     "SimulatedSpontaneous",
+    "SimulatedToxinCourse",
     "match_onsets",
+    "recovery_ratio",
     "score_bursts",
     "score_events",
     "score_lsr_session",
     "score_nerve_conduction",
+    "simulate_blink_recovery",
+    "simulate_blink_study",
+    "simulate_f_wave_study",
     "simulate_fmep",
     "simulate_free_running",
     "simulate_lsr_session",
     "simulate_mvd_lsr",
     "simulate_nerve_conduction",
     "simulate_spontaneous",
+    "simulate_toxin_course",
+    "toxin_decrement",
 ]
