@@ -3,7 +3,9 @@
 Romstöck, Strauss & Fahlbusch (2000) classified the free-running EMG of cranial-nerve muscles
 into spikes and bursts (**B-trains**), irregular continuous activity (**C-trains**) and
 **A-trains**: sinusoidal, symmetric sequences of high-frequency signals with a sudden onset,
-the only pattern that predicted a postoperative facial paresis. Prell et al. (2007) summed
+the pattern Romstöck et al. found associated with a postoperative facial paresis (the
+full text was not available; the morphology is quoted as in secondary sources). Prell et al.
+(2007) summed
 the A-train durations into the **train time**: above 0.5 s a facial deterioration became
 likely and above 10 s a profound one.
 

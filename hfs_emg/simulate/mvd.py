@@ -607,8 +607,8 @@ def simulate_free_running(
     Train types after Romstöck, Strauss & Fahlbusch 2000:
 
     - **A-trains**: sinusoidal, symmetric, high-frequency trains with a sudden onset (the pattern
-      that predicts a postoperative facial paresis); frequency uniform in ``a_frequency_hz``
-      (inside the 60-210 Hz of the definition) with 2 % slow jitter, peak-to-peak uniform in
+      associated with a postoperative facial paresis); frequency uniform in ``a_frequency_hz``
+      (inside the 60-210 Hz quoted for the definition) with 2 % jitter, peak-to-peak uniform in
       ``a_p2p_uv`` with 10 % amplitude modulation, duration log-uniform in ``a_duration_s``.
     - **B-trains** (bursts): 1-5 spikes (asymmetric, MUAP-like, 100-500 uV) at irregular
       intervals of 10-60 ms.
