@@ -5,9 +5,8 @@ into spikes and bursts (**B-trains**), irregular continuous activity (**C-trains
 **A-trains**: sinusoidal, symmetric sequences of high-frequency signals with a sudden onset,
 the pattern Romstöck et al. found associated with a postoperative facial paresis (the
 full text was not available; the morphology is quoted as in secondary sources). Prell et al.
-(2007) summed
-the A-train durations into the **train time**: above 0.5 s a facial deterioration became
-likely and above 10 s a profound one.
+(2007) summed the A-train durations into the **train time**: above 0.5 s a facial
+deterioration became likely and above 10 s a profound one.
 
 Algorithm of :func:`classify_trains` (vectorised over channels and samples; one loop over the
 detected segments):
