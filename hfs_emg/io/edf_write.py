@@ -8,15 +8,19 @@ digital range, so a BDF ``Status`` channel keeps its codes). Events become EDF+ 
 
 The written file starts at the Recording's first sample: a window with ``tstart`` > 0 is written
 with its events shifted by ``-tstart`` and ``tstart`` kept in the recording-identification field
-as ``hfs_emg_tstart=<s>``, restored on reading. EDF data records must be whole, so the last
-record is padded with each channel's last value and the true length is kept there as
-``hfs_emg_n=<samples>`` (hfs_emg reads only those; other readers show the padding).
+restored on reading. EDF data records must be whole, so the last record is padded with each
+channel's last value and the true length is kept there too: the field ends with
+``hfs_emg=<samples>,<tstart>,<signature>``, where the signature
+(:func:`hfs_emg.io.edf.private_signature`) binds the values to the channel labels, so the reader
+trusts the key only in files hfs_emg wrote (hfs_emg reads only the true samples; other readers
+show the padding).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import math
+import unicodedata
 import warnings
 from fractions import Fraction
 from pathlib import Path
@@ -24,8 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_path
-from .._errors import ParameterError
+from .._errors import HfsEmgWarning, ParameterError
 from ..recording import Recording
+from .edf import private_signature
 
 __all__ = ["digital_step", "write_edf"]
 
@@ -47,6 +52,26 @@ def _fit8(value: float, rounding: object) -> float:
         if len(text) <= 8:
             return float(text)
     raise ParameterError(f"value {value} does not fit the 8-character EDF header field.")
+
+
+def _ascii(text: str, what: str) -> str:
+    """``text`` in printable ASCII (EDF header fields are ASCII): transliterated with a warning."""
+    if text.isascii() and text.isprintable():
+        return text
+    out = text.replace("µ", "u").replace("μ", "u").replace("°", "deg")
+    out = unicodedata.normalize("NFKD", out)
+    out = "".join(c for c in out if c.isascii() and c.isprintable())
+    if not out.strip():
+        raise ParameterError(
+            f"{what} {text!r} has no ASCII characters; EDF header fields are ASCII: rename it "
+            "(e.g. rec.rename_channels) before writing."
+        )
+    warnings.warn(
+        f"{what} {text!r} is not ASCII; EDF header fields are ASCII, so it is written as {out!r}.",
+        HfsEmgWarning,
+        stacklevel=3,
+    )
+    return out
 
 
 def digital_step(pmin: float, pmax: float, bdf: bool) -> float:
@@ -86,10 +111,15 @@ def write_edf(rec: Recording, path: str | Path) -> None:
     n = rec.n_samples
     n_pad = -(-n // spr) * spr - n
     signals = []
+    labels = [_ascii(str(name), "channel name") for name in rec.ch_names]
+    if len(set(labels)) != len(labels):
+        raise ParameterError(
+            f"channel names {rec.ch_names} are not distinct once written in ASCII ({labels})."
+        )
     for i, row in enumerate(rec.channels.itertuples(index=False)):
         x = np.asarray(rec.data[i], dtype=np.float64)
         x = np.concatenate([x, np.full(n_pad, x[-1])]) if n_pad else x
-        label = str(row.name)
+        label = labels[i]
         if len(label) > 16:
             raise ParameterError(f"channel name {label!r} is longer than the 16 EDF characters.")
         codes = row.type == "stim" and np.array_equal(x, np.round(x))
@@ -104,7 +134,7 @@ def write_edf(rec: Recording, path: str | Path) -> None:
                 x,
                 rec.sfreq,
                 label=label,
-                physical_dimension=str(row.unit or ""),
+                physical_dimension=_ascii(str(row.unit or ""), f"unit of channel {label!r}"),
                 physical_range=prange,
                 digital_range=dig,
             )
@@ -118,9 +148,11 @@ def write_edf(rec: Recording, path: str | Path) -> None:
     annotations = [a for a in annotations if a.onset >= 0]
     date = rec.meta.get("meas_date")
     start = date if isinstance(date, _dt.datetime) else None
+    tstart = repr(float(rec.tstart))
+    sig = private_signature(n, tstart, labels)
     recording = edfio.Recording(
         startdate=start.date() if start else None,
-        additional=(f"hfs_emg_n={n}", f"hfs_emg_tstart={rec.tstart!r}"),
+        additional=(f"hfs_emg={n},{tstart},{sig}",),
     )
     cls = edfio.Bdf if bdf else edfio.Edf
     with warnings.catch_warnings():
