@@ -54,6 +54,11 @@ _TRIGGER = re.compile(r"trig|stim|status", re.IGNORECASE)
 _PRIVATE = re.compile(r"(?:^|\s)hfs_emg=(\d+),(\S+?),([0-9a-f]{8})(?:\s|$)")
 
 
+def _count_malformed(gap: bytes) -> int:
+    """Pieces of an annotation record that are neither a TAL nor the NUL padding."""
+    return sum(1 for piece in gap.split(b"\x00") if piece.strip(b" "))
+
+
 def private_signature(n: int, tstart: str, ch_names: list[str]) -> str:
     """Signature of hfs_emg's private header key: 8 hex digits of a sha256.
 
@@ -371,17 +376,34 @@ class EdfReader(BaseReader):
     def _annotations(self) -> pd.DataFrame:
         onsets, durations, labels = [], [], []
         first = None
+        malformed = 0
         for rec in self._ann_bytes():
+            end = 0
             for k, m in enumerate(_TAL.finditer(rec)):
+                malformed += _count_malformed(rec[end : m.start()])
+                end = m.end()
+                onset, duration = float(m.group(1)), float(m.group(2) or 0.0)
+                if not (np.isfinite(onset) and np.isfinite(duration)):
+                    malformed += 1
+                    continue
                 texts = m.group(3).split(b"\x14")
                 if k == 0 and texts[0] == b"":  # time-keeping TAL of the record
-                    first = float(m.group(1)) if first is None else first
+                    first = onset if first is None else first
                     texts = texts[1:]
                 for text in texts:
                     if text:
-                        onsets.append(float(m.group(1)))
-                        durations.append(float(m.group(2) or 0.0))
+                        onsets.append(onset)
+                        durations.append(duration)
                         labels.append(text.decode("utf-8", "replace"))
+            malformed += _count_malformed(rec[end:])
+        if malformed:
+            warnings.warn(
+                f"{self.path.name}: {malformed} malformed EDF+ annotation(s) (TALs that do not "
+                "follow the EDF+ specification) are ignored; "
+                f"{len(onsets)} well-formed annotation(s) are read.",
+                HfsEmgWarning,
+                stacklevel=2,
+            )
         # Annotation times count from the start time, not record 0; events use the file clock.
         shift = (first or 0.0) - self.tstart
         return (
