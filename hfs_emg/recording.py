@@ -27,7 +27,7 @@ import pandas as pd
 from ._errors import ChannelError, DataError, HfsEmgWarning, ParameterError, UnitsError
 from ._validate import check_option, check_sfreq
 from ._version import __version__
-from .anatomy import MUSCLES, infer_channel_info
+from .anatomy import MUSCLES, infer_channel_info, is_ecg_lead
 from .units import VOLTAGE_UNITS, normalize_unit, scale_to_uv
 
 __all__ = [
@@ -160,6 +160,8 @@ def _infer_type(name: str, unit: str | None) -> str:
         return "stim"
     if "emg" in lowered:
         return "emg"
+    if is_ecg_lead(name) or lowered.startswith(("ecg", "ekg")):
+        return "ecg"
     if unit is not None and normalize_unit(unit) is None:
         return "misc"
     return "emg"

@@ -34,6 +34,7 @@ from .._errors import (
     SamplingRateError,
     UnsupportedFormatError,
 )
+from ..anatomy import is_ecg_lead
 from ..recording import Recording, from_array, make_events, window_to_samples
 from ..units import normalize_unit
 
@@ -128,7 +129,10 @@ _TYPE_PREFIXES = {
 
 
 def guess_type(name: str, unit: str | None) -> str | None:
-    """Channel type from a label prefix (``"EEG Fp1"`` -> eeg) or a non-voltage unit (misc).
+    """Channel type from a label prefix, an ECG lead name or a non-voltage unit.
+
+    ``"EEG Fp1"`` is eeg, the ECG leads ``"MLII"``, ``"V5"``, ``"aVR"`` are ecg (see
+    :func:`hfs_emg.anatomy.is_ecg_lead`), a channel in degrees is misc.
 
     Returns None when neither tells (the Recording then infers from the name).
 
@@ -138,6 +142,8 @@ def guess_type(name: str, unit: str | None) -> str | None:
     ('eeg', 'misc', None)
     """
     low = name.strip().lower()
+    if is_ecg_lead(name):
+        return "ecg"
     for prefix, kind in _TYPE_PREFIXES.items():
         if low.startswith(prefix) and (len(low) == len(prefix) or not low[len(prefix)].isalpha()):
             return kind

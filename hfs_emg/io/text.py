@@ -124,9 +124,7 @@ class TextReader(BaseReader):
                 if decimal == "." and rows and re.search(r"\d,\d", rows[0][1])
                 else ""
             )
-            raise DataError(
-                f"{self.path}: not a table of samples: {where} is not numeric.{hint}"
-            )
+            raise DataError(f"{self.path}: not a table of samples: {where} is not numeric.{hint}")
         if has_names:
             self._too_many_fields(body, n_head, sep, len(header), decimal, check=True)
         try:
