@@ -17,7 +17,6 @@ import pytest
 from hfs_emg import (
     CorruptFileError,
     DataError,
-    HfsEmgError,
     HfsEmgWarning,
     ParameterError,
     UnsupportedFormatError,
@@ -314,6 +313,198 @@ def test_write_edf_non_ascii_channel_name(tmp_path):
         write_recording(from_array(np.ones((1, 100)), 100.0, ["肌"]), tmp_path / "cjk.edf")
 
 
+# ---------------------------------------------------------------------------------- WFDB
+@pytest.mark.shared_data
+@pytest.mark.parametrize(
+    ("record_line", "message"),
+    [
+        ("emg_healthy 1 -4000 50860", r"field 'fs'\) '-4000'; it must be a finite number > 0"),
+        ("emg_healthy 1 0 50860", r"field 'fs'\) '0'"),
+        ("emg_healthy 1 inf 50860", r"field 'fs'\) 'inf'"),
+        ("emg_healthy 1 nan/1 50860", r"field 'fs'\) 'nan/1'"),
+        ("emg_healthy 1", r"gives no sampling frequency \(field 'fs'\); wfdb would assume 250"),
+    ],
+)
+def test_wfdb_sampling_frequency_checked(tmp_path, shared_data, record_line, message):
+    src = shared_data / "physionet-emgdb"
+    before = _sha(src / "emg_healthy.hea")
+    for name in ("emg_healthy.hea", "emg_healthy.dat"):
+        shutil.copyfile(src / name, tmp_path / name)
+    hea = tmp_path / "emg_healthy.hea"
+    hea.write_text(hea.read_text().replace("emg_healthy 1 4000 50860", record_line, 1))
+    with pytest.raises(CorruptFileError, match=message):
+        read_recording(hea)
+    assert _sha(src / "emg_healthy.hea") == before
+
+
+# ---------------------------------------------------------------------------------- BrainVision
+@pytest.fixture
+def vhdr(tmp_path, shared_data):
+    """A copy of MNE's BrainVision test recording in tmp_path; the original is checked intact."""
+    src = shared_data / "mne-brainvision"
+    before = {p.name: _sha(p) for p in src.glob("test.*")}
+    for name in before:
+        shutil.copyfile(src / name, tmp_path / name)
+    yield tmp_path / "test.vhdr"
+    assert {p.name: _sha(p) for p in src.glob("test.*")} == before
+
+
+def _edit(path: Path, old: str, new: str) -> Path:
+    text = path.read_text("utf-8")
+    assert old in text
+    out = path.with_name("edited.vhdr")
+    out.write_text(text.replace(old, new, 1), "utf-8")
+    return out
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(
+    ("old", "new", "error", "message"),
+    [
+        ("BinaryFormat=INT_16", "BinaryFormat=BOGUS", UnsupportedFormatError, "'BOGUS' is not"),
+        ("SamplingInterval=1000", "SamplingInterval=0", CorruptFileError, "'SamplingInterval'"),
+        ("SamplingInterval=1000", "SamplingInterval=-5", CorruptFileError, "holds '-5'"),
+        ("SamplingInterval=1000", "SamplingInterval=inf", CorruptFileError, "holds 'inf'"),
+        ("NumberOfChannels=32", "NumberOfChannels=abc", CorruptFileError, "'NumberOfChannels'"),
+        ("DataFile=test.eeg", "DataFile=../x/test.eeg", CorruptFileError, "outside the header"),
+        ("DataFile=test.eeg", "DataFile=/etc/passwd", CorruptFileError, "outside the header"),
+        ("MarkerFile=test.vmrk", "MarkerFile=..\\test.vmrk", CorruptFileError, "outside"),
+        (
+            "[Binary Infos]",
+            "[Common Infos]\nX=1\n[Binary Infos]",
+            CorruptFileError,
+            r"BrainVision header \(DuplicateSectionError",
+        ),
+    ],
+)
+def test_brainvision_malformed_header(vhdr, old, new, error, message):
+    with pytest.raises(error, match=message):
+        read_recording(_edit(vhdr, old, new))
+
+
+@pytest.mark.shared_data
+def test_brainvision_latin1_header_reads_like_utf8(vhdr):
+    """A header saved in latin-1 although it says UTF-8: µV still read as microvolts."""
+    latin = vhdr.with_name("latin.vhdr")
+    latin.write_bytes(vhdr.read_text("utf-8").encode("latin-1"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HfsEmgWarning)  # the file's non-voltage channels
+        ref, got = read_recording(vhdr), read_recording(latin)
+    assert got.channels["unit"].tolist() == ref.channels["unit"].tolist()
+    np.testing.assert_array_equal(got.data, ref.data)
+
+
+@pytest.mark.shared_data
+def test_brainvision_missing_marker_file_warns(vhdr):
+    vhdr.with_name("test.vmrk").unlink()
+    with pytest.warns(HfsEmgWarning, match=r"marker file 'test.vmrk' is missing.*without events"):
+        rec = read_recording(vhdr)
+    assert rec.events.empty
+
+
+# ---------------------------------------------------------------------------------- npz
+def test_npz_header_json_list(tmp_path):
+    path = tmp_path / "rec.npz"
+    np.savez(path, data=np.zeros((1, 10)), sfreq=np.float64(100.0), header="[1, 2]")
+    with pytest.raises(CorruptFileError, match=r"rec\.npz: the 'header' entry is a JSON list"):
+        read_recording(path)
+    np.savez(path, data=np.zeros((1, 10)), sfreq=np.float64(100.0), header='{"meta": [1]}')
+    with pytest.raises(CorruptFileError, match=r"field 'meta' is a JSON list, not dict"):
+        read_recording(path)
+
+
+def test_npz_data_not_an_array(tmp_path):
+    import zipfile
+
+    path = tmp_path / "rec.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("data.npy", b"this is not an npy array")
+    with pytest.raises(CorruptFileError, match=r"rec\.npz"):
+        read_recording(path, sfreq=100.0)
+    np.savez(path, data=np.array(["a", "b"]), sfreq=np.float64(100.0))
+    with pytest.raises(CorruptFileError, match=r"'data' entry is not a numeric array"):
+        read_recording(path)
+
+
+# ---------------------------------------------------------------------------------- text
+def test_csv_rows_with_more_fields_than_header(tmp_path):
+    path = tmp_path / "extra.csv"
+    x = np.linspace(-1, 1, 200)
+    path.write_text("time,emg\n" + "\n".join(f"{i / 100:.2f},{v:.3f}" for i, v in enumerate(x)))
+    rec = read_recording(path, units="uV")
+    np.testing.assert_allclose(rec.data[0], np.round(x, 3))
+    # the same with decimal commas: four fields per row under a two-name header
+    comma = tmp_path / "comma.csv"
+    comma.write_text(path.read_text().replace(".", ","))
+    with pytest.raises(DataError, match=r"comma\.csv.*line 2 has 4 fields.*names 2.*decimal=','"):
+        read_recording(comma, units="uV")
+    # a leading counter column the header does not name is not taken as the index
+    counter = tmp_path / "counter.csv"
+    counter.write_text("a,b\n" + "\n".join(f"{i},{i % 7},{i % 5}" for i in range(100)))
+    with pytest.raises(DataError, match=r"line 2 has 3 fields but the header names 2"):
+        read_recording(counter, sfreq=100.0, units="uV")
+
+
+def test_decimal_comma_option(tmp_path):
+    path = tmp_path / "semi.csv"
+    x = np.linspace(-1, 1, 200)
+    rows = [f"{i / 100:.2f};{v:.3f}".replace(".", ",") for i, v in enumerate(x)]
+    path.write_text("time;emg\n" + "\n".join(rows))
+    with pytest.raises(DataError, match=r"not numeric.*decimal=','"):
+        read_recording(path, units="uV")
+    rec = read_recording(path, units="uV", decimal=",")
+    assert rec.sfreq == pytest.approx(100.0)
+    np.testing.assert_allclose(rec.data[0], np.round(x, 3))
+    plain = tmp_path / "plain.csv"
+    plain.write_text("a,b\n1,2\n")
+    with pytest.raises(ParameterError, match="decimal=',' needs ';' or a tab"):
+        read_recording(plain, decimal=",")
+
+
+# ---------------------------------------------------------------------------------- events
+def test_debounce_that_drops_stimuli_warns_with_count():
+    import pandas as pd
+
+    from hfs_emg import find_stim_events
+
+    sfreq = 10000.0
+    # 40 trains 1 s apart of 73 or 74 pulses 1 ms apart: 2,940 stimuli, 40 after debouncing
+    sizes = [73, 74] * 20
+    starts = np.concatenate([k * 10000 + 500 + np.arange(n) * 10 for k, n in enumerate(sizes)])
+    assert starts.size == 2940
+    x = np.zeros((2, 41 * 10000))
+    x[1, starts] = 5.0
+    rec = from_array(x, sfreq, ["oris", "trigger"], ch_types=["emg", "stim"])
+    with pytest.warns(HfsEmgWarning, match=r"2900 of 2940 rising edges.*dropped.*40 stimuli kept"):
+        ev = find_stim_events(rec, source="trigger", min_interval_s=0.02)
+    assert len(ev) == 40
+    events = pd.DataFrame({"onset_s": starts / sfreq, "duration_s": 0.0, "label": "stim"})
+    rec2 = from_array(x[:1], sfreq, ["oris"], events=events)
+    with pytest.warns(HfsEmgWarning, match=r"2900 of 2940 stimulus events.*dropped"):
+        assert len(find_stim_events(rec2, source="events", min_interval_s=0.02)) == 40
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HfsEmgWarning)
+        assert len(find_stim_events(rec, source="trigger", min_interval_s=0.0005)) == 2940
+
+
+# ---------------------------------------------------------------------------------- typing
+def test_ecg_lead_names_typed_ecg(tmp_path):
+    names = ["MLII", "V5", "aVR", "II", "oris_L"]
+    rec = from_array(np.ones((5, 100)), 100.0, names, units="mV")
+    assert rec.ch_types == ["ecg", "ecg", "ecg", "ecg", "emg"]
+    path = tmp_path / "ecg.edf"
+    write_recording(rec, path)
+    assert read_recording(path).ch_types == ["ecg", "ecg", "ecg", "ecg", "emg"]
+
+
+def test_write_edf_flat_channel(tmp_path):
+    """A flat channel's tiny physical range must still fit the 8-character header field."""
+    rec = from_array(np.zeros((2, 1000)), 500.0, ["oris", "mentalis"], units="mV")
+    path = tmp_path / "flat.edf"
+    write_recording(rec, path)
+    np.testing.assert_allclose(read_recording(path).data, 0.0, atol=1e-6)
+
+
 # ---------------------------------------------------------------------------------- inputs intact
 def test_inputs_unchanged(tmp_path, example_dir):
     src = example_dir / "lsr_session.edf"
@@ -325,7 +516,3 @@ def test_inputs_unchanged(tmp_path, example_dir):
         read_recording(copy)
     read_recording(src, tmax=1.0)
     assert _sha(src) == before
-
-
-def test_all_errors_are_hfs_emg_errors():
-    assert issubclass(CorruptFileError, HfsEmgError) and issubclass(DataError, HfsEmgError)

@@ -49,8 +49,11 @@ def _fit8(value: float, rounding: object) -> float:
     for digits in range(8, -1, -1):
         scaled = rounding(value * 10**digits) / 10**digits  # type: ignore[operator]
         text = f"{scaled:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{scaled:.0f}"
-        if len(text) <= 8:
-            return float(text)
+        value = float(text)
+        # edfio writes str(value) (e.g. "-1.001e-05" for -0.00001001): that must fit too.
+        shown = str(int(value)) if value.is_integer() else str(value)
+        if len(text) <= 8 and len(shown) <= 8:
+            return value
     raise ParameterError(f"value {value} does not fit the 8-character EDF header field.")
 
 
