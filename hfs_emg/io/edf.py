@@ -51,7 +51,7 @@ _SIG_FIELDS = (
 _TAL = re.compile(rb"([+-]\d+(?:\.\d*)?)(?:\x15(\d+(?:\.\d*)?))?\x14(.*?)\x14\x00", re.DOTALL)
 _TRIGGER = re.compile(r"trig|stim|status", re.IGNORECASE)
 #: hfs_emg's private key in the recording field: ``hfs_emg=<true length>,<tstart>,<signature>``.
-_PRIVATE = re.compile(r"(?:^|\s)hfs_emg=(\d+),(\S+?),([0-9a-f]{8})(?:\s|$)")
+_PRIVATE = re.compile(r"(?:^|\s)hfs_emg=(\d+|-),(\S+?),([0-9a-f]{8})(?:\s|$)")
 
 
 def _count_malformed(gap: bytes) -> int:
@@ -59,20 +59,35 @@ def _count_malformed(gap: bytes) -> int:
     return sum(1 for piece in gap.split(b"\x00") if piece.strip(b" "))
 
 
-def private_signature(n: int, tstart: str, ch_names: list[str]) -> str:
+def private_signature(n: int | None, tstart: str, ch_names: list[str]) -> str:
     """Signature of hfs_emg's private header key: 8 hex digits of a sha256.
 
-    It binds the key's values to the file's signal labels, so free text that happens to contain
-    ``hfs_emg=`` in a third-party file is never taken for hfs_emg's own key. It guards against
-    accidents, not forgery (anyone can compute it).
+    It binds the key's values (true length ``n``, None while a live recording is still being
+    written, and the start time as written) to the file's signal labels, so free text that
+    happens to contain ``hfs_emg=`` in a third-party file is never taken for hfs_emg's own key.
+    It guards against accidents, not forgery (anyone can compute it).
 
     Examples
     --------
     >>> private_signature(1000, "0.0", ["oris"])
     '3992f1e7'
     """
-    text = "\x1f".join(["hfs_emg-edf-1", str(int(n)), tstart, *ch_names])
+    count = "-" if n is None else str(int(n))
+    text = "\x1f".join(["hfs_emg-edf-1", count, tstart, *ch_names])
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def private_key(n: int | None, tstart: float, ch_names: list[str]) -> str:
+    """The signed key ``hfs_emg=<n>,<tstart>,<signature>`` (``n`` is ``-`` when unknown).
+
+    Examples
+    --------
+    >>> private_key(1000, 0.0, ["oris"])
+    'hfs_emg=1000,0.0,3992f1e7'
+    """
+    t = repr(float(tstart))
+    count = "-" if n is None else str(int(n))
+    return f"hfs_emg={count},{t},{private_signature(n, t, ch_names)}"
 
 
 class EdfReader(BaseReader):
@@ -227,7 +242,8 @@ class EdfReader(BaseReader):
         private = self._private_keys(recording)
         if private is not None:  # written by hfs_emg: padding of the last record is not data
             n_true, self.tstart = private
-            self.ch_n_samples = [min(n, n_true) for n in self.ch_n_samples]
+            if n_true is not None:
+                self.ch_n_samples = [min(n, n_true) for n in self.ch_n_samples]
         if sig:
             self.sfreq, self.n_samples = self.ch_sfreqs[0], self.ch_n_samples[0]
         self.meta = {
@@ -289,12 +305,14 @@ class EdfReader(BaseReader):
             np.asarray(dmax, dtype=float) - self._dmin
         )
 
-    def _private_keys(self, recording: str) -> tuple[int, float] | None:
+    def _private_keys(self, recording: str) -> tuple[int | None, float] | None:
         """hfs_emg's own keys (true length, start time), trusted only with a valid signature."""
         m = _PRIVATE.search(recording)
         if m is not None:
-            n, tstart, sig = int(m.group(1)), float(m.group(2)), m.group(3)
-            if sig == private_signature(n, m.group(2), self.ch_names) and n > 0:
+            n = None if m.group(1) == "-" else int(m.group(1))
+            sig = m.group(3)
+            if sig == private_signature(n, m.group(2), self.ch_names) and n != 0:
+                tstart = float(m.group(2))
                 if not np.isfinite(tstart):
                     raise CorruptFileError(
                         f"{self.path}: the start time {m.group(2)!r} s in the header is not finite."

@@ -30,7 +30,7 @@ import numpy as np
 from .._atomic import atomic_path
 from .._errors import HfsEmgWarning, ParameterError
 from ..recording import Recording
-from .edf import private_signature
+from .edf import private_key
 
 __all__ = ["digital_step", "write_edf"]
 
@@ -39,7 +39,9 @@ _HEADROOM = 0.01
 
 def _physical_range(x: np.ndarray) -> tuple[float, float]:
     lo, hi = float(np.min(x)), float(np.max(x))
-    pad = max((hi - lo) * _HEADROOM, abs(hi) * 1e-6, abs(lo) * 1e-6, 1e-6)
+    # At least 1e-3 (of the channel's unit, usually µV): edfio's own 8-character rounding
+    # writes smaller values such as -1e-05 as the 10-character "-1.001e-05" and fails.
+    pad = max((hi - lo) * _HEADROOM, abs(hi) * 1e-6, abs(lo) * 1e-6, 1e-3)
     lo, hi = lo - pad, hi + pad
     # The header holds 8 characters: round outward to what fits so no sample is clipped.
     return _fit8(lo, math.floor), _fit8(hi, math.ceil)
@@ -132,16 +134,19 @@ def write_edf(rec: Recording, path: str | Path) -> None:
             prange: tuple[float, float] = (float(dig[0]), float(dig[1]))
         else:
             prange = _physical_range(x)
-        signals.append(
-            sig_cls(
+        unit = _ascii(str(row.unit or ""), f"unit of channel {label!r}")
+        try:
+            signal = sig_cls(
                 x,
                 rec.sfreq,
                 label=label,
-                physical_dimension=_ascii(str(row.unit or ""), f"unit of channel {label!r}"),
+                physical_dimension=unit,
                 physical_range=prange,
                 digital_range=dig,
             )
-        )
+        except ValueError as err:  # edfio refuses a header value
+            raise ParameterError(f"{path}: cannot write channel {label!r}: {err}") from err
+        signals.append(signal)
     annotations = [
         edfio.EdfAnnotation(
             float(ev.onset_s) - rec.tstart, float(ev.duration_s) or None, str(ev.label)
@@ -151,20 +156,21 @@ def write_edf(rec: Recording, path: str | Path) -> None:
     annotations = [a for a in annotations if a.onset >= 0]
     date = rec.meta.get("meas_date")
     start = date if isinstance(date, _dt.datetime) else None
-    tstart = repr(float(rec.tstart))
-    sig = private_signature(n, tstart, labels)
     recording = edfio.Recording(
         startdate=start.date() if start else None,
-        additional=(f"hfs_emg={n},{tstart},{sig}",),
+        additional=(private_key(n, rec.tstart, labels),),
     )
     cls = edfio.Bdf if bdf else edfio.Edf
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # edfio notes rounding of the duration field
-        edf = cls(
-            signals,
-            recording=recording,
-            starttime=start.time().replace(tzinfo=None) if start else None,
-            annotations=annotations,
-        )
+        try:
+            edf = cls(
+                signals,
+                recording=recording,
+                starttime=start.time().replace(tzinfo=None) if start else None,
+                annotations=annotations,
+            )
+        except ValueError as err:  # edfio refuses a header value (too long, not ASCII...)
+            raise ParameterError(f"{path}: cannot write the EDF/BDF header: {err}") from err
     with atomic_path(path) as tmp:
         edf.write(tmp)
