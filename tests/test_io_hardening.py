@@ -402,6 +402,37 @@ def test_brainvision_missing_marker_file_warns(vhdr):
     assert rec.events.empty
 
 
+# ---------------------------------------------------------------------------------- ABF
+@pytest.mark.shared_data
+@pytest.mark.parametrize(
+    ("name", "offset", "fmt", "value", "message"),
+    [
+        # ABF2 section table at byte 76, 16 bytes per section: TagSection (12th) entry count,
+        # ADCSection (2nd) entry size; ABF1 tag count at byte 48
+        ("pclamp11_4ch.abf", 76 + 16 * 11 + 8, "<q", 2**40, r"TagSection declares 1099511627776"),
+        ("pclamp11_4ch.abf", 76 + 16 * 1 + 4, "<I", 0, r"ADCSection declares 4 entries of 0 b"),
+        ("multichannelAbf1WithTags.abf", 48, "<i", 2**31 - 1, r"ABF1 header, 2147483647 tag"),
+    ],
+)
+def test_abf_section_counts_beyond_the_file(
+    tmp_path, shared_data, name, offset, fmt, value, message
+):
+    """A bit flip in a section count made neo loop for hours; now an immediate error."""
+    import struct
+
+    src = shared_data / "pyabf-abf" / name
+    before = _sha(src)
+    data = bytearray(src.read_bytes())
+    if fmt == "<I":  # an entry size of 0 only matters when the section has entries
+        assert struct.unpack_from("<q", data, offset + 4)[0] > 0
+    struct.pack_into(fmt, data, offset, value)
+    path = tmp_path / name
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match=message):
+        read_recording(path)
+    assert _sha(src) == before
+
+
 # ---------------------------------------------------------------------------------- npz
 def test_npz_header_json_list(tmp_path):
     path = tmp_path / "rec.npz"
