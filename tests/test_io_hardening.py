@@ -483,6 +483,10 @@ def test_csv_rows_with_more_fields_than_header(tmp_path):
     counter.write_text("a,b\n" + "\n".join(f"{i},{i % 7},{i % 5}" for i in range(100)))
     with pytest.raises(DataError, match=r"line 2 has 3 fields but the header names 2"):
         read_recording(counter, sfreq=100.0, units="uV")
+    spaced = tmp_path / "spaced.txt"
+    spaced.write_text(counter.read_text().replace(",", " "))
+    with pytest.raises(DataError, match=r"spaced\.txt.*line 2 has 3 fields but the header names 2"):
+        read_recording(spaced, sfreq=100.0, units="uV")
 
 
 def test_decimal_comma_option(tmp_path):
