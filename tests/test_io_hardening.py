@@ -159,6 +159,7 @@ def test_not_implemented_becomes_unsupported_and_memory_error_passes(tmp_path, m
         ("duration", None, "0", r"data record duration is 0.0 s.*annotation-only"),
         ("duration", None, "-1", r"data record duration is -1.0 s"),
         ("spr", 1, "0", r"samples per record must be >= 1.*'mentalis'"),
+        ("spr", 0, "1_000", r"samples per record of signal 'oris'\" holds '1_000 *', not a number"),
     ],
 )
 def test_edf_header_field_refused(tmp_path, field, signal, value, message):
