@@ -90,7 +90,17 @@ PROTOCOLS: tuple[str, ...] = (
 #: Arguments that are never configuration keys: the data, execution options (no effect on the
 #: result), the stimuli (found once by the ``stim`` section) and return-shape switches.
 _NOT_OPTIONS = frozenset(
-    {"n_jobs", "events", "source", "label", "return_trials", "channels_info", "channels"}
+    {
+        "n_jobs",
+        "events",
+        "source",
+        "label",
+        "return_trials",
+        "channels_info",
+        "channels",
+        "phases",  # lsr_trend: the recording's own phase markers (data, not an option)
+        "limits",  # NormalLimits objects: Python-only, not a TOML value
+    }
 )
 
 
@@ -497,7 +507,8 @@ _COMMENTS = {
     "stim": "find_stim_events: the stimuli of every evoked protocol; "
     "source: auto, trigger, events, artifact (protocol auto never trusts artefacts alone)",
     "lsr": "measure_lsr; artifact_method: interpolate, template, decay or none",
-    "trend": "lsr_trend",
+    "trend": "lsr_trend (phase markers are read from the recording's events); "
+    "amplitude: present_only or zero_filled",
     "cmap": "measure_cmap (protocol cmap)",
     "f_waves": "measure_f_waves (protocol f_waves)",
     "blink_reflex": "measure_blink_reflex (protocol blink_reflex)",
