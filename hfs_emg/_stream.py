@@ -165,6 +165,8 @@ def _detect_chunk(
             fine_window_s=opts["fine_window_s"],
             rel=opts["rel"],
             noise=noise,
+            onset_floor=opts.get("onset_floor"),
+            backtrack_s=opts.get("backtrack_s", 0.0),
         )
     s, e, c = _merge_filter(
         s, e, c, round(b.merge_gap_s * fs), max(round(b.min_duration_s * fs), 1)
