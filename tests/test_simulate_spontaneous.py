@@ -55,12 +55,15 @@ def test_physiology_of_truth(sim):
     ev = sim.synchronous
     assert (ev["n_channels"] >= 2).all()
     assert ev["spread_ms"].between(0.5, 60).all()
-    assert set(ev["direction"]) <= {"descending", "ascending"}
-    # descending events are led by their highest muscle, ascending ones by their lowest
+    assert "direction" not in ev.columns
+    # onsets follow the rostro-caudal rank, one way or the other; the order lists the channels
     rank = {f"{m}_L": MUSCLES[m].rank for m in MUSCLES}
     for _, e in ev.iterrows():
-        ranks = [rank[c] for c in e["channels"].split(",")]
-        assert ranks == sorted(ranks, reverse=e["direction"] == "ascending")
+        chans = e["channels"].split(",")
+        ranks = [rank[c] for c in chans]
+        assert ranks in (sorted(ranks), sorted(ranks, reverse=True))
+        assert e["onset_order"] == "<".join(chans)
+        assert e["lead_muscle"] == chans[0].rsplit("_", 1)[0]
     single = b[b["event_id"] < 0]
     assert len(single) > 0
 
