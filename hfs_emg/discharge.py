@@ -34,7 +34,7 @@ DISCHARGE_RANGE_HZ: tuple[float, float] = (100.0, 500.0)
 #: Periodicity strength (1 - normalised YIN difference at the period and at twice the period,
 #: the worse of the two) below which the burst table reports no discharge rate. Chosen on the
 #: tuning seeds of docs/validation_spontaneous.md (lock-step vs independent units).
-MIN_PERIODICITY: float = 0.5
+MIN_PERIODICITY: float = 0.4
 
 FloatArray = npt.NDArray[np.floating]
 
