@@ -68,6 +68,7 @@ __all__ = [
     "BURST_COLUMNS",
     "BURST_METHODS",
     "ISOLATED_MAX_S",
+    "MIN_DURATION_S",
     "PATTERNS",
     "TONIC_MIN_S",
     "detect_bursts",
@@ -96,6 +97,13 @@ BURST_COLUMNS: tuple[str, ...] = (
 PATTERNS: tuple[str, ...] = ("isolated", "clonic", "tonic")
 ISOLATED_MAX_S: float = 0.02
 TONIC_MIN_S: float = 0.5
+#: Default shortest burst per method (seconds), see :func:`detect_bursts`.
+MIN_DURATION_S: dict[str, float] = {
+    "hysteresis": 0.002,
+    "hodges_bui": 0.02,
+    "bonato": 0.02,
+    "tkeo": 0.02,
+}
 #: Default band-pass applied when the recording has not been filtered (Hz).
 DEFAULT_BAND: tuple[float, float] = (20.0, 1000.0)
 _FILTER_STEPS = ("bandpass", "highpass")
@@ -247,7 +255,8 @@ def _refine(
     half-window smear of the detection envelope and filter ringing before loud bursts (a fixed
     fraction of their amplitude) are trimmed. With ``onset_floor``, the onset is then moved back
     to just after the last sample (at most ``backtrack_s`` before the run, never into the
-    previous run) where the short envelope was below ``onset_floor * noise``: the first
+    previous run) where the short envelope was below ``max(onset_floor * noise, rel / 2 *
+    peak)`` (the second term keeps filter ringing before loud bursts out): the first
     departure from baseline of a burst that builds up slowly (Hodges & Bui 1996 define the onset
     as the departure from baseline). Vectorized with reduceat over the run samples.
     """
@@ -324,7 +333,8 @@ def _refine_runs(
     last = hit[np.maximum(i_last, 0)] if hit.size else offsets
     if floor is not None and s_run is not None:
         # back to the last sample below the floor before the first hit (within the run)
-        below = np.flatnonzero(fine < np.repeat(floor * noise[c], lens))
+        floor_thr = np.maximum(floor * noise[c], 0.5 * rel * peak)
+        below = np.flatnonzero(fine < np.repeat(floor_thr, lens))
         j = np.searchsorted(below, first) - 1
         prior = below[np.maximum(j, 0)] if below.size else offsets
         ok = found & (j >= 0) & (prior >= offsets) if below.size else np.zeros_like(found)
@@ -578,7 +588,7 @@ def detect_bursts(
     *,
     method: str = "hysteresis",
     picks: Any = "emg",
-    min_duration_s: float = 0.002,
+    min_duration_s: float | None = None,
     merge_gap_s: float = 0.04,
     tonic_min_s: float = TONIC_MIN_S,
     isolated_max_s: float = ISOLATED_MAX_S,
@@ -606,8 +616,11 @@ def detect_bursts(
         Detector (see the module notes and :data:`BURST_METHODS`).
     picks : str or list, default "emg"
         Channels to analyse.
-    min_duration_s : float
-        Shortest burst kept, seconds.
+    min_duration_s : float or None
+        Shortest burst kept, seconds. None: the method's default in :data:`MIN_DURATION_S`,
+        2 ms for ``"hysteresis"`` (so isolated discharges of 1-3 MUAPs are kept) and 20 ms for
+        the published onset detectors, which were designed for sustained activity and give
+        short noise runs at their thresholds.
     merge_gap_s : float
         Bursts of one channel separated by less than this are merged, seconds.
     tonic_min_s : float
@@ -678,6 +691,8 @@ def detect_bursts(
             f"Unknown option(s) {unknown} for method={method!r}. Allowed: {sorted(defaults)}."
         )
     opts = {**defaults, **options}
+    if min_duration_s is None:
+        min_duration_s = MIN_DURATION_S[method]
     min_duration_s = check_positive(min_duration_s, "min_duration_s")
     merge_gap_s = check_positive(merge_gap_s, "merge_gap_s", allow_zero=True)
     tonic_min_s = check_positive(tonic_min_s, "tonic_min_s")

@@ -271,14 +271,16 @@ def median_frequency(
         return np.empty(0)
     n = arr.shape[-1]
     lens = np.minimum(e - s, max(round(max_len_s * fs), 8))
-    length = int(max(lens.max(), 8))
+    length = int(max(lens.max(), 8, round(max_len_s * fs)))
     k = np.arange(length)
     valid = k[None, :] < lens[:, None]
     idx = np.clip(s[:, None] + k[None, :], 0, n - 1) + (ch * n)[:, None]
     seg = arr.ravel()[idx].astype(np.float64)
     win = 0.5 - 0.5 * np.cos(2 * np.pi * k[None, :] / np.maximum(lens[:, None] - 1, 1))
     seg = np.where(valid, seg * win, 0.0)
-    nfft = _fft.next_fast_len(max(length, 256))
+    # the FFT length depends on max_len_s only, so a burst's value does not depend on the
+    # other bursts of the call
+    nfft = _fft.next_fast_len(max(round(max_len_s * fs), 256))
     power = np.abs(_fft.rfft(seg, nfft, axis=1)) ** 2
     power[:, 0] = 0.0
     cum = np.cumsum(power, axis=1)
