@@ -33,6 +33,7 @@ from .artifact import blank_stimulus_artifact
 from .batch import BatchResult, run_batch
 from .config import AnalysisConfig, default_toml
 from .detection import BURST_METHODS, detect_bursts
+from .motor_units import detect_units
 from .epochs import Epochs, Evoked, make_epochs
 from .events import find_stim_events
 from .io import open_recording, read_recording, write_recording
@@ -80,6 +81,7 @@ __all__ = [
     "blank_stimulus_artifact",
     "default_toml",
     "detect_bursts",
+    "detect_units",
     "detect_synchronous_bursts",
     "envelope",
     "estimate_noise",
