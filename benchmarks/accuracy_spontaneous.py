@@ -227,7 +227,12 @@ def clinical(seeds: tuple[int, ...], duration: float = 60.0) -> dict[str, float]
             ("lockstep", {}),
             (
                 "independent+coloured",
-                {"firing": "independent", "n_units": 4, "unit_rate_hz": (150, 400), "coloured_uv": 5},
+                {
+                    "firing": "independent",
+                    "n_units": 4,
+                    "unit_rate_hz": (150, 400),
+                    "coloured_uv": 5,
+                },
             ),
         ):
             sim = simulate_spontaneous(

@@ -33,12 +33,12 @@ from .artifact import blank_stimulus_artifact
 from .batch import BatchResult, run_batch
 from .config import AnalysisConfig, default_toml
 from .detection import BURST_METHODS, detect_bursts
-from .motor_units import detect_units
 from .epochs import Epochs, Evoked, make_epochs
 from .events import find_stim_events
 from .io import open_recording, read_recording, write_recording
 from .lsr import lsr_running_amplitude, lsr_trend, measure_lsr
 from .metrics import summarize
+from .motor_units import detect_units
 from .ncs import measure_blink_reflex, measure_cmap, measure_f_waves
 from .preprocessing import (
     bandpass_filter,
@@ -81,8 +81,8 @@ __all__ = [
     "blank_stimulus_artifact",
     "default_toml",
     "detect_bursts",
-    "detect_units",
     "detect_synchronous_bursts",
+    "detect_units",
     "envelope",
     "estimate_noise",
     "filter_emg",

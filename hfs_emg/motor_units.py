@@ -53,7 +53,7 @@ from ._errors import ParameterError
 from ._validate import check_positive, validate_type
 from .recording import Recording
 
-__all__ = ["UNIT_COLUMNS", "SPIKE_COLUMNS", "UnitSorting", "detect_units"]
+__all__ = ["SPIKE_COLUMNS", "UNIT_COLUMNS", "UnitSorting", "detect_units"]
 
 #: Columns of :attr:`UnitSorting.units`.
 UNIT_COLUMNS: tuple[str, ...] = (
@@ -323,8 +323,9 @@ def _cluster(
             lab = labels
         else:
             _, lab = kmeans2(feats, k, minit="++", seed=rng, iter=30)
-        tmpl = np.stack([waves[lab == j].mean(axis=0) if (lab == j).any() else 0 * waves[0]
-                         for j in range(k)])
+        tmpl = np.stack(
+            [waves[lab == j].mean(axis=0) if (lab == j).any() else 0 * waves[0] for j in range(k)]
+        )
         resid = np.sqrt(np.mean((waves - tmpl[lab]) ** 2, axis=1))
         labels = lab
         if np.median(resid) <= residual_factor * sd:

@@ -349,9 +349,9 @@ def _envelope_lag_samples(
     row_of = {c: i for i, c in enumerate(sub.ch_names)}
     noise = np.array([_channel_noise(data[i], fs) for i in range(data.shape[0])])
     rng = np.random.default_rng(seed)
-    dec = max(int(round(fs * 0.0005)), 1)  # envelope step of about 0.5 ms
+    dec = max(round(fs * 0.0005), 1)  # envelope step of about 0.5 ms
     step_ms = dec / fs * 1e3
-    half_env = max(int(round(0.001 * fs)), 1)  # 2 ms moving RMS
+    half_env = max(round(0.001 * fs), 1)  # 2 ms moving RMS
     pre, post = round(0.015 * fs), round(0.04 * fs)
     max_lag = round(0.035 * fs / dec)
     n = data.shape[1]
@@ -398,7 +398,7 @@ def _envelope_lag_samples(
 def _envelope(x: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.float64]:
     """Centred moving RMS (``2 * half + 1`` samples) along the last axis, edges truncated."""
     width = 2 * half + 1
-    cs = np.zeros(x.shape[:-1] + (x.shape[-1] + 1,))
+    cs = np.zeros((*x.shape[:-1], x.shape[-1] + 1))
     np.cumsum(x * x, axis=-1, out=cs[..., 1:])
     n = x.shape[-1]
     i = np.arange(n)

@@ -57,7 +57,10 @@ def test_detected_summary_close_to_truth(sim):
         g.loc[left, "discharge_hz_median"], r.loc[left, "discharge_hz_median"], rtol=0.1
     )
     for pat in ("clonic", "tonic"):
-        assert abs(int(got.recording[f"n_{pat}"].iloc[0]) - int(ref.recording[f"n_{pat}"].iloc[0])) <= 1
+        assert (
+            abs(int(got.recording[f"n_{pat}"].iloc[0]) - int(ref.recording[f"n_{pat}"].iloc[0]))
+            <= 1
+        )
     assert got.recording["course"].iloc[0] is None  # never inferred from the EMG
 
 
@@ -91,7 +94,9 @@ def test_membership_from_events():
     assert s.recording["ordered_fraction"].iloc[0] == 1.0
     assert s.recording["lead_muscle"].iloc[0] == "orbicularis_oculi"
     # a simultaneous event has no leader
-    s2 = summarize(b, ev.assign(onset_order="simultaneous", lead_muscle="simultaneous"), duration_s=30.0)
+    s2 = summarize(
+        b, ev.assign(onset_order="simultaneous", lead_muscle="simultaneous"), duration_s=30.0
+    )
     assert s2.channels.set_index("channel").loc["oculi_L", "lead_fraction"] == 0.0
     assert s2.recording["lead_muscle"].iloc[0] is None
 

@@ -30,11 +30,15 @@ def _needle(seed: int, rates=(8.0, 14.0, 22.0), cvs=(0.1, 0.15, 0.2), amps=(400.
         idx = np.round(times * fs).astype(int)
         np.add.at(x, idx[:, None] + np.arange(-60, 61)[None, :], wave[None, :])
         d = np.diff(times)
-        truth.append({"rate_hz": 1 / np.median(d), "isi_cv": d.std(ddof=1) / d.mean(), "times": times})
+        truth.append(
+            {"rate_hz": 1 / np.median(d), "isi_cv": d.std(ddof=1) / d.mean(), "times": times}
+        )
     return from_array(x[None], fs, ["needle"]), truth
 
 
-@pytest.mark.parametrize("seed", [11, 12, 13])  # held out: detect_units defaults were set on seed 10
+@pytest.mark.parametrize(
+    "seed", [11, 12, 13]
+)  # held out: detect_units defaults were set on seed 10
 def test_independent_units_rates_and_cv(seed):
     rec, truth = _needle(seed)
     res = detect_units(rec)

@@ -148,7 +148,9 @@ def test_tapered_bursts_start_within_20_ms():
     err = np.concatenate(
         [
             match_onsets(
-                _sim(s, "tapered").bursts, detect_bursts(_sim(s, "tapered").recording), tolerance_s=0.1
+                _sim(s, "tapered").bursts,
+                detect_bursts(_sim(s, "tapered").recording),
+                tolerance_s=0.1,
             )["onset_error_s"].to_numpy()
             for s in HELD_OUT
         ]

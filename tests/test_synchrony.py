@@ -71,12 +71,17 @@ def test_onset_order_rules():
     assert ev["lead_muscle"].tolist() == ["tied", "simultaneous", "Fp1"]
     assert ev["lead_channel"].tolist() == ["mentalis_L", "oculi_L", "Fp1"]
     np.testing.assert_allclose(ev["lag_ms"], [12.0, 2.0, 20.0], atol=1e-9)
-    assert (ev["lag_ci_low_ms"] < ev["lag_ms"]).all() and (ev["lag_ms"] < ev["lag_ci_high_ms"]).all()
+    assert (ev["lag_ci_low_ms"] < ev["lag_ms"]).all() and (
+        ev["lag_ms"] < ev["lag_ci_high_ms"]
+    ).all()
     sharp = detect_synchronous_bursts(b, onset_sd_ms=0.5)
     assert sharp["onset_order"].iloc[0] == "mentalis_L<oris_L<oculi_L"
     assert sharp["lead_muscle"].iloc[0] == "mentalis"
     # a resolved 2 ms lag is still below min_lag_ms=3: simultaneous
-    assert detect_synchronous_bursts(b, onset_sd_ms=0.1, min_lag_ms=3.0)["onset_order"].iloc[1] == "simultaneous"
+    assert (
+        detect_synchronous_bursts(b, onset_sd_ms=0.1, min_lag_ms=3.0)["onset_order"].iloc[1]
+        == "simultaneous"
+    )
     info = pd.DataFrame({"name": ["Fp1", "Cz"], "muscle": ["frontalis", "mentalis"]})
     ev2 = detect_synchronous_bursts(b, channels_info=info)
     assert ev2["lead_muscle"].iloc[2] == "frontalis"

@@ -323,8 +323,7 @@ def simulate_spontaneous(
         ("isolated_uv", isolated_uv, 0.0),
     ):
         if len(rng_val) != 2 or not lo_ok < float(rng_val[0]) <= float(rng_val[1]):
-            if not (name == "spread_step_ms" and float(rng_val[0]) == float(rng_val[1]) == 0.0):
-                raise ParameterError(f"{name} must be a (low, high) range, got {rng_val!r}.")
+            raise ParameterError(f"{name} must be a (low, high) range, got {rng_val!r}.")
     if float(isi_cv[1]) >= 0.5:
         raise ParameterError(f"isi_cv must stay below 0.5, got {isi_cv!r}.")
     taper_s = check_positive(taper_s, "taper_s", allow_zero=True)
