@@ -31,7 +31,7 @@ References
 ----------
 .. [1] Quiroga RQ, Nadasdy Z, Ben-Shaul Y. Unsupervised spike detection and sorting with
        wavelets and superparamagnetic clustering. Neural Comput 2004;16:1661-1687 (threshold
-       on median(|x|)/0.6745).
+       on ``median(abs(x)) / 0.6745``).
 .. [2] Lewicki MS. A review of methods for spike sorting: the detection and classification of
        neural action potentials. Network 1998;9:R53-R78 (features, clustering, templates).
 .. [3] Clamann HP. Statistical analysis of motor unit firing patterns in a human skeletal
