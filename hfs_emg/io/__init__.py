@@ -41,6 +41,8 @@ READERS: dict[str, str] = {
     ".csv": "text:TextReader",
     ".tsv": "text:TextReader",
     ".txt": "text:TextReader",
+    ".xdf": "xdf_io:XdfReader",
+    ".xdfz": "xdf_io:XdfReader",
 }
 #: Extension -> "module:function" writing a Recording to a path.
 WRITERS: dict[str, str] = {
