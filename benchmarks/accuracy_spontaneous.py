@@ -193,6 +193,7 @@ def clinical(seeds: tuple[int, ...], duration: float = 60.0) -> dict[str, float]
     common = {"duration_s": duration, "sfreq": 5000.0}
     iso_n = iso_found = iso_lab = 0
     vol, lock, taper = [], [], []
+    other: dict[str, list[np.ndarray]] = {}
     simul: dict[str, list[tuple[float, int]]] = {}
     for sd in seeds:
         sim = simulate_spontaneous(
@@ -214,6 +215,20 @@ def clinical(seeds: tuple[int, ...], duration: float = 60.0) -> dict[str, float]
             **common,
         )
         vol.append(detect_bursts(sim.recording)["discharge_hz"].between(150, 400).to_numpy())
+        for name, rates_hz, units in (
+            ("myokymia-like", (35, 45), (3, 6)),
+            ("independent HFS", (150, 400), 4),
+        ):
+            sim = simulate_spontaneous(
+                snr_db=15,
+                firing="independent",
+                n_units=units,
+                unit_rate_hz=rates_hz,
+                seed=sd,
+                **common,
+            )
+            rate = detect_bursts(sim.recording)["discharge_hz"].to_numpy()
+            other.setdefault(name, []).append(np.isfinite(rate))
         sim = simulate_spontaneous(snr_db=15, seed=sd, **common)
         b = detect_bursts(sim.recording)
         m = match_onsets(sim.bursts, b)
@@ -256,6 +271,10 @@ def clinical(seeds: tuple[int, ...], duration: float = 60.0) -> dict[str, float]
         "n isolated": iso_n,
         "voluntary bursts with an HFS-band rate": float(vol_a.mean()),
         "n voluntary bursts": vol_a.size,
+        **{
+            f"{name} bursts given a rate": float(np.concatenate(v).mean())
+            for name, v in other.items()
+        },
         "lock-step bursts within 10 %": float(lock_a.mean()),
         "n lock-step bursts": lock_a.size,
         "tapered onset error, median ms": float(np.median(taper_a)),

@@ -34,6 +34,14 @@ def _sim(seed: int, kind: str):
             coloured_uv=5,
             **common,
         )
+    if kind == "myokymia":
+        return simulate_spontaneous(
+            snr_db=15, firing="independent", n_units=(3, 6), unit_rate_hz=(35, 45), **common
+        )
+    if kind == "independent_hfs":
+        return simulate_spontaneous(
+            snr_db=15, firing="independent", n_units=4, unit_rate_hz=(150, 400), **common
+        )
     if kind == "lockstep":
         return simulate_spontaneous(snr_db=15, **common)
     if kind == "tapered":
@@ -86,6 +94,18 @@ def test_voluntary_bursts_get_no_hfs_band_rate():
         [detect_bursts(_sim(s, "voluntary").recording)["periodicity"] for s in HELD_OUT]
     )
     assert np.nanmedian(per) < 0.2
+
+
+@pytest.mark.parametrize("kind", ["myokymia", "independent_hfs"])
+def test_units_not_firing_together_get_no_rate(kind):
+    """Myokymia-like (35-45 Hz) and HFS-rate units firing independently: the summed signal
+    has no common period, so a rate is rarely reported (the old code read 121 and 181 Hz)."""
+    rates = np.concatenate(
+        [detect_bursts(_sim(s, kind).recording)["discharge_hz"] for s in HELD_OUT]
+    )
+    assert rates.size >= 60
+    assert np.mean(np.isfinite(rates)) <= 0.10
+    assert np.mean((rates >= 150) & (rates <= 400)) <= 0.10
 
 
 def test_lockstep_units_measured_within_10_percent():
