@@ -2,10 +2,17 @@
 
 The model follows the electromyographic picture of hemifacial spasm (HFS): irregular, brief
 *clonic* bursts and longer *tonic* spasms, each made of repetitive motor-unit discharges at
-150-400 Hz, synchronous across muscles of several facial-nerve branches with lags of a few to tens
-of milliseconds, usually spreading from the top of the face downward, plus isolated bursts in one
+150-400 Hz, synchronous across muscles of several facial-nerve branches, plus bursts in one
 muscle. Around them sit white baseline noise, mains hum with odd harmonics, slow baseline wander
 and occasional movement artefacts (large slow deflections that a high-pass filter removes).
+
+The default reproduces the original simulator sample for sample; it is easy for its own
+detectors (all units of a burst fire in lock-step, onsets step 2-6 ms per muscle, white noise).
+Harder conditions are options: independent motor units with gamma inter-spike intervals
+(``firing="independent"``; voluntary-like, myokymia-like or HFS-rate units), isolated discharges
+of 1-3 MUAPs, slowly rising (tapered) bursts, truly simultaneous onsets
+(``spread_step_ms=(0, 0)``) and a coloured 20-150 Hz background. The millisecond onset steps are
+a modelling choice: no paper defines a within-spasm direction.
 
 Signal-to-noise ratio
 ---------------------
