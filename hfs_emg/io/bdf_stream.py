@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._errors import ParameterError
+from .edf import private_key
 
 __all__ = ["BdfStreamWriter"]
 
@@ -171,9 +172,8 @@ class BdfStreamWriter:
         ns = len(self.ch_names) + 1
         s = self._start
         rec_id = f"Startdate {s.strftime('%d-%b-%Y').upper()} X X hfs_emg_stream"
-        if n_samples is not None:
-            rec_id += f" hfs_emg_n={n_samples}"
-        rec_id += f" hfs_emg_tstart={self._tstart!r}"
+        # hfs_emg's signed key: true length (unknown, "-", until close) and start time.
+        rec_id += " " + private_key(n_samples, self._tstart, self.ch_names)
         head = (
             b"\xffBIOSEMI"
             + _field("X X X X", 80)
