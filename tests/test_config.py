@@ -39,6 +39,7 @@ NOT_OPTIONS = {
     "channels",
     "phases",
     "limits",
+    "rec",
 }
 
 

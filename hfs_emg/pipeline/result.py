@@ -144,7 +144,10 @@ def build_result(
 ) -> AnalysisResult:
     """Assemble an :class:`AnalysisResult` (shared by the in-memory and streamed paths)."""
     events = decision.events
-    onsets = None if events is None else events["onset_s"].to_numpy(dtype=float)
+    onsets = None
+    if events is not None:  # stimuli guessed from EMG jumps may be spasm onsets: not excluded
+        real = ~events["source"].astype(str).str.startswith("artifact")
+        onsets = events.loc[real, "onset_s"].to_numpy(dtype=float)
     bursts, sync, summary, info = spontaneous_tables(
         bursts,
         channels,
