@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
-from hfs_emg import HfsEmgWarning, ParameterError
+from hfs_emg import HfsEmgWarning, NoStimulusError, ParameterError
 from hfs_emg.artifact import blank_stimulus_artifact
 from hfs_emg.epochs import make_epochs
 from hfs_emg.lsr import lsr_running_amplitude, lsr_trend, measure_lsr
@@ -163,13 +163,15 @@ def test_lsr_running_amplitude_tracks_truth():
     assert 0.7 < last["mentalis_L"] < 1.3
 
 
-def test_measure_lsr_without_trigger_or_events_uses_the_artifact():
+def test_measure_lsr_without_trigger_or_events_uses_the_artifact_only_when_asked():
     sim = simulate_lsr_session(
         n_stimuli=30, rate_hz=5.0, sfreq=10000.0, disappearance_index=20, snr_db=26.0, seed=9
     )
     bare = sim.recording.pick("emg").with_events(None)
     assert bare.events.empty and "stim" not in bare.ch_types
-    lsr = measure_lsr(bare, stim_branch="zygomatic")
+    with pytest.raises(NoStimulusError):  # no evidence of a stimulus: none invented
+        measure_lsr(bare, stim_branch="zygomatic")
+    lsr = measure_lsr(bare, stim_branch="zygomatic", source="artifact")
     assert lsr["stim_index"].nunique() == 30
     score = score_lsr_session(lsr, sim)
     assert score["presence_accuracy"] >= 0.98

@@ -23,7 +23,7 @@ from .evoked import (
     simulate_nerve_conduction,
 )
 from .operating_room import HELD_OUT_GRID, TUNING_GRID, or_condition, simulate_or_session
-from .score_evoked import score_lsr_session, score_nerve_conduction
+from .score_evoked import score_lsr_session, score_nerve_conduction, score_or_session
 from .score_spontaneous import match_onsets, score_bursts, score_events
 from .spontaneous import SimulatedSpontaneous, simulate_spontaneous
 
@@ -39,6 +39,7 @@ __all__ = [
     "score_events",
     "score_lsr_session",
     "score_nerve_conduction",
+    "score_or_session",
     "simulate_lsr_session",
     "simulate_nerve_conduction",
     "simulate_or_session",
