@@ -14,13 +14,13 @@ Three published families, chosen with ``method=`` (registry :data:`ARTIFACT_METH
   least squares for every ``tau`` of a log-spaced grid, solved for all stimuli and channels at
   once, keeping the ``tau`` with the smallest residual (variable projection).
 
-- ``"tail"``: the capacitive recovery that follows the spike, ``b1 exp(-t / tau1) +
-  b2 exp(-t / tau2)`` with ``tau`` from 1 to 30 ms and coefficients of either sign (one or two
-  exponentials, monophasic or biphasic), fitted per stimulus and channel over ``tail_s`` (45 ms)
-  after the blanking window (on boxcar-smoothed data, and again without 5.5-22 ms where a
-  response is found there) and subtracted (variable projection, Golub & Pereyra 1973;
-  exponential artefact models, Erez et al. 2010; model choice by the Schwarz criterion). This
-  is what :func:`hfs_emg.measure_lsr` uses by default.
+- ``"tail"``: the end of the spike and the capacitive recovery that follows it,
+  ``b1 exp(-t / tau1) + b2 exp(-t / tau2)`` with ``tau`` from 0.5 to 30 ms and coefficients of
+  either sign (one or two exponentials, monophasic or biphasic), fitted per stimulus and channel
+  over ``tail_s`` (45 ms) after the blanking window (on boxcar-smoothed data, and again without
+  5.5-22 ms where a response is found there) and subtracted (variable projection, Golub &
+  Pereyra 1973; exponential artefact models, Erez et al. 2010; model choice by the Schwarz
+  criterion). This is what :func:`hfs_emg.measure_lsr` uses by default.
 
 Everything is vectorised over stimuli (fancy indexing); the only loop is over the ``tau`` grid.
 """
@@ -93,6 +93,7 @@ def _decay(
     fs: float,
     *,
     blank_s: float,
+    tau_grid_ms: npt.NDArray[np.floating] = _TAU_GRID_MS,
     **_: Any,
 ) -> None:
     f0 = max(1, round(blank_s * fs))
@@ -104,7 +105,7 @@ def _decay(
     k = np.arange(f0, b)
     y = x[:, stims[:, None] + k[None, :]]  # (C, E, F)
     t = k / fs
-    basis = np.exp(-t[:, None] / (_TAU_GRID_MS[None, :] * 1e-3))  # (F, G)
+    basis = np.exp(-t[:, None] / (tau_grid_ms[None, :] * 1e-3))  # (F, G)
     n = float(k.size)
     s_ee = (basis**2).sum(0)
     s_e = basis.sum(0)
@@ -116,8 +117,8 @@ def _decay(
     sse = (y**2).sum(-1)[..., None] - bb * s_ye - cc * s_y
     best = np.argmin(sse, axis=-1)  # (C, E)
     b_best = np.take_along_axis(bb, best[..., None], -1)[..., 0]
-    tau = _TAU_GRID_MS[best] * 1e-3
-    n_sub = b + int(np.ceil(8 * _TAU_GRID_MS[-1] * 1e-3 * fs))
+    tau = tau_grid_ms[best] * 1e-3
+    n_sub = b + int(np.ceil(8 * tau_grid_ms[-1] * 1e-3 * fs))
     kk = np.arange(f0, n_sub)
     corr = b_best[..., None] * np.exp(-(kk / fs)[None, None, :] / tau[..., None])
     idx = stims[:, None] + kk[None, :]
@@ -132,7 +133,7 @@ def _decay(
 
 
 #: Time constants (ms) of the two-exponential tail model of ``"tail"``.
-TAIL_TAU_GRID_MS = np.geomspace(1.0, 30.0, 10)
+TAIL_TAU_GRID_MS = np.r_[0.5, 0.7, np.geomspace(1.0, 30.0, 10)]
 #: Width (ms) of the boxcar applied to data and model in the first ``"tail"`` pass: it nulls 250
 #: and 500 Hz and attenuates the 300-600 Hz LSR and M-wave by 85-100 %, so the smooth capacitive
 #: recovery drives the fit, not the evoked responses riding on it.
@@ -154,6 +155,7 @@ def _tail_fit(
     w: int,
     full: FloatArray,
     taper: FloatArray,
+    penalty: float = 1.0,
 ) -> FloatArray:
     """Best one- or two-exponential model of each row of ``y`` (on times ``tt``), on ``full``.
 
@@ -177,13 +179,14 @@ def _tail_fit(
     coef = np.einsum("pkl,npl->npk", ginv, rhs)  # (N, P, 3)
     sse = (yk * yk).sum(1)[:, None] - np.einsum("npk,npk->np", coef, rhs)
     n_par = np.where(mi == mj, 3.0, 5.0)
-    bic = n_f * np.log(np.maximum(sse, 1e-12) / n_f) + n_par[None, :] * np.log(n_f)
+    bic = n_f * np.log(np.maximum(sse, 1e-12) / n_f) + penalty * n_par[None, :] * np.log(n_f)
     best = np.argmin(bic, axis=1)
     c_best = coef[np.arange(y.shape[0]), best]  # (N, 3)
     model = c_best[:, :1] * full[:, mi[best]].T + c_best[:, 1:2] * full[:, mj[best]].T
     # the constant belongs to the fit (a slow exponential and a constant are nearly collinear):
     # subtract it too, tapered to 0 after the fit window
-    return model + c_best[:, 2:3] * taper[None, :]
+    model += c_best[:, 2:3] * taper[None, :]
+    return model
 
 
 def _tail(
@@ -206,20 +209,22 @@ def _tail(
     chosen by the Schwarz (1978) criterion. Pass 1 fits ``(b, b + tail_s)`` after a boxcar of
     :data:`TAIL_SMOOTH_MS` on data and model (it suppresses the 200-600 Hz responses riding on
     the tail). Where the pass-1 residual in ``tail_gap_s`` holds a response (RMS above 3 times
-    the pre-stimulus SD) and the segment before it is free of fast activity (first differences
-    below 1.5 times the pre-stimulus ones: no M-wave or crosstalk to spoil the anchor), the
-    non-zero mean of that response would bias the fit, so pass 2 refits without
-    ``tail_gap_s`` and lets the model bridge it. On the channels of the stimulated branch
+    the pre-stimulus SD), the non-zero mean of that response would bias the fit, so pass 2
+    refits without ``tail_gap_s`` and lets the model bridge it (crosstalk of the M-wave must be
+    removed before, as :func:`hfs_emg.measure_lsr` does). On the channels of the stimulated branch
     (``direct``, shape (n_channels, n_stimuli)), whose M-wave starts from 2.5 ms, the refit
-    leaves out 2.5 ms to the end of the gap. The model is subtracted from ``b`` to
-    ``b + 2 * tail_s`` (the constant tapered to 0 over 10 ms after the fit window); the blanking
-    window is interpolated linearly.
+    leaves out 2.5 ms to the end of the gap (and with less than 1 ms before 2.5 ms to anchor
+    it, the direct channel is left as it is: a mV M-wave outweighs the tail). The model is
+    subtracted from ``b`` to ``b + 2 * tail_s`` (the constant tapered to 0 over 10 ms after the
+    fit window); the blanking window is interpolated linearly.
     """
     n_fit = round(tail_s * fs)
     w = max(1, round(TAIL_SMOOTH_MS * 1e-3 * fs))
     k = np.arange(n_fit)
     tt = (k + b) / fs  # time after the stimulus (s)
-    gap = (tt >= tail_gap_s[0]) & (tt < tail_gap_s[1])
+    # pass-2 bridge anchors: from 2.5 ms (after the spike) to the gap, and after it
+    zone = (tt >= tail_gap_s[0]) & (tt < tail_gap_s[1])
+    gap = zone
     gap_fast = (tt >= _M_WAVE_START_S) & (tt < tail_gap_s[1])
     if n_fit - w < 8 or (~gap).sum() < 12:
         raise ParameterError(
@@ -242,21 +247,27 @@ def _tail(
         pre = x[:, st[:, None] + a - n_pre + np.arange(n_pre)[None, :]].reshape(-1, n_pre)
         model = _tail_fit(y, tt, every, w, full, taper)
         sd_pre = pre.std(axis=1)
-        res = y[:, gap] - model[:, :n_fit][:, gap]
+        res = y[:, zone] - model[:, :n_fit][:, zone]
         res -= res.mean(axis=1, keepdims=True)
-        early = y[:, ~gap & (tt < tail_gap_s[0])]
-        # a response in the gap, and an anchor before it free of fast activity (no direct
-        # M-wave or crosstalk): first differences no larger than the pre-stimulus ones
-        d_pre = np.sqrt((np.diff(pre, axis=1) ** 2).mean(axis=1))
-        d_early = np.sqrt((np.diff(early, axis=1) ** 2).mean(axis=1))
-        resp = (np.sqrt((res**2).mean(axis=1)) > 3.0 * sd_pre) & (d_early < 1.5 * d_pre)
+        resp = np.sqrt((res**2).mean(axis=1)) > 3.0 * sd_pre
         if direct is not None:
             dm = np.asarray(direct)[:, ok][:, s0 : s0 + step].reshape(-1)
             resp &= ~dm
-        if resp.any():
-            model[resp] = _tail_fit(y[resp], tt, ~gap, 1, full, taper)
-        if direct is not None and dm.any():  # the direct M-wave from 2.5 ms: anchor before it
-            model[dm] = _tail_fit(y[dm], tt, ~gap_fast, 1, full, taper)
+        for rows, mask in ((resp, ~gap), (dm if direct is not None else None, ~gap_fast)):
+            # refit without the response zone, if at least 1 ms anchors the bridge before it
+            if rows is None or not rows.any():
+                continue
+            anchor = int((mask & (tt < tail_gap_s[0])).sum())
+            if anchor < round(1e-3 * fs):
+                if mask is not gap:  # direct M-wave, no anchor before it: leave it alone
+                    model[rows] = 0.0
+                continue
+            m2 = _tail_fit(y[rows], tt, mask, 1, full, taper)
+            # a bridge that swings beyond the data is no better: keep pass 1 there
+            span = np.abs(y[rows][:, ~mask]).max(axis=1)
+            sane = np.abs(m2[:, :n_fit][:, ~mask]).max(axis=1) <= 2.0 * span
+            upd = np.flatnonzero(rows)[sane]
+            model[upd] = m2[sane]
         model = model.reshape(n_c, st.size, n_sub)
         idx = st[:, None] + b + kk[None, :]
         inside = idx < x.shape[1]
@@ -334,7 +345,7 @@ def blank_stimulus_artifact(
     rec: Recording,
     events: pd.DataFrame | npt.ArrayLike,
     *,
-    method: str = "interpolate",
+    method: str = "tail",
     window_s: tuple[float, float] = (-0.0005, 0.003),
     kind: str = "linear",
     blank_s: float = 0.0002,
@@ -405,9 +416,15 @@ def blank_stimulus_artifact(
     stims = np.round((onsets - rec.tstart) * rec.sfreq).astype(np.int64)
     idx = rec._pick_indices(picks)
     direct = None
-    if method == "tail" and isinstance(events, pd.DataFrame) and "stim_branch" in events.columns:
+    if method == "tail":
         ch_branch = rec.channels["branch"].to_numpy(object)[idx]
-        ev_branch = events["stim_branch"].to_numpy(object)
+        meta_b = rec.meta.get("stim_branch")
+        col = (
+            events["stim_branch"].to_numpy(object)
+            if isinstance(events, pd.DataFrame) and "stim_branch" in events.columns
+            else np.full(stims.size, None, dtype=object)
+        )
+        ev_branch = [v if isinstance(v, str) else meta_b for v in col]
         direct = np.array(
             [[isinstance(e, str) and e == c for e in ev_branch] for c in ch_branch], dtype=bool
         ).reshape(len(idx), len(ev_branch))

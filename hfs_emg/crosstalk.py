@@ -7,8 +7,8 @@ falls inside the 6-20 ms LSR window and, at 5 % crosstalk, is called an LSR in 8
 sweeps (issue 11). Per sweep and channel, the crosstalk gain is the least-squares scale of the
 stimulated branch's own channel on the candidate channel in a window where only the M-wave can be
 (``fit_ms``, before any LSR), after a quadratic trend is projected out of both so that a slow
-artefact residual on either channel does not bias it, its significance is that scale over its noise SE, and the scaled copy
-can be subtracted before the LSR is measured.
+artefact residual on either channel does not bias it; its significance is that scale over its
+noise SE, and the scaled copy can be subtracted before the LSR is measured.
 
 References
 ----------

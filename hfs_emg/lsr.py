@@ -268,7 +268,8 @@ def measure_lsr(
        mean (electrocautery), or, on an LSR channel, when the artefact residual (mean over
        2.5-6 ms after suppression and crosstalk subtraction, ``artifact_residual_uv``)
        exceeds ``max_artifact_residual`` times the causal RMS of the same mean over a
-       pre-stimulus window (-10 to -6.5 ms).
+       pre-stimulus window (-10 to -6.5 ms; all channels pooled while a channel has fewer
+       than 10 sweeps) and half the ``k_noise`` threshold.
     5. **Matched detector** (``match_*``): a template of the earlier sweeps that passed the
        calibrated test, with its own causal calibration (see :func:`_match_scores`).
 
@@ -448,26 +449,29 @@ def measure_lsr(
         k_used = np.where(np.isnan(thr), k_floor, np.maximum(k_floor, thr))
         fa = np.where(np.isnan(thr), np.nan, gumbel_exceedance(k_used, mu, beta))
     # crosstalk of the stimulated branch's M-wave
+    if from_recording and artifact_method is not None and n_e:
+        t0 = int(np.argmin(np.abs(epochs.times)))
+
+        def suppress(rows: np.ndarray, dmask: np.ndarray) -> np.ndarray:
+            return suppress_artifact(
+                rows, fs, [t0], method=artifact_method, window_s=artifact_window_s, direct=dmask
+            )
+
+        raw = epochs.data  # our own array (make_epochs above)
+        data = suppress(raw.reshape(n_e * n_c, -1), direct.reshape(-1, 1)).reshape(raw.shape)
+        epochs = epochs.with_data(data)
     xt = crosstalk_gain(epochs.data, epochs.times, direct, sd)
     sig = ~direct & (xt["ref"] >= 0)[:, None] & (xt["t"] > float(crosstalk_t))
     e_i, c_i = np.nonzero(sig)
     g_i = xt["gain"][e_i, c_i, None]
-    if from_recording:
-        # subtract the scaled direct channel (its artefact with it), then fit the tails
-        data = epochs.data  # our own array (make_epochs above)
-        if e_i.size:
-            data[e_i, c_i] -= g_i * data[e_i, xt["ref"][e_i]]
-        if artifact_method is not None and n_e:
-            t0 = int(np.argmin(np.abs(epochs.times)))
-            data = suppress_artifact(
-                data.reshape(n_e * n_c, -1),
-                fs,
-                [t0],
-                method=artifact_method,
-                window_s=artifact_window_s,
-                direct=direct.reshape(-1, 1),
-            ).reshape(data.shape)
-        epochs = epochs.with_data(data)
+    if from_recording and e_i.size:
+        # the scaled direct channel (its artefact with it) is subtracted from the raw channel,
+        # then the artefact tail of what is left is fitted again
+        rows = raw[e_i, c_i] - g_i * raw[e_i, xt["ref"][e_i]] if artifact_method else None
+        if rows is None:
+            epochs.data[e_i, c_i] -= g_i * epochs.data[e_i, xt["ref"][e_i]]
+        else:
+            epochs.data[e_i, c_i] = suppress(rows, np.zeros((e_i.size, 1), bool))
     clean = {"gain": xt["gain"], "ref": xt["ref"], "sig": sig & (not from_recording)}
     out: dict[str, np.ndarray] = {}
     _measure_rows(epochs, groups_dir, out, window_ms=direct_window_ms, k_noise=k_floor, **kw)
@@ -500,8 +504,17 @@ def measure_lsr(
     null = epochs.data[:, :, q0:q1].mean(axis=-1)
     if cleaned is not None:
         resid[e_i, c_i] = np.abs(cleaned[:, r0:r1].mean(axis=-1))
-    null_rms = np.sqrt(causal_mean(null**2, ~epochs.bad & ~noisy, window=calibration_n))
-    bad_resid = ~direct & (resid > float(max_artifact_residual) * null_rms)
+    okn = ~epochs.bad & ~noisy
+    null_rms = np.sqrt(causal_mean(null**2, okn, window=calibration_n))
+    n_null = (
+        causal_mean(okn.astype(float), None, window=calibration_n)
+        * np.minimum(np.arange(1, n_e + 1), calibration_n)[:, None]
+    )
+    pooled = np.sqrt(causal_mean((null**2).mean(1), okn.all(1), window=calibration_n))
+    null_rms = np.where(n_null >= 10, null_rms, pooled)
+    # a residual smaller than half the detection threshold cannot make a detection by itself
+    limit = np.maximum(float(max_artifact_residual) * null_rms, 0.5 * float(k_floor) * sd)
+    bad_resid = ~direct & (resid > limit) & (np.arange(n_e)[:, None] * n_c >= 10)
     rejected = epochs.bad | noisy | bad_resid
     reason = np.where(
         epochs.bad,
