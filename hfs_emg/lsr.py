@@ -236,6 +236,7 @@ def measure_lsr(
     crosstalk_t: float = 3.0,
     max_noise_ratio: float = 4.0,
     max_artifact_residual: float = 6.0,
+    detect_highpass_ms: float = 3.0,
     **measure_kw: Any,
 ) -> pd.DataFrame:
     """Measure the LSR (and the direct response) for every stimulus and recorded EMG channel.
@@ -255,11 +256,12 @@ def measure_lsr(
        significant (t > ``crosstalk_t``; :func:`hfs_emg.crosstalk.crosstalk_gain`). A sweep
        that would be an LSR before the subtraction and is not after is ``crosstalk``.
     3. **Calibrated single-trial test.** The held-envelope statistic of
-       :func:`hfs_emg.measure_responses` (window ``window_ms``, baseline -20 to -1 ms) is
+       :func:`hfs_emg.measure_responses` (window ``window_ms``, baseline -20 to -1 ms, on the
+       signal high-passed by ``detect_highpass_ms``) is
        compared with the ``1 - false_alarm_rate`` quantile of the same statistic on a
-       pre-stimulus control window of the same length, baseline length and filter (-15 to
-       -1 ms, baseline -41 to -22 ms), fitted as a Gumbel distribution over the last
-       ``calibration_n`` sweeps up to and including this one (causal;
+       pre-stimulus control window of the same length, baseline length and filter (shifted by
+       23.5 ms: -17.5 to -3.5 ms, baseline -43.5 to -24.5 ms), fitted as a Gumbel
+       distribution over the last ``calibration_n`` sweeps up to and including this one (causal;
        :mod:`hfs_emg.calibration`); the threshold is never below ``k_noise`` (3 SDs, the
        white-noise default). ``false_alarm_rate`` is the calibrated per-sweep rate of that
        test at the threshold used (the p2p floor makes the decision's rate lower still).
@@ -274,7 +276,7 @@ def measure_lsr(
        calibrated test, with its own causal calibration (see :func:`_match_scores`).
 
     Every decision uses only the sweep itself and earlier sweeps, so a live monitor that sees
-    the sweeps one by one gives the same rows. Epochs that start later than -41 ms (e.g. cut
+    the sweeps one by one gives the same rows. Epochs that start later than -43.5 ms (e.g. cut
     by the caller with ``tmin=-0.02``) cannot be calibrated: the fixed ``k_noise`` threshold
     is used, with a warning, and ``false_alarm_rate`` is NaN.
 
@@ -298,7 +300,7 @@ def measure_lsr(
     artifact_window_s : (float, float)
         Artefact window (s around each stimulus); for ``"tail"`` the blanking window.
     tmin, tmax : float
-        Epoch window (s); the calibration needs ``tmin <= -0.041``.
+        Epoch window (s); the calibration needs ``tmin <= -0.0435``.
     template_n : int
         Largest number of earlier detections averaged into a template.
     match_k : float
@@ -314,6 +316,10 @@ def measure_lsr(
         Baseline SD, relative to the channel's running level, above which a sweep is rejected.
     max_artifact_residual : float
         Artefact residual, in null RMS, above which an LSR sweep is rejected.
+    detect_highpass_ms : float
+        Width of the boxcar high-pass of the LSR presence test (default 3 ms: removes the
+        20-150 Hz background EMG, keeps the 300-600 Hz LSR); 0 = broadband. Latency, amplitude
+        and area are measured on the unfiltered signal.
     **measure_kw
         Detection options of :func:`hfs_emg.measure_responses` (``k_noise``, ``band``,
         ``min_p2p_uv``, ``smooth_ms``, ``min_duration_ms``...).
@@ -398,7 +404,9 @@ def measure_lsr(
     k_floor = kw.pop("k_noise", 3.0)
     base_user = kw.pop("baseline_ms", None)
     lsr_base = (-20.0, -1.0) if base_user is None else tuple(float(v) for v in base_user)
-    shift_ms = float(window_ms[1]) + 1.0
+    # the control window ends 1 ms before the stimulus, plus the reach of the filters (detection
+    # high-pass half-width, 1 ms for the envelope and amplitude smoothing)
+    shift_ms = float(window_ms[1]) + 2.0 + 0.5 * float(detect_highpass_ms)
     t_first = float(epochs.times[0]) * 1e3
     calibrate = n_e > 0 and lsr_base[0] - shift_ms >= t_first - 0.5e3 / fs
     if not calibrate:
@@ -441,6 +449,7 @@ def measure_lsr(
             window_ms=window_ms,
             baseline_ms=lsr_base,
             stat_only=True,
+            detect_highpass_ms=detect_highpass_ms,
             **{k: v for k, v in kw.items() if k in ("smooth_ms", "min_duration_ms")},
         )
         valid = ~epochs.bad & ~noisy
@@ -476,7 +485,14 @@ def measure_lsr(
     out: dict[str, np.ndarray] = {}
     _measure_rows(epochs, groups_dir, out, window_ms=direct_window_ms, k_noise=k_floor, **kw)
     _measure_rows(
-        epochs, groups_lsr, out, window_ms=window_ms, baseline_ms=lsr_base, k_noise=k_used, **kw
+        epochs,
+        groups_lsr,
+        out,
+        window_ms=window_ms,
+        baseline_ms=lsr_base,
+        k_noise=k_used,
+        detect_highpass_ms=detect_highpass_ms,
+        **kw,
     )
     crosstalk = np.zeros((n_e, n_c), bool)
     cleaned = None
@@ -488,7 +504,14 @@ def measure_lsr(
         else:
             other = cleaned = epochs.data[e_i, c_i] - g_i * ref_rows
         part = measure_response_array(
-            other, epochs.times, fs, window_ms=window_ms, baseline_ms=lsr_base, k_noise=k_rows, **kw
+            other,
+            epochs.times,
+            fs,
+            window_ms=window_ms,
+            baseline_ms=lsr_base,
+            k_noise=k_rows,
+            detect_highpass_ms=detect_highpass_ms,
+            **kw,
         )
         if from_recording:
             crosstalk[e_i, c_i] = part["present"] & ~out["present"][e_i, c_i]

@@ -126,6 +126,7 @@ def measure_response_array(
     noise_uv: npt.ArrayLike | None = None,
     channels: npt.ArrayLike | None = None,
     stat_only: bool = False,
+    detect_highpass_ms: float = 0.0,
 ) -> dict[str, FloatArray]:
     """Array kernel of :func:`measure_responses`: ``x`` is ``(..., n_times)`` in microvolts.
 
@@ -139,7 +140,11 @@ def measure_response_array(
     when ``det_stat > k_noise``). ``noise_uv`` overrides the baseline SD (e.g. the noise of the
     pre-stimulus baseline when ``x`` is a residual). ``k_noise`` may be an array broadcastable
     to the output shape (one threshold per row, e.g. calibrated per sweep); ``stat_only``
-    returns only ``det_stat`` and ``noise_uv`` (for control windows).
+    returns only ``det_stat`` and ``noise_uv`` (for control windows). With
+    ``detect_highpass_ms > 0`` the detection (envelope, statistic, threshold) runs on the signal
+    minus its centred moving mean over that width, with its own baseline SD (a boxcar
+    high-pass; background EMG at 20-150 Hz is removed, the 300-600 Hz LSR kept); onset,
+    amplitude and area are still measured on the unfiltered signal.
 
     Examples
     --------
@@ -191,6 +196,7 @@ def measure_response_array(
         "band_frac": band_frac,
         "min_p2p_uv": min_p2p_uv,
         "fs": fs,
+        "hp": round(0.5 * detect_highpass_ms * 1e-3 * fs) if detect_highpass_ms > 0 else 0,
         "wt": times_ms[w0:w1],
     }
     # blocks of rows keep the temporaries in cache (a loop over blocks, not over epochs)
@@ -227,6 +233,17 @@ def measure_response_array(
 _BLOCK = 2048
 
 
+def _highpass(x: FloatArray, g: int) -> FloatArray:
+    """``x`` minus its centred ``2 g + 1``-sample moving mean (edges: 0 where not defined)."""
+    w = 2 * g + 1
+    c = np.zeros((x.shape[0], x.shape[1] + 1))
+    np.cumsum(x, axis=1, out=c[:, 1:])
+    out = np.zeros_like(x)
+    if x.shape[1] >= w:
+        out[:, g : x.shape[1] - g] = x[:, g : x.shape[1] - g] - (c[:, w:] - c[:, :-w]) / w
+    return out
+
+
 def _measure_block(
     arr: FloatArray, sd_in: FloatArray | None, o: dict[str, Any]
 ) -> dict[str, FloatArray]:
@@ -243,15 +260,25 @@ def _measure_block(
     else:
         sd = np.asarray(sd_in, dtype=float)
     sd = np.where(sd > 0, sd, 1e-9)
-    # centred moving sums on the window extended by r = max(h, q) each side (zero-padded)
-    r = max(h, q)  # q >= 2
+    g = int(o.get("hp", 0))  # half-width of the detection high-pass boxcar (0 = off)
+    # centred moving sums on the window extended by r = max(h, q) (+ g) each side (zero-padded)
+    r = max(h, q) + g  # q >= 2
     e0, e1 = w0 - r, w1 + r
     xe = np.zeros((n_r, e1 - e0))
     s0, s1 = max(e0, 0), min(e1, n_t)
     np.subtract(arr[:, s0:s1], mu[:, None], out=xe[:, s0 - e0 : s1 - e0])
     n_w = w1 - w0
+    if g:
+        # detection on x minus its centred (2g+1)-sample mean: a boxcar high-pass that removes
+        # background EMG below ~150 Hz (3 ms) and keeps the 300-600 Hz LSR; its own baseline SD
+        xd = _highpass(xe, g)
+        bd = _highpass(base - mu[:, None], g)[:, g : base.shape[1] - g]
+        sd_d = bd.std(axis=1, ddof=1) if bd.shape[1] > 1 else sd
+        sd_d = np.where(sd_d > 0, sd_d, 1e-9)
+    else:
+        xd, sd_d = xe, sd
     c2 = np.zeros((n_r, e1 - e0 + 1))
-    np.cumsum(xe * xe, axis=1, out=c2[:, 1:])
+    np.cumsum(xd * xd, axis=1, out=c2[:, 1:])
     # number of real (non-padded) samples in each centred window
     pos = np.arange(w0, w1)
     cnt = np.minimum(pos + h + 1, n_t) - np.maximum(pos - h, 0)
@@ -263,7 +290,7 @@ def _measure_block(
         held = env[:, : n_w - m + 1].copy()
         for j in range(1, m):  # m taps (0.5 ms), each vectorized over all rows
             np.minimum(held, env[:, j : n_w - m + 1 + j], out=held)
-        stat = held.max(axis=1) / sd
+        stat = held.max(axis=1) / sd_d
     else:
         held = np.zeros((n_r, 1))
         stat = np.zeros(n_r)
@@ -273,8 +300,9 @@ def _measure_block(
     ax = np.abs(xw)
     k_row = np.broadcast_to(np.asarray(o["k_noise"], dtype=float), (n_r,))
     thr = (k_row * sd)[:, None]
-    above = env > thr
-    sustained = held > thr if m <= n_w else np.zeros((n_r, 1), bool)
+    thr_d = (k_row * sd_d)[:, None]
+    above = env > thr_d
+    sustained = held > thr_d if m <= n_w else np.zeros((n_r, 1), bool)
     has = sustained.any(axis=1)
     det = np.argmax(sustained, axis=1)
     # amplitude on a local quadratic least-squares fit (Savitzky-Golay, 2q+1 >= 5 samples):
