@@ -39,7 +39,7 @@ def crosstalk_gain(
     direct: npt.ArrayLike,
     noise_uv: npt.ArrayLike,
     *,
-    fit_ms: tuple[float, float] = (2.0, 6.0),
+    fit_ms: tuple[float, float] = (2.0, 7.0),
     corr_ms: tuple[float, float] = (2.0, 20.0),
 ) -> dict[str, npt.NDArray[np.generic]]:
     """Crosstalk of the direct channel into every other channel, per sweep.

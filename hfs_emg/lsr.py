@@ -233,7 +233,7 @@ def measure_lsr(
     match_k: float = 5.0,
     false_alarm_rate: float = 0.002,
     calibration_n: int = 200,
-    crosstalk_t: float = 3.0,
+    crosstalk_t: float = 2.0,
     max_noise_ratio: float = 4.0,
     max_artifact_residual: float = 6.0,
     detect_highpass_ms: float = 3.0,
@@ -252,7 +252,7 @@ def measure_lsr(
        ``"lsr"`` in the others, so alternating two-site montages (zygomatic -> mentalis,
        marginal mandibular -> orbicularis oculi) are measured sweep by sweep.
     2. **Crosstalk.** The stimulated branch's own channel, scaled by least squares in the
-       M-wave window (2-6 ms), is subtracted from an LSR channel where that scale is
+       M-wave window (2-7 ms), is subtracted from an LSR channel where that scale is
        significant (t > ``crosstalk_t``; :func:`hfs_emg.crosstalk.crosstalk_gain`). A sweep
        that would be an LSR before the subtraction and is not after is ``crosstalk``.
     3. **Calibrated single-trial test.** The held-envelope statistic of
