@@ -271,7 +271,7 @@ def measure_lsr(
        2.5-6 ms after suppression and crosstalk subtraction, ``artifact_residual_uv``)
        exceeds ``max_artifact_residual`` times the causal RMS of the same mean over a
        pre-stimulus window (-10 to -6.5 ms; all channels pooled while a channel has fewer
-       than 10 sweeps) and half the ``k_noise`` threshold.
+       than 10 sweeps) and the ``k_noise`` threshold (in baseline SDs).
     5. **Matched detector** (``match_*``): a template of the earlier sweeps that passed the
        calibrated test, with its own causal calibration (see :func:`_match_scores`).
 
@@ -535,8 +535,8 @@ def measure_lsr(
     )
     pooled = np.sqrt(causal_mean((null**2).mean(1), okn.all(1), window=calibration_n))
     null_rms = np.where(n_null >= 10, null_rms, pooled)
-    # a residual smaller than half the detection threshold cannot make a detection by itself
-    limit = np.maximum(float(max_artifact_residual) * null_rms, 0.5 * float(k_floor) * sd)
+    # a residual below the lowest detection threshold cannot make a detection by itself
+    limit = np.maximum(float(max_artifact_residual) * null_rms, float(k_floor) * sd)
     bad_resid = ~direct & (resid > limit) & (np.arange(n_e)[:, None] * n_c >= 10)
     rejected = epochs.bad | noisy | bad_resid
     reason = np.where(
