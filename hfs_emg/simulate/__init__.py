@@ -9,6 +9,12 @@
   background, long artefact tails, crosstalk, saturation, cautery, intermittent LSR, alternating
   montages), with the tuning and held-out validation grids.
 - :func:`simulate_nerve_conduction`: CMAP, F-waves and blink reflex R1 / R2 with synkinesis.
+- :func:`simulate_mvd_lsr`, :func:`simulate_fmep`, :func:`simulate_free_running`: an MVD with
+  its surgical-phase markers: the LSR course, facial MEPs to train stimuli, and free-running
+  EMG with A-, B- and C-trains.
+- :func:`simulate_f_wave_study`, :func:`simulate_blink_study`, :func:`simulate_blink_recovery`,
+  :func:`simulate_toxin_course`: F-waves of known duration, R2 of known rectified area, the
+  paired-pulse R2 recovery cycle, and the CMAP decrement over visits after botulinum toxin.
 
 Each returns the Recording plus truth tables whose columns match the analysis functions' output;
 the ``score_*`` helpers compare the two.
@@ -22,26 +28,62 @@ from .evoked import (
     simulate_lsr_session,
     simulate_nerve_conduction,
 )
+from .mvd import (
+    FMEP_FINAL_OVER_BASELINE,
+    MVD_SCENARIOS,
+    SimulatedFMEP,
+    SimulatedFreeRunning,
+    SimulatedMVD,
+    simulate_fmep,
+    simulate_free_running,
+    simulate_mvd_lsr,
+)
+from .ncs import (
+    SimulatedNcsStudy,
+    SimulatedToxinCourse,
+    recovery_ratio,
+    simulate_blink_recovery,
+    simulate_blink_study,
+    simulate_f_wave_study,
+    simulate_toxin_course,
+    toxin_decrement,
+)
 from .operating_room import HELD_OUT_GRID, TUNING_GRID, or_condition, simulate_or_session
 from .score_evoked import score_lsr_session, score_nerve_conduction, score_or_session
 from .score_spontaneous import match_onsets, score_bursts, score_events
 from .spontaneous import SimulatedSpontaneous, simulate_spontaneous
 
 __all__ = [
+    "FMEP_FINAL_OVER_BASELINE",
     "HELD_OUT_GRID",
+    "MVD_SCENARIOS",
     "TUNING_GRID",
     "NerveConductionSimulation",
+    "SimulatedFMEP",
+    "SimulatedFreeRunning",
+    "SimulatedMVD",
+    "SimulatedNcsStudy",
     "SimulatedSession",
     "SimulatedSpontaneous",
+    "SimulatedToxinCourse",
     "match_onsets",
     "or_condition",
+    "recovery_ratio",
     "score_bursts",
     "score_events",
     "score_lsr_session",
     "score_nerve_conduction",
     "score_or_session",
+    "simulate_blink_recovery",
+    "simulate_blink_study",
+    "simulate_f_wave_study",
+    "simulate_fmep",
+    "simulate_free_running",
     "simulate_lsr_session",
+    "simulate_mvd_lsr",
     "simulate_nerve_conduction",
     "simulate_or_session",
     "simulate_spontaneous",
+    "simulate_toxin_course",
+    "toxin_decrement",
 ]
