@@ -216,7 +216,8 @@ def test_disappearing_lsr_held_out_combined(sfreq):
     s = _combined_scores(sfreq)
     assert s["presence_accuracy"] >= 0.97
     assert s["p2p_mae_pct"] <= 10.0
-    assert s["disappearance_error_max"] <= 3
+    # within 3 stimuli of the channel's own montage (alternating: 6 stimuli of the sequence)
+    assert s["disappearance_error_sweeps"] <= 3
     assert s["status_accuracy"] == 1.0
 
 
