@@ -524,7 +524,9 @@ def measure_lsr(
     q1 = np.searchsorted(t_ms, -6.5, "right")
     q0 = max(0, q1 - (r1 - r0))
     resid = np.abs(epochs.data[:, :, r0:r1].mean(axis=-1))
-    null = epochs.data[:, :, q0:q1].mean(axis=-1)
+    null = (
+        epochs.data[:, :, q0:q1].mean(axis=-1) if q1 > q0 else np.full((n_e, n_c), np.nan)
+    )  # NaN (no residual test) when the epochs start too late for the null window
     if cleaned is not None:
         resid[e_i, c_i] = np.abs(cleaned[:, r0:r1].mean(axis=-1))
     okn = ~epochs.bad & ~noisy
