@@ -96,12 +96,13 @@ class LSRConfig:
     stim_branch: str | None = None
     window_ms: tuple[float, float] = (6.0, 20.0)
     direct_window_ms: tuple[float, float] = (2.5, 15.0)
-    artifact_method: str | None = "interpolate"
-    artifact_window_s: tuple[float, float] = (-0.0005, 0.003)
-    tmin: float = -0.02
+    artifact_method: str | None = "tail"
+    artifact_window_s: tuple[float, float] = (-0.0005, 0.001)
+    tmin: float = -0.05
     tmax: float = 0.05
     template_n: int = 20
     match_k: float = 5.0
+    false_alarm_rate: float = 0.002
 
 
 @dataclass(frozen=True)
@@ -305,7 +306,7 @@ _COMMENTS = {
     "sync": "detect_synchronous_bursts",
     "stim": "find_stim_events (LSR analysis runs only when stimuli are found); "
     "source: auto, trigger, events, artifact",
-    "lsr": "measure_lsr; artifact_method: interpolate, template, decay or none",
+    "lsr": "measure_lsr; artifact_method: tail, interpolate, template, decay or none",
     "trend": "lsr_trend (phase markers are read from the recording's events); "
     "amplitude: present_only or zero_filled",
 }
