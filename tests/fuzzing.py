@@ -773,11 +773,20 @@ def run_case(case: Case, data_dir: Path, work_dir: Path) -> Result:
     return result
 
 
-def _worker(conn: Any, data_dir: str, work_dir: str, mem_bytes: int | None) -> None:
-    if mem_bytes:
+def _worker(conn: Any, data_dir: str, work_dir: str, mem_extra: int | None) -> None:
+    # Import every reader's library first, so the memory limit is counted from a full process.
+    import mne  # noqa: F401
+    import neo.rawio  # noqa: F401
+    import wfdb  # noqa: F401
+
+    from hfs_emg.io import edf, mne_io, neo_io, numpy_io, text, wfdb_io  # noqa: F401
+
+    vm = _vm_size()
+    if mem_extra and vm:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (mem_bytes, mem_bytes))
+        resource.setrlimit(resource.RLIMIT_AS, (vm + mem_extra, vm + mem_extra))
+    conn.send("ready")
     while True:
         try:
             msg = conn.recv()
@@ -789,6 +798,8 @@ def _worker(conn: Any, data_dir: str, work_dir: str, mem_bytes: int | None) -> N
             res = run_case(msg, Path(data_dir), Path(work_dir))
         except MemoryError as err:  # outside the reader, e.g. the check itself
             res = Result(msg, "leak", "MemoryError", str(err))
+        except Exception as err:  # a bug of this engine (mutate), not of the readers
+            res = Result(msg, "leak", "EngineError", f"{type(err).__name__}: {err}")
         conn.send(res)
 
 
@@ -800,11 +811,17 @@ def _vm_size() -> int:
         return 0
 
 
+_STARTUP_S = 300.0  # importing mne, neo and wfdb in a fresh interpreter on a loaded machine
+
+
 class Runner:
     """Run cases in a child process with a per-case timeout and an address-space limit.
 
     A case that does not answer within ``timeout`` seconds, or whose process dies, is a leak
-    (``Timeout`` / ``WorkerDied``); the worker is then restarted. Use as a context manager: the
+    (``Timeout`` / ``WorkerDied``); the worker is then restarted. The worker may allocate
+    ``mem_extra_bytes`` of address space beyond what it holds after importing the readers, so
+    a header that declares an absurd size gives a ``MemoryError`` (a leak) instead of exhausting
+    the machine. Use as a context manager: the
     child is always stopped on exit.
     """
 
@@ -814,10 +831,9 @@ class Runner:
         self.data_dir = Path(data_dir)
         self.timeout = timeout
         self._tmp = Path(tempfile.mkdtemp(prefix="hfs_fuzz3p_"))
-        vm = _vm_size()
-        self._mem = vm + mem_extra_bytes if vm else None
-        methods = mp.get_all_start_methods()
-        self._ctx = mp.get_context("fork" if "fork" in methods else "spawn")
+        self._mem = mem_extra_bytes
+        # A fresh interpreter, not a fork: forking a test process that runs threads can deadlock.
+        self._ctx = mp.get_context("spawn")
         self._proc: Any = None
         self._conn: Any = None
 
@@ -831,6 +847,9 @@ class Runner:
         self._proc.start()
         child.close()
         self._conn = parent
+        if not parent.poll(_STARTUP_S) or parent.recv() != "ready":
+            self._stop()
+            raise RuntimeError(f"the fuzzing worker did not start within {_STARTUP_S} s")
 
     def _stop(self) -> None:
         if self._proc is not None:
