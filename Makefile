@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINT   := hfs_emg tests $(wildcard benchmarks example_data notebooks docs)
 
-.PHONY: demo test test-no-shared docs examples lint format install clean
+.PHONY: demo test test-no-shared docs notebooks examples lint format install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ test-no-shared: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
 	$(BIN)/python -m sphinx -W -b html docs docs/_build/html
+
+# JupyterLab in .venv and a kernel named "hfs-emg" that runs this checkout's hfs_emg.
+notebooks: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[notebooks]"
+	$(BIN)/python -m ipykernel install --user --name hfs-emg --display-name "Python (hfs_emg)"
+	$(BIN)/jupyter lab notebooks/
 
 examples: $(STAMP)
 	$(BIN)/python example_data/make_examples.py

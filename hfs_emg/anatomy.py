@@ -29,7 +29,31 @@ __all__ = [
     "infer_channel_info",
     "infer_muscle",
     "infer_side",
+    "is_ecg_lead",
 ]
+
+#: Standard ECG lead names: limb leads, augmented leads, precordial leads V1-V6 (and right-sided
+#: V3R-V6R, posterior V7-V9) and the modified limb leads of Holter/MIT-BIH recordings (MLII...).
+_ECG_LEADS = re.compile(
+    r"^(?:I|II|III|aVR|aVL|aVF|V[1-9]|V[3-6]R|ML(?:I|II|III)|MV[1-6]|D(?:I|II|III))$",
+    re.IGNORECASE,
+)
+
+
+def is_ecg_lead(ch_name: str) -> bool:
+    """True for a standard ECG lead name (``"MLII"``, ``"V5"``, ``"aVR"``, ``"II"``...).
+
+    The whole label must be the lead name, optionally with an ``ECG``/``EKG`` prefix
+    (``"ECG II"``), so muscle names are never mistaken for leads.
+
+    Examples
+    --------
+    >>> is_ecg_lead("MLII"), is_ecg_lead("V5"), is_ecg_lead("ECG aVF"), is_ecg_lead("oris_L")
+    (True, True, True, False)
+    """
+    name = re.sub(r"^(?:ecg|ekg)[\s_-]*", "", ch_name.strip(), flags=re.IGNORECASE)
+    return bool(_ECG_LEADS.match(name))
+
 
 #: Facial-nerve branches, top of the face to the neck.
 BRANCHES: tuple[str, ...] = ("temporal", "zygomatic", "buccal", "marginal_mandibular", "cervical")

@@ -7,6 +7,7 @@ The result is a tidy events table (``onset_s``, ``duration_s``, ``label``, ``sti
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ._errors import ChannelError, NoStimulusError
+from ._errors import ChannelError, HfsEmgWarning, NoStimulusError
 from ._validate import check_option, check_positive
 from .anatomy import infer_branch, infer_side
 from .recording import Recording, make_events
@@ -26,12 +27,28 @@ logger = logging.getLogger("hfs_emg")
 _STIM_LABEL_HINTS = ("stim", "trig", "pulse", "shock", "reflex")
 
 
-def _debounce(samples: npt.NDArray[np.int64], min_gap: int) -> npt.NDArray[np.int64]:
-    """Keep the first edge of every cluster: drop edges closer than ``min_gap`` to the previous."""
+def _debounce(
+    samples: npt.NDArray[np.int64], min_gap: int, what: str | None = None
+) -> npt.NDArray[np.int64]:
+    """Keep the first edge of every cluster: drop edges closer than ``min_gap`` to the previous.
+
+    With ``what`` (the source's description) a :class:`HfsEmgWarning` gives the number of
+    stimuli dropped, since each dropped edge was a stimulus candidate of its own.
+    """
     if samples.size == 0:
         return samples
     keep = np.ones(samples.size, bool)
     keep[1:] = np.diff(samples) >= min_gap
+    dropped = int(samples.size - keep.sum())
+    if what is not None and dropped:
+        warnings.warn(
+            f"find_stim_events: {dropped} of {samples.size} {what} lie closer than "
+            f"min_interval_s ({min_gap} samples) to the previous one and were dropped "
+            f"(debounce); {int(keep.sum())} stimuli kept. Lower min_interval_s if they are real "
+            "stimuli.",
+            HfsEmgWarning,
+            stacklevel=4,
+        )
     return samples[keep]
 
 
@@ -55,7 +72,7 @@ def _from_trigger(
     edges = np.flatnonzero(~above[:-1] & above[1:]) + 1
     if above[0]:
         edges = np.r_[0, edges]
-    edges = _debounce(edges.astype(np.int64), min_gap)
+    edges = _debounce(edges.astype(np.int64), min_gap, f"rising edges of {channel!r}")
     if edges.size == 0:
         raise NoStimulusError(f"no rising edge above {threshold:g} on channel {channel!r}")
     return edges, f"trigger:{channel}"
@@ -83,9 +100,8 @@ def _from_events(rec: Recording, label: str | None, min_gap: int) -> tuple[Any, 
             )
     onsets = np.sort(ev.loc[np.asarray(sel), "onset_s"].to_numpy(float))
     samples = np.round((onsets - rec.tstart) * rec.sfreq).astype(np.int64)
-    keep = np.ones(samples.size, bool)
-    keep[1:] = np.diff(samples) >= min_gap
-    return samples[keep], f"events:{label or 'stim-like labels'}"
+    samples = _debounce(samples, min_gap, "stimulus events")
+    return samples, f"events:{label or 'stim-like labels'}"
 
 
 def _from_artifact(

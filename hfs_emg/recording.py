@@ -27,7 +27,7 @@ import pandas as pd
 from ._errors import ChannelError, DataError, HfsEmgWarning, ParameterError, UnitsError
 from ._validate import check_option, check_sfreq
 from ._version import __version__
-from .anatomy import MUSCLES, infer_channel_info
+from .anatomy import MUSCLES, infer_channel_info, is_ecg_lead
 from .units import VOLTAGE_UNITS, normalize_unit, scale_to_uv
 
 __all__ = [
@@ -137,6 +137,12 @@ def window_to_samples(
     >>> window_to_samples(1.0, 2.0, tstart=0.0, sfreq=1000.0, n_samples=5000)
     (1000, 2001)
     """
+    for name, value in (("tmin", tmin), ("tmax", tmax)):
+        if value is not None and not np.isfinite(value):
+            raise ParameterError(
+                f"{name}={value!r} is not a finite time in seconds; omit it (None) for the edge "
+                "of the recording."
+            )
     start = 0 if tmin is None else int(np.ceil(round((tmin - tstart) * sfreq, 6)))
     stop = n_samples if tmax is None else int(np.floor(round((tmax - tstart) * sfreq, 6))) + 1
     start, stop = max(start, 0), min(stop, n_samples)
@@ -154,6 +160,8 @@ def _infer_type(name: str, unit: str | None) -> str:
         return "stim"
     if "emg" in lowered:
         return "emg"
+    if is_ecg_lead(name) or lowered.startswith(("ecg", "ekg")):
+        return "ecg"
     if unit is not None and normalize_unit(unit) is None:
         return "misc"
     return "emg"
@@ -243,6 +251,8 @@ class Recording:
             raise DataError(
                 f"Recording data must be 2-D (n_channels, n_samples), got {data.shape}."
             )
+        if not np.isfinite(self.tstart):
+            raise ParameterError(f"tstart must be a finite time in seconds, got {self.tstart!r}.")
         if len(self.channels) != data.shape[0]:
             raise ChannelError(
                 f"{len(self.channels)} channel descriptions for {data.shape[0]} data rows."
@@ -662,6 +672,8 @@ def from_array(
     ['mentalis_L', 'mentalis', 'left', 'marginal_mandibular']
     """
     sfreq = check_sfreq(sfreq)
+    if not isinstance(tstart, (int, float, np.integer, np.floating)) or not np.isfinite(tstart):
+        raise ParameterError(f"tstart must be a finite time in seconds, got {tstart!r}.")
     arr = np.asarray(data)
     if arr.dtype.kind not in "fiub":
         raise DataError(f"data must be numeric, got dtype {arr.dtype}.")

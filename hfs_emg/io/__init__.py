@@ -41,6 +41,8 @@ READERS: dict[str, str] = {
     ".csv": "text:TextReader",
     ".tsv": "text:TextReader",
     ".txt": "text:TextReader",
+    ".xdf": "xdf_io:XdfReader",
+    ".xdfz": "xdf_io:XdfReader",
 }
 #: Extension -> "module:function" writing a Recording to a path.
 WRITERS: dict[str, str] = {
@@ -155,7 +157,8 @@ def read_recording(
         - WFDB: ``annotator`` (annotation file extension, default ``"atr"``);
         - text: ``sfreq``, ``time_column``, ``time_unit`` (``"s"``/``"ms"``), ``label_column``,
           ``resample`` (opt into interpolating a non-uniform time base), ``ragged``
-          (``"truncate"``/``"error"``), ``unit``;
+          (``"truncate"``/``"error"``), ``unit``, ``decimal`` (``","`` for decimal commas, with
+          ``;`` or tab delimiters);
         - npy/npz: ``sfreq``, ``ch_names``, ``units``.
 
     Returns

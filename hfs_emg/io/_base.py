@@ -32,12 +32,15 @@ from .._errors import (
     HfsEmgWarning,
     ParameterError,
     SamplingRateError,
+    UnsupportedFormatError,
 )
+from ..anatomy import is_ecg_lead
 from ..recording import Recording, from_array, make_events, window_to_samples
 from ..units import normalize_unit
 
-#: What parsers raise on malformed bytes (zlib: compressed .npz members, struct: binary headers);
-#: turned into CorruptFileError naming the file.
+#: What parsers typically raise on malformed bytes (zlib: compressed .npz members, struct:
+#: binary headers). Any other foreign exception is wrapped too (see :func:`_foreign`); this tuple
+#: only documents the common cases.
 _PARSE_ERRORS = (
     OSError,
     ValueError,
@@ -47,6 +50,25 @@ _PARSE_ERRORS = (
     zlib.error,
     struct.error,
 )
+#: Exceptions that are never wrapped: the caller must see them as they are.
+_PASS_THROUGH = (MemoryError, RecursionError)
+
+
+def _foreign(path: Path, fmt: str, what: str, err: Exception) -> HfsEmgError:
+    """The hfs_emg error for a foreign exception raised inside a reader (chain it with ``from``).
+
+    A library refusing a feature (``NotImplementedError``: e.g. an unknown BrainVision binary
+    format) is an :class:`UnsupportedFormatError`; anything else raised while parsing bytes
+    (``OverflowError``, ``ZeroDivisionError``, ``AssertionError``, a configparser error, ...) is a
+    :class:`CorruptFileError`. The message names the file, the step and the original error.
+    """
+    detail = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+    if isinstance(err, NotImplementedError):
+        return UnsupportedFormatError(
+            f"{path}: the {fmt} reader does not support this file ({what}: {detail})."
+        )
+    return CorruptFileError(f"{path}: could not read the {fmt} {what} ({detail}).")
+
 
 __all__ = ["KNOWN_UNITS", "BaseReader", "guess_type", "rising_edges"]
 
@@ -107,7 +129,10 @@ _TYPE_PREFIXES = {
 
 
 def guess_type(name: str, unit: str | None) -> str | None:
-    """Channel type from a label prefix (``"EEG Fp1"`` -> eeg) or a non-voltage unit (misc).
+    """Channel type from a label prefix, an ECG lead name or a non-voltage unit.
+
+    ``"EEG Fp1"`` is eeg, the ECG leads ``"MLII"``, ``"V5"``, ``"aVR"`` are ecg (see
+    :func:`hfs_emg.anatomy.is_ecg_lead`), a channel in degrees is misc.
 
     Returns None when neither tells (the Recording then infers from the name).
 
@@ -117,6 +142,8 @@ def guess_type(name: str, unit: str | None) -> str | None:
     ('eeg', 'misc', None)
     """
     low = name.strip().lower()
+    if is_ecg_lead(name):
+        return "ecg"
     for prefix, kind in _TYPE_PREFIXES.items():
         if low.startswith(prefix) and (len(low) == len(prefix) or not low[len(prefix)].isalpha()):
             return kind
@@ -177,6 +204,9 @@ class BaseReader:
     extensions: ClassVar[tuple[str, ...]] = ()
     #: Human-readable format name.
     format_name: ClassVar[str] = ""
+    #: True for a file that holds events and no signal (an annotation-only EDF+): it opens, its
+    #: events can be read, but :meth:`read` refuses it (a Recording needs samples).
+    _events_only: bool = False
 
     def __init__(self, path: str | os.PathLike[str], **options: Any) -> None:
         self.path = Path(path)
@@ -199,15 +229,16 @@ class BaseReader:
         self._unit_misc: set[str] = set()
         try:
             self._parse_header()
-        except HfsEmgError:
+        except (HfsEmgError, *_PASS_THROUGH):
             raise
-        except (*_PARSE_ERRORS, TypeError) as err:
-            raise CorruptFileError(
-                f"{self.path}: could not read the {self.format_name} header ({err})."
-            ) from err
+        except Exception as err:  # every foreign error becomes an hfs_emg one
+            raise _foreign(self.path, self.format_name, "header", err) from err
+        self._check_header()
         self.meta.setdefault("source_file", str(self.path))
         self.meta.setdefault("format", self.format_name)
         self._orig = np.arange(len(self.ch_names))
+        if self._events_only:
+            return
         if self.ch_sfreqs:
             self._group_rates()
         self._check_units()
@@ -215,6 +246,21 @@ class BaseReader:
             raise CorruptFileError(f"{self.path}: the file holds no samples.")
         if not self.ch_names:
             raise CorruptFileError(f"{self.path}: the file holds no channel.")
+
+    def _check_header(self) -> None:
+        """Refuse what no format allows: a non-finite or non-positive rate, a non-finite start."""
+        rates = [self.sfreq, *self.ch_sfreqs] if self.ch_sfreqs else [self.sfreq]
+        bad = [r for r in rates if not (np.isfinite(r) and r > 0)]
+        if bad and (self.ch_names or self.n_samples):
+            raise CorruptFileError(
+                f"{self.path}: the {self.format_name} header gives an invalid sampling rate "
+                f"({bad[0]!r} Hz; it must be finite and > 0)."
+            )
+        if not np.isfinite(self.tstart):
+            raise CorruptFileError(
+                f"{self.path}: the {self.format_name} header gives a non-finite start time "
+                f"({self.tstart!r} s)."
+            )
 
     # --------------------------------------------------------------- to implement per format
     def _parse_header(self) -> None:  # pragma: no cover - abstract
@@ -334,8 +380,8 @@ class BaseReader:
     # --------------------------------------------------------------- shared machinery
     @property
     def duration_s(self) -> float:
-        """Duration of the file in seconds."""
-        return self.n_samples / self.sfreq
+        """Duration of the file in seconds (0 for a file without samples)."""
+        return self.n_samples / self.sfreq if self.sfreq > 0 else 0.0
 
     def __enter__(self) -> BaseReader:
         return self
@@ -370,6 +416,15 @@ class BaseReader:
                 raise ChannelError(f"{self.path}: no channel {item!r}. Channels: {self.ch_names}.")
         return np.asarray(out, dtype=np.intp)
 
+    def _refuse_events_only(self) -> None:
+        if self._events_only:
+            n = len(self.read_events())
+            raise UnsupportedFormatError(
+                f"{self.path}: the file holds only annotations ({n} event(s)) and no signal, so "
+                "there are no samples to read into a Recording. Read its events with "
+                "hfs_emg.open_recording(path).read_events()."
+            )
+
     def _window(self, tmin: float | None, tmax: float | None) -> tuple[int, int]:
         try:
             return window_to_samples(
@@ -382,10 +437,10 @@ class BaseReader:
         """Events of the whole file: ``onset_s``, ``duration_s``, ``label`` (+ format columns)."""
         try:
             return make_events(self._read_events())
-        except HfsEmgError:
+        except (HfsEmgError, *_PASS_THROUGH):
             raise
-        except _PARSE_ERRORS as err:
-            raise CorruptFileError(f"{self.path}: could not read events ({err}).") from err
+        except Exception as err:  # every foreign error becomes an hfs_emg one
+            raise _foreign(self.path, self.format_name, "events", err) from err
 
     def read(
         self,
@@ -413,6 +468,7 @@ class BaseReader:
         dtype : dtype, optional
             Storage dtype of the samples (default float64).
         """
+        self._refuse_events_only()
         if self.is_mixed_rate:
             return self._group_reader(picks).read(
                 tmin=tmin,
@@ -426,10 +482,10 @@ class BaseReader:
         start, stop = self._window(tmin, tmax)
         try:
             data = self._read_raw(start, stop, self._orig[idx])
-        except HfsEmgError:
+        except (HfsEmgError, *_PASS_THROUGH):
             raise
-        except _PARSE_ERRORS as err:
-            raise CorruptFileError(f"{self.path}: could not read samples ({err}).") from err
+        except Exception as err:  # every foreign error becomes an hfs_emg one
+            raise _foreign(self.path, self.format_name, "samples", err) from err
         data = np.asarray(data)
         if data.shape != (len(idx), stop - start):
             raise CorruptFileError(
@@ -439,7 +495,10 @@ class BaseReader:
         t0 = self.tstart + start / self.sfreq
         t1 = self.tstart + stop / self.sfreq
         events = self.read_events()
-        events = events.loc[(events["onset_s"] >= t0) & (events["onset_s"] < t1)]
+        # Events in [t0, t1); one exactly at the end of the file is kept in the window that
+        # reaches the end (EDF+ files often close with a "Recording ends" annotation there).
+        before_end = events["onset_s"] <= t1 if stop == self.n_samples else events["onset_s"] < t1
+        events = events.loc[(events["onset_s"] >= t0) & before_end]
         names = [self.ch_names[i] for i in idx]
         file_units = [self.units[i] for i in idx] if units is None else units
         file_types = (
@@ -491,6 +550,7 @@ class BaseReader:
 
         ``picks``, ``units``, ``ch_types`` and ``dtype`` are as in :meth:`read`.
         """
+        self._refuse_events_only()
         if self.is_mixed_rate:
             yield from self._group_reader(picks).iter_chunks(
                 chunk_s,

@@ -19,6 +19,8 @@ EDF+D files whose records are not contiguous are refused.
 
 from __future__ import annotations
 
+import datetime as _dt
+import hashlib
 import re
 import warnings
 from functools import cached_property
@@ -48,6 +50,44 @@ _SIG_FIELDS = (
 )
 _TAL = re.compile(rb"([+-]\d+(?:\.\d*)?)(?:\x15(\d+(?:\.\d*)?))?\x14(.*?)\x14\x00", re.DOTALL)
 _TRIGGER = re.compile(r"trig|stim|status", re.IGNORECASE)
+#: hfs_emg's private key in the recording field: ``hfs_emg=<true length>,<tstart>,<signature>``.
+_PRIVATE = re.compile(r"(?:^|\s)hfs_emg=(\d+|-),(\S+?),([0-9a-f]{8})(?:\s|$)")
+
+
+def _count_malformed(gap: bytes) -> int:
+    """Pieces of an annotation record that are neither a TAL nor the NUL padding."""
+    return sum(1 for piece in gap.split(b"\x00") if piece.strip(b" "))
+
+
+def private_signature(n: int | None, tstart: str, ch_names: list[str]) -> str:
+    """Signature of hfs_emg's private header key: 8 hex digits of a sha256.
+
+    It binds the key's values (true length ``n``, None while a live recording is still being
+    written, and the start time as written) to the file's signal labels, so free text that
+    happens to contain ``hfs_emg=`` in a third-party file is never taken for hfs_emg's own key.
+    It guards against accidents, not forgery (anyone can compute it).
+
+    Examples
+    --------
+    >>> private_signature(1000, "0.0", ["oris"])
+    '3992f1e7'
+    """
+    count = "-" if n is None else str(int(n))
+    text = "\x1f".join(["hfs_emg-edf-1", count, tstart, *ch_names])
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def private_key(n: int | None, tstart: float, ch_names: list[str]) -> str:
+    """The signed key ``hfs_emg=<n>,<tstart>,<signature>`` (``n`` is ``-`` when unknown).
+
+    Examples
+    --------
+    >>> private_key(1000, 0.0, ["oris"])
+    'hfs_emg=1000,0.0,3992f1e7'
+    """
+    t = repr(float(tstart))
+    count = "-" if n is None else str(int(n))
+    return f"hfs_emg={count},{t},{private_signature(n, t, ch_names)}"
 
 
 class EdfReader(BaseReader):
@@ -66,13 +106,26 @@ class EdfReader(BaseReader):
 
     # ------------------------------------------------------------------ header
     def _num(self, raw: bytes, field: str, kind: type = float) -> Any:
+        """A header number: finite, and integral where the EDF specification says integer."""
         text = raw.decode("latin-1")
         try:
-            value = kind(float(text)) if kind is int else kind(text)
+            value = float(text)
         except ValueError:
             raise CorruptFileError(
                 f"{self.path}: corrupt header, field {field!r} holds {text!r}, not a number."
             ) from None
+        if not np.isfinite(value):
+            raise CorruptFileError(
+                f"{self.path}: corrupt header, field {field!r} holds {text.strip()!r}, not a "
+                "finite number."
+            )
+        if kind is int:
+            if value != round(value):
+                raise CorruptFileError(
+                    f"{self.path}: corrupt header, field {field!r} holds {text.strip()!r}; the "
+                    "EDF specification requires an integer there."
+                )
+            value = int(value)
         if text.strip() and text[0] == " ":
             warnings.warn(
                 f"{self.path.name}: header field {field!r} is not left-aligned ({text!r}); read "
@@ -110,7 +163,31 @@ class EdfReader(BaseReader):
             fields[name] = [body[pos + i * width : pos + (i + 1) * width] for i in range(ns)]
             pos += width * ns
         labels = [b.decode("latin-1").strip() for b in fields["label"]]
-        spr = np.array([self._num(b, "samples per record", int) for b in fields["spr"]])
+        spr = np.array(
+            [
+                self._num(b, f"samples per record of signal {lab!r}", int)
+                for b, lab in zip(fields["spr"], labels, strict=True)
+            ],
+            dtype=np.int64,
+        )
+        if np.any(spr <= 0):
+            bad = [labels[k] for k in np.flatnonzero(spr <= 0)]
+            raise CorruptFileError(
+                f"{self.path}: corrupt header, samples per record must be >= 1; signal(s) {bad} "
+                f"declare {spr[spr <= 0].tolist()}."
+            )
+        if n_rec < -1:
+            raise CorruptFileError(
+                f"{self.path}: corrupt header, number of data records is {n_rec} (must be >= 0, "
+                "or -1 while recording)."
+            )
+        is_ann = [lab in ("EDF Annotations", "BDF Annotations") for lab in labels]
+        self._events_only = all(is_ann)
+        if self._rec_dur < 0 or (self._rec_dur == 0 and not self._events_only):
+            raise CorruptFileError(
+                f"{self.path}: corrupt header, data record duration is {self._rec_dur} s; it must "
+                "be > 0 (0 is allowed only in an annotation-only EDF+ file)."
+            )
         self._bps = 3 if self._bdf else 2
         rec_bytes = int(spr.sum()) * self._bps
         size = self.path.stat().st_size - n_head
@@ -136,26 +213,15 @@ class EdfReader(BaseReader):
                 HfsEmgWarning,
                 stacklevel=5,
             )
-        if n_rec == 0 or self._rec_dur <= 0:
+        if n_rec == 0:
             raise CorruptFileError(f"{self.path}: the file holds no data record.")
         self._mm = np.memmap(self.path, np.uint8, mode="r", offset=n_head, shape=(n_rec, rec_bytes))
         self._offsets = np.concatenate([[0], np.cumsum(spr)[:-1]]) * self._bps
         self._spr = spr
         reserved = head[192:236].decode("latin-1").strip()
-        is_ann = [lab in ("EDF Annotations", "BDF Annotations") for lab in labels]
         self._ann_idx = [i for i, a in enumerate(is_ann) if a]
         sig = [i for i, a in enumerate(is_ann) if not a]
-        pmin = np.array([self._num(fields["pmin"][i], "physical minimum") for i in sig])
-        pmax = np.array([self._num(fields["pmax"][i], "physical maximum") for i in sig])
-        dmin = np.array([self._num(fields["dmin"][i], "digital minimum") for i in sig])
-        dmax = np.array([self._num(fields["dmax"][i], "digital maximum") for i in sig])
-        if np.any(dmax <= dmin):
-            bad = [labels[sig[k]] for k in np.flatnonzero(dmax <= dmin)]
-            raise CorruptFileError(
-                f"{self.path}: corrupt header, digital maximum <= minimum for {bad}."
-            )
-        self._gain = (pmax - pmin) / (dmax - dmin)
-        self._pmin, self._dmin = pmin, dmin
+        self._check_ranges(fields, labels, sig)
         self._sig = np.asarray(sig, dtype=np.intp)
         self.ch_names = [labels[i] for i in sig]
         self._status = np.array(
@@ -173,12 +239,13 @@ class EdfReader(BaseReader):
         self.ch_sfreqs = [float(spr[i] / self._rec_dur) for i in sig]
         self.ch_n_samples = [int(spr[i] * n_rec) for i in sig]
         recording = head[88:168].decode("latin-1")
-        written = re.search(r"hfs_emg_n=(\d+)", recording)
-        if written:  # files written by hfs_emg: padding of the last record is not data
-            self.ch_n_samples = [min(n, int(written.group(1))) for n in self.ch_n_samples]
-        shift = re.search(r"hfs_emg_tstart=(\S+)", recording)
-        self.tstart = float(shift.group(1)) if shift else 0.0
-        self.sfreq, self.n_samples = self.ch_sfreqs[0], self.ch_n_samples[0]
+        private = self._private_keys(recording)
+        if private is not None:  # written by hfs_emg: padding of the last record is not data
+            n_true, self.tstart = private
+            if n_true is not None:
+                self.ch_n_samples = [min(n, n_true) for n in self.ch_n_samples]
+        if sig:
+            self.sfreq, self.n_samples = self.ch_sfreqs[0], self.ch_n_samples[0]
         self.meta = {
             "edf_type": ("BDF" if self._bdf else "EDF")
             + ("+" if reserved[:4] in ("EDF+", "BDF+") else ""),
@@ -187,6 +254,7 @@ class EdfReader(BaseReader):
             "recording": head[88:168].decode("latin-1").strip(),
             "startdate": head[168:176].decode("latin-1"),
             "starttime": head[176:184].decode("latin-1"),
+            "meas_date": self._start(head[168:176], head[176:184], recording),
             "n_records": n_rec,
             "record_duration_s": self._rec_dur,
             "prefilter": {
@@ -194,7 +262,7 @@ class EdfReader(BaseReader):
                 for n, i in zip(self.ch_names, sig, strict=True)
             },
         }
-        if reserved.endswith("D") and self._ann_idx:
+        if reserved.endswith("D") and self._ann_idx and not self._events_only:
             onsets = self._record_onsets()
             expected = onsets[0] + np.arange(n_rec) * self._rec_dur
             if not np.allclose(onsets, expected, atol=1e-6):
@@ -202,6 +270,85 @@ class EdfReader(BaseReader):
                     f"{self.path}: discontinuous EDF+D/BDF+D file (records with gaps) is not "
                     "supported; export it as continuous EDF+C."
                 )
+
+    def _check_ranges(
+        self, fields: dict[str, list[bytes]], labels: list[str], sig: list[int]
+    ) -> None:
+        """Physical and digital ranges: finite, integer digital limits within the bit depth."""
+        lo_bits, hi_bits = (-(2**23), 2**23 - 1) if self._bdf else (-(2**15), 2**15 - 1)
+        pmin, pmax, dmin, dmax = [], [], [], []
+        for i in sig:
+            lab = labels[i]
+            pmin.append(self._num(fields["pmin"][i], f"physical minimum of {lab!r}"))
+            pmax.append(self._num(fields["pmax"][i], f"physical maximum of {lab!r}"))
+            dmin.append(self._num(fields["dmin"][i], f"digital minimum of {lab!r}", int))
+            dmax.append(self._num(fields["dmax"][i], f"digital maximum of {lab!r}", int))
+            if pmin[-1] == pmax[-1]:
+                raise CorruptFileError(
+                    f"{self.path}: corrupt header, physical minimum == maximum ({pmin[-1]:g}) for "
+                    f"signal {lab!r}: its samples cannot be scaled."
+                )
+            if dmax[-1] <= dmin[-1]:
+                raise CorruptFileError(
+                    f"{self.path}: corrupt header, digital maximum <= minimum for {[lab]}."
+                )
+            if dmin[-1] < lo_bits or dmax[-1] > hi_bits:
+                bits = 24 if self._bdf else 16
+                raise CorruptFileError(
+                    f"{self.path}: corrupt header, digital range {dmin[-1]}..{dmax[-1]} of "
+                    f"signal {lab!r} exceeds the {bits}-bit samples of the format "
+                    f"({lo_bits}..{hi_bits})."
+                )
+        self._pmin = np.asarray(pmin, dtype=float)
+        self._dmin = np.asarray(dmin, dtype=float)
+        self._gain = (np.asarray(pmax, dtype=float) - self._pmin) / (
+            np.asarray(dmax, dtype=float) - self._dmin
+        )
+
+    def _private_keys(self, recording: str) -> tuple[int | None, float] | None:
+        """hfs_emg's own keys (true length, start time), trusted only with a valid signature."""
+        m = _PRIVATE.search(recording)
+        if m is not None:
+            n = None if m.group(1) == "-" else int(m.group(1))
+            sig = m.group(3)
+            if sig == private_signature(n, m.group(2), self.ch_names) and n != 0:
+                tstart = float(m.group(2))
+                if not np.isfinite(tstart):
+                    raise CorruptFileError(
+                        f"{self.path}: the start time {m.group(2)!r} s in the header is not finite."
+                    )
+                return n, tstart
+        if "hfs_emg" in recording:
+            warnings.warn(
+                f"{self.path.name}: the recording field mentions hfs_emg keys without a valid "
+                "hfs_emg signature; they are ignored and the file is read as the EDF "
+                "specification says.",
+                HfsEmgWarning,
+                stacklevel=6,
+            )
+        return None
+
+    def _start(self, date: bytes, time: bytes, recording: str) -> _dt.datetime | None:
+        """Start date and time of the header (``dd.mm.yy``, ``hh.mm.ss``), None with a warning."""
+        d, t = date.decode("latin-1").strip(), time.decode("latin-1").strip()
+        if recording.startswith("Startdate X"):  # EDF+: the date is not known
+            return None
+        try:
+            day, month, yy = (int(x) for x in d.split("."))
+            hh, mi, ss = (int(x) for x in t.split("."))
+            year = 1900 + yy if yy >= 85 else 2000 + yy  # the EDF specification's clipping date
+            plus = re.search(r"Startdate \d\d-[A-Z]{3}-(\d{4})", recording)
+            if plus:  # EDF+ gives the four-digit year in the recording field
+                year = int(plus.group(1))
+            return _dt.datetime(year, month, day, hh, mi, ss)
+        except ValueError:
+            warnings.warn(
+                f"{self.path.name}: header start date/time {d!r} {t!r} is not a valid "
+                "dd.mm.yy hh.mm.ss; the measurement date is unknown (meta['meas_date'] = None).",
+                HfsEmgWarning,
+                stacklevel=6,
+            )
+            return None
 
     # ------------------------------------------------------------------ samples
     def _digital(self, ch: int, start: int, stop: int) -> npt.NDArray[np.int32]:
@@ -247,17 +394,34 @@ class EdfReader(BaseReader):
     def _annotations(self) -> pd.DataFrame:
         onsets, durations, labels = [], [], []
         first = None
+        malformed = 0
         for rec in self._ann_bytes():
+            end = 0
             for k, m in enumerate(_TAL.finditer(rec)):
+                malformed += _count_malformed(rec[end : m.start()])
+                end = m.end()
+                onset, duration = float(m.group(1)), float(m.group(2) or 0.0)
+                if not (np.isfinite(onset) and np.isfinite(duration)):
+                    malformed += 1
+                    continue
                 texts = m.group(3).split(b"\x14")
                 if k == 0 and texts[0] == b"":  # time-keeping TAL of the record
-                    first = float(m.group(1)) if first is None else first
+                    first = onset if first is None else first
                     texts = texts[1:]
                 for text in texts:
                     if text:
-                        onsets.append(float(m.group(1)))
-                        durations.append(float(m.group(2) or 0.0))
+                        onsets.append(onset)
+                        durations.append(duration)
                         labels.append(text.decode("utf-8", "replace"))
+            malformed += _count_malformed(rec[end:])
+        if malformed:
+            warnings.warn(
+                f"{self.path.name}: {malformed} malformed EDF+ annotation(s) (TALs that do not "
+                "follow the EDF+ specification) are ignored; "
+                f"{len(onsets)} well-formed annotation(s) are read.",
+                HfsEmgWarning,
+                stacklevel=2,
+            )
         # Annotation times count from the start time, not record 0; events use the file clock.
         shift = (first or 0.0) - self.tstart
         return (

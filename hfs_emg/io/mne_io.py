@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .._errors import HfsEmgWarning
+from .._errors import CorruptFileError, HfsEmgWarning, UnsupportedFormatError
 from ..recording import CH_TYPES, make_events
 from ..units import normalize_unit
 from ._base import BaseReader, rising_edges
@@ -29,6 +29,14 @@ __all__ = ["BrainVisionReader", "FifReader"]
 
 _CHANNEL_LINE = re.compile(r"^Ch(\d+)=(.*)$")
 _CODE = re.compile(r"(\d+)\s*$")
+#: BinaryFormat values of the BrainVision specification that MNE reads.
+_BV_FORMATS = ("INT_16", "INT_32", "IEEE_FLOAT_32")
+
+
+def _inside_folder(name: str) -> bool:
+    """True for a plain relative file name (no absolute path, drive or ``..`` component)."""
+    parts = re.split(r"[\\/]", name)
+    return not (name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts)
 
 
 class _MneReader(BaseReader):
@@ -102,15 +110,70 @@ class BrainVisionReader(_MneReader):
     def _open(self) -> Any:
         import mne
 
+        self._check_vhdr()
         raw = mne.io.read_raw_brainvision(self.path, preload=False, verbose="error")
         self._check_markers(raw.n_times)
         return raw
 
+    def _text(self) -> str:
+        """The header text decoded as MNE does: its ``Codepage`` (ANSI = cp1252), else latin-1."""
+        raw = self.path.read_bytes()
+        cp = re.search(r"Codepage=(.+)", raw.decode("ascii", "ignore"), re.IGNORECASE)
+        codepage = cp.group(1).strip() if cp else "utf-8"
+        codepage = "cp1252" if codepage.upper() == "ANSI" else codepage
+        try:
+            return raw.decode(codepage)
+        except (UnicodeDecodeError, LookupError):
+            return raw.decode("latin-1")
+
+    def _setting(self, key: str) -> str | None:
+        m = re.search(rf"^\s*{key}\s*=(.*)$", self._text(), re.MULTILINE | re.IGNORECASE)
+        return m.group(1).strip() if m else None
+
+    def _check_vhdr(self) -> None:
+        """Header fields MNE would misread or fail on obscurely, and files outside the folder."""
+        interval = self._setting("SamplingInterval")
+        try:
+            value = float(interval) if interval is not None else None
+        except ValueError:
+            value = float("nan")
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise CorruptFileError(
+                f"{self.path}: corrupt header, field 'SamplingInterval' holds {interval!r}; it "
+                "must be a finite number of microseconds > 0."
+            )
+        n_ch = self._setting("NumberOfChannels")
+        if n_ch is not None and not (n_ch.isdigit() and int(n_ch) > 0):
+            raise CorruptFileError(
+                f"{self.path}: corrupt header, field 'NumberOfChannels' holds {n_ch!r}, not a "
+                "positive integer."
+            )
+        fmt = self._setting("BinaryFormat")
+        data_format = (self._setting("DataFormat") or "BINARY").upper()
+        if data_format == "BINARY" and fmt is not None and fmt.upper() not in _BV_FORMATS:
+            raise UnsupportedFormatError(
+                f"{self.path}: BinaryFormat={fmt!r} is not supported; BrainVision binary data "
+                f"must be one of {', '.join(_BV_FORMATS)}."
+            )
+        for key in ("DataFile", "MarkerFile"):
+            name = self._setting(key)
+            if name is not None and not _inside_folder(name):
+                raise CorruptFileError(
+                    f"{self.path}: {key}={name!r} points outside the header's own folder; "
+                    "hfs_emg reads only files beside the .vhdr (a plain file name)."
+                )
+
     def _check_markers(self, n_times: int) -> None:
-        """Markers after the last sample mean a truncated data file: warn."""
-        mrk = re.search(r"MarkerFile=(.+)", self.path.read_text("utf-8", "replace"))
-        path = self.path.parent / mrk.group(1).strip() if mrk else None
-        if path is None or not path.exists():
+        """A missing marker file, or markers after the last sample (truncated data): warn."""
+        mrk = self._setting("MarkerFile")
+        path = self.path.parent / mrk if mrk else None
+        if path is None or not path.is_file():
+            what = f"its marker file {mrk!r} is missing" if mrk else "it names no MarkerFile"
+            warnings.warn(
+                f"{self.path.name}: {what}, so the recording is read without events (markers).",
+                HfsEmgWarning,
+                stacklevel=6,
+            )
             return
         text = path.read_text("utf-8", "replace")
         pos = [int(m.group(1)) for m in re.finditer(r"^Mk\d+=[^,]*,[^,]*,(\d+)", text, re.M)]
@@ -125,7 +188,7 @@ class BrainVisionReader(_MneReader):
 
     def _orig_units(self) -> list[str | None]:
         # Read the unit strings from the header ourselves: MNE reports some as "n/a".
-        text = self.path.read_bytes().decode("utf-8", "replace")
+        text = self._text()
         section = text.split("[Channel Infos]", 1)[-1].split("\n[", 1)[0]
         units: dict[int, str] = {}
         for line in section.splitlines():

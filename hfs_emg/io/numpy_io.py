@@ -79,10 +79,18 @@ class NumpyReader(BaseReader):
                     arr = npz["data"]
                     stored_sfreq = float(npz["sfreq"]) if "sfreq" in npz.files else None
                     header = json.loads(str(npz["header"])) if "header" in npz.files else {}
+                    if not isinstance(header, dict):
+                        raise CorruptFileError(
+                            f"{self.path}: the 'header' entry is a JSON {type(header).__name__}, "
+                            "not an object of header fields."
+                        )
                     if "ch_names" in npz.files and "ch_names" not in header:
                         header["ch_names"] = [str(n) for n in npz["ch_names"]]
+            except CorruptFileError:
+                raise
             except (zipfile.BadZipFile, EOFError, OSError) as err:
                 raise CorruptFileError(f"{self.path}: not a valid .npz file ({err}).") from err
+            self._check_header_types(header)
             meta = dict(header.get("meta", {}))
             if "channels" in header:
                 self._channels = pd.DataFrame(header["channels"])
@@ -92,6 +100,11 @@ class NumpyReader(BaseReader):
             if "ch_names" in header:
                 opts = {"ch_names": header["ch_names"], **opts}
             self.tstart = float(header.get("tstart", 0.0))
+        if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "fiub":
+            kind = arr.dtype if isinstance(arr, np.ndarray) else type(arr).__name__
+            raise CorruptFileError(
+                f"{self.path}: the 'data' entry is not a numeric array (got {kind})."
+            )
         if arr.ndim == 1:
             arr = arr[np.newaxis, :]
         if arr.ndim != 2:
@@ -119,6 +132,25 @@ class NumpyReader(BaseReader):
             )
         self.n_samples = int(arr.shape[1])
         self.meta = meta
+
+    def _check_header_types(self, header: dict[str, Any]) -> None:
+        """Each header field has the JSON type :func:`write_npz` gives it."""
+        kinds: dict[str, tuple[type, ...]] = {
+            "meta": (dict,),
+            "channels": (dict,),
+            "events": (dict,),
+            "history": (list,),
+            "ch_names": (list,),
+            "tstart": (int, float),
+        }
+        for key, types in kinds.items():
+            if key in header and (
+                not isinstance(header[key], types) or isinstance(header[key], bool)
+            ):
+                raise CorruptFileError(
+                    f"{self.path}: corrupt header, field {key!r} is a JSON "
+                    f"{type(header[key]).__name__}, not {' or '.join(t.__name__ for t in types)}."
+                )
 
     def _read_raw(self, start: int, stop: int, picks: npt.NDArray[np.intp]) -> np.ndarray:
         return np.asarray(self._arr[picks, start:stop])

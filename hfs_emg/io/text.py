@@ -23,7 +23,12 @@ Units: declared header units, else ``unit=`` (one for all channels), else unknow
 **Ragged tails** (the last rows lack values in some columns, e.g. a goniometer column longer
 than the EMG columns) are truncated to the common length with a warning naming the dropped file
 lines; pass ``ragged="error"`` to refuse them. A missing or NaN value before the tail, or a row
-with more fields than the header, is a :class:`DataError`.
+with more fields than the header, is a :class:`DataError` naming the line (pandas would silently
+take the extra leading fields as an index).
+
+**Decimal commas** (``0,841``) are read only with ``decimal=","``, and then the fields must be
+separated by ``;`` or a tab; without the option such a file is refused with a message suggesting
+it.
 """
 
 from __future__ import annotations
@@ -97,9 +102,10 @@ class TextReader(BaseReader):
         first = next((ln for ln in body if ln.strip()), None)
         if first is None:
             raise CorruptFileError(f"{self.path}: no data rows after the header.")
-        sep = self._sep(first)
+        decimal = check_option("decimal", opts.get("decimal", "."), [".", ","])
+        sep = self._sep(first, decimal)
         label_col = opts.get("label_column")
-        has_names = names is None and _numeric_fields(first, sep).sum() == 0
+        has_names = names is None and _numeric_fields(first, sep, decimal).sum() == 0
         header = [f.strip() for f in _split(first, sep)] if has_names else (names or [])
         if label_col is not None and header and label_col not in header:
             raise ParameterError(
@@ -108,12 +114,19 @@ class TextReader(BaseReader):
         skip = header.index(label_col) if label_col in header else None
         rows = [(k, ln) for k, ln in enumerate(body) if ln.strip()][int(has_names) :][:1]
         if rows:
-            numeric = _numeric_fields(rows[0][1], sep)
+            numeric = _numeric_fields(rows[0][1], sep, decimal)
             if skip is not None and skip < len(numeric):
                 numeric[skip] = True
         if not rows or not numeric.all():
             where = f"line {n_head + rows[0][0] + 1} {rows[0][1][:60]!r}" if rows else "no row"
-            raise DataError(f"{self.path}: not a table of samples: {where} is not numeric.")
+            hint = (
+                " Decimal commas? Pass decimal=',' (the delimiter must then be ';' or a tab)."
+                if decimal == "." and rows and re.search(r"\d,\d", rows[0][1])
+                else ""
+            )
+            raise DataError(f"{self.path}: not a table of samples: {where} is not numeric.{hint}")
+        if has_names:
+            self._too_many_fields(body, n_head, sep, len(header), decimal, check=True)
         try:
             df = pd.read_csv(
                 io.StringIO("\n".join(body)),
@@ -121,12 +134,15 @@ class TextReader(BaseReader):
                 header=0 if has_names else None,
                 skip_blank_lines=False,
                 engine="c",
+                decimal=decimal,
             )
         except (pd.errors.ParserError, ValueError) as err:
             raise DataError(
                 f"{self.path}: rows have different numbers of fields (mismatched channel "
                 f"lengths?): {err}"
             ) from err
+        if not isinstance(df.index, pd.RangeIndex):  # pandas took leading fields as an index
+            self._too_many_fields(body, n_head, sep, len(df.columns), decimal)
         if has_names:
             df.columns = [str(c).strip() for c in df.columns]
         elif names is not None and len(names) == df.shape[1]:
@@ -220,8 +236,58 @@ class TextReader(BaseReader):
         units = ["ADC"] * len(names) if names and "resolution" in info else None
         return n, names, units, float(rate) if rate else None
 
-    def _sep(self, line: str) -> str:
+    def _too_many_fields(
+        self,
+        body: list[str],
+        n_head: int,
+        sep: str,
+        n_names: int,
+        decimal: str,
+        *,
+        check: bool = False,
+    ) -> None:
+        """Refuse rows with more fields than the header names, naming the first such line.
+
+        pandas would silently take the extra leading fields as the index. With ``check=True``
+        nothing is raised when every row fits.
+        """
+        if sep == r"\s+":
+            if check:
+                return  # whitespace-delimited: detected after parsing (non-default index)
+            counts = np.asarray([len(ln.split()) for ln in body])  # error path only
+        else:
+            counts = np.char.count(np.asarray(body, dtype=str), sep) + 1
+        filled = np.char.str_len(np.char.strip(np.asarray(body, dtype=str))) > 0
+        over = np.flatnonzero(filled & (counts > n_names))
+        if check and not over.size:
+            return
+        k = int(over[0]) if over.size else 0
+        line = body[k] if body else ""
+        hint = (
+            " Decimal commas (e.g. '0,841')? Pass decimal=',' (the delimiter must then be ';' or "
+            "a tab)."
+            if sep == "," and decimal == "." and re.search(r"\d,\d", line)
+            else ""
+        )
+        raise DataError(
+            f"{self.path}: rows have different numbers of fields: line {n_head + k + 1} has "
+            f"{int(counts[k]) if over.size else 'more'} fields but the header names {n_names} "
+            f"column(s) ({line[:60]!r}).{hint}"
+        )
+
+    def _sep(self, line: str, decimal: str = ".") -> str:
         ext = self.path.suffix.lower()
+        if decimal == ",":
+            if "\t" in line or ext == ".tsv":
+                return "\t"
+            if ";" in line:
+                return ";"
+            if ext == ".csv":
+                raise ParameterError(
+                    f"{self.path}: decimal=',' needs ';' or a tab between the fields, but the "
+                    f"first line {line[:60]!r} has neither."
+                )
+            return r"\s+"
         if ext == ".csv":
             return ","
         if ext == ".tsv" or "\t" in line:
@@ -300,12 +366,12 @@ def _split(line: str, sep: str) -> list[str]:
     return [f for f in parts if sep != r"\s+" or f]
 
 
-def _numeric_fields(line: str, sep: str) -> npt.NDArray[np.bool_]:
+def _numeric_fields(line: str, sep: str, decimal: str = ".") -> npt.NDArray[np.bool_]:
     """Which fields of a line parse as numbers (empty fields count as numeric: missing)."""
     out = []
     for field in _split(line, sep):
         try:
-            float(field) if field.strip() else None
+            float(field.replace(decimal, ".")) if field.strip() else None
             out.append(True)
         except ValueError:
             out.append(False)

@@ -11,6 +11,7 @@ Records with several samples per frame (channels at different rates) are refused
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 
 import numpy as np
@@ -53,6 +54,7 @@ class WfdbReader(BaseReader):
         import wfdb
 
         self._record = str(self.path.with_suffix(""))
+        self._check_record_line()
         hdr = wfdb.rdheader(self._record)
         spf = [int(s or 1) for s in (hdr.samps_per_frame or [])]
         if any(s > 1 for s in spf):
@@ -74,6 +76,34 @@ class WfdbReader(BaseReader):
             "fmt": list(hdr.fmt or []),
             "adc_gain": list(hdr.adc_gain or []),
         }
+
+    def _check_record_line(self) -> None:
+        """The sampling frequency of the record line, checked on the raw text.
+
+        wfdb silently uses 250 Hz when the field is missing and accepts a negative or zero one;
+        the WFDB header specification makes it the third field of the record line
+        (``name nsig fs[/counter][(base)] nsamp ...``).
+        """
+        text = self.path.read_bytes().decode("latin-1")
+        line = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
+        tokens = line.split()
+        if len(tokens) < 2:
+            raise CorruptFileError(f"{self.path}: the WFDB header has no record line.")
+        if len(tokens) < 3:
+            raise CorruptFileError(
+                f"{self.path}: the WFDB record line {line.strip()!r} gives no sampling frequency "
+                "(field 'fs'); wfdb would assume 250 Hz. Add it to the header."
+            )
+        field = re.split(r"[/(]", tokens[2], maxsplit=1)[0]
+        try:
+            fs = float(field)
+        except ValueError:
+            fs = float("nan")
+        if not (np.isfinite(fs) and fs > 0):
+            raise CorruptFileError(
+                f"{self.path}: the WFDB record line gives sampling frequency (field 'fs') "
+                f"{tokens[2]!r}; it must be a finite number > 0 Hz."
+            )
 
     def _check_size(self, hdr: object) -> None:
         """A signal file shorter than the header's length is a truncated record."""
