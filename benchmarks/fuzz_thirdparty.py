@@ -11,7 +11,8 @@ Run::
     python benchmarks/fuzz_thirdparty.py --cases 10000          # cases in total, all sources
     python benchmarks/fuzz_thirdparty.py --replay 'mne-edf-bdf/test.edf:edf_field:17'
 
-``--replay`` runs one case in this process and prints the mutation and the full traceback.
+``--replay`` runs one case in this process and prints the mutation and the full traceback;
+``--check CASE [CASE ...]`` runs the given cases in the worker and prints one line each.
 """
 
 from __future__ import annotations
@@ -68,9 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--formats", nargs="*", help="only these formats (edf, bdf, wfdb...)")
     parser.add_argument("--replay", help="run one case '<source>:<mutation>:<seed>' here")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument("--check", nargs="+", metavar="CASE", help="run these cases, one line each")
     args = parser.parse_args(argv)
     if args.replay:
         return _replay(args.replay, args.data)
+    if args.check:
+        with fuzzing.Runner(args.data, timeout=args.timeout) as runner:
+            results = [runner.run(fuzzing.Case.parse(text)) for text in args.check]
+        for res in results:
+            print(res.report())
+        return 1 if any(r.status == "leak" for r in results) else 0
     sources = [s.key for s in fuzzing.SOURCES if not args.formats or s.fmt in args.formats]
     per_source = -(-args.cases // len(sources))
     cases = fuzzing.make_cases(per_source, seed=args.seed, sources=sources)

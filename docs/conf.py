@@ -52,7 +52,7 @@ html_static_path: list[str] = []
 
 # -- generated pages: validation/benchmark numbers from docs/*.md, formats from the registry --
 GENERATED = HERE / "generated"
-for name in ("validation_spontaneous", "validation_evoked", "benchmarks"):
+for name in ("validation_spontaneous", "validation_evoked", "benchmarks", "fuzzing"):
     _md2rst.convert_file(HERE / f"{name}.md", GENERATED / f"{name}.rst")
 
 
