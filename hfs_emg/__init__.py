@@ -6,7 +6,8 @@ around stimuli, measure the lateral spread response and other evoked responses, 
 Data flow: ``read_recording`` -> preprocessing (``filter_emg``, ``envelope``...) ->
 ``detect_bursts`` -> ``detect_synchronous_bursts`` -> ``summarize``; and for evoked work
 ``find_stim_events`` -> ``blank_stimulus_artifact`` -> ``make_epochs`` -> ``measure_lsr`` ->
-``lsr_trend`` (plus ``measure_cmap``, ``measure_f_waves``, ``measure_blink_reflex``).
+``lsr_trend`` (plus ``measure_cmap``, ``measure_f_waves``, ``measure_blink_reflex``,
+``blink_recovery_cycle``). Visits over time: ``patient_timeline``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from ._errors import (
     HfsEmgError,
     HfsEmgWarning,
     NoStimulusError,
+    NotRegularFileError,
+    OutputError,
+    OutputLockedError,
     ParameterError,
     SamplingRateError,
     UnitsError,
@@ -38,7 +42,14 @@ from .events import find_stim_events
 from .io import open_recording, read_recording, write_recording
 from .lsr import lsr_running_amplitude, lsr_trend, measure_lsr
 from .metrics import summarize
-from .ncs import measure_blink_reflex, measure_cmap, measure_f_waves
+from .ncs import (
+    NcsResult,
+    NormalLimits,
+    blink_recovery_cycle,
+    measure_blink_reflex,
+    measure_cmap,
+    measure_f_waves,
+)
 from .preprocessing import (
     bandpass_filter,
     envelope,
@@ -53,6 +64,7 @@ from .recording import Recording, from_array, make_events
 from .reporting import report
 from .responses import measure_responses
 from .synchrony import detect_synchronous_bursts, synchrony_matrix
+from .visits import Visit, patient_timeline
 
 logging.getLogger("hfs_emg").addHandler(logging.NullHandler())
 
@@ -68,16 +80,23 @@ __all__ = [
     "Evoked",
     "HfsEmgError",
     "HfsEmgWarning",
+    "NcsResult",
     "NoStimulusError",
+    "NormalLimits",
+    "NotRegularFileError",
+    "OutputError",
+    "OutputLockedError",
     "ParameterError",
     "Recording",
     "SamplingRateError",
     "UnitsError",
     "UnsupportedFormatError",
+    "Visit",
     "__version__",
     "analyze",
     "bandpass_filter",
     "blank_stimulus_artifact",
+    "blink_recovery_cycle",
     "default_toml",
     "detect_bursts",
     "detect_synchronous_bursts",
@@ -99,6 +118,7 @@ __all__ = [
     "measure_responses",
     "notch_filter",
     "open_recording",
+    "patient_timeline",
     "plotting",
     "process_chunked",
     "read_recording",

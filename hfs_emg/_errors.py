@@ -14,6 +14,9 @@ __all__ = [
     "HfsEmgError",
     "HfsEmgWarning",
     "NoStimulusError",
+    "NotRegularFileError",
+    "OutputError",
+    "OutputLockedError",
     "ParameterError",
     "SamplingRateError",
     "UnitsError",
@@ -55,6 +58,22 @@ class DataError(HfsEmgError, ValueError):
 
 class NoStimulusError(HfsEmgError, ValueError):
     """No stimulus could be found where one was required."""
+
+
+class NotRegularFileError(HfsEmgError, OSError):
+    """An input is not a regular file (a folder, a named pipe, a device or a dangling link).
+
+    Symbolic links are followed only to regular files; a link to anything else, or to nothing,
+    is refused too.
+    """
+
+
+class OutputError(HfsEmgError, OSError):
+    """An output folder cannot be created or written (not a folder, read-only, no space)."""
+
+
+class OutputLockedError(OutputError):
+    """Another batch is writing the same output folder: its lock file names a live process."""
 
 
 class HfsEmgWarning(UserWarning):

@@ -6,7 +6,9 @@
 recording into ``<root>/derivatives/hfs_emg/``, named after the source with a ``desc-<table>``
 entity (``sub-01_task-rest_desc-bursts_emg.tsv``), plus ``dataset_description.json``
 (``DatasetType: derivative``, ``GeneratedBy``: hfs_emg version and configuration hash) and the
-configuration as TOML.
+configuration as TOML. :func:`bids_timeline` turns a subject's sessions (``ses-*``, described
+in ``sub-<label>_sessions.tsv``) into visits and returns the patient timeline of
+:func:`hfs_emg.visits.patient_timeline`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .analysis import TABLES
 from .batch import BatchResult, run_batch
 from .config import AnalysisConfig
 
-__all__ = ["find_bids_recordings", "run_bids", "write_bids_derivatives"]
+__all__ = ["bids_timeline", "find_bids_recordings", "run_bids", "write_bids_derivatives"]
 
 PIPELINE = "hfs_emg"
 
@@ -208,3 +210,109 @@ def run_bids(
     result = run_batch(files, config, out=deriv / "batch", **batch_kw)
     written = write_bids_derivatives(result, deriv, config)
     return BatchResult(result.tables, result.stats, [*result.written, *written])
+
+
+def bids_timeline(
+    bids_root: str | os.PathLike[str],
+    subject: str,
+    config: AnalysisConfig | None = None,
+    *,
+    kind_column: str = "visit_kind",
+    date_column: str = "acq_time",
+    side: str | None = None,
+    **batch_kw: Any,
+) -> Any:
+    """Analyse one subject's sessions of a BIDS dataset and return its visit timeline.
+
+    Each session (``ses-<label>``) is one visit. Its kind and date come from
+    ``sub-<label>_sessions.tsv`` (:func:`hfs_emg.visits.read_sessions_tsv`: columns
+    ``session_id``, ``kind_column``, ``date_column``, optional ``dose_units``, ``site``); its
+    recordings are analysed with :func:`hfs_emg.batch.run_batch` and their tables pooled per
+    session. Sessions without a recording still give a row (with empty metrics).
+
+    Parameters
+    ----------
+    bids_root : path
+        The dataset's root.
+    subject : str
+        Subject label (without ``sub-``).
+    config : AnalysisConfig, optional
+        Analysis options.
+    kind_column, date_column : str
+        Columns of the sessions file.
+    side : {"left", "right"}, optional
+        Affected side (:func:`hfs_emg.visits.visit_metrics`).
+    **batch_kw
+        Options of :func:`hfs_emg.batch.run_batch` (``workers``, ``progress``, ``out``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`hfs_emg.visits.patient_timeline` with ``patient = "sub-<label>"`` and
+        ``visit = "ses-<label>"``.
+
+    Raises
+    ------
+    ParameterError
+        No sessions file, or a recording whose session is not listed in it.
+
+    Examples
+    --------
+    >>> import shutil, tempfile, pathlib
+    >>> from hfs_emg.cli import EXAMPLE_DIR
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for ses in ("01", "02"):
+    ...     d = root / "sub-01" / f"ses-{ses}" / "emg"
+    ...     d.mkdir(parents=True)
+    ...     name = f"sub-01_ses-{ses}_task-lsr_emg.edf"
+    ...     _ = shutil.copy(EXAMPLE_DIR / "lsr_session.edf", d / name)
+    >>> _ = (root / "sub-01" / "sub-01_sessions.tsv").write_text(
+    ...     "session_id\\tacq_time\\tvisit_kind\\nses-01\\t2024-03-01\\tintra_mvd\\n"
+    ...     "ses-02\\t2024-04-01\\tfollow_up\\n")
+    >>> tl = bids_timeline(root, "01", workers=1, progress=False)
+    >>> tl[["visit", "kind", "days_since_mvd", "lsr_status"]].values.tolist()
+    [['ses-01', 'intra_mvd', 0.0, 'disappeared'], ['ses-02', 'follow_up', 31.0, 'disappeared']]
+    """
+    import pandas as pd
+    from mne_bids import get_entities_from_fname
+
+    from .visits import Visit, patient_timeline, read_sessions_tsv
+
+    root = Path(bids_root)
+    sessions_file = root / f"sub-{subject}" / f"sub-{subject}_sessions.tsv"
+    if not sessions_file.is_file():
+        raise ParameterError(f"No sessions file {str(sessions_file)!r} for subject {subject!r}.")
+    sessions = read_sessions_tsv(sessions_file, kind_column=kind_column, date_column=date_column)
+    files = find_bids_recordings(root, subjects=[subject])
+    session_of = {
+        str(f): get_entities_from_fname(f.name, on_error="ignore").get("session") for f in files
+    }
+    unknown = sorted({s for s in session_of.values() if s not in set(sessions["session"])})
+    if unknown:
+        raise ParameterError(
+            f"{sessions_file}: session(s) {unknown} have recordings but no row in the file."
+        )
+    tables: dict[str, dict[str, list[pd.DataFrame]]] = {}
+    if files:
+        result = run_batch(files, config, **batch_kw)
+        for name in TABLES:
+            df = result[name]
+            if df.empty or "file" not in df.columns:
+                continue
+            for source, part in df.groupby("file", sort=True):
+                ses = session_of.get(str(source))
+                tables.setdefault(ses, {}).setdefault(name, []).append(part.drop(columns="file"))
+    visits = []
+    for row in sessions.itertuples(index=False):  # one visit per session
+        per = tables.get(row.session, {})
+        visits.append(
+            Visit(
+                date=row.date,
+                kind=row.kind,
+                analyses={k: pd.concat(v, ignore_index=True) for k, v in per.items()},
+                visit=f"ses-{row.session}",
+                dose_units=None if pd.isna(row.dose_units) else float(row.dose_units),
+                site=row.site if isinstance(row.site, str) else None,
+            )
+        )
+    return patient_timeline(visits, patient=f"sub-{subject}", side=side)

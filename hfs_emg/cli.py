@@ -2,13 +2,15 @@
 
 Exit codes: 0 success, 1 a file could not be analysed (an :class:`HfsEmgError`; in ``analyze``
 and ``batch`` the other files are still analysed and written), 2 usage error (bad arguments,
-bad configuration file, no input).
+bad configuration file, no input, an output folder that cannot be written or that another batch
+is writing). Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -18,10 +20,10 @@ import pandas as pd
 
 from . import __version__
 from ._atomic import atomic_path
-from ._errors import HfsEmgError, ParameterError
-from .batch import BatchResult, expand_inputs, run_batch
+from ._errors import HfsEmgError, OutputError, ParameterError
+from .batch import BatchResult, _check_input, _recordings_in, expand_inputs, run_batch
 from .config import AnalysisConfig, default_toml
-from .io import READERS, read_recording
+from .io import read_recording
 from .recording import Recording
 
 logger = logging.getLogger("hfs_emg")
@@ -39,22 +41,33 @@ def describe(rec: Recording) -> str:
 
 
 def _example_files(folder: Path) -> list[Path]:
-    # Multi-file formats are opened through one file: skip the companions.
-    companions = {".dat", ".vmrk", ".eeg", ".atr", ".json"}
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in READERS and p.suffix.lower() not in companions
-    )
+    # Multi-file formats are opened through one file: the companions are skipped.
+    return [p for p in _recordings_in(folder) if p.is_file()]
+
+
+def _read_input(path: str | Path) -> Recording:
+    """Read a recording named on the command line (regular files only: never a pipe)."""
+    if os.path.lexists(path):  # else the reader says the file does not exist
+        _check_input(path)
+    return read_recording(path)
+
+
+def _one_line(path: str | Path, err: BaseException) -> str:
+    """An error as the one line the CLI prints (the type too when it is not hfs_emg's own)."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    if isinstance(err, (HfsEmgError, OSError)):
+        return f"error: {text}" if str(path) in text else f"error: {path}: {text}"
+    return f"error: {path}: {type(err).__name__}: {text}"
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
     status = 0
     for path in args.files:
         try:
-            rec = read_recording(path)
-        except (HfsEmgError, FileNotFoundError) as err:
-            print(f"error: {err}", file=sys.stderr)
+            rec = _read_input(path)
+        except Exception as err:  # one line per file, never a traceback
+            logger.debug("hfs-emg info: %s", path, exc_info=True)
+            print(_one_line(path, err), file=sys.stderr)
             status = 1
             continue
         print(f"== {path}")
@@ -71,7 +84,7 @@ _SHOW = {
     "summary": ["channel", "n_bursts", "bursts_per_min", "burden_pct", "discharge_hz_median"],
     "trend": ["channel", "status", "disappearance_stim_index", "final_baseline_ratio"],
     "cmap": ["channel", "side", "latency_ms", "p2p_uv", "amplitude_ratio"],
-    "f_waves": ["channel", "persistence_pct", "f_min_latency_ms", "chronodispersion_ms"],
+    "f_waves": ["channel", "persistence_pct", "f_min_latency_ms", "f_duration_mean_ms"],
     "blink_reflex": ["stim_side", "channel", "component", "relation", "latency_ms", "p2p_uv"],
 }
 
@@ -88,7 +101,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     folder = Path(args.data)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"Cannot create the output folder {out}: {err.strerror or err}.") from err
     files = _example_files(folder) if folder.is_dir() else []
     if not files:
         print(f"error: no readable recording in {folder}", file=sys.stderr)
@@ -151,10 +167,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
         path = Path(name)
         target = Path(args.out) / f"{path.stem}.html" if args.out else path.with_suffix(".html")
         try:
-            rec = read_recording(path)
+            rec = _read_input(path)
             report(rec, out=target, evoked=args.evoked, spontaneous=not args.no_spontaneous)
-        except (HfsEmgError, OSError) as err:
-            print(f"error: {err}", file=sys.stderr)
+        except Exception as err:  # one line per file, never a traceback
+            logger.debug("hfs-emg report: %s", path, exc_info=True)
+            print(_one_line(path, err), file=sys.stderr)
             status = 1
             continue
         print(f"report: {target}")
@@ -164,7 +181,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 EXIT_CODES = """exit codes:
   0  every file analysed
   1  some files failed (listed in errors.csv and on stderr; the others are written)
-  2  usage error: bad arguments, bad configuration file, no input file"""
+  2  usage error: bad arguments, bad configuration file, no input file, an output folder
+     that cannot be written or that another batch is writing (its lock file is held)
+errors are printed as one line on stderr"""
 
 
 def _load_config(path: str | None) -> AnalysisConfig:
@@ -206,7 +225,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 def _cmd_batch(args: argparse.Namespace) -> int:
     config = _load_config(args.config)
-    files = expand_inputs(args.inputs)
+    files = expand_inputs(args.inputs, out=args.out)  # never the batch's own outputs
     if not files:
         print(f"error: no recording matches {' '.join(args.inputs)}", file=sys.stderr)
         return 2
@@ -391,9 +410,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO, format="%(message)s")
     try:
         return int(args.func(args))
-    except ParameterError as err:  # bad configuration file, bad option, bad input pattern
-        print(f"error: {err}", file=sys.stderr)
+    except (ParameterError, OutputError) as err:
+        # bad configuration file, option or input pattern; unwritable or locked output folder
+        print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
+    except HfsEmgError as err:
+        print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,6 +31,7 @@ __all__ = [
     "plot_lsr_trend",
     "plot_recording",
     "plot_synchrony_raster",
+    "plot_visits",
 ]
 
 
@@ -751,7 +752,7 @@ def plot_f_waves(
     ----------
     epochs : Epochs
     trials : pandas.DataFrame, optional
-        Per-trial table from ``measure_f_waves(..., return_trials=True)[1]`` (``stim_index``,
+        Per-trial table ``measure_f_waves(...).trials`` (``stim_index``,
         ``channel``, ``present``, ``latency_ms``).
     channel : str, optional
         Default: the first channel.
@@ -770,7 +771,7 @@ def plot_f_waves(
     >>> from hfs_emg.simulate import simulate_nerve_conduction
     >>> rec = simulate_nerve_conduction(sfreq=10000.0, n_f_stimuli=8).f_waves
     >>> ep = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.005, tmax=0.04)
-    >>> summary, trials = hfs_emg.measure_f_waves(ep, return_trials=True)
+    >>> trials = hfs_emg.measure_f_waves(ep).trials
     >>> fig = plot_f_waves(ep, trials)
     >>> fig.axes[0].get_xlabel()
     'Latency (ms)'
@@ -866,7 +867,7 @@ def plot_blink_reflex(
     >>> from hfs_emg.simulate import simulate_nerve_conduction
     >>> rec = simulate_nerve_conduction(sfreq=10000.0, n_blink_stimuli=2).blink
     >>> ep = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.01, tmax=0.07)
-    >>> fig = plot_blink_reflex(ep, hfs_emg.measure_blink_reflex(ep))
+    >>> fig = plot_blink_reflex(ep, hfs_emg.measure_blink_reflex(ep).summary)
     >>> fig.axes[-1].get_xlabel()
     'Latency (ms)'
 
@@ -929,4 +930,117 @@ def plot_blink_reflex(
     axes[-1].set_xlabel("Latency (ms)")
     axes[-1].set_xlim(t_ms[0], t_ms[-1])
     axes[0].set_title(title or f"Blink reflex, stimulus {stim_side or ''} supraorbital".strip())
+    return fig
+
+
+# --------------------------------------------------------------------------- visits over time
+
+#: Metrics drawn by :func:`plot_visits` by default, with their axis labels.
+VISIT_METRICS: dict[str, str] = {
+    "bursts_per_min": "Bursts (/min)",
+    "burden_pct": "Burden (%)",
+    "sync_fraction": "Synchronous\nfraction",
+    "cmap_decrement_pct": "CMAP\ndecrement (%)",
+    "f_duration_mean_ms": "F duration (ms)",
+    "blink_synkinesis_ratio": "Blink\nsynkinesis ratio",
+    "lsr_final_baseline_ratio": "LSR final /\nbaseline",
+}
+
+
+def plot_visits(
+    timeline: pd.DataFrame,
+    *,
+    metrics: list[str] | None = None,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Key metrics of a patient's visits over time, with toxin injections and MVD marked.
+
+    One panel per metric (the :data:`VISIT_METRICS` the timeline holds values for, or
+    ``metrics``), sharing the date axis. Botulinum-toxin injections are dashed green lines
+    labelled with the dose, the MVD a solid red line; the LSR status of each visit that has one
+    is written above the first panel.
+
+    Parameters
+    ----------
+    timeline : pandas.DataFrame
+        Output of :func:`hfs_emg.visits.patient_timeline`.
+    metrics : list of str, optional
+        Columns to draw (default: the :data:`VISIT_METRICS` with at least one value).
+    ax : matplotlib.axes.Axes, optional
+        Draw into this axes; then exactly one metric is drawn (the first one).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tl = pd.DataFrame({"date": pd.to_datetime(["2024-01-15", "2024-02-22", "2024-06-13"]),
+    ...                    "kind": ["toxin_injection", "follow_up", "follow_up"],
+    ...                    "dose_units": [20.0, None, None],
+    ...                    "cmap_decrement_pct": [0.0, 40.0, 8.0]})
+    >>> fig = plot_visits(tl)
+    >>> fig.axes[0].get_ylabel()
+    'CMAP\\ndecrement (%)'
+    """
+    import matplotlib.pyplot as plt
+
+    _require(timeline, ["date", "kind"], "timeline")
+    if metrics is None:
+        metrics = [
+            m
+            for m in VISIT_METRICS
+            if m in timeline.columns and pd.to_numeric(timeline[m], errors="coerce").notna().any()
+        ]
+    else:
+        _require(timeline, list(metrics), "timeline")
+    if not metrics:
+        raise ParameterError(
+            f"timeline holds no value of the metrics {list(VISIT_METRICS)}; pass metrics=."
+        )
+    if ax is not None:
+        metrics = list(metrics)[:1]
+        fig, axes = ax.figure, [ax]
+    else:
+        fig, axes = plt.subplots(
+            len(metrics),
+            1,
+            sharex=True,
+            figsize=(8.0, 1.1 + 1.4 * len(metrics)),
+            layout="constrained",
+            squeeze=False,
+        )
+        axes = list(axes[:, 0])
+    dates = pd.to_datetime(timeline["date"])
+    kinds = timeline["kind"].astype(str).to_numpy()
+    dose = timeline["dose_units"] if "dose_units" in timeline.columns else None
+    for a, m in zip(axes, metrics, strict=True):  # one panel per metric
+        y = pd.to_numeric(timeline[m], errors="coerce")
+        a.plot(dates[y.notna()], y[y.notna()], "o-", color="tab:blue", ms=4, lw=1.2)
+        for i in np.flatnonzero(kinds == "toxin_injection"):  # a handful of visits
+            a.axvline(dates.iloc[i], color="tab:green", ls="--", lw=0.9)
+        for i in np.flatnonzero(kinds == "intra_mvd"):
+            a.axvline(dates.iloc[i], color="tab:red", lw=1.2)
+        a.set_ylabel(VISIT_METRICS.get(m, m), fontsize=8)
+        _clean(a)
+    top = axes[0]
+    for i in np.flatnonzero(kinds == "toxin_injection"):
+        d = "" if dose is None or pd.isna(dose.iloc[i]) else f" {dose.iloc[i]:g} U"
+        top.text(dates.iloc[i], 1.0, f"BTX{d}", color="tab:green", fontsize=7,
+                 transform=top.get_xaxis_transform(), va="bottom", ha="center")  # fmt: skip
+    for i in np.flatnonzero(kinds == "intra_mvd"):
+        top.text(dates.iloc[i], 1.0, "MVD", color="tab:red", fontsize=7,
+                 transform=top.get_xaxis_transform(), va="bottom", ha="center")  # fmt: skip
+    if "lsr_status" in timeline.columns:
+        for d, s in zip(dates, timeline["lsr_status"], strict=True):
+            if isinstance(s, str):
+                top.text(d, 0.92, f"LSR {s}", fontsize=6, rotation=90, va="top", ha="right",
+                         transform=top.get_xaxis_transform(), color="0.3")  # fmt: skip
+    axes[-1].set_xlabel("Visit date")
+    if ax is None:
+        fig.autofmt_xdate()
+    top.set_title(title or "Visits", fontsize=10, loc="left", pad=14)
     return fig

@@ -672,7 +672,11 @@ def from_array(
     ['mentalis_L', 'mentalis', 'left', 'marginal_mandibular']
     """
     sfreq = check_sfreq(sfreq)
-    if not isinstance(tstart, (int, float, np.integer, np.floating)) or not np.isfinite(tstart):
+    try:
+        finite = bool(np.isfinite(float(tstart)))
+    except (TypeError, ValueError):
+        finite = False
+    if not finite:
         raise ParameterError(f"tstart must be a finite time in seconds, got {tstart!r}.")
     arr = np.asarray(data)
     if arr.dtype.kind not in "fiub":

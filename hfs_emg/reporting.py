@@ -209,7 +209,8 @@ def _evoked(
             sec.add(_png(plot_cmap(ep, table), dpi))
             tables = {"cmap": table}
         else:
-            table, trials = measure(ep, return_trials=True, **user)
+            res = measure(ep, **user)
+            table, trials = res.summary, res.trials
             if analysis == "f_waves":
                 for ch in ep.ch_names:
                     sec.add(_png(plot_f_waves(ep, trials, channel=ch), dpi))

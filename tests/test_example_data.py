@@ -70,7 +70,9 @@ def test_ncs_examples_match_truth() -> None:
     assert len(merged) == 2
     assert (merged["latency_ms"] - merged["latency_ms_true"]).abs().max() <= 0.3
     assert ((merged["p2p_uv"] / merged["p2p_uv_true"]) - 1).abs().max() <= 0.1
-    blink = hfs_emg.measure_blink_reflex(hfs_emg.read_recording(EXAMPLES / "ncs_blink_reflex.bdf"))
+    blink = hfs_emg.measure_blink_reflex(
+        hfs_emg.read_recording(EXAMPLES / "ncs_blink_reflex.bdf")
+    ).summary
     btruth = pd.read_csv(EXAMPLES / "truth" / "ncs_blink_reflex_truth.csv")
     true_mean = (
         btruth[btruth["present"]]

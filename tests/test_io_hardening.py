@@ -69,6 +69,12 @@ def _edf(tmp_path: Path, ext: str = "edf", *, events: bool = False, name: str = 
     return path
 
 
+def _third_party_signal():
+    return edfio.EdfSignal(
+        np.arange(1000.0), 100, label="oris", physical_range=(-1, 1000), physical_dimension="uV"
+    )
+
+
 def _set(path: Path, field: str, value: str, signal: int | None = None) -> None:
     """Overwrite one header field of an EDF/BDF file in place (left-aligned, space padded)."""
     data = bytearray(path.read_bytes())
@@ -153,6 +159,7 @@ def test_not_implemented_becomes_unsupported_and_memory_error_passes(tmp_path, m
         ("duration", None, "0", r"data record duration is 0.0 s.*annotation-only"),
         ("duration", None, "-1", r"data record duration is -1.0 s"),
         ("spr", 1, "0", r"samples per record must be >= 1.*'mentalis'"),
+        ("spr", 0, "1_000", r"samples per record of signal 'oris'\" holds '1_000 *', not a number"),
     ],
 )
 def test_edf_header_field_refused(tmp_path, field, signal, value, message):
@@ -199,7 +206,7 @@ def test_edf_invalid_start_date_warns(tmp_path):
 def test_private_keys_in_third_party_text_are_not_trusted(tmp_path):
     """A file hfs_emg did not write whose free text mentions hfs_emg's keys: read by the spec."""
     path = tmp_path / "third_party.edf"
-    sig = edfio.EdfSignal(np.arange(1000.0), 100, label="oris", physical_range=(-1, 1000))
+    sig = _third_party_signal()
     for text in ("hfs_emg_n=10", "hfs_emg=10,5.0,deadbeef", "hfs_emg_tstart=7.0"):
         edf = edfio.Edf([sig], recording=edfio.Recording(additional=(text,)))
         edf.write(path)
@@ -227,7 +234,7 @@ def test_non_finite_start_in_edf_header_refused(tmp_path):
     from hfs_emg.io.edf import private_signature
 
     path = tmp_path / "nan.edf"
-    sig = edfio.EdfSignal(np.arange(1000.0), 100, label="oris", physical_range=(-1, 1000))
+    sig = _third_party_signal()
     for tstart in ("nan", "inf"):
         key = f"hfs_emg=1000,{tstart},{private_signature(1000, tstart, ['oris'])}"
         edfio.Edf([sig], recording=edfio.Recording(additional=(key,))).write(path)
@@ -263,16 +270,18 @@ def test_npz_non_finite_tstart(tmp_path):
 def test_annotation_exactly_at_the_end_is_kept(tmp_path):
     """pyedflib's test_generator.edf case: the second annotation "Recording ends" at the end."""
     path = tmp_path / "generator.edf"
-    sig = edfio.EdfSignal(np.zeros(60 * 100), 100, label="sig", physical_range=(-1, 1))
+    sig = edfio.EdfSignal(
+        np.zeros(60 * 100), 100, label="sig", physical_range=(-1, 1), physical_dimension="uV"
+    )
     ann = [edfio.EdfAnnotation(0.0, None, "Recording starts")]
     ann.append(edfio.EdfAnnotation(60.0, None, "Recording ends"))
     edfio.Edf([sig], annotations=ann).write(path)
-    rec = read_recording(path, units="uV")
+    rec = read_recording(path)
     assert rec.events["label"].tolist() == ["Recording starts", "Recording ends"]
     assert rec.events["onset_s"].tolist() == [0.0, 60.0]
     # a window ending before the end does not take it; chunks give it exactly once
-    assert len(read_recording(path, tmax=30.0, units="uV").events) == 1
-    with open_recording(path, units="uV") as reader:
+    assert len(read_recording(path, tmax=30.0).events) == 1
+    with open_recording(path) as reader:
         labels = [e for r, _ in reader.iter_chunks(25.0) for e in r.events["label"]]
     assert labels == ["Recording starts", "Recording ends"]
 
@@ -395,11 +404,43 @@ def test_brainvision_latin1_header_reads_like_utf8(vhdr):
 
 
 @pytest.mark.shared_data
+@pytest.mark.filterwarnings("ignore:.*unknown or missing unit:hfs_emg.HfsEmgWarning")
 def test_brainvision_missing_marker_file_warns(vhdr):
     vhdr.with_name("test.vmrk").unlink()
     with pytest.warns(HfsEmgWarning, match=r"marker file 'test.vmrk' is missing.*without events"):
         rec = read_recording(vhdr)
     assert rec.events.empty
+
+
+# ---------------------------------------------------------------------------------- ABF
+@pytest.mark.shared_data
+@pytest.mark.parametrize(
+    ("name", "offset", "fmt", "value", "message"),
+    [
+        # ABF2 section table at byte 76, 16 bytes per section: TagSection (12th) entry count,
+        # ADCSection (2nd) entry size; ABF1 tag count at byte 48
+        ("pclamp11_4ch.abf", 76 + 16 * 11 + 8, "<q", 2**40, r"TagSection declares 1099511627776"),
+        ("pclamp11_4ch.abf", 76 + 16 * 1 + 4, "<I", 0, r"ADCSection declares 4 entries of 0 b"),
+        ("multichannelAbf1WithTags.abf", 48, "<i", 2**31 - 1, r"ABF1 header, 2147483647 tag"),
+    ],
+)
+def test_abf_section_counts_beyond_the_file(
+    tmp_path, shared_data, name, offset, fmt, value, message
+):
+    """A bit flip in a section count made neo loop for hours; now an immediate error."""
+    import struct
+
+    src = shared_data / "pyabf-abf" / name
+    before = _sha(src)
+    data = bytearray(src.read_bytes())
+    if fmt == "<I":  # an entry size of 0 only matters when the section has entries
+        assert struct.unpack_from("<q", data, offset + 4)[0] > 0
+    struct.pack_into(fmt, data, offset, value)
+    path = tmp_path / name
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match=message):
+        read_recording(path)
+    assert _sha(src) == before
 
 
 # ---------------------------------------------------------------------------------- npz
@@ -443,6 +484,10 @@ def test_csv_rows_with_more_fields_than_header(tmp_path):
     counter.write_text("a,b\n" + "\n".join(f"{i},{i % 7},{i % 5}" for i in range(100)))
     with pytest.raises(DataError, match=r"line 2 has 3 fields but the header names 2"):
         read_recording(counter, sfreq=100.0, units="uV")
+    spaced = tmp_path / "spaced.txt"
+    spaced.write_text(counter.read_text().replace(",", " "))
+    with pytest.raises(DataError, match=r"spaced\.txt.*line 2 has 3 fields but the header names 2"):
+        read_recording(spaced, sfreq=100.0, units="uV")
 
 
 def test_decimal_comma_option(tmp_path):

@@ -13,12 +13,13 @@ from hfs_emg.simulate import score_nerve_conduction, simulate_nerve_conduction
 def test_ncs_accuracy(sfreq):
     sim = simulate_nerve_conduction(sfreq=sfreq, n_blink_stimuli=4, seed=5)
     cmap = measure_cmap(sim.cmap)
-    fw, trials = measure_f_waves(sim.f_waves, return_trials=True)
+    f_res = measure_f_waves(sim.f_waves)
+    fw, trials = f_res.summary, f_res.trials
     blink = measure_blink_reflex(sim.blink)
     s = score_nerve_conduction(sim, cmap, fw, blink)
     assert s["cmap_latency_err_max_ms"] <= 0.3
     assert s["cmap_p2p_err_max_pct"] <= 5.0
-    assert s["degeneration_err_pct"] <= 2.0
+    assert s["decrement_err_pct"] <= 2.0
     assert s["f_persistence_err_pct"] <= 5.0
     assert s["f_min_latency_err_ms"] <= 0.3
     assert s["f_mean_latency_err_ms"] <= 0.3
@@ -35,7 +36,7 @@ def test_ncs_accuracy(sfreq):
 
 def test_blink_reflex_structure_and_synkinesis():
     sim = simulate_nerve_conduction(sfreq=10000.0, n_blink_stimuli=3, seed=1)
-    br = measure_blink_reflex(sim.blink).set_index(["stim_side", "channel", "component"])
+    br = measure_blink_reflex(sim.blink).summary.set_index(["stim_side", "channel", "component"])
     # R1 only ipsilateral, R2 both sides
     assert br.loc[("left", "orbicularis_oculi_L", "R1"), "n_present"] == 3
     assert br.loc[("left", "orbicularis_oculi_R", "R1"), "n_present"] == 0
@@ -54,8 +55,8 @@ def test_blink_reflex_structure_and_synkinesis():
 def test_cmap_affected_side_and_events_without_side():
     sim = simulate_nerve_conduction(sfreq=10000.0, amplitude_ratio=0.3, seed=2)
     cmap = measure_cmap(sim.cmap, affected_side="left").set_index("channel")
-    assert abs(cmap.loc["nasalis_L", "degeneration_pct"] - 70.0) < 2.0
-    assert np.isnan(cmap.loc["nasalis_R", "degeneration_pct"])
+    assert abs(cmap.loc["nasalis_L", "decrement_pct"] - 70.0) < 2.0
+    assert np.isnan(cmap.loc["nasalis_R", "decrement_pct"])
     assert cmap.loc["nasalis_L", "neg_peak_uv"] > 0
     truth = sim.cmap_truth.set_index("channel")
     assert (cmap["neg_peak_uv"] / truth["neg_peak_uv"] - 1).abs().max() < 0.05

@@ -168,7 +168,7 @@ def test_plot_cmap_f_blink_markers():
 
     rec = sim.f_waves
     ep = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.005, tmax=0.04)
-    _, trials = hfs_emg.measure_f_waves(ep, return_trials=True)
+    trials = hfs_emg.measure_f_waves(ep).trials
     ax = plotting.plot_f_waves(ep, trials).axes[0]
     f = next(ln for ln in ax.lines if ln.get_label() == "F latency")
     assert np.asarray(f.get_xdata()) == pytest.approx(trials["latency_ms"].dropna().to_numpy())
@@ -176,7 +176,7 @@ def test_plot_cmap_f_blink_markers():
 
     rec = sim.blink
     ep = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.01, tmax=0.07)
-    blink = hfs_emg.measure_blink_reflex(ep)
+    blink = hfs_emg.measure_blink_reflex(ep).summary
     fig = plotting.plot_blink_reflex(ep, blink)
     side = ep.events["side"].iloc[0]
     for ax, name in zip(fig.axes, ep.ch_names, strict=True):

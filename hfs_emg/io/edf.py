@@ -109,6 +109,8 @@ class EdfReader(BaseReader):
         """A header number: finite, and integral where the EDF specification says integer."""
         text = raw.decode("latin-1")
         try:
+            if "_" in text:  # Python's float() takes "1_000"; the EDF specification does not
+                raise ValueError(text)
             value = float(text)
         except ValueError:
             raise CorruptFileError(

@@ -21,6 +21,7 @@ tag times and comments as zeros); their number is in ``meta["abf_n_tags"]``, wit
 
 from __future__ import annotations
 
+import struct
 import warnings
 from functools import cached_property
 from typing import Any
@@ -29,11 +30,36 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .._errors import HfsEmgWarning, UnsupportedFormatError
+from .._errors import CorruptFileError, HfsEmgWarning, UnsupportedFormatError
 from ..recording import make_events
 from ._base import BaseReader, guess_type
 
 __all__ = ["AxonReader", "Spike2Reader"]
+
+#: ABF2 section table order (Axon's ABF2 header layout, as neo's AxonRawIO reads it).
+_ABF2_SECTIONS = (
+    "ProtocolSection",
+    "ADCSection",
+    "DACSection",
+    "EpochSection",
+    "ADCPerDACSection",
+    "EpochPerDACSection",
+    "UserListSection",
+    "StatsRegionSection",
+    "MathSection",
+    "StringsSection",
+    "DataSection",
+    "TagSection",
+    "ScopeSection",
+    "DeltaSection",
+    "VoiceTagSection",
+    "SynchArraySection",
+    "AnnotationSection",
+    "StatsSection",
+)
+_ABF2_LOOPED = frozenset(
+    ("ADCSection", "DACSection", "EpochSection", "EpochPerDACSection", "TagSection")
+)
 
 
 class _NeoReader(BaseReader):
@@ -161,7 +187,43 @@ class AxonReader(_NeoReader):
     def _open(self) -> Any:
         from neo.rawio import AxonRawIO
 
+        self._check_sections()
         return AxonRawIO(filename=str(self.path))
+
+    def _check_sections(self) -> None:
+        """Section counts that point beyond the file are corrupt (neo would loop over them).
+
+        ABF2 keeps a table of sections at byte 76 (block index, bytes per entry, number of
+        entries, 16 bytes each); ABF1 keeps the tag pointer and count at bytes 44/48 and the
+        synch array at 92/96. A bit flip in a count makes neo iterate billions of times.
+        """
+        size = self.path.stat().st_size
+        with open(self.path, "rb") as fh:
+            head = fh.read(76 + 16 * len(_ABF2_SECTIONS))
+        if head[:4] == b"ABF2" and len(head) >= 76 + 16 * len(_ABF2_SECTIONS):
+            for k, name in enumerate(_ABF2_SECTIONS):
+                block, nbytes, count = struct.unpack_from("<IIq", head, 76 + 16 * k)
+                # neo reads the entries of these sections one by one: each is a record of at
+                # least 16 bytes (a tag is 64, an ADC entry 128).
+                short = name in _ABF2_LOOPED and count > 0 and nbytes < 16
+                if count < 0 or short or (count > 0 and block * 512 + nbytes * count > size):
+                    raise CorruptFileError(
+                        f"{self.path}: corrupt ABF2 header, {name} declares {count} entries of "
+                        f"{nbytes} bytes at block {block}, beyond the {size}-byte file."
+                    )
+        elif head[:4] == b"ABF " and len(head) >= 100:
+            tag_ptr, n_tags = struct.unpack_from("<ii", head, 44)
+            synch_ptr, n_synch = struct.unpack_from("<ii", head, 92)
+            if n_tags < 0 or tag_ptr + 64 * n_tags > size:
+                raise CorruptFileError(
+                    f"{self.path}: corrupt ABF1 header, {n_tags} tag entries at byte {tag_ptr} lie "
+                    f"beyond the {size}-byte file."
+                )
+            if n_synch < 0 or (n_synch > 0 and synch_ptr * 512 + 8 * n_synch > size):
+                raise CorruptFileError(
+                    f"{self.path}: corrupt ABF1 header, {n_synch} synch-array entries lie beyond "
+                    f"the {size}-byte file."
+                )
 
     def _parse_header(self) -> None:
         self._parse_channels()

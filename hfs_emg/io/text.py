@@ -249,15 +249,16 @@ class TextReader(BaseReader):
         """Refuse rows with more fields than the header names, naming the first such line.
 
         pandas would silently take the extra leading fields as the index. With ``check=True``
-        nothing is raised when every row fits.
+        nothing is raised when every row fits. Fields are counted with vectorized string
+        operations (no loop over rows).
         """
+        raw = pd.Series(body, dtype=object).astype(str)
+        lines = raw.str.strip()
         if sep == r"\s+":
-            if check:
-                return  # whitespace-delimited: detected after parsing (non-default index)
-            counts = np.asarray([len(ln.split()) for ln in body])  # error path only
-        else:
-            counts = np.char.count(np.asarray(body, dtype=str), sep) + 1
-        filled = np.char.str_len(np.char.strip(np.asarray(body, dtype=str))) > 0
+            counts = lines.str.count(r"\s+").to_numpy() + 1
+        else:  # a trailing delimiter is an extra (empty) field for pandas too
+            counts = raw.str.count(re.escape(sep)).to_numpy() + 1
+        filled = (lines.str.len() > 0).to_numpy()
         over = np.flatnonzero(filled & (counts > n_names))
         if check and not over.size:
             return

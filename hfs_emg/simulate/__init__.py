@@ -6,6 +6,9 @@
 - :func:`simulate_lsr_session`: an intraoperative lateral-spread-response session with a trigger
   channel, stimulus artefacts, direct M-responses, the LSR near 10 ms and its disappearance.
 - :func:`simulate_nerve_conduction`: CMAP, F-waves and blink reflex R1 / R2 with synkinesis.
+- :func:`simulate_f_wave_study`, :func:`simulate_blink_study`, :func:`simulate_blink_recovery`,
+  :func:`simulate_toxin_course`: F-waves of known duration, R2 of known rectified area, the
+  paired-pulse R2 recovery cycle, and the CMAP decrement over visits after botulinum toxin.
 
 Each returns the Recording plus truth tables whose columns match the analysis functions' output;
 the ``score_*`` helpers compare the two.
@@ -19,20 +22,38 @@ from .evoked import (
     simulate_lsr_session,
     simulate_nerve_conduction,
 )
+from .ncs import (
+    SimulatedNcsStudy,
+    SimulatedToxinCourse,
+    recovery_ratio,
+    simulate_blink_recovery,
+    simulate_blink_study,
+    simulate_f_wave_study,
+    simulate_toxin_course,
+    toxin_decrement,
+)
 from .score_evoked import score_lsr_session, score_nerve_conduction
 from .score_spontaneous import match_onsets, score_bursts, score_events
 from .spontaneous import SimulatedSpontaneous, simulate_spontaneous
 
 __all__ = [
     "NerveConductionSimulation",
+    "SimulatedNcsStudy",
     "SimulatedSession",
     "SimulatedSpontaneous",
+    "SimulatedToxinCourse",
     "match_onsets",
+    "recovery_ratio",
     "score_bursts",
     "score_events",
     "score_lsr_session",
     "score_nerve_conduction",
+    "simulate_blink_recovery",
+    "simulate_blink_study",
+    "simulate_f_wave_study",
     "simulate_lsr_session",
     "simulate_nerve_conduction",
     "simulate_spontaneous",
+    "simulate_toxin_course",
+    "toxin_decrement",
 ]

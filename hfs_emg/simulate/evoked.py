@@ -457,7 +457,7 @@ class NerveConductionSimulation:
     cmap_truth : pandas.DataFrame
         One row per channel: ``channel``, ``side``, ``latency_ms``, ``neg_peak_uv``, ``p2p_uv``,
         ``area_uv_ms`` (means over the ipsilateral stimuli) and ``amplitude_ratio``,
-        ``degeneration_pct`` (affected vs healthy side, on the affected side's row).
+        ``decrement_pct`` (affected vs healthy side, on the affected side's row).
     f_waves : Recording
         ``mentalis`` on the affected side, supramaximal stimuli (events ``stim``).
     f_wave_truth : pandas.DataFrame
@@ -580,7 +580,7 @@ def simulate_nerve_conduction(
     - **CMAP** (M-wave): stimulation at the stylomastoid foramen of each side, recording from
       nasalis. Onset latency ``cmap_latency_ms`` (healthy) and ``+ affected_latency_delay_ms``
       on the affected side; peak-to-peak ``cmap_p2p_uv`` on the healthy side and
-      ``amplitude_ratio`` times that on the affected side (the ENoG degeneration is
+      ``amplitude_ratio`` times that on the affected side (the decrement is
       ``100 * (1 - amplitude_ratio)`` %).
     - **F-waves**: supramaximal stimuli of the affected side, recording mentalis; each stimulus
       gives the M-wave and, with probability ``f_persistence``, an F-wave whose onset latency is
@@ -625,7 +625,7 @@ def simulate_nerve_conduction(
     Examples
     --------
     >>> sim = simulate_nerve_conduction(sfreq=5000.0, n_f_stimuli=5, n_blink_stimuli=2)
-    >>> sim.cmap_truth[["channel", "degeneration_pct"]].round(0).values.tolist()[0]
+    >>> sim.cmap_truth[["channel", "decrement_pct"]].round(0).values.tolist()[0]
     ['nasalis_L', 40.0]
     >>> sorted(sim.blink_truth["component"].unique())
     ['R1', 'R2']
@@ -685,7 +685,7 @@ def simulate_nerve_conduction(
     cmap_truth = pd.DataFrame(crow)
     ratio = cmap_truth["p2p_uv"].iloc[0] / cmap_truth["p2p_uv"].iloc[1]
     cmap_truth["amplitude_ratio"] = [ratio, np.nan]
-    cmap_truth["degeneration_pct"] = [100.0 * (1.0 - ratio), np.nan]
+    cmap_truth["decrement_pct"] = [100.0 * (1.0 - ratio), np.nan]
 
     # ---------------------------------------------------------------- F-waves
     n_f = int(n_f_stimuli)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -92,16 +94,19 @@ def score_lsr_session(
 def score_nerve_conduction(
     sim: NerveConductionSimulation,
     cmap: pd.DataFrame,
-    f_waves: pd.DataFrame,
-    blink: pd.DataFrame,
+    f_waves: Any,
+    blink: Any,
 ) -> dict[str, float]:
     """Errors of :func:`hfs_emg.measure_cmap`, :func:`hfs_emg.measure_f_waves` and
     :func:`hfs_emg.measure_blink_reflex` against the simulation.
 
+    ``f_waves`` and ``blink`` are the :class:`~hfs_emg.ncs.NcsResult` of the measures (or their
+    ``.summary`` tables).
+
     Returns
     -------
     dict
-        ``cmap_latency_err_max_ms``, ``cmap_p2p_err_max_pct``, ``degeneration_err_pct``,
+        ``cmap_latency_err_max_ms``, ``cmap_p2p_err_max_pct``, ``decrement_err_pct``,
         ``f_persistence_err_pct``, ``f_min_latency_err_ms``, ``f_mean_latency_err_ms``,
         ``f_max_latency_err_ms``, ``chronodispersion_err_ms``, ``f_m_ratio_err_pct``,
         ``blink_latency_err_max_ms`` (mean latency per stimulated side, channel and component),
@@ -117,6 +122,8 @@ def score_nerve_conduction(
     >>> s["cmap_latency_err_max_ms"] < 0.3, s["blink_latency_err_max_ms"] < 0.3
     (True, True)
     """
+    f_waves = getattr(f_waves, "summary", f_waves)
+    blink = getattr(blink, "summary", blink)
     c = sim.cmap_truth.merge(cmap, on="channel", suffixes=("_true", ""))
     f_t, f_m = sim.f_wave_summary.iloc[0], f_waves.iloc[0]
     b_t = (
@@ -131,9 +138,7 @@ def score_nerve_conduction(
     return {
         "cmap_latency_err_max_ms": float((c["latency_ms"] - c["latency_ms_true"]).abs().max()),
         "cmap_p2p_err_max_pct": float(100 * (c["p2p_uv"] / c["p2p_uv_true"] - 1).abs().max()),
-        "degeneration_err_pct": float(
-            (c["degeneration_pct"] - c["degeneration_pct_true"]).abs().max()
-        ),
+        "decrement_err_pct": float((c["decrement_pct"] - c["decrement_pct_true"]).abs().max()),
         "f_persistence_err_pct": float(abs(f_m["persistence_pct"] - f_t["persistence_pct"])),
         "f_min_latency_err_ms": float(abs(f_m["f_min_latency_ms"] - f_t["f_min_latency_ms"])),
         "f_mean_latency_err_ms": float(abs(f_m["f_mean_latency_ms"] - f_t["f_mean_latency_ms"])),

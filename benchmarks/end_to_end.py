@@ -1,0 +1,233 @@
+"""End-to-end benchmark: ``hfs_emg.analyze(path)`` on long files, next to one SciPy filter pass.
+
+What a user runs is ``hfs.analyze("session.bdf")`` (or ``hfs-emg analyze``): read, filter,
+detect, measure, summarise. This script times exactly that on files written to disk, against
+the reference of one ``scipy.signal.sosfiltfilt`` band-pass pass (``butter(4, [20, 1000])``)
+over the same samples already loaded as float32 (the cost floor of any zero-phase analysis).
+
+Files (8 channels at 10 kHz, BDF+ 24-bit, written in 10-minute blocks through
+:class:`hfs_emg.io.bdf_stream.BdfStreamWriter`, so writing a 3-hour file needs little memory;
+cached in ``--data-dir`` and reused):
+
+- ``spontaneous``: :func:`benchmarks.spontaneous.make_data` blocks (noise, 50 Hz hum, bursts
+  and synchronous events), no stimuli.
+- ``lsr``: :func:`hfs_emg.simulate.simulate_lsr_session` blocks at 1 Hz (left and right
+  4-muscle sessions side by side = 8 EMG channels, plus the trigger channel and one
+  ``"stim zygomatic"`` annotation per stimulus).
+
+Cases, each in its own subprocess (peak memory = ``VmHWM`` after the case minus ``VmRSS``
+after imports, so the import of scipy/MNE is not counted):
+
+- ``analyze``: ``hfs_emg.analyze(path)`` with the default configuration.
+- ``read``: ``hfs_emg.read_recording(path)`` alone.
+- ``sosfiltfilt``: one ``sosfiltfilt`` pass over the loaded (8, n) float32 EMG samples.
+- ``lsr10k`` (``--lsr10k``): ``measure_lsr`` of 10,000 stimuli x 8 channels (in memory).
+
+NeuroKit2 and BioSPPy numbers are those of ``benchmarks/spontaneous.py`` (1 channel x 60 s,
+extrapolated linearly and labelled so); they are not re-run here.
+
+Usage::
+
+    python benchmarks/end_to_end.py --minutes 1 10 60 --kinds spontaneous lsr
+    python benchmarks/end_to_end.py --minutes 180 --kinds spontaneous   # scaling check
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SFREQ = 10_000.0
+BLOCK_MIN = 10.0
+MUSCLES = ("frontalis", "orbicularis_oculi", "orbicularis_oris", "mentalis")
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:  # pragma: no cover - not Linux
+        pass
+
+
+# --------------------------------------------------------------------------- files
+def _spontaneous_block(minutes: float, seed: int) -> tuple[np.ndarray, list[str], list[Any]]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from spontaneous import make_data
+
+    data = make_data(minutes, seed=seed).astype(np.float64)
+    names = [
+        f"{m}_{s}"[:16]
+        for s in ("L", "R")
+        for m in ("Frontalis", "OrbOculi", "OrbOris", "Mentalis")
+    ]
+    return data, names, []
+
+
+def _lsr_block(minutes: float, seed: int) -> tuple[np.ndarray, list[str], list[Any]]:
+    from hfs_emg.simulate import simulate_lsr_session
+
+    n_stim = round(minutes * 60)
+    sides = []
+    for k, side in enumerate(("left", "right")):
+        sim = simulate_lsr_session(
+            n_stimuli=n_stim, sfreq=SFREQ, side=side, muscles=MUSCLES, seed=seed * 2 + k
+        )
+        sides.append(sim.recording)
+    left, right = sides
+    n = min(left.n_samples, right.n_samples, round(minutes * 60 * SFREQ))
+    emg_l = [i for i, t in enumerate(left.channels["type"]) if t == "emg"]
+    emg_r = [i for i, t in enumerate(right.channels["type"]) if t == "emg"]
+    trig = [i for i, t in enumerate(left.channels["type"]) if t == "stim"]
+    data = np.vstack([left.data[emg_l, :n], right.data[emg_r, :n], left.data[trig, :n]])
+    short = {"frontalis": "Frontalis", "orbicularis_oculi": "OrbOculi"}
+    short |= {"orbicularis_oris": "OrbOris", "mentalis": "Mentalis"}
+    names = [f"{short[m]}_{s}" for s in ("L", "R") for m in MUSCLES] + ["trigger"]
+    ev = left.events
+    ev = ev[ev["label"].str.startswith("stim") & (ev["onset_s"] - left.tstart < n / SFREQ)]
+    return data, names, list(zip(ev["onset_s"] - left.tstart, ev["label"], strict=True))
+
+
+def make_file(kind: str, minutes: float, data_dir: Path) -> Path:
+    """Write (or reuse) the benchmark file of ``kind`` and length ``minutes``."""
+    from hfs_emg.io.bdf_stream import BdfStreamWriter
+
+    path = data_dir / f"{kind}_{minutes:g}min_8ch_10k.bdf"
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".partial.bdf")
+    tmp.unlink(missing_ok=True)
+    block = _spontaneous_block if kind == "spontaneous" else _lsr_block
+    writer = None
+    done = 0.0
+    seed = 0
+    while done < minutes - 1e-9:
+        m = min(BLOCK_MIN, minutes - done)
+        data, names, marks = block(m, seed)
+        if writer is None:
+            stim = ["trigger"] if "trigger" in names else []
+            writer = BdfStreamWriter(tmp, names, SFREQ, stim=stim, sync_s=60.0)
+        for onset, label in marks:
+            writer.annotate(done * 60 + float(onset), str(label))
+        writer.write(data)
+        done += m
+        seed += 1
+    writer.close()  # type: ignore[union-attr]
+    tmp.rename(path)
+    return path
+
+
+# --------------------------------------------------------------------------- cases
+def case(name: str, path: Path) -> dict[str, Any]:
+    import warnings
+
+    import scipy.signal as ss
+
+    import hfs_emg as hfs
+
+    warnings.simplefilter("ignore")
+    base_kb = _status_kb("VmRSS")
+    _reset_peak()
+    t0 = time.perf_counter()
+    out: dict[str, Any] = {}
+    if name == "analyze":
+        res = hfs.analyze(path)
+        out["n_bursts"] = len(res.bursts) if getattr(res, "bursts", None) is not None else None
+        lsr = getattr(res, "lsr", None)
+        out["n_lsr_rows"] = None if lsr is None else len(lsr)
+    elif name == "read":
+        rec = hfs.read_recording(path)
+        out["dtype"] = str(rec.data.dtype)
+    elif name == "sosfiltfilt":
+        rec = hfs.read_recording(path)
+        emg = np.asarray(rec.data[[t == "emg" for t in rec.channels["type"]]], dtype=np.float32)
+        del rec
+        base_kb = _status_kb("VmRSS")
+        _reset_peak()
+        sos = ss.butter(4, [20, 1000], "bandpass", fs=SFREQ, output="sos")
+        t0 = time.perf_counter()
+        ss.sosfiltfilt(sos, emg, axis=-1)
+    elif name == "lsr10k":
+        from hfs_emg.simulate import simulate_lsr_session
+
+        sims = [
+            simulate_lsr_session(n_stimuli=10_000, rate_hz=20.0, sfreq=SFREQ, side=s, seed=i)
+            for i, s in enumerate(("left", "right"))
+        ]
+        rec = sims[0].recording
+        base_kb = _status_kb("VmRSS")
+        _reset_peak()
+        t0 = time.perf_counter()
+        hfs.measure_lsr(rec)
+        out["note"] = "one 4-muscle side (the 8-channel figure doubles it)"
+    out["seconds"] = time.perf_counter() - t0
+    out["extra_peak_mb"] = (_status_kb("VmHWM") - base_kb) / 1024
+    return out
+
+
+def run(name: str, path: Path) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--case", name, "--path", str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--minutes", type=float, nargs="+", default=[1.0, 10.0])
+    p.add_argument("--kinds", nargs="+", default=["spontaneous", "lsr"])
+    p.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "hfs_bench"
+    )
+    p.add_argument("--lsr10k", action="store_true")
+    p.add_argument("--case", help=argparse.SUPPRESS)
+    p.add_argument("--path", type=Path, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.case:
+        print(json.dumps(case(args.case, args.path)))
+        return 0
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    print("| file | minutes | M samples | analyze s | sosfiltfilt s | ratio | read s | "
+          "analyze extra MB | float32 MB | mem ratio |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for kind in args.kinds:
+        for minutes in args.minutes:
+            path = make_file(kind, minutes, args.data_dir)
+            n = minutes * 60 * SFREQ * 8
+            res = {c: run(c, path) for c in ("analyze", "sosfiltfilt", "read")}
+            if any("error" in r for r in res.values()):
+                print(f"| {kind} | {minutes:g} | errors: {res} |")
+                continue
+            a, f, r = res["analyze"], res["sosfiltfilt"], res["read"]
+            f32_mb = n * 4 / 2**20
+            print(
+                f"| {kind} | {minutes:g} | {n / 1e6:.0f} | {a['seconds']:.2f} | "
+                f"{f['seconds']:.2f} | {a['seconds'] / f['seconds']:.2f}x | {r['seconds']:.2f} | "
+                f"{a['extra_peak_mb']:.0f} | {f32_mb:.0f} | {a['extra_peak_mb'] / f32_mb:.2f}x |"
+            )
+    if args.lsr10k:
+        res = run("lsr10k", Path("."))
+        print(f"\nmeasure_lsr, 10,000 stimuli x 4 EMG channels + trigger: {res}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
