@@ -53,7 +53,10 @@ def _replay(text: str, data_dir: Path) -> int:
                 options.pop("units", None)
                 with open_recording(path, **options) as reader:
                     print(reader)
-            print("loaded:", rec)
+            problem = fuzzing.check_recording(rec)
+            print("loaded:", rec, "" if problem is None else f"BUT INVALID: {problem}")
+            if problem is not None:
+                return 1
         except Exception:
             traceback.print_exc()
             return 1
@@ -69,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--formats", nargs="*", help="only these formats (edf, bdf, wfdb...)")
     parser.add_argument("--replay", help="run one case '<source>:<mutation>:<seed>' here")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument("--list-leaks", action="store_true", help="print every leaking case")
     parser.add_argument("--check", nargs="+", metavar="CASE", help="run these cases, one line each")
     args = parser.parse_args(argv)
     if args.replay:
@@ -92,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {k}/{len(cases)} cases, {n_leak} leaks", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - t0
     _print(results, elapsed, markdown=args.markdown)
+    if args.list_leaks:
+        print("leaking cases:", " ".join(str(r.case) for r in results if r.status == "leak"))
     return 1 if any(r.status == "leak" for r in results) else 0
 
 

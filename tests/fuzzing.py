@@ -66,6 +66,7 @@ __all__ = [
     "Result",
     "Runner",
     "Source",
+    "check_recording",
     "make_cases",
     "mutate",
     "run_case",
@@ -716,7 +717,7 @@ class Result:
         )
 
 
-def _check(rec: Any) -> str | None:
+def check_recording(rec: Any) -> str | None:
     """Why a loaded Recording breaks the library's promises, or None."""
     if not (np.isfinite(rec.sfreq) and rec.sfreq > 0):
         return f"sfreq {rec.sfreq!r}"
@@ -751,14 +752,14 @@ def run_case(case: Case, data_dir: Path, work_dir: Path) -> Result:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             rec = read_recording(path, **options)
-            problem = _check(rec)
+            problem = check_recording(rec)
             if problem is None:
                 units = options.pop("units", None)
                 with open_recording(path, **options) as reader:
                     rng = np.random.default_rng(case.seed)
                     t0 = reader.tstart + rng.random() * reader.duration_s
                     window = reader.read(tmin=t0, tmax=t0 + 0.5, units=units)
-                problem = _check(window)
+                problem = check_recording(window)
         if problem is not None:
             result.status, result.kind, result.message = "leak", "InvalidResult", problem
     except HfsEmgError as err:
