@@ -30,8 +30,11 @@ header region), ``bitflip`` (1-8 random bits, half of the time in the header reg
 - Text ``text_edit``: extra fields in a row, decimal commas, non-numeric cells, ragged rows,
   blank/NUL/BOM/CRLF lines, edited header lines (``Sampling Rate (Hz):=``, ``Labels:=``,
   ``Channel n:`` lines, column names), a different delimiter.
-- Spike2/ABF ``binary_field``: a little-endian int16/int32/float32/float64 in the header region
-  overwritten with 0, -1, the type's extremes, NaN or infinity.
+- Spike2/ABF ``struct_field``: one named numeric field of the header (ABF1 pointers, counts,
+  sample interval, gains; the ABF2 section table's block index, size and entry count; the
+  Spike2 file header and a channel header: block pointers, divisors, rates, scale, kind)
+  overwritten with 0, -1, the type's extremes, NaN, infinity, or twice, one more or minus its
+  value; ``binary_field``: the same at any aligned offset of the first 8 KiB.
 
 Outcome of a case (:func:`run_case`): ``loaded`` (``read_recording`` and a window read through
 ``open_recording`` both succeeded, and the data are finite, ``sfreq`` finite and > 0, the times
@@ -607,6 +610,156 @@ def _binary_field(files: Files, src: Source, rng: np.random.Generator) -> tuple[
     return {**files, name: bytes(data)}, f"{dtype} at {pos} := {value!r}"
 
 
+def _packed(fields: list[tuple[str, str]], base: int = 0) -> list[tuple[str, int, str]]:
+    """(name, offset, dtype) of a packed little-endian struct starting at ``base``."""
+    out, pos = [], base
+    for name, dtype in fields:
+        if not name.startswith("_"):
+            out.append((name, pos, dtype))
+        pos += np.dtype(dtype).itemsize
+    return out
+
+
+# Numeric fields of the ABF1 header, ABF2 header and ABF2 section table (offsets as documented
+# by Axon's ABF File Support Pack and used by neo's AxonRawIO).
+_ABF1_FIELDS = [
+    ("fFileVersionNumber", 4, "<f4"),
+    ("nOperationMode", 8, "<i2"),
+    ("lActualAcqLength", 10, "<i4"),
+    ("nNumPointsIgnored", 14, "<i2"),
+    ("lActualEpisodes", 16, "<i4"),
+    ("lDataSectionPtr", 40, "<i4"),
+    ("lTagSectionPtr", 44, "<i4"),
+    ("lNumTagEntries", 48, "<i4"),
+    ("lSynchArrayPtr", 92, "<i4"),
+    ("lSynchArraySize", 96, "<i4"),
+    ("nDataFormat", 100, "<i2"),
+    ("nADCNumChannels", 120, "<i2"),
+    ("fADCSampleInterval", 122, "<f4"),
+    ("fSynchTimeUnit", 130, "<f4"),
+    ("lNumSamplesPerEpisode", 138, "<i4"),
+    ("lEpisodesPerRun", 146, "<i4"),
+    ("fADCRange", 244, "<f4"),
+    ("lADCResolution", 252, "<i4"),
+    ("fInstrumentScaleFactor[0]", 922, "<f4"),
+    ("fSignalGain[0]", 1050, "<f4"),
+]
+_ABF2_SECTIONS = [
+    "Protocol",
+    "ADC",
+    "DAC",
+    "Epoch",
+    "ADCPerDAC",
+    "EpochPerDAC",
+    "UserList",
+    "StatsRegion",
+    "Math",
+    "Strings",
+    "Data",
+    "Tag",
+    "Scope",
+    "Delta",
+    "VoiceTag",
+    "SynchArray",
+    "Annotation",
+    "Stats",
+]
+_ABF2_FIELDS = [
+    ("uFileInfoSize", 8, "<u4"),
+    ("lActualEpisodes", 12, "<u4"),
+    ("nFileType", 28, "<u2"),
+    ("nDataFormat", 30, "<u2"),
+    *(
+        (f"{sec}Section.{field}", 76 + 16 * k + off, dtype)
+        for k, sec in enumerate(_ABF2_SECTIONS)
+        for field, off, dtype in (
+            ("uBlockIndex", 0, "<u4"),
+            ("uBytes", 4, "<u4"),
+            ("llNumEntries", 8, "<i8"),
+        )
+    ),
+]
+# Spike2 (SON, 32-bit): file header, then one 140-byte header per channel at 512 + 140 * k.
+_SMR_FILE = _packed(
+    [
+        ("system_id", "<i2"),
+        ("_copyright", "S10"),
+        ("_creator", "S8"),
+        ("us_per_time", "<i2"),
+        ("time_per_adc", "<i2"),
+        ("filestate", "<i2"),
+        ("first_data", "<i4"),
+        ("channels", "<i2"),
+        ("chan_size", "<i2"),
+        ("extra_data", "<i2"),
+        ("buffersize", "<i2"),
+        ("os_format", "<i2"),
+        ("max_ftime", "<i4"),
+        ("dtime_base", "<f8"),
+    ]
+)
+_SMR_CHANNEL = [
+    ("del_size", "<i2"),
+    ("next_del_block", "<i4"),
+    ("firstblock", "<i4"),
+    ("lastblock", "<i4"),
+    ("blocks", "<i2"),
+    ("n_extra", "<i2"),
+    ("pre_trig", "<i2"),
+    ("_free0", "<i2"),
+    ("py_sz", "<i2"),
+    ("max_data", "<i2"),
+    ("_comment", "S72"),
+    ("max_chan_time", "<i4"),
+    ("l_chan_dvd", "<i4"),
+    ("phy_chan", "<i2"),
+    ("_title", "S10"),
+    ("ideal_rate", "<f4"),
+    ("kind", "u1"),
+    ("_unused1", "i1"),
+    ("scale", "<f4"),
+    ("offset", "<f4"),
+]
+_STRUCT_VALUES = {
+    "u1": [0, 1, 2, 5, 7, 8, 9, 10, 255],
+    "<u2": [0, 1, 2, 65535],
+    "<u4": [0, 1, 2**32 - 1, 2**31],
+    "<i8": [0, -1, 1, 2**62, -(2**62)],
+}
+
+
+def _struct_field(files: Files, src: Source, rng: np.random.Generator) -> tuple[Files, str]:
+    """Overwrite one named numeric field of the ABF1/ABF2/Spike2 header with an extreme value."""
+    name = next(iter(files))
+    data = bytearray(files[name])
+    if src.fmt == "abf":
+        fields = _ABF2_FIELDS if data[:4] == b"ABF2" else _ABF1_FIELDS
+    else:
+        n_ch = int(np.frombuffer(bytes(data[30:32]), "<i2")[0])
+        k = int(rng.integers(max(n_ch, 1)))
+        fields = _SMR_FILE if rng.random() < 0.3 else _packed(_SMR_CHANNEL, 512 + 140 * k)
+        top = {f for f, _, _ in _SMR_FILE}
+        fields = [(f if f in top else f"ch{k}.{f}", o, d) for f, o, d in fields]
+    field, off, dtype = _pick(rng, fields)
+    kind = np.dtype(dtype)
+    pool = list(_STRUCT_VALUES.get(dtype) or _BINARY_VALUES[dtype])
+    old = np.frombuffer(bytes(data[off : off + kind.itemsize]), dtype)[0].item()
+    if np.isfinite(old):
+        pool += [old * 2, old + 1, -old]
+    value = _pick(rng, pool)
+    if kind.kind in "iu":  # wrap into the field's width, as a C cast would
+        bits = 8 * kind.itemsize
+        wrapped = int(value) % (1 << bits)
+        if kind.kind == "i" and wrapped >= 1 << (bits - 1):
+            wrapped -= 1 << bits
+        raw = np.array(wrapped, dtype=dtype).tobytes()
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            raw = np.array(value, dtype=np.float64).astype(dtype).tobytes()
+    data[off : off + kind.itemsize] = raw
+    return {**files, name: bytes(data)}, f"{field} ({dtype} at {off}) := {value!r}"
+
+
 _GENERIC: dict[str, Mutation] = {"truncate": _truncate, "bitflip": _bitflip, "garbage": _garbage}
 #: Mutation name -> function, per format (generic ones included).
 MUTATIONS: dict[str, dict[str, Mutation]] = {
@@ -614,8 +767,8 @@ MUTATIONS: dict[str, dict[str, Mutation]] = {
     "bdf": {"edf_field": _edf_field, **_GENERIC},
     "brainvision": {"vhdr_key": _vhdr_key, "vmrk_line": _vmrk_line, **_GENERIC},
     "wfdb": {"hea_field": _hea_field, **_GENERIC},
-    "abf": {"binary_field": _binary_field, **_GENERIC},
-    "smr": {"binary_field": _binary_field, **_GENERIC},
+    "abf": {"struct_field": _struct_field, "binary_field": _binary_field, **_GENERIC},
+    "smr": {"struct_field": _struct_field, "binary_field": _binary_field, **_GENERIC},
     "text": {"text_edit": _text_edit, **_GENERIC},
 }
 #: How often each mutation is drawn relative to the others of its format.
@@ -625,7 +778,8 @@ _WEIGHT = {
     "vmrk_line": 2,
     "hea_field": 4,
     "text_edit": 4,
-    "binary_field": 3,
+    "binary_field": 2,
+    "struct_field": 3,
     "edf_tal": 1,
 }
 
