@@ -6,8 +6,10 @@ around stimuli, measure the lateral spread response and other evoked responses, 
 Data flow: ``read_recording`` -> preprocessing (``filter_emg``, ``envelope``...) ->
 ``detect_bursts`` -> ``detect_synchronous_bursts`` -> ``summarize``; and for evoked work
 ``find_stim_events`` -> ``blank_stimulus_artifact`` -> ``make_epochs`` -> ``measure_lsr`` ->
-``lsr_trend`` (plus ``measure_cmap``, ``measure_f_waves``, ``measure_blink_reflex``,
-``blink_recovery_cycle``). Visits over time: ``patient_timeline``.
+``lsr_trend`` with the surgical ``phase_markers`` (plus ``measure_cmap``, ``measure_f_waves``,
+``measure_blink_reflex``, ``blink_recovery_cycle``, the facial MEP ``measure_fmep`` ->
+``fmep_trend`` and the free-running ``detect_a_trains`` -> ``train_time``). Visits over time:
+``patient_timeline``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from .config import AnalysisConfig, default_toml
 from .detection import BURST_METHODS, detect_bursts
 from .epochs import Epochs, Evoked, make_epochs
 from .events import find_stim_events
+from .fmep import fmep_trend, group_stimulus_trains, measure_fmep
+from .free_running import classify_trains, detect_a_trains, train_time
 from .io import open_recording, read_recording, write_recording
 from .lsr import lsr_running_amplitude, lsr_trend, measure_lsr
 from .metrics import summarize
@@ -50,6 +54,7 @@ from .ncs import (
     measure_cmap,
     measure_f_waves,
 )
+from .phases import phase_markers, phase_onsets
 from .preprocessing import (
     bandpass_filter,
     envelope,
@@ -97,14 +102,18 @@ __all__ = [
     "bandpass_filter",
     "blank_stimulus_artifact",
     "blink_recovery_cycle",
+    "classify_trains",
     "default_toml",
+    "detect_a_trains",
     "detect_bursts",
     "detect_synchronous_bursts",
     "envelope",
     "estimate_noise",
     "filter_emg",
     "find_stim_events",
+    "fmep_trend",
     "from_array",
+    "group_stimulus_trains",
     "highpass_filter",
     "lowpass_filter",
     "lsr_running_amplitude",
@@ -114,11 +123,14 @@ __all__ = [
     "measure_blink_reflex",
     "measure_cmap",
     "measure_f_waves",
+    "measure_fmep",
     "measure_lsr",
     "measure_responses",
     "notch_filter",
     "open_recording",
     "patient_timeline",
+    "phase_markers",
+    "phase_onsets",
     "plotting",
     "process_chunked",
     "read_recording",
@@ -129,5 +141,6 @@ __all__ = [
     "simulate",
     "summarize",
     "synchrony_matrix",
+    "train_time",
     "write_recording",
 ]

@@ -162,6 +162,7 @@ def _evoked(
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
     from .events import find_stim_events
     from .lsr import lsr_trend, measure_lsr
+    from .phases import phase_markers
 
     try:
         events = find_stim_events(rec, **dataclasses.asdict(config.stim))
@@ -182,7 +183,8 @@ def _evoked(
         label=config.stim.label,
         **dataclasses.asdict(config.lsr),
     )
-    trend = lsr_trend(lsr, **dataclasses.asdict(config.trend))
+    # the recording's own surgical-phase markers ("dural opening", "Teflon", "closure"...)
+    trend = lsr_trend(lsr, phases=phase_markers(rec), **dataclasses.asdict(config.trend))
     return lsr, trend, events
 
 

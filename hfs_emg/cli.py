@@ -82,7 +82,7 @@ def _write_csv(table: pd.DataFrame, path: Path) -> None:
 
 _SHOW = {
     "summary": ["channel", "n_bursts", "bursts_per_min", "burden_pct", "discharge_hz_median"],
-    "trend": ["channel", "status", "disappearance_stim_index", "final_baseline_ratio"],
+    "trend": ["channel", "status", "disappearance_stim_index", "reduction_pct"],
     "cmap": ["channel", "side", "latency_ms", "p2p_uv", "amplitude_ratio"],
     "f_waves": ["channel", "persistence_pct", "f_min_latency_ms", "f_duration_mean_ms"],
     "blink_reflex": ["stim_side", "channel", "component", "relation", "latency_ms", "p2p_uv"],

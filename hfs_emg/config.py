@@ -109,11 +109,16 @@ class TrendConfig:
     """Options of :func:`hfs_emg.lsr_trend`."""
 
     baseline_n: int = 10
+    final_n: int = 20
     consecutive_absent: int = 5
     min_baseline_present: float = 0.5
     until_end: bool = True
     presence: str = "auto"
     min_present_run: int = 2
+    partial_reduction_pct: float = 15.0
+    transient_min_s: float = 10.0
+    amplitude: str = "present_only"
+    min_window_present: float = 0.2
 
 
 _SECTIONS: dict[str, type] = {
@@ -301,7 +306,8 @@ _COMMENTS = {
     "stim": "find_stim_events (LSR analysis runs only when stimuli are found); "
     "source: auto, trigger, events, artifact",
     "lsr": "measure_lsr; artifact_method: interpolate, template, decay or none",
-    "trend": "lsr_trend",
+    "trend": "lsr_trend (phase markers are read from the recording's events); "
+    "amplitude: present_only or zero_filled",
 }
 
 

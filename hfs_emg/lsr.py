@@ -4,8 +4,8 @@ Stimulating one facial-nerve branch evokes a direct M-response in that branch's 
 hemifacial spasm, a lateral spread response near 10 ms in muscles of the *other* branches (Isu
 et al. 1996; Møller & Jannetta 1985). :func:`measure_lsr` classifies every recorded channel as
 ``"direct"`` or ``"lsr"`` from its branch and the stimulated branch and measures every stimulus;
-:func:`lsr_trend` turns the per-stimulus table into a per-channel verdict (persisted /
-disappeared / not elicited) with the disappearance time.
+:func:`lsr_trend` (in :mod:`hfs_emg.trend`, re-exported here) turns the per-stimulus table into
+the per-channel course (status, phase of loss, final-to-baseline reduction).
 """
 
 from __future__ import annotations
@@ -23,14 +23,11 @@ from .anatomy import BRANCHES, infer_branch
 from .epochs import Epochs
 from .recording import Recording
 from .responses import _to_frame, measure_response_array, stimulus_epochs
-from .signal import mask_to_intervals
+from .trend import LSR_STATUSES, lsr_trend  # re-exported: the trend lives in trend.py
 
 __all__ = ["LSR_STATUSES", "lsr_running_amplitude", "lsr_trend", "measure_lsr"]
 
 logger = logging.getLogger("hfs_emg")
-
-#: Per-channel verdicts of :func:`lsr_trend`.
-LSR_STATUSES: tuple[str, ...] = ("persisted", "disappeared", "not_elicited")
 
 
 def _match_scores(
@@ -249,175 +246,6 @@ def measure_lsr(
     df.insert(4, "muscle", np.tile(epochs.channels["muscle"].to_numpy(object), n_e))
     df.insert(5, "kind", np.tile(np.where(direct, "direct", "lsr").astype(object), n_e))
     return df.drop(columns=["epoch"])
-
-
-def lsr_trend(
-    lsr: pd.DataFrame,
-    *,
-    baseline_n: int = 10,
-    consecutive_absent: int = 5,
-    min_baseline_present: float = 0.5,
-    until_end: bool = True,
-    presence: str = "auto",
-    min_present_run: int = 2,
-) -> pd.DataFrame:
-    """Per-channel and overall LSR course: baseline amplitude, final/baseline ratio, disappearance.
-
-    Two literature framings use the same table and differ in the positive class: the 2020
-    *Neurosurgery* meta-analysis (26 studies, 7,479 patients) treats **persistence** of the final
-    LSR as predicting a persisting spasm (specificity about 89 %, sensitivity about 40 %), while
-    the *World Neurosurgery* 2020;137:8-17 meta-analysis treats **disappearance** as predicting
-    cure (sensitivity about 0.9, specificity about 0.3). Report which one you use. The
-    final-to-baseline amplitude ratio (``final_baseline_ratio``) is the quantitative
-    alternative of Pan et al. 2025 (mentalis FBCR).
-
-    Rules (all configurable):
-
-    - ``baseline_p2p_uv``: mean p2p of the present responses among the first ``baseline_n``
-      measured stimuli; ``final_p2p_uv``: mean p2p (0 when absent) of the last ``baseline_n``.
-    - ``not_elicited``: fewer than ``min_baseline_present`` of the first ``baseline_n`` stimuli
-      show an LSR.
-    - ``disappeared``: the LSR is absent for at least ``consecutive_absent`` consecutive
-      stimuli up to the end of the session (``until_end=True``; with ``until_end=False`` the
-      first such run counts even if the LSR comes back). ``disappearance_stim_index`` /
-      ``disappearance_time_s`` are those of the first absent stimulus of that run.
-    - otherwise ``persisted``.
-    - ``presence`` picks the column that says whether a stimulus shows an LSR: ``"present"``
-      (single-trial detector), ``"match_present"`` (matched-template detector of
-      :func:`measure_lsr`, more sensitive to a fading LSR) or ``"auto"`` (the latter if present).
-      For the disappearance only, runs of presence shorter than ``min_present_run`` stimuli
-      that are not part of the baseline are treated as noise (a single false positive after
-      the LSR has gone does not restart the count).
-
-    Rejected (clipped) stimuli are left out. The ``overall`` row treats the LSR as present when
-    any LSR channel shows it.
-
-    Parameters
-    ----------
-    lsr : pandas.DataFrame
-        Output of :func:`measure_lsr` (``kind == "direct"`` rows are ignored).
-    baseline_n : int
-        Number of stimuli of the baseline and final windows.
-    consecutive_absent : int
-        Absent stimuli in a row that make a disappearance.
-    min_baseline_present : float
-        Fraction of baseline stimuli with an LSR below which the LSR counts as not elicited.
-    until_end : bool
-        Require the LSR to stay absent to the end.
-    presence : {"auto", "present", "match_present"}
-        Presence column (see above).
-    min_present_run : int
-        Shortest run of present stimuli that interrupts an absence (disappearance rule only).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per LSR channel plus ``channel == "overall"``: ``channel``, ``n_stimuli``,
-        ``n_present``, ``baseline_p2p_uv``, ``final_p2p_uv``, ``final_baseline_ratio``,
-        ``status``, ``disappearance_stim_index``, ``disappearance_time_s``.
-
-    References
-    ----------
-    .. [1] Neurosurgery 2020 meta-analysis of the final LSR and spasm-free outcome (26 studies,
-       7,479 patients; attributed to Thirumala et al.).
-    .. [2] World Neurosurg 2020;137:8-17 (AMR disappearance and outcome, meta-analysis).
-    .. [3] Pan et al. Neurosurg Focus 2025, doi:10.3171/2025.6.FOCUS25436 (final-to-baseline
-       amplitude ratio).
-
-    Examples
-    --------
-    >>> from hfs_emg.simulate import simulate_lsr_session
-    >>> sim = simulate_lsr_session(n_stimuli=30, sfreq=5000.0, disappearance_index=20,
-    ...                            fade_stimuli=3)
-    >>> trend = lsr_trend(measure_lsr(sim.recording), baseline_n=5, consecutive_absent=5)
-    >>> trend[["channel", "status"]].values.tolist()[-1]
-    ['overall', 'disappeared']
-    >>> int(trend.set_index("channel").loc["mentalis_L", "disappearance_stim_index"])
-    20
-    """
-    for col in ("stim_index", "stim_time_s", "channel", "present", "p2p_uv"):
-        if col not in lsr.columns:
-            raise ParameterError(f"lsr needs a {col!r} column (output of measure_lsr).")
-    if int(baseline_n) < 1 or int(consecutive_absent) < 1:
-        raise ParameterError("baseline_n and consecutive_absent must be >= 1.")
-    check_option("presence", presence, ("auto", "present", "match_present"))
-    if presence == "auto":
-        presence = "match_present" if "match_present" in lsr.columns else "present"
-    if presence not in lsr.columns:
-        raise ParameterError(f"lsr has no {presence!r} column (output of measure_lsr).")
-    df = lsr
-    if "kind" in df.columns:
-        df = df[df["kind"] != "direct"]
-    if "rejected" in df.columns:
-        df = df[~df["rejected"].to_numpy(bool)]
-    if df.empty:
-        raise ParameterError("lsr holds no (non-rejected) LSR rows.")
-    present = df.pivot_table(
-        index="stim_index", columns="channel", values=presence, aggfunc="max", sort=True
-    )
-    amp = df.assign(a=np.where(df[presence], df["p2p_uv"], 0.0)).pivot_table(
-        index="stim_index", columns="channel", values="a", aggfunc="max", sort=True
-    )
-    times = df.groupby("stim_index")["stim_time_s"].first().reindex(present.index).to_numpy()
-    channels = list(present.columns)
-    pres = present.to_numpy(dtype=float)  # NaN where a channel's stimulus was rejected
-    valid = ~np.isnan(pres)
-    p = np.nan_to_num(pres).astype(bool)
-    a = np.nan_to_num(amp.to_numpy(float))
-    # overall: present in any channel
-    p = np.column_stack([p, p.any(axis=1)])
-    a = np.column_stack([a, a.max(axis=1)])
-    valid = np.column_stack([valid, valid.any(axis=1)])
-    names = [*channels, "overall"]
-    stim_idx = present.index.to_numpy()
-    n = int(baseline_n)
-    rows = []
-    # isolated short present runs after the baseline count as absent for the disappearance
-    p_dis = p.copy()
-    if int(min_present_run) > 1:
-        r_on, r_off, r_ch = mask_to_intervals(p.T)
-        short = (r_off - r_on < int(min_present_run)) & (r_on >= n)
-        lens = (r_off - r_on)[short]
-        first_of = np.repeat(np.cumsum(lens) - lens, lens)
-        r_idx = np.repeat(r_on[short], lens) + np.arange(lens.sum()) - first_of
-        p_dis[r_idx, np.repeat(r_ch[short], lens)] = False
-    # absent runs per channel (columns): mask_to_intervals on (channels, stimuli)
-    starts, stops, chan = mask_to_intervals((~p_dis & valid).T)
-    lengths = stops - starts
-    for j, name in enumerate(names):  # loop over channels only
-        vidx = np.flatnonzero(valid[:, j])
-        first, last = vidx[:n], vidx[-n:]
-        base_p = p[first, j]
-        base_amp = float(a[first, j][base_p].mean()) if base_p.any() else np.nan
-        final_amp = float(a[last, j].mean()) if last.size else np.nan
-        mine = chan == j
-        s_j, l_j, e_j = starts[mine], lengths[mine], stops[mine]
-        long_runs = l_j >= int(consecutive_absent)
-        if until_end:
-            long_runs &= e_j >= (vidx[-1] + 1 if vidx.size else 0)
-        if base_p.mean() < min_baseline_present if base_p.size else True:
-            status, d_i, d_t = "not_elicited", None, np.nan
-        elif long_runs.any():
-            k = int(s_j[long_runs][0])
-            status, d_i, d_t = "disappeared", int(stim_idx[k]), float(times[k])
-        else:
-            status, d_i, d_t = "persisted", None, np.nan
-        rows.append(
-            {
-                "channel": name,
-                "n_stimuli": int(vidx.size),
-                "n_present": int(p[vidx, j].sum()),
-                "baseline_p2p_uv": base_amp,
-                "final_p2p_uv": final_amp,
-                "final_baseline_ratio": final_amp / base_amp if base_amp > 0 else np.nan,
-                "status": status,
-                "disappearance_stim_index": d_i,
-                "disappearance_time_s": d_t,
-            }
-        )
-    out = pd.DataFrame(rows)
-    out["disappearance_stim_index"] = out["disappearance_stim_index"].astype("Int64")
-    return out
 
 
 def lsr_running_amplitude(

@@ -28,8 +28,11 @@ __all__ = [
     "plot_cmap",
     "plot_evoked",
     "plot_f_waves",
+    "plot_lsr_latency_trend",
     "plot_lsr_trend",
+    "plot_mvd_trend",
     "plot_recording",
+    "plot_sweep_overlay",
     "plot_synchrony_raster",
     "plot_visits",
 ]
@@ -1043,4 +1046,348 @@ def plot_visits(
     if ax is None:
         fig.autofmt_xdate()
     top.set_title(title or "Visits", fontsize=10, loc="left", pad=14)
+    return fig
+
+
+# --------------------------------------------------------------------------- MVD course
+
+_PHASE_COLORS = {
+    "dura_opening": "#dbe9f6",
+    "arachnoid_dissection": "#e5f5e0",
+    "decompression": "#fde0c5",
+    "dural_closure": "#e8e8e8",
+}
+
+
+def _phase_bands(ax: Any, onsets: dict[str, float], t0: float, t_end: float) -> None:
+    """Shade each phase from its marker to the next one (x axis in minutes from ``t0``)."""
+    items = sorted(onsets.items(), key=lambda kv: kv[1])
+    for k, (phase, t) in enumerate(items):  # four phases at most
+        stop = items[k + 1][1] if k + 1 < len(items) else max(t_end, t)
+        ax.axvspan((t - t0) / 60.0, (stop - t0) / 60.0, color=_PHASE_COLORS[phase], lw=0, zorder=0)
+        ax.text(
+            (t - t0) / 60.0,
+            0.98,
+            " " + phase.replace("_", " "),
+            transform=ax.get_xaxis_transform(),
+            fontsize=7,
+            va="top",
+            ha="left",
+            color="0.3",
+        )
+
+
+def _presence_col(lsr: pd.DataFrame) -> str:
+    return "match_present" if "match_present" in lsr.columns else "present"
+
+
+def _montage_tables(
+    lsr: pd.DataFrame, trend: pd.DataFrame | None, montage: Any
+) -> list[tuple[Any, pd.DataFrame, pd.DataFrame | None]]:
+    """(montage, its LSR rows, its trend rows) per montage to draw."""
+    if "montage" not in lsr.columns:
+        return [(None, lsr, trend)]
+    names = [montage] if montage is not None else sorted(lsr["montage"].dropna().unique())
+    out = []
+    for m in names:  # one panel per montage
+        sub = lsr[lsr["montage"] == m]
+        if sub.empty:
+            raise ParameterError(
+                f"montage {m!r} not in lsr; montages: {sorted(lsr['montage'].unique())}"
+            )
+        tr = trend[trend["montage"] == m] if trend is not None and "montage" in trend else trend
+        out.append((m, sub, tr))
+    return out
+
+
+def _draw_course(
+    ax: Any,
+    lsr: pd.DataFrame,
+    trend: pd.DataFrame | None,
+    onsets: dict[str, float],
+    t0: float,
+    value: str,
+) -> None:
+    """Amplitude (``value="p2p_uv"``) or latency (``"latency_ms"``) per channel over minutes."""
+    pres_col = _presence_col(lsr) if value == "p2p_uv" else "present"
+    table = lsr[lsr["kind"] != "direct"] if "kind" in lsr.columns else lsr
+    if "rejected" in table.columns:
+        table = table[~table["rejected"].to_numpy(bool)]
+    t_end = float(lsr["stim_time_s"].max())
+    _phase_bands(ax, onsets, t0, t_end)
+    colors = {}
+    for k, (channel, grp) in enumerate(table.groupby("channel", sort=True)):  # channels
+        color = f"C{k % 10}"
+        colors[channel] = color
+        x = (grp["stim_time_s"].to_numpy(float) - t0) / 60.0
+        present = grp[pres_col].fillna(False).to_numpy(bool)
+        if value == "p2p_uv":
+            y = np.where(present, grp["p2p_uv"].to_numpy(float), 0.0)
+            ax.plot(x, y, "-", color=color, lw=0.6, alpha=0.6)
+            ax.plot(x[~present], y[~present], "o", mfc="none", color=color, ms=2.5)
+        else:
+            y = grp["latency_ms"].to_numpy(float)
+        ax.plot(x[present], y[present], "o", color=color, ms=2.5, label=channel)
+    lost = (
+        trend[trend["disappearance_time_s"].notna()]
+        if trend is not None and "disappearance_time_s" in trend.columns
+        else None
+    )
+    if lost is not None and len(lost):
+        for _, row in lost.iterrows():  # per channel
+            color = colors.get(row["channel"], "k")
+            xl = (float(row["disappearance_time_s"]) - t0) / 60.0
+            ax.axvline(xl, color=color, ls="--", lw=1.0)
+            back = row.get("reappearance_time_s", np.nan)
+            if pd.notna(back) and row["channel"] == "overall":
+                ax.axvspan(
+                    xl, (float(back) - t0) / 60.0, facecolor="none", edgecolor="0.5", hatch="//"
+                )
+            if row["channel"] == "overall" and value == "p2p_uv":
+                what = str(row.get("status", "loss")).replace("_", " ")
+                phase = str(row.get("loss_phase", "")).replace("_", " ")
+                ax.annotate(
+                    f"{what}\n{phase}".strip(),
+                    (xl, 0.85),
+                    xycoords=("data", "axes fraction"),
+                    fontsize=7,
+                    ha="left",
+                    xytext=(3, 0),
+                    textcoords="offset points",
+                )
+        ax.plot([], [], "k--", lw=1.0, label="loss")
+    ax.set_xlabel("Time from first stimulus (min)")
+    _clean(ax)
+
+
+def plot_mvd_trend(
+    lsr: pd.DataFrame,
+    trend: pd.DataFrame | None = None,
+    *,
+    phases: Any = None,
+    montage: Any = None,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """The LSR amplitude across an MVD against time, with the surgical phases and the loss.
+
+    Each channel's peak-to-peak LSR is drawn per stimulus (absent responses as hollow markers at
+    0 uV, presence as in :func:`hfs_emg.lsr_trend`), on a time axis in minutes from the first
+    stimulus; each phase (from :func:`hfs_emg.phase_markers`) is a shaded band from its marker
+    to the next; each loss of the trend is a dashed line in the channel's colour (the
+    ``overall`` one in black, labelled with its status and loss phase) and a transient loss a
+    hatched band up to the LSR's return. With a ``montage`` column, one panel per montage.
+
+    Parameters
+    ----------
+    lsr : pandas.DataFrame
+        Output of :func:`hfs_emg.measure_lsr`.
+    trend : pandas.DataFrame, optional
+        Output of :func:`hfs_emg.lsr_trend`.
+    phases : DataFrame or mapping, optional
+        Phase markers (as for :func:`hfs_emg.lsr_trend`).
+    montage : optional
+        Draw only this montage (required with ``ax=`` when there are several).
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    .. [1] Al Menabbawy A, et al. Acta Neurochir 2025 (phase of LSR loss).
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_mvd_lsr
+    >>> sim = simulate_mvd_lsr(duration_s=60.0, phase_times_s={"dura_opening": 10.0,
+    ...                        "decompression": 30.0, "dural_closure": 50.0})
+    >>> lsr = hfs_emg.measure_lsr(sim.recording)
+    >>> fig = plot_mvd_trend(lsr, hfs_emg.lsr_trend(lsr, phases=sim.phases), phases=sim.phases)
+    >>> fig.axes[0].get_xlabel()
+    'Time from first stimulus (min)'
+    """
+    import matplotlib.pyplot as plt
+
+    from .phases import phase_onsets
+
+    _require(lsr, ["stim_time_s", "channel", "present", "p2p_uv"], "lsr")
+    onsets = phase_onsets(phases)
+    panels = _montage_tables(lsr, trend, montage)
+    if ax is not None and len(panels) > 1:
+        raise ParameterError("lsr has several montages: pass montage= to draw one on ax=")
+    if ax is None:
+        fig, axes = plt.subplots(
+            len(panels),
+            1,
+            figsize=(9.0, 3.2 * len(panels)),
+            sharex=True,
+            layout="constrained",
+            squeeze=False,
+        )
+        axes = list(axes[:, 0])
+    else:
+        fig, axes = ax.figure, [ax]
+    t0 = float(lsr["stim_time_s"].min())
+    for a, (m, sub, tr) in zip(axes, panels, strict=True):
+        _draw_course(a, sub, tr, onsets, t0, "p2p_uv")
+        a.set_ylabel("LSR peak-to-peak (µV)")
+        a.set_ylim(bottom=0)
+        if m is not None:
+            a.set_title(f"montage {m}", fontsize=9, loc="left")
+        a.legend(fontsize=7, frameon=False, loc="upper right")
+    if ax is None:
+        fig.suptitle(title or "LSR across the operation")
+    elif title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_lsr_latency_trend(
+    lsr: pd.DataFrame,
+    trend: pd.DataFrame | None = None,
+    *,
+    phases: Any = None,
+    montage: Any = None,
+    axes: Any = None,
+    title: str | None = None,
+) -> Any:
+    """LSR amplitude trend (left) and onset-latency trend (right) side by side, with phases.
+
+    The latency panel shows the onset latency of the responses the single-trial detector found
+    (``present``), with each channel's baseline latency of the trend (``baseline_latency_ms``)
+    as a dotted line; the amplitude panel is that of :func:`plot_mvd_trend`.
+
+    Parameters
+    ----------
+    lsr : pandas.DataFrame
+        Output of :func:`hfs_emg.measure_lsr` (needs ``latency_ms``).
+    trend : pandas.DataFrame, optional
+        Output of :func:`hfs_emg.lsr_trend`.
+    phases : DataFrame or mapping, optional
+        Phase markers.
+    montage : optional
+        Montage to draw when the table has several.
+    axes : sequence of two matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_mvd_lsr
+    >>> sim = simulate_mvd_lsr(duration_s=40.0, phase_times_s={"decompression": 20.0})
+    >>> lsr = hfs_emg.measure_lsr(sim.recording)
+    >>> fig = plot_lsr_latency_trend(lsr, hfs_emg.lsr_trend(lsr), phases=sim.phases)
+    >>> [a.get_ylabel() for a in fig.axes]
+    ['LSR peak-to-peak (µV)', 'LSR onset latency (ms)']
+    """
+    import matplotlib.pyplot as plt
+
+    from .phases import phase_onsets
+
+    _require(lsr, ["stim_time_s", "channel", "present", "p2p_uv", "latency_ms"], "lsr")
+    panels = _montage_tables(lsr, trend, montage)
+    if len(panels) > 1:
+        raise ParameterError("lsr has several montages: pass montage=")
+    _, sub, tr = panels[0]
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(11.0, 3.6), layout="constrained")
+    elif len(axes) != 2:
+        raise ParameterError(f"axes: need 2 axes (amplitude, latency), got {len(axes)}")
+    fig = axes[0].figure
+    onsets = phase_onsets(phases)
+    t0 = float(lsr["stim_time_s"].min())
+    _draw_course(axes[0], sub, tr, onsets, t0, "p2p_uv")
+    axes[0].set_ylabel("LSR peak-to-peak (µV)")
+    axes[0].set_ylim(bottom=0)
+    _draw_course(axes[1], sub, tr, onsets, t0, "latency_ms")
+    axes[1].set_ylabel("LSR onset latency (ms)")
+    if tr is not None and "baseline_latency_ms" in tr.columns:
+        chans = sorted(
+            sub.loc[
+                sub.get("kind", pd.Series("lsr", index=sub.index)) != "direct", "channel"
+            ].unique()
+        )
+        for k, ch in enumerate(chans):  # channels
+            row = tr[tr["channel"] == ch]
+            if len(row) and pd.notna(row["baseline_latency_ms"].iloc[0]):
+                axes[1].axhline(
+                    float(row["baseline_latency_ms"].iloc[0]), color=f"C{k % 10}", ls=":", lw=1.0
+                )
+    axes[0].legend(fontsize=7, frameon=False, loc="upper right")
+    axes[0].set_title(title or "LSR amplitude and latency", fontsize=10, loc="left")
+    return fig
+
+
+def plot_sweep_overlay(
+    epochs: Epochs,
+    *,
+    channel: str,
+    baseline: int | Any = 0,
+    current: int = -1,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """The baseline sweep overlaid on the current one, as on an IONM display.
+
+    Parameters
+    ----------
+    epochs : Epochs
+        Stimulus-locked sweeps (artefact suppressed), e.g. from :func:`hfs_emg.make_epochs`.
+    channel : str
+        Channel to draw.
+    baseline : int or sequence of int
+        Position(s) of the baseline sweep(s) among the epochs; several are averaged.
+    current : int
+        Position of the current sweep (default the last).
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_lsr_session
+    >>> rec = simulate_lsr_session(n_stimuli=10, sfreq=5000.0, disappearance_index=5).recording
+    >>> ev = hfs_emg.find_stim_events(rec)
+    >>> ep = hfs_emg.make_epochs(hfs_emg.blank_stimulus_artifact(rec, ev), ev)
+    >>> fig = plot_sweep_overlay(ep, channel="mentalis_L", baseline=[0, 1, 2])
+    >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
+    ['baseline (mean of 3)', 'current (#9)']
+    """
+    if channel not in epochs.ch_names:
+        raise ChannelError(f"channel {channel!r} not in the epochs; channels: {epochs.ch_names}")
+    c = epochs.ch_names.index(channel)
+    n = epochs.n_epochs
+    base = np.atleast_1d(np.asarray(baseline, dtype=int))
+    if base.size == 0 or np.any((base < -n) | (base >= n)) or not -n <= int(current) < n:
+        raise ParameterError(f"baseline/current must be epoch positions in [-{n}, {n}).")
+    fig, ax = _new_axes(ax, (6.0, 3.5))
+    t_ms = epochs.times * 1e3
+    ref = epochs.data[base, c, :].mean(axis=0)
+    cur = epochs.data[int(current), c, :]
+    stim = epochs.events["stim_index"].to_numpy() if "stim_index" in epochs.events else np.arange(n)
+    label = f"baseline (mean of {base.size})" if base.size > 1 else f"baseline (#{stim[base[0]]})"
+    ax.plot(t_ms, ref, color="0.6", lw=2.0, label=label)
+    ax.plot(t_ms, cur, color="k", lw=0.9, label=f"current (#{stim[int(current)]})")
+    ax.axvline(0.0, color="tab:red", lw=0.8, ls="--")
+    late = t_ms >= 4.0
+    if late.any():
+        lim = 1.2 * float(max(np.abs(ref[late]).max(), np.abs(cur[late]).max())) or 1.0
+        ax.set_ylim(-lim, lim)  # the stimulus artefact is clipped, not the response
+    ax.set_xlabel("Latency (ms)")
+    ax.set_ylabel(f"{channel} (µV)")
+    ax.set_title(title or f"{channel}: baseline vs current sweep")
+    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    _clean(ax)
     return fig

@@ -180,7 +180,7 @@ plotting.plot_evoked(epochs.select(list(range(55, 80))), lsr, channel="Mentalis_
     code("""
 trend = hfs_emg.lsr_trend(lsr)
 fig = plotting.plot_lsr_trend(lsr, trend)
-trend[["channel", "status", "disappearance_stim_index", "final_baseline_ratio"]]"""),
+trend[["channel", "status", "disappearance_stim_index", "reduction_pct"]]"""),
     code("""
 truth = pd.read_csv(TRUTH / "lsr_session_trend.csv")
 truth.merge(trend, on="channel", suffixes=("_truth", ""))[

@@ -96,8 +96,8 @@ def test_lsr_trend_persisted_not_elicited_and_overall():
     assert trend.loc["orbicularis_oris_L", "status"] == "disappeared"
     assert abs(trend.loc["orbicularis_oris_L", "disappearance_stim_index"] - 20) <= 3
     assert trend.loc["overall", "status"] == "persisted"  # mentalis keeps it
-    assert trend.loc["orbicularis_oris_L", "final_baseline_ratio"] < 0.1
-    assert 0.7 < trend.loc["mentalis_L", "final_baseline_ratio"] < 1.3
+    assert trend.loc["orbicularis_oris_L", "final_over_baseline"] < 0.1
+    assert 0.7 < trend.loc["mentalis_L", "final_over_baseline"] < 1.3
     truth = sim.trend.set_index("channel")
     assert (trend.loc[truth.index, "status"] == truth["status"]).all()
 

@@ -6,6 +6,9 @@
 - :func:`simulate_lsr_session`: an intraoperative lateral-spread-response session with a trigger
   channel, stimulus artefacts, direct M-responses, the LSR near 10 ms and its disappearance.
 - :func:`simulate_nerve_conduction`: CMAP, F-waves and blink reflex R1 / R2 with synkinesis.
+- :func:`simulate_mvd_lsr`, :func:`simulate_fmep`, :func:`simulate_free_running`: an MVD with
+  its surgical-phase markers: the LSR course, facial MEPs to train stimuli, and free-running
+  EMG with A-, B- and C-trains.
 - :func:`simulate_f_wave_study`, :func:`simulate_blink_study`, :func:`simulate_blink_recovery`,
   :func:`simulate_toxin_course`: F-waves of known duration, R2 of known rectified area, the
   paired-pulse R2 recovery cycle, and the CMAP decrement over visits after botulinum toxin.
@@ -22,6 +25,16 @@ from .evoked import (
     simulate_lsr_session,
     simulate_nerve_conduction,
 )
+from .mvd import (
+    FMEP_FINAL_OVER_BASELINE,
+    MVD_SCENARIOS,
+    SimulatedFMEP,
+    SimulatedFreeRunning,
+    SimulatedMVD,
+    simulate_fmep,
+    simulate_free_running,
+    simulate_mvd_lsr,
+)
 from .ncs import (
     SimulatedNcsStudy,
     SimulatedToxinCourse,
@@ -37,7 +50,12 @@ from .score_spontaneous import match_onsets, score_bursts, score_events
 from .spontaneous import SimulatedSpontaneous, simulate_spontaneous
 
 __all__ = [
+    "FMEP_FINAL_OVER_BASELINE",
+    "MVD_SCENARIOS",
     "NerveConductionSimulation",
+    "SimulatedFMEP",
+    "SimulatedFreeRunning",
+    "SimulatedMVD",
     "SimulatedNcsStudy",
     "SimulatedSession",
     "SimulatedSpontaneous",
@@ -51,7 +69,10 @@ __all__ = [
     "simulate_blink_recovery",
     "simulate_blink_study",
     "simulate_f_wave_study",
+    "simulate_fmep",
+    "simulate_free_running",
     "simulate_lsr_session",
+    "simulate_mvd_lsr",
     "simulate_nerve_conduction",
     "simulate_spontaneous",
     "simulate_toxin_course",
