@@ -165,9 +165,11 @@ def _detect_chunk(
             fine_window_s=opts["fine_window_s"],
             rel=opts["rel"],
             noise=noise,
+            onset_floor=opts.get("onset_floor"),
+            backtrack_s=opts.get("backtrack_s", 0.0),
         )
     s, e, c = _merge_filter(
-        s, e, c, round(b.merge_gap_s * fs), max(round(b.min_duration_s * fs), 1)
+        s, e, c, round(b.merge_gap_s * fs), max(round(_min_duration(b) * fs), 1)
     )
     rng = tuple(map(float, b.discharge_range_hz))
     parts = []
@@ -253,6 +255,13 @@ def streamed_evoked(
     tmin = max(reader.tstart, float(events["onset_s"].min()) - 1.0)
     tmax = min(reader.tstart + reader.duration_s, float(events["onset_s"].max()) + 1.0)
     return _evoked(reader.read(tmin=tmin, tmax=tmax), config)
+
+
+def _min_duration(b: Any) -> float:
+    """The burst config's minimum duration, or the method's default (as detect_bursts)."""
+    from .detection import MIN_DURATION_S
+
+    return MIN_DURATION_S[b.method] if b.min_duration_s is None else float(b.min_duration_s)
 
 
 def analyze_streamed(reader: BaseReader, config: AnalysisConfig) -> tuple[Any, ...]:

@@ -157,6 +157,56 @@ def _spontaneous(
     return bursts, sync, summary
 
 
+#: Bursts starting from this long before to this long after a stimulus are evoked responses
+#: (M-wave, LSR, F-wave, blink R1/R2), not spontaneous activity, seconds. The 20 ms before
+#: cover the zero-phase filters' pre-ringing of the stimulus artefact, which the onset search
+#: of :func:`~hfs_emg.detect_bursts` follows back.
+STIMULUS_LOCKED_S: tuple[float, float] = (0.02, 0.1)
+
+
+def _without_evoked(
+    bursts: pd.DataFrame,
+    sync: pd.DataFrame,
+    summary: pd.DataFrame,
+    events: pd.DataFrame | None,
+    channels: pd.DataFrame,
+    duration_s: float,
+    config: AnalysisConfig,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Drop stimulus-locked bursts (isolated-discharge detection keeps M-waves otherwise).
+
+    Only stimuli from a trigger channel or the recording's annotations count: stimuli guessed
+    from simultaneous EMG jumps (``source="artifact"``) can be the onsets of synchronous
+    spasms themselves.
+    """
+    if events is None or events.empty or bursts.empty:
+        return bursts, sync, summary
+    if "source" in events.columns:
+        events = events[~events["source"].astype(str).str.startswith("artifact")]
+        if events.empty:
+            return bursts, sync, summary
+    from .metrics import summarize
+    from .synchrony import detect_synchronous_bursts
+
+    stims = np.sort(events["onset_s"].to_numpy(float))
+    on = bursts["onset_s"].to_numpy(float)
+    nxt = np.searchsorted(stims, on, side="left")
+    prev = nxt - 1
+    before, after = STIMULUS_LOCKED_S
+    locked = (prev >= 0) & (on - stims[np.maximum(prev, 0)] <= after)
+    locked |= (nxt < stims.size) & (stims[np.minimum(nxt, stims.size - 1)] - on <= before)
+    if not locked.any():
+        return bursts, sync, summary
+    attrs = dict(bursts.attrs)
+    bursts = bursts[~locked].reset_index(drop=True)
+    bursts.attrs = {**attrs, "stimulus_locked_excluded": int(locked.sum())}
+    sync = detect_synchronous_bursts(
+        bursts, channels_info=channels, **dataclasses.asdict(config.sync)
+    )
+    summary = summarize(bursts, sync, duration_s=duration_s, channels=channels).channels
+    return bursts, sync, summary
+
+
 def _evoked(
     rec: Recording, config: AnalysisConfig
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
@@ -249,6 +299,10 @@ def analyze(
 
                 streamed = True
                 bursts, sync, summary, lsr, trend, events = analyze_streamed(reader, config)
+                first = reader.read(tmax=reader.tstart + 1.0)
+                bursts, sync, summary = _without_evoked(
+                    bursts, sync, summary, events, first.channels, reader.duration_s, config
+                )
                 return AnalysisResult(
                     bursts,
                     sync,
@@ -267,6 +321,9 @@ def analyze(
     _check_finite(rec)
     bursts, sync, summary = _spontaneous(rec, config)
     lsr, trend, events = _evoked(rec, config)
+    bursts, sync, summary = _without_evoked(
+        bursts, sync, summary, events, rec.channels, rec.duration_s, config
+    )
     return AnalysisResult(
         bursts, sync, summary, lsr, trend, events, config, _provenance(config, path, rec, streamed)
     )

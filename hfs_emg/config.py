@@ -61,7 +61,7 @@ class BurstConfig:
 
     method: str = "hysteresis"
     picks: str | list[str] = "emg"
-    min_duration_s: float = 0.02
+    min_duration_s: float | None = None
     merge_gap_s: float = 0.04
     tonic_min_s: float = 0.5
     band: tuple[float, float] = (20.0, 1000.0)
@@ -317,7 +317,7 @@ def default_toml() -> str:
     Examples
     --------
     >>> text = default_toml()
-    >>> "[bursts]" in text and "min_duration_s = 0.02" in text
+    >>> "[bursts]" in text and "merge_gap_s = 0.04" in text
     True
     >>> import tomllib
     >>> AnalysisConfig.from_dict(tomllib.loads(text)) == AnalysisConfig()

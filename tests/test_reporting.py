@@ -98,7 +98,8 @@ def test_report_spontaneous_without_stimuli(example_dir, tmp_path):
     truth = pd.read_csv(example_dir / "truth" / "spontaneous_hfs_synchronous.csv")
     sync = next(t for t in _frames(doc) if "spread_ms" in t.columns)
     assert len(sync) == len(truth)
-    assert sorted(sync["direction"]) == sorted(truth["direction"])
+    assert sorted(sync["lead_channel"]) == sorted(truth["lead_channel"])
+    assert "direction" not in sync.columns
 
 
 def test_report_in_memory_and_bad_options(tmp_path):
