@@ -52,7 +52,8 @@ html_static_path: list[str] = []
 
 # -- generated pages: validation/benchmark numbers from docs/*.md, formats from the registry --
 GENERATED = HERE / "generated"
-for name in ("validation_spontaneous", "validation_evoked", "validation_mvd", "benchmarks"):
+_PAGES = ("validation_spontaneous", "validation_evoked", "validation_mvd", "benchmarks", "fuzzing")
+for name in _PAGES:
     _md2rst.convert_file(HERE / f"{name}.md", GENERATED / f"{name}.rst")
 
 
