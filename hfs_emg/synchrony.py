@@ -40,7 +40,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ._errors import DataError, ParameterError
-from ._validate import check_positive, validate_type
+from ._validate import check_positive, renamed_kwarg, validate_type
 from .anatomy import MUSCLES, infer_muscle, infer_side
 
 if TYPE_CHECKING:
@@ -144,12 +144,13 @@ def channel_sides(
     return {ch: side.get(ch) or infer_side(str(ch)) for ch in channels}
 
 
+@renamed_kwarg("channels_info", "channels")
 def detect_synchronous_bursts(
     bursts: pd.DataFrame,
     *,
     tolerance_s: float = 0.03,
     min_channels: int = 2,
-    channels_info: pd.DataFrame | None = None,
+    channels: pd.DataFrame | None = None,
     by_side: bool = True,
     rec: Recording | None = None,
     min_lag_ms: float = MIN_LAG_MS,
@@ -201,9 +202,10 @@ def detect_synchronous_bursts(
         Largest gap between successive onsets inside one event, in seconds.
     min_channels : int
         Minimum number of distinct channels in an event (>= 2).
-    channels_info : pandas.DataFrame, optional
+    channels : pandas.DataFrame, optional
         Channels table (``rec.channels``) giving each channel's muscle and side; otherwise
-        inferred from the channel names (or taken from ``rec``).
+        inferred from the channel names. (``channels_info=``, its old name, still works with a
+        :class:`DeprecationWarning`.)
     by_side : bool
         Group each side's channels separately (HFS is one-sided; a burst on the other side is
         not part of the spasm). Channels of unknown side form one group.
@@ -256,13 +258,13 @@ def detect_synchronous_bursts(
         raise TypeError(f"min_channels must be an int, got {type(min_channels).__name__}.")
     if min_channels < 2:
         raise ParameterError(f"min_channels must be >= 2, got {min_channels}.")
-    if rec is not None and channels_info is None:
-        channels_info = rec.channels
+    if rec is not None and channels is None:
+        channels = rec.channels
     if bursts.empty:
         return _empty_events()
     b = bursts[["channel", "onset_s", "offset_s"]].copy()
     if by_side:
-        sides = channel_sides(list(dict.fromkeys(b["channel"])), channels_info)
+        sides = channel_sides(list(dict.fromkeys(b["channel"])), channels)
         b["side"] = b["channel"].map(sides).fillna("unknown")
     else:
         b["side"] = ""
@@ -295,7 +297,7 @@ def detect_synchronous_bursts(
         # the surrogates see the noise, not which units happen to fire first in each muscle:
         # the onset uncertainty is added to them
         lags = (env_lag, env_sur + (lags[1] - lags[0][None, :]))
-    order = _order_from_lags(first, lags, alpha, min_lag_ms, channels_info)
+    order = _order_from_lags(first, lags, alpha, min_lag_ms, channels)
     events = events.join(order)
     events = events.sort_values("onset_s", kind="stable").reset_index(drop=True)
     events.insert(0, "event_id", np.arange(len(events)))
