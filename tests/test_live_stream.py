@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -28,8 +29,8 @@ def _collect(src: LslSource, n_expected: int, *, seconds: float = 60) -> list[St
 def test_replay_of_the_example_session_arrives_whole(example_dir) -> None:
     rec = hfs.read_recording(example_dir / "lsr_session.edf").crop(tmax=20.0)
     with (
-        ReplayStream(rec, name="test-replay-whole", speed=10.0),
-        LslSource("test-replay-whole", timeout=10) as src,
+        ReplayStream(rec, name=f"test-replay-whole-{os.getpid()}", speed=10.0),
+        LslSource(f"test-replay-whole-{os.getpid()}", timeout=10) as src,
     ):
         chunks = _collect(src, rec.n_samples)
     data = np.hstack([c.data for c in chunks])
@@ -48,9 +49,9 @@ def test_replay_of_the_example_session_arrives_whole(example_dir) -> None:
 def test_dropout_is_seen_and_its_gap_reported() -> None:
     fs = 1000.0
     rec = hfs.from_array(np.tile(np.arange(4000.0), (2, 1)), fs, ["Mentalis_L", "OrbOculi_L"])
-    player = ReplayStream(rec, name="test-replay-drop", speed=1.0)
+    player = ReplayStream(rec, name=f"test-replay-drop-{os.getpid()}", speed=1.0)
     player.drop(1.0, 1.5)
-    with player, LslSource("test-replay-drop", timeout=10, lost_after_s=0.4) as src:
+    with player, LslSource(f"test-replay-drop-{os.getpid()}", timeout=10, lost_after_s=0.4) as src:
         chunks = _collect(src, 4000 - 1500)
     statuses = src.statuses  # type: ignore[attr-defined]
     assert "signal lost" in statuses

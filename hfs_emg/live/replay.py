@@ -50,9 +50,10 @@ class ReplayStream:
 
     Examples
     --------
-    >>> import numpy as np, hfs_emg as hfs
+    >>> import os, numpy as np, hfs_emg as hfs
     >>> rec = hfs.from_array(np.zeros((1, 1000)), 1000.0, ["Mentalis_L"])
-    >>> with ReplayStream(rec, name="doc-replay", speed=20.0, wait_consumer_s=0) as player:
+    >>> name = f"doc-replay-{os.getpid()}"
+    >>> with ReplayStream(rec, name=name, speed=20.0, wait_consumer_s=0) as player:
     ...     player.wait(timeout=10)
     True
     """

@@ -82,11 +82,12 @@ class LslSource:
 
     Examples
     --------
-    >>> import numpy as np, hfs_emg as hfs
+    >>> import os, numpy as np, hfs_emg as hfs
     >>> from hfs_emg.live import ReplayStream
     >>> rec = hfs.from_array(np.ones((2, 2000)), 1000.0, ["Mentalis_L", "OrbOculi_L"])
-    >>> with ReplayStream(rec, name="doc-src", speed=5.0) as player:
-    ...     with LslSource("doc-src", timeout=10) as src:
+    >>> name = f"doc-src-{os.getpid()}"  # unique on this machine's LSL network
+    >>> with ReplayStream(rec, name=name, speed=5.0) as player:
+    ...     with LslSource(name, timeout=10) as src:
     ...         player.wait(timeout=20)
     ...         n = sum(src.pull(timeout=0.5).data.shape[1] for _ in range(4))
     True
