@@ -7,6 +7,7 @@ The result is a tidy events table (``onset_s``, ``duration_s``, ``label``, ``sti
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -105,7 +106,12 @@ def _from_events(rec: Recording, label: str | None, min_gap: int) -> tuple[Any, 
 
 
 def _from_artifact(
-    rec: Recording, threshold: float | None, min_gap: int
+    rec: Recording,
+    threshold: float | None,
+    min_gap: int,
+    *,
+    period_tolerance: float = 0.05,
+    min_similarity: float = 0.9,
 ) -> tuple[npt.NDArray[np.int64], str]:
     try:
         x = rec.get_data("emg")
@@ -126,17 +132,74 @@ def _from_artifact(
             "channels"
         )
     # hits[i] is the first sample after the jump (diff index + 1)
-    return hits, "artifact"
+    return _stimulus_train(x, hits, rec.sfreq, period_tolerance, min_similarity), "artifact"
+
+
+def _stimulus_train(
+    x: npt.NDArray[np.floating],
+    hits: npt.NDArray[np.int64],
+    fs: float,
+    period_tolerance: float,
+    min_similarity: float,
+) -> npt.NDArray[np.int64]:
+    """Keep the jumps that form one stimulus train; raise if they do not.
+
+    A stimulator delivers a periodic train (intervals within ``period_tolerance`` of a multiple
+    of the median interval, for alternating montages or a missed stimulus) of artefacts that
+    share one waveform (correlation with the median artefact over the first 2 ms on the EMG
+    channels >= ``min_similarity``). Muscle bursts, movement and electrocautery do neither, so
+    a spontaneous recording yields no stimulus (O'Keeffe et al. 2001 detect artefacts by their
+    stereotyped shape).
+    """
+    if hits.size < 3:
+        raise NoStimulusError(f"only {hits.size} artefact-like jump(s); a stimulus train needs 3")
+    n_len = max(4, round(2e-3 * fs))
+    ok = hits + n_len <= x.shape[1]
+    hits = hits[ok]
+    seg = x[:, np.maximum(hits - 1, 0)[:, None] + np.arange(n_len)[None, :]]  # (C, E, L)
+    seg = seg - seg[..., :1]
+    flat = np.moveaxis(seg, 1, 0).reshape(hits.size, -1)  # (E, C * L)
+    ref = np.median(flat, axis=0)
+    num = flat @ ref
+    den = np.linalg.norm(flat, axis=1) * np.linalg.norm(ref)
+    sim = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    alike = sim >= min_similarity
+    if alike.mean() < 0.8 or alike.sum() < 3:
+        raise NoStimulusError(
+            f"the {hits.size} artefact-like jumps do not share one waveform (only "
+            f"{int(alike.sum())} correlate >= {min_similarity:g} with their median)"
+        )
+    hits = hits[alike]
+    isi = np.diff(hits).astype(float)
+    period = float(np.median(isi))
+    mult = np.maximum(np.round(isi / period), 1.0)
+    periodic = np.abs(isi / mult - period) <= period_tolerance * period
+    if periodic.mean() < 0.9:
+        raise NoStimulusError(
+            f"the {hits.size} artefact-like jumps are not periodic (only "
+            f"{100 * periodic.mean():.0f} % of the intervals within {100 * period_tolerance:g} % "
+            f"of a multiple of the median {period / fs * 1e3:.1f} ms)"
+        )
+    return hits
+
+
+_INTENSITY = re.compile(r"(\d+(?:[.,]\d+)?)\s*m\s*a\b", re.IGNORECASE)
+
+
+def _intensity_ma(text: str) -> float | None:
+    """Stimulus intensity in mA written in a marker ("stim zygomatic 12 mA"), or None."""
+    m = _INTENSITY.search(text)
+    return float(m.group(1).replace(",", ".")) if m else None
 
 
 def _attach_extra_columns(df: pd.DataFrame, rec: Recording) -> pd.DataFrame:
     """Copy what the recording's events say about each stimulus at the same time.
 
     Extra columns (``side``, ``intensity_ma``...) are copied as they are. Where the events have
-    no ``side`` / ``stim_branch`` column, they are read from the marker text ("stim left",
-    "Stim zygomatic"), since EDF+ annotations and most vendor markers keep only text. Each
-    column is matched on the events that carry a value for it, so a trigger-derived event at the
-    same time cannot mask the annotation.
+    no ``side`` / ``stim_branch`` / ``intensity_ma`` column, they are read from the marker text
+    ("stim left", "Stim zygomatic 12 mA"), since EDF+ annotations and most vendor markers keep
+    only text. Each column is matched on the events that carry a value for it, so a
+    trigger-derived event at the same time cannot mask the annotation.
     """
     ev = rec.events
     if ev.empty:
@@ -148,6 +211,8 @@ def _attach_extra_columns(df: pd.DataFrame, rec: Recording) -> pd.DataFrame:
         derived["side"] = [infer_side(x) for x in labels]
     if "stim_branch" not in ev.columns:
         derived["stim_branch"] = [infer_branch(x) for x in labels]
+    if "intensity_ma" not in ev.columns:
+        derived["intensity_ma"] = [_intensity_ma(x) for x in labels]
     ev = ev.assign(**derived)
     skip = ("onset_s", "duration_s", "label", "stim_index", "source")
     tol = 1.5 / rec.sfreq
@@ -156,6 +221,8 @@ def _attach_extra_columns(df: pd.DataFrame, rec: Recording) -> pd.DataFrame:
         if right.empty:
             continue
         df = pd.merge_asof(df, right, on="onset_s", direction="nearest", tolerance=tol)
+    if "intensity_ma" in df.columns:
+        df["intensity_ma"] = pd.to_numeric(df["intensity_ma"], errors="coerce")
     return df
 
 
@@ -188,7 +255,13 @@ def find_stim_events(
     - ``"artifact"``: the stimulus artefact itself, a jump that appears at the same sample on
       most EMG channels: the median over channels of ``|diff(x)|`` divided by its robust SD
       exceeds ``threshold`` (default 10). A direct M-response on one channel does not trigger it.
-    - ``"auto"``: trigger, then events, then artefact; the first that finds stimuli wins.
+      Only on request (``source="artifact"``), see below.
+    - ``"auto"`` (default): trigger, then events; the first that finds stimuli wins. The
+      artefact is never used unless asked for: stimuli come from evidence, so a spontaneous
+      recording without a trigger or stimulus markers has none (issue 11).
+
+    The artefact source keeps only a train: jumps that share one waveform and whose intervals
+    are periodic within 5 % (of a multiple of the median interval); otherwise it finds nothing.
 
     Parameters
     ----------
@@ -210,7 +283,9 @@ def find_stim_events(
     Returns
     -------
     pandas.DataFrame
-        ``onset_s``, ``duration_s`` (0), ``label``, ``stim_index`` (0, 1, ...), ``source``.
+        ``onset_s``, ``duration_s`` (0), ``label``, ``stim_index`` (0, 1, ...), ``source``, and
+        what the recording's events say about each stimulus (``stim_branch``, ``side``,
+        ``intensity_ma`` read from marker text such as ``"stim zygomatic 12 mA"``...).
 
     Raises
     ------
@@ -233,7 +308,7 @@ def find_stim_events(
     """
     check_option("source", source, ["auto", *STIM_SOURCES])
     min_gap = max(1, round(check_positive(min_interval_s, "min_interval_s") * rec.sfreq))
-    order = list(STIM_SOURCES) if source == "auto" else [source]
+    order = ["trigger", "events"] if source == "auto" else [source]
     tried: list[str] = []
     for name in order:
         try:

@@ -125,6 +125,8 @@ def measure_response_array(
     p2p_smooth_ms: float = 1.0,
     noise_uv: npt.ArrayLike | None = None,
     channels: npt.ArrayLike | None = None,
+    stat_only: bool = False,
+    detect_highpass_ms: float = 0.0,
 ) -> dict[str, FloatArray]:
     """Array kernel of :func:`measure_responses`: ``x`` is ``(..., n_times)`` in microvolts.
 
@@ -133,8 +135,16 @@ def measure_response_array(
     epochs, so the extra memory stays small.
 
     Returns a dict of arrays of shape ``x.shape[:-1]`` with the keys of
-    :data:`RESPONSE_COLUMNS`. ``noise_uv`` overrides the baseline SD (e.g. the noise of the
-    pre-stimulus baseline when ``x`` is a residual).
+    :data:`RESPONSE_COLUMNS` and ``det_stat``, the detection statistic: the largest envelope
+    level held for ``min_duration_ms`` in the window, in baseline SDs (a response is detected
+    when ``det_stat > k_noise``). ``noise_uv`` overrides the baseline SD (e.g. the noise of the
+    pre-stimulus baseline when ``x`` is a residual). ``k_noise`` may be an array broadcastable
+    to the output shape (one threshold per row, e.g. calibrated per sweep); ``stat_only``
+    returns only ``det_stat`` and ``noise_uv`` (for control windows). With
+    ``detect_highpass_ms > 0`` the detection (envelope, statistic, threshold) runs on the signal
+    minus its centred moving mean over that width, with its own baseline SD (a boxcar
+    high-pass; background EMG at 20-150 Hz is removed, the 300-600 Hz LSR kept); onset,
+    amplitude and area are still measured on the unfiltered signal.
 
     Examples
     --------
@@ -146,7 +156,11 @@ def measure_response_array(
     >>> bool(out["present"][0]), round(float(out["latency_ms"][0]), 1)
     (True, 10.0)
     """
-    k_noise = check_positive(k_noise, "k_noise")
+    k_arr = np.asarray(k_noise, dtype=float)
+    if k_arr.ndim == 0:
+        k_noise = check_positive(float(k_arr), "k_noise")
+    elif not np.all(k_arr > 0):
+        raise ParameterError("k_noise must be > 0.")
     band = check_positive(band, "band")
     arr = np.asarray(x)
     if arr.dtype.kind != "f":
@@ -169,23 +183,27 @@ def measure_response_array(
         sd_all = np.broadcast_to(np.asarray(noise_uv, dtype=float), shape).reshape(-1)
     else:
         sd_all = None
+    k_all = np.broadcast_to(k_arr, shape).reshape(-1) if k_arr.ndim else None
     opts = {
         "b": (b0, b1),
         "w": (w0, w1),
         "h": max(1, round(0.5 * smooth_ms * 1e-3 * fs)),
         "m": max(1, round(min_duration_ms * 1e-3 * fs)),
         "q": max(2, int(np.floor(0.5 * p2p_smooth_ms * 1e-3 * fs))),
-        "k_noise": k_noise,
+        "k_noise": k_noise if k_all is None else None,
+        "stat_only": bool(stat_only),
         "band": band,
         "band_frac": band_frac,
         "min_p2p_uv": min_p2p_uv,
         "fs": fs,
+        "hp": round(0.5 * detect_highpass_ms * 1e-3 * fs) if detect_highpass_ms > 0 else 0,
         "wt": times_ms[w0:w1],
     }
     # blocks of rows keep the temporaries in cache (a loop over blocks, not over epochs)
     if int(np.prod(shape)) == 0:
         empty = np.zeros(shape)
-        return {k: (empty.astype(bool) if k == "present" else empty) for k in RESPONSE_COLUMNS}
+        keys = ("det_stat", "noise_uv") if stat_only else (*RESPONSE_COLUMNS, "det_stat")
+        return {k: (empty.astype(bool) if k == "present" else empty) for k in keys}
     if sel is None:
         blocks = ((arr[i : i + _BLOCK], slice(i, i + _BLOCK)) for i in range(0, len(arr), _BLOCK))
     else:
@@ -202,7 +220,9 @@ def measure_response_array(
         )  # a generator: one block copy alive at a time
     parts = [
         _measure_block(
-            np.asarray(blk, dtype=np.float64), None if sd_all is None else sd_all[rows], opts
+            np.asarray(blk, dtype=np.float64),
+            None if sd_all is None else sd_all[rows],
+            opts if k_all is None else {**opts, "k_noise": k_all[rows]},
         )
         for blk, rows in blocks
     ]
@@ -211,6 +231,17 @@ def measure_response_array(
 
 
 _BLOCK = 2048
+
+
+def _highpass(x: FloatArray, g: int) -> FloatArray:
+    """``x`` minus its centred ``2 g + 1``-sample moving mean (edges: 0 where not defined)."""
+    w = 2 * g + 1
+    c = np.zeros((x.shape[0], x.shape[1] + 1))
+    np.cumsum(x, axis=1, out=c[:, 1:])
+    out = np.zeros_like(x)
+    if x.shape[1] >= w:
+        out[:, g : x.shape[1] - g] = x[:, g : x.shape[1] - g] - (c[:, w:] - c[:, :-w]) / w
+    return out
 
 
 def _measure_block(
@@ -229,28 +260,49 @@ def _measure_block(
     else:
         sd = np.asarray(sd_in, dtype=float)
     sd = np.where(sd > 0, sd, 1e-9)
-    # centred moving sums on the window extended by r = max(h, q) each side (zero-padded)
-    r = max(h, q)  # q >= 2
+    g = int(o.get("hp", 0))  # half-width of the detection high-pass boxcar (0 = off)
+    # centred moving sums on the window extended by r = max(h, q) (+ g) each side (zero-padded)
+    r = max(h, q) + g  # q >= 2
     e0, e1 = w0 - r, w1 + r
     xe = np.zeros((n_r, e1 - e0))
     s0, s1 = max(e0, 0), min(e1, n_t)
     np.subtract(arr[:, s0:s1], mu[:, None], out=xe[:, s0 - e0 : s1 - e0])
     n_w = w1 - w0
+    if g:
+        # detection on x minus its centred (2g+1)-sample mean: a boxcar high-pass that removes
+        # background EMG below ~150 Hz (3 ms) and keeps the 300-600 Hz LSR; its own baseline SD
+        xd = _highpass(xe, g)
+        bd = _highpass(base - mu[:, None], g)[:, g : base.shape[1] - g]
+        sd_d = bd.std(axis=1, ddof=1) if bd.shape[1] > 1 else sd
+        sd_d = np.where(sd_d > 0, sd_d, 1e-9)
+    else:
+        xd, sd_d = xe, sd
     c2 = np.zeros((n_r, e1 - e0 + 1))
-    np.cumsum(xe * xe, axis=1, out=c2[:, 1:])
+    np.cumsum(xd * xd, axis=1, out=c2[:, 1:])
     # number of real (non-padded) samples in each centred window
     pos = np.arange(w0, w1)
     cnt = np.minimum(pos + h + 1, n_t) - np.maximum(pos - h, 0)
     env = c2[:, r + h + 1 : r + h + 1 + n_w] - c2[:, r - h : r - h + n_w]
     env /= cnt
     np.sqrt(env, out=env)
+    # detection statistic: the envelope level held for m samples (running minimum), at its best
+    if m <= n_w:
+        held = env[:, : n_w - m + 1].copy()
+        for j in range(1, m):  # m taps (0.5 ms), each vectorized over all rows
+            np.minimum(held, env[:, j : n_w - m + 1 + j], out=held)
+        stat = held.max(axis=1) / sd_d
+    else:
+        held = np.zeros((n_r, 1))
+        stat = np.zeros(n_r)
+    if o["stat_only"]:
+        return {"det_stat": stat, "noise_uv": sd}
     xw = xe[:, r : r + n_w]
     ax = np.abs(xw)
-    thr = (o["k_noise"] * sd)[:, None]
-    above = env > thr
-    ca = np.zeros((n_r, n_w + 1), np.int32)
-    np.cumsum(above, axis=1, out=ca[:, 1:])
-    sustained = ca[:, m:] - ca[:, :-m] == m if m <= n_w else np.zeros((n_r, 1), bool)
+    k_row = np.broadcast_to(np.asarray(o["k_noise"], dtype=float), (n_r,))
+    thr = (k_row * sd)[:, None]
+    thr_d = (k_row * sd_d)[:, None]
+    above = env > thr_d
+    sustained = held > thr_d if m <= n_w else np.zeros((n_r, 1), bool)
     has = sustained.any(axis=1)
     det = np.argmax(sustained, axis=1)
     # amplitude on a local quadratic least-squares fit (Savitzky-Golay, 2q+1 >= 5 samples):
@@ -296,6 +348,7 @@ def _measure_block(
         "duration_ms": np.where(present, (offset - onset + 1) * 1e3 / fs, nan),
         "snr_db": 20 * np.log10(np.maximum(p2p, 1e-12) / sd),
         "noise_uv": sd,
+        "det_stat": stat,
     }
 
 

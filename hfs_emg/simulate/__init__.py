@@ -5,6 +5,9 @@
   synchronous-event truth.
 - :func:`simulate_lsr_session`: an intraoperative lateral-spread-response session with a trigger
   channel, stimulus artefacts, direct M-responses, the LSR near 10 ms and its disappearance.
+- :func:`simulate_or_session`: the same session as hard as the operating room (coloured
+  background, long artefact tails, crosstalk, saturation, cautery, intermittent LSR, alternating
+  montages), with the tuning and held-out validation grids.
 - :func:`simulate_nerve_conduction`: CMAP, F-waves and blink reflex R1 / R2 with synkinesis.
 - :func:`simulate_mvd_lsr`, :func:`simulate_fmep`, :func:`simulate_free_running`: an MVD with
   its surgical-phase markers: the LSR course, facial MEPs to train stimuli, and free-running
@@ -45,13 +48,16 @@ from .ncs import (
     simulate_toxin_course,
     toxin_decrement,
 )
-from .score_evoked import score_lsr_session, score_nerve_conduction
+from .operating_room import HELD_OUT_GRID, TUNING_GRID, or_condition, simulate_or_session
+from .score_evoked import score_lsr_session, score_nerve_conduction, score_or_session
 from .score_spontaneous import match_onsets, score_bursts, score_events
 from .spontaneous import SimulatedSpontaneous, simulate_spontaneous
 
 __all__ = [
     "FMEP_FINAL_OVER_BASELINE",
+    "HELD_OUT_GRID",
     "MVD_SCENARIOS",
+    "TUNING_GRID",
     "NerveConductionSimulation",
     "SimulatedFMEP",
     "SimulatedFreeRunning",
@@ -61,11 +67,13 @@ __all__ = [
     "SimulatedSpontaneous",
     "SimulatedToxinCourse",
     "match_onsets",
+    "or_condition",
     "recovery_ratio",
     "score_bursts",
     "score_events",
     "score_lsr_session",
     "score_nerve_conduction",
+    "score_or_session",
     "simulate_blink_recovery",
     "simulate_blink_study",
     "simulate_f_wave_study",
@@ -74,6 +82,7 @@ __all__ = [
     "simulate_lsr_session",
     "simulate_mvd_lsr",
     "simulate_nerve_conduction",
+    "simulate_or_session",
     "simulate_spontaneous",
     "simulate_toxin_course",
     "toxin_decrement",

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .evoked import NerveConductionSimulation, SimulatedSession
 
-__all__ = ["score_lsr_session", "score_nerve_conduction"]
+__all__ = ["score_lsr_session", "score_nerve_conduction", "score_or_session"]
 
 
 def score_lsr_session(
@@ -150,3 +150,83 @@ def score_nerve_conduction(
         "blink_latency_err_max_ms": float(err.max()) if len(err) else np.nan,
         "blink_presence_accuracy": float(np.mean((b["n_present"] > 0) == has_true)),
     }
+
+
+def score_or_session(
+    lsr: pd.DataFrame,
+    sim: SimulatedSession,
+    *,
+    trend: pd.DataFrame | None = None,
+    clear_snr: float = 10.0,
+) -> dict[str, float]:
+    """Accuracy of :func:`hfs_emg.measure_lsr` on :func:`simulate_or_session` (per-event roles).
+
+    Rows are (stimulus, channel) pairs whose true role for that stimulus is LSR. Sweeps the
+    simulator marks ``contaminated`` (saturation, electrocautery) are left out of the accuracy
+    and counted in ``contaminated_rejected`` (the fraction of them the measurement rejected).
+    ``false_lsr_rate`` is the fraction of the truly LSR-free clean pairs called ``present``;
+    ``presence_accuracy`` is over the clean "clear" pairs (no LSR, or p2p >= ``clear_snr`` x
+    noise RMS) that were not rejected; ``rejected_rate`` is the fraction of clean pairs rejected.
+    With ``trend`` (one row per ``montage`` and ``channel``), ``status_accuracy``,
+    ``not_elicited_ok`` (every truly not-elicited row is "not_elicited") and
+    ``disappearance_error_max`` (stimuli) compare it with ``sim.trend``.
+
+    Returns
+    -------
+    dict
+        The numbers above plus ``latency_mae_ms``, ``p2p_mae_pct``, ``crosstalk_called``
+        (fraction of LSR-free pairs with crosstalk >= 20 uV that are classified ``crosstalk``;
+        NaN without such pairs), ``n_pairs``.
+
+    Examples
+    --------
+    >>> from hfs_emg.lsr import measure_lsr
+    >>> from hfs_emg.simulate import simulate_or_session
+    >>> sim = simulate_or_session(n_stimuli=6, rate_hz=4.0, sfreq=5000.0, disappearance_index=None)
+    >>> s = score_or_session(measure_lsr(sim.recording), sim)
+    >>> s["false_lsr_rate"], s["n_pairs"]
+    (0.0, 18.0)
+    """
+    truth = sim.responses[sim.responses["kind"] == "lsr"]
+    cols = ["stim_index", "channel", "present", "latency_ms", "p2p_uv"]
+    extra = [c for c in ("rejected", "crosstalk") if c in lsr.columns]
+    m = truth.merge(lsr[cols + extra], on=["stim_index", "channel"], suffixes=("_true", ""))
+    clean = ~m["contaminated"].to_numpy(bool)
+    rej = m["rejected"].to_numpy(bool) if "rejected" in m else np.zeros(len(m), bool)
+    p_true = m["present_true"].to_numpy(bool)
+    p_hat = m["present"].to_numpy(bool) & ~rej
+    noise = m["channel"].map(sim.noise_uv).to_numpy(float)
+    clear = ~p_true | (m["p2p_uv_true"].to_numpy(float) >= clear_snr * noise)
+    dec = clean & clear & ~rej
+    both = dec & p_true & p_hat
+    lat_err = m["latency_ms"].to_numpy(float)[both] - m["latency_ms_true"].to_numpy(float)[both]
+    p2p_err = m["p2p_uv"].to_numpy(float)[both] / m["p2p_uv_true"].to_numpy(float)[both] - 1
+    absent = clean & ~p_true
+    out = {
+        "n_pairs": float(len(m)),
+        "false_lsr_rate": float(np.mean(p_hat[absent])) if absent.any() else np.nan,
+        "presence_accuracy": float(np.mean(p_hat[dec] == p_true[dec])) if dec.any() else np.nan,
+        "rejected_rate": float(np.mean(rej[clean])) if clean.any() else np.nan,
+        "contaminated_rejected": float(np.mean(rej[~clean])) if (~clean).any() else np.nan,
+        "latency_mae_ms": float(np.mean(np.abs(lat_err))) if lat_err.size else np.nan,
+        "p2p_mae_pct": float(100 * np.mean(np.abs(p2p_err))) if p2p_err.size else np.nan,
+    }
+    xt = absent & (m["crosstalk_p2p_uv"].to_numpy(float) >= 20.0)
+    if "crosstalk" in m and xt.any():
+        out["crosstalk_called"] = float(np.mean(m["crosstalk"].to_numpy(bool)[xt]))
+    else:
+        out["crosstalk_called"] = np.nan
+    if trend is not None:
+        t = sim.trend.merge(trend, on=["montage", "channel"], suffixes=("_true", ""))
+        out["status_accuracy"] = float(np.mean(t["status"] == t["status_true"]))
+        ne = t["status_true"] == "not_elicited"
+        out["not_elicited_ok"] = float(np.all(t.loc[ne, "status"] == "not_elicited"))
+        dis = t["status_true"] == "disappeared"
+        if dis.any():
+            d_true = t.loc[dis, "disappearance_stim_index_true"].astype(float).to_numpy()
+            d_hat = t.loc[dis, "disappearance_stim_index"].astype(float).to_numpy()
+            err = np.abs(d_hat - d_true)
+            out["disappearance_error_max"] = float(np.max(np.where(np.isnan(err), 1e9, err)))
+        else:
+            out["disappearance_error_max"] = np.nan
+    return out
