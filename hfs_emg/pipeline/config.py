@@ -99,6 +99,7 @@ _NOT_OPTIONS = frozenset(
         "channels_info",
         "channels",
         "phases",
+        "rec",
     }
 )
 
