@@ -102,7 +102,11 @@ def _lsr_block(minutes: float, seed: int) -> tuple[np.ndarray, list[str], list[A
     names = [f"{short[m]}_{s}" for s in ("L", "R") for m in MUSCLES] + ["trigger"]
     ev = left.events
     ev = ev[ev["label"].str.startswith("stim") & (ev["onset_s"] - left.tstart < n / SFREQ)]
-    return data, names, list(zip(ev["onset_s"] - left.tstart, ev["label"], strict=True))
+    # the marker text names the stimulated branch, as clinical systems write it ("stim
+    # zygomatic"), so analyze() decides the LSR protocol
+    branch = str(left.meta.get("stim_branch", "zygomatic"))
+    labels = [lab if branch in lab else f"{lab} {branch}" for lab in ev["label"].astype(str)]
+    return data, names, list(zip(ev["onset_s"] - left.tstart, labels, strict=True))
 
 
 def make_file(kind: str, minutes: float, data_dir: Path) -> Path:

@@ -761,26 +761,26 @@ def _default_prefilter(
 ) -> tuple[Callable[[FloatArray], FloatArray], list[dict[str, Any]]]:
     """The default preprocessing of :func:`detect_bursts` as a per-channel function.
 
-    Band-pass, then narrow notches at the hum lines. Mains and hum lines are found on the
-    band-passed first 120 s of the picked channels (all that :func:`hfs_emg.signal.detect_mains`
-    and :func:`hum_lines` look at), filtered with 2 s more so the backward pass has settled;
-    each channel is then filtered when it is analysed, so the filtered recording never exists
-    as a whole.
+    Band-pass, then narrow notches at the hum lines. Mains and hum lines are estimated once,
+    from the same spectra of a bounded sample of the picked channels (each window band-passed
+    on its own; :func:`hfs_emg.hum.estimate_hum`); each channel is then filtered when it is
+    analysed, so the filtered recording never exists as a whole.
     """
+    from .hum import estimate_hum
+
     fs = rec.sfreq
     l_freq, h_freq = float(band[0]), min(float(band[1]), 0.45 * fs)
     sos = _sig.sos_bandpass(fs, l_freq, h_freq)
     dtype = rec.data.dtype if rec.data.dtype.kind == "f" else np.dtype(np.float64)
     kernel = _sig.sosfiltfilt_kernel(sos, dtype)
     steps: list[dict[str, Any]] = [{"step": "bandpass_filter", "l_freq": l_freq, "h_freq": h_freq}]
-    n = rec.n_samples
-    n_head = n if n <= round(122.0 * fs) else round(122.0 * fs)
-    head = np.empty((len(idx), n_head), dtype=dtype)
-    for j, i in enumerate(idx):  # channels, not samples
-        kernel(np.asarray(rec.data[i, :n_head], dtype=dtype), head[j])
-    mains = _sig.detect_mains(head, fs) if fs > 140.0 and n >= fs else None
-    lines = [] if mains is None else hum_lines(head, fs, mains, max_freq=h_freq)
-    del head
+    data = rec.data
+
+    def read(start: int, stop: int) -> FloatArray:
+        return np.asarray(data[idx, start:stop])
+
+    hum = estimate_hum(read, fs, n_samples=rec.n_samples, band=(l_freq, h_freq), max_freq=h_freq)
+    mains, lines = hum.mains, list(hum.lines)
     if lines:
         steps.append({"step": "notch_filter", "freq": lines, "method": "iir"})
 

@@ -33,6 +33,7 @@ References
 from __future__ import annotations
 
 import itertools
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd

@@ -2,7 +2,8 @@
 
 Two passes over the file, one chunk in memory at a time:
 
-1. every chunk is band-passed (and notched at the hum lines found in the first chunk) exactly
+1. every chunk is band-passed (and notched at the hum lines estimated once from the sample
+   windows of :func:`hfs_emg.hum.estimate_hum`, the same as in memory) exactly
    as :func:`hfs_emg.detect_bursts` would, with margins of six high-pass periods; the mean
    square of each 50 ms window of the chunk's core is kept (a few floats per second), from
    which each channel's noise level is estimated once for the whole file
@@ -35,7 +36,6 @@ from ..detection import (
     _merge_filter,
     _notch_lines,
     _refine,
-    hum_lines,
 )
 from ..io._base import BaseReader
 from ..recording import Recording
@@ -59,7 +59,8 @@ def _check_chunk(rec: Recording) -> None:
 class _Preprocess:
     """The preprocessing detect_bursts applies, with data-driven choices fixed once."""
 
-    def __init__(self, first: Recording, config: AnalysisConfig) -> None:
+    def __init__(self, first: Recording, config: AnalysisConfig, reader: BaseReader) -> None:
+        from ..hum import estimate_hum
         from ..preprocessing import bandpass_filter, filter_emg
 
         self.config = config
@@ -78,11 +79,21 @@ class _Preprocess:
             return
         self.l_freq, self.h_freq = float(b.band[0]), min(float(b.band[1]), 0.45 * fs)
         self.margin_s = bandpass_filter.margin_s(l_freq=self.l_freq)
-        filtered = bandpass_filter(sub, self.l_freq, self.h_freq, picks=sub.ch_names)
-        if fs > 140.0 and sub.n_samples >= fs:
-            self.mains = _sig.detect_mains(filtered.data, fs)
-        if self.mains is not None:
-            self.lines = hum_lines(filtered.data, fs, self.mains, max_freq=self.h_freq)
+        # the same sample windows as detect_bursts takes in memory, read from the file
+        picks, t0 = sub.ch_names, reader.tstart
+
+        def read(start: int, stop: int) -> np.ndarray:
+            window = reader.read(tmin=t0 + start / fs, tmax=t0 + (stop - 1) / fs, picks=picks)
+            return np.asarray(window.data)
+
+        hum = estimate_hum(
+            read,
+            fs,
+            n_samples=reader.n_samples,
+            band=(self.l_freq, self.h_freq),
+            max_freq=self.h_freq,
+        )
+        self.mains, self.lines = hum.mains, list(hum.lines)
         if self.lines:  # detect_bursts notches each hum line with q = 30
             self.margin_s += _sig.notch_margin_s(min(self.lines), 30.0)
 
@@ -200,7 +211,7 @@ def streamed_bursts(reader: BaseReader, config: AnalysisConfig) -> tuple[pd.Data
     chunk_s = config.chunk_s
     first = reader.read(tmax=reader.tstart + min(chunk_s, reader.duration_s))
     _check_chunk(first)
-    pre = _Preprocess(first, config)
+    pre = _Preprocess(first, config, reader)
     noise = _noise_pass(reader, pre, chunk_s)
     margin_s = pre.margin_s + config.stream_margin_s
     fs = reader.sfreq
