@@ -358,23 +358,55 @@ class EdfReader(BaseReader):
         spr = int(self._spr[ch])
         r0, r1 = start // spr, -(-stop // spr)
         off = int(self._offsets[ch])
-        raw = self._mm[r0:r1, off : off + spr * self._bps].reshape(-1)
+        raw = self._mm[r0:r1, off : off + spr * self._bps]
         if self._bps == 2:
-            dig = raw.view("<i2").astype(np.int32)
+            dig = raw.reshape(-1).view("<i2")
         else:
-            b = raw.reshape(-1, 3).astype(np.int32)
-            dig = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-            dig = np.where(dig >= 1 << 23, dig - (1 << 24), dig)
+            # 24-bit little-endian: the three bytes into the top of an int32, then an
+            # arithmetic shift brings them down sign-extended (4 bytes per sample of temporary)
+            quad = np.zeros((raw.shape[0] * spr, 4), dtype=np.uint8)
+            quad[:, 1:] = raw.reshape(-1, 3)
+            dig = quad.view("<i4").reshape(-1) >> 8
         return dig[start - r0 * spr : stop - r0 * spr]
 
-    def _read_raw(self, start: int, stop: int, picks: npt.NDArray[np.intp]) -> np.ndarray:
-        out = np.empty((len(picks), stop - start))
+    _reads_into_dtype = True
+    #: Samples converted per step of :meth:`_read_raw` (bounds its temporaries).
+    _BLOCK_SAMPLES = 1 << 20
+
+    def _read_raw(
+        self,
+        start: int,
+        stop: int,
+        picks: npt.NDArray[np.intp],
+        dtype: npt.DTypeLike = np.float64,
+    ) -> np.ndarray:
+        """Samples scaled straight into an array of ``dtype``.
+
+        Physical = (digital - dmin) x gain + pmin in float64 (the operations of the float64
+        path, so a float32 read is exactly the float64 read rounded once), one block of
+        :attr:`_BLOCK_SAMPLES` samples of one channel at a time: no full-length int or float64
+        copy of the file exists.
+        """
+        dt = np.dtype(dtype)
+        out = np.empty((len(picks), stop - start), dtype=dt)
+        step = self._BLOCK_SAMPLES
+        direct = dt == np.float64
+        tmp = None if direct else np.empty(min(step, max(stop - start, 0)), dtype=np.float64)
         for row, k in enumerate(picks):
-            dig = self._digital(int(self._sig[k]), start, stop)
-            if self._status[k]:
-                out[row] = dig & 0xFFFF
-            else:
-                out[row] = (dig - self._dmin[k]) * self._gain[k] + self._pmin[k]
+            dmin, gain, pmin = float(self._dmin[k]), float(self._gain[k]), float(self._pmin[k])
+            for a in range(start, stop, step):  # blocks of one channel
+                b = min(a + step, stop)
+                dig = self._digital(int(self._sig[k]), a, b)
+                dst = out[row, a - start : b - start]
+                if self._status[k]:
+                    dst[:] = dig.astype(np.int32) & 0xFFFF
+                    continue
+                work = dst if direct else tmp[: b - a]  # type: ignore[index]
+                np.subtract(dig, dmin, out=work)
+                work *= gain
+                work += pmin
+                if not direct:
+                    dst[:] = work
         return out
 
     # ------------------------------------------------------------------ events

@@ -146,7 +146,8 @@ def analyze(
         evoked = evoked_tables(rec, decision.events, decision.protocol, config)
     return build_result(
         bursts=bursts,
-        channels=rec.pick(config.bursts.picks).channels,
+        # the picked channels' table only: rec.pick() would copy their samples
+        channels=rec.channels.iloc[rec._pick_indices(config.bursts.picks)].reset_index(drop=True),
         tstart=rec.tstart,
         duration_s=rec.duration_s,
         decision=decision,

@@ -28,6 +28,7 @@ import pandas as pd
 
 from .. import signal as _sig
 from .._errors import DataError, ParameterError
+from .._validate import finite_rows
 from ..detection import (
     BURST_METHODS,
     _burst_features,
@@ -50,7 +51,7 @@ _NOISE_WINDOW_S = 0.05  # as hfs_emg.signal.quiet_noise
 
 
 def _check_chunk(rec: Recording) -> None:
-    bad = ~np.isfinite(np.asarray(rec.data)).all(axis=1)
+    bad = ~finite_rows(rec.data)
     if bad.any():
         names = [n for n, b in zip(rec.ch_names, bad, strict=True) if b]
         raise DataError(f"Channel(s) {names} hold NaN or infinite samples near t={rec.tstart} s.")
