@@ -784,12 +784,33 @@ def _default_prefilter(
     if lines:
         steps.append({"step": "notch_filter", "freq": lines, "method": "iir"})
 
+    n = rec.n_samples
+    period = max(round(fs / mains), 1) if mains else 1
+    pad = int(np.ceil(0.6 * fs / period)) * period  # as _notch_lines
+    notches = [
+        _sig.sosfiltfilt_kernel(
+            _sig.notch_sos(fs, freq, harmonics=False, q=30.0 * freq / float(mains)), dtype
+        )
+        for freq in lines
+    ]
+
     def prefilter(raw: FloatArray) -> FloatArray:
-        out = np.empty(raw.shape, dtype=dtype)
-        kernel(np.asarray(raw, dtype=dtype), out)
-        if lines:
-            out = _notch_lines(out[np.newaxis], fs, float(mains), lines)[0]
-        return out
+        """:func:`_notch_lines` of the band-passed row, in one buffer (the same operations)."""
+        raw = np.asarray(raw, dtype=dtype)
+        if not notches or 2 * pad >= n:
+            out = np.empty(raw.shape, dtype=dtype)
+            kernel(raw, out)
+            for notch in notches:
+                notch(out, out)
+            return out
+        ext = np.empty(n + 2 * pad, dtype=dtype)
+        kernel(raw, ext[pad : pad + n])
+        # both ends continued by whole mains periods of the band-passed data
+        ext[:pad] = ext[2 * pad : 3 * pad]
+        ext[pad + n :] = ext[n - pad : n]
+        for notch in notches:  # in place: the kernels may write over their input
+            notch(ext, ext)
+        return ext[pad : pad + n]
 
     return prefilter, steps
 

@@ -206,8 +206,11 @@ def estimate_hum(
     if max_freq is not None:
         top = min(top, float(max_freq))
     nperseg = round(fs)
-    welch_parts, line_parts = [], []
-    for start, stop in windows:  # a few windows, not samples
+    tiny = np.finfo(float).tiny
+    welch_sum: FloatArray | None = None
+    n_welch = 0
+    line_parts = []  # per-segment normalised spectra (float32: only ranked by the median)
+    for start, stop in windows:  # a few windows, not samples; each reduced before the next
         lo, hi = max(start - pad, 0), min(stop + pad, n)
         seg = np.asarray(read(lo, hi), dtype=np.float64)
         if kernel is not None:
@@ -218,15 +221,18 @@ def estimate_hum(
         core = seg[:, start - lo : stop - lo]
         # Welch's segments for the mains (Hann, 50 % overlap), the spectrogram's for the lines
         # (Tukey 0.25, 1/8 overlap), as detect_mains and hum_lines compute them
-        welch_parts.append(_segment_power(core, nperseg, "hann", nperseg - nperseg // 2))
-        line_parts.append(_segment_power(core, nperseg, ("tukey", 0.25), nperseg - nperseg // 8))
-    pxx = np.concatenate(welch_parts, axis=1)  # (C, segments, F)
+        pw = _segment_power(core, nperseg, "hann", nperseg - nperseg // 2)
+        welch_sum = pw.sum(axis=1) if welch_sum is None else welch_sum + pw.sum(axis=1)
+        n_welch += pw.shape[1]
+        sx = _segment_power(core, nperseg, ("tukey", 0.25), nperseg - nperseg // 8)
+        sx /= np.maximum(np.median(sx, axis=-1, keepdims=True), tiny)
+        line_parts.append(sx.astype(np.float32))
+        del seg, core, pw, sx
     sxx = np.concatenate(line_parts, axis=1)
-    if pxx.shape[1] == 0 or sxx.shape[1] == 0:
+    if n_welch == 0 or sxx.shape[1] == 0 or welch_sum is None:
         return Hum(None, (), tuple(windows))
     freqs = np.fft.rfftfreq(nperseg, 1.0 / fs)
-    tiny = np.finfo(float).tiny
-    welch = pxx.mean(axis=1)
+    welch = welch_sum / n_welch
     welch = welch / np.maximum(np.median(welch, axis=-1, keepdims=True), tiny)
     ratios = _line_ratio(welch.mean(axis=0), freqs, np.asarray(MAINS_FREQUENCIES, float))
     best = int(np.argmax(ratios))
@@ -236,7 +242,6 @@ def estimate_hum(
     harm = mains * np.arange(1, int(top // mains) + 1)
     lines: tuple[float, ...] = ()
     if harm.size:
-        norm = sxx / np.maximum(np.median(sxx, axis=-1, keepdims=True), tiny)
-        psd = np.median(norm, axis=1).mean(axis=0)
+        psd = np.median(sxx, axis=1).astype(np.float64).mean(axis=0)
         lines = tuple(float(f) for f in harm[_line_ratio(psd, freqs, harm) >= min_ratio])
     return Hum(mains, lines, tuple(windows))
