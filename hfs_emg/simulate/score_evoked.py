@@ -168,8 +168,10 @@ def score_or_session(
     ``presence_accuracy`` is over the clean "clear" pairs (no LSR, or p2p >= ``clear_snr`` x
     noise RMS) that were not rejected; ``rejected_rate`` is the fraction of clean pairs rejected.
     With ``trend`` (one row per ``montage`` and ``channel``), ``status_accuracy``,
-    ``not_elicited_ok`` (every truly not-elicited row is "not_elicited") and
-    ``disappearance_error_max`` (stimuli) compare it with ``sim.trend``.
+    ``not_elicited_ok`` (every truly not-elicited row is "not_elicited"),
+    ``disappearance_error_max`` (stimuli) and ``disappearance_error_sweeps`` (stimuli of the
+    channel's own montage: with alternating montages, 1 sweep = 2 stimuli) compare it with
+    ``sim.trend``.
 
     Returns
     -------
@@ -182,10 +184,10 @@ def score_or_session(
     --------
     >>> from hfs_emg.lsr import measure_lsr
     >>> from hfs_emg.simulate import simulate_or_session
-    >>> sim = simulate_or_session(n_stimuli=6, rate_hz=4.0, sfreq=5000.0, disappearance_index=None)
+    >>> sim = simulate_or_session(n_stimuli=8, rate_hz=4.0, sfreq=5000.0, lsr_p2p_uv=0.0)
     >>> s = score_or_session(measure_lsr(sim.recording), sim)
     >>> s["false_lsr_rate"], s["n_pairs"]
-    (0.0, 18.0)
+    (0.0, 24.0)
     """
     truth = sim.responses[sim.responses["kind"] == "lsr"]
     cols = ["stim_index", "channel", "present", "latency_ms", "p2p_uv"]
@@ -227,6 +229,17 @@ def score_or_session(
             d_hat = t.loc[dis, "disappearance_stim_index"].astype(float).to_numpy()
             err = np.abs(d_hat - d_true)
             out["disappearance_error_max"] = float(np.max(np.where(np.isnan(err), 1e9, err)))
+            # in stimuli of the channel's own montage (every other stimulus when alternating)
+            branch = sim.stimuli.set_index("stim_index")["stim_branch"]
+            sweeps = []
+            for mont, dt, dh in zip(t.loc[dis, "montage"], d_true, d_hat, strict=True):
+                own = np.sort(branch.index[branch.to_numpy() == mont].to_numpy())
+                if np.isnan(dh):
+                    sweeps.append(1e9)
+                else:
+                    sweeps.append(abs(np.searchsorted(own, dh) - np.searchsorted(own, dt)))
+            out["disappearance_error_sweeps"] = float(np.max(sweeps))
         else:
             out["disappearance_error_max"] = np.nan
+            out["disappearance_error_sweeps"] = np.nan
     return out
