@@ -33,6 +33,7 @@ References
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +42,9 @@ import pandas as pd
 from ._errors import DataError, ParameterError
 from ._validate import check_positive, renamed_kwarg, validate_type
 from .anatomy import MUSCLES, infer_muscle, infer_side
-from .recording import Recording  # at run time: the config reads this signature's hints
+
+if TYPE_CHECKING:
+    from .recording import Recording
 
 __all__ = [
     "SYNC_COLUMNS",
@@ -201,8 +204,8 @@ def detect_synchronous_bursts(
         Minimum number of distinct channels in an event (>= 2).
     channels : pandas.DataFrame, optional
         Channels table (``rec.channels``) giving each channel's muscle and side; otherwise
-        inferred from the channel names (or taken from ``rec``). (``channels_info=``, its old
-        name, still works with a :class:`DeprecationWarning`.)
+        inferred from the channel names. (``channels_info=``, its old name, still works with a
+        :class:`DeprecationWarning`.)
     by_side : bool
         Group each side's channels separately (HFS is one-sided; a burst on the other side is
         not part of the spasm). Channels of unknown side form one group.

@@ -38,6 +38,7 @@ NOT_OPTIONS = {
     "channels_info",
     "channels",
     "phases",
+    "limits",
     "rec",
 }
 

@@ -98,10 +98,29 @@ _NOT_OPTIONS = frozenset(
         "return_trials",
         "channels_info",
         "channels",
-        "phases",
-        "rec",
+        "phases",  # lsr_trend: the recording's own phase markers (data, not an option)
+        "limits",  # NormalLimits objects: Python-only, not a TOML value
+        "rec",  # detect_synchronous_bursts: the recording (data, not an option)
     }
 )
+
+
+def _hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """The evaluated annotations of ``func``; a name only imported for type checking (the
+    data argument's ``Recording``...) makes that one parameter ``Any``, not an error."""
+    try:
+        return typing.get_type_hints(func)
+    except NameError:
+        pass
+    out: dict[str, Any] = {}
+    for pname, ann in getattr(func, "__annotations__", {}).items():
+        try:
+            out[pname] = typing.get_type_hints(
+                type("_One", (), {"__annotations__": {pname: ann}, "__module__": func.__module__})
+            )[pname]
+        except NameError:
+            out[pname] = Any
+    return out
 
 
 def _section(
@@ -115,7 +134,7 @@ def _section(
     keep: tuple[str, ...] = (),
 ) -> type:
     """A frozen dataclass whose fields are ``func``'s keyword arguments with defaults."""
-    hints = typing.get_type_hints(func)
+    hints = _hints(func)
     overrides = overrides or {}
     fields: list[tuple[str, Any, Any]] = []
     params = list(inspect.signature(func).parameters.values())[1:]  # skip the data argument
@@ -255,8 +274,9 @@ def section_kwargs(section: Any, *, drop: tuple[str, ...] = ()) -> dict[str, Any
 
     Examples
     --------
-    >>> section_kwargs(SyncConfig())
-    {'tolerance_s': 0.03, 'min_channels': 2, 'by_side': True}
+    >>> kw = section_kwargs(SyncConfig())
+    >>> kw["tolerance_s"], kw["min_channels"], kw["by_side"]
+    (0.03, 2, True)
     """
     return {
         f.name: getattr(section, f.name) for f in dataclasses.fields(section) if f.name not in drop
@@ -525,7 +545,7 @@ def default_toml() -> str:
     Examples
     --------
     >>> text = default_toml()
-    >>> "[bursts]" in text and "min_duration_s = 0.02" in text
+    >>> "[bursts]" in text and "merge_gap_s = 0.04" in text
     True
     >>> import tomllib
     >>> AnalysisConfig.from_dict(tomllib.loads(text)) == AnalysisConfig()
