@@ -784,7 +784,17 @@ def _default_prefilter(
     if lines:
         steps.append({"step": "notch_filter", "freq": lines, "method": "iir"})
 
-    n = rec.n_samples
+    return _prefilter_fn(kernel, fs, dtype, mains, lines), steps
+
+
+def _prefilter_fn(
+    kernel: Callable[[FloatArray, FloatArray], None],
+    fs: float,
+    dtype: np.dtype,
+    mains: float | None,
+    lines: list[float],
+) -> Callable[[FloatArray], FloatArray]:
+    """Band-pass ``kernel`` then the narrow hum-line notches, per channel, in one buffer."""
     period = max(round(fs / mains), 1) if mains else 1
     pad = int(np.ceil(0.6 * fs / period)) * period  # as _notch_lines
     notches = [
@@ -797,6 +807,7 @@ def _default_prefilter(
     def prefilter(raw: FloatArray) -> FloatArray:
         """:func:`_notch_lines` of the band-passed row, in one buffer (the same operations)."""
         raw = np.asarray(raw, dtype=dtype)
+        n = raw.shape[-1]
         if not notches or 2 * pad >= n:
             out = np.empty(raw.shape, dtype=dtype)
             kernel(raw, out)
@@ -812,7 +823,7 @@ def _default_prefilter(
             notch(ext, ext)
         return ext[pad : pad + n]
 
-    return prefilter, steps
+    return prefilter
 
 
 def _channel_runs(

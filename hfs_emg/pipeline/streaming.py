@@ -21,12 +21,14 @@ from the first to the last stimulus (found from a trigger channel or the file's 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .. import signal as _sig
+from .._chunking import resolve_n_jobs
 from .._errors import DataError, ParameterError
 from .._validate import finite_rows
 from ..detection import (
@@ -35,7 +37,7 @@ from ..detection import (
     _burst_table,
     _hysteresis,
     _merge_filter,
-    _notch_lines,
+    _prefilter_fn,
     _refine,
 )
 from ..io._base import BaseReader
@@ -95,11 +97,12 @@ class _Preprocess:
             max_freq=self.h_freq,
         )
         self.mains, self.lines = hum.mains, list(hum.lines)
+        self._prefilters: dict[np.dtype, Any] = {}
         if self.lines:  # detect_bursts notches each hum line with q = 30
             self.margin_s += _sig.notch_margin_s(min(self.lines), 30.0)
 
     def __call__(self, chunk: Recording) -> tuple[np.ndarray, list[str]]:
-        from ..preprocessing import bandpass_filter, filter_emg
+        from ..preprocessing import filter_emg
 
         b = self.config.bursts
         sub = chunk.pick(b.picks)
@@ -110,11 +113,29 @@ class _Preprocess:
             )
             x = np.asarray(sub.data, dtype=float)
         else:
-            sub = bandpass_filter(sub, self.l_freq, self.h_freq, picks=sub.ch_names)
-            x = np.asarray(sub.data, dtype=float)
-            if self.lines:
-                assert self.mains is not None
-                x = _notch_lines(x, self.fs, self.mains, self.lines)
+            # detect_bursts' own per-channel prefilter (band-pass, then the hum-line notches in
+            # one buffer, in the chunk's dtype), channels over both cores
+            data = sub.data
+            dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
+            pre = self._prefilters.get(dtype)
+            if pre is None:
+                kernel = _sig.sosfiltfilt_kernel(
+                    _sig.sos_bandpass(self.fs, self.l_freq, self.h_freq), dtype
+                )
+                pre = _prefilter_fn(kernel, self.fs, dtype, self.mains, self.lines)
+                self._prefilters[dtype] = pre
+            x = np.empty(data.shape, dtype=np.float64)
+
+            def one(c: int) -> None:
+                x[c] = pre(data[c])
+
+            workers = resolve_n_jobs(None, data.shape[0], data.shape[1])
+            if workers > 1:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    list(pool.map(one, range(data.shape[0])))
+            else:
+                for c in range(data.shape[0]):  # channels
+                    one(c)
         return x, sub.ch_names
 
 
