@@ -212,12 +212,13 @@ def estimate_hum(
     line_parts = []  # per-segment normalised spectra (float32: only ranked by the median)
     for start, stop in windows:  # a few windows, not samples; each reduced before the next
         lo, hi = max(start - pad, 0), min(stop + pad, n)
-        seg = np.asarray(read(lo, hi), dtype=np.float64)
+        got = read(lo, hi)
+        seg = np.asarray(got, dtype=np.float64)
         if kernel is not None:
-            out = np.empty_like(seg)
-            for c in range(seg.shape[0]):  # channels
-                kernel(seg[c], out[c])
-            seg = out
+            if seg is got or not seg.flags.writeable:  # the caller's array: filter a copy
+                seg = seg.copy()
+            for c in range(seg.shape[0]):  # channels, in place (the kernel allows it)
+                kernel(seg[c], seg[c])
         core = seg[:, start - lo : stop - lo]
         # Welch's segments for the mains (Hann, 50 % overlap), the spectrogram's for the lines
         # (Tukey 0.25, 1/8 overlap), as detect_mains and hum_lines compute them
