@@ -86,7 +86,11 @@ def _lsr_block(minutes: float, seed: int) -> tuple[np.ndarray, list[str], list[A
     names = [f"{short[m]}_{s}" for s in ("L", "R") for m in MUSCLES] + ["trigger"]
     ev = left.events
     ev = ev[ev["label"].str.startswith("stim") & (ev["onset_s"] - left.tstart < n / SFREQ)]
-    return data, names, list(zip(ev["onset_s"] - left.tstart, ev["label"], strict=True))
+    # the marker text names the stimulated branch, as clinical systems write it ("stim
+    # zygomatic"), so analyze() decides the LSR protocol
+    branch = str(left.meta.get("stim_branch", "zygomatic"))
+    labels = [lab if branch in lab else f"{lab} {branch}" for lab in ev["label"].astype(str)]
+    return data, names, list(zip(ev["onset_s"] - left.tstart, labels, strict=True))
 
 
 def make_file(kind: str, minutes: float, data_dir: Path) -> Path:
@@ -130,6 +134,7 @@ def case(name: str, path: Path) -> dict[str, Any]:
     base_kb = _status_kb("VmRSS")
     _reset_peak()
     t0 = time.perf_counter()
+    c0 = time.process_time()
     out: dict[str, Any] = {}
     if name == "analyze":
         res = hfs.analyze(path)
@@ -147,6 +152,7 @@ def case(name: str, path: Path) -> dict[str, Any]:
         _reset_peak()
         sos = ss.butter(4, [20, 1000], "bandpass", fs=SFREQ, output="sos")
         t0 = time.perf_counter()
+        c0 = time.process_time()
         ss.sosfiltfilt(sos, emg, axis=-1)
     elif name == "lsr10k":
         from hfs_emg.simulate import simulate_lsr_session
@@ -159,9 +165,11 @@ def case(name: str, path: Path) -> dict[str, Any]:
         base_kb = _status_kb("VmRSS")
         _reset_peak()
         t0 = time.perf_counter()
+        c0 = time.process_time()
         hfs.measure_lsr(rec)
         out["note"] = "one 4-muscle side (the 8-channel figure doubles it)"
     out["seconds"] = time.perf_counter() - t0
+    out["cpu_s"] = time.process_time() - c0  # all threads of the process
     out["extra_peak_mb"] = (_status_kb("VmHWM") - base_kb) / 1024
     return out
 

@@ -6,6 +6,9 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from ._errors import ParameterError, SamplingRateError
 
 
@@ -100,3 +103,27 @@ def renamed_kwarg(old: str, new: str) -> Any:
         return inner
 
     return wrap
+
+
+def finite_rows(x: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Per row (channel): are all its samples finite? One read of the data, no full mask.
+
+    The row sums are accumulated in float64: a NaN or an infinity makes its row's sum
+    non-finite; a finite float32 row cannot overflow float64. Only rows whose sum is not
+    finite (a bad sample, or float64 values near the overflow limit) are checked sample by
+    sample, so nothing of the size of the recording is allocated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> finite_rows(np.array([[1.0, 2.0], [np.nan, 0.0], [1e308, 1e308]])).tolist()
+    [True, False, True]
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind != "f":
+        return np.ones(arr.shape[0] if arr.ndim > 1 else 1, dtype=bool)
+    arr2 = arr.reshape(1, -1) if arr.ndim == 1 else arr.reshape(arr.shape[0], -1)
+    ok = np.isfinite(np.add.reduce(arr2, axis=1, dtype=np.float64))
+    for i in np.nonzero(~ok)[0]:  # suspicious rows only
+        ok[i] = bool(np.isfinite(arr2[i]).all())
+    return ok

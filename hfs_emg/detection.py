@@ -761,37 +761,69 @@ def _default_prefilter(
 ) -> tuple[Callable[[FloatArray], FloatArray], list[dict[str, Any]]]:
     """The default preprocessing of :func:`detect_bursts` as a per-channel function.
 
-    Band-pass, then narrow notches at the hum lines. Mains and hum lines are found on the
-    band-passed first 120 s of the picked channels (all that :func:`hfs_emg.signal.detect_mains`
-    and :func:`hum_lines` look at), filtered with 2 s more so the backward pass has settled;
-    each channel is then filtered when it is analysed, so the filtered recording never exists
-    as a whole.
+    Band-pass, then narrow notches at the hum lines. Mains and hum lines are estimated once,
+    from the same spectra of a bounded sample of the picked channels (each window band-passed
+    on its own; :func:`hfs_emg.hum.estimate_hum`); each channel is then filtered when it is
+    analysed, so the filtered recording never exists as a whole.
     """
+    from .hum import estimate_hum
+
     fs = rec.sfreq
     l_freq, h_freq = float(band[0]), min(float(band[1]), 0.45 * fs)
     sos = _sig.sos_bandpass(fs, l_freq, h_freq)
     dtype = rec.data.dtype if rec.data.dtype.kind == "f" else np.dtype(np.float64)
     kernel = _sig.sosfiltfilt_kernel(sos, dtype)
     steps: list[dict[str, Any]] = [{"step": "bandpass_filter", "l_freq": l_freq, "h_freq": h_freq}]
-    n = rec.n_samples
-    n_head = n if n <= round(122.0 * fs) else round(122.0 * fs)
-    head = np.empty((len(idx), n_head), dtype=dtype)
-    for j, i in enumerate(idx):  # channels, not samples
-        kernel(np.asarray(rec.data[i, :n_head], dtype=dtype), head[j])
-    mains = _sig.detect_mains(head, fs) if fs > 140.0 and n >= fs else None
-    lines = [] if mains is None else hum_lines(head, fs, mains, max_freq=h_freq)
-    del head
+    data = rec.data
+
+    def read(start: int, stop: int) -> FloatArray:
+        return np.asarray(data[idx, start:stop])
+
+    hum = estimate_hum(read, fs, n_samples=rec.n_samples, band=(l_freq, h_freq), max_freq=h_freq)
+    mains, lines = hum.mains, list(hum.lines)
     if lines:
         steps.append({"step": "notch_filter", "freq": lines, "method": "iir"})
 
-    def prefilter(raw: FloatArray) -> FloatArray:
-        out = np.empty(raw.shape, dtype=dtype)
-        kernel(np.asarray(raw, dtype=dtype), out)
-        if lines:
-            out = _notch_lines(out[np.newaxis], fs, float(mains), lines)[0]
-        return out
+    return _prefilter_fn(kernel, fs, dtype, mains, lines), steps
 
-    return prefilter, steps
+
+def _prefilter_fn(
+    kernel: Callable[[FloatArray, FloatArray], None],
+    fs: float,
+    dtype: np.dtype,
+    mains: float | None,
+    lines: list[float],
+) -> Callable[[FloatArray], FloatArray]:
+    """Band-pass ``kernel`` then the narrow hum-line notches, per channel, in one buffer."""
+    period = max(round(fs / mains), 1) if mains else 1
+    pad = int(np.ceil(0.6 * fs / period)) * period  # as _notch_lines
+    notches = [
+        _sig.sosfiltfilt_kernel(
+            _sig.notch_sos(fs, freq, harmonics=False, q=30.0 * freq / float(mains)), dtype
+        )
+        for freq in lines
+    ]
+
+    def prefilter(raw: FloatArray) -> FloatArray:
+        """:func:`_notch_lines` of the band-passed row, in one buffer (the same operations)."""
+        raw = np.asarray(raw, dtype=dtype)
+        n = raw.shape[-1]
+        if not notches or 2 * pad >= n:
+            out = np.empty(raw.shape, dtype=dtype)
+            kernel(raw, out)
+            for notch in notches:
+                notch(out, out)
+            return out
+        ext = np.empty(n + 2 * pad, dtype=dtype)
+        kernel(raw, ext[pad : pad + n])
+        # both ends continued by whole mains periods of the band-passed data
+        ext[:pad] = ext[2 * pad : 3 * pad]
+        ext[pad + n :] = ext[n - pad : n]
+        for notch in notches:  # in place: the kernels may write over their input
+            notch(ext, ext)
+        return ext[pad : pad + n]
+
+    return prefilter
 
 
 def _channel_runs(

@@ -25,7 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ._errors import ChannelError, DataError, HfsEmgWarning, ParameterError, UnitsError
-from ._validate import check_option, check_sfreq
+from ._validate import check_option, check_sfreq, finite_rows
 from ._version import __version__
 from .anatomy import MUSCLES, infer_channel_info, is_ecg_lead
 from .units import VOLTAGE_UNITS, normalize_unit, scale_to_uv
@@ -836,10 +836,12 @@ def from_array(
                 HfsEmgWarning,
                 stacklevel=2,
             )
-    finite = np.isfinite(arr) if arr.dtype.kind == "f" else None
-    if finite is not None and not finite.all():
-        bad_ch = np.nonzero(~finite.all(axis=1))[0]
-        first = int(np.argmax(~finite[bad_ch[0]]))
+    # row sums in float64 (one read, no mask of the recording's size); exact check if needed
+    ok = finite_rows(arr)
+    if not ok.all():
+        bad_ch = [int(i) for i in np.nonzero(~ok)[0]]
+        finite = np.isfinite(arr[bad_ch])
+        first = int(np.argmax(~finite[0]))
         raise DataError(
             f"{int((~finite).sum())} NaN or infinite sample(s) in channel(s) "
             f"{[names[i] for i in bad_ch]}; first in {names[bad_ch[0]]!r} at "

@@ -1121,7 +1121,14 @@ def quiet_noise(
             "samples)."
         )
     blocks = arr[..., : n_win * width].reshape(*arr.shape[:-1], n_win, width)
-    ms = np.einsum("...ij,...ij->...i", blocks, blocks, dtype=np.float64) / width
+    # float64 sums of squares, a few thousand windows at a time: einsum casts its operands to
+    # float64, and on the whole of a float32 signal that would be two float64 copies of it
+    ms = np.empty(blocks.shape[:-1], dtype=np.float64)
+    step = max((1 << 18) // width, 1)
+    for a in range(0, n_win, step):  # blocks of windows, not samples
+        part = blocks[..., a : a + step, :]
+        ms[..., a : a + step] = np.einsum("...ij,...ij->...i", part, part, dtype=np.float64)
+    ms /= width
     return noise_from_window_ms(ms, width, quantile)
 
 

@@ -114,7 +114,7 @@ def test_foreign_exception_in_samples_and_events_is_wrapped(tmp_path, monkeypatc
 
     path = _edf(tmp_path)
     reader = open_recording(path)
-    monkeypatch.setattr(EdfReader, "_read_raw", lambda *a: 1 / 0)
+    monkeypatch.setattr(EdfReader, "_read_raw", lambda *a, **k: 1 / 0)
     with pytest.raises(CorruptFileError, match=r"rec\.edf.*samples.*ZeroDivisionError"):
         reader.read()
     monkeypatch.setattr(EdfReader, "_read_events", lambda self: [][1])

@@ -52,6 +52,13 @@ def test_window_reads_only_its_records(tmp_path: Path, ext: str) -> None:
     assert reader.meta["n_records"] == seconds  # one-second records
     spy = _Spy(reader._mm)
     reader._mm = spy  # type: ignore[assignment]
+    records = reader._records
+
+    def spied_records(fh, r0, r1, buf):  # the samples are read record block by block
+        spy.keys.append((slice(r0, r1), None))
+        return records(fh, r0, r1, buf)
+
+    reader._records = spied_records  # type: ignore[method-assign]
     win = reader.read(tmin=10.2, tmax=12.7)
     # Samples 10.2 s .. 12.7 s live in records 10, 11 and 12 only.
     assert spy.rows_touched() == {10, 11, 12}

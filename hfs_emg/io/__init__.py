@@ -148,7 +148,9 @@ def read_recording(
     ch_types : str or sequence, optional
         Override channel types (``"emg"``, ``"stim"``, ``"misc"``...).
     dtype : dtype, optional
-        Storage dtype (default float64; ``"float32"`` halves memory).
+        Storage dtype (default: float32 for files of more than 2**24 samples in all,
+        ``hfs_emg.io._base.FLOAT32_FROM_SAMPLES``, e.g. 8 channels at 10 kHz for over 3.5
+        minutes, which halves their memory; float64 for shorter files).
     **options
         Format-specific options, passed to the reader:
 

@@ -53,6 +53,23 @@ _PARSE_ERRORS = (
 #: Exceptions that are never wrapped: the caller must see them as they are.
 _PASS_THROUGH = (MemoryError, RecursionError)
 
+#: Files holding more samples than this (all channels together: 2**24, e.g. 8 channels at
+#: 10 kHz for 3.5 minutes, 128 MB as float64) are read as float32 by default, which halves
+#: their memory; shorter ones as float64. float32 keeps 24 significant bits, as many as a BDF
+#: sample has, and every accumulation downstream (running sums, features) is in float64.
+FLOAT32_FROM_SAMPLES: int = 1 << 24
+
+
+def default_dtype(n_values: int) -> np.dtype:
+    """Storage dtype a reader uses by default for a file of ``n_values`` samples in total.
+
+    Examples
+    --------
+    >>> default_dtype(8 * 60 * 10_000), default_dtype(8 * 600 * 10_000)
+    (dtype('float64'), dtype('float32'))
+    """
+    return np.dtype(np.float32 if n_values > FLOAT32_FROM_SAMPLES else np.float64)
+
 
 def _foreign(path: Path, fmt: str, what: str, err: Exception) -> HfsEmgError:
     """The hfs_emg error for a foreign exception raised inside a reader (chain it with ``from``).
@@ -204,6 +221,9 @@ class BaseReader:
     extensions: ClassVar[tuple[str, ...]] = ()
     #: Human-readable format name.
     format_name: ClassVar[str] = ""
+    #: True for a reader whose ``_read_raw`` takes ``dtype=`` and scales the samples straight
+    #: into an array of that dtype (no float64 copy of a float32 read).
+    _reads_into_dtype: ClassVar[bool] = False
     #: True for a file that holds events and no signal (an annotation-only EDF+): it opens, its
     #: events can be read, but :meth:`read` refuses it (a Recording needs samples).
     _events_only: bool = False
@@ -466,7 +486,9 @@ class BaseReader:
         ch_types : str or sequence, optional
             Override the channel types.
         dtype : dtype, optional
-            Storage dtype of the samples (default float64).
+            Storage dtype of the samples (default: ``default_dtype`` of the whole file,
+            float32 for files of more than ``FLOAT32_FROM_SAMPLES`` = 2**24 samples in all,
+            else float64; the same for every window of one file).
         """
         self._refuse_events_only()
         if self.is_mixed_rate:
@@ -480,8 +502,13 @@ class BaseReader:
             )
         idx = self._picks(picks)
         start, stop = self._window(tmin, tmax)
+        if dtype is None:
+            dtype = default_dtype(len(self.ch_names) * self.n_samples)
         try:
-            data = self._read_raw(start, stop, self._orig[idx])
+            if self._reads_into_dtype:
+                data = self._read_raw(start, stop, self._orig[idx], dtype=dtype)
+            else:
+                data = self._read_raw(start, stop, self._orig[idx])
         except (HfsEmgError, *_PASS_THROUGH):
             raise
         except Exception as err:  # every foreign error becomes an hfs_emg one

@@ -218,6 +218,7 @@ class EdfReader(BaseReader):
         if n_rec == 0:
             raise CorruptFileError(f"{self.path}: the file holds no data record.")
         self._mm = np.memmap(self.path, np.uint8, mode="r", offset=n_head, shape=(n_rec, rec_bytes))
+        self._data_offset, self._rec_bytes = int(n_head), int(rec_bytes)
         self._offsets = np.concatenate([[0], np.cumsum(spr)[:-1]]) * self._bps
         self._spr = spr
         reserved = head[192:236].decode("latin-1").strip()
@@ -353,28 +354,91 @@ class EdfReader(BaseReader):
             return None
 
     # ------------------------------------------------------------------ samples
-    def _digital(self, ch: int, start: int, stop: int) -> npt.NDArray[np.int32]:
+    def _decode(self, raw: npt.NDArray[np.uint8]) -> npt.NDArray[np.integer]:
+        """Digital samples of the bytes ``raw`` (records x one signal's bytes), flattened."""
+        if self._bps == 2:
+            return np.ascontiguousarray(raw).reshape(-1).view("<i2")
+        # 24-bit little-endian: the three bytes into the top of an int32, then an arithmetic
+        # shift brings them down sign-extended (4 bytes per sample of temporary)
+        quad = np.zeros((raw.size // 3, 4), dtype=np.uint8)
+        quad[:, 1:] = raw.reshape(-1, 3)
+        return quad.view("<i4").reshape(-1) >> 8
+
+    def _digital(self, ch: int, start: int, stop: int) -> npt.NDArray[np.integer]:
         """Digital samples ``start:stop`` of header signal ``ch`` (touches only their records)."""
         spr = int(self._spr[ch])
         r0, r1 = start // spr, -(-stop // spr)
         off = int(self._offsets[ch])
-        raw = self._mm[r0:r1, off : off + spr * self._bps].reshape(-1)
-        if self._bps == 2:
-            dig = raw.view("<i2").astype(np.int32)
-        else:
-            b = raw.reshape(-1, 3).astype(np.int32)
-            dig = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-            dig = np.where(dig >= 1 << 23, dig - (1 << 24), dig)
+        dig = self._decode(self._mm[r0:r1, off : off + spr * self._bps])
         return dig[start - r0 * spr : stop - r0 * spr]
 
-    def _read_raw(self, start: int, stop: int, picks: npt.NDArray[np.intp]) -> np.ndarray:
-        out = np.empty((len(picks), stop - start))
-        for row, k in enumerate(picks):
-            dig = self._digital(int(self._sig[k]), start, stop)
-            if self._status[k]:
-                out[row] = dig & 0xFFFF
-            else:
-                out[row] = (dig - self._dmin[k]) * self._gain[k] + self._pmin[k]
+    def _records(
+        self, fh: Any, r0: int, r1: int, buf: npt.NDArray[np.uint8]
+    ) -> npt.NDArray[np.uint8]:
+        """Data records ``r0:r1`` read from the open file ``fh`` into ``buf`` (a view of it)."""
+        view = buf[: r1 - r0]
+        fh.seek(self._data_offset + r0 * view.shape[1])
+        if fh.readinto(memoryview(view).cast("B")) != view.size:
+            raise CorruptFileError(f"{self.path}: the file ends inside record {r1 - 1}.")
+        return view
+
+    _reads_into_dtype = True
+    #: Samples per channel converted per step of :meth:`_read_raw` (bounds its temporaries).
+    _BLOCK_SAMPLES = 1 << 18
+
+    def _read_raw(
+        self,
+        start: int,
+        stop: int,
+        picks: npt.NDArray[np.intp],
+        dtype: npt.DTypeLike = np.float64,
+    ) -> np.ndarray:
+        """Samples scaled straight into an array of ``dtype``.
+
+        Physical = (digital - dmin) x gain + pmin in float64 (the operations of the float64
+        path, so a float32 read is exactly the float64 read rounded once). The data records
+        are read from the file in blocks of about :attr:`_BLOCK_SAMPLES` samples per channel
+        (plain reads into one reused buffer, not through the memory map, whose pages would
+        stay resident and count as the process's memory), and every picked channel of the
+        block is converted into its row of the output: no full-length int or float64 copy
+        exists.
+        """
+        dt = np.dtype(dtype)
+        out = np.empty((len(picks), stop - start), dtype=dt)
+        if stop <= start or len(picks) == 0:
+            return out
+        sigs = [int(self._sig[k]) for k in picks]
+        spr = int(self._spr[sigs[0]])
+        if any(int(self._spr[c]) != spr for c in sigs):  # pragma: no cover - one rate per reader
+            raise CorruptFileError(f"{self.path}: picked signals differ in samples per record.")
+        rec_bytes = self._rec_bytes
+        per_block = max(self._BLOCK_SAMPLES // spr, 1)
+        r_first, r_last = start // spr, -(-stop // spr)
+        buf = np.empty((min(per_block, r_last - r_first), rec_bytes), dtype=np.uint8)
+        scale = [(float(self._dmin[k]), float(self._gain[k]), float(self._pmin[k])) for k in picks]
+        direct = dt == np.float64
+        tmp = None if direct else np.empty(buf.shape[0] * spr, dtype=np.float64)
+        with open(self.path, "rb") as fh:
+            for r0 in range(r_first, r_last, per_block):  # blocks of records, all channels
+                r1 = min(r0 + per_block, r_last)
+                view = self._records(fh, r0, r1, buf)
+                a, b = max(start, r0 * spr), min(stop, r1 * spr)  # samples of this block
+                lo, hi = a - r0 * spr, b - r0 * spr
+                dst_sl = slice(a - start, b - start)
+                for row, (k, ch) in enumerate(zip(picks, sigs, strict=True)):
+                    off = int(self._offsets[ch])
+                    dig = self._decode(view[:, off : off + spr * self._bps])[lo:hi]
+                    dst = out[row, dst_sl]
+                    if self._status[k]:
+                        dst[:] = dig.astype(np.int32) & 0xFFFF
+                        continue
+                    dmin, gain, pmin = scale[row]
+                    work = dst if direct else tmp[: b - a]  # type: ignore[index]
+                    np.subtract(dig, dmin, out=work)
+                    work *= gain
+                    work += pmin
+                    if not direct:
+                        dst[:] = work
         return out
 
     # ------------------------------------------------------------------ events

@@ -42,7 +42,7 @@ def _provenance(
     else:
         assert rec is not None  # internal: one of the two is always given
         data = np.ascontiguousarray(rec.data)
-        digest = hashlib.sha256(data.tobytes())
+        digest = hashlib.sha256(memoryview(data).cast("B"))  # the bytes, without a copy
         digest.update(repr((rec.sfreq, rec.ch_names, rec.tstart)).encode())
         name = rec.meta.get("source_file")
         source = {
@@ -61,6 +61,29 @@ def _provenance(
         "chunk_s": config.chunk_s if streamed else None,
         "stream_margin_s": config.stream_margin_s if streamed else None,
     }
+
+
+#: Work memory of the in-memory analysis per analysis thread, bytes per sample of one channel
+#: (the padded filtered channel, its envelope blocks and burst gathers, with allocator slack;
+#: measured peak about 15-20 B on 8 x 10 kHz files, see docs/benchmarks.md).
+WORK_BYTES_PER_SAMPLE: int = 24
+
+
+def in_memory_mb(reader: Any) -> float:
+    """Memory (MB) that :func:`analyze` needs to analyse the file of ``reader`` in memory.
+
+    The samples in the dtype the reader stores them in (:func:`hfs_emg.io._base.default_dtype`:
+    float32 for long files) plus, per analysis thread (both cores), one channel's work arrays
+    (:data:`WORK_BYTES_PER_SAMPLE`). A file needing more than ``config.max_memory_mb`` is
+    streamed in chunks, whose memory does not grow with the file.
+    """
+    from .._chunking import resolve_n_jobs
+    from ..io._base import default_dtype
+
+    n_ch, n = len(reader.ch_names), int(reader.n_samples)
+    samples = n_ch * n * default_dtype(n_ch * n).itemsize
+    workers = resolve_n_jobs(None, n_ch, n)
+    return (samples + workers * n * WORK_BYTES_PER_SAMPLE) / 1e6
 
 
 def analyze(
@@ -120,7 +143,7 @@ def analyze(
 
         path = Path(rec_or_path)
         with open_recording(path, **config.read.open_options()) as reader:
-            size_mb = len(reader.ch_names) * reader.n_samples * 8 / 1e6
+            size_mb = in_memory_mb(reader)
             if size_mb > config.max_memory_mb:
                 if any(v is not None for v in config.read.read_options().values()):
                     raise ParameterError(
@@ -146,7 +169,8 @@ def analyze(
         evoked = evoked_tables(rec, decision.events, decision.protocol, config)
     return build_result(
         bursts=bursts,
-        channels=rec.pick(config.bursts.picks).channels,
+        # the picked channels' table only: rec.pick() would copy their samples
+        channels=rec.channels.iloc[rec._pick_indices(config.bursts.picks)].reset_index(drop=True),
         tstart=rec.tstart,
         duration_s=rec.duration_s,
         decision=decision,

@@ -300,7 +300,9 @@ class AnalysisConfig:
         at once, which the artefact detector of :func:`hfs_emg.find_stim_events` takes for a
         stimulus).
     max_memory_mb : float
-        Recordings whose samples (float64) would take more than this are analysed in chunks.
+        Files whose in-memory analysis would need more than this (MB: the samples in the dtype
+        they are read in, float32 for long files, plus one channel's work arrays per thread;
+        :func:`hfs_emg.pipeline.analysis.in_memory_mb`) are analysed in chunks.
     chunk_s : float
         Core length of a chunk (s) when streaming.
     stream_margin_s : float
@@ -514,7 +516,8 @@ _COMMENTS = {
     "protocol": "auto (decided from the stimulus events and their labels), spontaneous, lsr, "
     "cmap, f_waves, blink_reflex or responses",
     "min_stimuli": "evoked analysis only when at least this many stimuli are found",
-    "max_memory_mb": "recordings larger than this (float64 samples, MB) are streamed in chunks",
+    "max_memory_mb": "files whose in-memory analysis would need more than this (samples in "
+    "their stored dtype + per-thread work, MB) are streamed in chunks",
     "chunk_s": "core length of a chunk when streaming, s",
     "stream_margin_s": "extra signal on each side of a streamed chunk (longest burst kept), s",
     "read": "how files are read: sfreq (one rate of a mixed-rate file), picks, units, ch_types",

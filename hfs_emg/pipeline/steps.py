@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError
+from .._validate import finite_rows
 from ..detection import detect_bursts
 from ..lsr import lsr_trend, measure_lsr
 from ..metrics import SpontaneousSummary, summarize
@@ -41,7 +42,7 @@ EVOKED_TABLES: dict[str, tuple[str, ...]] = {
 
 def check_finite(rec: Recording) -> None:
     """Raise :class:`DataError` naming the channels that hold NaN or infinite samples."""
-    bad = ~np.isfinite(np.asarray(rec.data)).all(axis=1)
+    bad = ~finite_rows(rec.data)
     if bad.any():
         names = [n for n, b in zip(rec.ch_names, bad, strict=True) if b]
         where = rec.meta.get("source_file") or "recording"

@@ -2,7 +2,8 @@
 
 Two passes over the file, one chunk in memory at a time:
 
-1. every chunk is band-passed (and notched at the hum lines found in the first chunk) exactly
+1. every chunk is band-passed (and notched at the hum lines estimated once from the sample
+   windows of :func:`hfs_emg.hum.estimate_hum`, the same as in memory) exactly
    as :func:`hfs_emg.detect_bursts` would, with margins of six high-pass periods; the mean
    square of each 50 ms window of the chunk's core is kept (a few floats per second), from
    which each channel's noise level is estimated once for the whole file
@@ -20,22 +21,24 @@ from the first to the last stimulus (found from a trigger channel or the file's 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .. import signal as _sig
+from .._chunking import resolve_n_jobs
 from .._errors import DataError, ParameterError
+from .._validate import finite_rows
 from ..detection import (
     BURST_METHODS,
     _burst_features,
     _burst_table,
     _hysteresis,
     _merge_filter,
-    _notch_lines,
+    _prefilter_fn,
     _refine,
-    hum_lines,
 )
 from ..io._base import BaseReader
 from ..recording import Recording
@@ -50,7 +53,7 @@ _NOISE_WINDOW_S = 0.05  # as hfs_emg.signal.quiet_noise
 
 
 def _check_chunk(rec: Recording) -> None:
-    bad = ~np.isfinite(np.asarray(rec.data)).all(axis=1)
+    bad = ~finite_rows(rec.data)
     if bad.any():
         names = [n for n, b in zip(rec.ch_names, bad, strict=True) if b]
         raise DataError(f"Channel(s) {names} hold NaN or infinite samples near t={rec.tstart} s.")
@@ -59,7 +62,8 @@ def _check_chunk(rec: Recording) -> None:
 class _Preprocess:
     """The preprocessing detect_bursts applies, with data-driven choices fixed once."""
 
-    def __init__(self, first: Recording, config: AnalysisConfig) -> None:
+    def __init__(self, first: Recording, config: AnalysisConfig, reader: BaseReader) -> None:
+        from ..hum import estimate_hum
         from ..preprocessing import bandpass_filter, filter_emg
 
         self.config = config
@@ -78,16 +82,27 @@ class _Preprocess:
             return
         self.l_freq, self.h_freq = float(b.band[0]), min(float(b.band[1]), 0.45 * fs)
         self.margin_s = bandpass_filter.margin_s(l_freq=self.l_freq)
-        filtered = bandpass_filter(sub, self.l_freq, self.h_freq, picks=sub.ch_names)
-        if fs > 140.0 and sub.n_samples >= fs:
-            self.mains = _sig.detect_mains(filtered.data, fs)
-        if self.mains is not None:
-            self.lines = hum_lines(filtered.data, fs, self.mains, max_freq=self.h_freq)
+        # the same sample windows as detect_bursts takes in memory, read from the file
+        picks, t0 = sub.ch_names, reader.tstart
+
+        def read(start: int, stop: int) -> np.ndarray:
+            window = reader.read(tmin=t0 + start / fs, tmax=t0 + (stop - 1) / fs, picks=picks)
+            return np.asarray(window.data)
+
+        hum = estimate_hum(
+            read,
+            fs,
+            n_samples=reader.n_samples,
+            band=(self.l_freq, self.h_freq),
+            max_freq=self.h_freq,
+        )
+        self.mains, self.lines = hum.mains, list(hum.lines)
+        self._prefilters: dict[np.dtype, Any] = {}
         if self.lines:  # detect_bursts notches each hum line with q = 30
             self.margin_s += _sig.notch_margin_s(min(self.lines), 30.0)
 
     def __call__(self, chunk: Recording) -> tuple[np.ndarray, list[str]]:
-        from ..preprocessing import bandpass_filter, filter_emg
+        from ..preprocessing import filter_emg
 
         b = self.config.bursts
         sub = chunk.pick(b.picks)
@@ -98,11 +113,29 @@ class _Preprocess:
             )
             x = np.asarray(sub.data, dtype=float)
         else:
-            sub = bandpass_filter(sub, self.l_freq, self.h_freq, picks=sub.ch_names)
-            x = np.asarray(sub.data, dtype=float)
-            if self.lines:
-                assert self.mains is not None
-                x = _notch_lines(x, self.fs, self.mains, self.lines)
+            # detect_bursts' own per-channel prefilter (band-pass, then the hum-line notches in
+            # one buffer, in the chunk's dtype), channels over both cores
+            data = sub.data
+            dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
+            pre = self._prefilters.get(dtype)
+            if pre is None:
+                kernel = _sig.sosfiltfilt_kernel(
+                    _sig.sos_bandpass(self.fs, self.l_freq, self.h_freq), dtype
+                )
+                pre = _prefilter_fn(kernel, self.fs, dtype, self.mains, self.lines)
+                self._prefilters[dtype] = pre
+            x = np.empty(data.shape, dtype=np.float64)
+
+            def one(c: int) -> None:
+                x[c] = pre(data[c])
+
+            workers = resolve_n_jobs(None, data.shape[0], data.shape[1])
+            if workers > 1:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    list(pool.map(one, range(data.shape[0])))
+            else:
+                for c in range(data.shape[0]):  # channels
+                    one(c)
         return x, sub.ch_names
 
 
@@ -200,7 +233,7 @@ def streamed_bursts(reader: BaseReader, config: AnalysisConfig) -> tuple[pd.Data
     chunk_s = config.chunk_s
     first = reader.read(tmax=reader.tstart + min(chunk_s, reader.duration_s))
     _check_chunk(first)
-    pre = _Preprocess(first, config)
+    pre = _Preprocess(first, config, reader)
     noise = _noise_pass(reader, pre, chunk_s)
     margin_s = pre.margin_s + config.stream_margin_s
     fs = reader.sfreq
