@@ -12,8 +12,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import _md2rst  # noqa: E402
-
 import hfs_emg  # noqa: E402
 from hfs_emg.io import READERS, WRITERS  # noqa: E402
 
@@ -30,10 +28,13 @@ extensions = [
     "sphinx.ext.mathjax",
     "matplotlib.sphinxext.plot_directive",
     "numpydoc",
+    "myst_parser",
 ]
 templates_path: list[str] = []
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "*.md"]
-source_suffix = {".rst": "restructuredtext"}
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "formats.md"]  # formats: user_guide
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+# Markdown pages (validation tables, benchmarks, batch, formats) are read by myst-parser
+myst_heading_anchors = 3
 
 autosummary_generate = True
 autodoc_typehints = "none"
@@ -50,10 +51,9 @@ html_theme_options = {
 }
 html_static_path: list[str] = []
 
-# -- generated pages: validation/benchmark numbers from docs/*.md, formats from the registry --
+# -- generated page: the formats table from the reader registry --
 GENERATED = HERE / "generated"
-for name in ("validation_spontaneous", "validation_evoked", "validation_mvd", "benchmarks"):
-    _md2rst.convert_file(HERE / f"{name}.md", GENERATED / f"{name}.rst")
+GENERATED.mkdir(exist_ok=True)
 
 
 def _formats_table() -> str:

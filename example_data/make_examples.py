@@ -40,12 +40,17 @@ def _short(name: str) -> str:
     return f"{SHORT_NAMES.get(muscle, muscle)}_{side}" if muscle else name
 
 
-def _finish(rec: hfs_emg.Recording, subject: str) -> tuple[hfs_emg.Recording, dict[str, str]]:
+def _finish(
+    rec: hfs_emg.Recording, subject: str, test: str | None = None
+) -> tuple[hfs_emg.Recording, dict[str, str]]:
     mapping = {n: _short(n) for n in rec.ch_names if _short(n) != n}
     rec = rec.rename_channels(mapping)
-    # EDF+ annotations keep only text: write the stimulated side / branch into the marker text,
-    # as clinical systems do ("stim left", "stim zygomatic"); the measures read it back.
+    # EDF+ annotations keep only text: write the test, the stimulated side and the branch into
+    # the marker text, as clinical systems do ("CMAP stim left", "stim zygomatic"); the
+    # measures and hfs_emg.analyze(protocol="auto") read it back.
     events = rec.events.copy()
+    if test is not None:
+        events["label"] = test + " " + events["label"]
     if "side" in events.columns:
         events["label"] = events["label"] + " " + events["side"].astype(str)
     elif "stim_branch" in rec.meta:
@@ -111,12 +116,12 @@ def make_all(out: Path = HERE) -> list[Path]:
 
     # 3. Nerve conduction studies (CMAP both sides, F-waves, blink reflex), 10 kHz, BDF+.
     ncs = simulate_nerve_conduction(sfreq=10000.0, seed=5)
-    for rec0, table, stem in (
-        (ncs.cmap, ncs.cmap_truth, "ncs_cmap"),
-        (ncs.f_waves, ncs.f_wave_truth, "ncs_f_waves"),
-        (ncs.blink, ncs.blink_truth, "ncs_blink_reflex"),
+    for rec0, table, stem, test in (
+        (ncs.cmap, ncs.cmap_truth, "ncs_cmap", "CMAP"),
+        (ncs.f_waves, ncs.f_wave_truth, "ncs_f_waves", "F-wave"),
+        (ncs.blink, ncs.blink_truth, "ncs_blink_reflex", "Blink"),
     ):
-        rec, mapping = _finish(rec0, f"sim-{stem}")
+        rec, mapping = _finish(rec0, f"sim-{stem}", test)
         save(rec, f"{stem}.bdf")
         truth(table, f"{stem}_truth.csv", mapping)
     return written

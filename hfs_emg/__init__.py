@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 
-from . import plotting, signal, simulate
+from . import _moved, datasets, plotting, signal, simulate
 from ._chunking import process_chunked
 from ._errors import (
     ChannelError,
@@ -34,10 +34,7 @@ from ._errors import (
     UnsupportedFormatError,
 )
 from ._version import __version__
-from .analysis import AnalysisResult, analyze
 from .artifact import blank_stimulus_artifact
-from .batch import BatchResult, run_batch
-from .config import AnalysisConfig, default_toml
 from .detection import BURST_METHODS, detect_bursts
 from .epochs import Epochs, Evoked, make_epochs
 from .events import find_stim_events
@@ -55,6 +52,10 @@ from .ncs import (
     measure_f_waves,
 )
 from .phases import phase_markers, phase_onsets
+from .pipeline.analysis import AnalysisResult, analyze
+from .pipeline.batch import BatchResult, run_batch
+from .pipeline.config import AnalysisConfig, default_toml
+from .pipeline.report import report
 from .preprocessing import (
     bandpass_filter,
     envelope,
@@ -66,12 +67,13 @@ from .preprocessing import (
     rectify,
 )
 from .recording import Recording, from_array, make_events
-from .reporting import report
 from .responses import measure_responses
 from .synchrony import detect_synchronous_bursts, synchrony_matrix
 from .visits import Visit, patient_timeline
 
 logging.getLogger("hfs_emg").addHandler(logging.NullHandler())
+
+_moved.install()  # old module paths (hfs_emg.config, hfs_emg.batch...) still import
 
 __all__ = [
     "BURST_METHODS",
@@ -103,6 +105,7 @@ __all__ = [
     "blank_stimulus_artifact",
     "blink_recovery_cycle",
     "classify_trains",
+    "datasets",
     "default_toml",
     "detect_a_trains",
     "detect_bursts",

@@ -228,6 +228,11 @@ def map_chunks(
 def auto_margin_s(func: Callable[..., Any], kwargs: dict[str, Any]) -> float:
     """Margin (s) long enough for the transients of ``func`` with ``kwargs`` to die out.
 
+    A transform that declares ``func.margin_s(**params)`` (every filter of
+    :mod:`hfs_emg.preprocessing`, from :func:`hfs_emg.signal.highpass_margin_s` and
+    :func:`hfs_emg.signal.notch_margin_s`) is asked; for any other function the margin is
+    guessed from its parameter names:
+
     - high-pass corner ``l_freq``: 6 periods (``6 / l_freq``); SpikeInterface uses 3, which
       leaves differences up to 2e-3 of the signal RMS at the seams (6 give ~1e-6);
     - notch at ``freq`` (or ``notch``) with quality ``q`` (width ``freq / q``): 12 time
@@ -242,6 +247,10 @@ def auto_margin_s(func: Callable[..., Any], kwargs: dict[str, Any]) -> float:
     >>> auto_margin_s(f, {})
     0.3
     """
+    declared = getattr(func, "margin_s", None)
+    if callable(declared):  # the transform states its own margin (hfs_emg's filters do)
+        return float(declared(**kwargs))
+    # a user function: guess from the usual parameter names
     params = {
         name: p.default
         for name, p in inspect.signature(func).parameters.items()

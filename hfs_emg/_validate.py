@@ -62,3 +62,41 @@ def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
         bound = ">= 0" if allow_zero else "> 0"
         raise ParameterError(f"{name} must be a finite number {bound}, got {value!r}.")
     return value
+
+
+def renamed_kwarg(old: str, new: str) -> Any:
+    """Decorator: accept the keyword ``old`` for ``new`` with a :class:`DeprecationWarning`.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @renamed_kwarg("channels_info", "channels")
+    ... def f(*, channels=None):
+    ...     return channels
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     f(channels_info=1), w[0].category.__name__
+    (1, 'DeprecationWarning')
+    """
+    import functools
+    import warnings
+
+    def wrap(func: Any) -> Any:
+        @functools.wraps(func)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            if old in kwargs:
+                if new in kwargs:
+                    raise ParameterError(
+                        f"{func.__name__}: pass {new}= only ({old}= is its old name)."
+                    )
+                warnings.warn(
+                    f"{func.__name__}({old}=...) is deprecated; use {new}=.",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return inner
+
+    return wrap

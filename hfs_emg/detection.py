@@ -87,7 +87,8 @@ BURST_COLUMNS: tuple[str, ...] = (
 )
 #: Default band-pass applied when the recording has not been filtered (Hz).
 DEFAULT_BAND: tuple[float, float] = (20.0, 1000.0)
-_FILTER_STEPS = ("bandpass", "highpass")
+#: History steps (``Recording.history[i]["step"]``) that count as "already band-passed".
+_FILTER_STEPS = ("bandpass_filter", "highpass_filter")
 _REFINE_KEYS = ("fine_window_s", "rel")
 
 FloatArray = npt.NDArray[np.floating]
@@ -511,7 +512,8 @@ def _notch_lines(x: FloatArray, fs: float, mains: float, lines: list[float]) -> 
 
 
 def _already_filtered(rec: Recording) -> bool:
-    return any(any(f in str(h.get("step", "")) for f in _FILTER_STEPS) for h in rec.history)
+    # structured history: the exact step names the filters record, never a substring match
+    return any(rec.has_step(step) for step in _FILTER_STEPS)
 
 
 def detect_bursts(

@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ._errors import ChannelError, ParameterError
-from ._validate import check_option
+from ._validate import check_option, renamed_kwarg
 from .anatomy import MUSCLES, infer_channel_info
 from .epochs import Epochs
 from .recording import Recording
@@ -77,6 +77,13 @@ def minmax_decimate(
     y = np.stack([lo, hi], axis=-1).reshape(*x.shape[:-1], 2 * n_bins)
     index = np.stack([starts, edges[1:] - 1], axis=-1).reshape(-1)
     return index, np.moveaxis(y, -1, axis)
+
+
+def _unit_label(unit: str | None) -> str:
+    """A unit as a clinician reads it: ``uV`` written ``µV``; no unit is ``a.u.``."""
+    if not unit:
+        return "a.u."
+    return "µV" if unit == "uV" else unit
 
 
 def plot_recording(
@@ -151,7 +158,7 @@ def plot_recording(
     for k in range(rec.n_channels):
         ax.plot(t, y[k] / spans[k] + offsets[k], lw=0.5, color="k")
     labels = [
-        f"{name}\n(±{spans[k]:.3g} {units[k] or 'a.u.'})" for k, name in enumerate(rec.ch_names)
+        f"{name}\n(±{spans[k]:.3g} {_unit_label(units[k])})" for k, name in enumerate(rec.ch_names)
     ]
     ax.set_yticks(offsets, labels, fontsize=8)
     if bursts is not None and len(bursts):
@@ -314,11 +321,12 @@ def _event_onsets(bursts: pd.DataFrame, synchronous: pd.DataFrame) -> pd.DataFra
     return first
 
 
+@renamed_kwarg("channels_info", "channels")
 def plot_synchrony_raster(
     bursts: pd.DataFrame,
     synchronous: pd.DataFrame,
     *,
-    channels_info: pd.DataFrame | None = None,
+    channels: pd.DataFrame | None = None,
     ax: Any = None,
     title: str | None = None,
 ) -> Any:
@@ -337,7 +345,7 @@ def plot_synchrony_raster(
     synchronous : pandas.DataFrame
         Output of :func:`hfs_emg.detect_synchronous_bursts` (``event_id``, ``onset_s``,
         ``offset_s``, ``channels``, ``direction``).
-    channels_info : pandas.DataFrame, optional
+    channels : pandas.DataFrame, optional
         ``rec.channels`` (name, muscle, side); inferred from the channel names otherwise.
     ax : matplotlib.axes.Axes, optional
     title : str, optional
@@ -352,8 +360,8 @@ def plot_synchrony_raster(
     >>> from hfs_emg.simulate import simulate_spontaneous
     >>> rec = simulate_spontaneous(duration_s=20.0, sfreq=2000.0, seed=2).recording
     >>> bursts = hfs_emg.detect_bursts(rec)
-    >>> sync = hfs_emg.detect_synchronous_bursts(bursts, channels_info=rec.channels)
-    >>> fig = plot_synchrony_raster(bursts, sync, channels_info=rec.channels)
+    >>> sync = hfs_emg.detect_synchronous_bursts(bursts, channels=rec.channels)
+    >>> fig = plot_synchrony_raster(bursts, sync, channels=rec.channels)
     >>> fig.axes[0].get_xlabel()
     'Onset after event onset (ms)'
 
@@ -366,7 +374,7 @@ def plot_synchrony_raster(
     _require(synchronous, ["event_id", "onset_s", "offset_s", "channels", "direction"], "sync")
     fig, ax = _new_axes(ax, (7.0, 4.5))
     onsets = _event_onsets(bursts, synchronous)
-    names = _channel_order(sorted(set(onsets["channel"])), channels_info)
+    names = _channel_order(sorted(set(onsets["channel"])), channels)
     ypos = {name: k for k, name in enumerate(names)}
     onsets["y"] = onsets["channel"].map(ypos)
     onsets = onsets.sort_values(["event_id", "y"])
@@ -390,11 +398,12 @@ def plot_synchrony_raster(
     return fig
 
 
+@renamed_kwarg("channels_info", "channels")
 def plot_burst_metrics(
     bursts: pd.DataFrame,
     *,
     metrics: tuple[str, ...] = ("duration_s", "discharge_hz"),
-    channels_info: pd.DataFrame | None = None,
+    channels: pd.DataFrame | None = None,
     axes: Any = None,
 ) -> Any:
     """Per-channel distributions of burst metrics (box + individual bursts).
@@ -405,7 +414,7 @@ def plot_burst_metrics(
         Output of :func:`hfs_emg.detect_bursts`.
     metrics : tuple of str
         Columns to draw, one axes each. Columns ending in ``_s`` are shown in ms.
-    channels_info : pandas.DataFrame, optional
+    channels : pandas.DataFrame, optional
         Channel table, for anatomical ordering.
     axes : sequence of matplotlib.axes.Axes, optional
         One axes per metric; a new figure is made when omitted.
@@ -426,7 +435,7 @@ def plot_burst_metrics(
     import matplotlib.pyplot as plt
 
     _require(bursts, ["channel", *metrics], "bursts")
-    names = _channel_order(sorted(set(bursts["channel"])), channels_info)
+    names = _channel_order(sorted(set(bursts["channel"])), channels)
     if axes is None:
         fig, axes = plt.subplots(
             1,
@@ -552,7 +561,19 @@ def plot_evoked(
     traces = y + offsets[:, None]
     color = "k" if style == "cascade" else "0.2"
     alpha = 1.0 if style == "cascade" else max(0.15, min(1.0, 3.0 / n))
-    ax.plot(t_ms, traces.T, color=color, lw=0.6, alpha=alpha)
+    absent = _absent_trials(epochs, responses, channel, n)
+    if absent.any():  # absent trials in light grey, behind the present ones
+        ax.plot(
+            t_ms,
+            traces[absent].T,
+            color="0.78",
+            lw=0.6,
+            alpha=1.0 if style == "cascade" else max(0.3, alpha),
+            zorder=1,
+        )
+        ax.plot([], [], color="0.78", lw=1.0, label=f"absent ({int(absent.sum())})")
+    if (~absent).any():
+        ax.plot(t_ms, traces[~absent].T, color=color, lw=0.6, alpha=alpha, zorder=2)
     if window_ms is not None:
         ax.axvspan(*window_ms, color="0.85", zorder=0, label="latency window")
     ax.axvline(0.0, color="tab:red", lw=0.8, ls="--", label="stimulus")
@@ -590,12 +611,26 @@ def plot_evoked(
     return fig
 
 
+def _absent_trials(
+    epochs: Epochs, responses: pd.DataFrame | None, channel: str, n: int
+) -> npt.NDArray[np.bool_]:
+    """Trials whose response on ``channel`` the table marks ``present == False``."""
+    out = np.zeros(n, dtype=bool)
+    if responses is None or not len(responses) or "present" not in responses.columns:
+        return out
+    key, keys = _epoch_keys(epochs, responses)
+    rows = responses[responses["channel"] == channel]
+    absent = set(rows.loc[~rows["present"].astype(bool), key])
+    return np.array([k in absent for k in keys], dtype=bool)
+
+
 def plot_lsr_trend(
     lsr: pd.DataFrame,
     trend: pd.DataFrame | None = None,
     *,
     x: str = "stim_index",
     include_direct: bool = False,
+    markers: pd.DataFrame | None = None,
     ax: Any = None,
     title: str | None = None,
 ) -> Any:
@@ -610,8 +645,11 @@ def plot_lsr_trend(
         Output of :func:`hfs_emg.measure_lsr`.
     trend : pandas.DataFrame, optional
         Output of :func:`hfs_emg.lsr_trend`.
-    x : {"stim_index", "stim_time_s"}
-        Horizontal axis: stimulus number or time (s).
+    x : {"stim_index", "stim_time_s", "minutes"}
+        Horizontal axis: stimulus number, time (s), or minutes from the first stimulus.
+    markers : pandas.DataFrame, optional
+        Phase markers (``onset_s``, ``label``; e.g. dural opening, decompression), drawn as
+        labelled vertical lines when ``x`` is a time.
     include_direct : bool
         Also draw the direct (stimulated-branch) responses.
     ax : matplotlib.axes.Axes, optional
@@ -637,10 +675,17 @@ def plot_lsr_trend(
        electromyography monitoring of the facial musculature during microvascular
        decompression for hemifacial spasm. J Neurosurg 2007;106:384-387.
     """
-    check_option("x", x, ("stim_index", "stim_time_s"))
-    _require(lsr, ["channel", "present", "p2p_uv", x], "lsr")
+    check_option("x", x, ("stim_index", "stim_time_s", "minutes"))
+    _require(lsr, ["channel", "present", "p2p_uv", "stim_time_s" if x == "minutes" else x], "lsr")
     fig, ax = _new_axes(ax, (8.0, 4.0))
     table = lsr if include_direct or "kind" not in lsr.columns else lsr[lsr["kind"] != "direct"]
+    t0 = float(lsr["stim_time_s"].min()) if x == "minutes" else 0.0
+
+    def _x(seconds: Any) -> Any:  # a time (s) on the horizontal axis
+        return (np.asarray(seconds, dtype=float) - t0) / 60.0 if x == "minutes" else seconds
+
+    if x == "minutes":
+        table = table.assign(minutes=_x(table["stim_time_s"]))
     colors = {}
     for k, (channel, grp) in enumerate(table.groupby("channel", sort=False)):
         color = f"C{k % 10}"
@@ -657,9 +702,30 @@ def plot_lsr_trend(
         for _, row in trend[trend[col].notna()].iterrows():  # one row per channel (+ overall)
             # a channel's own colour; the session-level "overall" row in black
             color = colors.get(row["channel"], "k")
-            ax.axvline(float(row[col]), color=color, ls="--", lw=1.0)
+            pos = float(row[col]) if x == "stim_index" else float(_x(row[col]))
+            ax.axvline(pos, color=color, ls="--", lw=1.0)
         ax.plot([], [], "k--", lw=1.0, label="disappearance")
-    ax.set_xlabel("Stimulus #" if x == "stim_index" else "Time (s)")
+    if markers is not None and len(markers) and x != "stim_index":
+        _require(markers, ["onset_s", "label"], "markers")
+        for _, row in markers.iterrows():
+            pos = float(_x(row["onset_s"]))
+            ax.axvline(pos, color="0.4", ls=":", lw=1.0)
+            ax.annotate(
+                str(row["label"]),
+                (pos, 1.0),
+                xycoords=("data", "axes fraction"),
+                rotation=90,
+                va="top",
+                ha="right",
+                fontsize=7,
+                color="0.3",
+            )
+    xlabels = {
+        "stim_index": "Stimulus #",
+        "stim_time_s": "Time (s)",
+        "minutes": "Minutes from the first stimulus",
+    }
+    ax.set_xlabel(xlabels[x])
     ax.set_ylabel("LSR peak-to-peak (µV)")
     ax.set_ylim(bottom=0)
     ax.set_title(title or "Lateral spread response across stimuli")

@@ -60,6 +60,24 @@ logger = logging.getLogger("hfs_emg")
 Kernel = Callable[[npt.NDArray[np.floating]], npt.NDArray[np.floating]]
 
 
+def _declares_margin(margin: Callable[..., float]) -> Callable[[Any], Any]:
+    """Attach ``margin_s(**params)`` to a transform: the signal it needs on each side of a
+    chunk (SpikeInterface's pattern: the filter knows its margin, the chunk executor asks)."""
+
+    def wrap(func: Any) -> Any:
+        func.margin_s = margin
+        return func
+
+    return wrap
+
+
+def _notch_margin(freq: Any, q: float) -> float:
+    if freq is None:
+        return 0.0
+    # "auto" may pick 50 Hz, whose margin is the longer of 50 and 60
+    return _sig.notch_margin_s(50.0 if isinstance(freq, str) else float(freq), q)
+
+
 def _check_rec(rec: Any) -> Recording:
     return validate_type(rec, Recording, "rec")
 
@@ -85,6 +103,7 @@ def _apply(
 
 
 # --------------------------------------------------------------------------- filters
+@_declares_margin(lambda l_freq=20.0, **_: _sig.highpass_margin_s(l_freq))
 def bandpass_filter(
     rec: Recording,
     l_freq: float = 20.0,
@@ -148,6 +167,7 @@ def bandpass_filter(
     )
 
 
+@_declares_margin(lambda l_freq=20.0, **_: _sig.highpass_margin_s(l_freq))
 def highpass_filter(
     rec: Recording,
     l_freq: float = 20.0,
@@ -183,6 +203,7 @@ def highpass_filter(
     )
 
 
+@_declares_margin(lambda **_: 0.0)  # its transient is a few samples of the high corner
 def lowpass_filter(
     rec: Recording,
     h_freq: float = 1000.0,
@@ -226,6 +247,7 @@ def _lowpass_corner(rec: Recording) -> float | None:
     return None
 
 
+@_declares_margin(lambda freq="auto", q=30.0, **_: _notch_margin(freq, q))
 def notch_filter(
     rec: Recording,
     freq: float | Literal["auto"] = "auto",
@@ -330,6 +352,11 @@ def notch_filter(
     )
 
 
+@_declares_margin(  # both transients decay together from the edge: the longer one rules
+    lambda l_freq=20.0, notch="auto", q=30.0, **_: max(
+        _sig.highpass_margin_s(l_freq), _notch_margin(notch, q)
+    )
+)
 def filter_emg(
     rec: Recording,
     l_freq: float = 20.0,
@@ -433,6 +460,7 @@ def filter_emg(
 
 
 # --------------------------------------------------------------------------- envelopes
+@_declares_margin(lambda **_: 0.0)
 def rectify(rec: Recording, *, picks: Any = "emg") -> Recording:
     """Full-wave rectification ``|x|`` of the picked channels.
 
@@ -475,6 +503,7 @@ ENVELOPE_METHODS: dict[str, Callable[..., npt.NDArray[np.floating]]] = {
 }
 
 
+@_declares_margin(lambda window_s=0.025, **_: float(window_s))
 def envelope(
     rec: Recording,
     *,

@@ -178,6 +178,77 @@ def _as_list(value: Any, n: int, name: str) -> list[Any]:
     return out
 
 
+def _as_types(value: Any, names: list[str]) -> list[Any]:
+    """Channel types: one for all, one per channel, or a mapping {name: type} (as MNE's
+    ``set_channel_types``) with the unlisted channels inferred."""
+    if isinstance(value, Mapping):
+        unknown = sorted(set(map(str, value)) - set(names))
+        if unknown:
+            raise ChannelError(f"ch_types names unknown channel(s) {unknown}; channels: {names}.")
+        return [value.get(n) for n in names]
+    return _as_list(value, len(names), "ch_types")
+
+
+def _annotation_rows(source: Any) -> pd.DataFrame:
+    """Annotation rows (onset_s, duration_s, label, channel) from a result or a table."""
+    cols = ["onset_s", "duration_s", "label", "channel"]
+    if isinstance(source, pd.DataFrame):
+        missing = {"onset_s", "label"} - set(source.columns)
+        if missing:
+            raise ParameterError(f"annotations table lacks column(s) {sorted(missing)}.")
+        table = source.assign(
+            duration_s=source.get("duration_s", 0.0), channel=source.get("channel")
+        )
+        return table[cols]
+    parts = []
+    bursts = getattr(source, "bursts", None)
+    if bursts is not None and len(bursts):
+        parts.append(bursts.assign(label="burst")[["onset_s", "duration_s", "label", "channel"]])
+    sync = getattr(source, "synchronous", None)
+    if sync is not None and len(sync):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "onset_s": sync["onset_s"],
+                    "duration_s": sync["offset_s"] - sync["onset_s"],
+                    "label": "synchronous",
+                    "channel": None,
+                }
+            )
+        )
+    stims = getattr(source, "stim_events", None)
+    if stims is not None and len(stims):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "onset_s": stims["onset_s"],
+                    "duration_s": 0.0,
+                    "label": "stimulus",
+                    "channel": None,
+                }
+            )
+        )
+    trend = getattr(source, "trend", None)
+    if trend is not None and len(trend) and "disappearance_time_s" in trend:
+        gone = trend[trend["disappearance_time_s"].notna() & (trend["channel"] != "overall")]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "onset_s": gone["disappearance_time_s"],
+                    "duration_s": 0.0,
+                    "label": "LSR disappeared",
+                    "channel": gone["channel"],
+                }
+            )
+        )
+    if not parts and not hasattr(source, "bursts"):
+        raise TypeError(
+            "annotations must be an AnalysisResult or a table with onset_s and label, got "
+            f"{type(source).__name__}."
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+
+
 def _build_channels(
     ch_names: list[str],
     *,
@@ -480,8 +551,22 @@ class Recording:
         return any(h.get("step") == step for h in self.history)
 
     # ------------------------------------------------------------------ MNE
-    def to_mne(self) -> Any:
+    def to_mne(self, *, annotations: Any = None) -> Any:
         """Convert to :class:`mne.io.RawArray` (voltages in volts, events as annotations).
+
+        Parameters
+        ----------
+        annotations : AnalysisResult or pandas.DataFrame, optional
+            Also annotate what an analysis found, so MNE's browser (``raw.plot()``) scrolls a
+            long recording with it: an :class:`~hfs_emg.AnalysisResult` adds its bursts
+            (``burst``, on their channel), synchronous events (``synchronous``), stimuli
+            (``stimulus``) and LSR disappearances (``LSR disappeared``); a table with
+            ``onset_s``, ``duration_s`` and ``label`` (optional ``channel``) adds its rows.
+            The recording's own events (e.g. phase markers) are always kept.
+
+        Returns
+        -------
+        mne.io.RawArray
 
         Examples
         --------
@@ -489,6 +574,11 @@ class Recording:
         >>> raw = from_array(np.zeros((2, 500)), 500.0, ["oculi", "mentalis"]).to_mne()
         >>> raw.get_channel_types()
         ['emg', 'emg']
+        >>> import pandas as pd
+        >>> marks = pd.DataFrame({"onset_s": [0.2], "duration_s": [0.1], "label": ["spasm"]})
+        >>> rec = from_array(np.zeros((2, 500)), 500.0, ["oculi", "mentalis"])
+        >>> list(rec.to_mne(annotations=marks).annotations.description)
+        ['spasm']
         """
         import mne
 
@@ -505,15 +595,25 @@ class Recording:
             if meas_date.tzinfo is None:
                 meas_date = meas_date.replace(tzinfo=_dt.timezone.utc)
             raw.set_meas_date(meas_date)
-        if len(self.events):
+        rows = [self.events.assign(channel=None)[["onset_s", "duration_s", "label", "channel"]]]
+        if annotations is not None:
+            rows.append(_annotation_rows(annotations))
+        marks = (
+            pd.concat([r for r in rows if len(r)], ignore_index=True)
+            if any(len(r) for r in rows)
+            else rows[0]
+        )
+        if len(marks):
             # With orig_time=None MNE adds raw.first_time to the onsets, which puts them on the
             # same clock as ours (sample index / sfreq, first sample at first_time).
-            ev = self.events
+            marks = marks.sort_values("onset_s", kind="stable")
+            ch_names = [() if not isinstance(c, str) else (c,) for c in marks["channel"]]
             raw.set_annotations(
                 mne.Annotations(
-                    onset=ev["onset_s"].to_numpy() - raw.first_time,
-                    duration=ev["duration_s"].to_numpy(),
-                    description=ev["label"].astype(str).to_numpy(),
+                    onset=marks["onset_s"].to_numpy(dtype=float) - raw.first_time,
+                    duration=marks["duration_s"].to_numpy(dtype=float),
+                    description=marks["label"].astype(str).to_numpy(),
+                    ch_names=ch_names,
                 ),
                 verbose=False,
             )
@@ -613,7 +713,7 @@ def from_array(
     ch_names: Sequence[str] | None = None,
     *,
     units: str | Sequence[str | None] | None = "uV",
-    ch_types: str | Sequence[str | None] | None = None,
+    ch_types: str | Sequence[str | None] | Mapping[str, str] | None = None,
     events: Any = None,
     muscles: Sequence[str | None] | None = None,
     sides: Sequence[str | None] | None = None,
@@ -637,9 +737,11 @@ def from_array(
         Unit of ``data`` (one for all channels or one per channel). Voltages (``"V"``, ``"mV"``,
         ``"uV"``...) are converted to microvolts; anything else is kept as is with a warning for
         EMG channels.
-    ch_types : str or sequence of str, optional
-        ``"emg"``, ``"stim"``, ``"misc"``... Inferred from names and units when omitted
-        (``"trigger"``/``"stim"``/``"status"`` names are stim, non-voltage units are misc).
+    ch_types : str, sequence of str or mapping, optional
+        ``"emg"``, ``"stim"``, ``"misc"``... for all channels, per channel, or as a mapping
+        ``{name: type}`` for some channels (as MNE's ``set_channel_types``). Inferred from
+        names and units where not given (``"trigger"``/``"stim"``/``"status"`` names are stim,
+        non-voltage units are misc).
     events : pandas.DataFrame or array-like of float, optional
         Events; see :func:`make_events`.
     muscles, sides, branches : sequence, optional
@@ -670,6 +772,8 @@ def from_array(
     <Recording | 2 ch (oculi_L, mentalis_L), 2000 Hz, 1.000 s, 0 events>
     >>> rec.channels[["name", "muscle", "side", "branch"]].values.tolist()[1]
     ['mentalis_L', 'mentalis', 'left', 'marginal_mandibular']
+    >>> from_array(np.zeros((2, 10)), 1e3, ["oris_L", "sync"], ch_types={"sync": "stim"}).ch_types
+    ['emg', 'stim']
     """
     sfreq = check_sfreq(sfreq)
     try:
@@ -701,7 +805,7 @@ def from_array(
         raise ParameterError(f"dtype must be a floating type, got {out_dtype}.")
 
     unit_list = _as_list(units, n_ch, "units")
-    type_list = _as_list(ch_types, n_ch, "ch_types")
+    type_list = _as_types(ch_types, names)
     factors = np.ones(n_ch)
     for i, (name, unit) in enumerate(zip(names, unit_list, strict=True)):
         factor = scale_to_uv(unit)

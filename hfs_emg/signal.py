@@ -30,6 +30,7 @@ __all__ = [
     "bandpass",
     "detect_mains",
     "highpass",
+    "highpass_margin_s",
     "hilbert_envelope",
     "lowpass",
     "mad_noise",
@@ -39,6 +40,7 @@ __all__ = [
     "moving_rms_kernel",
     "notch",
     "notch_kernel",
+    "notch_margin_s",
     "notch_sos",
     "quiet_noise",
     "rectify",
@@ -53,6 +55,36 @@ __all__ = [
 
 #: Mains frequencies :func:`detect_mains` chooses between.
 MAINS_FREQUENCIES: tuple[float, float] = (50.0, 60.0)
+
+
+def highpass_margin_s(l_freq: float) -> float:
+    """Signal (s) a zero-phase high-pass needs on each side of a chunk: 6 corner periods.
+
+    The transient of a Butterworth high-pass decays with the corner's period; after 6 periods
+    chunked filtering differs from whole-signal filtering by ~1e-6 of the RMS (3 periods, as
+    SpikeInterface's ``margin_ms="auto"``, leave ~2e-3).
+
+    Examples
+    --------
+    >>> highpass_margin_s(20.0)
+    0.3
+    """
+    return 6.0 / float(l_freq)
+
+
+def notch_margin_s(freq: float, q: float = 30.0) -> float:
+    """Signal (s) an IIR notch at ``freq`` (width ``freq / q``) needs on each side of a chunk.
+
+    12 time constants of the resonance, ``12 q / (pi freq)`` (decay to ~1e-5).
+
+    Examples
+    --------
+    >>> round(notch_margin_s(50.0, 30.0), 4)
+    2.2918
+    """
+    return 12.0 * float(q) / (np.pi * float(freq))
+
+
 #: Factor that turns a median absolute deviation into a standard deviation for Gaussian data.
 MAD_TO_STD: float = 1.4826
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import DataError, ParameterError
-from ._validate import check_positive, validate_type
+from ._validate import check_positive, renamed_kwarg, validate_type
 from .anatomy import MUSCLES, infer_muscle, infer_side
 
 __all__ = [
@@ -117,12 +117,13 @@ def channel_sides(
     return {ch: side.get(ch) or infer_side(str(ch)) for ch in channels}
 
 
+@renamed_kwarg("channels_info", "channels")
 def detect_synchronous_bursts(
     bursts: pd.DataFrame,
     *,
     tolerance_s: float = 0.03,
     min_channels: int = 2,
-    channels_info: pd.DataFrame | None = None,
+    channels: pd.DataFrame | None = None,
     by_side: bool = True,
 ) -> pd.DataFrame:
     """Group bursts of different channels that start together into synchronous events.
@@ -145,9 +146,10 @@ def detect_synchronous_bursts(
         Largest gap between successive onsets inside one event, in seconds.
     min_channels : int
         Minimum number of distinct channels in an event (>= 2).
-    channels_info : pandas.DataFrame, optional
+    channels : pandas.DataFrame, optional
         Channels table (``rec.channels``) giving each channel's muscle and side; otherwise
-        inferred from the channel names.
+        inferred from the channel names. (``channels_info=``, its old name, still works with a
+        :class:`DeprecationWarning`.)
     by_side : bool
         Group each side's channels separately (HFS is one-sided; a burst on the other side is
         not part of the spasm). Channels of unknown side form one group.
@@ -183,7 +185,7 @@ def detect_synchronous_bursts(
         return _empty_events()
     b = bursts[["channel", "onset_s", "offset_s"]].copy()
     if by_side:
-        sides = channel_sides(list(dict.fromkeys(b["channel"])), channels_info)
+        sides = channel_sides(list(dict.fromkeys(b["channel"])), channels)
         b["side"] = b["channel"].map(sides).fillna("unknown")
     else:
         b["side"] = ""
@@ -197,7 +199,7 @@ def detect_synchronous_bursts(
     first = first[n_ch.to_numpy() >= min_channels]
     if first.empty:
         return _empty_events()
-    ranks = channel_ranks(list(dict.fromkeys(first["channel"])), channels_info)
+    ranks = channel_ranks(list(dict.fromkeys(first["channel"])), channels)
     first["rank"] = first["channel"].map(ranks).astype(float)
     g = first.groupby("group", sort=True)
     events = pd.DataFrame(

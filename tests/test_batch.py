@@ -48,10 +48,21 @@ def test_one_error_row_and_tables(local_run, inputs):
     assert set(bursts["file"].map(lambda f: f.rsplit("/", 1)[-1])) == {"spontaneous_hfs.edf"}
     assert res["lsr"].groupby("file")["stim_index"].nunique().max() == 100
     assert AnalysisConfig.from_toml(out / "config.toml") == AnalysisConfig()
-    # ncs_cmap.bdf names no stimulated branch: measure_lsr's warning is kept per file
-    warned = res["warnings"]
-    assert warned["file"].str.endswith("ncs_cmap.bdf").any()
-    assert warned["category"].eq("HfsEmgWarning").all()
+    # every file gets its protocol, and the CMAP table only holds the CMAP file
+    protocols = dict(
+        zip(
+            res["recording_summary"]["file"].map(lambda f: f.rsplit("/", 1)[-1]),
+            res["recording_summary"]["protocol"],
+            strict=True,
+        )
+    )
+    assert protocols == {
+        "spontaneous_hfs.edf": "spontaneous",
+        "lsr_session.edf": "lsr",
+        "ncs_cmap.bdf": "cmap",
+    }
+    assert set(res["cmap"]["file"].map(lambda f: f.rsplit("/", 1)[-1])) == {"ncs_cmap.bdf"}
+    assert list(res["warnings"].columns) == ["file", "category", "message"]
     assert not list(out.glob(".*tmp*"))  # no temporary left behind
 
 
@@ -120,3 +131,21 @@ def test_dead_worker_is_an_error_row():
     assert tables["errors"].to_dict("records") == [
         {"file": "x.edf", "error_type": "ParameterError", "message": "worker died"}
     ]
+
+
+def test_warnings_are_kept_per_file(tmp_path):
+    import dataclasses
+
+    import hfs_emg
+    from hfs_emg.simulate import simulate_lsr_session
+
+    rec = simulate_lsr_session(n_stimuli=12, sfreq=5000.0, seed=2).recording
+    rec = dataclasses.replace(rec, meta={"source": "simulate_lsr_session"})  # branch unknown
+    path = tmp_path / "lsr.npz"
+    hfs_emg.write_recording(rec, path)
+    # the stimuli name no branch in an .npz: forced to the LSR protocol, measure_lsr warns
+    res = run_batch([path], AnalysisConfig(protocol="lsr"), workers=1, progress=False)
+    warned = res["warnings"]
+    assert warned["file"].str.endswith("lsr.npz").all() and len(warned) >= 1
+    assert warned["category"].eq("HfsEmgWarning").all()
+    assert "branch" in " ".join(warned["message"])

@@ -33,7 +33,9 @@ from hfs_emg.config import AnalysisConfig, SyncConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 CMAP = "ncs_cmap.bdf"  # 8 s, 2 channels, 8 stimuli: the quickest example file
-N_LSR_ROWS = 16  # 8 stimuli x 2 channels (example_data/truth)
+# Its markers say "CMAP stim left/right": analysed as a CMAP (protocol "auto"), one row per
+# channel; the table checked below is the stimuli found, 8 (example_data/truth).
+N_STIM_ROWS = 8
 CFG_HASH = AnalysisConfig().hash()
 
 
@@ -95,10 +97,10 @@ def test_planted_pickle_never_runs(cmap, fresh, tmp_path):
         res = run_batch([cmap], out=out, workers=1, progress=False)
     assert not marker.exists()
     assert res.stats == {"n_files": 1, "n_analysed": 1, "n_cached": 0, "n_failed": 0}
-    assert len(res["lsr"]) == N_LSR_ROWS  # really analysed, not "cached" with no rows
+    assert len(res["stim_events"]) == N_STIM_ROWS  # really analysed, not "cached" with no rows
     # the planted entry was replaced by a real one: the next run is a cache hit with rows
     again = run_batch([cmap], out=out, workers=1, progress=False)
-    assert again.stats["n_cached"] == 1 and len(again["lsr"]) == N_LSR_ROWS
+    assert again.stats["n_cached"] == 1 and len(again["stim_events"]) == N_STIM_ROWS
     assert not marker.exists()
 
 
@@ -124,11 +126,11 @@ def _rewrite_manifest(entry: Path, **changes) -> None:
 
 
 def _truncate_parquet(entry: Path) -> None:
-    """A truncated lsr.parquet whose manifest sha256 matches (so the parser has to catch it)."""
-    data = (entry / "lsr.parquet").read_bytes()[:300]
-    (entry / "lsr.parquet").write_bytes(data)
+    """A truncated cmap.parquet whose manifest sha256 matches (so the parser has to catch it)."""
+    data = (entry / "cmap.parquet").read_bytes()[:300]
+    (entry / "cmap.parquet").write_bytes(data)
     meta = json.loads((entry / "manifest.json").read_text())
-    meta["tables"]["lsr"]["sha256"] = hashlib.sha256(data).hexdigest()
+    meta["tables"]["cmap"]["sha256"] = hashlib.sha256(data).hexdigest()
     (entry / "manifest.json").write_text(json.dumps(meta))
 
 
@@ -189,7 +191,7 @@ def test_corrupt_cache_entry_is_recomputed(how, cmap, fresh, tmp_path):
     # repaired: the next run takes it from the cache, with the same rows
     again = run_batch([cmap], out=out, workers=1, progress=False)
     assert again.stats["n_cached"] == 1
-    pd.testing.assert_frame_equal(again["lsr"], first["lsr"])
+    pd.testing.assert_frame_equal(again["stim_events"], first["stim_events"])
 
 
 def test_cached_tables_equal_fresh_ones(cmap, fresh):
@@ -201,7 +203,8 @@ def test_cached_tables_equal_fresh_ones(cmap, fresh):
     meta = json.loads((_entry(out, cmap) / "manifest.json").read_text())
     assert meta["input_sha256"] == _sha(cmap) and meta["config_hash"] == CFG_HASH
     assert sorted(meta["tables"]) == sorted((*TABLES, "warnings"))
-    assert meta["tables"]["lsr"]["rows"] == N_LSR_ROWS
+    assert meta["tables"]["stim_events"]["rows"] == N_STIM_ROWS
+    assert meta["tables"]["cmap"]["rows"] == 2 and meta["tables"]["lsr"]["rows"] == 0
 
 
 # --- only regular files are analysed -----------------------------------------------------------
@@ -372,7 +375,7 @@ def test_concurrent_batch_on_one_folder_exits_2(cmap, tmp_path, capsys, monkeypa
     assert len(err) == 1 and "in use by another hfs-emg batch" in err[0]
     assert box["res"].stats["n_analysed"] == 1  # the first batch finished normally
     assert not (out / ".hfs_emg-batch.lock").exists()  # and released its lock
-    assert len(pd.read_csv(out / "lsr.csv")) == N_LSR_ROWS
+    assert len(pd.read_csv(out / "stim_events.csv")) == N_STIM_ROWS
 
 
 def test_stale_lock_is_taken_over(cmap, tmp_path):
@@ -435,7 +438,7 @@ def test_outputs_are_written_atomically(cmap, fresh, tmp_path, monkeypatch):
 
     def failing(self, target, *args, **kwargs):
         if isinstance(target, io.BytesIO):  # a cache table: fails half-way through an entry
-            if "stim_index" in self.columns:  # the lsr table, 4th of 6
+            if "stim_index" in self.columns:  # stim_events, 6th of the 15 cache tables
                 raise OSError(28, "No space left on device")
         elif "summary" in Path(target).name:  # an output table: fails after other tables
             real(self, target, *args, **kwargs)
@@ -454,7 +457,7 @@ def test_outputs_are_written_atomically(cmap, fresh, tmp_path, monkeypatch):
     assert not (out / ".hfs_emg-batch.lock").exists()
     res = run_batch([cmap], other, out=out, workers=1, progress=False)
     assert res.stats["n_analysed"] == 1  # the interrupted entry was not left as "cached"
-    assert len(pd.read_parquet(out / "lsr.parquet")) == N_LSR_ROWS
+    assert len(pd.read_parquet(out / "stim_events.parquet")) == N_STIM_ROWS
 
 
 def test_info_report_demo_print_one_line(tmp_path, capsys):

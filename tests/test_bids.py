@@ -56,7 +56,11 @@ def test_run_bids_writes_derivatives(dataset, example_dir):
     assert abs(len(table) - len(truth)) <= 2
     trend = deriv / "sub-01/ses-pre/emg/sub-01_ses-pre_task-lsr_desc-trend_emg.tsv"
     assert set(pd.read_csv(trend, sep="\t")["status"]) >= {"disappeared"}
-    assert (deriv / "sub-02/emg/sub-02_task-rest_run-1_desc-lsr_emg.tsv").is_file()
+    # the CMAP file is analysed as a CMAP (its markers say so), not as an LSR session
+    assert (deriv / "sub-02/emg/sub-02_task-rest_run-1_desc-cmap_emg.tsv").is_file()
+    assert not (deriv / "sub-02/emg/sub-02_task-rest_run-1_desc-lsr_emg.tsv").exists()
+    rsum = deriv / "sub-02/emg/sub-02_task-rest_run-1_desc-recordingsummary_emg.tsv"
+    assert pd.read_csv(rsum, sep="\t")["protocol"].tolist() == ["cmap"]
     # derivatives are not picked up as inputs on a second run
     assert len(find_bids_recordings(dataset)) == 3
 

@@ -154,3 +154,29 @@ def test_chunked_over_a_real_needle_emg_file(shared_data) -> None:
     assert parts.n_samples == whole.n_samples == 147_858
     assert _rel_err(parts.data.astype(float), whole.data.astype(float)) < 1e-3
     assert [h["step"] for h in parts.history] == ["bandpass_filter", "notch_filter"]
+
+
+def test_filters_declare_their_margins():
+    from hfs_emg import signal as sig
+
+    # every filter of hfs_emg.preprocessing states its margin; auto_margin_s asks it
+    for name in (
+        "bandpass_filter",
+        "highpass_filter",
+        "lowpass_filter",
+        "notch_filter",
+        "filter_emg",
+        "rectify",
+        "envelope",
+    ):
+        assert callable(getattr(pp, name).margin_s), name
+    assert pp.filter_emg.margin_s(l_freq=10.0, notch=60.0, q=30.0) == pytest.approx(
+        max(sig.highpass_margin_s(10.0), sig.notch_margin_s(60.0, 30.0))
+    )
+    assert pp.filter_emg.margin_s(notch=None) == pytest.approx(0.3)
+    assert auto_margin_s(pp.envelope, {"window_s": 0.1}) == pytest.approx(0.1)
+
+    def user_filter(rec, l_freq=5.0):  # no declaration: guessed from the parameter name
+        return rec
+
+    assert auto_margin_s(user_filter, {}) == pytest.approx(1.2)

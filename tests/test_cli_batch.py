@@ -29,9 +29,38 @@ def test_analyze_writes_tables_exit_0(folder, tmp_path, capsys):
     code = main(["analyze", str(folder / "ncs_cmap.bdf"), "--out", str(out), "--quiet"])
     assert code == 0
     assert capsys.readouterr().out == ""  # quiet: nothing but errors
+    cmap = pd.read_csv(out / "cmap.csv")  # its markers say "CMAP stim left/right"
+    assert sorted(cmap["channel"]) == ["Nasalis_L", "Nasalis_R"]
+    assert pd.read_csv(out / "recording_summary.csv")["n_stimuli"].tolist() == [8]
+    assert len(pd.read_csv(out / "lsr.csv")) == 0
+    assert len(pd.read_parquet(out / "errors.parquet")) == 0
+
+
+def test_protocol_and_reader_options_from_the_shell(folder, tmp_path):
+    out = tmp_path / "res"
+    args = ["analyze", str(folder / "ncs_cmap.bdf"), "--out", str(out), "-q"]
+    assert main([*args, "--protocol", "lsr", "--stim-branch", "zygomatic"]) == 0
     lsr = pd.read_csv(out / "lsr.csv")
     assert lsr["stim_index"].nunique() == 8  # ncs_cmap holds 8 stimuli (truth file)
-    assert len(pd.read_parquet(out / "errors.parquet")) == 0
+    config = AnalysisConfig.from_toml(out / "config.toml")
+    assert config.protocol == "lsr" and config.lsr.stim_branch == "zygomatic"
+    out2 = tmp_path / "res2"
+    code = main(
+        [
+            "analyze",
+            str(folder / "ncs_cmap.bdf"),
+            "--out",
+            str(out2),
+            "-q",
+            "--picks",
+            "Nasalis_L",
+            "--units",
+            "uV",
+        ]
+    )
+    assert code == 0
+    assert pd.read_csv(out2 / "cmap.csv")["channel"].tolist() == ["Nasalis_L"]
+    assert AnalysisConfig.from_toml(out2 / "config.toml").read.picks == ["Nasalis_L"]
 
 
 def test_batch_with_a_bad_file_exits_1(folder, tmp_path, capsys):
@@ -85,7 +114,7 @@ def test_config_default_and_check(tmp_path, capsys):
 def test_console_help_teaches():
     env_py = sys.executable
     proc = subprocess.run(
-        [env_py, "-m", "hfs_emg.cli", "batch", "--help"],
+        [env_py, "-m", "hfs_emg", "batch", "--help"],
         capture_output=True,
         text=True,
         cwd=ROOT,

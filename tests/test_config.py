@@ -10,6 +10,8 @@ import tomllib
 
 from hfs_emg import ParameterError
 from hfs_emg.config import (
+    SECTION_FUNCTIONS,
+    SECTION_OVERRIDES,
     AnalysisConfig,
     BurstConfig,
     FilterConfig,
@@ -19,33 +21,58 @@ from hfs_emg.config import (
     TrendConfig,
     default_toml,
 )
-from hfs_emg.detection import detect_bursts
-from hfs_emg.events import find_stim_events
-from hfs_emg.lsr import lsr_trend, measure_lsr
-from hfs_emg.preprocessing import filter_emg
-from hfs_emg.synchrony import detect_synchronous_bursts
+
+#: Fields a section adds to its function's keyword arguments (not copied from a signature).
+OWN_FIELDS = {
+    "filter": {"enabled"},
+    "bursts": {"options"},
+    "responses": {"artifact_method", "artifact_window_s", "tmin", "tmax"},
+}
+#: Keyword arguments that are deliberately not configuration keys.
+NOT_OPTIONS = {"n_jobs", "events", "source", "label", "return_trials", "channels_info", "channels"}
 
 
-@pytest.mark.parametrize(
-    ("cls", "func"),
-    [
-        (FilterConfig, filter_emg),
-        (BurstConfig, detect_bursts),
-        (SyncConfig, detect_synchronous_bursts),
-        (StimConfig, find_stim_events),
-        (LSRConfig, measure_lsr),
-        (TrendConfig, lsr_trend),
-    ],
-)
-def test_defaults_are_the_functions_defaults(cls, func):
-    sig = inspect.signature(func).parameters
-    own = {"enabled", "options"}
-    for f in dataclasses.fields(cls):
-        if f.name in own:
-            continue
-        assert f.name in sig, f"{cls.__name__}.{f.name} is not a parameter of {func.__name__}"
-        default = getattr(cls(), f.name)
-        assert default == sig[f.name].default, (cls.__name__, f.name)
+@pytest.mark.parametrize("name", sorted(SECTION_FUNCTIONS))
+def test_sections_are_the_functions_keyword_arguments(name):
+    """Options flow one way: a section's fields are exactly its function's keyword arguments."""
+    func = SECTION_FUNCTIONS[name]
+    cls = type(getattr(AnalysisConfig(), name))
+    params = list(inspect.signature(func).parameters.values())[1:]
+    keywords = {
+        p.name: p.default
+        for p in params
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is not p.empty
+    }
+    keep = {"source", "label"} if name == "stim" else set()
+    skip = {"picks"} if name == "filter" else {"out_label"} if name == "stim" else set()
+    skip |= {"noise_uv"} if name == "responses" else set()
+    expected = {k for k in keywords if k not in NOT_OPTIONS or k in keep} - skip
+    fields = {f.name for f in dataclasses.fields(cls)}
+    assert fields - OWN_FIELDS.get(name, set()) == expected, name
+    overrides = SECTION_OVERRIDES.get(name, {})
+    for field_name in expected:
+        want = overrides.get(field_name, keywords[field_name])
+        assert getattr(cls(), field_name) == want, (name, field_name)
+
+
+def test_old_section_classes_keep_their_defaults():
+    # the values the sections had when they were written by hand (config.py at 5f3ac16)
+    assert FilterConfig() == FilterConfig(
+        enabled=False, l_freq=20.0, h_freq=1000.0, notch="auto", order=4, q=30.0
+    )
+    assert SyncConfig().tolerance_s == 0.03 and SyncConfig().min_channels == 2
+    assert StimConfig().source == "auto" and StimConfig().min_interval_s == 0.02
+    assert LSRConfig().window_ms == (6.0, 20.0) and LSRConfig().tmax == 0.05
+    assert TrendConfig().consecutive_absent == 5
+    assert BurstConfig().band == (20.0, 1000.0) and BurstConfig().options == {}
+
+
+def test_protocol_is_checked():
+    with pytest.raises(ParameterError, match="protocol"):
+        AnalysisConfig(protocol="emg")
+    assert AnalysisConfig().replace(protocol="cmap").protocol == "cmap"
+    with pytest.raises(ParameterError, match="bogus"):
+        AnalysisConfig().replace(lsr__bogus=1)
 
 
 def test_toml_round_trip_and_hash(tmp_path):

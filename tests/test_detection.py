@@ -128,3 +128,18 @@ def test_vectorized_speed():
     b = detect_bursts(rec)
     assert time.perf_counter() - t0 < 10.0
     assert isinstance(b, pd.DataFrame)
+
+
+def test_already_filtered_reads_the_structured_history():
+    import dataclasses
+
+    from hfs_emg.detection import _already_filtered
+    from hfs_emg.preprocessing import bandpass_filter
+    from hfs_emg.simulate import simulate_spontaneous
+
+    rec = simulate_spontaneous(duration_s=2.0, sfreq=2000.0, seed=1).recording
+    assert not _already_filtered(rec)
+    assert _already_filtered(bandpass_filter(rec, 20.0, 900.0))
+    # a step whose name merely contains "bandpass" is not the band-pass step
+    odd = dataclasses.replace(rec, history=({"step": "no_bandpass_here", "params": {}},))
+    assert not _already_filtered(odd)

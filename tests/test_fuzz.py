@@ -134,7 +134,14 @@ def test_analyze_signal_edge_cases(n, offset, flat, clip, stim_at, seed):
             res = analyze(rec)
     except HfsEmgError:
         return
-    assert set(res.tables()) == {"bursts", "synchronous", "summary", "lsr", "trend"}
+    spontaneous = {"recording_summary", "summary", "summary_sides", "bursts", "synchronous"}
+    evoked = {  # the tables each protocol adds (hfs_emg.pipeline.steps.EVOKED_TABLES)
+        "spontaneous": set(),
+        "lsr": {"lsr", "trend"},
+        "responses": {"responses"},
+    }[res.protocol]
+    stims = {"stim_events"} if res.stim_events is not None else set()
+    assert set(res.tables()) == spontaneous | evoked | stims
     assert len(res.summary) == 3
 
 

@@ -1,6 +1,9 @@
 """Execute every tutorial notebook top to bottom on the example data.
 
-The kernel is the interpreter running the tests (a temporary kernelspec pointing at
+The notebooks are written as jupytext percent scripts (``notebooks/NN_*.py``, real code under
+ruff) paired with the stored ``.ipynb`` (``jupytext --sync notebooks/*.py`` after an edit);
+the test checks that each pair holds the same cells, then runs the notebook of the script. The
+kernel is the interpreter running the tests (a temporary kernelspec pointing at
 ``sys.executable``), so no ``ipykernel install`` step is needed, and it imports the hfs_emg of
 this checkout.
 """
@@ -13,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import jupytext
 import nbclient
 import nbformat
 import pytest
@@ -59,10 +63,25 @@ def test_notebooks_exist_and_are_stored_without_outputs():
         assert any("References" in c.source or "et al." in c.source for c in nb.cells)
 
 
+def _cells(nb) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_its_script(path):
+    script = path.with_suffix(".py")
+    assert script.is_file(), f"{path.name} has no jupytext script {script.name}"
+    from_script = jupytext.read(script)
+    stored = nbformat.read(path, as_version=4)
+    assert _cells(from_script) == _cells(stored), (
+        f"{path.name} differs from {script.name}: run `jupytext --sync notebooks/*.py`"
+    )
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path, kernel_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_PATH", str(kernel_path))
-    nb = nbformat.read(path, as_version=4)
+    nb = jupytext.read(path.with_suffix(".py"))
     client = nbclient.NotebookClient(
         nb,
         kernel_name=KERNEL,

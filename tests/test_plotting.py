@@ -67,7 +67,7 @@ def test_plot_bursts_one_span_per_burst_in_view(spont):
             xs = np.concatenate([p.vertices[:, 0] for p in c.get_paths()])
             assert xs.min() >= tmin - 1e-9 and xs.max() <= tmax + 1e-9
     assert "(s)" in ax.get_xlabel()
-    assert all("uV" in t.get_text() for t in ax.get_yticklabels())
+    assert all("µV" in t.get_text() for t in ax.get_yticklabels())  # written as clinicians do
 
 
 def test_synchrony_raster_order_and_onsets(spont):

@@ -30,3 +30,9 @@ def test_readme_quickstart_runs() -> None:
     assert namespace["summary"].channels["n_bursts"].sum() > 0
     assert set(namespace["lsr"]["kind"]) == {"direct", "lsr"}
     assert namespace["window"].duration_s == 10.0 + 1 / namespace["window"].sfreq
+
+
+def test_readme_quickstart_analysis_protocol(tmp_path) -> None:
+    # the quickstart's analyze() call decides the LSR protocol from the markers
+    res = hfs_emg.analyze(ROOT / "example_data" / "lsr_session.edf")
+    assert res.protocol == "lsr" and res.trend is not None

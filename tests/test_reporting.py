@@ -58,75 +58,113 @@ def _parse(text: str) -> _Collector:
     return parser
 
 
+def _raw(df: pd.DataFrame) -> pd.DataFrame:
+    """Back from the report's unit headers ("p2p (µV)") to the table's column names."""
+    from hfs_emg.pipeline.report import _UNITS
+
+    back = {}
+    for col in df.columns:
+        for suffix, unit in _UNITS.items():
+            if col.endswith(unit):
+                back[col] = col[: -len(unit)] + suffix
+                break
+    return df.rename(columns=back)
+
+
 def test_report_lsr_session(example_dir, tmp_path):
     src = tmp_path / "lsr_session.edf"
     shutil.copy(example_dir / "lsr_session.edf", src)
-    rec = hfs_emg.read_recording(src)
+    config = hfs_emg.AnalysisConfig().replace(lsr__window_ms=(6.0, 21.0))
+    result = hfs_emg.analyze(src, config)
     out = tmp_path / "out" / "lsr.html"
-    tables = report(rec, out=out, options={"lsr": {"window_ms": (6.0, 20.0)}})
+    tables = report(result, out=out)
     text = out.read_text(encoding="utf-8")
     doc = _parse(text)
     assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
     assert hashlib.sha256(src.read_bytes()).hexdigest() in text
     assert hfs_emg.__version__ in text
-    assert len(doc.imgs) >= 5
+    # the recording was found from the provenance: trend + superimposed and cascade sweeps
+    assert len(doc.imgs) >= 1 + 2 * 3 + 1
     assert all(s.startswith("data:image/png;base64,") for s in doc.imgs)
     assert any(h.startswith("Lateral spread response") for h in doc.headings)
     assert "LSR trend per channel" in doc.headings
-    assert "window_ms" in text  # the parameter passed is listed
-    # the trend table in the HTML equals the returned one and matches the simulated truth
-    html_tables = _frames(doc)
-    trend = next(t for t in html_tables if "disappearance_stim_index" in t.columns)
-    assert len(trend) == len(tables["trend"])
+    # the whole configuration used is listed, with the changed value
+    params = next(t for t in _frames(doc) if list(t.columns) == ["section", "parameter", "value"])
+    n_keys = sum(len(v) if isinstance(v, dict) else 1 for v in config.to_dict().values())
+    assert len(params) == n_keys
+    row = params[(params["section"] == "lsr") & (params["parameter"] == "window_ms")]
+    assert row["value"].tolist() == ["[6.0, 21.0]"]
+    # the conclusion names the disappearance the result found, stimulus and time
+    trend = result.trend.set_index("channel")
+    idx = int(trend.loc["Mentalis_L", "disappearance_stim_index"])
+    assert f"LSR disappeared at stimulus {idx}," in text and "Mentalis_L" in text
+    # the trend table in the HTML equals the result's and matches the simulated truth
+    html_trend = _raw(next(t for t in _frames(doc) if "disappearance_stim_index" in t.columns))
+    assert html_trend["channel"].tolist() == tables["trend"]["channel"].tolist()
     truth = pd.read_csv(example_dir / "truth" / "lsr_session_trend.csv")
-    got = trend.set_index("channel")["disappearance_stim_index"]
+    got = html_trend.set_index("channel")["disappearance_stim_index"]
     for _, row in truth.iterrows():
         assert abs(float(got[row["channel"]]) - row["disappearance_stim_index"]) <= 2
+    assert "µV" in text and "(uV)" not in text
+    assert '<div class="scroll">' in text
     assert not list(out.parent.glob(".*tmp*"))  # atomic: no temporary left
 
 
-def test_report_spontaneous_without_stimuli(example_dir, tmp_path):
-    rec = hfs_emg.read_recording(example_dir / "spontaneous_hfs.edf")
+def test_report_renders_and_runs_nothing(example_dir, tmp_path, monkeypatch):
+    import hfs_emg.pipeline.report as rep
+
+    result = hfs_emg.analyze(example_dir / "spontaneous_hfs.edf")
+
+    def no_analysis(*args, **kwargs):
+        raise AssertionError("report() ran an analysis")
+
+    import hfs_emg.pipeline.steps as steps
+
+    for name in ("detect_bursts", "detect_synchronous_bursts", "summarize", "measure_lsr"):
+        monkeypatch.setattr(steps, name, no_analysis)
+    monkeypatch.setattr(rep, "analyze", no_analysis)
     out = tmp_path / "spont.html"
-    tables = report(rec, out=out, overview_s=20.0)
+    tables = report(result, out=out, overview_s=20.0)
+    assert list(tables) == list(result.tables())
+    for name, table in tables.items():
+        assert table is getattr(result, name)
     text = out.read_text(encoding="utf-8")
     doc = _parse(text)
-    assert sorted(tables) == ["bursts", "summary", "synchronous"]
     assert len(doc.imgs) == 3  # overview, synchrony raster, burst metrics
-    assert "none found" in text  # no stimulus -> no evoked section, said so in the parameters
     assert not any("stimuli" in h for h in doc.headings)
+    assert "Spontaneous EMG:" in text and "affected side left" in text
     truth = pd.read_csv(example_dir / "truth" / "spontaneous_hfs_synchronous.csv")
-    sync = next(t for t in _frames(doc) if "spread_ms" in t.columns)
+    sync = _raw(next(t for t in _frames(doc) if "spread (ms)" in t.columns))
     assert len(sync) == len(truth)
     assert sorted(sync["direction"]) == sorted(truth["direction"])
+    with pytest.raises(hfs_emg.ParameterError, match="carries its configuration"):
+        report(result, out=out, config=hfs_emg.AnalysisConfig())
 
 
-def test_report_in_memory_and_bad_options(tmp_path):
+def test_report_in_memory_recording(tmp_path):
     from hfs_emg.simulate import simulate_nerve_conduction
 
     rec = simulate_nerve_conduction(sfreq=10000.0, n_f_stimuli=6).f_waves
     out = tmp_path / "f.html"
-    tables = report(rec, out=out, evoked="f_waves", spontaneous=False)
+    tables = report(rec, out=out, config=hfs_emg.AnalysisConfig(protocol="f_waves"))
     text = out.read_text(encoding="utf-8")
-    assert "(no source file)" in text
-    assert set(tables) == {"f_waves", "f_waves_trials"}
-    with pytest.raises(hfs_emg.ParameterError, match="evoked"):
-        report(rec, out=out, evoked="h_reflex")
-    with pytest.raises(hfs_emg.ParameterError, match="unknown analysis"):
-        report(rec, out=out, options={"spasm": {}})
+    assert "(in memory)" in text
+    assert {"f_waves", "f_waves_trials"} <= set(tables)
+    assert len(_parse(text).imgs) >= 1  # the F-wave raster from the recording given
+    with pytest.raises(TypeError, match="AnalysisResult"):
+        report(3, out=out)
 
 
 def test_report_blink_reflex_excludes_evoked_bursts(example_dir, tmp_path):
-    rec = hfs_emg.read_recording(example_dir / "ncs_blink_reflex.bdf")
     out = tmp_path / "blink.html"
-    tables = report(rec, out=out, evoked="blink_reflex")
+    tables = report(example_dir / "ncs_blink_reflex.bdf", out=out)
     text = out.read_text(encoding="utf-8")
     # every burst of this file is a reflex response time-locked to a stimulus
     assert len(tables["bursts"]) == 0
-    assert "evoked responses, left out" in text
+    assert "are evoked responses and are left out" in text
     doc = _parse(text)
     assert len(doc.imgs) >= 3  # overview + one blink figure per stimulated side
-    blink = next(t for t in _frames(doc) if "component" in t.columns and "n_present" in t.columns)
+    blink = _raw(next(t for t in _frames(doc) if "component" in t.columns and "n_present" in t))
     truth = pd.read_csv(example_dir / "truth" / "ncs_blink_reflex_truth.csv")
     true_mean = (
         truth[truth["present"]].groupby(["stim_side", "channel", "component"])["latency_ms"].mean()

@@ -46,8 +46,11 @@ def test_streamed_evoked_equal_in_memory(example_dir, name):
     whole = analyze(example_dir / name)
     parts = analyze(example_dir / name, AnalysisConfig(**{**TINY, "chunk_s": 10.0}))
     assert parts.provenance["streamed"]
-    for table in ("bursts", "lsr", "trend"):
-        pd.testing.assert_frame_equal(whole.tables()[table], parts.tables()[table], rtol=1e-6)
+    assert whole.protocol == parts.protocol
+    assert set(whole.tables()) == set(parts.tables())
+    assert {"lsr", "blink_reflex"} & set(whole.tables())
+    for table, df in whole.tables().items():
+        pd.testing.assert_frame_equal(df, parts.tables()[table], rtol=1e-6)
 
 
 def test_streaming_other_methods_is_a_clear_error(long_file):

@@ -138,3 +138,16 @@ def test_sides_are_grouped_separately():
     assert both["n_channels"].tolist() == [4]
     info = pd.DataFrame({"name": b["channel"], "side": ["left"] * 5})
     assert len(detect_synchronous_bursts(b, channels_info=info)) == 1
+
+
+def test_channels_info_is_the_old_name_of_channels():
+    from hfs_emg import detect_bursts
+
+    rec = simulate_spontaneous(duration_s=10.0, sfreq=2000.0, seed=3).recording
+    bursts = detect_bursts(rec)
+    new = detect_synchronous_bursts(bursts, channels=rec.channels)
+    with pytest.warns(DeprecationWarning, match="channels="):
+        old = detect_synchronous_bursts(bursts, channels_info=rec.channels)
+    pd.testing.assert_frame_equal(new, old)
+    with pytest.raises(ValueError, match="channels= only"):
+        detect_synchronous_bursts(bursts, channels=rec.channels, channels_info=rec.channels)

@@ -16,7 +16,7 @@ import os
 import struct
 import warnings
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -504,6 +504,9 @@ class BaseReader:
         file_types = (
             [self.ch_types[i] for i in idx] if ch_types is None and self.ch_types else ch_types
         )
+        if isinstance(ch_types, Mapping):  # override some channels, keep the file's others
+            declared = [self.ch_types[i] for i in idx] if self.ch_types else [None] * len(idx)
+            file_types = [ch_types.get(n, t) for n, t in zip(names, declared, strict=True)]
         if units is not None and ch_types is None and file_types is not None:
             # Typed misc only for want of a unit: let the given unit decide again.
             file_types = [

@@ -36,18 +36,18 @@ from typing import Any
 
 import pandas as pd
 
-from ._atomic import atomic_path
-from ._errors import (
+from .._atomic import atomic_path
+from .._errors import (
     HfsEmgWarning,
     NotRegularFileError,
     OutputError,
     OutputLockedError,
     ParameterError,
 )
-from ._version import __version__
+from .._version import __version__
+from ..io import READERS, file_sha256
 from .analysis import TABLES, analyze
 from .config import AnalysisConfig
-from .io import READERS, file_sha256
 
 __all__ = ["BATCH_TABLES", "BatchResult", "expand_inputs", "run_batch"]
 
@@ -134,8 +134,8 @@ def expand_inputs(
 
     Examples
     --------
-    >>> from hfs_emg.cli import EXAMPLE_DIR
-    >>> [p.name for p in expand_inputs(EXAMPLE_DIR / "*.bdf")]
+    >>> from hfs_emg.datasets import example_dir
+    >>> [p.name for p in expand_inputs(example_dir() / "*.bdf")]
     ['ncs_blink_reflex.bdf', 'ncs_cmap.bdf', 'ncs_f_waves.bdf']
     """
     if isinstance(spec, (str, os.PathLike)):
@@ -450,7 +450,8 @@ def _process_file(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = analyze(path, config)
-        tables = {name: _tidy(df) for name, df in result.tables().items()}
+        found = result.tables()  # the tables of the file's protocol; the others are empty
+        tables = {name: _tidy(found.get(name, pd.DataFrame())) for name in TABLES}
         seen = dict.fromkeys((w.category.__name__, str(w.message)) for w in caught)
         tables["warnings"] = pd.DataFrame(list(seen), columns=_WARNING_COLUMNS[1:], dtype=object)
         if cache_dir is not None:
@@ -735,7 +736,8 @@ def run_batch(
 
     Examples
     --------
-    >>> from hfs_emg.cli import EXAMPLE_DIR
+    >>> from hfs_emg.datasets import example_dir
+    >>> EXAMPLE_DIR = example_dir()
     >>> res = run_batch([EXAMPLE_DIR / "ncs_cmap.bdf", EXAMPLE_DIR / "nothing.edf"],
     ...                 workers=1, progress=False)
     >>> res.stats["n_failed"], res["errors"]["error_type"].tolist()

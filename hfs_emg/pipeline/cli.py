@@ -1,4 +1,7 @@
-"""Command-line interface: ``hfs-emg info|demo|analyze|batch|config``.
+"""Command-line interface: ``hfs-emg info|demo|report|analyze|batch|bids|config``.
+
+Every analysing command goes through :func:`hfs_emg.analyze` with one configuration: the
+``--config`` file, then ``--protocol``, ``--stim-branch``, ``--sfreq``, ``--picks``, ``--units``.
 
 Exit codes: 0 success, 1 a file could not be analysed (an :class:`HfsEmgError`; in ``analyze``
 and ``batch`` the other files are still analysed and written), 2 usage error (bad arguments,
@@ -15,20 +18,27 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from . import __version__
-from ._atomic import atomic_path
-from ._errors import HfsEmgError, OutputError, ParameterError
+from .._atomic import atomic_path
+from .._errors import HfsEmgError, OutputError, ParameterError
+from .._version import __version__
+from ..datasets import example_dir
+from ..io import read_recording
+from ..recording import Recording
 from .batch import BatchResult, _check_input, _recordings_in, expand_inputs, run_batch
-from .config import AnalysisConfig, default_toml
-from .io import read_recording
-from .recording import Recording
+from .config import PROTOCOLS, AnalysisConfig, default_toml
 
 logger = logging.getLogger("hfs_emg")
 
-EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "example_data"
+
+def __getattr__(name: str) -> Any:
+    # EXAMPLE_DIR is kept for old code: the folder comes from hfs_emg.datasets.example_dir().
+    if name == "EXAMPLE_DIR":
+        return example_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def describe(rec: Recording) -> str:
@@ -95,11 +105,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plotting import plot_recording
-    from .preprocessing import filter_emg
-    from .reporting import report
+    from ..plotting import plot_recording
+    from ..preprocessing import bandpass_filter
+    from .analysis import analyze
+    from .report import report, summary_sentence
 
-    folder = Path(args.data)
+    folder = Path(args.data) if args.data else example_dir()
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -109,22 +120,29 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if not files:
         print(f"error: no readable recording in {folder}", file=sys.stderr)
         return 1
+    config = _config(args)
     status = 0
     for path in files:
         try:
-            rec = read_recording(path)
+            # one analysis per file: the report renders it and its tables are the CSVs
+            result = analyze(path, config)
+            rec = read_recording(path, **config.read.open_options(), **config.read.read_options())
             print(f"== {path.name}")
             print(describe(rec))
-            # The report runs the analysis once; its tables are also written as CSV.
-            evoked = DEMO_EVOKED.get(path.name, "auto")
+            print(f"   protocol: {result.protocol} ({result.provenance['protocol']['reason']})")
+            print(f"   {summary_sentence(result)}")
             html = out / f"{path.stem}_report.html"
-            tables = report(rec, out=html, evoked=evoked, spontaneous=evoked == "none")
-            h_freq = min(1000.0, 0.45 * rec.sfreq)
+            report(result, rec, out=html)
+            emg = rec.pick(config.bursts.picks)
+            lo, hi = (
+                float(config.bursts.band[0]),
+                min(float(config.bursts.band[1]), 0.45 * rec.sfreq),
+            )
             fig = plot_recording(
-                filter_emg(rec, 20.0, h_freq),
+                bandpass_filter(emg, lo, hi),
                 tmax=rec.tstart + min(rec.duration_s, 30.0),
-                bursts=tables.get("bursts"),
-                title=f"{path.name}: EMG band-passed 20-{h_freq:g} Hz + mains notch",
+                bursts=result.bursts,
+                title=f"{path.name}: EMG band-passed {lo:g}-{hi:g} Hz (as the burst detector)",
             )
             target = out / f"{path.stem}_overview.png"
             with atomic_path(target) as tmp:
@@ -132,7 +150,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             plt.close(fig)
             print(f"   overview figure: {target}")
             print(f"   HTML report: {html}")
-            for name, table in tables.items():
+            for name, table in result.tables().items():
                 csv = out / f"{path.stem}_{name}.csv"
                 _write_csv(table, csv)
                 print(f"   {name}: {len(table)} rows -> {csv}")
@@ -146,29 +164,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return status
 
 
-#: Evoked analysis the demo report runs for each bundled example file.
-DEMO_EVOKED: dict[str, str] = {
-    "spontaneous_hfs.edf": "none",
-    "lsr_session.edf": "lsr",
-    "ncs_cmap.bdf": "cmap",
-    "ncs_f_waves.bdf": "f_waves",
-    "ncs_blink_reflex.bdf": "blink_reflex",
-}
-
-
 def _cmd_report(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .reporting import report
+    from .analysis import analyze
+    from .report import report
 
+    config = _config(args)
     status = 0
     for name in args.files:
         path = Path(name)
         target = Path(args.out) / f"{path.stem}.html" if args.out else path.with_suffix(".html")
         try:
-            rec = _read_input(path)
-            report(rec, out=target, evoked=args.evoked, spontaneous=not args.no_spontaneous)
+            if os.path.lexists(path):  # regular files only: never a pipe
+                _check_input(path)
+            report(analyze(path, config), out=target)
         except Exception as err:  # one line per file, never a traceback
             logger.debug("hfs-emg report: %s", path, exc_info=True)
             print(_one_line(path, err), file=sys.stderr)
@@ -176,6 +187,50 @@ def _cmd_report(args: argparse.Namespace) -> int:
             continue
         print(f"report: {target}")
     return status
+
+
+def _picks(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def analysis_options() -> argparse.ArgumentParser:
+    """The options every analysing command takes (``analyze``, ``report``, ``batch``, ``demo``,
+    ``bids``): a configuration file and the few overrides users need from the shell."""
+    opts = argparse.ArgumentParser(add_help=False)
+    group = opts.add_argument_group("analysis options (override the --config file)")
+    group.add_argument("--config", metavar="TOML", help="analysis options (default: defaults)")
+    group.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        help="what the recordings are (default: auto, decided from the stimulus markers)",
+    )
+    group.add_argument(
+        "--stim-branch",
+        metavar="BRANCH",
+        help="stimulated facial-nerve branch for the LSR (e.g. zygomatic, marginal_mandibular)",
+    )
+    group.add_argument(
+        "--sfreq", type=float, metavar="HZ", help="read the channels sampled at this rate"
+    )
+    group.add_argument(
+        "--picks", type=_picks, metavar="CH[,CH...]", help="channels to read (names, commas)"
+    )
+    group.add_argument("--units", metavar="UNIT", help="unit of every channel read (e.g. mV)")
+    return opts
+
+
+def _config(args: argparse.Namespace) -> AnalysisConfig:
+    """The configuration of a command: the --config file, then the command-line overrides."""
+    config = _load_config(getattr(args, "config", None))
+    changes: dict[str, object] = {}
+    if getattr(args, "protocol", None):
+        changes["protocol"] = args.protocol
+    if getattr(args, "stim_branch", None):
+        changes["lsr__stim_branch"] = args.stim_branch
+    for key in ("sfreq", "picks", "units"):
+        if getattr(args, key, None) is not None:
+            changes[f"read__{key}"] = getattr(args, key)
+    return config.replace(**changes) if changes else config
 
 
 EXIT_CODES = """exit codes:
@@ -199,13 +254,13 @@ def _report(result: BatchResult, quiet: bool) -> int:
             name: result[name].groupby("file").size() if len(result[name]) else pd.Series()
             for name in ("bursts", "synchronous")
         }
-        stims = result["lsr"].groupby("file")["stim_index"].nunique() if len(result["lsr"]) else {}
-        done = result["summary"]["file"].unique() if len(result["summary"]) else []
-        for f in done:
+        rsum = result["recording_summary"]
+        for row in rsum.itertuples(index=False):
+            f = row.file
             print(
-                f"{f}: {int(counts['bursts'].get(f, 0))} bursts, "
+                f"{f}: {row.protocol}, {int(counts['bursts'].get(f, 0))} bursts, "
                 f"{int(counts['synchronous'].get(f, 0))} synchronous events, "
-                f"{int(stims.get(f, 0))} stimuli"
+                f"{int(row.n_stimuli)} stimuli"
             )
         s = result.stats
         print(
@@ -218,13 +273,13 @@ def _report(result: BatchResult, quiet: bool) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    config = _load_config(args.config)
+    config = _config(args)
     result = run_batch(list(args.files), config, out=args.out, workers=1, progress=not args.quiet)
     return _report(result, args.quiet)
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    config = _load_config(args.config)
+    config = _config(args)
     files = expand_inputs(args.inputs, out=args.out)  # never the batch's own outputs
     if not files:
         print(f"error: no recording matches {' '.join(args.inputs)}", file=sys.stderr)
@@ -245,7 +300,7 @@ def _cmd_bids(args: argparse.Namespace) -> int:
 
     result = run_bids(
         args.root,
-        _load_config(args.config),
+        _config(args),
         out=args.out,
         workers=args.workers,
         scheduler=args.scheduler,
@@ -293,36 +348,33 @@ def build_parser() -> argparse.ArgumentParser:
     p_info.add_argument("files", nargs="+", help="recording files (any supported format)")
     p_info.set_defaults(func=_cmd_info)
 
-    p_demo = sub.add_parser("demo", help="analyse the bundled example data")
-    p_demo.add_argument("--data", default=str(EXAMPLE_DIR), help="folder of example recordings")
+    opts = analysis_options()
+    p_demo = sub.add_parser(
+        "demo", parents=[opts], help="analyse the bundled example data: tables, figures, reports"
+    )
+    p_demo.add_argument(
+        "--data", default=None, help="folder of recordings (default: the bundled examples)"
+    )
     p_demo.add_argument("--out", default="demo_output", help="output folder (default: %(default)s)")
     p_demo.set_defaults(func=_cmd_demo)
 
-    from .reporting import EVOKED_ANALYSES
-
-    p_rep = sub.add_parser("report", help="write one self-contained HTML report per recording")
+    p_rep = sub.add_parser(
+        "report", parents=[opts], help="write one self-contained HTML report per recording"
+    )
     p_rep.add_argument("files", nargs="+", help="recording files (any supported format)")
     p_rep.add_argument("--out", help="output folder (default: beside each input, FILE.html)")
-    p_rep.add_argument(
-        "--evoked",
-        default="auto",
-        choices=EVOKED_ANALYSES,
-        help="evoked analysis when stimuli are found (default: %(default)s)",
-    )
-    p_rep.add_argument(
-        "--no-spontaneous", action="store_true", help="skip the burst / synchrony analysis"
-    )
     p_rep.set_defaults(func=_cmd_report)
 
     p_an = sub.add_parser(
         "analyze",
-        parents=[common],
+        parents=[common, opts],
         formatter_class=raw,
-        help="analyse recordings: bursts, synchrony, summary, LSR and its trend",
+        help="analyse recordings: protocol, bursts, synchrony, summaries, evoked responses",
         description=textwrap.fill(
-            "Analyse each FILE: spontaneous bursts, synchronous events and a per-channel "
-            "summary, plus the LSR of every stimulus and its trend when stimuli are found. "
-            "Tables (bursts, synchronous, summary, lsr, trend, errors) get a 'file' column and "
+            "Analyse each FILE: its protocol (decided from the stimulus markers unless "
+            "--protocol is given), spontaneous bursts, synchronous events and summaries per "
+            "channel, side and recording, plus the evoked tables of the protocol (LSR and its "
+            "trend, CMAP, F-waves, blink reflex or responses). Tables get a 'file' column and "
             "are written as Parquet and CSV into --out."
         ),
         epilog="examples:\n"
@@ -331,13 +383,12 @@ def build_parser() -> argparse.ArgumentParser:
         "The configuration is a TOML file; start from `hfs-emg config --default`.\n\n" + EXIT_CODES,
     )
     p_an.add_argument("files", nargs="+", help="recording files (any supported format)")
-    p_an.add_argument("--config", metavar="TOML", help="analysis options (default: defaults)")
     p_an.add_argument("--out", metavar="DIR", help="write the tables (and a result cache) here")
     p_an.set_defaults(func=_cmd_analyze)
 
     p_batch = sub.add_parser(
         "batch",
-        parents=[common],
+        parents=[common, opts],
         formatter_class=raw,
         help="analyse a folder or glob of recordings in parallel (local processes or Dask)",
         description=textwrap.fill(
@@ -354,7 +405,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_batch.add_argument("inputs", nargs="+", help="folders, glob patterns or files")
     p_batch.add_argument("--out", metavar="DIR", required=True, help="output folder")
-    p_batch.add_argument("--config", metavar="TOML", help="analysis options (default: defaults)")
     p_batch.add_argument(
         "--workers", type=int, default=None, metavar="N", help="local processes (default: 2)"
     )
@@ -365,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_bids = sub.add_parser(
         "bids",
-        parents=[common],
+        parents=[common, opts],
         formatter_class=raw,
         help="analyse an EMG-BIDS dataset, write BIDS derivatives",
         description=textwrap.fill(
@@ -381,7 +431,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_bids.add_argument("root", help="BIDS dataset root (holds dataset_description.json)")
     p_bids.add_argument("--out", metavar="DIR", help="derivatives folder")
-    p_bids.add_argument("--config", metavar="TOML", help="analysis options (default: defaults)")
     p_bids.add_argument("--workers", type=int, default=None, metavar="N", help="local processes")
     p_bids.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     p_bids.set_defaults(func=_cmd_bids)

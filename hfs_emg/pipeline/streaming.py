@@ -25,10 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import signal as _sig
-from ._errors import DataError, NoStimulusError, ParameterError
-from .config import AnalysisConfig
-from .detection import (
+from .. import signal as _sig
+from .._errors import DataError, ParameterError
+from ..detection import (
     BURST_METHODS,
     _burst_features,
     _burst_table,
@@ -38,8 +37,12 @@ from .detection import (
     _refine,
     hum_lines,
 )
-from .io._base import BaseReader
-from .recording import Recording
+from ..io._base import BaseReader
+from ..recording import Recording
+from .config import AnalysisConfig
+from .protocol import ProtocolDecision, decide_protocol
+from .result import AnalysisResult, build_result
+from .steps import evoked_tables
 
 logger = logging.getLogger("hfs_emg")
 
@@ -57,7 +60,7 @@ class _Preprocess:
     """The preprocessing detect_bursts applies, with data-driven choices fixed once."""
 
     def __init__(self, first: Recording, config: AnalysisConfig) -> None:
-        from .preprocessing import bandpass_filter
+        from ..preprocessing import bandpass_filter, filter_emg
 
         self.config = config
         b = config.bursts
@@ -71,20 +74,20 @@ class _Preprocess:
             self.notch = f.notch
             if f.notch == "auto":
                 self.notch = _sig.detect_mains(sub.data, fs) if fs > 140.0 else None
-            self.margin_s = 6.0 / f.l_freq + (12.0 * f.q / (np.pi * 50.0) if self.notch else 0)
+            self.margin_s = filter_emg.margin_s(l_freq=f.l_freq, notch=self.notch, q=f.q)
             return
         self.l_freq, self.h_freq = float(b.band[0]), min(float(b.band[1]), 0.45 * fs)
-        self.margin_s = 6.0 / self.l_freq
+        self.margin_s = bandpass_filter.margin_s(l_freq=self.l_freq)
         filtered = bandpass_filter(sub, self.l_freq, self.h_freq, picks=sub.ch_names)
         if fs > 140.0 and sub.n_samples >= fs:
             self.mains = _sig.detect_mains(filtered.data, fs)
         if self.mains is not None:
             self.lines = hum_lines(filtered.data, fs, self.mains, max_freq=self.h_freq)
-        if self.lines:
-            self.margin_s += 12.0 * 30.0 / (np.pi * min(self.lines))
+        if self.lines:  # detect_bursts notches each hum line with q = 30
+            self.margin_s += _sig.notch_margin_s(min(self.lines), 30.0)
 
     def __call__(self, chunk: Recording) -> tuple[np.ndarray, list[str]]:
-        from .preprocessing import bandpass_filter, filter_emg
+        from ..preprocessing import bandpass_filter, filter_emg
 
         b = self.config.bursts
         sub = chunk.pick(b.picks)
@@ -221,54 +224,51 @@ def streamed_bursts(reader: BaseReader, config: AnalysisConfig) -> tuple[pd.Data
     return bursts, first
 
 
-def streamed_evoked(
-    reader: BaseReader, config: AnalysisConfig
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
-    """LSR of a long file: stimuli from its trigger channels or events, then that window."""
-    from .analysis import _evoked
-    from .events import find_stim_events
+def streamed_protocol(reader: BaseReader, config: AnalysisConfig) -> ProtocolDecision:
+    """The protocol of a long file, from its trigger channels and events only.
 
+    Only the trigger channels are read whole (the events come with the header), so the
+    decision sees what the in-memory :func:`~hfs_emg.pipeline.protocol.decide_protocol` sees,
+    except artefact-only stimuli, which are not streamed.
+    """
+    if config.stim.source == "artifact":
+        raise ParameterError(
+            f"{reader.path}: stimulus detection from artefacts (stim.source='artifact') is not "
+            "streamed; raise max_memory_mb to analyse the file in memory."
+        )
     stim = [n for n, t in zip(reader.ch_names, reader.ch_types or [], strict=False) if t == "stim"]
-    probe_cfg = config.stim
-    try:
-        # only the trigger channels are read whole; the events come with the header
-        rec = reader.read(picks=stim or [0], tmax=None if stim else reader.tstart + 1.0)
-        rec = rec.with_events(reader.read_events())
-        source = probe_cfg.source if probe_cfg.source != "auto" else "auto"
-        if source in ("auto", "trigger", "events"):
-            kw = {k: getattr(probe_cfg, k) for k in ("channel", "threshold", "label")}
-            events = find_stim_events(
-                rec,
-                source="trigger" if stim and source != "events" else "events",
-                min_interval_s=probe_cfg.min_interval_s,
-                **kw,
-            )
-        else:
-            raise NoStimulusError("artefact-based stimulus detection is not streamed")
-    except NoStimulusError as err:
-        logger.info("analyze (streamed): no stimulus, evoked analysis skipped (%s)", err)
-        return None, None, None
-    if len(events) < config.min_stimuli:
-        return None, None, None
-    tmin = max(reader.tstart, float(events["onset_s"].min()) - 1.0)
-    tmax = min(reader.tstart + reader.duration_s, float(events["onset_s"].max()) + 1.0)
-    return _evoked(reader.read(tmin=tmin, tmax=tmax), config)
+    probe = reader.read(picks=stim or [0], tmax=None if stim else reader.tstart + 1.0)
+    probe = probe.with_events(reader.read_events())
+    source = config.stim.source
+    if source == "auto":
+        source = "trigger" if stim else "events"
+    cfg = config.replace(stim__source=source)
+    decision = decide_protocol(probe, cfg)
+    return ProtocolDecision(decision.protocol, decision.events, decision.reason)
 
 
-def analyze_streamed(reader: BaseReader, config: AnalysisConfig) -> tuple[Any, ...]:
-    """(bursts, synchronous, summary, lsr, trend, stim events) of a long file, in chunks."""
-    from .metrics import summarize
-    from .synchrony import detect_synchronous_bursts
-
+def analyze_streamed(
+    reader: BaseReader, config: AnalysisConfig, provenance: dict[str, Any]
+) -> AnalysisResult:
+    """:func:`hfs_emg.analyze` of a long file, chunk by chunk (same tables as in memory)."""
     bursts, first = streamed_bursts(reader, config)
-    sync = detect_synchronous_bursts(
-        bursts,
-        channels_info=first.channels,
-        tolerance_s=config.sync.tolerance_s,
-        min_channels=config.sync.min_channels,
-        by_side=config.sync.by_side,
+    decision = streamed_protocol(reader, config)
+    evoked: dict[str, pd.DataFrame] = {}
+    if decision.events is not None and decision.protocol != "spontaneous":
+        onsets = decision.events["onset_s"].to_numpy(dtype=float)
+        section = getattr(config, decision.protocol)
+        pad = max(1.0, -float(section.tmin), float(section.tmax)) + 1.0
+        tmin = max(reader.tstart, float(onsets.min()) - pad)
+        tmax = min(reader.tstart + reader.duration_s, float(onsets.max()) + pad)
+        window = reader.read(tmin=tmin, tmax=tmax)
+        evoked = evoked_tables(window, decision.events, decision.protocol, config)
+    return build_result(
+        bursts=bursts,
+        channels=first.pick(config.bursts.picks).channels,
+        tstart=reader.tstart,
+        duration_s=reader.duration_s,
+        decision=decision,
+        evoked=evoked,
+        config=config,
+        provenance=provenance,
     )
-    summary = summarize(
-        bursts, sync, duration_s=reader.duration_s, channels=first.channels
-    ).channels
-    return (bursts, sync, summary, *streamed_evoked(reader, config))

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._atomic import atomic_path
-from ._errors import ParameterError
-from ._version import __version__
+from .._atomic import atomic_path
+from .._errors import ParameterError
+from .._version import __version__
 from .analysis import TABLES
 from .batch import BatchResult, run_batch
 from .config import AnalysisConfig
@@ -72,7 +72,8 @@ def find_bids_recordings(
     Examples
     --------
     >>> import shutil, tempfile, pathlib
-    >>> from hfs_emg.cli import EXAMPLE_DIR
+    >>> from hfs_emg.datasets import example_dir
+    >>> EXAMPLE_DIR = example_dir()
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> (root / "sub-01" / "emg").mkdir(parents=True)
     >>> _ = shutil.copy(EXAMPLE_DIR / "ncs_cmap.bdf", root / "sub-01/emg/sub-01_task-cmap_emg.bdf")
@@ -80,7 +81,7 @@ def find_bids_recordings(
     ['sub-01_task-cmap_emg.bdf']
     >>> res = run_bids(root, workers=1, progress=False)
     >>> sorted(p.name for p in (root / "derivatives/hfs_emg/sub-01/emg").iterdir())[:2]
-    ['sub-01_task-cmap_desc-lsr_emg.tsv', 'sub-01_task-cmap_desc-summary_emg.tsv']
+    ['sub-01_task-cmap_desc-cmap_emg.tsv', 'sub-01_task-cmap_desc-recordingsummary_emg.tsv']
     """
     from mne_bids import find_matching_paths
 
@@ -113,7 +114,7 @@ def _derivative_path(source: Path, deriv_root: Path, table: str) -> Path:
         root=deriv_root,
         datatype=datatype,
         suffix=suffix,
-        description=table,
+        description=table.replace("_", ""),  # BIDS labels are alphanumeric
         extension=".tsv",
         check=False,
         **entities,

@@ -1,0 +1,160 @@
+"""The result of one analysis, :class:`AnalysisResult`, and how both analysis paths build it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .config import AnalysisConfig
+from .protocol import ProtocolDecision
+from .steps import spontaneous_tables
+
+__all__ = ["TABLES", "AnalysisResult", "build_result"]
+
+#: Names of the tables of :meth:`AnalysisResult.tables`, in order.
+TABLES: tuple[str, ...] = (
+    "recording_summary",
+    "summary",
+    "summary_sides",
+    "bursts",
+    "synchronous",
+    "stim_events",
+    "lsr",
+    "trend",
+    "cmap",
+    "f_waves",
+    "f_waves_trials",
+    "blink_reflex",
+    "blink_reflex_trials",
+    "responses",
+)
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Result of :func:`analyze`: every table of one recording, its options and provenance.
+
+    Attributes
+    ----------
+    protocol : str
+        ``"spontaneous"``, ``"lsr"``, ``"cmap"``, ``"f_waves"``, ``"blink_reflex"`` or
+        ``"responses"`` (why: ``provenance["protocol"]["reason"]``).
+    bursts : pandas.DataFrame
+        One row per spontaneous burst (:func:`hfs_emg.detect_bursts`, stimulus-locked bursts
+        left out).
+    synchronous : pandas.DataFrame
+        One row per synchronous event (:func:`hfs_emg.detect_synchronous_bursts`).
+    summary : pandas.DataFrame
+        One row per channel (:func:`hfs_emg.summarize`, ``.channels``).
+    summary_sides : pandas.DataFrame
+        One row per side (``.sides``).
+    recording_summary : pandas.DataFrame
+        One row: ``protocol``, ``n_stimuli`` and the per-recording summary (``.recording``:
+        ``affected_side``, ``side_asymmetry``, ``sync_events_per_min``...), with rates over
+        ``analysed_s`` (the recording minus the stimulus-locked windows).
+    stim_events : pandas.DataFrame or None
+        The stimuli (:func:`hfs_emg.find_stim_events`); None without stimuli.
+    lsr, trend : pandas.DataFrame or None
+        Protocol ``"lsr"``: :func:`hfs_emg.measure_lsr` and :func:`hfs_emg.lsr_trend`.
+    cmap : pandas.DataFrame or None
+        Protocol ``"cmap"``: :func:`hfs_emg.measure_cmap`.
+    f_waves, f_waves_trials : pandas.DataFrame or None
+        Protocol ``"f_waves"``: :func:`hfs_emg.measure_f_waves` (summary, per stimulus).
+    blink_reflex, blink_reflex_trials : pandas.DataFrame or None
+        Protocol ``"blink_reflex"``: :func:`hfs_emg.measure_blink_reflex`.
+    responses : pandas.DataFrame or None
+        Protocol ``"responses"``: :func:`hfs_emg.measure_responses`.
+    config : AnalysisConfig
+        The options used.
+    provenance : dict
+        ``hfs_emg_version``, ``config`` (dict), ``config_hash``, ``input`` (``path``, ``name``,
+        ``sha256`` of the file or of the samples), ``protocol`` (``protocol``, ``reason``,
+        ``n_stimuli``, ``stim_source``), ``spontaneous`` (bursts and seconds excluded),
+        ``streamed`` and ``chunk_s``. No timestamp: identical inputs give identical provenance.
+    """
+
+    protocol: str
+    bursts: pd.DataFrame
+    synchronous: pd.DataFrame
+    summary: pd.DataFrame
+    summary_sides: pd.DataFrame
+    recording_summary: pd.DataFrame
+    stim_events: pd.DataFrame | None
+    config: AnalysisConfig
+    provenance: dict[str, Any] = field(default_factory=dict)
+    lsr: pd.DataFrame | None = None
+    trend: pd.DataFrame | None = None
+    cmap: pd.DataFrame | None = None
+    f_waves: pd.DataFrame | None = None
+    f_waves_trials: pd.DataFrame | None = None
+    blink_reflex: pd.DataFrame | None = None
+    blink_reflex_trials: pd.DataFrame | None = None
+    responses: pd.DataFrame | None = None
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables that exist (not None), by name, in the order of :data:`TABLES`."""
+        return {name: getattr(self, name) for name in TABLES if getattr(self, name) is not None}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in TABLES:
+            raise KeyError(f"{name!r}: the tables are {list(TABLES)}")
+        table = getattr(self, name)
+        if table is None:
+            raise KeyError(f"{name!r}: no such table for protocol {self.protocol!r}")
+        return table
+
+    def __repr__(self) -> str:
+        n_stim = 0 if self.stim_events is None else len(self.stim_events)
+        return (
+            f"<AnalysisResult | {self.provenance.get('input', {}).get('name')}: "
+            f"{self.protocol}, {len(self.bursts)} bursts, {len(self.synchronous)} synchronous "
+            f"events, {n_stim} stimuli>"
+        )
+
+
+def build_result(
+    *,
+    bursts: pd.DataFrame,
+    channels: pd.DataFrame,
+    tstart: float,
+    duration_s: float,
+    decision: ProtocolDecision,
+    evoked: dict[str, pd.DataFrame],
+    config: AnalysisConfig,
+    provenance: dict[str, Any],
+) -> AnalysisResult:
+    """Assemble an :class:`AnalysisResult` (shared by the in-memory and streamed paths)."""
+    events = decision.events
+    onsets = None if events is None else events["onset_s"].to_numpy(dtype=float)
+    bursts, sync, summary, info = spontaneous_tables(
+        bursts,
+        channels,
+        tstart=tstart,
+        duration_s=duration_s,
+        stim_onsets_s=onsets,
+        config=config,
+    )
+    head = pd.DataFrame(
+        {
+            "protocol": [decision.protocol],
+            "n_stimuli": [0 if events is None else len(events)],
+            "analysed_s": [info["analysed_s"]],
+            "n_bursts_excluded": [info["n_bursts_excluded"]],
+        }
+    )
+    recording = pd.concat([head, summary.recording.reset_index(drop=True)], axis=1)
+    provenance = {**provenance, "protocol": decision.as_dict(), "spontaneous": info}
+    return AnalysisResult(
+        protocol=decision.protocol,
+        bursts=bursts,
+        synchronous=sync,
+        summary=summary.channels,
+        summary_sides=summary.sides,
+        recording_summary=recording,
+        stim_events=events,
+        config=config,
+        provenance=provenance,
+        **evoked,
+    )

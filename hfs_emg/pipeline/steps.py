@@ -1,0 +1,144 @@
+"""The analysis steps shared by the in-memory and the streamed path of :func:`analyze`.
+
+:mod:`hfs_emg.pipeline.analysis` and :mod:`hfs_emg.pipeline.streaming` both call these, so the
+streamed path never imports the analysis module (no import cycle), and every option reaches
+its function through :func:`~hfs_emg.pipeline.config.section_kwargs` (one way).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import DataError
+from ..detection import detect_bursts
+from ..lsr import lsr_trend, measure_lsr
+from ..metrics import SpontaneousSummary, summarize
+from ..ncs import measure_blink_reflex, measure_cmap, measure_f_waves
+from ..preprocessing import filter_emg
+from ..recording import Recording
+from ..responses import measure_responses, stimulus_epochs
+from ..stim_locked import exclude_stimulus_locked, excluded_duration_s
+from ..synchrony import detect_synchronous_bursts
+from .config import AnalysisConfig, section_kwargs
+
+logger = logging.getLogger("hfs_emg")
+
+#: The evoked tables of each protocol, as :class:`~hfs_emg.AnalysisResult` fields.
+EVOKED_TABLES: dict[str, tuple[str, ...]] = {
+    "spontaneous": (),
+    "lsr": ("lsr", "trend"),
+    "cmap": ("cmap",),
+    "f_waves": ("f_waves", "f_waves_trials"),
+    "blink_reflex": ("blink_reflex", "blink_reflex_trials"),
+    "responses": ("responses",),
+}
+
+
+def check_finite(rec: Recording) -> None:
+    """Raise :class:`DataError` naming the channels that hold NaN or infinite samples."""
+    bad = ~np.isfinite(np.asarray(rec.data)).all(axis=1)
+    if bad.any():
+        names = [n for n, b in zip(rec.ch_names, bad, strict=True) if b]
+        where = rec.meta.get("source_file") or "recording"
+        raise DataError(
+            f"{where}: channel(s) {names} hold NaN or infinite samples near t={rec.tstart} s: "
+            "interpolate or drop them (rec.pick([...])) before the analysis."
+        )
+
+
+_check_finite = check_finite  # old private name
+
+
+def spontaneous_bursts(rec: Recording, config: AnalysisConfig) -> pd.DataFrame:
+    """Bursts of ``rec`` with the ``filter`` and ``bursts`` options (before any exclusion)."""
+    b = config.bursts
+    if config.filter.enabled:
+        rec = filter_emg(rec, **section_kwargs(config.filter, drop=("enabled",)), picks=b.picks)
+    kw = section_kwargs(b, drop=("options",))
+    return detect_bursts(rec, **kw, **b.options)
+
+
+def spontaneous_tables(
+    bursts: pd.DataFrame,
+    channels: pd.DataFrame,
+    *,
+    tstart: float,
+    duration_s: float,
+    stim_onsets_s: np.ndarray | None,
+    config: AnalysisConfig,
+) -> tuple[pd.DataFrame, pd.DataFrame, SpontaneousSummary, dict[str, Any]]:
+    """Exclusion of the stimulus-locked bursts, synchronous events and the summary.
+
+    Returns ``bursts``, ``synchronous``, the :class:`~hfs_emg.metrics.SpontaneousSummary` and a
+    provenance dict (bursts excluded, seconds excluded, seconds analysed).
+    """
+    info: dict[str, Any] = {"n_bursts_excluded": 0, "excluded_s": 0.0}
+    analysed_s = duration_s
+    if stim_onsets_s is not None and len(stim_onsets_s):
+        kw = section_kwargs(config.spontaneous)
+        bursts, n = exclude_stimulus_locked(bursts, stim_onsets_s, **kw)
+        excluded = excluded_duration_s(stim_onsets_s, tstart, duration_s, **kw)
+        analysed_s = duration_s - excluded
+        info = {"n_bursts_excluded": n, "excluded_s": round(excluded, 9)}
+    info["analysed_s"] = round(analysed_s, 9)
+    sync = detect_synchronous_bursts(bursts, channels=channels, **section_kwargs(config.sync))
+    summary = summarize(bursts, sync, duration_s=analysed_s, channels=channels)
+    return bursts, sync, summary, info
+
+
+def evoked_tables(
+    rec: Recording, events: pd.DataFrame, protocol: str, config: AnalysisConfig
+) -> dict[str, pd.DataFrame]:
+    """The evoked tables of ``protocol`` (:data:`EVOKED_TABLES`) from the stimuli ``events``."""
+    stim = {"events": events, "source": config.stim.source, "label": config.stim.label}
+    if protocol == "spontaneous":
+        return {}
+    if protocol == "lsr":
+        lsr = measure_lsr(rec, **stim, **section_kwargs(config.lsr))
+        return {"lsr": lsr, "trend": lsr_trend(lsr, **section_kwargs(config.trend))}
+    if protocol == "cmap":
+        return {"cmap": measure_cmap(rec, **stim, **section_kwargs(config.cmap))}
+    if protocol == "f_waves":
+        table, trials = measure_f_waves(
+            rec, **stim, **section_kwargs(config.f_waves), return_trials=True
+        )
+        return {"f_waves": table, "f_waves_trials": trials}
+    if protocol == "blink_reflex":
+        table, trials = measure_blink_reflex(
+            rec, **stim, **section_kwargs(config.blink_reflex), return_trials=True
+        )
+        return {"blink_reflex": table, "blink_reflex_trials": trials}
+    if protocol == "responses":
+        ep = response_epochs(rec, events, config)
+        kw = section_kwargs(config.responses, drop=_EPOCHING)
+        return {"responses": measure_responses(ep, **kw)}
+    raise ValueError(f"unknown protocol {protocol!r}")  # AnalysisConfig validated it
+
+
+_EPOCHING = ("artifact_method", "artifact_window_s", "tmin", "tmax")
+
+
+def response_epochs(rec: Recording, events: pd.DataFrame, config: AnalysisConfig) -> Any:
+    """The epochs of the ``responses`` protocol (artefact suppressed as configured)."""
+    ep_kw = {k: getattr(config.responses, k) for k in _EPOCHING}
+    return stimulus_epochs(
+        rec.pick("emg"), events=events, source=config.stim.source, label=config.stim.label, **ep_kw
+    )
+
+
+def epochs_for(rec: Recording, events: pd.DataFrame, protocol: str, config: AnalysisConfig) -> Any:
+    """The epochs the measure of ``protocol`` cut (same window and artefact suppression).
+
+    Used to draw the sweeps of a result exactly as they were measured.
+    """
+    if protocol == "responses":
+        return response_epochs(rec, events, config)
+    section = getattr(config, protocol)
+    kw = {k: getattr(section, k) for k in _EPOCHING}
+    return stimulus_epochs(
+        rec, events=events, source=config.stim.source, label=config.stim.label, **kw
+    )
