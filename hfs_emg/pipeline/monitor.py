@@ -1,0 +1,520 @@
+"""Live intraoperative LSR monitor: an LSL stream in, the offline numbers out, sweep by sweep.
+
+:class:`LiveMonitor` pulls an EMG stream (:class:`hfs_emg.live.LslSource`, or a replay of a file
+it starts itself with :class:`hfs_emg.live.ReplayStream`), records every sample into a
+crash-safe BDF+ file (:class:`hfs_emg.io.bdf_stream.BdfStreamWriter`) and analyses **the values
+the file stores**:
+
+- stimuli are found on the trigger channel with the rule of :func:`hfs_emg.find_stim_events`
+  (rising edges through half way between the channel's resting level and its peak; that code
+  is called on the newest samples), debounced across chunks;
+- a sweep is measured once its window (``tmax`` after the stimulus) has arrived and the marker
+  stream has passed its time (markers may lag the data; at most ``marker_wait_s`` is waited),
+  its labels ("stim zygomatic 12 mA") attached by the code of :func:`hfs_emg.find_stim_events`;
+- the sweep's rows are those of :func:`hfs_emg.measure_lsr` run on the sweeps of this recording
+  part so far. Every decision of ``measure_lsr`` depends on the sweep and earlier sweeps only
+  (issue 11), so the rows equal the offline ``measure_lsr(read_recording(part))`` rows, which
+  ``tests/test_monitor.py`` checks on replays through a real LSL stream;
+- the trend (:func:`hfs_emg.lsr_trend`, with the session's phase markers) after every sweep.
+
+Session folder (``out``): ``recording.bdf`` (then ``recording-002.bdf``... when a session is
+resumed), ``manifest.json`` (parts, sampling rate, channels, stimuli so far), ``events.csv``
+(stimuli, markers, phase buttons, notes, signal gaps), ``lsr.csv`` / ``lsr.parquet`` and
+``trend.csv``, each replaced atomically (:mod:`hfs_emg._atomic`) after every change.
+
+Resume: a monitor started on a folder that has a ``manifest.json`` continues the session in a
+new recording part; stimulus numbering and the trend continue (the LSR of a new part is
+calibrated on that part's sweeps, exactly as the offline analysis of that part file).
+A stream with another sampling rate or channel set than the session is refused
+(:class:`hfs_emg.live.StreamChangedError`). A dropout is filled with zeros in the recording
+(so that sample times stay true) and recorded as a ``signal lost`` annotation with its duration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import warnings
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._atomic import atomic_path
+from .._errors import NoStimulusError, ParameterError
+from ..events import _attach_extra_columns, find_stim_events
+from ..io.bdf_stream import BdfStreamWriter
+from ..live.source import LslSource, StreamChangedError
+from ..lsr import lsr_trend, measure_lsr
+from ..phases import PHASES, phase_markers
+from ..recording import from_array, make_events
+
+__all__ = ["PHASE_BUTTONS", "LiveMonitor"]
+
+logger = logging.getLogger("hfs_emg")
+
+#: Phase buttons of the live page: label written into the session -> phase it marks.
+PHASE_BUTTONS: dict[str, str] = {
+    "dura opening": "dura_opening",
+    "decompression": "decompression",
+    "dural closure": "dural_closure",
+}
+
+_EVENT_COLUMNS = ["onset_s", "duration_s", "kind", "label", "stim_index", "part"]
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
+
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)
+
+
+class LiveMonitor:
+    """Follow an LSR session live from an LSL stream; write the session folder as it goes.
+
+    Parameters
+    ----------
+    out : path-like
+        Session folder (created; an existing session there is resumed).
+    stream : str, optional
+        Name of the LSL EMG stream (its markers: ``<stream>-markers``).
+    replay : Recording or path-like, optional
+        Instead of ``stream``: play this recording as a real LSL stream on this machine.
+    speed : float
+        Replay speed (``replay`` only).
+    stim_branch : str, optional
+        Stimulated branch of every stimulus (overrides the markers), as in
+        :func:`hfs_emg.measure_lsr`.
+    lsr_options : dict, optional
+        Keyword arguments of :func:`hfs_emg.measure_lsr` (``tmin``, ``tmax``, ``window_ms``...).
+    trend_options : dict, optional
+        Keyword arguments of :func:`hfs_emg.lsr_trend`.
+    marker_wait_s : float
+        Longest wait (wall-clock seconds after a sweep's window has arrived) for the markers
+        of that stimulus.
+    timeout : float
+        Seconds to wait for the stream.
+    lost_after_s : float
+        Seconds without samples after which the status is ``"signal lost"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from hfs_emg.simulate import simulate_lsr_session
+    >>> sim = simulate_lsr_session(n_stimuli=3, sfreq=5000.0, rate_hz=4.0)
+    >>> mon = LiveMonitor(tempfile.mkdtemp(), replay=sim.recording, speed=4.0)
+    >>> mon.run(timeout=20)
+    >>> int(mon.lsr["stim_index"].nunique())
+    3
+    """
+
+    def __init__(
+        self,
+        out: str | os.PathLike[str],
+        *,
+        stream: str | None = None,
+        replay: Any = None,
+        speed: float = 10.0,
+        stim_branch: str | None = None,
+        lsr_options: dict[str, Any] | None = None,
+        trend_options: dict[str, Any] | None = None,
+        marker_wait_s: float = 0.5,
+        timeout: float = 10.0,
+        lost_after_s: float = 1.0,
+    ) -> None:
+        if (stream is None) == (replay is None):
+            raise ParameterError("give exactly one of stream= (an LSL name) or replay= (a file).")
+        self.out = Path(out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.stim_branch = stim_branch
+        self.lsr_options = dict(lsr_options or {})
+        self.trend_options = dict(trend_options or {})
+        self.marker_wait_s = float(marker_wait_s)
+        self.timeout = float(timeout)
+        self.lost_after_s = float(lost_after_s)
+        self._replay = None
+        if replay is not None:
+            from ..live.replay import ReplayStream
+
+            name = f"hfs_emg-monitor-{os.getpid()}-{id(self):x}"
+            self._replay = ReplayStream(replay, name=name, speed=speed, source_id=name)
+            stream = name
+        self.stream = str(stream)
+        self.lock = threading.RLock()
+        self.status = "connecting"
+        self.version = 0  # incremented after each change (the page polls it)
+        self.latencies_s: list[float] = []  # window end -> result, wall clock (replays)
+        self.analysis_s: list[float] = []  # per-sweep analysis time
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._src: LslSource | None = None
+        self._writer: BdfStreamWriter | None = None
+        self._load_session()
+
+    # ------------------------------------------------------------------ session state
+    def _load_session(self) -> None:
+        man = self.out / "manifest.json"
+        self.manifest: dict[str, Any] = json.loads(man.read_text()) if man.exists() else {}
+        ev = self.out / "events.csv"
+        self.events = (
+            pd.read_csv(ev, keep_default_na=False, na_values=[""])
+            if ev.exists()
+            else pd.DataFrame(columns=_EVENT_COLUMNS)
+        )
+        lsr = self.out / "lsr.parquet"
+        self.lsr = pd.read_parquet(lsr) if lsr.exists() else pd.DataFrame()
+        self.trend = pd.DataFrame()
+        self.n_stim = int(self.manifest.get("n_stimuli", 0))
+        self.part = len(self.manifest.get("parts", []))  # index of the part being written
+        self._hist: list[dict[str, Any]] = []  # sweeps of this part (for measure_lsr)
+        self._pending: list[dict[str, Any]] = []
+        self._markers: list[tuple[float, str]] = []  # (onset_s, label) of this part
+        self.sweeps: dict[str, dict[str, Any]] = {}  # montage -> baseline and newest sweeps
+        if not self.lsr.empty:
+            self._update_trend()
+
+    def _part_name(self, k: int) -> str:
+        return "recording.bdf" if k == 0 else f"recording-{k + 1:03d}.bdf"
+
+    def _save_manifest(self) -> None:
+        with atomic_path(self.out / "manifest.json") as tmp:
+            tmp.write_text(json.dumps(self.manifest, indent=1))
+
+    def _save_events(self) -> None:
+        _write_csv(self.events, self.out / "events.csv")
+
+    def _add_event(self, onset: float, kind: str, label: str, *, duration: float = 0.0,
+                   stim_index: int | None = None, annotate: bool = True) -> None:  # fmt: skip
+        with self.lock:
+            if annotate and self._writer is not None:
+                self._writer.annotate(onset, label, duration_s=duration)
+            row = {"onset_s": onset, "duration_s": duration, "kind": kind, "label": label,
+                   "stim_index": stim_index, "part": self._part_name(self.part)}  # fmt: skip
+            self.events = pd.concat(
+                [self.events.astype(object), pd.DataFrame([row]).astype(object)],
+                ignore_index=True,
+            )
+            self._save_events()
+            self.version += 1
+
+    # ------------------------------------------------------------------ public actions
+    def now_s(self) -> float:
+        """Recording time (s, the stream's clock) of the newest sample received."""
+        if self._writer is None:
+            return float("nan")
+        return self._tstart + self._writer.n_samples / self.sfreq
+
+    def add_phase(self, label: str) -> None:
+        """Record a surgical-phase marker (e.g. ``"decompression"``) at the newest sample."""
+        if label not in PHASE_BUTTONS and not phase_markers(
+            pd.DataFrame({"onset_s": [0.0], "label": [label]})
+        ).shape[0]:
+            raise ParameterError(f"{label!r} names no surgical phase ({', '.join(PHASES)}).")
+        with self.lock:
+            self._add_event(self.now_s(), "phase", label)
+            self._update_trend()
+            self._save_tables()
+
+    def add_note(self, text: str) -> None:
+        """Record a free-text note at the newest sample."""
+        with self.lock:
+            self._add_event(self.now_s(), "note", f"note: {text}")
+
+    # ------------------------------------------------------------------ stream -> file
+    def _open(self) -> None:
+        if self._replay is not None and self._replay._thread is None:
+            self._replay.start()
+        self._src = LslSource(self.stream, timeout=self.timeout, lost_after_s=self.lost_after_s)
+        src = self._src
+        self.sfreq = float(src.sfreq)
+        self.ch_names = list(src.ch_names)
+        if self.manifest:
+            if self.manifest["sfreq"] != self.sfreq or self.manifest["ch_names"] != self.ch_names:
+                raise StreamChangedError(
+                    f"{self.out}: the session was recorded at {self.manifest['sfreq']:g} Hz with "
+                    f"{self.manifest['ch_names']}; stream {self.stream!r} has {self.sfreq:g} Hz "
+                    f"{self.ch_names}. Start a new session folder for a new montage."
+                )
+        self._stim = [n for n, t in zip(self.ch_names, src.ch_types, strict=True) if t == "stim"]
+        self.status = "streaming"
+
+    def _start_part(self, t0: float) -> None:
+        self._tstart = float(t0)
+        name = self._part_name(self.part)
+        units = ["uV" if (u in (None, "microvolts", "uV")) else u for u in self._src.units]
+        units = ["code" if n in self._stim else u for n, u in zip(self.ch_names, units, strict=True)]
+        self._writer = BdfStreamWriter(
+            self.out / name, self.ch_names, self.sfreq, units=units, stim=self._stim,
+            tstart=self._tstart,
+        )  # fmt: skip
+        self.manifest.setdefault("parts", []).append({"file": name, "tstart": self._tstart})
+        self.manifest.update(sfreq=self.sfreq, ch_names=self.ch_names, n_stimuli=self.n_stim)
+        self._save_manifest()
+        self._buf = np.zeros((len(self.ch_names), 0))
+        self._buf0 = 0  # sample index of _buf[:, 0]
+        self._trig_lo = None
+        self._trig_hi = -np.inf
+        self._last_edge = -(1 << 60)
+
+    def step(self, timeout: float = 0.02) -> int:
+        """Pull what arrived, record it, measure the sweeps that are complete; return how many."""
+        chunk = self._src.pull(timeout=timeout)
+        with self.lock:
+            lost = self._src.status == "signal lost"
+            if lost != (self.status == "signal lost"):
+                self.status = self._src.status
+                self.version += 1
+            if chunk.data.shape[1] == 0 and not chunk.markers:
+                return self._finalise()
+            if self._writer is None:
+                if chunk.data.shape[1] == 0:
+                    return 0
+                self._start_part(float(chunk.stamps[0]))
+            x = chunk.data
+            if chunk.gaps:
+                x = self._fill_gaps(chunk)
+            t_recv = time.monotonic()
+            if x.shape[1]:
+                stored = self._writer.write(x)
+                self._append(stored, t_recv)
+            for stamp, label in chunk.markers:
+                k = round((stamp - self._tstart) * self.sfreq)
+                onset = self._tstart + k / self.sfreq
+                self._markers.append((onset, label))
+                self._add_event(onset, "marker", label)
+            return self._finalise()
+
+    def _fill_gaps(self, chunk: Any) -> np.ndarray:
+        """Samples of ``chunk`` with each gap filled by zeros; the gap annotated."""
+        parts, at = [], 0
+        for onset, dur in chunk.gaps:
+            n_fill = round(dur * self.sfreq)
+            i = int(np.searchsorted(chunk.stamps, onset + dur - 0.5 / self.sfreq))
+            parts += [chunk.data[:, at:i], np.zeros((chunk.data.shape[0], n_fill))]
+            at = i
+            t_gap = self.now_s() + (sum(p.shape[1] for p in parts) - n_fill) / self.sfreq
+            self._add_event(t_gap, "gap", "signal lost", duration=n_fill / self.sfreq)
+        parts.append(chunk.data[:, at:])
+        return np.concatenate(parts, axis=1)
+
+    def _append(self, stored: np.ndarray, t_recv: float) -> None:
+        """Keep the newest stored samples and find the stimuli among them."""
+        keep = round((0.5 + abs(self._tmin()) + self._tmax()) * self.sfreq)
+        n_old = self._buf.shape[1]
+        self._buf = np.concatenate([self._buf, stored], axis=1)
+        end = self._buf0 + self._buf.shape[1]
+        if self._stim:
+            c = self.ch_names.index(self._stim[0])
+            new = self._buf[c, max(0, n_old - 1) :]
+            if self._trig_lo is None:
+                self._trig_lo = float(np.median(new))
+            self._trig_hi = max(self._trig_hi, float(new.max()))
+            if self._trig_hi > self._trig_lo:
+                seg = from_array(new[None], self.sfreq, [self._stim[0]], ch_types="stim", units=None)
+                thr = self._trig_lo + 0.5 * (self._trig_hi - self._trig_lo)
+                min_gap = self.lsr_options.get("min_interval_s", 0.02)
+                try:
+                    found = find_stim_events(seg, source="trigger", threshold=thr,
+                                             min_interval_s=min_gap)  # fmt: skip
+                    edges = np.round(found["onset_s"].to_numpy() * self.sfreq).astype(np.int64)
+                except NoStimulusError:
+                    edges = np.zeros(0, np.int64)
+                first = self._buf0 + max(0, n_old - 1)
+                for e in edges:
+                    if n_old and e == 0:  # the overlap sample: not a new edge
+                        continue
+                    s = first + int(e)
+                    if s - self._last_edge >= round(min_gap * self.sfreq):
+                        self._last_edge = s
+                        self._pending.append({"sample": s, "t_ready": None})
+        for p in self._pending:
+            if p["t_ready"] is None and end > p["sample"] + round(self._tmax() * self.sfreq):
+                p["t_ready"] = t_recv
+                lag = (end - (p["sample"] + round(self._tmax() * self.sfreq))) / self.sfreq
+                p["t_window_end"] = t_recv - lag / self._speed()
+        # keep what the pending sweeps still need
+        need = min([p["sample"] for p in self._pending], default=end) + round(
+            self._tmin() * self.sfreq
+        )
+        drop = max(0, min(need - 2, end - keep) - self._buf0)
+        if drop > 0:
+            self._buf = self._buf[:, drop:]
+            self._buf0 += drop
+
+    def _speed(self) -> float:
+        return self._replay.speed if self._replay is not None else 1.0
+
+    def _tmin(self) -> float:
+        return float(self.lsr_options.get("tmin", -0.05))
+
+    def _tmax(self) -> float:
+        return float(self.lsr_options.get("tmax", 0.05))
+
+    # ------------------------------------------------------------------ sweeps
+    def _finalise(self, *, force: bool = False) -> int:
+        """Measure every sweep whose window and markers have arrived (one ``measure_lsr`` call)."""
+        last_marker = self._markers[-1][0] if self._markers else -np.inf
+        m_times = np.array([m[0] for m in self._markers[-50:]])
+        tol = 1.5 / self.sfreq
+        ready = []
+        for p in self._pending:
+            if p["t_ready"] is None:
+                break
+            t_stim = self._tstart + p["sample"] / self.sfreq
+            waited = time.monotonic() - p["t_ready"]
+            # the markers of this stimulus are in once one at (or after) its time has arrived
+            marked = last_marker > t_stim + tol or bool((np.abs(m_times - t_stim) <= tol).any())
+            if not (force or marked or waited >= self.marker_wait_s or self._src._markers is None):
+                break
+            ready.append(p)
+        if ready:
+            del self._pending[: len(ready)]
+            self._measure(ready)
+        return len(ready)
+
+    def _window(self, s: int) -> np.ndarray:
+        a = s + round(self._tmin() * self.sfreq) - 2 - self._buf0
+        b = s + round(self._tmax() * self.sfreq) + 3 - self._buf0
+        return self._buf[:, a:b].copy()
+
+    def _measure(self, ready: list[dict[str, Any]]) -> None:
+        t0 = time.perf_counter()
+        marks = pd.DataFrame(self._markers, columns=["onset_s", "label"])
+        marks["duration_s"] = 0.0
+        first = self.n_stim
+        for p in ready:
+            onset = self._tstart + p["sample"] / self.sfreq
+            ev = make_events([onset], labels="stim")
+            ev["stim_index"] = self.n_stim
+            ev["source"] = f"trigger:{self._stim[0]}"
+            ev = _attach_extra_columns(ev, SimpleNamespace(events=marks, sfreq=self.sfreq))
+            self._hist.append(
+                {"window": self._window(p["sample"]), "event": ev.iloc[0].to_dict(), "t": onset}
+            )
+            self._add_event(onset, "stimulus", "stim", stim_index=self.n_stim, annotate=False)
+            self.n_stim += 1
+        rows = self._measure_history(len(ready))
+        self.analysis_s.append((time.perf_counter() - t0) / len(ready))
+        self.lsr = rows if self.lsr.empty else pd.concat([self.lsr, rows], ignore_index=True)
+        self.manifest["n_stimuli"] = self.n_stim
+        self._save_manifest()
+        for k in range(len(ready)):
+            self._keep_sweep(rows[rows["stim_index"] == first + k], len(self._hist) - len(ready) + k)
+        self._update_trend()
+        self._save_tables()
+        self.version += 1
+        now = time.monotonic()
+        self.latencies_s += [now - p["t_window_end"] for p in ready if "t_window_end" in p]
+
+    def _measure_history(self, n_new: int) -> pd.DataFrame:
+        """``measure_lsr`` on the sweeps of this part: the rows of the ``n_new`` newest."""
+        n_len = self._hist[0]["window"].shape[1]
+        data = np.concatenate([h["window"] for h in self._hist], axis=1)
+        lead = 2 - round(self._tmin() * self.sfreq)
+        onsets = (np.arange(len(self._hist)) * n_len + lead) / self.sfreq
+        ev = pd.DataFrame([h["event"] for h in self._hist])
+        ev["onset_s"] = onsets
+        rec = from_array(
+            data, self.sfreq, self.ch_names,
+            ch_types=["stim" if n in self._stim else "emg" for n in self.ch_names],
+            units=["" if n in self._stim else "uV" for n in self.ch_names],
+        )  # fmt: skip
+        opts = {k: v for k, v in self.lsr_options.items() if k != "min_interval_s"}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lsr = measure_lsr(rec, events=ev, stim_branch=self.stim_branch, **opts)
+        times = {i: h["t"] for i, h in zip(ev["stim_index"], self._hist, strict=True)}
+        lsr = lsr[lsr["stim_index"] >= self.n_stim - n_new].reset_index(drop=True)
+        lsr["stim_time_s"] = lsr["stim_index"].map(times)
+        lsr.insert(2, "part", self._part_name(self.part))
+        return lsr
+
+    def _keep_sweep(self, rows: pd.DataFrame, k: int) -> None:
+        """Baseline and newest sweeps per montage, for the page."""
+        w = self._hist[k]["window"]
+        times = (np.arange(w.shape[1]) - 2) / self.sfreq + self._tmin()
+        montage = str(rows["montage"].iloc[0])
+        entry = self.sweeps.setdefault(montage, {"baseline": w, "newest": [], "times": times})
+        entry["newest"] = [*entry["newest"], w][-10:]
+
+    def phases(self) -> pd.DataFrame:
+        """Markers, phase buttons and notes of the session (``onset_s``, ``label``)."""
+        ev = self.events
+        sel = ev["kind"].isin(["marker", "phase", "note"]) if len(ev) else []
+        return ev.loc[sel, ["onset_s", "label"]].astype({"onset_s": float})
+
+    def _update_trend(self) -> None:
+        if self.lsr.empty:
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.trend = lsr_trend(self.lsr, phases=self.phases(), **self.trend_options)
+
+    def _save_tables(self) -> None:
+        if self.lsr.empty:
+            return
+        _write_csv(self.lsr, self.out / "lsr.csv")
+        _write_parquet(self.lsr, self.out / "lsr.parquet")
+        _write_csv(self.trend, self.out / "trend.csv")
+
+    # ------------------------------------------------------------------ running
+    def run(self, duration: float | None = None, *, timeout: float | None = None) -> None:
+        """Monitor until ``duration`` seconds have passed, :meth:`stop` is called or (replays)
+        the whole recording has been played and measured (``timeout``: wall-clock limit)."""
+        limit = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        t_end = time.monotonic() + duration if duration is not None else float("inf")
+        try:
+            if self._src is None:
+                self._open()
+            while not self._stop.is_set() and time.monotonic() < min(limit, t_end):
+                self.step()
+                if self._replay is not None and self._replay._done.is_set():
+                    while self.step(timeout=0.05) or self._src._inlet.samples_available:
+                        pass
+                    break
+        finally:
+            self.close()
+
+    def start(self, duration: float | None = None) -> LiveMonitor:
+        """Run in a background thread (for Jupyter and the live page); returns self."""
+        self._thread = threading.Thread(
+            target=self.run, kwargs={"duration": duration}, name="hfs_emg-monitor", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop monitoring (closes the recording and writes the tables)."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)
+
+    def close(self) -> None:
+        """Measure what is complete, close the recording part and the stream."""
+        with self.lock:
+            if self._writer is not None:
+                self._finalise(force=True)
+                self._writer.close()
+                self._writer = None
+                self.part += 1
+            if self._src is not None:
+                self._src.close()
+                self._src = None
+            if self._replay is not None:
+                self._replay.stop()
+            self.status = "stopped"
+            self.version += 1
+
+    @property
+    def parts(self) -> list[Path]:
+        """The recording parts of the session."""
+        return [self.out / p["file"] for p in self.manifest.get("parts", [])]
