@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import threading
 import time
 import warnings
@@ -155,6 +156,7 @@ class LiveMonitor:
         self.latencies_s: list[float] = []  # window end -> result, wall clock (replays)
         self.analysis_s: list[float] = []  # per-sweep analysis time
         self._stop = threading.Event()
+        self._actions: queue.Queue[tuple[str, str]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._src: LslSource | None = None
         self._writer: BdfStreamWriter | None = None
@@ -214,20 +216,32 @@ class LiveMonitor:
         return self._tstart + self._writer.n_samples / self.sfreq
 
     def add_phase(self, label: str) -> None:
-        """Record a surgical-phase marker (e.g. ``"decompression"``) at the newest sample."""
-        if label not in PHASE_BUTTONS and not phase_markers(
-            pd.DataFrame({"onset_s": [0.0], "label": [label]})
-        ).shape[0]:
+        """Record a surgical-phase marker (e.g. ``"decompression"``) at the newest sample.
+
+        Thread-safe (the page's buttons call it): the marker is written by the monitor's loop
+        at its next step, or at once when the monitor is not running.
+        """
+        if label not in PHASE_BUTTONS and not len(
+            phase_markers(pd.DataFrame({"onset_s": [0.0], "label": [label]}))
+        ):
             raise ParameterError(f"{label!r} names no surgical phase ({', '.join(PHASES)}).")
-        with self.lock:
-            self._add_event(self.now_s(), "phase", label)
-            self._update_trend()
-            self._save_tables()
+        self._actions.put(("phase", label))
+        if self._thread is None or not self._thread.is_alive():
+            self._do_actions()
 
     def add_note(self, text: str) -> None:
-        """Record a free-text note at the newest sample."""
-        with self.lock:
-            self._add_event(self.now_s(), "note", f"note: {text}")
+        """Record a free-text note at the newest sample (thread-safe, as :meth:`add_phase`)."""
+        self._actions.put(("note", f"note: {text}"))
+        if self._thread is None or not self._thread.is_alive():
+            self._do_actions()
+
+    def _do_actions(self) -> None:
+        while not self._actions.empty():
+            kind, label = self._actions.get()
+            self._add_event(self.now_s(), kind, label)
+            if kind == "phase":
+                self._update_trend()
+                self._save_tables()
 
     # ------------------------------------------------------------------ stream -> file
     def _open(self) -> None:
@@ -248,7 +262,7 @@ class LiveMonitor:
         self.status = "streaming"
 
     def _start_part(self, t0: float) -> None:
-        self._tstart = float(t0)
+        self._tstart = round(float(t0), 6)  # the BDF header key holds it in 80 characters
         name = self._part_name(self.part)
         units = ["uV" if (u in (None, "microvolts", "uV")) else u for u in self._src.units]
         units = ["code" if n in self._stim else u for n, u in zip(self.ch_names, units, strict=True)]
@@ -268,7 +282,8 @@ class LiveMonitor:
     def step(self, timeout: float = 0.02) -> int:
         """Pull what arrived, record it, measure the sweeps that are complete; return how many."""
         chunk = self._src.pull(timeout=timeout)
-        with self.lock:
+        self._do_actions()
+        if True:  # the loop's thread owns the writer; the page only reads replaced objects
             lost = self._src.status == "signal lost"
             if lost != (self.status == "signal lost"):
                 self.status = self._src.status
@@ -444,7 +459,7 @@ class LiveMonitor:
         times = (np.arange(w.shape[1]) - 2) / self.sfreq + self._tmin()
         montage = str(rows["montage"].iloc[0])
         entry = self.sweeps.setdefault(montage, {"baseline": w, "newest": [], "times": times})
-        entry["newest"] = [*entry["newest"], w][-10:]
+        entry["newest"] = [*entry["newest"], w][-20:]
 
     def phases(self) -> pd.DataFrame:
         """Markers, phase buttons and notes of the session (``onset_s``, ``label``)."""
