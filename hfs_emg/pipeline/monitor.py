@@ -106,6 +106,9 @@ class LiveMonitor:
         Seconds to wait for the stream.
     lost_after_s : float
         Seconds without samples after which the status is ``"signal lost"``.
+    config : AnalysisConfig, optional
+        Its ``lsr`` and ``trend`` sections give the defaults of ``lsr_options``,
+        ``trend_options`` and ``stim_branch``.
 
     Examples
     --------
@@ -131,7 +134,25 @@ class LiveMonitor:
         marker_wait_s: float = 0.5,
         timeout: float = 10.0,
         lost_after_s: float = 1.0,
+        config: Any = None,
     ) -> None:
+        if config is not None:  # an AnalysisConfig: its lsr and trend sections
+            import dataclasses
+
+            skip = {"events", "source", "label", "phases", "stim_branch"}
+            lsr_cfg = {f.name: getattr(config.lsr, f.name) for f in dataclasses.fields(config.lsr)}
+            trend_cfg = {
+                f.name: getattr(config.trend, f.name) for f in dataclasses.fields(config.trend)
+            }
+            stim_branch = stim_branch or lsr_cfg.get("stim_branch")
+            lsr_options = {
+                **{k: v for k, v in lsr_cfg.items() if k not in skip},
+                **(lsr_options or {}),
+            }
+            trend_options = {
+                **{k: v for k, v in trend_cfg.items() if k not in skip},
+                **(trend_options or {}),
+            }
         if (stream is None) == (replay is None):
             raise ParameterError("give exactly one of stream= (an LSL name) or replay= (a file).")
         self.out = Path(out)
@@ -152,6 +173,7 @@ class LiveMonitor:
         self.stream = str(stream)
         self.lock = threading.RLock()
         self.status = "connecting"
+        self.status_log: list[tuple[float, str]] = []  # (monotonic time, status) changes
         self.version = 0  # incremented after each change (the page polls it)
         self.latencies_s: list[float] = []  # window end -> result, wall clock (replays)
         self.analysis_s: list[float] = []  # per-sweep analysis time
@@ -176,6 +198,8 @@ class LiveMonitor:
         self.lsr = pd.read_parquet(lsr) if lsr.exists() else pd.DataFrame()
         self.trend = pd.DataFrame()
         self.n_stim = int(self.manifest.get("n_stimuli", 0))
+        if not self.lsr.empty:  # a crash between the manifest and the tables
+            self.n_stim = max(self.n_stim, int(self.lsr["stim_index"].max()) + 1)
         self.part = len(self.manifest.get("parts", []))  # index of the part being written
         self._hist: list[dict[str, Any]] = []  # sweeps of this part (for measure_lsr)
         self._pending: list[dict[str, Any]] = []
@@ -287,6 +311,7 @@ class LiveMonitor:
             lost = self._src.status == "signal lost"
             if lost != (self.status == "signal lost"):
                 self.status = self._src.status
+                self.status_log.append((time.monotonic(), self.status))
                 self.version += 1
             if chunk.data.shape[1] == 0 and not chunk.markers:
                 return self._finalise()
@@ -528,6 +553,11 @@ class LiveMonitor:
                 self._replay.stop()
             self.status = "stopped"
             self.version += 1
+
+    @property
+    def replay(self) -> Any:
+        """The :class:`~hfs_emg.live.ReplayStream` of a replay (``.drop()`` simulates dropouts)."""
+        return self._replay
 
     @property
     def parts(self) -> list[Path]:
