@@ -183,10 +183,12 @@ class LivePage:
                         x_axis_label="ms", y_axis_label="µV (channels offset)")  # fmt: skip
         cascade = figure(height=300, width=550, title="cascade (newest at the top)",
                          x_axis_label="ms", y_axis_label="sweep")  # fmt: skip
-        src_amp = ColumnDataSource({"x": [], "y": [], "c": []})
-        src_lat = ColumnDataSource({"x": [], "y": [], "c": []})
-        amp.scatter("x", "y", color="c", source=src_amp, size=5)
+        src_amp = ColumnDataSource({"x": [], "y": [], "c": [], "ch": []})
+        src_lat = ColumnDataSource({"x": [], "y": [], "c": [], "ch": []})
+        amp.scatter("x", "y", color="c", source=src_amp, size=5, legend_field="ch")
         lat.scatter("x", "y", color="c", source=src_lat, size=5)
+        amp.legend.location = "top_right"
+        amp.legend.label_text_font_size = "8pt"
         src_base = ColumnDataSource({"xs": [], "ys": []})
         src_new = ColumnDataSource({"xs": [], "ys": [], "c": []})
         src_casc = ColumnDataSource({"xs": [], "ys": []})
@@ -216,8 +218,9 @@ class LivePage:
                 col = {c: _COLORS[i % len(_COLORS)] for i, c in enumerate(chans)}
                 x = ((pres["stim_time_s"] - t0) / 60).tolist()
                 cs = [col[c] for c in pres["channel"]]
-                src_amp.data = {"x": x, "y": pres["p2p_uv"].tolist(), "c": cs}
-                src_lat.data = {"x": x, "y": pres["latency_ms"].tolist(), "c": cs}
+                chs = pres["channel"].tolist()
+                src_amp.data = {"x": x, "y": pres["p2p_uv"].tolist(), "c": cs, "ch": chs}
+                src_lat.data = {"x": x, "y": pres["latency_ms"].tolist(), "c": cs, "ch": chs}
                 if t0 != state.get("t0"):  # the time origin is the first stimulus
                     for sp in spans:
                         sp.visible = False
