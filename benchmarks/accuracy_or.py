@@ -11,8 +11,8 @@ defaults and :func:`hfs_emg.lsr_trend` per montage, and prints one markdown tabl
   channel) pairs called ``present`` / ``match_present`` (the trend's presence column);
 - ``not_elicited``: 1 when every no-LSR trend row says "not_elicited";
 - ``presence_acc`` (worst seed), ``latency_mae_ms``, ``p2p_mae_pct``, ``disappearance_err``
-  (worst seed and montage, stimuli; ``_run1`` with ``lsr_trend(min_present_run=1)``) for the
-  LSR runs;
+  (worst seed and montage, stimuli of the sequence; ``disappearance_sweeps`` in stimuli of the
+  channel's own montage; ``_run1`` with ``lsr_trend(min_present_run=1)``) for the LSR runs;
 - ``expected_false``: the sum of ``false_alarm_rate`` over the no-LSR LSR-role rows divided by
   their number (the calibrated per-sweep rate the rows announce).
 
@@ -103,6 +103,7 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
             latency_mae_ms=("latency_mae_ms", "mean"),
             p2p_mae_pct=("p2p_mae_pct", "mean"),
             disappearance_err=("disappearance_error_max", "max"),
+            disappearance_sweeps=("disappearance_error_sweeps", "max"),
             disappearance_err_run1=("disappearance_err_run1", "max"),
             disappeared_ok=("overall_ok", "min"),
         )

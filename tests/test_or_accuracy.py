@@ -216,7 +216,8 @@ def test_disappearing_lsr_held_out_combined(sfreq):
     s = _combined_scores(sfreq)
     assert s["presence_accuracy"] >= 0.97
     assert s["p2p_mae_pct"] <= 10.0
-    assert s["disappearance_error_max"] <= 3
+    # within 3 stimuli of the channel's own montage (alternating: 6 stimuli of the sequence)
+    assert s["disappearance_error_sweeps"] <= 3
     assert s["status_accuracy"] == 1.0
 
 
@@ -224,8 +225,8 @@ def test_disappearing_lsr_held_out_combined(sfreq):
 @pytest.mark.xfail(
     strict=True,
     reason="issue 11 target latency MAE <= 0.3 ms not met under the combined conditions: "
-    "0.4-0.7 ms measured on the held-out seeds (docs/validation_evoked.md)",
+    "0.5-0.65 ms measured on the held-out seeds (docs/validation_evoked.md)",
 )
-@pytest.mark.parametrize("sfreq", [5000.0, 10000.0])
+@pytest.mark.parametrize("sfreq", [5000.0, 10000.0, 20000.0])
 def test_disappearing_lsr_held_out_combined_latency(sfreq):
     assert _combined_scores(sfreq)["latency_mae_ms"] <= 0.3

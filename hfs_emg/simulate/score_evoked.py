@@ -168,8 +168,10 @@ def score_or_session(
     ``presence_accuracy`` is over the clean "clear" pairs (no LSR, or p2p >= ``clear_snr`` x
     noise RMS) that were not rejected; ``rejected_rate`` is the fraction of clean pairs rejected.
     With ``trend`` (one row per ``montage`` and ``channel``), ``status_accuracy``,
-    ``not_elicited_ok`` (every truly not-elicited row is "not_elicited") and
-    ``disappearance_error_max`` (stimuli) compare it with ``sim.trend``.
+    ``not_elicited_ok`` (every truly not-elicited row is "not_elicited"),
+    ``disappearance_error_max`` (stimuli) and ``disappearance_error_sweeps`` (stimuli of the
+    channel's own montage: with alternating montages, 1 sweep = 2 stimuli) compare it with
+    ``sim.trend``.
 
     Returns
     -------
@@ -227,6 +229,17 @@ def score_or_session(
             d_hat = t.loc[dis, "disappearance_stim_index"].astype(float).to_numpy()
             err = np.abs(d_hat - d_true)
             out["disappearance_error_max"] = float(np.max(np.where(np.isnan(err), 1e9, err)))
+            # in stimuli of the channel's own montage (every other stimulus when alternating)
+            branch = sim.stimuli.set_index("stim_index")["stim_branch"]
+            sweeps = []
+            for mont, dt, dh in zip(t.loc[dis, "montage"], d_true, d_hat, strict=True):
+                own = np.sort(branch.index[branch.to_numpy() == mont].to_numpy())
+                if np.isnan(dh):
+                    sweeps.append(1e9)
+                else:
+                    sweeps.append(abs(np.searchsorted(own, dh) - np.searchsorted(own, dt)))
+            out["disappearance_error_sweeps"] = float(np.max(sweeps))
         else:
             out["disappearance_error_max"] = np.nan
+            out["disappearance_error_sweeps"] = np.nan
     return out
