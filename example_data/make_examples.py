@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -78,6 +79,10 @@ def _write_truth(table: pd.DataFrame, path: Path, mapping: dict[str, str]) -> No
             lambda chs: ",".join(
                 mapping.get(c, c) for c in (chs.split(",") if isinstance(chs, str) else chs)
             )
+        )
+    if "onset_order" in table.columns:
+        table["onset_order"] = table["onset_order"].map(
+            lambda text: re.sub(r"[^<=]+", lambda m: mapping.get(m.group(0), m.group(0)), text)
         )
     table.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
 

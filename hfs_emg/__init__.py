@@ -43,6 +43,7 @@ from .free_running import classify_trains, detect_a_trains, train_time
 from .io import open_recording, read_recording, write_recording
 from .lsr import lsr_running_amplitude, lsr_trend, measure_lsr
 from .metrics import summarize
+from .motor_units import detect_units
 from .ncs import (
     NcsResult,
     NormalLimits,
@@ -110,6 +111,7 @@ __all__ = [
     "detect_a_trains",
     "detect_bursts",
     "detect_synchronous_bursts",
+    "detect_units",
     "envelope",
     "estimate_noise",
     "filter_emg",

@@ -3,9 +3,10 @@
 The facial nerve (cranial nerve VII) leaves the stylomastoid foramen and divides in the parotid
 gland into five branches: temporal (frontal), zygomatic, buccal, marginal mandibular and cervical.
 Which branch supplies a recorded muscle decides whether an evoked response is a *direct* M-response
-(stimulated branch's own muscle) or a *lateral spread response* (a muscle of another branch), and
-the muscles' rostro-caudal order decides whether a spasm spreads downward (eye to mouth, the typical
-course of hemifacial spasm) or upward.
+(stimulated branch's own muscle) or a *lateral spread response* (a muscle of another branch). The
+muscles' rostro-caudal rank orders plots from forehead to chin; it describes where the clinical
+spread of hemifacial spasm goes over months to years (eye to mouth in typical, upward in atypical
+HFS), which is known from the history, not from the millisecond onset order of one spasm.
 
 References
 ----------

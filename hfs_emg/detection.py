@@ -61,12 +61,16 @@ from . import signal as _sig
 from ._chunking import resolve_n_jobs
 from ._errors import ParameterError
 from ._validate import check_option, check_positive, validate_type
-from .discharge import DISCHARGE_RANGE_HZ, discharge_frequency
+from .discharge import DISCHARGE_RANGE_HZ, MIN_PERIODICITY, discharge_frequency, median_frequency
 from .recording import Recording
 
 __all__ = [
     "BURST_COLUMNS",
     "BURST_METHODS",
+    "ISOLATED_MAX_S",
+    "MIN_DURATION_S",
+    "PATTERNS",
+    "TONIC_MIN_S",
     "detect_bursts",
     "hum_lines",
 ]
@@ -83,13 +87,28 @@ BURST_COLUMNS: tuple[str, ...] = (
     "rms_uv",
     "area_uv_s",
     "discharge_hz",
+    "periodicity",
+    "median_frequency_hz",
     "kind",
+    "pattern",
 )
+#: Burst patterns of surface polymyography in HFS (isolated discharges, grouped/clonic bursts,
+#: tonic spasms) and the default boundaries between them, seconds.
+PATTERNS: tuple[str, ...] = ("isolated", "clonic", "tonic")
+ISOLATED_MAX_S: float = 0.02
+TONIC_MIN_S: float = 0.5
+#: Default shortest burst per method (seconds), see :func:`detect_bursts`.
+MIN_DURATION_S: dict[str, float] = {
+    "hysteresis": 0.002,
+    "hodges_bui": 0.02,
+    "bonato": 0.02,
+    "tkeo": 0.02,
+}
 #: Default band-pass applied when the recording has not been filtered (Hz).
 DEFAULT_BAND: tuple[float, float] = (20.0, 1000.0)
 #: History steps (``Recording.history[i]["step"]``) that count as "already band-passed".
 _FILTER_STEPS = ("bandpass_filter", "highpass_filter")
-_REFINE_KEYS = ("fine_window_s", "rel")
+_REFINE_KEYS = ("fine_window_s", "rel", "onset_floor", "backtrack_s")
 
 FloatArray = npt.NDArray[np.floating]
 Mask = npt.NDArray[np.bool_]
@@ -228,12 +247,19 @@ def _refine(
     fine_window_s: float,
     rel: float,
     noise: npt.NDArray[np.float64] | None = None,
+    onset_floor: float | None = None,
+    backtrack_s: float = 0.0,
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Move each run's edges in to where a short-window RMS first/last reaches its threshold.
 
     The threshold of a burst is ``max(high * noise, rel * peak)`` of the short envelope, so the
     half-window smear of the detection envelope and filter ringing before loud bursts (a fixed
-    fraction of their amplitude) are trimmed. Vectorized with reduceat over the run samples.
+    fraction of their amplitude) are trimmed. With ``onset_floor``, the onset is then moved back
+    to just after the last sample (at most ``backtrack_s`` before the run, never into the
+    previous run) where the short envelope was below ``max(onset_floor * noise, rel / 2 *
+    peak)`` (the second term keeps filter ringing before loud bursts out): the first
+    departure from baseline of a burst that builds up slowly (Hodges & Bui 1996 define the onset
+    as the departure from baseline). Vectorized with reduceat over the run samples.
     """
     if s.size == 0:
         return s, e
@@ -241,6 +267,13 @@ def _refine(
     if noise is None:
         noise = np.maximum(_sig.quiet_noise(x, fs), np.finfo(float).tiny)
     half = round(fine_window_s * fs) // 2
+    back = round(backtrack_s * fs) if onset_floor else 0
+    s_run = s
+    if back > 0:
+        prev_end = np.r_[0, e[:-1]]
+        prev_end = np.where(np.r_[False, c[1:] == c[:-1]], prev_end, 0)
+        s = np.maximum(s - back, prev_end).astype(np.intp)
+    floor = onset_floor if back > 0 else None
     if x.shape[0] == 1 and s.min() >= half and e.max() + half <= n:
         # no window is cut by the recording's edges: batches of runs, small temporaries
         parts = [
@@ -252,12 +285,14 @@ def _refine(
                 high=high,
                 rel=rel,
                 noise=noise,
+                floor=floor,
+                s_run=s_run[a:b],
             )
             for a, b in _batches(e - s + 2 * half, _RUN_BATCH)
         ]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     fine = _local_rms(x, fs, s, e, c, fine_window_s)[0]
-    return _refine_runs(fine, s, e, c, high=high, rel=rel, noise=noise)
+    return _refine_runs(fine, s, e, c, high=high, rel=rel, noise=noise, floor=floor, s_run=s_run)
 
 
 def _refine_runs(
@@ -269,19 +304,45 @@ def _refine_runs(
     high: float,
     rel: float,
     noise: npt.NDArray[np.float64],
+    floor: float | None = None,
+    s_run: npt.NDArray[np.intp] | None = None,
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """New edges of runs ``s:e`` from the short-window RMS ``fine`` of their samples."""
+    """New edges of runs ``s:e`` from the short-window RMS ``fine`` of their samples.
+
+    ``s_run`` (the runs' own starts when ``s`` was extended back for the onset search): the
+    peak and the threshold hits are taken from ``s_run`` on.
+    """
     lens = e - s
     offsets = np.cumsum(lens) - lens
-    peak = np.maximum.reduceat(fine, offsets)
+    if s_run is not None and floor is not None:
+        lead = s_run - s  # extended samples before each run
+        own = np.ones(fine.size, dtype=bool)
+        own[_ranges_from(offsets, lead)] = False
+        peak = np.maximum.reduceat(np.where(own, fine, 0.0), offsets)
+    else:
+        own = None
+        peak = np.maximum.reduceat(fine, offsets)
     thr = np.maximum(high * noise[c], rel * peak)
-    hit = np.flatnonzero(fine >= np.repeat(thr, lens))  # run samples at or above threshold
+    above = fine >= np.repeat(thr, lens)
+    if own is not None:
+        above &= own
+    hit = np.flatnonzero(above)  # run samples at or above threshold
     i_first = np.searchsorted(hit, offsets)
     i_last = np.searchsorted(hit, offsets + lens) - 1
     found = i_first <= i_last
     first = hit[np.minimum(i_first, hit.size - 1)] if hit.size else offsets
     last = hit[np.maximum(i_last, 0)] if hit.size else offsets
-    new_s = np.where(found, s + first - offsets, s)
+    if floor is not None and s_run is not None:
+        # back to the last sample below the floor before the first hit (within the run)
+        floor_thr = np.maximum(floor * noise[c], 0.5 * rel * peak)
+        below = np.flatnonzero(fine < np.repeat(floor_thr, lens))
+        j = np.searchsorted(below, first) - 1
+        prior = below[np.maximum(j, 0)] if below.size else offsets
+        ok = found & (j >= 0) & (prior >= offsets) if below.size else np.zeros_like(found)
+        first = np.where(ok, prior + 1, first)
+        new_s = np.where(found, s + first - offsets, s_run)
+    else:
+        new_s = np.where(found, s + first - offsets, s)
     new_e = np.where(found, s + last + 1 - offsets, e)
     return new_s.astype(np.intp), new_e.astype(np.intp)
 
@@ -400,7 +461,15 @@ def _tkeo(
 BURST_METHODS: dict[str, tuple[Callable[..., tuple[Mask, Mask | None]], dict[str, Any]]] = {
     "hysteresis": (
         _hysteresis,
-        {"window_s": 0.015, "high": 2.5, "low": 1.2, "fine_window_s": 0.004, "rel": 0.2},
+        {
+            "window_s": 0.015,
+            "high": 6.0,
+            "low": 3.0,
+            "fine_window_s": 0.004,
+            "rel": 0.2,
+            "onset_floor": 2.5,
+            "backtrack_s": 0.05,
+        },
     ),
     "hodges_bui": (_hodges_bui, {"lp_hz": 50.0, "window_s": 0.02, "h": 3.0}),
     "bonato": (_bonato, {"pfa": 0.01, "m": 5, "r0": 2, "band_hz": 500.0}),
@@ -521,9 +590,11 @@ def detect_bursts(
     *,
     method: str = "hysteresis",
     picks: Any = "emg",
-    min_duration_s: float = 0.02,
+    min_duration_s: float | None = None,
     merge_gap_s: float = 0.04,
-    tonic_min_s: float = 0.5,
+    tonic_min_s: float = TONIC_MIN_S,
+    isolated_max_s: float = ISOLATED_MAX_S,
+    min_periodicity: float = MIN_PERIODICITY,
     band: tuple[float, float] = DEFAULT_BAND,
     discharge_range_hz: tuple[float, float] = DISCHARGE_RANGE_HZ,
     n_jobs: int | None = None,
@@ -547,8 +618,11 @@ def detect_bursts(
         Detector (see the module notes and :data:`BURST_METHODS`).
     picks : str or list, default "emg"
         Channels to analyse.
-    min_duration_s : float
-        Shortest burst kept, seconds.
+    min_duration_s : float or None
+        Shortest burst kept, seconds. None: the method's default in :data:`MIN_DURATION_S`,
+        2 ms for ``"hysteresis"`` (so isolated discharges of 1-3 MUAPs are kept) and 20 ms for
+        the published onset detectors, which were designed for sustained activity and give
+        short noise runs at their thresholds.
     merge_gap_s : float
         Bursts of one channel separated by less than this are merged, seconds.
     tonic_min_s : float
@@ -619,9 +693,18 @@ def detect_bursts(
             f"Unknown option(s) {unknown} for method={method!r}. Allowed: {sorted(defaults)}."
         )
     opts = {**defaults, **options}
+    if min_duration_s is None:
+        min_duration_s = MIN_DURATION_S[method]
     min_duration_s = check_positive(min_duration_s, "min_duration_s")
     merge_gap_s = check_positive(merge_gap_s, "merge_gap_s", allow_zero=True)
     tonic_min_s = check_positive(tonic_min_s, "tonic_min_s")
+    isolated_max_s = check_positive(isolated_max_s, "isolated_max_s")
+    if isolated_max_s >= tonic_min_s:
+        raise ParameterError(
+            f"Need isolated_max_s < tonic_min_s, got {isolated_max_s} and {tonic_min_s}."
+        )
+    if not 0.0 <= float(min_periodicity) <= 1.0:
+        raise ParameterError(f"min_periodicity must be in [0, 1], got {min_periodicity!r}.")
     fmin, fmax = (check_positive(f, "discharge_range_hz") for f in discharge_range_hz)
     if fmin >= fmax:
         raise ParameterError(f"discharge_range_hz must be (low, high), got {discharge_range_hz}.")
@@ -657,7 +740,9 @@ def detect_bursts(
             parts = list(pool.map(one_channel, range(len(idx))))
     else:
         parts = [one_channel(i) for i in range(len(idx))]
-    table = _burst_table(parts, fs, names, rec.tstart, tonic_min_s)
+    table = _burst_table(
+        parts, fs, names, rec.tstart, tonic_min_s, isolated_max_s, float(min_periodicity)
+    )
     table.attrs.update(
         {
             "method": method,
@@ -739,6 +824,8 @@ def _channel_runs(
             fine_window_s=opts["fine_window_s"],
             rel=opts["rel"],
             noise=np.array([noise]),
+            onset_floor=opts["onset_floor"],
+            backtrack_s=opts["backtrack_s"],
         )
     low, high = func(x, fs, **method_opts)
     s, e, _ = _sig.mask_to_intervals(low)
@@ -771,8 +858,17 @@ def _burst_features(
 ) -> dict[str, Any]:
     """Per-burst amplitude measures of one channel, with reduceat on its burst samples only."""
     if s.size == 0:
-        peak = area = rms = rate = np.empty(0)
-        return {"s": s, "e": e, "peak": peak, "rms": rms, "area": area, "rate": rate}
+        peak = area = rms = rate = strength = mdf = np.empty(0)
+        return {
+            "s": s,
+            "e": e,
+            "peak": peak,
+            "rms": rms,
+            "area": area,
+            "rate": rate,
+            "strength": strength,
+            "mdf": mdf,
+        }
     parts = []
     for a, b in _batches(e - s, _RUN_BATCH):  # batches of bursts: small temporaries
         lens = e[a:b] - s[a:b]
@@ -784,17 +880,41 @@ def _burst_features(
         parts.append((peak, area, np.sqrt(np.add.reduceat(vals, offsets) / lens)))
     max_len_s = max(0.25, 10 / frange[0])
     per_batch = max(_RUN_BATCH * 4 // max(round(max_len_s * fs), 1), 1)
-    rate = np.concatenate(
+    found = [
+        discharge_frequency(
+            row,
+            fs,
+            s[a:b],
+            e[a:b],
+            fmin=frange[0],
+            fmax=frange[1],
+            max_len_s=max_len_s,
+            return_strength=True,
+        )
+        for a in range(0, s.size, per_batch)
+        for b in [min(a + per_batch, s.size)]
+    ]
+    rate = np.concatenate([f[0] for f in found])
+    strength = np.concatenate([f[1] for f in found])
+    per_batch = max(_RUN_BATCH * 4 // max(round(0.25 * fs), 1), 1)
+    mdf = np.concatenate(
         [
-            discharge_frequency(
-                row, fs, s[a:b], e[a:b], fmin=frange[0], fmax=frange[1], max_len_s=max_len_s
-            )
+            median_frequency(row, fs, s[a:b], e[a:b], max_len_s=0.25)
             for a in range(0, s.size, per_batch)
             for b in [min(a + per_batch, s.size)]
         ]
     )
     peak, area, rms = (np.concatenate([p[k] for p in parts]) for k in range(3))
-    return {"s": s, "e": e, "peak": peak, "rms": rms, "area": area, "rate": rate}
+    return {
+        "s": s,
+        "e": e,
+        "peak": peak,
+        "rms": rms,
+        "area": area,
+        "rate": rate,
+        "strength": strength,
+        "mdf": mdf,
+    }
 
 
 def _burst_table(
@@ -803,6 +923,8 @@ def _burst_table(
     names: list[str],
     tstart: float,
     tonic_min_s: float,
+    isolated_max_s: float = ISOLATED_MAX_S,
+    min_periodicity: float = MIN_PERIODICITY,
 ) -> pd.DataFrame:
     """The tidy burst table from the per-channel results, sorted by onset."""
 
@@ -811,6 +933,8 @@ def _burst_table(
 
     s, e, c = cat("s", np.intp), cat("e", np.intp), cat("c", np.intp)
     dur = (e - s) / fs
+    strength = cat("strength")
+    rate = np.where(strength >= min_periodicity, cat("rate"), np.nan)
     table = pd.DataFrame(
         {
             "channel": np.asarray(names, dtype=object)[c],
@@ -820,8 +944,13 @@ def _burst_table(
             "peak_uv": cat("peak"),
             "rms_uv": cat("rms"),
             "area_uv_s": cat("area"),
-            "discharge_hz": cat("rate"),
+            "discharge_hz": rate,
+            "periodicity": strength,
+            "median_frequency_hz": cat("mdf"),
             "kind": np.where(dur >= tonic_min_s, "tonic", "clonic"),
+            "pattern": np.where(
+                dur < isolated_max_s, "isolated", np.where(dur >= tonic_min_s, "tonic", "clonic")
+            ),
         }
     )
     return table.sort_values(["onset_s", "channel"], kind="stable", ignore_index=True)

@@ -1,13 +1,23 @@
 """Intra-burst motor-unit discharge rate (fundamental frequency of a burst), vectorized.
 
 HFS bursts are trains of motor-unit discharges at 150-400 Hz (Nielsen 1984; 250-350 Hz
-after-activity). :func:`discharge_frequency` estimates that rate for many bursts at once.
+after-activity). :func:`discharge_frequency` estimates the fundamental frequency of the summed
+signal for many bursts at once, and with ``return_strength=True`` how periodic it is. That
+fundamental is a motor-unit firing rate only when the units fire together at one rate (in
+lock-step); the summed signal of independent units has no common period, and its YIN "period"
+then reflects the MUAP shape (independent units at 8-25 Hz read 120-180 Hz). The burst table
+therefore keeps the rate only for strongly periodic bursts; per-unit firing rates need
+single-unit (needle) recordings and :func:`hfs_emg.motor_units.detect_units`.
+:func:`median_frequency` is the spectral median frequency of each burst, a property of MUAP
+shape and conduction, not a firing rate (Merletti & Parker 2004).
 
 References
 ----------
 .. [1] de Cheveigné A, Kawahara H. YIN, a fundamental frequency estimator for speech and music.
        J Acoust Soc Am 2002;111:1917-1930.
 .. [2] Nielsen VK. Pathophysiology of hemifacial spasm. Neurology 1984;34:418-426.
+.. [3] Merletti R, Parker P (eds). Electromyography: Physiology, Engineering, and Noninvasive
+       Applications. IEEE Press / Wiley 2004 (mean and median frequency of the EMG spectrum).
 """
 
 from __future__ import annotations
@@ -16,10 +26,15 @@ import numpy as np
 import numpy.typing as npt
 from scipy import fft as _fft
 
-__all__ = ["DISCHARGE_RANGE_HZ", "discharge_frequency"]
+__all__ = ["DISCHARGE_RANGE_HZ", "MIN_PERIODICITY", "discharge_frequency", "median_frequency"]
 
 #: Default discharge-rate search range (Hz), around the 150-400 Hz of HFS.
 DISCHARGE_RANGE_HZ: tuple[float, float] = (100.0, 500.0)
+
+#: Periodicity strength (1 - normalised YIN difference at the period and at twice the period,
+#: the worse of the two) below which the burst table reports no discharge rate. Chosen on the
+#: tuning seeds of docs/validation_spontaneous.md (lock-step vs independent units).
+MIN_PERIODICITY: float = 0.4
 
 FloatArray = npt.NDArray[np.floating]
 
@@ -38,7 +53,8 @@ def discharge_frequency(
     margin: float = 0.1,
     octave_margin: float = 0.15,
     rectify: bool = False,
-) -> FloatArray:
+    return_strength: bool = False,
+) -> FloatArray | tuple[FloatArray, FloatArray]:
     """Motor-unit discharge rate inside each burst (YIN fundamental frequency), vectorized.
 
     The first ``max_len_s`` of every burst is stacked into a zero-padded 2-D array; the
@@ -79,11 +95,18 @@ def discharge_frequency(
         whatever its MUAP shape, so the firing period dominates when several units with
         unstable waveforms fire (real intramuscular recordings); the band-passed signal
         itself (default) is more accurate for clean high-frequency HFS discharges at low SNR.
+    return_strength : bool
+        Also return the periodicity strength per burst: ``1 - max(d'(T), d'(2T))`` with ``d'``
+        the normalised difference at the period ``T`` and at twice it (clipped to [0, 1]; 1 =
+        exactly periodic, near 0 = aperiodic). A train of units firing together repeats at
+        ``T`` and ``2T``; a MUAP-shaped dip of aperiodic activity does not repeat at ``2T``.
+        NaN where twice the period does not fit in half the burst.
 
     Returns
     -------
-    ndarray
-        Discharge rate in Hz per burst (NaN when no lag in the range fits in half the burst).
+    ndarray or (ndarray, ndarray)
+        Discharge rate in Hz per burst (NaN when no lag in the range fits in half the burst),
+        and the periodicity strength when ``return_strength``.
 
     References
     ----------
@@ -106,7 +129,7 @@ def discharge_frequency(
     e = np.asarray(stops, dtype=np.intp)
     ch = np.zeros(s.size, dtype=np.intp) if channels is None else np.asarray(channels, np.intp)
     if s.size == 0:
-        return np.empty(0)
+        return (np.empty(0), np.empty(0)) if return_strength else np.empty(0)
     n = arr.shape[-1]
     cap = max(round(max_len_s * fs), 4)
     lens = np.minimum(e - s, cap)
@@ -122,13 +145,15 @@ def discharge_frequency(
     tau_max = min(int(np.ceil(fs / fmin)) + 1, length - 1)
     tau_min = max(int(np.floor(fs / fmax)), 1)
     if tau_max <= tau_min:
-        return np.full(s.size, np.nan)
+        nans = np.full(s.size, np.nan)
+        return (nans, nans.copy()) if return_strength else nans
+    n_lag = min(2 * tau_max + 4, length)  # lags up to twice the longest period
     nfft = _fft.next_fast_len(2 * length)
     spec = _fft.rfft(seg, nfft, axis=1)
-    acf = _fft.irfft(spec.real**2 + spec.imag**2, nfft, axis=1)[:, : tau_max + 2]
+    acf = _fft.irfft(spec.real**2 + spec.imag**2, nfft, axis=1)[:, :n_lag]
     cs = np.zeros((s.size, length + 1))
     np.cumsum(seg**2, axis=1, out=cs[:, 1:])
-    tau = np.arange(tau_max + 2)
+    tau = np.arange(n_lag)
     rows = np.arange(s.size)[:, None]
     head = cs[rows, np.clip(lens[:, None] - tau[None, :], 0, length)]
     tail = cs[rows, lens[:, None]] - cs[rows, np.minimum(tau[None, :], length)]
@@ -141,6 +166,9 @@ def discharge_frequency(
     usable = (
         (tau[None, :] >= tau_min) & (tau[None, :] <= tau_max) & (2 * tau[None, :] <= lens[:, None])
     )
+    dn_all = dn
+    dn = dn[:, : tau_max + 2]
+    usable = usable[:, : tau_max + 2]
     search = np.where(usable, dn, np.inf)
     is_min = np.zeros_like(usable)
     is_min[:, 1:-1] = (search[:, 1:-1] <= search[:, :-2]) & (search[:, 1:-1] <= search[:, 2:])
@@ -176,4 +204,88 @@ def discharge_frequency(
     with np.errstate(invalid="ignore", divide="ignore"):
         shift = np.where(np.abs(denom) > 1e-12, 0.5 * (y0 - y2) / denom, 0.0)
     period = b + np.clip(shift, -0.5, 0.5)
-    return np.where(ok, fs / period, np.nan)
+    rate = np.where(ok, fs / period, np.nan)
+    if not return_strength:
+        return rate
+    # strength: the dip must be deep at the period and again at twice the period
+    two = 2 * b
+    fits = ok & (2 * two <= lens) & (two + 1 < n_lag)
+    near2 = np.clip(two[:, None] + np.arange(-1, 2)[None, :], 0, n_lag - 1)
+    d2 = dn_all[rows[:, None], near2].min(axis=1)
+    d1 = dn[rows, b]
+    strength = np.clip(1.0 - np.maximum(d1, d2), 0.0, 1.0)
+    return rate, np.where(fits, strength, np.nan)
+
+
+def median_frequency(
+    x: npt.ArrayLike,
+    fs: float,
+    starts: npt.ArrayLike,
+    stops: npt.ArrayLike,
+    channels: npt.ArrayLike | None = None,
+    *,
+    max_len_s: float = 0.25,
+) -> FloatArray:
+    """Spectral median frequency of each burst (Hann-windowed periodogram), vectorized.
+
+    The first ``max_len_s`` of every burst (at least 8 samples, else NaN) is stacked, windowed
+    with a Hann window of the burst's own length and transformed in one batched FFT; the
+    median frequency halves the power spectrum's area. It describes MUAP shape and conduction
+    velocity, not the firing rate of motor units.
+
+    Parameters
+    ----------
+    x : array-like, shape (n_samples,) or (n_channels, n_samples)
+        Band-passed EMG.
+    fs : float
+        Sampling rate in Hz.
+    starts, stops : array-like of int
+        Burst sample ranges (``stop`` exclusive).
+    channels : array-like of int, optional
+        Row of ``x`` of each burst (2-D input).
+    max_len_s : float
+        Longest stretch of each burst analysed, seconds.
+
+    Returns
+    -------
+    ndarray
+        Median frequency in Hz per burst.
+
+    References
+    ----------
+    .. [1] Merletti R, Parker P (eds). Electromyography. IEEE Press / Wiley 2004.
+
+    Examples
+    --------
+    >>> fs = 5000.0
+    >>> t = np.arange(1000) / fs
+    >>> round(float(median_frequency(np.sin(2 * np.pi * 300 * t), fs, [0], [1000])[0]))
+    300
+    """
+    fs = float(fs)
+    arr = np.atleast_2d(np.asarray(x))
+    s = np.asarray(starts, dtype=np.intp)
+    e = np.asarray(stops, dtype=np.intp)
+    ch = np.zeros(s.size, dtype=np.intp) if channels is None else np.asarray(channels, np.intp)
+    if s.size == 0:
+        return np.empty(0)
+    n = arr.shape[-1]
+    lens = np.minimum(e - s, max(round(max_len_s * fs), 8))
+    length = int(max(lens.max(), 8, round(max_len_s * fs)))
+    k = np.arange(length)
+    valid = k[None, :] < lens[:, None]
+    idx = np.clip(s[:, None] + k[None, :], 0, n - 1) + (ch * n)[:, None]
+    seg = arr.ravel()[idx].astype(np.float64)
+    win = 0.5 - 0.5 * np.cos(2 * np.pi * k[None, :] / np.maximum(lens[:, None] - 1, 1))
+    seg = np.where(valid, seg * win, 0.0)
+    # the FFT length depends on max_len_s only, so a burst's value does not depend on the
+    # other bursts of the call
+    nfft = _fft.next_fast_len(max(round(max_len_s * fs), 256))
+    power = np.abs(_fft.rfft(seg, nfft, axis=1)) ** 2
+    power[:, 0] = 0.0
+    cum = np.cumsum(power, axis=1)
+    total = cum[:, -1:]
+    j = np.argmax(cum >= 0.5 * total, axis=1)
+    freqs = np.arange(power.shape[1]) * fs / nfft
+    out = freqs[j]
+    return np.where((lens >= 8) & (total[:, 0] > 0), out, np.nan)

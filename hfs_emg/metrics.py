@@ -37,17 +37,22 @@ class SpontaneousSummary:
         ``burden_pct`` (percent of time in bursts), ``duration_median_ms``,
         ``duration_iqr_ms``, ``discharge_hz_median``, ``tonic_fraction``, ``sync_fraction``
         (share of the channel's bursts inside synchronous events), ``lead_fraction`` (share of
-        the events it joins that it leads), ``direction`` (most frequent direction of those
-        events).
+        the events it joins that it leads with a resolved onset order, i.e. whose
+        ``lead_muscle`` is neither ``"simultaneous"`` nor ``"tied"``), and per pattern
+        (isolated discharges, clonic bursts, tonic spasms) ``n_isolated``, ``n_clonic``,
+        ``n_tonic`` and ``isolated_per_min``, ``clonic_per_min``, ``tonic_per_min``.
     sides : pandas.DataFrame
         One row per side (``left``/``right``/``unknown``): ``n_channels``, ``n_bursts``,
         ``bursts_per_min`` (per channel, mean), ``burden_pct`` (mean), ``discharge_hz_median``.
     recording : pandas.DataFrame
         One row: ``duration_s``, ``n_channels``, ``n_bursts``, ``bursts_per_min`` (all
         channels), ``n_sync_events``, ``sync_events_per_min``, ``sync_fraction``,
-        ``spread_ms_median``, ``descending_fraction``, ``direction``, ``affected_side``,
-        ``side_asymmetry`` ((L - R) / (L + R) of the per-channel burst rate; NaN unless both
-        sides were recorded).
+        ``spread_ms_median``, ``ordered_fraction`` (share of events given a resolved onset
+        order), ``lead_muscle`` (most frequent lead muscle of those events, None if none),
+        the per-pattern counts and rates as above, ``affected_side``, ``side_asymmetry``
+        ((L - R) / (L + R) of the per-channel burst rate; NaN unless both sides were recorded)
+        and ``course`` (typical / atypical HFS as given by the caller from the clinical
+        history; never inferred from millisecond onset lags).
     """
 
     channels: pd.DataFrame
@@ -96,6 +101,14 @@ def burst_event_ids(bursts: pd.DataFrame, synchronous: pd.DataFrame) -> np.ndarr
     return out
 
 
+def _resolved(events: pd.DataFrame) -> pd.Series:
+    """Whether each event has a resolved lead (an onset order with one first muscle)."""
+    if "lead_muscle" not in events.columns:
+        return pd.Series(False, index=events.index)
+    lead = events["lead_muscle"].astype(object)
+    return lead.notna() & ~lead.isin(["simultaneous", "tied", "undetermined"])
+
+
 def _mode(values: pd.Series) -> str | None:
     counts = values.value_counts()
     return None if counts.empty else str(counts.index[0])
@@ -107,6 +120,7 @@ def summarize(
     *,
     duration_s: float | None = None,
     channels: list[str] | pd.DataFrame | None = None,
+    course: str | None = None,
 ) -> SpontaneousSummary:
     """Per-channel, per-side and per-recording summary of spontaneous bursts.
 
@@ -125,6 +139,11 @@ def summarize(
         Channels to report, including silent ones (a list of names, or a channels table with
         ``name`` and ``side``, e.g. ``rec.channels``). Default: ``bursts.attrs["channels"]`` or
         the channels present in ``bursts``.
+    course : {"typical", "atypical"} or None
+        Clinical course from the history (typical: orbicularis oculi first, spreading down over
+        months to years; atypical: lower face first; Conte 2015, Ryu 1998), passed through to
+        ``recording["course"]``. The EMG cannot tell it: a spasm's millisecond onset order is
+        a different quantity.
 
     Returns
     -------
@@ -134,6 +153,7 @@ def summarize(
     References
     ----------
     .. [1] Nielsen VK. Neurology 1984;34:418-426.
+    .. [2] Conte A et al. Mov Disord Clin Pract 2015;2:53-55 (spread over the disease course).
 
     Examples
     --------
@@ -161,6 +181,8 @@ def summarize(
             )
     duration_s = check_positive(duration_s, "duration_s")
     minutes = duration_s / 60.0
+    if course not in (None, "typical", "atypical"):
+        raise ParameterError(f"course must be 'typical', 'atypical' or None, got {course!r}.")
 
     side_of: dict[str, str | None] = {}
     if isinstance(channels, pd.DataFrame):
@@ -188,6 +210,10 @@ def summarize(
             b[col] = np.nan
     if "kind" not in b.columns:
         b["kind"] = np.where(b["duration_s"] >= 0.5, "tonic", "clonic")
+    if "pattern" not in b.columns:
+        b["pattern"] = b["kind"]
+    for pat in ("isolated", "clonic", "tonic"):
+        b[f"is_{pat}"] = b["pattern"] == pat
     b["in_sync"] = b["event_id"] >= 0
     b["tonic"] = b["kind"] == "tonic"
     b["dur_ms"] = b["duration_s"] * 1000.0
@@ -202,22 +228,25 @@ def summarize(
             "discharge_hz_median": g["discharge_hz"].median(),
             "tonic_fraction": g["tonic"].mean(),
             "sync_fraction": g["in_sync"].mean(),
+            **{f"n_{pat}": g[f"is_{pat}"].sum() for pat in ("isolated", "clonic", "tonic")},
         }
     )
-    # synchrony per channel: leads and directions of the events it joins
+    # synchrony per channel: the events it joins that it leads with a resolved order
     lead = pd.Series(dtype=float)
-    direction = pd.Series(dtype=object)
     if synchronous is not None and not synchronous.empty:
         ev = synchronous.set_index("event_id")
         mem = b.loc[b["in_sync"], ["channel", "event_id"]].drop_duplicates()
         mem = mem[mem["event_id"].isin(ev.index)]
-        mem["lead"] = ev.loc[mem["event_id"], "lead_channel"].to_numpy() == mem["channel"]
-        mem["direction"] = ev.loc[mem["event_id"], "direction"].to_numpy()
+        resolved = _resolved(ev).reindex(mem["event_id"]).to_numpy()
+        mem["lead"] = (
+            ev.loc[mem["event_id"], "lead_channel"].to_numpy() == mem["channel"]
+        ) & resolved
         lead = mem.groupby("channel")["lead"].mean()
-        direction = mem.groupby("channel")["direction"].agg(_mode)
     per["lead_fraction"] = lead
-    per["direction"] = direction
     per = per.reindex(names)
+    for pat in ("isolated", "clonic", "tonic"):
+        per[f"n_{pat}"] = per[f"n_{pat}"].fillna(0).astype(int)
+        per[f"{pat}_per_min"] = per[f"n_{pat}"] / minutes
     per["n_bursts"] = per["n_bursts"].fillna(0).astype(int)
     per["burden_pct"] = per["burden_pct"].fillna(0.0)
     per["bursts_per_min"] = per["n_bursts"] / minutes
@@ -235,7 +264,12 @@ def summarize(
         "tonic_fraction",
         "sync_fraction",
         "lead_fraction",
-        "direction",
+        "n_isolated",
+        "n_clonic",
+        "n_tonic",
+        "isolated_per_min",
+        "clonic_per_min",
+        "tonic_per_min",
     ]
     per = per[cols]
 
@@ -275,11 +309,19 @@ def summarize(
         "spread_ms_median": (
             float(synchronous["spread_ms"].median()) if n_ev else np.nan  # type: ignore[index]
         ),
-        "descending_fraction": (
-            float((synchronous["direction"] == "descending").mean()) if n_ev else np.nan  # type: ignore[index]
+        "ordered_fraction": float(_resolved(synchronous).mean()) if n_ev else np.nan,  # type: ignore[arg-type]
+        "lead_muscle": (
+            _mode(synchronous.loc[_resolved(synchronous).to_numpy(), "lead_muscle"])  # type: ignore[union-attr]
+            if n_ev
+            else None
         ),
-        "direction": _mode(synchronous["direction"]) if n_ev else None,  # type: ignore[index]
+        **{f"n_{pat}": int(b[f"is_{pat}"].sum()) for pat in ("isolated", "clonic", "tonic")},
+        **{
+            f"{pat}_per_min": float(b[f"is_{pat}"].sum()) / minutes
+            for pat in ("isolated", "clonic", "tonic")
+        },
         "affected_side": affected,
         "side_asymmetry": asym,
+        "course": course,
     }
     return SpontaneousSummary(per, side_tab, pd.DataFrame([rec]))

@@ -186,12 +186,19 @@ def plot_recording(
 
 # --------------------------------------------------------------------------- helpers
 
-_DIRECTION_COLORS = {
-    "descending": "tab:blue",
-    "ascending": "tab:red",
+_ORDER_COLORS = {
+    "ordered": "tab:blue",
     "simultaneous": "tab:gray",
-    "mixed": "tab:purple",
 }
+
+
+def _order_class(synchronous: pd.DataFrame) -> pd.Series:
+    """``"ordered"`` for events with a resolved onset order, else ``"simultaneous"``."""
+    order = synchronous["onset_order"].astype(object)
+    return pd.Series(
+        np.where(order.isin(["simultaneous", "undetermined"]), "simultaneous", "ordered"),
+        index=synchronous.index,
+    )
 
 
 def _new_axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
@@ -301,7 +308,8 @@ def plot_bursts(
 
 def _event_onsets(bursts: pd.DataFrame, synchronous: pd.DataFrame) -> pd.DataFrame:
     """One row per (synchronous event, channel): the channel's first burst onset in the event."""
-    members = synchronous[["event_id", "onset_s", "offset_s", "channels", "direction"]].copy()
+    members = synchronous[["event_id", "onset_s", "offset_s", "channels"]].copy()
+    members["order"] = _order_class(synchronous)
     members["channel"] = members["channels"].str.split(",")
     members = members.explode("channel").drop(columns="channels")
     merged = members.merge(
@@ -315,7 +323,7 @@ def _event_onsets(bursts: pd.DataFrame, synchronous: pd.DataFrame) -> pd.DataFra
     first = merged.groupby(["event_id", "channel"], as_index=False).agg(
         burst_onset_s=("burst_onset_s", "min"),
         onset_s=("onset_s", "first"),
-        direction=("direction", "first"),
+        order=("order", "first"),
     )
     first["delay_ms"] = (first["burst_onset_s"] - first["onset_s"]) * 1e3
     return first
@@ -334,9 +342,9 @@ def plot_synchrony_raster(
 
     Each synchronous event is one polyline: a marker per recruited muscle at its burst onset
     relative to the event onset (ms), muscles from forehead (top) to chin (bottom) by
-    anatomical rank and grouped by side. A line leaning down-right spreads forehead -> chin
-    (descending), down-left chin -> forehead (ascending). Colour encodes the event's
-    ``direction``.
+    anatomical rank and grouped by side. Colour says whether the event has a resolved
+    ``onset_order`` (blue) or is ``"simultaneous"`` within the onset uncertainty (grey); the
+    millisecond order is not a clinical spread direction.
 
     Parameters
     ----------
@@ -344,7 +352,7 @@ def plot_synchrony_raster(
         Output of :func:`hfs_emg.detect_bursts`.
     synchronous : pandas.DataFrame
         Output of :func:`hfs_emg.detect_synchronous_bursts` (``event_id``, ``onset_s``,
-        ``offset_s``, ``channels``, ``direction``).
+        ``offset_s``, ``channels``, ``onset_order``).
     channels : pandas.DataFrame, optional
         ``rec.channels`` (name, muscle, side); inferred from the channel names otherwise.
     ax : matplotlib.axes.Axes, optional
@@ -371,21 +379,21 @@ def plot_synchrony_raster(
        ectopic excitation. Neurology 1984;34:418-426.
     """
     _require(bursts, ["channel", "onset_s"], "bursts")
-    _require(synchronous, ["event_id", "onset_s", "offset_s", "channels", "direction"], "sync")
+    _require(synchronous, ["event_id", "onset_s", "offset_s", "channels", "onset_order"], "sync")
     fig, ax = _new_axes(ax, (7.0, 4.5))
     onsets = _event_onsets(bursts, synchronous)
     names = _channel_order(sorted(set(onsets["channel"])), channels)
     ypos = {name: k for k, name in enumerate(names)}
     onsets["y"] = onsets["channel"].map(ypos)
     onsets = onsets.sort_values(["event_id", "y"])
-    counts = synchronous["direction"].value_counts()
+    counts = _order_class(synchronous).value_counts()
     labelled: set[str] = set()
-    for (_event, direction), grp in onsets.groupby(["event_id", "direction"], sort=False):
-        color = _DIRECTION_COLORS.get(direction, "k")
+    for (_event, order), grp in onsets.groupby(["event_id", "order"], sort=False):
+        color = _ORDER_COLORS.get(order, "k")
         label = None
-        if direction not in labelled:
-            label = f"{direction} (n={counts.get(direction, 0)})"
-            labelled.add(direction)
+        if order not in labelled:
+            label = f"{order} (n={counts.get(order, 0)})"
+            labelled.add(order)
         ax.plot(grp["delay_ms"], grp["y"], "-o", color=color, alpha=0.6, ms=4, lw=1, label=label)
     ax.set_yticks(range(len(names)), names)
     ax.set_ylim(len(names) - 0.5, -0.5)  # forehead on top

@@ -4,8 +4,11 @@ A burst that starts just after a stimulus is an evoked response (the direct M-re
 lateral spread response near 10 ms, late responses up to ~40 ms in LSR monitoring, the blink
 reflex R2 up to ~90 ms), not a spontaneous spasm [1]_ [2]_. One rule, used by every path of
 :func:`hfs_emg.analyze` (in memory and streamed): a burst whose onset lies from
-``exclude_before_stim_s`` before to ``exclude_after_stim_s`` after a stimulus is dropped, and
-the rates are computed over the time that remains.
+``exclude_before_stim_s`` (20 ms: the zero-phase filters' pre-ringing of the stimulus artefact,
+which the onset search of :func:`hfs_emg.detect_bursts` follows back) before to
+``exclude_after_stim_s`` after a stimulus is dropped, and the rates are computed over the time
+that remains. Only stimuli from a trigger channel or the recording's events count: stimuli
+guessed from simultaneous EMG jumps can be the onsets of synchronous spasms themselves.
 
 References
 ----------
@@ -38,7 +41,7 @@ def stimulus_locked_mask(
     onsets_s: npt.ArrayLike,
     stim_onsets_s: npt.ArrayLike,
     *,
-    exclude_before_stim_s: float = 0.005,
+    exclude_before_stim_s: float = 0.02,
     exclude_after_stim_s: float = 0.1,
 ) -> npt.NDArray[np.bool_]:
     """True for onsets from ``exclude_before_stim_s`` before to ``exclude_after_stim_s`` after a
@@ -59,8 +62,8 @@ def stimulus_locked_mask(
 
     Examples
     --------
-    >>> stimulus_locked_mask([0.99, 1.05, 1.2, 2.0], [1.0, 2.001]).tolist()
-    [False, True, False, True]
+    >>> stimulus_locked_mask([0.97, 0.99, 1.05, 1.2, 2.0], [1.0, 2.001]).tolist()
+    [False, True, True, False, True]
     """
     _check(exclude_before_stim_s, exclude_after_stim_s)
     onsets = np.asarray(onsets_s, dtype=float).ravel()
@@ -80,7 +83,7 @@ def excluded_duration_s(
     tstart: float,
     duration_s: float,
     *,
-    exclude_before_stim_s: float = 0.005,
+    exclude_before_stim_s: float = 0.02,
     exclude_after_stim_s: float = 0.1,
 ) -> float:
     """Seconds of ``[tstart, tstart + duration_s]`` covered by the stimulus windows (union).
@@ -88,7 +91,7 @@ def excluded_duration_s(
     Examples
     --------
     >>> round(excluded_duration_s([1.0, 1.05, 5.0], 0.0, 10.0), 3)
-    0.26
+    0.29
     """
     _check(exclude_before_stim_s, exclude_after_stim_s)
     stims = np.sort(np.asarray(stim_onsets_s, dtype=float).ravel())
@@ -106,7 +109,7 @@ def exclude_stimulus_locked(
     bursts: pd.DataFrame,
     stim_onsets_s: npt.ArrayLike,
     *,
-    exclude_before_stim_s: float = 0.005,
+    exclude_before_stim_s: float = 0.02,
     exclude_after_stim_s: float = 0.1,
 ) -> tuple[pd.DataFrame, int]:
     """Drop the bursts that start in a stimulus window; return them and how many were dropped.

@@ -14,13 +14,17 @@
 # ---
 
 # %% [markdown]
-# # Spontaneous spasms: bursts, synchrony and spread order
+# # Spontaneous spasms: bursts, synchrony and onset order
 #
-# Surface or needle EMG of HFS shows three patterns: isolated discharges, grouped (clonic)
-# bursts of tens to hundreds of ms, and tonic spasms lasting seconds. Within a burst motor units
-# fire at 150-400 Hz (Nielsen 1984; Medscape HFS work-up). A spasm involves several muscles of
-# the same side almost simultaneously; the order in which they are recruited (forehead -> chin,
-# "descending", or chin -> forehead, "ascending") is reported by `detect_synchronous_bursts`.
+# Surface polymyography of HFS shows three patterns: isolated discharges, grouped (clonic)
+# bursts of tens to hundreds of ms, and tonic spasms lasting seconds; `detect_bursts` reports
+# them as `pattern`. Within a burst motor units fire at 150-400 Hz in needle EMG (Nielsen 1984);
+# the burst table gives `discharge_hz` only where the summed signal is periodic (units firing
+# together) and per-unit rates need `hfs_emg.detect_units`. A spasm involves several muscles of
+# the same side almost simultaneously; `detect_synchronous_bursts` reports an `onset_order` and a
+# `lead_muscle` only where the lag is resolved, "simultaneous" otherwise. The clinical spread of
+# typical HFS (eye to mouth over months to years) is not a millisecond quantity and is not
+# inferred here.
 #
 # Onsets are found by amplitude thresholds on an envelope: `method="hysteresis"` (double
 # threshold, in the spirit of Bonato et al., *IEEE TBME* 1998;45:287), `"tkeo"` (Teager-Kaiser
@@ -68,17 +72,21 @@ fig = plotting.plot_burst_metrics(bursts, channels=rec.channels)
 # ## Synchronous events and spread order
 #
 # Each line is one spasm: a marker per recruited muscle at its onset after the event onset.
-# Colour = direction.
+# Colour: blue when the onset order is resolved, grey when simultaneous within the onset
+# uncertainty. Passing the recording (`rec=`) estimates the lags from the envelopes.
 
 # %%
-sync = hfs_emg.detect_synchronous_bursts(bursts, channels=rec.channels)
+sync = hfs_emg.detect_synchronous_bursts(bursts, rec=rec)
 fig = plotting.plot_synchrony_raster(bursts, sync, channels=rec.channels)
-sync[["onset_s", "channels", "lead_channel", "spread_ms", "direction"]]
+sync[["onset_s", "channels", "spread_ms", "lag_ci_low_ms", "lag_ci_high_ms", "onset_order"]]
 
 # %%
 true_sync = pd.read_csv(TRUTH / "spontaneous_hfs_synchronous.csv")
 pd.DataFrame(
-    {"detected": sync["direction"].value_counts(), "truth": true_sync["direction"].value_counts()}
+    {
+        "detected": sync["lead_muscle"].value_counts(),
+        "truth": true_sync["lead_muscle"].value_counts(),
+    }
 )
 
 # %% [markdown]

@@ -70,7 +70,7 @@ plotting.plot_evoked(
 # %%
 trend = hfs_emg.lsr_trend(lsr)
 fig = plotting.plot_lsr_trend(lsr, trend)
-trend[["channel", "status", "disappearance_stim_index", "final_baseline_ratio"]]
+trend[["channel", "status", "disappearance_stim_index", "reduction_pct"]]
 
 # %%
 truth = pd.read_csv(TRUTH / "lsr_session_trend.csv")

@@ -17,14 +17,25 @@
 # # Facial nerve conduction, F-waves and the blink reflex
 #
 # * **CMAP / ENoG**: stimulating the facial nerve at the stylomastoid foramen evokes an M-wave
-#   in nasalis; normal latency < 4.5 ms and amplitude > 2 mV; the affected/healthy amplitude
-#   ratio estimates axonal loss (Guntinas-Lichius et al., *Eur Arch ORL* 2020;277:1855).
+#   in nasalis; normal latency < 4.5 ms and amplitude > 2 mV (Guntinas-Lichius et al., *Eur
+#   Arch ORL* 2020;277:1855), flagged in `latency_abnormal` / `p2p_abnormal`. The
+#   affected/healthy `amplitude_ratio` and `decrement_pct` mean axonal loss in an acute facial
+#   palsy (ENoG, Fisch 1984) but a reversible chemodenervation after botulinum toxin (about
+#   -40 % at 38 days; Glocker 1995): `measure_cmap(..., context=)` states which.
 # * **F-waves**: antidromic activation of facial motor neurons gives small late responses;
 #   normal Fmin 8.97 ± 0.53 ms, chronodispersion 0.80 ± 0.31 ms. In HFS F-waves are larger and
-#   more persistent on the spasm side (F/M 6.9 % vs 3.8 %).
+#   more persistent on the spasm side (F/M 6.9 % vs 3.8 %) and last longer: F-wave duration
+#   13.1 vs 9.5 ms, the best discriminator, while Fmin and chronodispersion do not differ
+#   (Ishikawa et al., *Acta Neurochir* 1996;138:24).
 # * **Blink reflex**: supraorbital stimulation evokes R1 (~10 ms, ipsilateral) and R2 (~29 ms,
 #   bilateral) in orbicularis oculi (Kimura 1975). In HFS the R1/R2 also appear in orbicularis
 #   oris and mentalis ("synkinetic" lateral spread of the blink reflex; Auger, *Neurology* 1979).
+#   R2 is quantified by its rectified area and duration; the synkinesis ratio is the oris or
+#   mentalis R2 area over the oculi R2 area. Paired stimuli give the R2 recovery cycle, enhanced
+#   in blepharospasm (Eekhof et al., *Muscle Nerve* 1996;19:10).
+#
+# `measure_f_waves` and `measure_blink_reflex` return an `NcsResult` with `.summary` and
+# `.trials` tables.
 
 # %%
 from pathlib import Path
@@ -66,10 +77,18 @@ pd.concat(
 # %%
 rec = hfs_emg.read_recording(DATA / "ncs_f_waves.bdf")
 epochs = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.005, tmax=0.04)
-f_summary, f_trials = hfs_emg.measure_f_waves(epochs, return_trials=True)
+f_res = hfs_emg.measure_f_waves(epochs)
+f_summary, f_trials = f_res.summary, f_res.trials
 fig = plotting.plot_f_waves(epochs, f_trials)
 f_summary[
-    ["channel", "persistence_pct", "f_min_latency_ms", "chronodispersion_ms", "f_m_ratio_pct"]
+    [
+        "channel",
+        "persistence_pct",
+        "f_min_latency_ms",
+        "chronodispersion_ms",
+        "f_m_ratio_pct",
+        "f_duration_mean_ms",
+    ]
 ]
 
 # %%
@@ -86,6 +105,64 @@ print(
 # %%
 rec = hfs_emg.read_recording(DATA / "ncs_blink_reflex.bdf")
 epochs = hfs_emg.make_epochs(rec, hfs_emg.find_stim_events(rec), tmin=-0.01, tmax=0.07)
-blink = hfs_emg.measure_blink_reflex(epochs)
+blink = hfs_emg.measure_blink_reflex(epochs).summary
 fig = plotting.plot_blink_reflex(epochs, blink, stim_side="left")
-blink[["stim_side", "channel", "component", "relation", "synkinetic", "latency_ms"]]
+blink[
+    [
+        "stim_side",
+        "channel",
+        "component",
+        "relation",
+        "synkinetic",
+        "latency_ms",
+        "area_uv_ms",
+        "duration_ms",
+        "synkinesis_ratio",
+        "latency_abnormal",
+    ]
+]
+
+# %% [markdown]
+# ## R2 recovery cycle (paired stimuli)
+#
+# A simulated study: pairs of supraorbital stimuli at interstimulus intervals of 0.1-1.5 s. The
+# R2 to the second (test) stimulus is suppressed at short intervals and recovers at long ones;
+# the "enhanced" curve is the faster recovery of blepharospasm.
+
+# %%
+from hfs_emg.simulate import simulate_blink_recovery
+
+curves = {}
+for curve in ("normal", "enhanced"):
+    sim = simulate_blink_recovery(curve=curve, sfreq=5000.0, seed=1)
+    rc = hfs_emg.blink_recovery_cycle(sim.recording)
+    ipsi = rc[rc["relation"] == "ipsilateral"]
+    curves[curve] = ipsi.set_index("isi_ms")["recovery_pct"]
+pd.DataFrame(curves).round(0)
+
+# %% [markdown]
+# ## Visits over time: a botulinum-toxin cycle
+#
+# Simulated CMAP studies of the injected orbicularis oculi at the injection and at follow-up
+# visits. The decrement (about -40 % at 38 days; Glocker 1995) is a chemodenervation, not axonal
+# loss, which `context="botulinum_toxin"` states. `patient_timeline` gives one row per visit.
+
+# %%
+from hfs_emg.simulate import simulate_toxin_course
+
+course = simulate_toxin_course(days=(0, 14, 38, 90, 150), sfreq=5000.0, seed=2)
+visits = [
+    {
+        "date": v.date,
+        "kind": v.kind,
+        "dose_units": v.dose_units,
+        "site": v.site,
+        "analyses": {
+            "cmap": hfs_emg.measure_cmap(rec, affected_side="left", context="botulinum_toxin")
+        },
+    }
+    for v, rec in zip(course.visits.itertuples(), course.recordings, strict=True)
+]
+timeline = hfs_emg.patient_timeline(visits, patient="P01")
+fig = plotting.plot_visits(timeline)
+timeline[["visit", "date", "kind", "days_since_injection", "cmap_decrement_pct"]]

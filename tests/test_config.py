@@ -29,7 +29,18 @@ OWN_FIELDS = {
     "responses": {"artifact_method", "artifact_window_s", "tmin", "tmax"},
 }
 #: Keyword arguments that are deliberately not configuration keys.
-NOT_OPTIONS = {"n_jobs", "events", "source", "label", "return_trials", "channels_info", "channels"}
+NOT_OPTIONS = {
+    "n_jobs",
+    "events",
+    "source",
+    "label",
+    "return_trials",
+    "channels_info",
+    "channels",
+    "phases",
+    "limits",
+    "rec",
+}
 
 
 @pytest.mark.parametrize("name", sorted(SECTION_FUNCTIONS))

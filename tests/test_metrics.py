@@ -56,7 +56,12 @@ def test_detected_summary_close_to_truth(sim):
     np.testing.assert_allclose(
         g.loc[left, "discharge_hz_median"], r.loc[left, "discharge_hz_median"], rtol=0.1
     )
-    assert got.recording["direction"].iloc[0] == ref.recording["direction"].iloc[0]
+    for pat in ("clonic", "tonic"):
+        assert (
+            abs(int(got.recording[f"n_{pat}"].iloc[0]) - int(ref.recording[f"n_{pat}"].iloc[0]))
+            <= 1
+        )
+    assert got.recording["course"].iloc[0] is None  # never inferred from the EMG
 
 
 def test_membership_from_events():
@@ -74,7 +79,8 @@ def test_membership_from_events():
             "channels": ["oculi_L,oris_L"],
             "spread_ms": [10.0],
             "lead_channel": ["oculi_L"],
-            "direction": ["descending"],
+            "onset_order": ["oculi_L<oris_L"],
+            "lead_muscle": ["orbicularis_oculi"],
         }
     )
     assert burst_event_ids(b, ev).tolist() == [0, 0, -1, -1]
@@ -85,6 +91,34 @@ def test_membership_from_events():
     assert ch.loc["oculi_L", "duration_median_ms"] == pytest.approx(75.0)
     assert ch.loc["oculi_L", "duration_iqr_ms"] == pytest.approx(25.0)
     assert s.recording["sync_fraction"].iloc[0] == 0.5
+    assert s.recording["ordered_fraction"].iloc[0] == 1.0
+    assert s.recording["lead_muscle"].iloc[0] == "orbicularis_oculi"
+    # a simultaneous event has no leader
+    s2 = summarize(
+        b, ev.assign(onset_order="simultaneous", lead_muscle="simultaneous"), duration_s=30.0
+    )
+    assert s2.channels.set_index("channel").loc["oculi_L", "lead_fraction"] == 0.0
+    assert s2.recording["lead_muscle"].iloc[0] is None
+
+
+def test_pattern_counts_and_course():
+    b = pd.DataFrame(
+        {
+            "channel": ["oculi_L"] * 4 + ["oris_L"],
+            "onset_s": [1.0, 2.0, 3.0, 5.0, 7.0],
+            "duration_s": [0.004, 0.012, 0.1, 0.8, 0.003],
+            "pattern": ["isolated", "isolated", "clonic", "tonic", "isolated"],
+        }
+    )
+    s = summarize(b, duration_s=120.0, course="atypical")
+    ch = s.channels.set_index("channel")
+    assert ch.loc["oculi_L", ["n_isolated", "n_clonic", "n_tonic"]].tolist() == [2, 1, 1]
+    assert ch.loc["oris_L", "isolated_per_min"] == pytest.approx(0.5)
+    rec = s.recording.iloc[0]
+    assert (rec["n_isolated"], rec["isolated_per_min"]) == (3, pytest.approx(1.5))
+    assert rec["course"] == "atypical"
+    with pytest.raises(ParameterError, match="course"):
+        summarize(b, duration_s=120.0, course="descending")
 
 
 def test_errors():

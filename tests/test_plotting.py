@@ -90,7 +90,8 @@ def test_synchrony_raster_order_and_onsets(spont):
     for ln, (_, ev) in zip(lines, sync.sort_values("event_id").iterrows(), strict=True):
         y0 = int(np.asarray(ln.get_ydata())[np.argmin(ln.get_xdata())])
         assert names[y0] in ev["channels"].split(",")
-        colour = plotting._DIRECTION_COLORS[ev["direction"]]
+        resolved = ev["onset_order"] not in ("simultaneous", "undetermined")
+        colour = plotting._ORDER_COLORS["ordered" if resolved else "simultaneous"]
         assert matplotlib.colors.same_color(ln.get_color(), colour)
     assert "(ms)" in ax.get_xlabel()
 

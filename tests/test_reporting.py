@@ -136,7 +136,8 @@ def test_report_renders_and_runs_nothing(example_dir, tmp_path, monkeypatch):
     truth = pd.read_csv(example_dir / "truth" / "spontaneous_hfs_synchronous.csv")
     sync = _raw(next(t for t in _frames(doc) if "spread (ms)" in t.columns))
     assert len(sync) == len(truth)
-    assert sorted(sync["direction"]) == sorted(truth["direction"])
+    assert sorted(sync["lead_channel"]) == sorted(truth["lead_channel"])
+    assert "direction" not in sync.columns
     with pytest.raises(hfs_emg.ParameterError, match="carries its configuration"):
         report(result, out=out, config=hfs_emg.AnalysisConfig())
 

@@ -55,12 +55,15 @@ def test_physiology_of_truth(sim):
     ev = sim.synchronous
     assert (ev["n_channels"] >= 2).all()
     assert ev["spread_ms"].between(0.5, 60).all()
-    assert set(ev["direction"]) <= {"descending", "ascending"}
-    # descending events are led by their highest muscle, ascending ones by their lowest
+    assert "direction" not in ev.columns
+    # onsets follow the rostro-caudal rank, one way or the other; the order lists the channels
     rank = {f"{m}_L": MUSCLES[m].rank for m in MUSCLES}
     for _, e in ev.iterrows():
-        ranks = [rank[c] for c in e["channels"].split(",")]
-        assert ranks == sorted(ranks, reverse=e["direction"] == "ascending")
+        chans = e["channels"].split(",")
+        ranks = [rank[c] for c in chans]
+        assert ranks in (sorted(ranks), sorted(ranks, reverse=True))
+        assert e["onset_order"] == "<".join(chans)
+        assert e["lead_muscle"] == chans[0].rsplit("_", 1)[0]
     single = b[b["event_id"] < 0]
     assert len(single) > 0
 
@@ -127,3 +130,57 @@ def test_contralateral_and_rates():
 def test_bad_parameters(kwargs):
     with pytest.raises(ParameterError):
         simulate_spontaneous(**{"duration_s": 2.0, **kwargs})
+
+
+def test_independent_units_have_physiological_isi():
+    sim = simulate_spontaneous(
+        duration_s=60.0,
+        sfreq=5000.0,
+        firing="independent",
+        n_units=(12, 18),
+        unit_rate_hz=(8.0, 25.0),
+        tonic_fraction=1.0,
+        seed=5,
+    )
+    assert sim.bursts["discharge_hz"].isna().all()  # no common rate
+    sp = sim.spikes.sort_values(["unit", "burst_index", "time_s"])
+    isi = sp.groupby(["unit", "burst_index"])["time_s"].diff()
+    stats = isi.groupby([sp["unit"], sp["burst_index"]]).agg(["mean", "std", "size"])
+    stats = stats[stats["size"] >= 15]  # trains long enough for a CV
+    cv = stats["std"] / stats["mean"]
+    assert len(stats) >= 20
+    assert 0.1 <= cv.median() <= 0.2
+    assert (1 / stats["mean"]).between(6.0, 28.0).mean() >= 0.95
+    units = sp.groupby("burst_index")["unit"].nunique()
+    assert units.between(12, 18).all()
+
+
+def test_isolated_tapered_simultaneous_and_coloured():
+    kw = {"duration_s": 40.0, "sfreq": 5000.0, "seed": 8, "mains_hz": None}
+    sim = simulate_spontaneous(isolated_rate_per_min=30, spread_step_ms=(0.0, 0.0), **kw)
+    iso = sim.bursts[sim.bursts["pattern"] == "isolated"]
+    assert len(iso) >= 5 and (iso["duration_s"] < 0.02).all() and (iso["event_id"] == -1).all()
+    n_spk = sim.spikes[sim.spikes["unit"].str.contains("iso")].groupby("burst_index").size()
+    assert n_spk.between(1, 3).all() and sorted(n_spk.index) == sorted(iso.index)
+    assert (sim.synchronous["onset_order"] == "simultaneous").all()
+    assert (sim.synchronous["spread_ms"] == 0).all()
+    # isolated discharges stay away from the other bursts of their channel
+    for ch, g in sim.bursts.sort_values("onset_s").groupby("channel"):
+        assert (g["onset_s"].to_numpy()[1:] - g["offset_s"].to_numpy()[:-1] > 0).all(), ch
+    # tapered bursts: the first 50 ms hold less energy than the next 50 ms
+    tap = simulate_spontaneous(taper_s=0.1, tonic_fraction=1.0, **kw)
+    quiet = {"noise_uv": 1e-3, "baseline_wander": False, "movement_artifacts": False}
+    clean = simulate_spontaneous(taper_s=0.1, tonic_fraction=1.0, **{**kw, **quiet})
+    x = clean.recording.data
+    for b in tap.bursts.itertuples():
+        row = clean.recording.ch_names.index(b.channel)
+        s = round(b.onset_s * 5000)
+        assert np.sum(x[row, s : s + 250] ** 2) < np.sum(x[row, s + 250 : s + 500] ** 2)
+    # coloured background: extra 20-150 Hz power, white noise unchanged above it
+    plain = simulate_spontaneous(spasm_rate_per_min=0, single_muscle_rate_per_min=0, **kw)
+    col = simulate_spontaneous(
+        spasm_rate_per_min=0, single_muscle_rate_per_min=0, coloured_uv=5.0, **kw
+    )
+    assert col.recording.data.std() == pytest.approx(
+        np.hypot(plain.recording.data.std(), 5.0), rel=0.05
+    )

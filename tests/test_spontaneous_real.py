@@ -84,6 +84,14 @@ def test_uci_activity_agrees_with_labels(uci, method, options, min_kappa):
     assert a["kappa"] >= min_kappa, a
 
 
+def test_default_detector_is_specific_on_rest(uci):
+    """Issue 13: the default thresholds were chosen on the first file (tuning, 0.94); the
+    second file was held out."""
+    a = _agreement(uci, detect_bursts(uci))
+    assert a["specificity"] >= 0.9, a
+    assert a["sensitivity"] >= 0.99, a
+
+
 def _unit_rates(rec) -> pd.DataFrame:
     """Per unit and discharge train (gaps > 0.3 s split trains): median instantaneous rate."""
     ev = rec.events[rec.events["label"].isin(["MU1", "MU2"])].sort_values(["label", "onset_s"])

@@ -29,38 +29,63 @@ def test_truth_bursts_give_truth_events(sim):
     assert tuple(ev.columns) == SYNC_COLUMNS
     s = score_events(sim.synchronous, ev, tolerance_s=0.001)
     assert s["f1"] == 1.0
-    assert s["direction_accuracy"] == 1.0
     assert s["lead_accuracy"] == 1.0
     assert s["n_channels_accuracy"] == 1.0
     truth = sim.synchronous.set_index("onset_s")
     got = ev.set_index("onset_s")
     np.testing.assert_allclose(got["spread_ms"], truth["spread_ms"], atol=1e-6)
-    assert (sim.synchronous["direction"] == "ascending").sum() >= 3
+    # exact onsets (no uncertainty): the order is the true one, event by event
+    exact = detect_synchronous_bursts(sim.bursts, onset_sd_ms=1e-6, min_lag_ms=0.0)
+    assert exact["onset_order"].tolist() == sim.synchronous["onset_order"].tolist()
+    assert exact["lead_muscle"].tolist() == sim.synchronous["lead_muscle"].tolist()
+    # with the default 3 ms onset uncertainty, 2-6 ms steps are not all resolved
+    assert ev["onset_order"].str.contains("=").any()
+    assert (ev["onset_order"] != exact["onset_order"]).any()
 
 
-def test_direction_rules():
+def test_simultaneous_truth_is_never_ordered():
+    sim = simulate_spontaneous(
+        duration_s=60.0, sfreq=2000.0, spasm_rate_per_min=20, spread_step_ms=(0.0, 0.0), seed=3
+    )
+    assert (sim.synchronous["onset_order"] == "simultaneous").all()
+    ev = detect_synchronous_bursts(sim.bursts)
+    assert (ev["onset_order"] == "simultaneous").all()
+    assert (ev["lead_muscle"] == "simultaneous").all()
+    assert (ev["lag_ms"] == 0).all() and (ev["lag_ci_low_ms"] < 0).all()
+
+
+def test_onset_order_rules():
     b = pd.DataFrame(
         {
             "channel": ["mentalis_L", "oris_L", "oculi_L", "oculi_L", "mentalis_L", "Fp1", "Cz"],
-            "onset_s": [1.0, 1.004, 1.009, 3.0, 3.002, 6.0, 6.001],
+            "onset_s": [1.0, 1.004, 1.012, 3.0, 3.002, 6.0, 6.02],
             "offset_s": [1.1] * 3 + [3.1] * 2 + [6.1] * 2,
         }
     )
-    ev = detect_synchronous_bursts(b)
-    assert ev["direction"].tolist() == ["ascending", "descending", "unknown"]
+    ev = detect_synchronous_bursts(b)  # 3 ms SD per onset: +/- 8.3 ms for a difference
+    assert ev["onset_order"].tolist() == [
+        "mentalis_L=oris_L<oculi_L",
+        "simultaneous",
+        "Fp1<Cz",
+    ]
+    assert ev["lead_muscle"].tolist() == ["tied", "simultaneous", "Fp1"]
     assert ev["lead_channel"].tolist() == ["mentalis_L", "oculi_L", "Fp1"]
+    np.testing.assert_allclose(ev["lag_ms"], [12.0, 2.0, 20.0], atol=1e-9)
+    assert (ev["lag_ci_low_ms"] < ev["lag_ms"]).all() and (
+        ev["lag_ms"] < ev["lag_ci_high_ms"]
+    ).all()
+    sharp = detect_synchronous_bursts(b, onset_sd_ms=0.5)
+    assert sharp["onset_order"].iloc[0] == "mentalis_L<oris_L<oculi_L"
+    assert sharp["lead_muscle"].iloc[0] == "mentalis"
+    # a resolved 2 ms lag is still below min_lag_ms=3: simultaneous
+    assert (
+        detect_synchronous_bursts(b, onset_sd_ms=0.1, min_lag_ms=3.0)["onset_order"].iloc[1]
+        == "simultaneous"
+    )
     info = pd.DataFrame({"name": ["Fp1", "Cz"], "muscle": ["frontalis", "mentalis"]})
     ev2 = detect_synchronous_bursts(b, channels_info=info)
-    assert ev2["direction"].iloc[2] == "descending"
-    # onsets 0, 3, 6 ms at ranks 1, 4, 0: correlation -0.24 -> "mixed"
-    mixed = pd.DataFrame(
-        {
-            "channel": ["oculi_L", "mentalis_L", "frontalis_L"],
-            "onset_s": [1.0, 1.003, 1.006],
-            "offset_s": [1.1] * 3,
-        }
-    )
-    assert detect_synchronous_bursts(mixed)["direction"].iloc[0] == "mixed"
+    assert ev2["lead_muscle"].iloc[2] == "frontalis"
+    assert "direction" not in ev.columns
     assert detect_synchronous_bursts(b, min_channels=3)["n_channels"].tolist() == [3]
     assert detect_synchronous_bursts(b.iloc[:0]).empty
 

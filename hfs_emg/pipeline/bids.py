@@ -80,7 +80,8 @@ def find_bids_recordings(
     >>> [p.name for p in find_bids_recordings(root)]
     ['sub-01_task-cmap_emg.bdf']
     >>> res = run_bids(root, workers=1, progress=False)
-    >>> sorted(p.name for p in (root / "derivatives/hfs_emg/sub-01/emg").iterdir())[:2]
+    >>> names = {p.name for p in (root / "derivatives/hfs_emg/sub-01/emg").iterdir()}
+    >>> sorted(n for n in names if "desc-cmap" in n or "recordingsummary" in n)
     ['sub-01_task-cmap_desc-cmap_emg.tsv', 'sub-01_task-cmap_desc-recordingsummary_emg.tsv']
     """
     from mne_bids import find_matching_paths
@@ -277,7 +278,7 @@ def bids_timeline(
     import pandas as pd
     from mne_bids import get_entities_from_fname
 
-    from .visits import Visit, patient_timeline, read_sessions_tsv
+    from ..visits import Visit, patient_timeline, read_sessions_tsv
 
     root = Path(bids_root)
     sessions_file = root / f"sub-{subject}" / f"sub-{subject}_sessions.tsv"

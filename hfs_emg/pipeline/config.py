@@ -90,8 +90,37 @@ PROTOCOLS: tuple[str, ...] = (
 #: Arguments that are never configuration keys: the data, execution options (no effect on the
 #: result), the stimuli (found once by the ``stim`` section) and return-shape switches.
 _NOT_OPTIONS = frozenset(
-    {"n_jobs", "events", "source", "label", "return_trials", "channels_info", "channels"}
+    {
+        "n_jobs",
+        "events",
+        "source",
+        "label",
+        "return_trials",
+        "channels_info",
+        "channels",
+        "phases",  # lsr_trend: the recording's own phase markers (data, not an option)
+        "limits",  # NormalLimits objects: Python-only, not a TOML value
+        "rec",  # detect_synchronous_bursts: the recording (data, not an option)
+    }
 )
+
+
+def _hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """The evaluated annotations of ``func``; a name only imported for type checking (the
+    data argument's ``Recording``...) makes that one parameter ``Any``, not an error."""
+    try:
+        return typing.get_type_hints(func)
+    except NameError:
+        pass
+    out: dict[str, Any] = {}
+    for pname, ann in getattr(func, "__annotations__", {}).items():
+        try:
+            out[pname] = typing.get_type_hints(
+                type("_One", (), {"__annotations__": {pname: ann}, "__module__": func.__module__})
+            )[pname]
+        except NameError:
+            out[pname] = Any
+    return out
 
 
 def _section(
@@ -105,7 +134,7 @@ def _section(
     keep: tuple[str, ...] = (),
 ) -> type:
     """A frozen dataclass whose fields are ``func``'s keyword arguments with defaults."""
-    hints = typing.get_type_hints(func)
+    hints = _hints(func)
     overrides = overrides or {}
     fields: list[tuple[str, Any, Any]] = []
     params = list(inspect.signature(func).parameters.values())[1:]  # skip the data argument
@@ -497,7 +526,8 @@ _COMMENTS = {
     "stim": "find_stim_events: the stimuli of every evoked protocol; "
     "source: auto, trigger, events, artifact (protocol auto never trusts artefacts alone)",
     "lsr": "measure_lsr; artifact_method: interpolate, template, decay or none",
-    "trend": "lsr_trend",
+    "trend": "lsr_trend (phase markers are read from the recording's events); "
+    "amplitude: present_only or zero_filled",
     "cmap": "measure_cmap (protocol cmap)",
     "f_waves": "measure_f_waves (protocol f_waves)",
     "blink_reflex": "measure_blink_reflex (protocol blink_reflex)",
@@ -511,7 +541,7 @@ def default_toml() -> str:
     Examples
     --------
     >>> text = default_toml()
-    >>> "[bursts]" in text and "min_duration_s = 0.02" in text
+    >>> "[bursts]" in text and "merge_gap_s = 0.04" in text
     True
     >>> import tomllib
     >>> AnalysisConfig.from_dict(tomllib.loads(text)) == AnalysisConfig()

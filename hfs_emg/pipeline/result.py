@@ -114,6 +114,23 @@ class AnalysisResult:
         )
 
 
+def _canonical(table: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as pandas' string dtype, so a table read back from Parquet (batch cache,
+    ``hfs-emg`` outputs) has the dtypes of the one analysed in memory."""
+    out = table
+    for col in table.columns:
+        values = table[col]
+        if values.dtype != object:
+            continue
+        present = values.dropna()
+        if len(present) and all(isinstance(v, str) for v in present):
+            if out is table:
+                out = table.copy()
+                out.attrs = dict(table.attrs)
+            out[col] = values.astype("str")
+    return out
+
+
 def build_result(
     *,
     bursts: pd.DataFrame,
@@ -127,7 +144,10 @@ def build_result(
 ) -> AnalysisResult:
     """Assemble an :class:`AnalysisResult` (shared by the in-memory and streamed paths)."""
     events = decision.events
-    onsets = None if events is None else events["onset_s"].to_numpy(dtype=float)
+    onsets = None
+    if events is not None:  # stimuli guessed from EMG jumps may be spasm onsets: not excluded
+        real = ~events["source"].astype(str).str.startswith("artifact")
+        onsets = events.loc[real, "onset_s"].to_numpy(dtype=float)
     bursts, sync, summary, info = spontaneous_tables(
         bursts,
         channels,
@@ -148,13 +168,13 @@ def build_result(
     provenance = {**provenance, "protocol": decision.as_dict(), "spontaneous": info}
     return AnalysisResult(
         protocol=decision.protocol,
-        bursts=bursts,
-        synchronous=sync,
-        summary=summary.channels,
-        summary_sides=summary.sides,
-        recording_summary=recording,
-        stim_events=events,
+        bursts=_canonical(bursts),
+        synchronous=_canonical(sync),
+        summary=_canonical(summary.channels),
+        summary_sides=_canonical(summary.sides),
+        recording_summary=_canonical(recording),
+        stim_events=None if events is None else _canonical(events),
         config=config,
         provenance=provenance,
-        **evoked,
+        **{name: _canonical(table) for name, table in evoked.items()},
     )

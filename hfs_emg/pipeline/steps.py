@@ -18,6 +18,7 @@ from ..detection import detect_bursts
 from ..lsr import lsr_trend, measure_lsr
 from ..metrics import SpontaneousSummary, summarize
 from ..ncs import measure_blink_reflex, measure_cmap, measure_f_waves
+from ..phases import phase_markers
 from ..preprocessing import filter_emg
 from ..recording import Recording
 from ..responses import measure_responses, stimulus_epochs
@@ -99,19 +100,17 @@ def evoked_tables(
         return {}
     if protocol == "lsr":
         lsr = measure_lsr(rec, **stim, **section_kwargs(config.lsr))
-        return {"lsr": lsr, "trend": lsr_trend(lsr, **section_kwargs(config.trend))}
+        # the recording's own surgical-phase markers ("dural opening", "Teflon", "closure"...)
+        trend = lsr_trend(lsr, phases=phase_markers(rec), **section_kwargs(config.trend))
+        return {"lsr": lsr, "trend": trend}
     if protocol == "cmap":
         return {"cmap": measure_cmap(rec, **stim, **section_kwargs(config.cmap))}
     if protocol == "f_waves":
-        table, trials = measure_f_waves(
-            rec, **stim, **section_kwargs(config.f_waves), return_trials=True
-        )
-        return {"f_waves": table, "f_waves_trials": trials}
+        res = measure_f_waves(rec, **stim, **section_kwargs(config.f_waves))
+        return {"f_waves": res.summary, "f_waves_trials": res.trials}
     if protocol == "blink_reflex":
-        table, trials = measure_blink_reflex(
-            rec, **stim, **section_kwargs(config.blink_reflex), return_trials=True
-        )
-        return {"blink_reflex": table, "blink_reflex_trials": trials}
+        res = measure_blink_reflex(rec, **stim, **section_kwargs(config.blink_reflex))
+        return {"blink_reflex": res.summary, "blink_reflex_trials": res.trials}
     if protocol == "responses":
         ep = response_epochs(rec, events, config)
         kw = section_kwargs(config.responses, drop=_EPOCHING)

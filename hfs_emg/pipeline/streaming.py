@@ -168,9 +168,11 @@ def _detect_chunk(
             fine_window_s=opts["fine_window_s"],
             rel=opts["rel"],
             noise=noise,
+            onset_floor=opts.get("onset_floor"),
+            backtrack_s=opts.get("backtrack_s", 0.0),
         )
     s, e, c = _merge_filter(
-        s, e, c, round(b.merge_gap_s * fs), max(round(b.min_duration_s * fs), 1)
+        s, e, c, round(b.merge_gap_s * fs), max(round(_min_duration(b) * fs), 1)
     )
     rng = tuple(map(float, b.discharge_range_hz))
     parts = []
@@ -245,6 +247,13 @@ def streamed_protocol(reader: BaseReader, config: AnalysisConfig) -> ProtocolDec
     cfg = config.replace(stim__source=source)
     decision = decide_protocol(probe, cfg)
     return ProtocolDecision(decision.protocol, decision.events, decision.reason)
+
+
+def _min_duration(b: Any) -> float:
+    """The burst config's minimum duration, or the method's default (as detect_bursts)."""
+    from ..detection import MIN_DURATION_S
+
+    return MIN_DURATION_S[b.method] if b.min_duration_s is None else float(b.min_duration_s)
 
 
 def analyze_streamed(

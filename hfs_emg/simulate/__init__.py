@@ -1,8 +1,8 @@
 """Simulators with ground truth for tests, examples and accuracy benchmarks.
 
-- :func:`simulate_spontaneous`: free-running HFS EMG (clonic / tonic spasms of motor-unit
-  discharges at 150-400 Hz, synchronous across facial-nerve branches) with burst and
-  synchronous-event truth.
+- :func:`simulate_spontaneous`: free-running HFS EMG (isolated discharges, clonic / tonic spasms
+  of motor units in lock-step or firing independently, synchronous across facial-nerve branches,
+  white or coloured background) with burst, synchronous-event and motor-unit spike truth.
 - :func:`simulate_lsr_session`: an intraoperative lateral-spread-response session with a trigger
   channel, stimulus artefacts, direct M-responses, the LSR near 10 ms and its disappearance.
 - :func:`simulate_or_session`: the same session as hard as the operating room (coloured

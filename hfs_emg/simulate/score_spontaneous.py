@@ -151,23 +151,28 @@ def score_bursts(
 def score_events(
     truth: pd.DataFrame, detected: pd.DataFrame, *, tolerance_s: float = 0.02
 ) -> dict[str, float]:
-    """F1 of synchronous events (onset within ``tolerance_s``) and direction accuracy.
+    """F1 of synchronous events (onset within ``tolerance_s``) and onset-order agreement.
 
     Returns
     -------
     dict
-        ``n_true``, ``n_detected``, ``tp``, ``f1``, ``onset_mae_ms``, ``direction_accuracy``
-        (share of matched events with the true direction), ``lead_accuracy`` (share with the
-        true lead channel), ``n_channels_accuracy``.
+        ``n_true``, ``n_detected``, ``tp``, ``f1``, ``onset_mae_ms``, ``lead_accuracy`` (share of
+        matched events with the true earliest channel), ``n_channels_accuracy``,
+        ``ordered_given_simultaneous`` (share of the matched truly simultaneous events that were
+        given an onset order: the false-order rate), ``ordered_given_sequential`` (share of the
+        matched events with distinct true onsets that were given an order),
+        ``order_lead_accuracy`` (share of the ordered matches whose ``lead_muscle`` is the true
+        one, ties excluded) and ``n_simultaneous`` / ``n_sequential`` (matched counts).
 
     Examples
     --------
     >>> import pandas as pd
-    >>> t = pd.DataFrame({"onset_s": [1.0, 5.0], "direction": ["descending", "ascending"],
-    ...                   "lead_channel": ["a", "b"], "n_channels": [2, 3]})
+    >>> t = pd.DataFrame({"onset_s": [1.0, 5.0], "onset_order": ["a<b", "simultaneous"],
+    ...                   "lead_channel": ["a", "b"], "lead_muscle": ["a", "simultaneous"],
+    ...                   "n_channels": [2, 3]})
     >>> s = score_events(t, t.iloc[:1])
-    >>> round(s["f1"], 3), s["direction_accuracy"]
-    (0.667, 1.0)
+    >>> round(s["f1"], 3), s["lead_accuracy"], s["ordered_given_sequential"]
+    (0.667, 1.0, 1.0)
     """
     m = match_onsets(truth, detected, tolerance_s=tolerance_s, by=None)
     tp = len(m)
@@ -176,17 +181,38 @@ def score_events(
     nan = float("nan")
 
     def same(col: str) -> float:
-        if not tp:
+        if not tp or col not in tr.columns or col not in de.columns:
             return nan
         return float(np.mean(tr[col].to_numpy() == de[col].to_numpy()))
 
-    return {
+    out = {
         "n_true": len(truth),
         "n_detected": len(detected),
         "tp": tp,
         "f1": _f1(tp, len(truth), len(detected)),
         "onset_mae_ms": float(np.median(np.abs(m["onset_error_s"]))) * 1e3 if tp else nan,
-        "direction_accuracy": same("direction"),
         "lead_accuracy": same("lead_channel"),
         "n_channels_accuracy": same("n_channels"),
+        "ordered_given_simultaneous": nan,
+        "ordered_given_sequential": nan,
+        "order_lead_accuracy": nan,
+        "n_simultaneous": 0,
+        "n_sequential": 0,
     }
+    if tp and "onset_order" in tr.columns and "onset_order" in de.columns:
+        t_sim = tr["onset_order"].to_numpy() == "simultaneous"
+        ordered = ~np.isin(de["onset_order"].to_numpy(), ["simultaneous", "undetermined"])
+        out["n_simultaneous"] = int(t_sim.sum())
+        out["n_sequential"] = int((~t_sim).sum())
+        if t_sim.any():
+            out["ordered_given_simultaneous"] = float(ordered[t_sim].mean())
+        if (~t_sim).any():
+            out["ordered_given_sequential"] = float(ordered[~t_sim].mean())
+        if "lead_muscle" in tr.columns and "lead_muscle" in de.columns:
+            d_lead = de["lead_muscle"].to_numpy()
+            judged = ordered & ~t_sim & (d_lead != "tied")
+            if judged.any():
+                out["order_lead_accuracy"] = float(
+                    np.mean(d_lead[judged] == tr["lead_muscle"].to_numpy()[judged])
+                )
+    return out
