@@ -71,8 +71,10 @@ def test_page_updates_and_phase_button_lands_in_events(tmp_path: Path) -> None:
                 n_seen = mon.n_stim
                 tab.get_by_role("button", name="decompression").click()
                 assert _wait(
-                    lambda: "decompression"
-                    in pd.read_csv(tmp_path / "session" / "events.csv")["label"].tolist(),
+                    lambda: (
+                        "decompression"
+                        in pd.read_csv(tmp_path / "session" / "events.csv")["label"].tolist()
+                    ),
                     5,
                 )
                 # the banner follows the session: disappearance at the example's stimulus 70

@@ -90,7 +90,7 @@ def test_example_session_online_equals_offline(tmp_path: Path) -> None:
 
 
 def test_held_out_simulation_online_equals_offline_and_truth(tmp_path: Path) -> None:
-    sim, rec = _sim()
+    _, rec = _sim()
     mon = LiveMonitor(tmp_path, replay=rec, speed=10.0, stim_branch="zygomatic")
     mon.run(timeout=60)
     offline = _offline(tmp_path / "recording.bdf", stim_branch="zygomatic")
@@ -100,8 +100,22 @@ def test_held_out_simulation_online_equals_offline_and_truth(tmp_path: Path) -> 
     assert abs(int(trend.loc["overall", "disappearance_stim_index"]) - 35) <= 3
 
 
+def test_bounded_history_keeps_online_equal_to_offline(tmp_path: Path) -> None:
+    # small calibration and template windows, so that the history is bounded (sweeps dropped)
+    # well within the session; the offline analysis of the whole file must still agree
+    opts = {"calibration_n": 15, "template_n": 4}
+    _, rec = _sim(n=150, disappear=110, sfreq=5000.0, seed=HELD_OUT_SEED + 1)
+    mon = LiveMonitor(tmp_path, replay=rec, speed=12.0, stim_branch="zygomatic", lsr_options=opts)
+    mon.run(timeout=60)
+    assert mon._dropped and len(mon._hist) < 100  # bounded
+    offline = _offline(tmp_path / "recording.bdf", stim_branch="zygomatic", **opts)
+    _assert_same_rows(mon.lsr, offline)
+    trend = mon.trend.set_index("channel")
+    assert abs(int(trend.loc["overall", "disappearance_stim_index"]) - 110) <= 3
+
+
 def test_dropout_signal_lost_gap_annotated_and_continued(tmp_path: Path) -> None:
-    sim, rec = _sim(n=52, disappear=45, sfreq=5000.0)
+    _, rec = _sim(n=52, disappear=45, sfreq=5000.0)
     mon = LiveMonitor(tmp_path, replay=rec, speed=2.0, stim_branch="zygomatic", lost_after_s=0.3)
     # 3.5 s of recording (1.75 s at 2x) never sent; late enough to fall after liblsl's first
     # pull, which waits ~1 s for its clock offset
@@ -125,7 +139,7 @@ def test_dropout_signal_lost_gap_annotated_and_continued(tmp_path: Path) -> None
 
 
 def test_changed_montage_is_refused(tmp_path: Path) -> None:
-    sim, rec = _sim(n=6, sfreq=5000.0)
+    _, rec = _sim(n=6, sfreq=5000.0)
     LiveMonitor(tmp_path, replay=rec, speed=6.0, stim_branch="zygomatic").run(timeout=30)
     other = rec.pick(["frontalis_L", "OrbOculi_L", "mentalis_L", "trigger"])
     with pytest.raises(StreamChangedError, match="Start a new session folder"):
@@ -145,7 +159,7 @@ def _cli(args: list[str]) -> subprocess.Popen:
 
 @pytest.mark.slow
 def test_kill9_leaves_a_readable_session_and_resume_continues(tmp_path: Path) -> None:
-    sim, rec = _sim(n=80, disappear=60, sfreq=5000.0)
+    _, rec = _sim(n=80, disappear=60, sfreq=5000.0)
     src = tmp_path / "sim.bdf"
     hfs.write_recording(rec, src)
     out = tmp_path / "session"
@@ -154,7 +168,9 @@ def test_kill9_leaves_a_readable_session_and_resume_continues(tmp_path: Path) ->
     try:
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
-            if (out / "lsr.csv").exists() and pd.read_csv(out / "lsr.csv")["stim_index"].max() >= 15:
+            if (out / "lsr.csv").exists() and pd.read_csv(out / "lsr.csv")[
+                "stim_index"
+            ].max() >= 15:
                 break
             time.sleep(0.2)
         time.sleep(1.2)  # past one fsync period
@@ -177,7 +193,7 @@ def test_kill9_leaves_a_readable_session_and_resume_continues(tmp_path: Path) ->
     assert len(pd.read_csv(out / "events.csv")) >= n1
     # resume: a second part, stimulus numbering and the trend continue
     proc = _cli([*args, "--speed", "8", "--port", "-1", "--no-browser", "--duration", "6"])
-    stdout, stderr = proc.communicate(timeout=90)
+    _stdout, stderr = proc.communicate(timeout=90)
     assert proc.returncode == 0, stderr[-2000:]
     man = json.loads((out / "manifest.json").read_text())
     assert [p["file"] for p in man["parts"]] == ["recording.bdf", "recording-002.bdf"]

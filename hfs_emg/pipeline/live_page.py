@@ -175,12 +175,13 @@ class LivePage:
                 note.value = ""
 
         note_btn.on_click(_note)
+        t_lab = "time (min from the first stimulus)"
         amp = figure(height=230, width=550, title="LSR amplitude (present sweeps)",
-                     x_axis_label="time (min from the first stimulus)", y_axis_label="µV")  # fmt: skip
+                     x_axis_label=t_lab, y_axis_label="µV")  # fmt: skip
         lat = figure(height=230, width=550, title="LSR onset latency",
-                     x_axis_label="time (min from the first stimulus)", y_axis_label="ms")  # fmt: skip
-        sweeps = figure(height=300, width=550, title="newest sweeps (colour) over the baseline (grey)",
-                        x_axis_label="ms", y_axis_label="µV (channels offset)")  # fmt: skip
+                     x_axis_label=t_lab, y_axis_label="ms")  # fmt: skip
+        sweeps = figure(height=300, width=550, x_axis_label="ms", y_axis_label="µV (offset)",
+                        title="newest sweeps (colour) over the baseline (grey)")  # fmt: skip
         cascade = figure(height=300, width=550, title="cascade (newest at the top)",
                          x_axis_label="ms", y_axis_label="sweep")  # fmt: skip
         src_amp = ColumnDataSource({"x": [], "y": [], "c": [], "ch": []})

@@ -106,6 +106,9 @@ class LiveMonitor:
         Seconds to wait for the stream.
     lost_after_s : float
         Seconds without samples after which the status is ``"signal lost"``.
+    prune_history : bool
+        Bound the sweeps kept for the analysis once every template is complete (see
+        :meth:`_prune`); False keeps every sweep of the part.
     config : AnalysisConfig, optional
         Its ``lsr`` and ``trend`` sections give the defaults of ``lsr_options``,
         ``trend_options`` and ``stim_branch``.
@@ -135,6 +138,7 @@ class LiveMonitor:
         timeout: float = 10.0,
         lost_after_s: float = 1.0,
         config: Any = None,
+        prune_history: bool = True,
     ) -> None:
         if config is not None:  # an AnalysisConfig: its lsr and trend sections
             import dataclasses
@@ -161,6 +165,7 @@ class LiveMonitor:
         self.lsr_options = dict(lsr_options or {})
         self.trend_options = dict(trend_options or {})
         self.marker_wait_s = float(marker_wait_s)
+        self.prune_history = bool(prune_history)
         self.timeout = float(timeout)
         self.lost_after_s = float(lost_after_s)
         self._replay = None
@@ -177,6 +182,8 @@ class LiveMonitor:
         self.version = 0  # incremented after each change (the page polls it)
         self.latencies_s: list[float] = []  # window end -> result, wall clock (replays)
         self.analysis_s: list[float] = []  # per-sweep analysis time
+        # (window end, result, monitor version) of every sweep, monotonic clock
+        self.sweep_log: list[tuple[float, float, int]] = []
         self._stop = threading.Event()
         self._actions: queue.Queue[tuple[str, str]] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -202,6 +209,8 @@ class LiveMonitor:
             self.n_stim = max(self.n_stim, int(self.lsr["stim_index"].max()) + 1)
         self.part = len(self.manifest.get("parts", []))  # index of the part being written
         self._hist: list[dict[str, Any]] = []  # sweeps of this part (for measure_lsr)
+        self._det: dict[tuple[Any, str], list[int]] = {}  # template detections per series
+        self._dropped = self._frozen = False
         self._pending: list[dict[str, Any]] = []
         self._markers: list[tuple[float, str]] = []  # (onset_s, label) of this part
         self.sweeps: dict[str, dict[str, Any]] = {}  # montage -> baseline and newest sweeps
@@ -275,13 +284,13 @@ class LiveMonitor:
         src = self._src
         self.sfreq = float(src.sfreq)
         self.ch_names = list(src.ch_names)
-        if self.manifest:
-            if self.manifest["sfreq"] != self.sfreq or self.manifest["ch_names"] != self.ch_names:
-                raise StreamChangedError(
-                    f"{self.out}: the session was recorded at {self.manifest['sfreq']:g} Hz with "
-                    f"{self.manifest['ch_names']}; stream {self.stream!r} has {self.sfreq:g} Hz "
-                    f"{self.ch_names}. Start a new session folder for a new montage."
-                )
+        man = self.manifest
+        if man and (man["sfreq"] != self.sfreq or man["ch_names"] != self.ch_names):
+            raise StreamChangedError(
+                f"{self.out}: the session was recorded at {man['sfreq']:g} Hz with "
+                f"{man['ch_names']}; stream {self.stream!r} has {self.sfreq:g} Hz "
+                f"{self.ch_names}. Start a new session folder for a new montage."
+            )
         self._stim = [n for n, t in zip(self.ch_names, src.ch_types, strict=True) if t == "stim"]
         self.status = "streaming"
 
@@ -289,7 +298,9 @@ class LiveMonitor:
         self._tstart = round(float(t0), 6)  # the BDF header key holds it in 80 characters
         name = self._part_name(self.part)
         units = ["uV" if (u in (None, "microvolts", "uV")) else u for u in self._src.units]
-        units = ["code" if n in self._stim else u for n, u in zip(self.ch_names, units, strict=True)]
+        units = [
+            "code" if n in self._stim else u for n, u in zip(self.ch_names, units, strict=True)
+        ]
         self._writer = BdfStreamWriter(
             self.out / name, self.ch_names, self.sfreq, units=units, stim=self._stim,
             tstart=self._tstart,
@@ -359,7 +370,9 @@ class LiveMonitor:
                 self._trig_lo = float(np.median(new))
             self._trig_hi = max(self._trig_hi, float(new.max()))
             if self._trig_hi > self._trig_lo:
-                seg = from_array(new[None], self.sfreq, [self._stim[0]], ch_types="stim", units=None)
+                seg = from_array(
+                    new[None], self.sfreq, [self._stim[0]], ch_types="stim", units=None
+                )
                 thr = self._trig_lo + 0.5 * (self._trig_hi - self._trig_lo)
                 min_gap = self.lsr_options.get("min_interval_s", 0.02)
                 try:
@@ -443,17 +456,21 @@ class LiveMonitor:
             self._add_event(onset, "stimulus", "stim", stim_index=self.n_stim, annotate=False)
             self.n_stim += 1
         rows = self._measure_history(len(ready))
+        self._prune(rows)
         self.analysis_s.append((time.perf_counter() - t0) / len(ready))
         self.lsr = rows if self.lsr.empty else pd.concat([self.lsr, rows], ignore_index=True)
         self.manifest["n_stimuli"] = self.n_stim
         self._save_manifest()
         for k in range(len(ready)):
-            self._keep_sweep(rows[rows["stim_index"] == first + k], len(self._hist) - len(ready) + k)
+            self._keep_sweep(
+                rows[rows["stim_index"] == first + k], len(self._hist) - len(ready) + k
+            )
         self._update_trend()
         self._save_tables()
         self.version += 1
         now = time.monotonic()
         self.latencies_s += [now - p["t_window_end"] for p in ready if "t_window_end" in p]
+        self.sweep_log += [(p.get("t_window_end", np.nan), now, self.version) for p in ready]
 
     def _measure_history(self, n_new: int) -> pd.DataFrame:
         """``measure_lsr`` on the sweeps of this part: the rows of the ``n_new`` newest."""
@@ -477,6 +494,48 @@ class LiveMonitor:
         lsr["stim_time_s"] = lsr["stim_index"].map(times)
         lsr.insert(2, "part", self._part_name(self.part))
         return lsr
+
+    def _prune(self, rows: pd.DataFrame) -> None:
+        """Bound the history once every template is complete (constant memory and time).
+
+        ``measure_lsr``'s newest rows depend on (i) the first ``template_n`` single-trial
+        detections of each (montage, LSR channel), which are decided from the start of the
+        part: the head ``[0, last template sweep]`` is kept whole; and (ii) trailing windows
+        of ``calibration_n`` sweeps whose validity flags use windows of their own, three deep
+        (noise level -> quality flags -> calibration): the last ``3 calibration_n + 20``
+        sweeps of every montage are kept. The sweeps between are dropped. While a template is
+        incomplete (or a new montage appears) nothing is dropped.
+        """
+        cal = int(self.lsr_options.get("calibration_n", 200))
+        tn = int(self.lsr_options.get("template_n", 20))
+        lsr_rows = rows[rows["kind"] == "lsr"]
+        for (mont, ch), grp in lsr_rows.groupby(["montage", "channel"], dropna=False):
+            got = self._det.setdefault((mont, ch), [])
+            got += grp.loc[grp["present"].astype(bool), "stim_index"].tolist()[: tn - len(got)]
+        for k, (_, r) in enumerate(rows.groupby("stim_index", sort=True)):
+            self._hist[len(self._hist) - rows["stim_index"].nunique() + k]["montage"] = str(
+                r["montage"].iloc[0]
+            )
+        if any(len(v) < tn for v in self._det.values()):
+            # a new series after a drop (new montage): its sweeps' windows may reach into the
+            # dropped ones, so stop dropping for the rest of this part
+            self._frozen = self._frozen or self._dropped
+            return
+        if not self.prune_history or self._frozen:
+            return
+        head_end = max(max(v) for v in self._det.values())
+        idx = np.array([h["event"]["stim_index"] for h in self._hist])
+        n_head = int(np.searchsorted(idx, head_end, "right"))
+        keep = 3 * cal + 20
+        mont = np.array([h.get("montage", "") for h in self._hist], dtype=object)
+        starts = [len(self._hist) - keep]
+        for m in set(mont):
+            pos = np.flatnonzero(mont == m)
+            starts.append(int(pos[-keep]) if pos.size >= keep else 0)
+        tail = max(0, min(starts))
+        if tail > n_head:
+            del self._hist[n_head:tail]
+            self._dropped = True
 
     def _keep_sweep(self, rows: pd.DataFrame, k: int) -> None:
         """Baseline and newest sweeps per montage, for the page."""
