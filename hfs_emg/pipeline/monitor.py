@@ -107,8 +107,9 @@ class LiveMonitor:
     lost_after_s : float
         Seconds without samples after which the status is ``"signal lost"``.
     prune_history : bool
-        Bound the sweeps kept for the analysis once every template is complete (see
-        :meth:`_prune`); False keeps every sweep of the part.
+        Bound the sweeps kept for the analysis once every template is complete (the head
+        up to the last template detection plus three calibration windows per montage; see
+        the monitor page of the docs); False keeps every sweep of the part.
     config : AnalysisConfig, optional
         Its ``lsr`` and ``trend`` sections give the defaults of ``lsr_options``,
         ``trend_options`` and ``stim_branch``.
