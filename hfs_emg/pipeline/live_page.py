@@ -83,7 +83,11 @@ class LivePage:
 
     Examples
     --------
-    >>> page = LivePage(monitor=None, port=0)  # doctest: +SKIP
+    >>> from types import SimpleNamespace
+    >>> page = LivePage(SimpleNamespace(), port=0).start()  # draws when a browser connects
+    >>> page.url.startswith("http://127.0.0.1:")
+    True
+    >>> page.stop()
     """
 
     def __init__(self, monitor: Any, *, port: int = 5006, refresh_ms: int = 200) -> None:

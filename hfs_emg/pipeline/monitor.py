@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path
-from .._errors import NoStimulusError, ParameterError
+from .._errors import HfsEmgWarning, NoStimulusError, ParameterError
 from ..events import _attach_extra_columns, find_stim_events
 from ..io.bdf_stream import BdfStreamWriter
 from ..live.source import LslSource, StreamChangedError
@@ -118,11 +118,13 @@ class LiveMonitor:
     --------
     >>> import tempfile
     >>> from hfs_emg.simulate import simulate_lsr_session
-    >>> sim = simulate_lsr_session(n_stimuli=3, sfreq=5000.0, rate_hz=4.0)
-    >>> mon = LiveMonitor(tempfile.mkdtemp(), replay=sim.recording, speed=4.0)
+    >>> rec = simulate_lsr_session(n_stimuli=3, sfreq=5000.0, rate_hz=4.0).recording
+    >>> rec = rec.rename_channels({"orbicularis_oculi_L": "OrbOculi_L",  # BDF labels: 16 chars
+    ...                            "orbicularis_oris_L": "OrbOris_L"})
+    >>> mon = LiveMonitor(tempfile.mkdtemp(), replay=rec, speed=4.0, stim_branch="zygomatic")
     >>> mon.run(timeout=20)
-    >>> int(mon.lsr["stim_index"].nunique())
-    3
+    >>> int(mon.lsr["stim_index"].nunique()), sorted(mon.lsr["kind"].unique())
+    (3, ['direct', 'lsr'])
     """
 
     def __init__(
@@ -213,6 +215,7 @@ class LiveMonitor:
         self._det: dict[tuple[Any, str], list[int]] = {}  # template detections per series
         self._dropped = self._frozen = False
         self._pending: list[dict[str, Any]] = []
+        self._early: list[tuple[float, str]] = []
         self._markers: list[tuple[float, str]] = []  # (onset_s, label) of this part
         self.sweeps: dict[str, dict[str, Any]] = {}  # montage -> baseline and newest sweeps
         if not self.lsr.empty:
@@ -293,6 +296,13 @@ class LiveMonitor:
                 f"{self.ch_names}. Start a new session folder for a new montage."
             )
         self._stim = [n for n, t in zip(self.ch_names, src.ch_types, strict=True) if t == "stim"]
+        if not self._stim:
+            warnings.warn(
+                f"LSL stream {self.stream!r} has no trigger channel (LSL channel type 'STIM'): "
+                "it is recorded, but no stimulus is found and no LSR measured.",
+                HfsEmgWarning,
+                stacklevel=2,
+            )
         self.status = "streaming"
 
     def _start_part(self, t0: float) -> None:
@@ -328,7 +338,8 @@ class LiveMonitor:
             if chunk.data.shape[1] == 0 and not chunk.markers:
                 return self._finalise()
             if self._writer is None:
-                if chunk.data.shape[1] == 0:
+                if chunk.data.shape[1] == 0:  # markers before the first sample: keep them
+                    self._early += chunk.markers
                     return 0
                 self._start_part(float(chunk.stamps[0]))
             x = chunk.data
@@ -338,7 +349,8 @@ class LiveMonitor:
             if x.shape[1]:
                 stored = self._writer.write(x)
                 self._append(stored, t_recv)
-            for stamp, label in chunk.markers:
+            early, self._early = self._early, []
+            for stamp, label in early + chunk.markers:
                 k = round((stamp - self._tstart) * self.sfreq)
                 onset = self._tstart + k / self.sfreq
                 self._markers.append((onset, label))
