@@ -208,3 +208,36 @@ def test_kill9_leaves_a_readable_session_and_resume_continues(tmp_path: Path) ->
     off2["stim_index"] += n1
     _assert_same_rows(second, off2)
     assert (out / "report.html").exists()
+
+
+def test_spontaneous_blocks_equal_offline_blocks(tmp_path: Path) -> None:
+    from hfs_emg.simulate import simulate_free_running
+
+    sim = simulate_free_running(duration_s=30.0, n_a_trains=2, n_b_trains=3, n_c_trains=0, seed=7)
+    rec = sim.recording.rename_channels(
+        {n: n.replace("orbicularis_", "orb_") for n in sim.recording.ch_names}
+    )
+    mon = LiveMonitor(tmp_path, replay=rec, speed=10.0, block_s=10.0)
+    with pytest.warns(hfs.HfsEmgWarning, match="no trigger channel"):
+        mon.run(timeout=60)
+    assert mon.lsr.empty and len(mon.trains) and len(mon.bursts)
+    back = hfs.read_recording(tmp_path / "recording.bdf")
+    n = round(10.0 * back.sfreq)
+    for k in range(3):  # the same offline calls on the same blocks of the file
+        blk = hfs.from_array(
+            back.data[:, k * n : (k + 1) * n],
+            back.sfreq,
+            back.ch_names,
+            tstart=back.tstart + k * 10,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trains, bursts = hfs.classify_trains(blk), hfs.detect_bursts(blk)
+        on_t = mon.trains[np.isclose(mon.trains["block_start_s"], blk.tstart)]
+        on_b = mon.bursts[np.isclose(mon.bursts["block_start_s"], blk.tstart)]
+        assert on_t["train_type"].tolist() == trains["train_type"].tolist()
+        np.testing.assert_allclose(on_t["onset_s"], trains["onset_s"], atol=1e-9)
+        np.testing.assert_allclose(on_b["onset_s"], bursts["onset_s"], atol=1e-9)
+    truth_a = sim.trains.query("train_type == 'A'")
+    assert (mon.trains["train_type"] == "A").sum() >= len(truth_a) - 1
+    assert (tmp_path / "trains.csv").exists() and (tmp_path / "bursts.csv").exists()

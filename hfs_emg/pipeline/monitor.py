@@ -110,6 +110,9 @@ class LiveMonitor:
         Bound the sweeps kept for the analysis once every template is complete (the head
         up to the last template detection plus three calibration windows per montage; see
         the monitor page of the docs); False keeps every sweep of the part.
+    block_s : float
+        Length of the blocks of free-running EMG analysed for spontaneous bursts and A/B/C
+        trains (``bursts.csv``, ``trains.csv``); 0 = none.
     config : AnalysisConfig, optional
         Its ``lsr`` and ``trend`` sections give the defaults of ``lsr_options``,
         ``trend_options`` and ``stim_branch``.
@@ -142,6 +145,7 @@ class LiveMonitor:
         lost_after_s: float = 1.0,
         config: Any = None,
         prune_history: bool = True,
+        block_s: float = 10.0,
     ) -> None:
         if config is not None:  # an AnalysisConfig: its lsr and trend sections
             import dataclasses
@@ -169,6 +173,7 @@ class LiveMonitor:
         self.trend_options = dict(trend_options or {})
         self.marker_wait_s = float(marker_wait_s)
         self.prune_history = bool(prune_history)
+        self.block_s = float(block_s)
         self.timeout = float(timeout)
         self.lost_after_s = float(lost_after_s)
         self._replay = None
@@ -207,6 +212,8 @@ class LiveMonitor:
         lsr = self.out / "lsr.parquet"
         self.lsr = pd.read_parquet(lsr) if lsr.exists() else pd.DataFrame()
         self.trend = pd.DataFrame()
+        self.bursts = self._read_table("bursts.csv")
+        self.trains = self._read_table("trains.csv")
         self.n_stim = int(self.manifest.get("n_stimuli", 0))
         if not self.lsr.empty:  # a crash between the manifest and the tables
             self.n_stim = max(self.n_stim, int(self.lsr["stim_index"].max()) + 1)
@@ -220,6 +227,10 @@ class LiveMonitor:
         self.sweeps: dict[str, dict[str, Any]] = {}  # montage -> baseline and newest sweeps
         if not self.lsr.empty:
             self._update_trend()
+
+    def _read_table(self, name: str) -> pd.DataFrame:
+        path = self.out / name
+        return pd.read_csv(path) if path.exists() and path.stat().st_size > 1 else pd.DataFrame()
 
     def _part_name(self, k: int) -> str:
         return "recording.bdf" if k == 0 else f"recording-{k + 1:03d}.bdf"
@@ -320,6 +331,10 @@ class LiveMonitor:
         self.manifest.update(sfreq=self.sfreq, ch_names=self.ch_names, n_stimuli=self.n_stim)
         self._save_manifest()
         self._buf = np.zeros((len(self.ch_names), 0))
+        self._blk: list[np.ndarray] = []  # stored samples of the current spontaneous block
+        self._blk_n = 0
+        self._blk_start = 0  # sample index of the block's first sample
+        self._edges: list[float] = []  # stimulus times of this part
         self._buf0 = 0  # sample index of _buf[:, 0]
         self._trig_lo = None
         self._trig_hi = -np.inf
@@ -349,6 +364,7 @@ class LiveMonitor:
             if x.shape[1]:
                 stored = self._writer.write(x)
                 self._append(stored, t_recv)
+                self._spontaneous(stored)
             early, self._early = self._early, []
             for stamp, label in early + chunk.markers:
                 k = round((stamp - self._tstart) * self.sfreq)
@@ -402,6 +418,7 @@ class LiveMonitor:
                     if s - self._last_edge >= round(min_gap * self.sfreq):
                         self._last_edge = s
                         self._pending.append({"sample": s, "t_ready": None})
+                        self._edges.append(self._tstart + s / self.sfreq)
         for p in self._pending:
             if p["t_ready"] is None and end > p["sample"] + round(self._tmax() * self.sfreq):
                 p["t_ready"] = t_recv
@@ -415,6 +432,49 @@ class LiveMonitor:
         if drop > 0:
             self._buf = self._buf[:, drop:]
             self._buf0 += drop
+
+    def _spontaneous(self, stored: np.ndarray) -> None:
+        """Spontaneous bursts and A/B/C trains of every completed ``block_s`` block.
+
+        The offline code on each block (:func:`hfs_emg.detect_bursts`,
+        :func:`hfs_emg.classify_trains`) with the stimulus-locked windows left out
+        (:func:`hfs_emg.stim_locked.exclude_stimulus_locked`); the same calls on the same
+        block of the recorded file give the same rows.
+        """
+        if self.block_s <= 0:
+            return
+        n_blk = round(self.block_s * self.sfreq)
+        self._blk.append(stored)
+        self._blk_n += stored.shape[1]
+        while self._blk_n >= n_blk:
+            data = np.concatenate(self._blk, axis=1)
+            block, rest = data[:, :n_blk], data[:, n_blk:]
+            self._blk, self._blk_n = [rest], rest.shape[1]
+            t0 = self._tstart + self._blk_start / self.sfreq
+            self._blk_start += n_blk
+            self._analyse_block(block, t0)
+
+    def _analyse_block(self, block: np.ndarray, t0: float) -> None:
+        from ..detection import detect_bursts
+        from ..free_running import classify_trains
+        from ..stim_locked import exclude_stimulus_locked
+
+        emg = [i for i, n in enumerate(self.ch_names) if n not in self._stim]
+        if not emg:
+            return
+        rec = from_array(block[emg], self.sfreq, [self.ch_names[i] for i in emg], tstart=t0)
+        stims = [t for t in self._edges if t0 - 0.2 <= t < t0 + self.block_s]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bursts, _ = exclude_stimulus_locked(detect_bursts(rec), stims)
+            trains, _ = exclude_stimulus_locked(classify_trains(rec), stims)
+        for name, df in (("bursts", bursts), ("trains", trains)):
+            df = df.assign(block_start_s=t0, part=self._part_name(self.part))
+            old = getattr(self, name)
+            new = df if old.empty else pd.concat([old, df], ignore_index=True)
+            setattr(self, name, new)
+            _write_csv(new, self.out / f"{name}.csv")
+        self.version += 1
 
     def _speed(self) -> float:
         return self._replay.speed if self._replay is not None else 1.0
