@@ -46,32 +46,16 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from spontaneous import _reset_peak, _status_kb, make_data  # noqa: E402 - benchmark sibling
+
 SFREQ = 10_000.0
 BLOCK_MIN = 10.0
 MUSCLES = ("frontalis", "orbicularis_oculi", "orbicularis_oris", "mentalis")
 
 
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def _reset_peak() -> None:
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-    except OSError:  # pragma: no cover - not Linux
-        pass
-
-
 # --------------------------------------------------------------------------- files
 def _spontaneous_block(minutes: float, seed: int) -> tuple[np.ndarray, list[str], list[Any]]:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from spontaneous import make_data
-
     data = make_data(minutes, seed=seed).astype(np.float64)
     names = [
         f"{m}_{s}"[:16]

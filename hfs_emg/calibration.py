@@ -72,9 +72,9 @@ def causal_gumbel(
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> mu, beta, n = causal_gumbel(rng.gumbel(2.0, 0.5, (400, 1)), window=400)
+    >>> mu, beta, n = causal_gumbel(rng.gumbel(2.0, 0.5, (4000, 1)), window=4000)
     >>> round(float(mu[-1, 0]), 1), round(float(beta[-1, 0]), 1), int(n[-1, 0])
-    (2.0, 0.5, 400)
+    (2.0, 0.5, 4000)
     """
     x = np.asarray(null, dtype=float)
     if x.ndim == 1:

@@ -26,7 +26,7 @@ from .crosstalk import crosstalk_gain
 from .epochs import Epochs, make_epochs
 from .events import find_stim_events
 from .recording import Recording
-from .responses import _to_frame, measure_response_array
+from .responses import RESPONSE_COLUMNS, _to_frame, measure_response_array
 from .trend import LSR_STATUSES, lsr_trend  # re-exported: the trend lives in trend.py
 
 __all__ = ["LSR_STATUSES", "lsr_running_amplitude", "lsr_trend", "measure_lsr"]
@@ -491,6 +491,9 @@ def measure_lsr(
         detect_highpass_ms=detect_highpass_ms,
         **kw,
     )
+    for key in (*RESPONSE_COLUMNS, "det_stat"):  # no epoch (or no channel) measured
+        if key not in out:
+            out[key] = np.zeros((n_e, n_c), dtype=bool if key == "present" else float)
     crosstalk = np.zeros((n_e, n_c), bool)
     cleaned = None
     if e_i.size:
@@ -521,7 +524,9 @@ def measure_lsr(
     q1 = np.searchsorted(t_ms, -6.5, "right")
     q0 = max(0, q1 - (r1 - r0))
     resid = np.abs(epochs.data[:, :, r0:r1].mean(axis=-1))
-    null = epochs.data[:, :, q0:q1].mean(axis=-1)
+    null = (
+        epochs.data[:, :, q0:q1].mean(axis=-1) if q1 > q0 else np.full((n_e, n_c), np.nan)
+    )  # NaN (no residual test) when the epochs start too late for the null window
     if cleaned is not None:
         resid[e_i, c_i] = np.abs(cleaned[:, r0:r1].mean(axis=-1))
     okn = ~epochs.bad & ~noisy

@@ -184,10 +184,10 @@ def score_or_session(
     --------
     >>> from hfs_emg.lsr import measure_lsr
     >>> from hfs_emg.simulate import simulate_or_session
-    >>> sim = simulate_or_session(n_stimuli=6, rate_hz=4.0, sfreq=5000.0, disappearance_index=None)
+    >>> sim = simulate_or_session(n_stimuli=8, rate_hz=4.0, sfreq=5000.0, lsr_p2p_uv=0.0)
     >>> s = score_or_session(measure_lsr(sim.recording), sim)
     >>> s["false_lsr_rate"], s["n_pairs"]
-    (0.0, 18.0)
+    (0.0, 24.0)
     """
     truth = sim.responses[sim.responses["kind"] == "lsr"]
     cols = ["stim_index", "channel", "present", "latency_ms", "p2p_uv"]
