@@ -40,7 +40,7 @@ def evaluate(sim, method: str = "hysteresis") -> dict[str, float]:
     """Scores of one detector on one simulated recording."""
     t0 = time.perf_counter()
     bursts = detect_bursts(sim.recording, method=method)
-    events = detect_synchronous_bursts(bursts, channels_info=sim.recording.channels)
+    events = detect_synchronous_bursts(bursts, channels=sim.recording.channels)
     dt = time.perf_counter() - t0
     sb = score_bursts(sim.bursts, bursts)
     se = score_events(sim.synchronous, events)
@@ -257,7 +257,7 @@ def clinical(seeds: tuple[int, ...], duration: float = 60.0) -> dict[str, float]
             for mode in ("onsets", "rec"):
                 ev = detect_synchronous_bursts(
                     b,
-                    channels_info=sim.recording.channels,
+                    channels=sim.recording.channels,
                     rec=sim.recording if mode == "rec" else None,
                 )
                 se = score_events(sim.synchronous, ev)

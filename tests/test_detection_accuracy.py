@@ -36,7 +36,7 @@ SENSITIVE = {"high": 2.5, "low": 1.2, "min_duration_s": 0.02}
 def _scores(sfreq, snr_db, method="hysteresis", seed=0, **options):
     sim = _sim(sfreq, snr_db, seed)
     bursts = detect_bursts(sim.recording, method=method, **options)
-    events = detect_synchronous_bursts(bursts, channels_info=sim.recording.channels)
+    events = detect_synchronous_bursts(bursts, channels=sim.recording.channels)
     return score_bursts(sim.bursts, bursts), score_events(sim.synchronous, events)
 
 

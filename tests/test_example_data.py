@@ -38,7 +38,7 @@ def test_spontaneous_example_matches_truth() -> None:
     assert rec.n_channels == 8 and rec.sfreq == 5000.0
     assert set(rec.channels["side"]) == {"left", "right"}
     bursts = hfs_emg.detect_bursts(rec)
-    sync = hfs_emg.detect_synchronous_bursts(bursts, channels_info=rec.channels)
+    sync = hfs_emg.detect_synchronous_bursts(bursts, channels=rec.channels)
     burst_score = score_bursts(
         pd.read_csv(EXAMPLES / "truth" / "spontaneous_hfs_bursts.csv"), bursts
     )

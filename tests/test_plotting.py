@@ -31,7 +31,7 @@ def spont():
     sim = simulate_spontaneous(duration_s=30.0, sfreq=2000.0, seed=3)
     rec = sim.recording
     bursts = hfs_emg.detect_bursts(rec)
-    sync = hfs_emg.detect_synchronous_bursts(bursts, channels_info=rec.channels)
+    sync = hfs_emg.detect_synchronous_bursts(bursts, channels=rec.channels)
     return rec, bursts, sync
 
 
@@ -73,7 +73,7 @@ def test_plot_bursts_one_span_per_burst_in_view(spont):
 def test_synchrony_raster_order_and_onsets(spont):
     rec, bursts, sync = spont
     assert len(sync) >= 2
-    fig = plotting.plot_synchrony_raster(bursts, sync, channels_info=rec.channels)
+    fig = plotting.plot_synchrony_raster(bursts, sync, channels=rec.channels)
     ax = fig.axes[0]
     names = [t.get_text() for t in ax.get_yticklabels()]
     ranks = [

@@ -133,7 +133,7 @@ def test_simultaneous_events_rarely_ordered(kind, use_rec):
         sim = _sim(seed, kind)
         bursts = detect_bursts(sim.recording)
         ev = detect_synchronous_bursts(
-            bursts, channels_info=sim.recording.channels, rec=sim.recording if use_rec else None
+            bursts, channels=sim.recording.channels, rec=sim.recording if use_rec else None
         )
         s = score_events(sim.synchronous, ev)
         assert s["f1"] >= 0.9, s
@@ -149,7 +149,7 @@ def test_sequential_events_keep_their_order():
     for seed in HELD_OUT:
         sim = _sim(seed, "lockstep")
         bursts = detect_bursts(sim.recording)
-        ev = detect_synchronous_bursts(bursts, channels_info=sim.recording.channels)
+        ev = detect_synchronous_bursts(bursts, channels=sim.recording.channels)
         s = score_events(sim.synchronous, ev)
         ordered += s["ordered_given_sequential"] * s["n_sequential"]
         n_seq += s["n_sequential"]

@@ -83,7 +83,7 @@ def test_onset_order_rules():
         == "simultaneous"
     )
     info = pd.DataFrame({"name": ["Fp1", "Cz"], "muscle": ["frontalis", "mentalis"]})
-    ev2 = detect_synchronous_bursts(b, channels_info=info)
+    ev2 = detect_synchronous_bursts(b, channels=info)
     assert ev2["lead_muscle"].iloc[2] == "frontalis"
     assert "direction" not in ev.columns
     assert detect_synchronous_bursts(b, min_channels=3)["n_channels"].tolist() == [3]
@@ -162,7 +162,7 @@ def test_sides_are_grouped_separately():
     both = detect_synchronous_bursts(b, by_side=False)
     assert both["n_channels"].tolist() == [4]
     info = pd.DataFrame({"name": b["channel"], "side": ["left"] * 5})
-    assert len(detect_synchronous_bursts(b, channels_info=info)) == 1
+    assert len(detect_synchronous_bursts(b, channels=info)) == 1
 
 
 def test_channels_info_is_the_old_name_of_channels():

@@ -274,8 +274,9 @@ def section_kwargs(section: Any, *, drop: tuple[str, ...] = ()) -> dict[str, Any
 
     Examples
     --------
-    >>> section_kwargs(SyncConfig())
-    {'tolerance_s': 0.03, 'min_channels': 2, 'by_side': True}
+    >>> kw = section_kwargs(SyncConfig())
+    >>> kw["tolerance_s"], kw["min_channels"], kw["by_side"]
+    (0.03, 2, True)
     """
     return {
         f.name: getattr(section, f.name) for f in dataclasses.fields(section) if f.name not in drop
