@@ -215,8 +215,12 @@ class LiveMonitor:
         self.bursts = self._read_table("bursts.csv")
         self.trains = self._read_table("trains.csv")
         self.n_stim = int(self.manifest.get("n_stimuli", 0))
-        if not self.lsr.empty:  # a crash between the manifest and the tables
-            self.n_stim = max(self.n_stim, int(self.lsr["stim_index"].max()) + 1)
+        # killed while saving: the tables may hold stimuli the manifest does not count yet
+        if not self.lsr.empty:
+            self.lsr = self.lsr[self.lsr["stim_index"] < self.n_stim].reset_index(drop=True)
+        if len(self.events):
+            idx = pd.to_numeric(self.events["stim_index"], errors="coerce")
+            self.events = self.events[~(idx >= self.n_stim)].reset_index(drop=True)
         self.part = len(self.manifest.get("parts", []))  # index of the part being written
         self._hist: list[dict[str, Any]] = []  # sweeps of this part (for measure_lsr)
         self._det: dict[tuple[Any, str], list[int]] = {}  # template detections per series
@@ -532,14 +536,15 @@ class LiveMonitor:
         self._prune(rows)
         self.analysis_s.append((time.perf_counter() - t0) / len(ready))
         self.lsr = rows if self.lsr.empty else pd.concat([self.lsr, rows], ignore_index=True)
-        self.manifest["n_stimuli"] = self.n_stim
-        self._save_manifest()
         for k in range(len(ready)):
             self._keep_sweep(
                 rows[rows["stim_index"] == first + k], len(self._hist) - len(ready) + k
             )
         self._update_trend()
         self._save_tables()
+        # the manifest last: on resume, its count says which stimuli are complete everywhere
+        self.manifest["n_stimuli"] = self.n_stim
+        self._save_manifest()
         self.version += 1
         now = time.monotonic()
         self.latencies_s += [now - p["t_window_end"] for p in ready if "t_window_end" in p]
