@@ -83,6 +83,9 @@ def test_example_session_online_equals_offline(tmp_path: Path) -> None:
     assert abs(int(overall["disappearance_stim_index"]) - 70) <= 3  # the example's truth
     # the session folder: tables as written, events with the marker labels
     assert (pd.read_parquet(tmp_path / "lsr.parquet")["present"] == mon.lsr["present"]).all()
+    csv = pd.read_csv(tmp_path / "lsr.csv")  # appended batch by batch
+    assert len(csv) == len(mon.lsr) and (csv["present"] == mon.lsr["present"]).all()
+    np.testing.assert_allclose(csv["latency_ms"], mon.lsr["latency_ms"], equal_nan=True)
     ev = pd.read_csv(tmp_path / "events.csv")
     assert (ev["kind"] == "stimulus").sum() == 100
     assert ev["label"].str.contains("stim zygomatic").any()

@@ -227,6 +227,8 @@ class LiveMonitor:
         self._dropped = self._frozen = False
         self._pending: list[dict[str, Any]] = []
         self._early: list[tuple[float, str]] = []
+        self._csv_rows: int | None = None  # rows of lsr.csv written by this monitor
+        self._csv_cols: list[str] = []
         self._markers: list[tuple[float, str]] = []  # (onset_s, label) of this part
         self.sweeps: dict[str, dict[str, Any]] = {}  # montage -> baseline and newest sweeps
         if not self.lsr.empty:
@@ -639,7 +641,18 @@ class LiveMonitor:
     def _save_tables(self) -> None:
         if self.lsr.empty:
             return
-        _write_csv(self.lsr, self.out / "lsr.csv")
+        path = self.out / "lsr.csv"
+        done = self._csv_rows
+        if done is None or not path.exists() or list(self.lsr.columns) != self._csv_cols:
+            _write_csv(self.lsr, path)  # whole, atomically (first save, or after a resume)
+        elif len(self.lsr) > done:
+            # then appended: one write of whole lines, fsync-ed (the table grows over hours)
+            text = self.lsr.iloc[done:].to_csv(index=False, header=False)
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+        self._csv_rows, self._csv_cols = len(self.lsr), list(self.lsr.columns)
         _write_parquet(self.lsr, self.out / "lsr.parquet")
         _write_csv(self.trend, self.out / "trend.csv")
 
