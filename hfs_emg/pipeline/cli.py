@@ -227,8 +227,9 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
     print(f"session: {args.out} ({mon.n_stim} stimuli)", flush=True)
     if mon.parts:
         target = Path(args.out) / "report.html"
-        lsr_config = config.replace(protocol="lsr")
-        report(analyze(mon.parts[-1], lsr_config), out=target)
+        # an LSR session when stimuli were measured; otherwise as the configuration says
+        part_config = config.replace(protocol="lsr") if mon.n_stim else config
+        report(analyze(mon.parts[-1], part_config), out=target)
         print(f"report: {target}")
     return 0
 
