@@ -707,6 +707,20 @@ class Recording:
         )
 
 
+def _check_converted(out: np.ndarray, names: Sequence[str], tstart: float, sfreq: float) -> None:
+    """Finite samples can overflow when scaled to microvolts or cast to float32 (1e308 mV)."""
+    sums = out.sum(axis=1, dtype=np.float64)  # a row sum is finite iff the row is (for EMG)
+    for i in np.flatnonzero(~np.isfinite(sums)):
+        bad = ~np.isfinite(out[i])
+        if bad.any():
+            first = int(np.argmax(bad))
+            raise DataError(
+                f"{int(bad.sum())} sample(s) of channel {names[i]!r} overflow the {out.dtype} "
+                f"range once converted to microvolts; first at t={tstart + first / sfreq:.6g} s. "
+                "Check the channel's unit and scale."
+            )
+
+
 def from_array(
     data: npt.ArrayLike,
     sfreq: float,
@@ -837,6 +851,7 @@ def from_array(
         out = arr.astype(out_dtype, copy=True)
         if not np.all(factors == 1.0):
             out *= factors.astype(out_dtype)[:, None]
+        _check_converted(out, names, tstart, sfreq)
     channels = _build_channels(
         names,
         units=unit_list,

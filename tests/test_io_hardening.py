@@ -561,3 +561,17 @@ def test_inputs_unchanged(tmp_path, example_dir):
         read_recording(copy)
     read_recording(src, tmax=1.0)
     assert _sha(src) == before
+
+
+def test_values_that_overflow_once_converted_to_microvolts_are_refused() -> None:
+    # Found by the third-party fuzzer: a finite 1e308 stored in mV is inf in µV.
+    from hfs_emg import DataError, from_array
+
+    x = np.zeros((2, 100))
+    x[1, 40] = 1e308
+    with pytest.raises(DataError, match=r"'b'.*overflow.*t=0\.04"):
+        from_array(x, 1000.0, ["a", "b"], units="mV")
+    with pytest.raises(DataError, match="overflow the float32"):
+        from_array(np.full((1, 10), 1e39), 1000.0, ["a"], units="uV", dtype="float32")
+    ok = from_array(np.full((1, 10), 1e300), 1000.0, ["a"], units="uV")  # finite stays
+    assert np.isfinite(ok.data).all()
