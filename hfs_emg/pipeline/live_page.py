@@ -94,7 +94,7 @@ class LivePage:
     >>> page.stop()
     """
 
-    def __init__(self, monitor: Any, *, port: int = 5006, refresh_ms: int = 200) -> None:
+    def __init__(self, monitor: Any, *, port: int = 5006, refresh_ms: int = 100) -> None:
         self.monitor = monitor
         self.port = int(port)
         self.refresh_ms = int(refresh_ms)

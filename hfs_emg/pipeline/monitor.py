@@ -543,14 +543,14 @@ class LiveMonitor:
                 rows[rows["stim_index"] == first + k], len(self._hist) - len(ready) + k
             )
         self._update_trend()
+        self.version += 1  # the page may draw now; the files follow at once
+        now = time.monotonic()
+        self.latencies_s += [now - p["t_window_end"] for p in ready if "t_window_end" in p]
+        self.sweep_log += [(p.get("t_window_end", np.nan), now, self.version) for p in ready]
         self._save_tables()
         # the manifest last: on resume, its count says which stimuli are complete everywhere
         self.manifest["n_stimuli"] = self.n_stim
         self._save_manifest()
-        self.version += 1
-        now = time.monotonic()
-        self.latencies_s += [now - p["t_window_end"] for p in ready if "t_window_end" in p]
-        self.sweep_log += [(p.get("t_window_end", np.nan), now, self.version) for p in ready]
 
     def _measure_history(self, n_new: int) -> pd.DataFrame:
         """``measure_lsr`` on the sweeps of this part: the rows of the ``n_new`` newest."""
