@@ -526,7 +526,7 @@ _COMMENTS = {
     "are evoked and left out of the spontaneous analysis",
     "stim": "find_stim_events: the stimuli of every evoked protocol; "
     "source: auto, trigger, events, artifact (protocol auto never trusts artefacts alone)",
-    "lsr": "measure_lsr; artifact_method: interpolate, template, decay or none",
+    "lsr": "measure_lsr; artifact_method: tail, interpolate, template, decay or none",
     "trend": "lsr_trend (phase markers are read from the recording's events); "
     "amplitude: present_only or zero_filled",
     "cmap": "measure_cmap (protocol cmap)",

@@ -192,10 +192,11 @@ def _cmap_sentence(result: AnalysisResult) -> str:
     text = "; ".join(parts)
     if len(ratio):
         r = table.loc[ratio.index[0]]
-        text += (
-            f"; affected/healthy amplitude ratio {_fmt(r['amplitude_ratio'], 2)} "
-            f"({_fmt(r.get('degeneration_pct'), 3)} % degeneration)"
-        )
+        text += f"; affected/healthy amplitude ratio {_fmt(r['amplitude_ratio'], 2)}"
+        for col, what in (("decrement_pct", "decrement"), ("degeneration_pct", "degeneration")):
+            if col in table and pd.notna(r.get(col)):
+                text += f" ({_fmt(r[col], 3)} % {what})"
+                break
     return text + "."
 
 
