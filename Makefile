@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINT   := hfs_emg tests $(wildcard benchmarks example_data notebooks docs)
 
-.PHONY: demo test test-no-shared docs notebooks examples lint format install clean
+.PHONY: browser demo test test-no-shared docs notebooks examples lint format install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/hfs-emg demo --out demo_output
 
-test: $(STAMP)
+# Debian's chromium for the live page's browser test (tests/test_live_page.py), if missing.
+browser:
+	@sh .ci/install_chromium.sh
+
+test: $(STAMP) browser
 	$(BIN)/ruff check $(LINT)
 	$(BIN)/ruff format --check $(LINT)
 	$(BIN)/python -m pytest

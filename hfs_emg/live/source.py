@@ -149,7 +149,13 @@ class LslSource:
 
     def pull(self, timeout: float = 0.0) -> StreamChunk:
         """Everything that arrived since the last pull (waits up to ``timeout`` for data)."""
-        data, stamps = self._inlet.pull_chunk(timeout=timeout, max_samples=1 << 20)
+        # liblsl's pull_chunk with a timeout blocks until max_samples have arrived or the
+        # stream pauses; pull what is there now instead, waiting (polling) up to ``timeout``
+        # for the first sample.
+        t_wait = time.monotonic() + timeout
+        while not self._inlet.samples_available and time.monotonic() < t_wait:
+            time.sleep(min(0.002, max(0.0, t_wait - time.monotonic())))
+        data, stamps = self._inlet.pull_chunk(timeout=0.0, max_samples=1 << 20)
         # mne-lsl returns views of buffers it reuses on the next pull: copy before keeping them.
         x = np.array(data, dtype=np.float64).reshape(-1, len(self.ch_names)).T * self._scale
         t = np.array(stamps, dtype=np.float64)

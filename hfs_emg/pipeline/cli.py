@@ -189,6 +189,51 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    import signal
+    import webbrowser
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .analysis import analyze
+    from .live_page import LivePage
+    from .monitor import LiveMonitor
+    from .report import report
+
+    config = _config(args)
+    mon = LiveMonitor(
+        args.out,
+        stream=args.stream,
+        replay=args.replay,
+        speed=args.speed,
+        stim_branch=args.stim_branch,
+        config=config,
+    )
+    page = None
+    if args.port >= 0:
+        page = LivePage(mon, port=args.port).start()
+        print(f"live page: {page.url}", flush=True)
+        if not args.no_browser:
+            webbrowser.open(page.url)
+    signal.signal(signal.SIGTERM, lambda *_: mon.stop())
+    try:
+        mon.run(duration=args.duration)
+    except KeyboardInterrupt:
+        mon.close()
+    finally:
+        if page is not None:
+            page.stop()
+    print(f"session: {args.out} ({mon.n_stim} stimuli)", flush=True)
+    if mon.parts:
+        target = Path(args.out) / "report.html"
+        # an LSR session when stimuli were measured; otherwise as the configuration says
+        part_config = config.replace(protocol="lsr") if mon.n_stim else config
+        report(analyze(mon.parts[-1], part_config), out=target)
+        print(f"report: {target}")
+    return 0
+
+
 def _picks(text: str) -> list[str]:
     return [p.strip() for p in text.split(",") if p.strip()]
 
@@ -434,6 +479,35 @@ def build_parser() -> argparse.ArgumentParser:
     p_bids.add_argument("--workers", type=int, default=None, metavar="N", help="local processes")
     p_bids.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     p_bids.set_defaults(func=_cmd_bids)
+
+    p_mon = sub.add_parser(
+        "monitor",
+        parents=[common, opts],
+        formatter_class=raw,
+        help="live LSR monitor of an LSL stream (or a replayed file), with a live page",
+        description=textwrap.fill(
+            "Follow an LSR session live: pull the LSL stream NAME (or replay FILE as a real LSL "
+            "stream), record it into DIR (recording.bdf, events.csv, lsr.csv/.parquet, "
+            "trend.csv, manifest.json), measure every sweep as offline measure_lsr does and "
+            "serve the live page on 127.0.0.1:PORT. A folder that holds a session is resumed. "
+            "At the end (--duration, end of the replay or Ctrl-C) DIR/report.html is written."
+        ),
+        epilog="examples:\n"
+        "  hfs-emg monitor --replay example_data/lsr_session.edf --speed 5 --out session/\n"
+        "  hfs-emg monitor --stream BrainAmpSeries --out /data/mvd_0412 --stim-branch zygomatic"
+        "\n\n" + EXIT_CODES,
+    )
+    src = p_mon.add_mutually_exclusive_group(required=True)
+    src.add_argument("--stream", metavar="NAME", help="LSL stream name (markers: NAME-markers)")
+    src.add_argument("--replay", metavar="FILE", help="play FILE as a real LSL stream")
+    p_mon.add_argument("--speed", type=float, default=1.0, help="replay speed (default 1)")
+    p_mon.add_argument("--out", metavar="DIR", required=True, help="session folder")
+    p_mon.add_argument(
+        "--port", type=int, default=5006, help="page port (0: a free one; -1: no page)"
+    )
+    p_mon.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S s")
+    p_mon.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p_mon.set_defaults(func=_cmd_monitor)
 
     p_cfg = sub.add_parser(
         "config",

@@ -1,0 +1,247 @@
+"""The live LSR monitor: online rows == offline rows on the recording it kept, crash safety,
+resume, dropouts, refused montage changes, and the CLI.
+
+Every test plays a recording through a real LSL stream on this machine (mne-lsl's liblsl) with
+a unique stream name, and cleans up its stream and processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hfs_emg as hfs
+from hfs_emg.live import StreamChangedError
+from hfs_emg.pipeline.monitor import LiveMonitor
+from hfs_emg.simulate import simulate_lsr_session
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "example_data" / "lsr_session.edf"
+SHORT = {"orbicularis_oculi_L": "OrbOculi_L", "orbicularis_oris_L": "OrbOris_L"}
+# held-out seed: never used to choose a default of the monitor or of measure_lsr
+HELD_OUT_SEED = 83_311
+
+
+def _sim(n: int = 60, seed: int = HELD_OUT_SEED, disappear: int = 35, sfreq: float = 10000.0):
+    sim = simulate_lsr_session(
+        n_stimuli=n,
+        rate_hz=4.0,
+        sfreq=sfreq,
+        disappearance_index=disappear,
+        fade_stimuli=0,
+        seed=seed,
+    )
+    return sim, sim.recording.rename_channels(SHORT)
+
+
+def _offline(path: Path, **kw) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return hfs.measure_lsr(hfs.read_recording(path), **kw)
+
+
+def _assert_same_rows(online: pd.DataFrame, offline: pd.DataFrame) -> None:
+    a = online.set_index(["stim_index", "channel"]).sort_index()
+    b = offline.set_index(["stim_index", "channel"]).sort_index()
+    assert a.index.equals(b.index)
+    for col in ("present", "match_present", "rejected", "kind", "montage"):
+        assert (a[col].to_numpy() == b[col].to_numpy()).all(), col
+    for col in ("latency_ms", "p2p_uv", "stim_time_s"):
+        x, y = a[col].to_numpy(float), b[col].to_numpy(float)
+        assert np.array_equal(np.isnan(x), np.isnan(y)), col
+        np.testing.assert_allclose(x[~np.isnan(x)], y[~np.isnan(y)], rtol=0, atol=1e-9)
+
+
+def _trend(lsr: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return hfs.lsr_trend(lsr, phases=phases)
+
+
+def test_example_session_online_equals_offline(tmp_path: Path) -> None:
+    mon = LiveMonitor(tmp_path, replay=EXAMPLE, speed=20.0)
+    mon.run(timeout=90)
+    rec = hfs.read_recording(tmp_path / "recording.bdf")
+    offline = _offline(tmp_path / "recording.bdf")
+    assert offline["stim_index"].nunique() == 100
+    _assert_same_rows(mon.lsr, offline)
+    on, off = mon.trend, _trend(offline, rec.events)
+    cols = ["montage", "channel", "status", "disappearance_stim_index", "n_present"]
+    pd.testing.assert_frame_equal(on[cols].reset_index(drop=True), off[cols], check_dtype=False)
+    overall = on.set_index("channel").loc["overall"]
+    assert overall["status"] == "disappeared"
+    assert abs(int(overall["disappearance_stim_index"]) - 70) <= 3  # the example's truth
+    # the session folder: tables as written, events with the marker labels
+    assert (pd.read_parquet(tmp_path / "lsr.parquet")["present"] == mon.lsr["present"]).all()
+    csv = pd.read_csv(tmp_path / "lsr.csv")  # appended batch by batch
+    assert len(csv) == len(mon.lsr) and (csv["present"] == mon.lsr["present"]).all()
+    np.testing.assert_allclose(csv["latency_ms"], mon.lsr["latency_ms"], equal_nan=True)
+    ev = pd.read_csv(tmp_path / "events.csv")
+    assert (ev["kind"] == "stimulus").sum() == 100
+    assert ev["label"].str.contains("stim zygomatic").any()
+    assert set(mon.lsr["montage"]) == {"zygomatic"}  # labels attached from the markers
+
+
+def test_held_out_simulation_online_equals_offline_and_truth(tmp_path: Path) -> None:
+    _, rec = _sim()
+    mon = LiveMonitor(tmp_path, replay=rec, speed=10.0, stim_branch="zygomatic")
+    mon.run(timeout=60)
+    offline = _offline(tmp_path / "recording.bdf", stim_branch="zygomatic")
+    _assert_same_rows(mon.lsr, offline)
+    trend = mon.trend.set_index("channel")
+    assert trend.loc["overall", "status"] == "disappeared"
+    assert abs(int(trend.loc["overall", "disappearance_stim_index"]) - 35) <= 3
+
+
+def test_bounded_history_keeps_online_equal_to_offline(tmp_path: Path) -> None:
+    # small calibration and template windows, so that the history is bounded (sweeps dropped)
+    # well within the session; the offline analysis of the whole file must still agree
+    opts = {"calibration_n": 15, "template_n": 4}
+    _, rec = _sim(n=150, disappear=110, sfreq=5000.0, seed=HELD_OUT_SEED + 1)
+    mon = LiveMonitor(tmp_path, replay=rec, speed=12.0, stim_branch="zygomatic", lsr_options=opts)
+    mon.run(timeout=60)
+    assert mon._dropped and len(mon._hist) < 100  # bounded
+    offline = _offline(tmp_path / "recording.bdf", stim_branch="zygomatic", **opts)
+    _assert_same_rows(mon.lsr, offline)
+    trend = mon.trend.set_index("channel")
+    assert abs(int(trend.loc["overall", "disappearance_stim_index"]) - 110) <= 3
+
+
+def test_dropout_signal_lost_gap_annotated_and_continued(tmp_path: Path) -> None:
+    _, rec = _sim(n=52, disappear=45, sfreq=5000.0)
+    mon = LiveMonitor(tmp_path, replay=rec, speed=2.0, stim_branch="zygomatic", lost_after_s=0.3)
+    # 3.5 s of recording (1.75 s at 2x) never sent; late enough to fall after liblsl's first
+    # pull, which waits ~1 s for its clock offset
+    mon.replay.drop(6.0, 3.5)
+    mon.run(timeout=60)
+    log = [s for _, s in mon.status_log]
+    assert log[:2] == ["signal lost", "streaming"]  # lost, then back (then the replay's end)
+    ev = pd.read_csv(tmp_path / "events.csv")
+    gap = ev[ev["kind"] == "gap"]
+    assert len(gap) == 1
+    assert gap["duration_s"].iloc[0] == pytest.approx(3.5, abs=2e-3)
+    back = hfs.read_recording(tmp_path / "recording.bdf")
+    lost = back.events[back.events["label"] == "signal lost"]
+    assert len(lost) == 1 and lost["duration_s"].iloc[0] == pytest.approx(3.5, abs=2e-3)
+    # the gap is kept as time: the file is as long as the recording played
+    assert back.n_samples == pytest.approx(rec.n_samples, abs=round(0.05 * rec.sfreq))
+    # stimuli inside the gap are lost, those after it are measured
+    on_times = mon.lsr["stim_time_s"].unique() - back.tstart
+    assert (on_times > 9.55).sum() >= 10 and not ((on_times > 6.05) & (on_times < 9.45)).any()
+    _assert_same_rows(mon.lsr, _offline(tmp_path / "recording.bdf", stim_branch="zygomatic"))
+
+
+def test_changed_montage_is_refused(tmp_path: Path) -> None:
+    _, rec = _sim(n=6, sfreq=5000.0)
+    LiveMonitor(tmp_path, replay=rec, speed=6.0, stim_branch="zygomatic").run(timeout=30)
+    other = rec.pick(["frontalis_L", "OrbOculi_L", "mentalis_L", "trigger"])
+    with pytest.raises(StreamChangedError, match="Start a new session folder"):
+        LiveMonitor(tmp_path, replay=other, speed=6.0).run(timeout=30)
+
+
+def _cli(args: list[str]) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen(
+        [sys.executable, "-m", "hfs_emg", "monitor", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_kill9_leaves_a_readable_session_and_resume_continues(tmp_path: Path) -> None:
+    _, rec = _sim(n=80, disappear=60, sfreq=5000.0)
+    src = tmp_path / "sim.bdf"
+    hfs.write_recording(rec, src)
+    out = tmp_path / "session"
+    args = ["--replay", str(src), "--out", str(out), "--stim-branch", "zygomatic"]
+    proc = _cli([*args, "--speed", "2", "--port", "-1", "--no-browser"])
+    try:
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            if (out / "lsr.csv").exists() and pd.read_csv(out / "lsr.csv")[
+                "stim_index"
+            ].max() >= 15:
+                break
+            time.sleep(0.2)
+        time.sleep(1.2)  # past one fsync period
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+    lsr1 = pd.read_csv(out / "lsr.csv")
+    n1 = json.loads((out / "manifest.json").read_text())["n_stimuli"]  # complete everywhere
+    assert set(range(n1)) <= set(lsr1["stim_index"])
+    assert n1 >= 16
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        part1 = hfs.read_recording(out / "recording.bdf")  # header still says -1 records
+    # at most the last second (one BDF data record, fsync-ed each) is lost
+    file_end = part1.tstart + part1.n_samples / part1.sfreq
+    assert file_end >= lsr1["stim_time_s"].max() + 0.05 - 1.0 - 1e-6
+    # and the sweeps that are in the file analyse offline as they did online
+    off1 = _offline(out / "recording.bdf", stim_branch="zygomatic")
+    _assert_same_rows(lsr1[lsr1["stim_index"] < off1["stim_index"].nunique()], off1)
+    assert len(pd.read_csv(out / "events.csv")) >= n1
+    # resume: a second part, stimulus numbering and the trend continue
+    proc = _cli([*args, "--speed", "8", "--port", "-1", "--no-browser", "--duration", "6"])
+    _stdout, stderr = proc.communicate(timeout=90)
+    assert proc.returncode == 0, stderr[-2000:]
+    man = json.loads((out / "manifest.json").read_text())
+    assert [p["file"] for p in man["parts"]] == ["recording.bdf", "recording-002.bdf"]
+    lsr = pd.read_parquet(out / "lsr.parquet")
+    second = lsr[lsr["part"] == "recording-002.bdf"]
+    assert second["stim_index"].min() == n1
+    assert (np.diff(np.sort(lsr["stim_index"].unique())) == 1).all()
+    trend = pd.read_csv(out / "trend.csv")
+    assert trend.set_index("channel").loc["overall", "n_stimuli"] == lsr["stim_index"].nunique()
+    # the resumed part equals its own offline analysis (numbered from n1)
+    off2 = _offline(out / "recording-002.bdf", stim_branch="zygomatic")
+    off2["stim_index"] += n1
+    _assert_same_rows(second, off2)
+    assert (out / "report.html").exists()
+
+
+def test_spontaneous_blocks_equal_offline_blocks(tmp_path: Path) -> None:
+    from hfs_emg.simulate import simulate_free_running
+
+    sim = simulate_free_running(duration_s=30.0, n_a_trains=2, n_b_trains=3, n_c_trains=0, seed=7)
+    rec = sim.recording.rename_channels(
+        {n: n.replace("orbicularis_", "orb_") for n in sim.recording.ch_names}
+    )
+    mon = LiveMonitor(tmp_path, replay=rec, speed=10.0, block_s=10.0)
+    with pytest.warns(hfs.HfsEmgWarning, match="no trigger channel"):
+        mon.run(timeout=60)
+    assert mon.lsr.empty and len(mon.trains) and len(mon.bursts)
+    back = hfs.read_recording(tmp_path / "recording.bdf")
+    n = round(10.0 * back.sfreq)
+    for k in range(3):  # the same offline calls on the same blocks of the file
+        blk = hfs.from_array(
+            back.data[:, k * n : (k + 1) * n],
+            back.sfreq,
+            back.ch_names,
+            tstart=back.tstart + k * 10,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trains, bursts = hfs.classify_trains(blk), hfs.detect_bursts(blk)
+        on_t = mon.trains[np.isclose(mon.trains["block_start_s"], blk.tstart)]
+        on_b = mon.bursts[np.isclose(mon.bursts["block_start_s"], blk.tstart)]
+        assert on_t["train_type"].tolist() == trains["train_type"].tolist()
+        np.testing.assert_allclose(on_t["onset_s"], trains["onset_s"], atol=1e-9)
+        np.testing.assert_allclose(on_b["onset_s"], bursts["onset_s"], atol=1e-9)
+    truth_a = sim.trains.query("train_type == 'A'")
+    assert (mon.trains["train_type"] == "A").sum() >= len(truth_a) - 1
+    assert (tmp_path / "trains.csv").exists() and (tmp_path / "bursts.csv").exists()
