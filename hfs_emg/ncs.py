@@ -601,6 +601,17 @@ def _blink_trials(
     return pd.concat(parts, ignore_index=True)
 
 
+def _sided_epochs(rec_or_epochs: Any, stim_side: Any, **epoch_kw: Any) -> tuple[Any, np.ndarray]:
+    """Blink epochs and the stimulated side of each (refused when a side is unknown)."""
+    ep = stimulus_epochs(rec_or_epochs, **epoch_kw)
+    sides = _stim_sides(ep, stim_side)
+    if pd.isna(sides).any():
+        raise ParameterError(
+            "The stimulated side is unknown: give events a 'side' column or pass stim_side=."
+        )
+    return ep, sides
+
+
 def measure_blink_reflex(
     rec_or_epochs: Recording | Epochs,
     *,
@@ -692,8 +703,9 @@ def measure_blink_reflex(
     """
     _no_return_trials(measure_kw, "measure_blink_reflex")
     limits = NormalLimits() if limits is None else limits
-    ep = stimulus_epochs(
+    ep, sides = _sided_epochs(
         rec_or_epochs,
+        stim_side,
         events=events,
         source=source,
         label=label,
@@ -702,11 +714,6 @@ def measure_blink_reflex(
         tmin=tmin,
         tmax=tmax,
     )
-    sides = _stim_sides(ep, stim_side)
-    if pd.isna(sides).any():
-        raise ParameterError(
-            "The stimulated side is unknown: give events a 'side' column or pass stim_side=."
-        )
     trials = _blink_trials(ep, sides, {"R1": r1_window_ms, "R2": r2_window_ms}, measure_kw)
     summary = _blink_summary(trials, synkinesis_min_pct, limits)
     return NcsResult(summary=summary, trials=trials.drop(columns="epoch"))
@@ -838,8 +845,9 @@ def blink_recovery_cycle(
 
     max_isi_s = check_positive(max_isi_s, "max_isi_s")
     _no_return_trials(measure_kw, "blink_recovery_cycle")
-    ep = stimulus_epochs(
+    ep, sides = _sided_epochs(
         rec_or_epochs,
+        stim_side,
         events=events,
         source=source,
         label=label,
@@ -848,11 +856,6 @@ def blink_recovery_cycle(
         tmin=tmin,
         tmax=tmax,
     )
-    sides = _stim_sides(ep, stim_side)
-    if pd.isna(sides).any():
-        raise ParameterError(
-            "The stimulated side is unknown: give events a 'side' column or pass stim_side=."
-        )
     onset = ep.events["onset_s"].to_numpy(float)
     order = np.lexsort((onset, sides.astype(str)))
     same = np.zeros(onset.size, bool)
