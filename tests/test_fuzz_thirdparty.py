@@ -25,8 +25,6 @@ pytestmark = pytest.mark.shared_data
 #: Cases per source file per CI run (26 sources); the seeds are fixed, so runs are identical.
 PER_SOURCE = 8
 CASES = fuzzing.make_cases(PER_SOURCE, seed=0)
-#: Cases that still leak, with the reason (strict: they fail the run once they are fixed).
-KNOWN_LEAKS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -51,16 +49,7 @@ def test_unmutated_source_loads(source: str, runner: fuzzing.Runner) -> None:
     assert result.status == "loaded", result.report()
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS[str(c)]))
-        if str(c) in KNOWN_LEAKS
-        else c
-        for c in CASES
-    ],
-    ids=str,
-)
+@pytest.mark.parametrize("case", CASES, ids=str)
 def test_mutated_file_loads_or_refuses_cleanly(case: fuzzing.Case, runner: fuzzing.Runner) -> None:
     result = runner.run(case)
     assert result.status in ("loaded", "refused"), result.report()
