@@ -1,6 +1,7 @@
 """LSR verdicts on operating-room signals: the tuning and held-out grids of issue 11.
 
-Run: ``PYTHONPATH=. python benchmarks/accuracy_or.py [tuning|held-out] [false_alarm_rate]``.
+Run: ``PYTHONPATH=. python benchmarks/accuracy_or.py [tuning|held-out] [false_alarm_rate]
+[condition,condition...]`` (the last argument restricts the grid to some conditions).
 Simulates every condition of :data:`hfs_emg.simulate.TUNING_GRID` or
 :data:`hfs_emg.simulate.HELD_OUT_GRID` (:func:`hfs_emg.simulate.simulate_or_session`, 240
 stimuli at 2 Hz, alternating zygomatic / marginal-mandibular montages, no LSR or an LSR that
@@ -125,8 +126,11 @@ def to_markdown(df: pd.DataFrame) -> str:
 
 def main() -> None:
     which = sys.argv[1] if len(sys.argv) > 1 else "held-out"
-    alpha = float(sys.argv[2]) if len(sys.argv) > 2 else None
+    alpha = float(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] != "default" else None
     grid = TUNING_GRID if which == "tuning" else HELD_OUT_GRID
+    if len(sys.argv) > 3:
+        keep = set(sys.argv[3].split(","))
+        grid = [e for e in grid if e["condition"] in keep]
     t0 = time.perf_counter()
     df = pd.DataFrame([run(e, false_alarm_rate=alpha) for e in grid])
     print(f"## {which} grid ({len(grid)} sessions, false_alarm_rate={alpha or 'default'})\n")
