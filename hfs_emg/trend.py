@@ -79,6 +79,32 @@ def _loss_phase(t: float, onsets: Mapping[str, float]) -> tuple[str, str]:
     return "", ""  # only a closure marker: before closure, phase otherwise unknown
 
 
+def _loss_episodes(
+    p: np.ndarray, n_b: int, n_absent: int, min_run: int
+) -> list[tuple[int, int | None]]:
+    """Loss episodes of a presence series: (first absent index, index of return or None).
+
+    An episode is a stretch of at least ``n_absent`` absent stimuli. Once it is established
+    (``n_absent`` absent in a row), a run of presence shorter than ``min_run`` after the
+    first ``n_b`` stimuli does not end it (an isolated false alarm); before that, any present
+    stimulus does, so the loss is dated at the first absent stimulus after the last response.
+    """
+    r_on, r_off = mask_to_intervals(p)
+    episodes: list[tuple[int, int | None]] = []
+    start, skipped = 0, 0  # first absent stimulus after the last accepted response
+    for on, off in zip(r_on.tolist(), r_off.tolist(), strict=True):  # runs, not samples
+        n_abs = on - start - skipped
+        if n_abs >= n_absent and off - on < min_run and on >= n_b:
+            skipped += off - on  # a short run inside an established loss: absent
+            continue
+        if n_abs >= n_absent:
+            episodes.append((start, on))
+        start, skipped = off, 0
+    if p.size - start - skipped >= n_absent:
+        episodes.append((start, None))
+    return episodes
+
+
 def _window_amp(
     p: np.ndarray, a: np.ndarray, sel: np.ndarray, amplitude: str, min_present: float
 ) -> tuple[float, float]:
@@ -112,6 +138,8 @@ def _one_series(
         "loss_phase": "",
         "loss_after_marker": "",
         "loss_after_decompression_s": np.nan,
+        "n_losses": 0,
+        "n_reappearances": 0,
         "disappearance_stim_index": None,
         "disappearance_time_s": np.nan,
         "reappearance_time_s": np.nan,
@@ -127,28 +155,20 @@ def _one_series(
     if n_v == 0:
         return out
     elicited = p[:n_b].mean() >= o["min_baseline_present"]
-    # short present runs after the first baseline_n sweeps count as absent for the loss rules
-    p_dis = p.copy()
-    if o["min_present_run"] > 1:
-        r_on, r_off = mask_to_intervals(p)
-        for s, e in zip(r_on, r_off, strict=True):  # runs, not samples
-            if e - s < o["min_present_run"] and s >= n_b:
-                p_dis[s:e] = False
-    s_abs, e_abs = mask_to_intervals(~p_dis)
-    long_runs = (e_abs - s_abs) >= o["consecutive_absent"]
+    episodes = _loss_episodes(p, n_b, o["consecutive_absent"], o["min_present_run"])
+    out["n_losses"] = len(episodes)
+    out["n_reappearances"] = sum(e is not None for _, e in episodes)
     loss_k, back_k, status = None, None, None
-    if elicited and long_runs.any():
-        ends = long_runs & (e_abs == n_v)
+    if elicited and episodes:
         if not o["until_end"]:
-            loss_k, status = int(s_abs[long_runs][0]), "disappeared"
-        elif ends.any():
-            loss_k, status = int(s_abs[ends][0]), "disappeared"
+            loss_k, back_k = episodes[0]
+            status = "disappeared"
+        elif episodes[-1][1] is None:
+            loss_k, status = episodes[-1][0], "disappeared"
         else:
-            t_stop = np.where(e_abs < n_v, t[np.minimum(e_abs, n_v - 1)], np.inf)
-            gone = long_runs & (t_stop - t[s_abs] >= o["transient_min_s"])
-            if gone.any():
-                k = int(np.flatnonzero(gone)[0])
-                loss_k, back_k, status = int(s_abs[k]), int(e_abs[k]), "transient_loss"
+            gone = [(s0, e0) for s0, e0 in episodes if t[e0] - t[s0] >= o["transient_min_s"]]
+            if gone:
+                (loss_k, back_k), status = gone[0], "transient_loss"
     # windows: baseline from the dural opening (before decompression), unless the LSR was
     # already lost by then; final = the last final_n sweeps before dural closure
     t_open = onsets.get("dura_opening", -np.inf)
@@ -215,7 +235,17 @@ def _far_column(df: pd.DataFrame, presence: str) -> str | None:
 def _group_rows(
     df: pd.DataFrame, presence: str, onsets: Mapping[str, float], o: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    """Rows of one (kind, montage) group: its channels, then ``overall``."""
+    """Rows of one (kind, montage) group: its channels, then ``overall``.
+
+    ``df`` holds the rejected rows too (column ``_rej``): they are left out of every series,
+    and a stimulus with a rejected channel and no response on the others is left out of the
+    ``overall`` series (unknown, not absent).
+    """
+    rej = df["_rej"].to_numpy(bool)
+    rej_stims = np.unique(df["stim_index"].to_numpy()[rej])
+    df = df[~rej]
+    if df.empty:
+        return []
     piv = df.pivot_table(
         index="stim_index", columns="channel", values=presence, aggfunc="max", sort=True
     )
@@ -251,20 +281,24 @@ def _group_rows(
     a = np.nan_to_num(amp.to_numpy(float))
     la = lat.to_numpy(float) if lat is not None else np.full(p.shape, np.nan)
     stim = piv.index.to_numpy()
+    muscle = (
+        df.groupby("channel")["muscle"].first().to_dict() if "muscle" in df.columns else None
+    )
     rows = []
     for j, name in enumerate(piv.columns):  # loop over channels only
         v = valid[:, j]
         r = _one_series(p[v, j], a[v, j], la[v, j], times[v], stim[v], onsets, o)
-        r = {"channel": name, **r}
+        r = {"channel": name, **({"muscle": muscle[name]} if muscle is not None else {}), **r}
         if far is not None:
             r["expected_false_sweeps"] = float(np.nansum(far[v, j]))
         rows.append(r)
     # overall: the LSR is present when any channel shows it; its amplitude measures are those
     # of the least-reduced elicited channel (the overall LSR is reduced only if every one is)
-    v = valid.any(axis=1)
+    any_p = (p & valid).any(axis=1)
+    v = valid.any(axis=1) & (any_p | ~np.isin(stim, rej_stims))
     no_lat = np.full(int(v.sum()), np.nan)
     a_any = np.where(p[v], a[v], 0.0).max(axis=1)  # the largest present response
-    r = _one_series(p[v].any(axis=1), a_any, no_lat, times[v], stim[v], onsets, o)
+    r = _one_series(any_p[v], a_any, no_lat, times[v], stim[v], onsets, o)
     el = [x for x in rows if x["status"] != "not_elicited" and np.isfinite(x["reduction_pct"])]
     if el:
         best = min(el, key=lambda x: x["reduction_pct"])
@@ -283,7 +317,7 @@ def _group_rows(
             r["status"] = (
                 "partial" if r["reduction_pct"] >= o["partial_reduction_pct"] else "persisted"
             )
-    r = {"channel": "overall", **r}
+    r = {"channel": "overall", **({"muscle": ""} if muscle is not None else {}), **r}
     if far is not None:
         f = np.nan_to_num(far[v])
         r["expected_false_sweeps"] = float(np.sum(1.0 - np.prod(1.0 - f, axis=1)))
@@ -468,11 +502,10 @@ def lsr_trend(
     df = lsr
     if "kind" in df.columns:
         df = df[df["kind"] != "direct"]
-    if "rejected" in df.columns:
-        df = df[~df["rejected"].to_numpy(bool)]
-    if df.empty:
+    rej = df["rejected"].to_numpy(bool) if "rejected" in df.columns else np.zeros(len(df), bool)
+    if rej.all():
         raise ParameterError("lsr holds no (non-rejected) LSR rows.")
-    df = df.assign(**{presence: df[presence].fillna(False).astype(bool)})
+    df = df.assign(**{presence: df[presence].fillna(False).astype(bool), "_rej": rej})
     keys = [k for k in ("kind", "montage") if k in df.columns]
     if "kind" in keys and df["kind"].nunique() <= 1:
         keys.remove("kind")
@@ -480,7 +513,7 @@ def lsr_trend(
     if keys:
         for gkey, grp in df.groupby(keys, sort=True, dropna=False):  # loop over groups
             gvals = gkey if isinstance(gkey, tuple) else (gkey,)
-            for r in _group_rows(grp, presence, onsets, opts):
+            for r in _group_rows(grp, presence, onsets, opts):  # (empty if all rejected)
                 rows.append({**dict(zip(keys, gvals, strict=True)), **r})
         if keys == ["montage"] and df["montage"].nunique(dropna=False) > 1:
             # across montages: the LSR is present when any channel of any montage shows it
