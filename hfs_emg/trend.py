@@ -1,8 +1,8 @@
 """The LSR course over an MVD: status, phase of loss and final-to-baseline reduction.
 
 :func:`lsr_trend` turns the per-stimulus table of :func:`hfs_emg.measure_lsr` into one row per
-LSR channel (per montage and response kind when the table has those columns) plus an
-``overall`` row, with the definitions clinicians use:
+(stimulated branch, recording channel) pair - per montage and response kind when the table has
+those columns - plus an ``overall`` row, with the definitions clinicians use:
 
 - **status** (El Damaty et al. 2016: total vs partial disappearance; Thirumala et al. 2020:
   persistence of the final LSR): ``not_elicited``, ``persisted``, ``partial``, ``disappeared``
@@ -345,22 +345,36 @@ def lsr_trend(
 
     Definitions (each threshold is a parameter):
 
+    - **Unit of the verdict**: one stimulation site recorded in one muscle, i.e. one
+      (``montage`` = stimulated branch, ``channel`` / ``muscle``) pair, the way LSR montages
+      are described and monitored (zygomatic -> mentalis, marginal mandibular -> orbicularis
+      oculi, run alternately: Park et al. 2023; Lee et al. 2018); each pair has its own row,
+      status and loss, counted over the stimuli of its own montage only. With alternating
+      montages a muscle therefore has one row per montage in which it is an LSR channel (and
+      none in the montage that stimulates its own branch). A pair is lost at most once at the
+      end of a session; an earlier loss from which the LSR came back is a transient loss or a
+      reappearance (``n_losses``, ``n_reappearances``), never a second disappearance.
     - **Presence** per stimulus: the ``presence`` column (``"match_present"``, the matched
       detector of :func:`hfs_emg.measure_lsr`, by default; ``"present"`` the single-trial
-      detector). Rejected (clipped) stimuli are left out; ``kind == "direct"`` rows are ignored.
+      detector); ``kind == "direct"`` rows are ignored. **Rejected** stimuli (``rejected``:
+      clipped or saturated, electrocautery, artefact residual) are neutral: neither present
+      nor absent, they neither interrupt nor extend an absence. In the ``overall`` series a
+      stimulus with a rejected channel counts only if another channel shows the LSR.
     - ``not_elicited``: fewer than ``min_baseline_present`` of the first ``baseline_n``
       stimuli of the session show an LSR (the "not detected" group of El Damaty 2016 and Al
       Menabbawy 2025).
-    - ``disappeared`` (total loss, El Damaty 2016): absent for at least ``consecutive_absent``
-      consecutive stimuli up to the end of the session (``until_end=True``; with
-      ``until_end=False`` the first such run counts even if the LSR comes back). Runs of
-      presence shorter than ``min_present_run`` after the first ``baseline_n`` stimuli count as
-      absent (one false positive does not restart the count).
-    - ``transient_loss``: (``until_end=True`` only) an absence of at least ``consecutive_absent``
-      stimuli lasting at least ``transient_min_s`` seconds, after which the LSR returns and is
-      present at the end (persistent vs transient loss is one of the definitions in use, as
-      listed with Kim, letter, Neurosurgery 2020;87:E596; no paper found gives a duration, so
-      the default 10 s is unsourced). ``reappearance_time_s`` is its return.
+    - **Loss episode**: at least ``consecutive_absent`` absent stimuli in a row. It starts at the
+      first absent stimulus after the last response; once it is established (``consecutive_absent``
+      absent), a run of presence shorter than ``min_present_run`` does not end it (an isolated
+      false alarm), a longer one does (the LSR is back: a reappearance).
+    - ``disappeared`` (total loss, El Damaty 2016): a loss episode that lasts to the end of the
+      session (``until_end=True``; with ``until_end=False`` the first episode counts even if the
+      LSR comes back, and ``reappearance_time_s`` gives its return).
+    - ``transient_loss``: (``until_end=True`` only) a loss episode lasting at least
+      ``transient_min_s`` seconds, after which the LSR returns and is present at the end
+      (persistent vs transient loss is one of the definitions in use, as listed with Kim,
+      letter, Neurosurgery 2020;87:E596; no paper found gives a duration, so the default 10 s is
+      unsourced). ``reappearance_time_s`` is its return.
     - ``partial`` (partial disappearance, El Damaty 2016): neither of those, and
       ``reduction_pct >= partial_reduction_pct``. El Damaty gives no numeric cut in the sources
       read; the default 15 % is a derived, unsourced value: about three standard errors above
@@ -372,7 +386,8 @@ def lsr_trend(
     - ``persisted``: elicited, and none of the above (Thirumala et al. 2020: persistence of the
       final LSR predicts a persisting spasm, specificity about 89 %, sensitivity about 40 %).
     - **Loss time** ``disappearance_stim_index`` / ``disappearance_time_s``: the first absent
-      stimulus of that run. ``loss_phase`` places it against the phase markers (Al Menabbawy
+      stimulus of that episode, i.e. of the final absence (the time the LSR "disappeared and did
+      not return"; a response in the fading sweeps just before it moves the date after it). ``loss_phase`` places it against the phase markers (Al Menabbawy
       2025): ``"before_opening"``, ``"before_decompression"`` (during the dural opening or the
       arachnoid dissection), ``"after_decompression"``, ``"after_closure"``, or ``""`` without
       markers or loss; ``loss_after_marker`` names the last marker before it (opening vs
@@ -420,7 +435,7 @@ def lsr_trend(
     presence : {"auto", "present", "match_present"}
         Presence column (``"auto"``: ``match_present`` if there).
     min_present_run : int
-        Shortest run of present stimuli that interrupts an absence.
+        Shortest run of present stimuli that ends an established loss episode.
     partial_reduction_pct : float
         Reduction (%) from which an elicited, not lost LSR is ``partial``.
     transient_min_s : float
@@ -434,8 +449,10 @@ def lsr_trend(
     -------
     pandas.DataFrame
         One row per channel plus ``channel == "overall"`` (per ``kind`` and ``montage`` when the
-        table has several kinds or a montage column): ``channel``, ``n_stimuli``,
-        ``n_present``, ``status``, ``loss_phase``, ``loss_after_marker``,
+        table has several kinds or a montage column): ``channel``, ``muscle`` (when the table
+        has one; ``""`` on ``overall``), ``n_stimuli`` (not rejected), ``n_present``,
+        ``status``, ``n_losses`` (loss episodes), ``n_reappearances`` (episodes the LSR came
+        back from), ``loss_phase``, ``loss_after_marker``,
         ``loss_after_decompression_s``, ``disappearance_stim_index``,
         ``disappearance_time_s``, ``reappearance_time_s``, ``baseline_presence``,
         ``final_presence``, ``baseline_p2p_uv``, ``final_p2p_uv``, ``final_over_baseline``,
@@ -454,6 +471,11 @@ def lsr_trend(
     .. [4] Thirumala PD, et al. Neurosurgery 2020;87:E473 (meta-analysis, 26 studies, 7,479
        patients: persistence of the final LSR).
     .. [5] Fukuda M, et al. J Neurol Neurosurg Psychiatry 2010;81:519 (final at dural closure).
+    .. [6] Park SK, Joo BE, Park K. Intraoperative neurophysiological monitoring during
+       microvascular decompression surgery for hemifacial spasm. Life 2023;13:1825 (two
+       montages run alternately).
+    .. [7] Lee S, Park SK, et al. Clin Neurophysiol 2018;129:1490 (stimulation sites and
+       recording muscles of the LSR, 486 patients).
 
     Examples
     --------

@@ -5,10 +5,14 @@ latency of present trials."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hfs_emg import ParameterError
 from hfs_emg.crosstalk import crosstalk_gain
+from hfs_emg.lsr import measure_lsr
+from hfs_emg.simulate import simulate_or_session
+from hfs_emg.trend import lsr_trend
 
 
 def _xt_sweeps(n: int, gain: float, noise: float, seed: int = 0):
@@ -60,3 +64,129 @@ def test_crosstalk_pool_is_per_reference_channel():
     out = crosstalk_gain(x, t, direct, np.full((120, 2), 4.0))
     np.testing.assert_allclose(np.median(out["gain"][20::2, 1]), 0.05, atol=0.002)
     np.testing.assert_allclose(np.median(out["gain"][21::2, 0]), 0.01, atol=0.002)
+
+
+# ---------------------------------------------------------------------- lsr_trend
+def _table(pattern: str, channel: str = "mentalis_L", *, montage: str | None = None, t0=0.0):
+    """One channel's LSR rows from a pattern: P present, . absent, R rejected (present=True)."""
+    n = len(pattern)
+    df = pd.DataFrame(
+        {
+            "stim_index": np.arange(n),
+            "stim_time_s": t0 + np.arange(n, dtype=float),
+            "channel": channel,
+            "muscle": channel.rsplit("_", 1)[0],
+            "kind": "lsr",
+            # a rejected row's presence column is ignored, even when it says True
+            "present": [c in "PR" for c in pattern],
+            "match_present": [c in "PR" for c in pattern],
+            "p2p_uv": [100.0 if c in "PR" else 0.0 for c in pattern],
+            "latency_ms": 9.0,
+            "rejected": [c == "R" for c in pattern],
+        }
+    )
+    if montage is not None:
+        df["montage"] = montage
+    return df
+
+
+def _row(trend: pd.DataFrame, channel: str = "mentalis_L") -> pd.Series:
+    return trend.set_index("channel").loc[channel]
+
+
+def test_rejected_sweeps_are_neutral_in_an_absence():
+    base = "P" * 20
+    # rejections inside the final absence neither interrupt nor extend it
+    for tail in ("..R..R..R..", ".R.R.R.R.R.", "..RRRRRRRRRR..."):
+        r = _row(lsr_trend(_table(base + tail), consecutive_absent=5))
+        assert r["status"] == "disappeared", tail
+        assert r["disappearance_stim_index"] == 20
+        assert r["n_stimuli"] == 20 + tail.count(".")
+    # four absents and a run of rejections are not a loss of five
+    r = _row(lsr_trend(_table(base + "....RRRRRRRPPPPPPPPPP"), consecutive_absent=5))
+    assert r["status"] == "persisted" and r["n_losses"] == 0
+    # a rejection inside the absence does not hide a fifth absent stimulus either
+    r = _row(lsr_trend(_table(base + "..RR...PPPPPPPPPPPPPPP"), consecutive_absent=5))
+    assert r["n_losses"] == 1
+
+
+def test_rejected_channel_is_not_an_absence_overall():
+    """The LSR channel is rejected for 8 stimuli while the other channel (no LSR) is clean."""
+    a = _table("P" * 20 + "R" * 8 + "P" * 20, "mentalis_L")
+    b = _table("." * 48, "orbicularis_oris_L")
+    trend = lsr_trend(
+        pd.concat([a, b], ignore_index=True), consecutive_absent=5, transient_min_s=5.0
+    )
+    assert _row(trend, "mentalis_L")["status"] == "persisted"
+    overall = _row(trend, "overall")
+    assert overall["status"] == "persisted" and overall["n_losses"] == 0
+    assert overall["n_stimuli"] == 40  # the 8 rejected stimuli are unknown, not absent
+
+
+def test_loss_dated_at_first_absent_after_last_response():
+    # an intermittent LSR: its last (isolated) response precedes the loss, which starts after it
+    pat = "P" * 20 + "PP.P.PP.P" + "." * 20
+    r = _row(lsr_trend(_table(pat), consecutive_absent=5))
+    assert r["status"] == "disappeared"
+    assert r["disappearance_stim_index"] == pat.rindex("P") + 1
+    # an isolated false alarm inside an established loss neither ends nor re-dates it
+    pat = "P" * 20 + "." * 8 + "P" + "." * 12
+    r = _row(lsr_trend(_table(pat), consecutive_absent=5))
+    assert r["status"] == "disappeared" and r["disappearance_stim_index"] == 20
+    assert r["n_losses"] == 1 and r["n_reappearances"] == 0
+    # two responses in a row after an established loss are a return of the LSR
+    pat = "P" * 20 + "." * 8 + "PP" + "P" * 10
+    r = _row(lsr_trend(_table(pat), consecutive_absent=5, transient_min_s=5.0))
+    assert r["status"] == "transient_loss" and r["reappearance_time_s"] == 28.0
+
+
+def test_each_pair_disappears_at_most_once_and_reappearance_is_reported():
+    # zygomatic -> mentalis: lost, back after 30 s, lost again for good
+    z = _table("P" * 20 + "." * 30 + "P" * 20 + "." * 10, "mentalis_L", montage="zygomatic")
+    # marginal mandibular -> oculi: lost once; oris under the same montage: transient only
+    m = _table("P" * 40 + "." * 40, "orbicularis_oculi_L", montage="marginal_mandibular")
+    o = _table("P" * 20 + "." * 20 + "P" * 40, "orbicularis_oris_L", montage="marginal_mandibular")
+    trend = lsr_trend(pd.concat([z, m, o], ignore_index=True), consecutive_absent=5)
+    pairs = trend[trend["channel"] != "overall"].set_index(["montage", "muscle"])
+    assert len(pairs) == 3 and pairs.index.is_unique
+    zm = pairs.loc[("zygomatic", "mentalis")]
+    assert zm["status"] == "disappeared" and zm["disappearance_stim_index"] == 70
+    assert zm["n_losses"] == 2 and zm["n_reappearances"] == 1
+    oc = pairs.loc[("marginal_mandibular", "orbicularis_oculi")]
+    assert oc["status"] == "disappeared" and oc["n_losses"] == 1
+    orr = pairs.loc[("marginal_mandibular", "orbicularis_oris")]
+    assert orr["status"] == "transient_loss" and orr["n_reappearances"] == 1
+    assert orr["reappearance_time_s"] == 40.0
+    # every loss either ends in a reappearance or is the single disappearance of its pair
+    gone = (pairs["status"] == "disappeared").astype(int)
+    assert (pairs["n_losses"] == pairs["n_reappearances"] + gone).all()
+    # until_end=False: the first loss is the disappearance, and its return is reported
+    first = lsr_trend(z, consecutive_absent=5, until_end=False)
+    r = _row(first)
+    assert r["disappearance_stim_index"] == 20 and r["reappearance_time_s"] == 50.0
+
+
+def test_alternating_montages_one_row_per_branch_muscle_pair():
+    sim = simulate_or_session(
+        n_stimuli=200, rate_hz=2.0, sfreq=5000.0, seed=3, disappearance_index=120
+    )
+    lsr = measure_lsr(sim.recording)
+    trend = lsr_trend(lsr)
+    pairs = trend[trend["channel"] != "overall"]
+    assert not pairs.duplicated(["montage", "muscle"]).any()
+    truth = sim.trend.set_index(["montage", "channel"])
+    # exactly the pairs in which the channel plays the LSR role; never a direct channel
+    assert set(zip(pairs["montage"], pairs["channel"], strict=True)) == set(truth.index)
+    assert (pairs["status"] == "disappeared").sum() <= len(truth)
+    gone = (pairs["status"] == "disappeared").astype(int)
+    assert (pairs["n_losses"] >= gone).all()
+    assert (pairs["n_losses"] - pairs["n_reappearances"] <= 1).all()
+    # dated at the truth within 3 stimuli of the pair's own montage
+    m = pairs.merge(sim.trend, on=["montage", "channel"], suffixes=("", "_t"))
+    own = sim.stimuli.groupby("stim_branch")["stim_index"].apply(np.sort)
+    for r in m.itertuples():
+        k = own[r.montage]
+        err = np.searchsorted(k, r.disappearance_stim_index) - np.searchsorted(
+            k, r.disappearance_stim_index_t
+        )
+        assert abs(err) <= 3, (r.montage, r.channel, err)
