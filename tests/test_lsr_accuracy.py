@@ -65,7 +65,8 @@ def test_measure_lsr_columns_kinds_and_epochs_input():
     rec = blank_stimulus_artifact(sim.recording, sim.recording.events, window_s=(-0.0005, 0.001))
     ep = make_epochs(rec, rec.events, tmin=-0.05, tmax=0.05, baseline=(-0.05, -0.0005))
     lsr2 = measure_lsr(ep, stim_branch="zygomatic", crosstalk_t=np.inf)
-    np.testing.assert_allclose(lsr2["latency_ms"], lsr["latency_ms"])
+    # (sub-sample template-lag latencies: equal up to float rounding of the two paths)
+    np.testing.assert_allclose(lsr2["latency_ms"], lsr["latency_ms"], rtol=0, atol=1e-3)
     np.testing.assert_array_equal(lsr2["present"], lsr["present"])
     # calibrated once 10 control windows exist (all channels pooled at first): from sweep 3 on
     cal = lsr[(lsr["kind"] == "lsr") & (lsr["stim_index"] >= 3)]
