@@ -281,9 +281,7 @@ def _group_rows(
     a = np.nan_to_num(amp.to_numpy(float))
     la = lat.to_numpy(float) if lat is not None else np.full(p.shape, np.nan)
     stim = piv.index.to_numpy()
-    muscle = (
-        df.groupby("channel")["muscle"].first().to_dict() if "muscle" in df.columns else None
-    )
+    muscle = df.groupby("channel")["muscle"].first().to_dict() if "muscle" in df.columns else None
     rows = []
     for j, name in enumerate(piv.columns):  # loop over channels only
         v = valid[:, j]
@@ -387,8 +385,9 @@ def lsr_trend(
       final LSR predicts a persisting spasm, specificity about 89 %, sensitivity about 40 %).
     - **Loss time** ``disappearance_stim_index`` / ``disappearance_time_s``: the first absent
       stimulus of that episode, i.e. of the final absence (the time the LSR "disappeared and did
-      not return"; a response in the fading sweeps just before it moves the date after it). ``loss_phase`` places it against the phase markers (Al Menabbawy
-      2025): ``"before_opening"``, ``"before_decompression"`` (during the dural opening or the
+      not return"; a response in the fading sweeps just before it moves the date after it).
+      ``loss_phase`` places it against the phase markers (Al Menabbawy 2025):
+      ``"before_opening"``, ``"before_decompression"`` (during the dural opening or the
       arachnoid dissection), ``"after_decompression"``, ``"after_closure"``, or ``""`` without
       markers or loss; ``loss_after_marker`` names the last marker before it (opening vs
       dissection, the distinction of Al Menabbawy 2025) and ``loss_after_decompression_s`` is
