@@ -13,7 +13,9 @@ defaults and :func:`hfs_emg.lsr_trend` per montage, and prints one markdown tabl
 - ``not_elicited``: 1 when every no-LSR trend row says "not_elicited";
 - ``presence_acc`` (worst seed), ``latency_mae_ms``, ``p2p_mae_pct``, ``disappearance_err``
   (worst seed and montage, stimuli of the sequence; ``disappearance_sweeps`` in stimuli of the
-  channel's own montage; ``_run1`` with ``lsr_trend(min_present_run=1)``) for the LSR runs;
+  channel's own montage; ``_run1`` with ``lsr_trend(min_present_run=1)``),
+  ``dis_mean_sweeps`` / ``dis_bias_sweeps`` (mean absolute / signed error of the loss date in
+  sweeps of the pair's own montage, negative = early) for the LSR runs;
 - ``expected_false``: the sum of ``false_alarm_rate`` over the no-LSR LSR-role rows divided by
   their number (the calibrated per-sweep rate the rows announce).
 
@@ -75,6 +77,22 @@ def run(entry: dict, *, false_alarm_rate: float | None = None) -> dict:
     # an intermittent LSR (90 % of sweeps) turns into an early disappearance: also with 1
     t1 = trend_by_montage(lsr, min_present_run=1).query("channel != 'overall'")
     out["disappearance_err_run1"] = score_or_session(lsr, sim, trend=t1)["disappearance_error_max"]
+    if entry["lsr"]:  # signed error of the loss date, in sweeps of the pair's own montage
+        t = sim.trend.merge(
+            trend.query("channel != 'overall'"), on=["montage", "channel"], suffixes=("_t", "")
+        )
+        own = sim.stimuli.groupby("stim_branch")["stim_index"].apply(np.sort)
+        err = [
+            np.searchsorted(own[mo], d) - np.searchsorted(own[mo], dt) if pd.notna(d) else np.nan
+            for mo, d, dt in zip(
+                t["montage"],
+                t["disappearance_stim_index"],
+                t["disappearance_stim_index_t"],
+                strict=True,
+            )
+        ]
+        out["dis_bias_sweeps"] = float(np.nanmean(err))
+        out["dis_mean_sweeps"] = float(np.nanmean(np.abs(err)))
     out["false_match"] = float(m.loc[absent, "match_present"].mean())
     out["expected_false"] = float(m.loc[absent, "false_alarm_rate"].mean())
     overall = trend[trend["channel"] == "overall"]["status"]
@@ -105,6 +123,8 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
             p2p_mae_pct=("p2p_mae_pct", "mean"),
             disappearance_err=("disappearance_error_max", "max"),
             disappearance_sweeps=("disappearance_error_sweeps", "max"),
+            dis_mean_sweeps=("dis_mean_sweeps", "mean"),
+            dis_bias_sweeps=("dis_bias_sweeps", "mean"),
             disappearance_err_run1=("disappearance_err_run1", "max"),
             disappeared_ok=("overall_ok", "min"),
         )

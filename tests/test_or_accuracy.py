@@ -224,7 +224,7 @@ def test_disappearing_lsr_held_out_combined(sfreq):
 @pytest.mark.slow
 @pytest.mark.parametrize("sfreq", [5000.0, 10000.0, 20000.0])
 def test_disappearing_lsr_held_out_combined_latency(sfreq):
-    # Issue 11's target (latency MAE <= 0.3 ms) is NOT met under the combined conditions:
-    # 0.50-0.65 ms measured on the held-out seeds (docs/validation_evoked.md). This bound is
-    # the measured level, so a regression fails here; the issue stays open on the target.
-    assert _combined_scores(sfreq)["latency_mae_ms"] <= 0.7
+    # Issue 11's target is latency MAE <= 0.3 ms. With the template-lag latency (Woody 1967)
+    # the held-out seeds give 0.119 / 0.051 / 0.065 ms at 5 / 10 / 20 kHz (0.65 / 0.50 /
+    # 0.54 ms with the single-trial walk-back; docs/validation_evoked.md): bound 0.2 ms.
+    assert _combined_scores(sfreq)["latency_mae_ms"] <= 0.2
