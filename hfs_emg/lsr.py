@@ -295,9 +295,11 @@ def measure_lsr(
        ``"lsr"`` in the others, so alternating two-site montages (zygomatic -> mentalis,
        marginal mandibular -> orbicularis oculi) are measured sweep by sweep.
     2. **Crosstalk.** The stimulated branch's own channel, scaled by least squares in the
-       M-wave window (2-7 ms), is subtracted from an LSR channel where that scale is
-       significant (t > ``crosstalk_t``; :func:`hfs_emg.crosstalk.crosstalk_gain`). A sweep
-       that would be an LSR before the subtraction and is not after is ``crosstalk``.
+       M-wave window (2-7 ms; the scale is the median over the last 30 sweeps of the montage,
+       as crosstalk is a fixed property of the electrode geometry), is subtracted from an LSR
+       channel where that scale is significant (t > ``crosstalk_t``;
+       :func:`hfs_emg.crosstalk.crosstalk_gain`). A sweep that would be an LSR before the
+       subtraction and is not after is ``crosstalk``.
     3. **Calibrated single-trial test.** The held-envelope statistic of
        :func:`hfs_emg.measure_responses` (window ``window_ms``, baseline -20 to -1 ms, on the
        signal high-passed by ``detect_highpass_ms``) is
@@ -381,7 +383,7 @@ def measure_lsr(
         ``"noisy baseline"``, ``"artifact residual"``), ``montage`` (stimulated branch),
         ``intensity_ma`` (from the events, NaN if unknown), ``false_alarm_rate``,
         ``calibration_n`` (control sweeps behind the threshold), ``artifact_residual_uv``,
-        ``crosstalk`` (bool), ``crosstalk_gain``, ``crosstalk_r``, and the matched detector
+        ``crosstalk`` (bool), ``crosstalk_gain`` (pooled), ``crosstalk_r``, and the matched detector
         ``match_z``, ``match_ratio``, ``match_present``, ``match_false_alarm_rate``.
         :func:`lsr_trend` uses ``match_present`` by default; the expected number of false
         sweeps of a series is the sum of its ``false_alarm_rate``.

@@ -286,7 +286,7 @@ def _group_rows(
     for j, name in enumerate(piv.columns):  # loop over channels only
         v = valid[:, j]
         r = _one_series(p[v, j], a[v, j], la[v, j], times[v], stim[v], onsets, o)
-        r = {"channel": name, **({"muscle": muscle[name]} if muscle is not None else {}), **r}
+        r = {"channel": name, **({"muscle": muscle.get(name)} if muscle is not None else {}), **r}
         if far is not None:
             r["expected_false_sweeps"] = float(np.nansum(far[v, j]))
         rows.append(r)
