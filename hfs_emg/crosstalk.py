@@ -36,7 +36,7 @@ import numpy.typing as npt
 
 from ._errors import ParameterError
 
-__all__ = ["crosstalk_gain"]
+__all__ = ["CrosstalkPool", "crosstalk_gain"]
 
 FloatArray = npt.NDArray[np.floating]
 
@@ -55,6 +55,7 @@ def crosstalk_gain(
     fit_ms: tuple[float, float] = (2.0, 7.0),
     corr_ms: tuple[float, float] = (2.0, 20.0),
     pool_n: int = 30,
+    pool: CrosstalkPool | None = None,
 ) -> dict[str, npt.NDArray[np.generic]]:
     """Crosstalk of the direct channel into every other channel, per sweep.
 
@@ -74,6 +75,9 @@ def crosstalk_gain(
     pool_n : int
         Trailing number of sweeps with the same reference whose per-sweep gains are pooled
         (median); 1 = every sweep on its own.
+    pool : CrosstalkPool, optional
+        State carried between calls on consecutive blocks of sweeps (a live monitor); by
+        default a new one (the sweeps of this call only).
 
     Returns
     -------
@@ -93,7 +97,7 @@ def crosstalk_gain(
     >>> round(float(out["gain"][0, 1]), 2), bool(out["t"][0, 1] > 10)
     (0.05, True)
     """
-    if int(pool_n) < 1:
+    if pool is None and int(pool_n) < 1:
         raise ParameterError(f"pool_n must be >= 1, got {pool_n}.")
     x = np.asarray(data)
     dmask = np.asarray(direct, bool)
@@ -130,28 +134,66 @@ def crosstalk_gain(
         gain[e_idx] = np.where(own, 0.0, g)
         se[e_idx] = np.where(own, 0.0, g_se)
         corr[e_idx] = np.where(own, 0.0, rr)
-    pooled, p_se = _pool(gain, se, ref, int(pool_n))
+    if pool is None:
+        pool = CrosstalkPool(n_c, pool_n=int(pool_n))
+    elif pool.n_channels != n_c:
+        raise ParameterError(f"pool has {pool.n_channels} channels, the data {n_c}.")
+    pooled, p_se = pool.push(gain, se, ref)
     tstat = np.where(p_se > 0, pooled / np.where(p_se > 0, p_se, 1.0), 0.0)
     return {"ref": ref, "gain": pooled, "t": tstat, "gain_sweep": gain, "r": corr}
 
 
-def _pool(
-    gain: FloatArray, se: FloatArray, ref: npt.NDArray[np.int64], pool_n: int
-) -> tuple[FloatArray, FloatArray]:
-    """Causal trailing median of the per-sweep gains of each reference, and its SE."""
-    out = np.zeros_like(gain)
-    out_se = np.zeros_like(gain)
-    for r in np.unique(ref[ref >= 0]):  # reference channels (one per montage)
-        rows = np.flatnonzero(ref == r)
-        pad = np.full((pool_n - 1, gain.shape[1]), np.nan)
-        g = np.vstack([pad, gain[rows]])
-        s = np.vstack([pad, se[rows]])
-        w = np.lib.stride_tricks.sliding_window_view(g, pool_n, axis=0)  # (n, C, pool_n)
-        ws = np.lib.stride_tricks.sliding_window_view(s, pool_n, axis=0)
-        n = np.minimum(np.arange(1, rows.size + 1), pool_n)[:, None]
-        med = np.nanmedian(w, axis=-1)
-        spread = 1.4826 * np.nanmedian(np.abs(w - med[..., None]), axis=-1)
-        sweep_se = np.nanmedian(ws, axis=-1)
-        out[rows] = med
-        out_se[rows] = np.sqrt(np.pi / 2.0) * np.maximum(spread, sweep_se) / np.sqrt(n)
-    return out, out_se
+class CrosstalkPool:
+    """Streaming state of the pooled gain: the last per-sweep gains of each reference channel.
+
+    :func:`crosstalk_gain` pools the per-sweep gains of the last ``pool_n`` sweeps with the
+    same reference; a live monitor that measures the sweeps as they come passes one
+    ``CrosstalkPool`` to every call (``pool=``), so that pushing the sweeps in blocks, one at a
+    time or all at once gives the same gains (the median of the same values).
+
+    Examples
+    --------
+    >>> pool = CrosstalkPool(2, pool_n=3)
+    >>> g = np.array([[0.0, 0.01], [0.0, 0.03], [0.0, 0.02], [0.0, 0.05]])
+    >>> se = np.full((4, 2), 0.01)
+    >>> ref = np.zeros(4, dtype=np.int64)
+    >>> a = pool.push(g[:2], se[:2], ref[:2])[0][:, 1].tolist()
+    >>> b = pool.push(g[2:], se[2:], ref[2:])[0][:, 1].tolist()
+    >>> [round(v, 3) for v in a + b]
+    [0.01, 0.02, 0.02, 0.03]
+    """
+
+    def __init__(self, n_channels: int, *, pool_n: int = 30) -> None:
+        if int(pool_n) < 1:
+            raise ParameterError(f"pool_n must be >= 1, got {pool_n}.")
+        self.n_channels = int(n_channels)
+        self.pool_n = int(pool_n)
+        self._hist: dict[int, tuple[FloatArray, FloatArray]] = {}  # ref -> last gains, SEs
+
+    def push(
+        self, gain: FloatArray, se: FloatArray, ref: npt.NDArray[np.int64]
+    ) -> tuple[FloatArray, FloatArray]:
+        """Pooled gains and their SEs (n, n_channels) of the sweeps pushed now."""
+        n_k = self.pool_n - 1
+        out = np.zeros_like(gain, dtype=float)
+        out_se = np.zeros_like(gain, dtype=float)
+        empty = np.zeros((0, self.n_channels))
+        for r in np.unique(ref[ref >= 0]).tolist():  # reference channels (one per montage)
+            rows = np.flatnonzero(ref == r)
+            hg, hs = self._hist.get(r, (empty, empty))
+            n_prev = hg.shape[0]
+            pad = np.full((n_k - n_prev, self.n_channels), np.nan)
+            g = np.vstack([pad, hg, gain[rows]])
+            s = np.vstack([pad, hs, se[rows]])
+            w = np.lib.stride_tricks.sliding_window_view(g, self.pool_n, axis=0)  # (n, C, P)
+            ws = np.lib.stride_tricks.sliding_window_view(s, self.pool_n, axis=0)
+            n = np.minimum(np.arange(n_prev + 1, n_prev + rows.size + 1), self.pool_n)[:, None]
+            med = np.nanmedian(w, axis=-1)
+            spread = 1.4826 * np.nanmedian(np.abs(w - med[..., None]), axis=-1)
+            out[rows] = med
+            out_se[rows] = (
+                np.sqrt(np.pi / 2.0) * np.maximum(spread, np.nanmedian(ws, axis=-1)) / np.sqrt(n)
+            )
+            n_keep = min(n_prev + rows.size, n_k)  # real rows only, never the padding
+            self._hist[r] = (g[g.shape[0] - n_keep :], s[s.shape[0] - n_keep :])
+        return out, out_se

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from hfs_emg import ParameterError
-from hfs_emg.crosstalk import crosstalk_gain
+from hfs_emg.crosstalk import CrosstalkPool, crosstalk_gain
 from hfs_emg.lsr import measure_lsr
 from hfs_emg.simulate import or_condition, score_or_session, simulate_or_session
 from hfs_emg.simulate.evoked import LSR_P2P_UV
@@ -52,6 +52,21 @@ def test_crosstalk_gain_is_pooled_causally_over_sweeps():
     assert (pooled["gain"][:, 0] == 0).all() and (pooled["t"][:, 0] == 0).all()
     with pytest.raises(ParameterError, match="pool_n"):
         crosstalk_gain(x, t, direct, sd, pool_n=0)
+
+
+def test_crosstalk_pool_streams_bitwise():
+    """A live monitor passes one CrosstalkPool to successive blocks: the same gains."""
+    x, t, direct, sd = _xt_sweeps(80, 0.03, 10.0, seed=4)
+    direct[1::3] = [False, True]  # a second montage (channel 1 stimulated) every third sweep
+    whole = crosstalk_gain(x, t, direct, sd)
+    pool = CrosstalkPool(2)
+    parts = [crosstalk_gain(x[a:b], t, direct[a:b], sd[a:b], pool=pool) for a, b in
+             ((0, 1), (1, 7), (7, 40), (40, 41), (41, 80))]  # fmt: skip
+    for key in ("gain", "t", "gain_sweep"):
+        np.testing.assert_array_equal(np.concatenate([p[key] for p in parts]), whole[key])
+    with pytest.raises(ParameterError, match="channels"):
+        crosstalk_gain(np.zeros((2, 3, t.size)), t, np.zeros((2, 3), bool), np.ones((2, 3)),
+                       pool=pool)  # fmt: skip
 
 
 def test_crosstalk_pool_is_per_reference_channel():
