@@ -312,7 +312,7 @@ def zl_trend(
     zl: pd.DataFrame,
     *,
     phases: Any = None,
-    baseline_n: int = 5,
+    baseline_n: int = 10,
     final_n: int = 10,
     consecutive_absent: int = 5,
     **trend_kw: Any,
@@ -322,10 +322,9 @@ def zl_trend(
     :func:`hfs_emg.lsr_trend` on the ``kind == "zlr"`` rows, so the definitions are those of
     the LSR (status ``not_elicited`` / ``persisted`` / ``partial`` / ``disappeared`` /
     ``transient_loss``, ``loss_phase``, ``loss_after_decompression_s``, baseline and final
-    windows between the phase markers, ``reduction_pct``). The defaults differ in the window
-    sizes only: the vessel is stimulated in short series once it is exposed (from the
-    arachnoid dissection), so the baseline and final windows are 5 and 10 sweeps (a
-    convention of this library, not from a paper). "Disappeared after decompression" is the
+    windows between the phase markers, ``reduction_pct``). The defaults differ in the final
+    window only: the vessel is stimulated in short series once it is exposed, so the final
+    window is 10 sweeps instead of 20 (a convention of this library, not from a paper). "Disappeared after decompression" is the
     finding of Zheng et al. 2012; a persisting ZLR after a disappeared LSR was seen in 6 of 19
     patients by Son et al. 2018.
 
