@@ -120,6 +120,9 @@ _NOT_OPTIONS = frozenset(
         "phases",  # lsr_trend: the recording's own phase markers (data, not an option)
         "limits",  # NormalLimits objects: Python-only, not a TOML value
         "rec",  # detect_synchronous_bursts: the recording (data, not an option)
+        "lsr",  # lsr_morphology: the LSR table of the same analysis (data)
+        "average",  # lsr_morphology: per sweep or averaged (a return-shape switch)
+        "vocabulary",  # measure_zl_response: a Python mapping (the default vocabulary is used)
     }
 )
 
@@ -265,7 +268,6 @@ ZLConfig = _section(
     "ZLConfig",
     measure_zl_response,
     "Options of :func:`hfs_emg.measure_zl_response` (the default vessel vocabulary is used).",
-    exclude=("vocabulary",),
 )
 ZLTrendConfig = _section("ZLTrendConfig", zl_trend, "Options of :func:`hfs_emg.zl_trend`.")
 FreeRunningConfig = _section(
@@ -276,7 +278,6 @@ MorphologyConfig = _section(
     "MorphologyConfig",
     lsr_morphology,
     "Options of :func:`hfs_emg.lsr_morphology` (per sweep, on the LSR table's present sweeps).",
-    exclude=("lsr", "average"),
 )
 
 _SECTIONS: dict[str, type] = {
