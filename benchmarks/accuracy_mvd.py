@@ -222,6 +222,7 @@ def zl_table() -> None:
     for cond, kw in ZL_CONDITIONS.items():
         for group, seeds in ZL_GROUPS.items():
             sens, sens60, fp_m, fp_1, ok, n_ok, t_err, lat = [], [], [], [], 0, 0, [], []
+            ch_ok, ch_n = 0, 0
             for s in seeds:
                 for scen in ("disappeared", "persisted", "not_elicited"):
                     sim = simulate_zl_response(scenario=scen, duration_s=100.0, seed=s, **kw)
@@ -243,6 +244,9 @@ def zl_table() -> None:
                     tr = zl_trend(zl, phases=sim.phases).set_index("channel")
                     n_ok += 1
                     ok += int(tr.loc["overall", "status"] == scen)
+                    big_ch = sim.trend.loc[sim.trend["p2p_uv"] >= 60.0, "channel"]
+                    ch_n += len(big_ch)
+                    ch_ok += int((tr.loc[big_ch, "status"] == scen).sum())
                     if scen == "disappeared" and tr.loc["overall", "status"] == scen:
                         t_true = sim.trend["disappearance_time_s"].max()
                         t_err.append(abs(tr.loc["overall", "disappearance_time_s"] - t_true))
@@ -256,6 +260,7 @@ def zl_table() -> None:
                     "fpr_matched": float(np.mean(fp_m)),
                     "fpr_single_trial": float(np.mean(fp_1)),
                     "overall_status_right": f"{ok}/{n_ok}",
+                    "channel_status_right_ge_60uv": f"{ch_ok}/{ch_n}",
                     "loss_time_err_max_s": float(max(t_err)) if t_err else np.nan,
                     "latency_median_err_ms": float(np.median(lat)),
                     "latency_p95_abs_err_ms": float(np.quantile(np.abs(lat), 0.95)),
