@@ -314,7 +314,9 @@ def morphology_table() -> None:
                         .quantile(0.9)
                     ),
                     "afterdischarge_detect_pct": 100
-                    * float((m["afterdischarge_present"] == m["afterdischarge_present_true"]).mean()),
+                    * float(
+                        (m["afterdischarge_present"] == m["afterdischarge_present_true"]).mean()
+                    ),
                     "afterdischarge_p90_err_ms": float(ad.abs().quantile(0.9)),
                     "late_detect_pct": 100
                     * float((m["late_present"] == m["late_present_true"]).mean()),

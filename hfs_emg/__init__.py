@@ -43,8 +43,8 @@ from .fmep import fmep_trend, group_stimulus_trains, measure_fmep
 from .free_running import classify_trains, detect_a_trains, train_time
 from .io import open_recording, read_recording, write_recording
 from .lsr import lsr_running_amplitude, lsr_trend, measure_lsr
-from .lsr_morphology import lsr_morphology
 from .metrics import summarize
+from .morphology import lsr_morphology
 from .motor_units import detect_units
 from .ncs import (
     NcsResult,

@@ -3,18 +3,18 @@
 Romstöck, Strauss & Fahlbusch (2000) classified the free-running EMG of cranial-nerve muscles
 into spikes and bursts (**B-trains**), irregular continuous activity (**C-trains**) and
 **A-trains**: sinusoidal, symmetric sequences of high-frequency, low-amplitude signals with a
-sudden onset (as secondary sources quote it), the pattern Romstöck et al. found associated with a postoperative facial paresis.
-Prell et al. (2007, 40 patients; abstract read) summed the automatically detected A-train
-durations into the **train time**: at less than 10 s a discrete worsening, above 10 s a
-profound deterioration of facial function could be anticipated, with a first safety threshold
-at 0.5 s; their abstract gives no frequency band.
+sudden onset (as secondary sources quote it), the pattern Romstöck et al. found associated with
+a postoperative facial paresis. Prell et al. (2007, 40 patients; abstract read) summed the
+automatically detected A-train durations into the **train time**: at less than 10 s a discrete
+worsening, above 10 s a profound deterioration of facial function could be anticipated, with a
+first safety threshold at 0.5 s; their abstract gives no frequency band.
 
 **Source of the numbers.** The A-train band 60-210 Hz and amplitude 100-200 uV are quoted in
 secondary sources as Romstöck et al.'s definition; the primary paper (full text or abstract)
-could not be retrieved here and the Prell 2007 abstract gives no band, so the band (``frequency_hz``) is an option whose default follows
-those secondary sources, not a value checked against the primary paper. The other detector
-defaults (thresholds, regularity, symmetry, cycles) are conventions of this library, set on
-the simulator.
+could not be retrieved here and the Prell 2007 abstract gives no band, so the band
+(``frequency_hz``) is an option whose default follows those secondary sources, not a value
+checked against the primary paper. The other detector defaults (thresholds, regularity,
+symmetry, cycles) are conventions of this library, set on the simulator.
 
 Algorithm of :func:`classify_trains` (vectorised over channels and samples; one loop over the
 detected segments):

@@ -1654,8 +1654,14 @@ def plot_train_timeline(
         y = grp["channel"].map(row).to_numpy(float)
         on = grp["onset_s"].to_numpy(float) / 60.0
         width = np.maximum((grp["offset_s"] - grp["onset_s"]).to_numpy(float) / 60.0, 1e-4)
-        ax.barh(y, width, left=on, height=0.6, color=_TRAIN_COLORS.get(str(kind), "k"),
-                label=f"{kind}-trains")
+        ax.barh(
+            y,
+            width,
+            left=on,
+            height=0.6,
+            color=_TRAIN_COLORS.get(str(kind), "k"),
+            label=f"{kind}-trains",
+        )
     labels = list(chans)
     if train_time is not None and {"channel", "train_time_s"} <= set(train_time.columns):
         tt = train_time.set_index("channel")["train_time_s"]

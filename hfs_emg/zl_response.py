@@ -277,7 +277,9 @@ def measure_zl_response(
             **kw,
             **measure_kw,
         )
-    site_of = dict(zip(ev["stim_index"].to_numpy()[keep], sites.to_numpy(object)[keep], strict=True))
+    site_of = dict(
+        zip(ev["stim_index"].to_numpy()[keep], sites.to_numpy(object)[keep], strict=True)
+    )
     df["montage"] = df["stim_index"].map(site_of).astype(object)
     df["kind"] = "zlr"
     return df.reset_index(drop=True)
@@ -324,9 +326,9 @@ def zl_trend(
     ``transient_loss``, ``loss_phase``, ``loss_after_decompression_s``, baseline and final
     windows between the phase markers, ``reduction_pct``). The defaults differ in the final
     window only: the vessel is stimulated in short series once it is exposed, so the final
-    window is 10 sweeps instead of 20 (a convention of this library, not from a paper). "Disappeared after decompression" is the
-    finding of Zheng et al. 2012; a persisting ZLR after a disappeared LSR was seen in 6 of 19
-    patients by Son et al. 2018.
+    window is 10 sweeps instead of 20 (a convention of this library, not from a paper).
+    "Disappeared after decompression" is the finding of Zheng et al. 2012; a persisting ZLR
+    after a disappeared LSR was seen in 6 of 19 patients by Son et al. 2018.
 
     Parameters
     ----------

@@ -8,7 +8,7 @@ import pytest
 
 from hfs_emg import HfsEmgError
 from hfs_emg.lsr import measure_lsr
-from hfs_emg.lsr_morphology import count_phases, count_turns, lsr_morphology
+from hfs_emg.morphology import count_phases, count_turns, lsr_morphology
 from hfs_emg.simulate import simulate_lsr_morphology, simulate_zl_response
 from hfs_emg.zl_response import measure_zl_response, vessel_sites, zl_trend
 

@@ -56,8 +56,8 @@ from ..detection import detect_bursts
 from ..events import find_stim_events
 from ..fmep import fmep_trend, measure_fmep
 from ..free_running import classify_trains, train_time
-from ..lsr_morphology import lsr_morphology
 from ..lsr import lsr_trend, measure_lsr
+from ..morphology import lsr_morphology
 from ..ncs import measure_blink_reflex, measure_cmap, measure_f_waves
 from ..preprocessing import filter_emg
 from ..responses import measure_responses
@@ -76,10 +76,10 @@ __all__ = [
     "FMEPConfig",
     "FMEPTrendConfig",
     "FWaveConfig",
-    "FreeRunningConfig",
-    "MorphologyConfig",
     "FilterConfig",
+    "FreeRunningConfig",
     "LSRConfig",
+    "MorphologyConfig",
     "ReadConfig",
     "ResponsesConfig",
     "SpontaneousConfig",

@@ -63,7 +63,6 @@ PROTOCOL_KEYWORDS: tuple[tuple[str, str], ...] = (
 FREE_RUNNING_PATTERN: str = r"free[-_ ]?run|\bfree[-_ ]running\b|a[-_ ]?trains?|train[-_ ]?time"
 
 
-
 @dataclass(frozen=True)
 class ProtocolDecision:
     """What :func:`decide_protocol` chose, the stimuli it used and why."""

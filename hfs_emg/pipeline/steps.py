@@ -19,8 +19,8 @@ from ..detection import detect_bursts
 from ..fmep import fmep_trend, measure_fmep
 from ..free_running import classify_trains, train_time
 from ..lsr import lsr_trend, measure_lsr
-from ..lsr_morphology import lsr_morphology
 from ..metrics import SpontaneousSummary, summarize
+from ..morphology import lsr_morphology
 from ..ncs import measure_blink_reflex, measure_cmap, measure_f_waves
 from ..phases import phase_markers
 from ..preprocessing import filter_emg

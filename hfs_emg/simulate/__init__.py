@@ -31,6 +31,7 @@ from .evoked import (
     simulate_lsr_session,
     simulate_nerve_conduction,
 )
+from .morphology import SimulatedMorphology, simulate_lsr_morphology
 from .mvd import (
     FMEP_FINAL_OVER_BASELINE,
     MVD_SCENARIOS,
@@ -41,7 +42,6 @@ from .mvd import (
     simulate_free_running,
     simulate_mvd_lsr,
 )
-from .morphology import SimulatedMorphology, simulate_lsr_morphology
 from .ncs import (
     SimulatedNcsStudy,
     SimulatedToxinCourse,

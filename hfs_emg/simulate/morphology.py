@@ -197,9 +197,7 @@ def simulate_lsr_morphology(
     width = max(1, round(2e-4 * sfreq))
     trig = (stim_s[:, None] + np.arange(width)[None, :]).ravel()
     data[-1, trig[trig < n]] = _TRIGGER_V * 1e6
-    events = pd.DataFrame(
-        {"onset_s": stim_s / sfreq, "duration_s": 0.0, "label": "stim zygomatic"}
-    )
+    events = pd.DataFrame({"onset_s": stim_s / sfreq, "duration_s": 0.0, "label": "stim zygomatic"})
     rec = from_array(
         data,
         sfreq,

@@ -302,7 +302,7 @@ def lsr_morphology(
 ) -> pd.DataFrame:
     """Morphology of each LSR sweep (or averaged LSR): phases, turns, duration, afterdischarge.
 
-    See the module docstring (:mod:`hfs_emg.lsr_morphology`) for the definitions and their
+    See the module docstring (:mod:`hfs_emg.morphology`) for the definitions and their
     sources.
 
     Parameters
@@ -452,12 +452,25 @@ def lsr_morphology(
                 x_avg.append(epochs.data[sel, c].mean(axis=0))
                 n_sw.append(int(sel.sum()))
                 mt = montage[np.flatnonzero(sel)[0], c]
-                rows.append((ch, muscles[c], mt, float(np.nanmedian(onset[sel, c]))
-                             if onset is not None else np.nan))
+                rows.append(
+                    (
+                        ch,
+                        muscles[c],
+                        mt,
+                        float(np.nanmedian(onset[sel, c])) if onset is not None else np.nan,
+                    )
+                )
         if not rows:
             return pd.DataFrame(
-                columns=["channel", "muscle", "montage", "level", "n_sweeps", "measured",
-                         *MORPHOLOGY_COLUMNS]
+                columns=[
+                    "channel",
+                    "muscle",
+                    "montage",
+                    "level",
+                    "n_sweeps",
+                    "measured",
+                    *MORPHOLOGY_COLUMNS,
+                ]
             )
         on_avg = np.array([r[3] for r in rows]) if onset is not None else None
         res = _measure(np.stack(x_avg), epochs.times, epochs.sfreq, on_avg, opts)
