@@ -1669,6 +1669,7 @@ def plot_train_timeline(
     ax.set_yticks(range(len(chans)), labels, fontsize=7)
     ax.set_ylim(-0.7, len(chans) - 0.3)
     ax.invert_yaxis()
+    ax.set_xlim(left=0.0)
     ax.set_xlabel("Time (min)")
     ax.legend(fontsize=7, frameon=False, loc="upper right")
     ax.set_title(title or "Free-running EMG trains", fontsize=10, loc="left")
@@ -1742,6 +1743,8 @@ def plot_lsr_morphology(
         a.set_ylabel(label)
         _clean(a)
     axes[0].axhline(5, color="0.4", ls=":", lw=0.8)
+    axes[0].set_ylim(bottom=0)
+    axes[1].set_ylim(bottom=0)
     axes[0].legend(fontsize=7, frameon=False, loc="upper right")
     fig.suptitle(title or "LSR morphology across the operation")
     return fig
