@@ -144,3 +144,23 @@ def test_protocol_keywords():
     assert decide_protocol(plain.recording, cfg).protocol == "spontaneous"
     zl = simulate_zl_response(duration_s=20.0).recording
     assert decide_protocol(zl, cfg).protocol == "zl"
+
+
+def test_streamed_routes(files):
+    """Streamed analysis: the evoked MVD tables equal the in-memory ones; free-running trains
+    are not streamed, and the result says so with a warning instead of silently lacking them."""
+    small = AnalysisConfig(max_memory_mb=0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in ("lsr_zl", "fmep"):
+            mem = hfs_emg.analyze(files[name]).tables()
+            streamed = hfs_emg.analyze(files[name], small)
+            assert streamed.provenance["streamed"]
+            for table in ("zl", "zl_trend", "lsr_morphology", "fmep", "fmep_trend"):
+                if table in mem:
+                    pd.testing.assert_frame_equal(
+                        mem[table], streamed.tables()[table], rtol=1e-9, obj=table
+                    )
+    with pytest.warns(hfs_emg.HfsEmgWarning, match="not computed when the file is streamed"):
+        res = hfs_emg.analyze(files["free_running"], small)
+    assert res.protocol == "free_running" and res.trains is None
