@@ -429,6 +429,8 @@ def _evoked_section(result: AnalysisResult, rec: Recording | None, dpi: int) -> 
     cfg = result.config
     ep = None
     if rec is not None:
+        if protocol == "lsr" and result.zl is not None:  # vessel sweeps: the Z-L section
+            events = events[~events["stim_index"].isin(result.zl["stim_index"])]
         ep = epochs_for(rec, events, protocol, cfg)
         section = getattr(cfg, protocol)
         sec.add(
