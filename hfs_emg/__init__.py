@@ -44,7 +44,7 @@ from .free_running import classify_trains, detect_a_trains, train_time
 from .io import open_recording, read_recording, write_recording
 from .lsr import lsr_running_amplitude, lsr_trend, measure_lsr
 from .metrics import summarize
-from .morphology import lsr_morphology
+from .morphology import lsr_morphology, summarize_morphology
 from .motor_units import detect_units
 from .ncs import (
     NcsResult,
@@ -150,6 +150,7 @@ __all__ = [
     "signal",
     "simulate",
     "summarize",
+    "summarize_morphology",
     "synchrony_matrix",
     "train_time",
     "vessel_sites",

@@ -50,7 +50,13 @@ from .recording import Recording
 from .responses import stimulus_epochs
 from .signal import moving_rms
 
-__all__ = ["MORPHOLOGY_COLUMNS", "count_phases", "count_turns", "lsr_morphology"]
+__all__ = [
+    "MORPHOLOGY_COLUMNS",
+    "count_phases",
+    "count_turns",
+    "lsr_morphology",
+    "summarize_morphology",
+]
 
 #: Measure columns of :func:`lsr_morphology` (after the identifying columns).
 MORPHOLOGY_COLUMNS: tuple[str, ...] = (
@@ -511,3 +517,115 @@ def lsr_morphology(
         }
     )
     return pd.concat([df, pd.DataFrame(res_all)], axis=1)
+
+
+def summarize_morphology(
+    morph: pd.DataFrame,
+    *,
+    phases: Any = None,
+    baseline_n: int = 10,
+) -> pd.DataFrame:
+    """LSR morphology per channel (and montage): the initial AMR's shape and its afterdischarge.
+
+    The **initial** AMR is the one before decompression, as in the 2022 study relating a
+    polyphasic initial AMR to delayed relief: the measured sweeps before the decompression
+    marker (:func:`hfs_emg.phase_markers`), or the first ``baseline_n`` measured sweeps
+    without one. ``initial_polyphasic`` is true when most of those sweeps are polyphasic (a
+    majority rule of this library; the study classified one waveform per patient by eye).
+
+    Parameters
+    ----------
+    morph : pandas.DataFrame
+        Output of :func:`lsr_morphology` (``level == "sweep"``).
+    phases : DataFrame or mapping, optional
+        Surgical phase markers (see :func:`hfs_emg.lsr_trend`).
+    baseline_n : int
+        Sweeps of the initial window without a decompression marker.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (montage, channel): ``montage``, ``channel``, ``n_measured``,
+        ``initial_n``, ``initial_phases_median``, ``initial_polyphasic_pct``,
+        ``initial_polyphasic``, ``phases_median``, ``turns_median``,
+        ``initial_duration_median_ms``, ``afterdischarge_pct`` (sweeps with one),
+        ``afterdischarge_duration_median_ms`` and ``afterdischarge_area_median_uv_ms`` (of
+        those), ``late_pct``.
+
+    References
+    ----------
+    .. [1] Neurol Med Chir (Tokyo) 2022;62:513-520 (polyphasic initial AMR, delayed relief).
+    .. [2] Ishikawa M, et al. J Neurol Sci 1996;137:109-116 (afterdischarge).
+
+    Examples
+    --------
+    >>> from hfs_emg.simulate import simulate_lsr_morphology
+    >>> sim = simulate_lsr_morphology(n_stimuli=20, n_phases=(5, 6), seed=0)
+    >>> s = summarize_morphology(lsr_morphology(sim.recording))
+    >>> s["initial_polyphasic"].tolist()
+    [True, True]
+    """
+    from .phases import phase_onsets
+
+    need = ("stim_time_s", "channel", "measured", "n_phases", "polyphasic")
+    missing = [c for c in need if c not in morph.columns]
+    if missing:
+        raise ParameterError(f"morph lacks the column(s) {missing} (output of lsr_morphology).")
+    if int(baseline_n) < 1:
+        raise ParameterError(f"baseline_n must be >= 1, got {baseline_n}.")
+    t_dec = phase_onsets(phases).get("decompression")
+    df = morph[morph["measured"].to_numpy(bool)]
+    if "level" in df.columns:
+        df = df[df["level"] == "sweep"]
+    mont = df["montage"].astype(object).where(df["montage"].notna(), "") if "montage" in df else ""
+    df = df.assign(_m=mont)
+    rows = []
+    for (m, ch), g in df.groupby(["_m", "channel"], sort=True):  # montages x channels
+        g = g.sort_values("stim_time_s")
+        first = g[g["stim_time_s"] < t_dec] if t_dec is not None else g.iloc[: int(baseline_n)]
+        ad = g[g["afterdischarge_present"].to_numpy(bool)]
+        rows.append(
+            {
+                "montage": m or None,
+                "channel": ch,
+                "n_measured": len(g),
+                "initial_n": len(first),
+                "initial_phases_median": float(first["n_phases"].median())
+                if len(first)
+                else np.nan,
+                "initial_polyphasic_pct": 100.0 * float(first["polyphasic"].mean())
+                if len(first)
+                else np.nan,
+                "initial_polyphasic": bool(len(first) and first["polyphasic"].mean() > 0.5),
+                "phases_median": float(g["n_phases"].median()),
+                "turns_median": float(g["n_turns"].median()),
+                "initial_duration_median_ms": float(g["initial_duration_ms"].median()),
+                "afterdischarge_pct": 100.0 * len(ad) / len(g),
+                "afterdischarge_duration_median_ms": float(
+                    ad["afterdischarge_duration_ms"].median()
+                )
+                if len(ad)
+                else np.nan,
+                "afterdischarge_area_median_uv_ms": float(ad["afterdischarge_area_uv_ms"].median())
+                if len(ad)
+                else np.nan,
+                "late_pct": 100.0 * float(g["late_present"].mean()),
+            }
+        )
+    cols = [
+        "montage",
+        "channel",
+        "n_measured",
+        "initial_n",
+        "initial_phases_median",
+        "initial_polyphasic_pct",
+        "initial_polyphasic",
+        "phases_median",
+        "turns_median",
+        "initial_duration_median_ms",
+        "afterdischarge_pct",
+        "afterdischarge_duration_median_ms",
+        "afterdischarge_area_median_uv_ms",
+        "late_pct",
+    ]
+    return pd.DataFrame(rows, columns=cols)

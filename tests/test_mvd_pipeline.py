@@ -67,6 +67,9 @@ def _functions(path: Path) -> dict[str, pd.DataFrame]:
         out["lsr"] = lsr
         out["trend"] = hfs_emg.lsr_trend(lsr, phases=phases)
         out["lsr_morphology"] = hfs_emg.lsr_morphology(rec, lsr=lsr, events=lsr_ev)
+        out["morphology_summary"] = hfs_emg.summarize_morphology(
+            out["lsr_morphology"], phases=phases, baseline_n=cfg.trend.baseline_n
+        )
     assert cfg.zl.window_ms == (4.5, 14.0)
     return out
 

@@ -8,7 +8,7 @@ import pytest
 
 from hfs_emg import HfsEmgError
 from hfs_emg.lsr import measure_lsr
-from hfs_emg.morphology import count_phases, count_turns, lsr_morphology
+from hfs_emg.morphology import count_phases, count_turns, lsr_morphology, summarize_morphology
 from hfs_emg.simulate import simulate_lsr_morphology, simulate_zl_response
 from hfs_emg.zl_response import measure_zl_response, vessel_sites, zl_trend
 
@@ -164,3 +164,18 @@ def test_lsr_morphology_refuses_short_epochs():
     sim = simulate_lsr_morphology(n_stimuli=5, seed=0)
     with pytest.raises(HfsEmgError, match="late_window_ms"):
         lsr_morphology(sim.recording, tmax=0.03)
+
+
+def test_summarize_morphology_initial_amr():
+    poly = simulate_lsr_morphology(n_stimuli=30, n_phases=(5, 7), seed=11)
+    mono = simulate_lsr_morphology(n_stimuli=30, n_phases=(1, 3), seed=11)
+    s_poly = summarize_morphology(lsr_morphology(poly.recording))
+    s_mono = summarize_morphology(lsr_morphology(mono.recording))
+    assert s_poly["initial_polyphasic"].all() and not s_mono["initial_polyphasic"].any()
+    assert (s_poly["initial_n"] == 10).all()  # no marker: the first baseline_n sweeps
+    truth = poly.truth.groupby("channel")["afterdischarge_present"].mean() * 100
+    got = s_poly.set_index("channel")["afterdischarge_pct"]
+    assert ((got - truth.reindex(got.index)).abs() <= 5).all()
+    # with a decompression marker at 10.5 s, the initial window is the 10 sweeps before it
+    s = summarize_morphology(lsr_morphology(poly.recording), phases={"decompression": 10.4})
+    assert (s["initial_n"] == 10).all() and (s["n_measured"] == 30).all()

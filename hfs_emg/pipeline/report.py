@@ -522,6 +522,8 @@ def _mvd_sections(result: AnalysisResult, rec: Recording | None, dpi: int) -> li
         morph = result.lsr_morphology
         if morph["measured"].any():
             sec.add(_png(plot_lsr_morphology(morph, phases=phases), dpi))
+        if result.morphology_summary is not None:
+            sec.add(_table(result.morphology_summary, "Morphology per channel (initial AMR)"))
         sec.add(_table(morph[morph["measured"].to_numpy(bool)], "Morphology per LSR sweep"))
         out.append(sec)
     if result.zl is not None:

@@ -30,6 +30,7 @@ TABLES: tuple[str, ...] = (
     "blink_reflex_trials",
     "responses",
     "lsr_morphology",
+    "morphology_summary",
     "zl",
     "zl_trend",
     "fmep",
@@ -77,6 +78,9 @@ class AnalysisResult:
     lsr_morphology : pandas.DataFrame or None
         Protocol ``"lsr"``: :func:`hfs_emg.lsr_morphology` of every LSR sweep (phases, turns,
         afterdischarge, late component; measured on the present sweeps).
+    morphology_summary : pandas.DataFrame or None
+        Protocol ``"lsr"``: :func:`hfs_emg.morphology.summarize_morphology` per channel (is the
+        initial AMR polyphasic; afterdischarge), initial window with the trend's ``baseline_n``.
     zl, zl_trend : pandas.DataFrame or None
         Protocol ``"zl"``, or vessel stimuli in an ``"lsr"`` session:
         :func:`hfs_emg.measure_zl_response` and :func:`hfs_emg.zl_trend`.
@@ -112,6 +116,7 @@ class AnalysisResult:
     blink_reflex_trials: pd.DataFrame | None = None
     responses: pd.DataFrame | None = None
     lsr_morphology: pd.DataFrame | None = None
+    morphology_summary: pd.DataFrame | None = None
     zl: pd.DataFrame | None = None
     zl_trend: pd.DataFrame | None = None
     fmep: pd.DataFrame | None = None

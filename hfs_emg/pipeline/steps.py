@@ -20,7 +20,7 @@ from ..fmep import fmep_trend, measure_fmep
 from ..free_running import classify_trains, train_time
 from ..lsr import lsr_trend, measure_lsr
 from ..metrics import SpontaneousSummary, summarize
-from ..morphology import lsr_morphology
+from ..morphology import lsr_morphology, summarize_morphology
 from ..ncs import measure_blink_reflex, measure_cmap, measure_f_waves
 from ..phases import phase_markers
 from ..preprocessing import filter_emg
@@ -47,7 +47,7 @@ EVOKED_TABLES: dict[str, tuple[str, ...]] = {
 }
 #: Tables of the LSR protocol beside ``lsr`` and ``trend``: the morphology of the present LSR
 #: sweeps, and the Z-L response when some stimuli of the session are on a vessel.
-LSR_EXTRA_TABLES: tuple[str, ...] = ("lsr_morphology", "zl", "zl_trend")
+LSR_EXTRA_TABLES: tuple[str, ...] = ("lsr_morphology", "morphology_summary", "zl", "zl_trend")
 
 
 def check_finite(rec: Recording) -> None:
@@ -119,6 +119,9 @@ def evoked_tables(
         out = {"lsr": lsr, "trend": trend}
         out["lsr_morphology"] = lsr_morphology(
             rec, lsr=lsr, events=lsr_events, **section_kwargs(config.morphology)
+        )
+        out["morphology_summary"] = summarize_morphology(
+            out["lsr_morphology"], phases=phase_markers(rec), baseline_n=config.trend.baseline_n
         )
         if vessel.any():
             out.update(zl_tables(rec, events[vessel], config))
