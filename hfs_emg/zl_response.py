@@ -35,6 +35,7 @@ from .epochs import Epochs
 from .events import find_stim_events
 from .lsr import measure_lsr
 from .recording import Recording
+from .responses import stimulus_epochs
 from .trend import lsr_trend
 
 __all__ = [
@@ -161,6 +162,7 @@ def measure_zl_response(
     tmax: float = 0.03,
     false_alarm_rate: float = 0.002,
     calibration_n: int = 200,
+    average_n: int = 1,
     **measure_kw: Any,
 ) -> pd.DataFrame:
     """Measure the Z-L response to every vessel stimulus on every EMG channel.
@@ -197,6 +199,13 @@ def measure_zl_response(
         Target per-sweep false-alarm rate of the calibrated tests.
     calibration_n : int
         Trailing number of sweeps of the calibration.
+    average_n : int
+        With ``average_n > 1`` every row measures the causal running average of the last
+        ``average_n`` sweeps of the same vessel (this one and earlier ones; clipped sweeps left
+        out), after artefact suppression: the noise falls by about ``sqrt(average_n)``, the
+        time resolution of a loss by ``average_n`` sweeps. The calibration runs on the averaged
+        pre-stimulus windows, so the false-alarm rate holds per averaged row. For Z-L responses
+        near the noise (single-sweep SNR about 1; see ``docs/validation_mvd.md``).
     **measure_kw
         Other options of :func:`hfs_emg.measure_lsr` (``k_noise``, ``min_p2p_uv``,
         ``match_k``...).
@@ -206,8 +215,9 @@ def measure_zl_response(
     pandas.DataFrame
         The columns of :func:`hfs_emg.measure_lsr`, one row per (vessel stimulus, channel), with
         ``kind == "zlr"`` and ``montage`` = the vessel site (``"aica"``, ``"pica"``, ``"va"``,
-        ``"vessel"``); ``stim_index`` is the index of the stimulus among all stimuli. Empty
-        (same columns) when no stimulus names a vessel.
+        ``"vessel"``), ``n_averaged`` (sweeps in the row's average); ``stim_index`` is the
+        index of the stimulus among all stimuli. Empty (same columns) when no stimulus names
+        a vessel.
 
     References
     ----------
@@ -262,10 +272,28 @@ def measure_zl_response(
         kw["events"] = sub
         kw.update(artifact_method=artifact_method, artifact_window_s=artifact_window_s)
         kw.update(tmin=tmin, tmax=tmax)
+        if int(average_n) > 1:
+            target = stimulus_epochs(
+                rec,
+                events=sub,
+                source=source,
+                label=label,
+                artifact_method=artifact_method,
+                artifact_window_s=artifact_window_s,
+                tmin=tmin,
+                tmax=tmax,
+            )
+            kw = {"stim_branch": None}
     else:
         assert isinstance(rec_or_epochs, Epochs)
         target = rec_or_epochs.select(keep)
         target = dataclasses.replace(target, events=target.events.assign(stim_branch=None))
+    n_avg = np.ones(int(keep.sum()), np.int64)
+    if int(average_n) > 1:
+        assert isinstance(target, Epochs)
+        target, n_avg = _running_average(target, sites.to_numpy(object)[keep], int(average_n))
+    elif int(average_n) < 1:
+        raise ParameterError(f"average_n must be >= 1, got {average_n}.")
     with warnings.catch_warnings():
         # "the stimulated branch is unknown": intended, the vessel is not a branch
         warnings.filterwarnings("ignore", message="The stimulated branch of")
@@ -282,7 +310,30 @@ def measure_zl_response(
     )
     df["montage"] = df["stim_index"].map(site_of).astype(object)
     df["kind"] = "zlr"
+    avg_of = dict(zip(ev["stim_index"].to_numpy()[keep], n_avg, strict=True))
+    df["n_averaged"] = df["stim_index"].map(avg_of).astype(np.int64)
     return df.reset_index(drop=True)
+
+
+def _running_average(epochs: Epochs, sites: np.ndarray, n: int) -> tuple[Epochs, np.ndarray]:
+    """Causal mean of the last ``n`` good sweeps of the same site (vectorised over samples)."""
+    data = np.zeros_like(epochs.data, dtype=np.float64)
+    bad = np.zeros(epochs.bad.shape, bool)
+    counts = np.ones(epochs.n_epochs, np.int64)
+    for site in dict.fromkeys(sites):  # a handful of vessels
+        rows = np.flatnonzero(sites == site)
+        good = ~epochs.bad[rows]  # (k, n_channels)
+        x = np.where(good[:, :, None], epochs.data[rows], 0.0)
+        cs = np.cumsum(np.concatenate([np.zeros_like(x[:1]), x]), axis=0)
+        cg = np.cumsum(np.concatenate([np.zeros_like(good[:1], dtype=np.int64), good]), axis=0)
+        hi = np.arange(1, rows.size + 1)
+        lo = np.maximum(hi - n, 0)
+        k = cg[hi] - cg[lo]  # good sweeps in each window, per channel
+        data[rows] = (cs[hi] - cs[lo]) / np.maximum(k, 1)[:, :, None]
+        bad[rows] = k == 0
+        counts[rows] = hi - lo
+    reason = np.where(bad, "no good sweep", "").astype(object)
+    return dataclasses.replace(epochs, data=data, bad=bad, bad_reason=reason), counts
 
 
 def _empty_like_lsr() -> pd.DataFrame:
@@ -306,6 +357,7 @@ def _empty_like_lsr() -> pd.DataFrame:
         "intensity_ma",
         "false_alarm_rate",
         "match_present",
+        "n_averaged",
     ]
     return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
 

@@ -179,3 +179,19 @@ def test_summarize_morphology_initial_amr():
     # with a decompression marker at 10.5 s, the initial window is the 10 sweeps before it
     s = summarize_morphology(lsr_morphology(poly.recording), phases={"decompression": 10.4})
     assert (s["initial_n"] == 10).all() and (s["n_measured"] == 30).all()
+
+
+@pytest.mark.parametrize("scenario", ["persisted", "disappeared", "not_elicited"])
+def test_zl_running_average_rescues_a_weak_response(scenario):
+    """50 +/- 15 uV in 16 uV RMS noise: single sweeps miss it, 5-sweep averages do not."""
+    hard = {"p2p_uv": (50.0, 15.0), "white_noise_uv": 12.0, "background_uv": 10.0}
+    sim = simulate_zl_response(scenario=scenario, duration_s=100.0, seed=10, **hard)
+    zl = measure_zl_response(sim.recording, average_n=5)
+    assert set(zl["n_averaged"]) == {1, 2, 3, 4, 5}
+    tr = zl_trend(zl, phases=sim.phases).set_index("channel")
+    assert tr.loc["overall", "status"] == scenario
+    if scenario == "disappeared":
+        truth = sim.trend["disappearance_time_s"].max()
+        assert 0 <= tr.loc["overall", "disappearance_time_s"] - truth <= 5
+    if scenario == "not_elicited":
+        assert not zl["match_present"].any() and not zl["present"].any()
