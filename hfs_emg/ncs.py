@@ -19,8 +19,8 @@ operationalisation). Areas of rectified responses are **baseline-corrected**: th
 pre-stimulus mean (DC offset) is subtracted before rectifying, and ``|x|`` is integrated from
 onset to the end. The rectified noise floor is *not* subtracted: where the response exceeds
 about 2 noise SDs, ``E|s + n|`` equals ``|s|`` within 2 % of the SD, so subtracting the floor
-over the whole response biased the area low (-9 % on the simulator; -2 % without it, from the tail below the
-noise that the last-return rule leaves out).
+over the whole response biased the area low (-9 % on the simulator; -2 % without it, from the
+tail below the noise that the last-return rule leaves out).
 
 Normal limits (:class:`NormalLimits`) are flagged per value in ``*_abnormal`` columns (nullable
 booleans, NA where the limit does not apply or no response was found).
