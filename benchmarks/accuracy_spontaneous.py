@@ -291,6 +291,38 @@ def clinical(seeds: tuple[int, ...], duration: float = 60.0) -> dict[str, float]
     return out
 
 
+#: Simulated activity kinds for classify_activity (truth = the kind of every burst).
+ACTIVITY_KINDS: dict[str, dict] = {
+    "hfs lock-step": {},
+    "hfs independent units": {"firing": "independent", "n_units": 4, "unit_rate_hz": (150, 400)},
+    "voluntary-like": {
+        "firing": "independent",
+        "n_units": (12, 18),
+        "unit_rate_hz": (8, 25),
+        "coloured_uv": 5,
+    },
+    "myokymia-like": {"firing": "independent", "n_units": (3, 6), "unit_rate_hz": (35, 45)},
+}
+
+
+def activity(seeds: tuple[int, ...], presets: dict | None = None) -> pd.DataFrame:
+    """Share of each simulated kind's bursts given each activity class (classify_activity)."""
+    from hfs_emg.discharge import ACTIVITY_CLASSES, classify_activity
+
+    rows = []
+    for kind, kw in ACTIVITY_KINDS.items():
+        labels = []
+        for sd in seeds:
+            sim = simulate_spontaneous(snr_db=15, seed=sd, duration_s=60.0, sfreq=5000.0, **kw)
+            act = classify_activity(detect_bursts(sim.recording), sim.recording, presets=presets)
+            labels.append(act["activity"].to_numpy())
+        lab = np.concatenate(labels)
+        rows.append(
+            {"kind": kind, "n": lab.size, **{c: float(np.mean(lab == c)) for c in ACTIVITY_CLASSES}}
+        )
+    return pd.DataFrame(rows)
+
+
 def _uci_specificity() -> dict[str, float]:
     """Default detector on the UCI rest labels (as tests/test_spontaneous_real.py reads them)."""
     import os
@@ -326,7 +358,13 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--clinical", action="store_true")
+    ap.add_argument("--activity", action="store_true")
     args = ap.parse_args()
+    if args.activity:
+        for tag, seeds in (("tuning", TUNING_SEEDS), ("held out", HELD_OUT_SEEDS)):
+            print(f"classify_activity, {tag} seeds {seeds}: share of bursts per class")
+            print(activity(seeds).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        return
     if args.clinical:
         tune, held = clinical(TUNING_SEEDS, args.duration), clinical(HELD_OUT_SEEDS, args.duration)
         table = pd.DataFrame({"tuning seeds 100-101": tune, "held-out seeds 200-204": held})
