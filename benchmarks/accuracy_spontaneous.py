@@ -307,7 +307,7 @@ ACTIVITY_KINDS: dict[str, dict] = {
 
 def activity(seeds: tuple[int, ...], presets: dict | None = None) -> pd.DataFrame:
     """Share of each simulated kind's bursts given each activity class (classify_activity)."""
-    from hfs_emg.discharge import ACTIVITY_CLASSES, classify_activity
+    from hfs_emg.activity import ACTIVITY_CLASSES, classify_activity
 
     rows = []
     for kind, kw in ACTIVITY_KINDS.items():

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from hfs_emg import DataError, ParameterError
+from hfs_emg.activity import ACTIVITY_CLASSES, activity_counts, classify_activity
 from hfs_emg.detection import detect_bursts
-from hfs_emg.discharge import ACTIVITY_CLASSES, activity_counts, classify_activity
 from hfs_emg.simulate import simulate_spontaneous
 
 HELD_OUT = (200, 201, 202)
