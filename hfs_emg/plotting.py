@@ -1506,7 +1506,8 @@ def plot_zl_trend(
 
     References
     ----------
-    .. [1] Zheng X, et al. BMC Neurol 2012;12:29 (Z-L response).
+    .. [1] Zheng X, et al. Discovery of a new waveform for intraoperative monitoring of
+       hemifacial spasms (Z-L response; usually cited as BMC Neurol 2012;12:29).
 
     Examples
     --------

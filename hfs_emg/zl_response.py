@@ -221,11 +221,12 @@ def measure_zl_response(
 
     References
     ----------
-    .. [1] Zheng X, Hong W, Tang Y, Ying T, Wang Y, Feng B, Li S. Discovery of a new waveform
-       for intraoperative monitoring of hemifacial spasms. BMC Neurol 2012;12:29.
+    .. [1] Zheng X, et al. Discovery of a new waveform for intraoperative monitoring of
+       hemifacial spasms (32 HFS, 12 trigeminal-neuralgia controls; the abstract was read, the
+       journal details are as usually cited and not verified here: BMC Neurol 2012;12:29).
     .. [2] Son BC, Ko HC, Choi JG. Intraoperative monitoring of Z-L response (ZLR) and abnormal
        muscle response (AMR) during microvascular decompression for hemifacial spasm.
-       Interpreting the role of ZLR. Acta Neurochir 2018;160:963-970.
+       Interpreting the role of ZLR. Acta Neurochir 2018;160:963 (doi:10.1007/s00701-017-3462-z).
 
     Examples
     --------
@@ -401,8 +402,9 @@ def zl_trend(
 
     References
     ----------
-    .. [1] Zheng X, et al. BMC Neurol 2012;12:29.
-    .. [2] Son BC, Ko HC, Choi JG. Acta Neurochir 2018;160:963-970.
+    .. [1] Zheng X, et al. Discovery of a new waveform for intraoperative monitoring of
+       hemifacial spasms (usually cited as BMC Neurol 2012;12:29; not verified here).
+    .. [2] Son BC, Ko HC, Choi JG. Acta Neurochir 2018;160:963 (doi:10.1007/s00701-017-3462-z).
 
     Examples
     --------

@@ -130,8 +130,8 @@ def simulate_zl_response(
     References
     ----------
     .. [1] Zheng X, et al. Discovery of a new waveform for intraoperative monitoring of
-       hemifacial spasms. BMC Neurol 2012;12:29.
-    .. [2] Son BC, Ko HC, Choi JG. Acta Neurochir 2018;160:963-970.
+       hemifacial spasms (usually cited as BMC Neurol 2012;12:29; not verified here).
+    .. [2] Son BC, Ko HC, Choi JG. Acta Neurochir 2018;160:963 (doi:10.1007/s00701-017-3462-z).
 
     Examples
     --------
