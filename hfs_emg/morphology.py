@@ -362,7 +362,7 @@ def lsr_morphology(
 
     References
     ----------
-    .. [1] Ishikawa M, Ohira T, Namiki J, et al. Abnormal muscle response (lateral spread) and
+    .. [1] Ishikawa M, et al. Abnormal muscle response (lateral spread) and
        F-wave in patients with hemifacial spasm. J Neurol Sci 1996;137:109-116.
     .. [2] Misawa S, Kuwabara S, Ogawara K, Hattori T. Abnormal muscle responses in hemifacial
        spasm: F waves or trigeminal reflexes? J Neurol Neurosurg Psychiatry 2006;77:216-218.
