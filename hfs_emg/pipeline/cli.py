@@ -96,6 +96,9 @@ _SHOW = {
     "cmap": ["channel", "side", "latency_ms", "p2p_uv", "amplitude_ratio"],
     "f_waves": ["channel", "persistence_pct", "f_min_latency_ms", "f_duration_mean_ms"],
     "blink_reflex": ["stim_side", "channel", "component", "relation", "latency_ms", "p2p_uv"],
+    "zl_trend": ["montage", "channel", "status", "loss_phase", "loss_after_decompression_s"],
+    "fmep_trend": ["channel", "muscle", "final_over_baseline_pct", "warning"],
+    "train_time": ["channel", "n_a_trains", "train_time_s", "above_warning", "above_severe"],
 }
 
 
@@ -419,8 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Analyse each FILE: its protocol (decided from the stimulus markers unless "
             "--protocol is given), spontaneous bursts, synchronous events and summaries per "
             "channel, side and recording, plus the evoked tables of the protocol (LSR and its "
-            "trend, CMAP, F-waves, blink reflex or responses). Tables get a 'file' column and "
-            "are written as Parquet and CSV into --out."
+            "trend and morphology, CMAP, F-waves, blink reflex, responses, facial MEPs, the Z-L "
+            "response or the A-, B- and C-trains of a free-running EMG). Tables get a 'file' "
+            "column and are written as Parquet and CSV into --out."
         ),
         epilog="examples:\n"
         "  hfs-emg analyze session.edf\n"

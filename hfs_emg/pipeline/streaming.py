@@ -21,6 +21,7 @@ from the first to the last stimulus (found from a trigger channel or the file's 
 from __future__ import annotations
 
 import logging
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -29,7 +30,7 @@ import pandas as pd
 
 from .. import signal as _sig
 from .._chunking import resolve_n_jobs
-from .._errors import DataError, ParameterError
+from .._errors import DataError, HfsEmgWarning, ParameterError
 from .._validate import finite_rows
 from ..detection import (
     BURST_METHODS,
@@ -42,6 +43,7 @@ from ..detection import (
 )
 from ..io._base import BaseReader
 from ..recording import Recording
+from ..synchrony import _rise_columns
 from .config import AnalysisConfig
 from .protocol import ProtocolDecision, decide_protocol
 from .result import AnalysisResult, build_result
@@ -241,6 +243,7 @@ def streamed_bursts(reader: BaseReader, config: AnalysisConfig) -> tuple[pd.Data
     for chunk, core in reader.iter_chunks(chunk_s, margin_s=margin_s):
         x, names = pre(chunk)
         table = _detect_chunk(x, fs, names, chunk.tstart, noise, config, opts)
+        table = _rise_columns(table, x, names, fs, chunk.tstart, noise)  # onset order
         start, stop = _core(reader, core)
         onset = np.round((table["onset_s"].to_numpy() - reader.tstart) * fs)
         parts.append(table[(onset >= start) & (onset < stop)])
@@ -304,6 +307,14 @@ def analyze_streamed(
         tmax = min(reader.tstart + reader.duration_s, float(onsets.max()) + pad)
         window = reader.read(tmin=tmin, tmax=tmax)
         evoked = evoked_tables(window, decision.events, decision.protocol, config)
+    if decision.protocol == "free_running":
+        warnings.warn(
+            f"{reader.path}: the A-, B- and C-trains of a free-running EMG are not computed when "
+            f"the file is streamed (more than max_memory_mb={config.max_memory_mb:g} MB): no "
+            "'trains' and 'train_time' tables; raise max_memory_mb to analyse it in memory.",
+            HfsEmgWarning,
+            stacklevel=2,
+        )
     return build_result(
         bursts=bursts,
         channels=first.pick(config.bursts.picks).channels,
