@@ -214,7 +214,7 @@ class LivePage:
             state["version"] = mon.version
             text, alarm = banner_text(mon)
             lsr = mon.lsr
-            phases = phase_markers(mon.phases()) if len(mon.events) else pd.DataFrame()
+            phases = phase_markers(mon.phases())
             snap = {k: dict(v) for k, v in list(mon.sweeps.items())}
             banner.text = text
             banner.styles = {"font-size": "20px", "padding": "8px", "color": "white",

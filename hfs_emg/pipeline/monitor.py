@@ -48,8 +48,9 @@ import pandas as pd
 
 from .._atomic import atomic_path
 from .._errors import HfsEmgWarning, NoStimulusError, ParameterError
-from ..events import _attach_extra_columns, find_stim_events
+from ..events import _STIM_LABEL_HINTS, _attach_extra_columns, find_stim_events
 from ..io.bdf_stream import BdfStreamWriter
+from ..live.event_log import EventLog
 from ..live.source import LslSource, StreamChangedError
 from ..lsr import lsr_trend, measure_lsr
 from ..phases import PHASES, phase_markers
@@ -66,7 +67,14 @@ PHASE_BUTTONS: dict[str, str] = {
     "dural closure": "dural_closure",
 }
 
-_EVENT_COLUMNS = ["onset_s", "duration_s", "kind", "label", "stim_index", "part"]
+_PHASE_KINDS = ("marker", "phase", "note")
+
+
+def _is_stim_label(label: str) -> bool:
+    """A marker that announces a stimulus: the rule of :func:`hfs_emg.find_stim_events`
+    (``source="events"``: the label contains "stim", "trig", "pulse", "shock" or "reflex")."""
+    low = str(label).lower()
+    return any(h in low for h in _STIM_LABEL_HINTS)
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -203,24 +211,22 @@ class LiveMonitor:
     def _load_session(self) -> None:
         man = self.out / "manifest.json"
         self.manifest: dict[str, Any] = json.loads(man.read_text()) if man.exists() else {}
-        ev = self.out / "events.csv"
-        self.events = (
-            pd.read_csv(ev, keep_default_na=False, na_values=[""])
-            if ev.exists()
-            else pd.DataFrame(columns=_EVENT_COLUMNS)
-        )
+        self.n_stim = int(self.manifest.get("n_stimuli", 0))
+        self._events_log = EventLog(self.out / "events.csv", keep_stim_below=self.n_stim)
+        # markers (not stimuli), phase buttons and notes: the trend's phases
+        self._phase_rows = [
+            (r[0], r[3])
+            for r in self._events_log.rows
+            if r[2] in _PHASE_KINDS and not _is_stim_label(r[3])
+        ]
         lsr = self.out / "lsr.parquet"
         self.lsr = pd.read_parquet(lsr) if lsr.exists() else pd.DataFrame()
         self.trend = pd.DataFrame()
         self.bursts = self._read_table("bursts.csv")
         self.trains = self._read_table("trains.csv")
-        self.n_stim = int(self.manifest.get("n_stimuli", 0))
         # killed while saving: the tables may hold stimuli the manifest does not count yet
         if not self.lsr.empty:
             self.lsr = self.lsr[self.lsr["stim_index"] < self.n_stim].reset_index(drop=True)
-        if len(self.events):
-            idx = pd.to_numeric(self.events["stim_index"], errors="coerce")
-            self.events = self.events[~(idx >= self.n_stim)].reset_index(drop=True)
         self.part = len(self.manifest.get("parts", []))  # index of the part being written
         self._hist: list[dict[str, Any]] = []  # sweeps of this part (for measure_lsr)
         self._det: dict[tuple[Any, str], list[int]] = {}  # template detections per series
@@ -234,6 +240,12 @@ class LiveMonitor:
         if not self.lsr.empty:
             self._update_trend()
 
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every event of the session so far (as ``events.csv``): ``onset_s``, ``duration_s``,
+        ``kind`` (stimulus, marker, phase, note, gap), ``label``, ``stim_index``, ``part``."""
+        return self._events_log.frame()
+
     def _read_table(self, name: str) -> pd.DataFrame:
         path = self.out / name
         return pd.read_csv(path) if path.exists() and path.stat().st_size > 1 else pd.DataFrame()
@@ -245,21 +257,16 @@ class LiveMonitor:
         with atomic_path(self.out / "manifest.json") as tmp:
             tmp.write_text(json.dumps(self.manifest, indent=1))
 
-    def _save_events(self) -> None:
-        _write_csv(self.events, self.out / "events.csv")
-
     def _add_event(self, onset: float, kind: str, label: str, *, duration: float = 0.0,
                    stim_index: int | None = None, annotate: bool = True) -> None:  # fmt: skip
         with self.lock:
             if annotate and self._writer is not None:
                 self._writer.annotate(onset, label, duration_s=duration)
-            row = {"onset_s": onset, "duration_s": duration, "kind": kind, "label": label,
-                   "stim_index": stim_index, "part": self._part_name(self.part)}  # fmt: skip
-            self.events = pd.concat(
-                [self.events.astype(object), pd.DataFrame([row]).astype(object)],
-                ignore_index=True,
+            self._events_log.append(
+                (onset, duration, kind, label, stim_index, self._part_name(self.part))
             )
-            self._save_events()
+            if kind in _PHASE_KINDS and not _is_stim_label(label):
+                self._phase_rows = [*self._phase_rows, (onset, label)]  # replaced: page reads it
             self.version += 1
 
     # ------------------------------------------------------------------ public actions
@@ -626,10 +633,11 @@ class LiveMonitor:
         entry["newest"] = [*entry["newest"], w][-20:]
 
     def phases(self) -> pd.DataFrame:
-        """Markers, phase buttons and notes of the session (``onset_s``, ``label``)."""
-        ev = self.events
-        sel = ev["kind"].isin(["marker", "phase", "note"]) if len(ev) else []
-        return ev.loc[sel, ["onset_s", "label"]].astype({"onset_s": float})
+        """Markers (other than stimuli), phase buttons and notes of the session
+        (``onset_s``, ``label``)."""
+        return pd.DataFrame(self._phase_rows, columns=["onset_s", "label"]).astype(
+            {"onset_s": float, "label": object}
+        )
 
     def _update_trend(self) -> None:
         if self.lsr.empty:
