@@ -245,3 +245,33 @@ def test_spontaneous_blocks_equal_offline_blocks(tmp_path: Path) -> None:
     truth_a = sim.trains.query("train_type == 'A'")
     assert (mon.trains["train_type"] == "A").sum() >= len(truth_a) - 1
     assert (tmp_path / "trains.csv").exists() and (tmp_path / "bursts.csv").exists()
+
+
+def test_resumed_session_report_covers_every_part(tmp_path: Path) -> None:
+    _, rec = _sim(n=14, sfreq=5000.0, disappear=40)
+    first = LiveMonitor(tmp_path, replay=rec, speed=8.0, stim_branch="zygomatic")
+    first.run(timeout=30)
+    first.add_phase("dura opening")  # after the run: logged at the last sample of part 1
+    mon = LiveMonitor(tmp_path, replay=rec, speed=8.0, stim_branch="zygomatic")
+    mon.run(timeout=30)
+    assert [p.name for p in mon.parts] == ["recording.bdf", "recording-002.bdf"]
+    result, joined = mon.session_result()
+    assert result.protocol == "lsr"
+    assert sorted(result.lsr["part"].unique()) == ["recording-002.bdf", "recording.bdf"]
+    assert result.stim_events["stim_index"].tolist() == list(range(28))
+    assert (result.stim_events["part"] == "recording-002.bdf").sum() == 14
+    # the offline stimuli of both parts sit at the session's stimulus times
+    times = result.lsr.groupby("stim_index")["stim_time_s"].first()
+    np.testing.assert_allclose(result.stim_events["onset_s"], times.to_numpy(), atol=1e-6)
+    assert set(result.summary["part"]) == {"recording.bdf", "recording-002.bdf"}
+    # one recording on the session clock: both parts and the pause between them
+    p1, p2 = (hfs.read_recording(p) for p in mon.parts)
+    assert joined.tstart == p1.tstart
+    assert joined.n_samples == round((p2.tstart - p1.tstart) * p1.sfreq) + p2.n_samples
+    assert "monitor not running" in joined.events["label"].tolist()
+    # the button pressed between the parts reaches the session's phases and the figures
+    assert mon.phases()["label"].tolist() == ["dura opening"]
+    assert "dura opening" in joined.events["label"].tolist()
+    html = mon.write_report().read_text()
+    assert "Stimuli (28)" in html and "recording-002.bdf" in html
+    assert html.count("data:image/png;base64,") >= 3  # trend and sweeps of the session

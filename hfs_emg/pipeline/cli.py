@@ -196,10 +196,8 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .analysis import analyze
     from .live_page import LivePage
     from .monitor import LiveMonitor
-    from .report import report
 
     config = _config(args)
     mon = LiveMonitor(
@@ -226,10 +224,8 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
             page.stop()
     print(f"session: {args.out} ({mon.n_stim} stimuli)", flush=True)
     if mon.parts:
-        target = Path(args.out) / "report.html"
-        # an LSR session when stimuli were measured; otherwise as the configuration says
-        part_config = config.replace(protocol="lsr") if mon.n_stim else config
-        report(analyze(mon.parts[-1], part_config), out=target)
+        # the whole session (every part, event and LSR row) through the normal report
+        target = mon.write_report(Path(args.out) / "report.html", config=config)
         print(f"report: {target}")
     return 0
 

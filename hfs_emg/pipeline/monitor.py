@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path
-from .._errors import HfsEmgWarning, NoStimulusError, ParameterError
+from .._errors import DataError, HfsEmgWarning, NoStimulusError, ParameterError
 from ..events import _STIM_LABEL_HINTS, _attach_extra_columns, find_stim_events
 from ..io.bdf_stream import BdfStreamWriter
 from ..live.event_log import EventLog
@@ -205,6 +205,7 @@ class LiveMonitor:
         self._thread: threading.Thread | None = None
         self._src: LslSource | None = None
         self._writer: BdfStreamWriter | None = None
+        self._t_end = float("nan")  # recording time of the end of the last part closed
         self._load_session()
 
     # ------------------------------------------------------------------ session state
@@ -272,8 +273,8 @@ class LiveMonitor:
     # ------------------------------------------------------------------ public actions
     def now_s(self) -> float:
         """Recording time (s, the stream's clock) of the newest sample received."""
-        if self._writer is None:
-            return float("nan")
+        if self._writer is None:  # closed: the end of the last part (NaN before any sample)
+            return self._t_end
         return self._tstart + self._writer.n_samples / self.sfreq
 
     def add_phase(self, label: str) -> None:
@@ -297,6 +298,8 @@ class LiveMonitor:
             self._do_actions()
 
     def _do_actions(self) -> None:
+        if not np.isfinite(self.now_s()):  # no sample yet: logged with the first one
+            return
         while not self._actions.empty():
             kind, label = self._actions.get()
             self._add_event(self.now_s(), kind, label)
@@ -701,6 +704,7 @@ class LiveMonitor:
         with self.lock:
             if self._writer is not None:
                 self._finalise(force=True)
+                self._t_end = self.now_s()
                 self._writer.close()
                 self._writer = None
                 self.part += 1
@@ -711,6 +715,181 @@ class LiveMonitor:
                 self._replay.stop()
             self.status = "stopped"
             self.version += 1
+
+    # ------------------------------------------------------------------ session report
+    def session_result(self, config: Any = None) -> tuple[Any, Any]:
+        """The whole session as one :class:`~hfs_emg.AnalysisResult`, for :func:`hfs_emg.report`.
+
+        Every recording part is analysed by :func:`hfs_emg.analyze` (protocol ``"lsr"`` for a
+        part with measured stimuli), and the tables are joined: spontaneous bursts and
+        synchronous events of all parts (one clock), the per-channel summaries one row per
+        part (column ``part``), the stimuli of all parts numbered as in the session (the
+        offline stimuli matched to the session's by time; those the monitor never measured,
+        e.g. after a ``kill -9``, are left out), and the session's own ``lsr`` table (every
+        part, continuing numbering; it equals the offline rows of each part) with its
+        ``trend`` over every part and every phase marker.
+
+        Parameters
+        ----------
+        config : AnalysisConfig, optional
+            Options of the offline analysis of each part (default: the defaults).
+
+        Returns
+        -------
+        (AnalysisResult, Recording or None)
+            The result, and the parts joined into one recording on the session clock (the
+            time between parts filled with zeros and annotated ``monitor not running``) for
+            the figures; None when that would take more than ``config.max_memory_mb``.
+        """
+        import dataclasses
+
+        from .analysis import analyze
+        from .config import AnalysisConfig
+
+        config = config if config is not None else AnalysisConfig()
+        if self.stim_branch and not config.lsr.stim_branch:
+            config = config.replace(lsr__stim_branch=self.stim_branch)
+        paths = [p for p in self.parts if p.exists()]
+        if not paths:
+            raise DataError(f"{self.out}: the session has no recording part yet.")
+        lsr = self.lsr
+        self._update_trend()
+        results = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a killed part's header says "-1 records"
+            for path in paths:
+                measured = not lsr.empty and bool((lsr["part"] == path.name).any())
+                cfg = config.replace(protocol="lsr") if measured else config
+                results.append(analyze(path, cfg))
+        names = [p.name for p in paths]
+
+        def cat(attr: str, *, part_col: bool) -> pd.DataFrame:
+            frames = []
+            for name, res in zip(names, results, strict=True):
+                df = getattr(res, attr)
+                if df is None or df.empty:
+                    continue
+                frames.append(df.assign(part=name) if part_col else df)
+            if not frames:
+                return getattr(results[0], attr)
+            return pd.concat(frames, ignore_index=True)
+
+        stims = None
+        if not lsr.empty:
+            times = lsr.groupby("stim_index")["stim_time_s"].first()
+            frames = []
+            for name, res in zip(names, results, strict=True):
+                ev = res.stim_events
+                if ev is None or ev.empty:
+                    continue
+                ev = ev.sort_values("onset_s").assign(part=name)
+                ours = times[times.index.isin(lsr.loc[lsr["part"] == name, "stim_index"])]
+                t = ours.to_numpy(float)
+                if t.size == 0:
+                    continue
+                k = np.clip(np.searchsorted(t, ev["onset_s"].to_numpy(float)), 0, t.size - 1)
+                k2 = np.clip(k - 1, 0, t.size - 1)
+                on = ev["onset_s"].to_numpy(float)
+                best = np.where(np.abs(t[k] - on) <= np.abs(t[k2] - on), k, k2)
+                ok = np.abs(t[best] - on) <= 1.5 / self.manifest["sfreq"]
+                ev = ev[ok].assign(stim_index=ours.index.to_numpy()[best[ok]])
+                frames.append(ev)
+            stims = pd.concat(frames, ignore_index=True) if frames else None
+        bursts = cat("bursts", part_col=False)
+        if len(bursts):
+            bursts = bursts.sort_values(["onset_s", "channel"], kind="stable")
+            bursts = bursts.reset_index(drop=True)
+        first = results[0]
+        prov = dict(first.provenance)
+        prov["input"] = {"path": None, "name": self.out.name, "parts": names}
+        prov["session"] = {
+            "folder": str(self.out),
+            "parts": self.manifest.get("parts", []),
+            "n_stimuli": self.n_stim,
+            "per_part_protocols": [r.protocol for r in results],
+        }
+        result = dataclasses.replace(
+            first if lsr.empty else next(r for r in results if r.protocol == "lsr"),
+            bursts=bursts,
+            synchronous=cat("synchronous", part_col=False),
+            summary=cat("summary", part_col=True),
+            summary_sides=cat("summary_sides", part_col=True),
+            recording_summary=cat("recording_summary", part_col=True),
+            stim_events=stims if stims is not None else first.stim_events,
+            lsr=lsr if not lsr.empty else first.lsr,
+            trend=self.trend if not lsr.empty else first.trend,
+            provenance=prov,
+        )
+        return result, self._joined_recording(paths, config)
+
+    def _joined_recording(self, paths: list[Path], config: Any) -> Any:
+        from ..io import read_recording
+
+        sfreq = float(self.manifest["sfreq"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            recs = [read_recording(p) for p in paths]
+        offsets = [round((r.tstart - recs[0].tstart) * sfreq) for r in recs]
+        n_total = max(o + r.n_samples for o, r in zip(offsets, recs, strict=True))
+        if n_total * recs[0].n_channels * 4 / 1e6 > float(config.max_memory_mb):
+            return None
+        data = np.zeros((recs[0].n_channels, n_total), dtype=np.float32)
+        events = []
+        end = 0
+        for o, r in zip(offsets, recs, strict=True):
+            o = max(o, end)  # parts never overlap on one clock; guard against rounding
+            if o > end:
+                events.append(
+                    pd.DataFrame({"onset_s": [recs[0].tstart + end / sfreq],
+                                  "duration_s": [(o - end) / sfreq],
+                                  "label": ["monitor not running"]})  # fmt: skip
+                )
+            data[:, o : o + r.n_samples] = r.data
+            events.append(r.events)
+            end = o + r.n_samples
+        kept = [e for e in events if len(e)]
+        ev = pd.concat(kept, ignore_index=True) if kept else recs[0].events
+        # markers, buttons and notes the files lack (logged while no part was being written)
+        ph = self.phases()
+        have = ev[["onset_s", "label"]].astype({"label": str})
+        lost = [
+            (t, lab)
+            for t, lab in ph.itertuples(index=False)
+            if not ((have["label"] == lab) & (np.abs(have["onset_s"] - t) <= 1.5 / sfreq)).any()
+        ]
+        if lost:
+            extra = pd.DataFrame(lost, columns=["onset_s", "label"]).assign(duration_s=0.0)
+            ev = pd.concat([ev, extra], ignore_index=True)
+        return recs[0]._derive(
+            data=data[:, :end],
+            events=make_events(ev),
+            step="join_session_parts",
+            params={"parts": [p.name for p in paths]},
+        )
+
+    def write_report(
+        self, path: str | os.PathLike[str] | None = None, *, config: Any = None
+    ) -> Path:
+        """Write the HTML report of the whole session with :func:`hfs_emg.report`.
+
+        Parameters
+        ----------
+        path : path-like, optional
+            Default ``<session folder>/report.html``.
+        config : AnalysisConfig, optional
+            Options of the offline analysis of each part (see :meth:`session_result`).
+
+        Returns
+        -------
+        Path
+            The report written.
+        """
+        from .report import report
+
+        target = Path(path) if path is not None else self.out / "report.html"
+        result, rec = self.session_result(config)
+        report(result, rec, out=target, title=f"hfs_emg live session: {self.out.name}")
+        return target
 
     @property
     def replay(self) -> Any:
