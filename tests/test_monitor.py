@@ -275,3 +275,50 @@ def test_resumed_session_report_covers_every_part(tmp_path: Path) -> None:
     html = mon.write_report().read_text()
     assert "Stimuli (28)" in html and "recording-002.bdf" in html
     assert html.count("data:image/png;base64,") >= 3  # trend and sweeps of the session
+
+
+def _marker_only(n: int = 40, disappear: int = 28, seed: int = HELD_OUT_SEED + 2):
+    """A session whose stream has no trigger channel: stimuli, their labels (branch,
+    intensity) and the surgical phases come from the marker stream only."""
+    sim, rec = _sim(n=n, disappear=disappear, sfreq=5000.0, seed=seed)
+    stim = rec.events.loc[rec.events["label"] == "stim", "onset_s"].to_numpy(float)
+    assert stim.size == n
+    t_dec = stim[disappear - 4] + 0.1  # decompression just before the LSR disappears
+    ev = hfs.make_events(
+        [*stim, 1.1, t_dec],
+        labels=[*["stim zygomatic 12 mA"] * len(stim), "Dural opening", "decompression"],
+    )
+    return sim, rec.pick("emg").with_events(ev), t_dec
+
+
+def test_stimuli_from_the_marker_stream_end_to_end(tmp_path: Path) -> None:
+    _, rec, t_dec = _marker_only()
+    assert "stim" not in rec.ch_types  # no trigger channel in the stream
+    mon = LiveMonitor(tmp_path, replay=rec, speed=8.0)  # no stim_branch: from the labels
+    mon.run(timeout=60)
+    assert mon.lsr["stim_index"].nunique() == 40
+    # labels of the markers reach the rows: montage (branch) and intensity
+    assert set(mon.lsr["montage"]) == {"zygomatic"}
+    assert (mon.lsr["intensity_ma"] == 12.0).all()
+    # every row equals measure_lsr on the kept recording (stimuli from its annotations)
+    back = hfs.read_recording(tmp_path / "recording.bdf")
+    offline = _offline(tmp_path / "recording.bdf")
+    assert offline["stim_index"].nunique() == 40
+    _assert_same_rows(mon.lsr, offline)
+    np.testing.assert_allclose(
+        mon.lsr.groupby("stim_index")["stim_time_s"].first() - back.tstart,
+        rec.events.query("label.str.startswith('stim')")["onset_s"] - rec.tstart,
+        atol=0.5 / rec.sfreq,
+    )
+    # the phase markers of the stream reach the trend: the loss follows "decompression"
+    assert mon.phases()["label"].tolist() == ["Dural opening", "decompression"]
+    trend = mon.trend.set_index("channel").loc["overall"]
+    assert trend["status"] == "disappeared"
+    assert abs(int(trend["disappearance_stim_index"]) - 28) <= 3
+    assert trend["loss_phase"] == "after_decompression"
+    off_trend = _trend(offline, back.events).set_index("channel").loc["overall"]
+    assert off_trend["loss_phase"] == "after_decompression"
+    assert int(off_trend["disappearance_stim_index"]) == int(trend["disappearance_stim_index"])
+    ev = pd.read_csv(tmp_path / "events.csv")
+    assert (ev["kind"] == "stimulus").sum() == 40
+    assert (ev["label"] == "stim zygomatic 12 mA").sum() == 40

@@ -77,6 +77,20 @@ def _is_stim_label(label: str) -> bool:
     return any(h in low for h in _STIM_LABEL_HINTS)
 
 
+class _StimChannels(list[str]):
+    """The stream's trigger channels. Without one, ``[0]`` names the marker stream the
+    stimuli come from (the sweep measurement labels its events' source with it)."""
+
+    def __init__(self, names: list[str], *, source: str) -> None:
+        super().__init__(names)
+        self.source = source
+
+    def __getitem__(self, i: Any) -> Any:
+        if not len(self) and i == 0:
+            return self.source
+        return super().__getitem__(i)
+
+
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
@@ -110,6 +124,11 @@ class LiveMonitor:
     marker_wait_s : float
         Longest wait (wall-clock seconds after a sweep's window has arrived) for the markers
         of that stimulus.
+    marker_lag_s : float
+        Stream without a trigger channel (stimuli from the marker stream): longest delay
+        (wall-clock seconds) of a stimulus marker behind its samples; that much signal
+        (times the replay speed) is held for the sweeps still to be announced. liblsl's
+        first marker pull alone takes about 1 s (clock offset).
     timeout : float
         Seconds to wait for the stream.
     lost_after_s : float
@@ -149,6 +168,7 @@ class LiveMonitor:
         lsr_options: dict[str, Any] | None = None,
         trend_options: dict[str, Any] | None = None,
         marker_wait_s: float = 0.5,
+        marker_lag_s: float = 3.0,
         timeout: float = 10.0,
         lost_after_s: float = 1.0,
         config: Any = None,
@@ -180,6 +200,7 @@ class LiveMonitor:
         self.lsr_options = dict(lsr_options or {})
         self.trend_options = dict(trend_options or {})
         self.marker_wait_s = float(marker_wait_s)
+        self.marker_lag_s = float(marker_lag_s)
         self.prune_history = bool(prune_history)
         self.block_s = float(block_s)
         self.timeout = float(timeout)
@@ -322,14 +343,20 @@ class LiveMonitor:
                 f"{man['ch_names']}; stream {self.stream!r} has {self.sfreq:g} Hz "
                 f"{self.ch_names}. Start a new session folder for a new montage."
             )
-        self._stim = [n for n, t in zip(self.ch_names, src.ch_types, strict=True) if t == "stim"]
-        if not self._stim:
+        stim = [n for n, t in zip(self.ch_names, src.ch_types, strict=True) if t == "stim"]
+        # without a trigger channel the stimuli come from the marker stream (see _stim_marker)
+        self._stim_source = f"trigger:{stim[0]}" if stim else "events:stim-like labels"
+        self._stim = _StimChannels(stim, source=f"markers of {self.stream}")
+        if not stim and src._markers is None:
             warnings.warn(
-                f"LSL stream {self.stream!r} has no trigger channel (LSL channel type 'STIM'): "
-                "it is recorded, but no stimulus is found and no LSR measured.",
+                f"LSL stream {self.stream!r} has no trigger channel (LSL channel type 'STIM') "
+                "and no marker stream: it is recorded, but no stimulus is found and no LSR "
+                "measured.",
                 HfsEmgWarning,
                 stacklevel=2,
             )
+        elif not stim:
+            logger.info("monitor: no trigger channel; stimuli from the marker stream")
         self.status = "streaming"
 
     def _start_part(self, t0: float) -> None:
@@ -355,6 +382,7 @@ class LiveMonitor:
         self._trig_lo = None
         self._trig_hi = -np.inf
         self._last_edge = -(1 << 60)
+        self._last_cand = -(1 << 60)  # previous stimulus marker (marker-driven stimuli)
 
     def step(self, timeout: float = 0.02) -> int:
         """Pull what arrived, record it, measure the sweeps that are complete; return how many."""
@@ -387,6 +415,9 @@ class LiveMonitor:
                 onset = self._tstart + k / self.sfreq
                 self._markers.append((onset, label))
                 self._add_event(onset, "marker", label)
+                if not self._stim and _is_stim_label(label):
+                    self._stim_marker(k)
+            self._mark_ready(time.monotonic())
             return self._finalise()
 
     def _fill_gaps(self, chunk: Any) -> np.ndarray:
@@ -435,11 +466,9 @@ class LiveMonitor:
                         self._last_edge = s
                         self._pending.append({"sample": s, "t_ready": None})
                         self._edges.append(self._tstart + s / self.sfreq)
-        for p in self._pending:
-            if p["t_ready"] is None and end > p["sample"] + round(self._tmax() * self.sfreq):
-                p["t_ready"] = t_recv
-                lag = (end - (p["sample"] + round(self._tmax() * self.sfreq))) / self.sfreq
-                p["t_window_end"] = t_recv - lag / self._speed()
+        self._mark_ready(t_recv)
+        if not self._stim:  # stimulus markers may arrive after their samples
+            keep += round(self.marker_lag_s * self._speed() * self.sfreq)
         # keep what the pending sweeps still need
         need = min([p["sample"] for p in self._pending], default=end) + round(
             self._tmin() * self.sfreq
@@ -448,6 +477,41 @@ class LiveMonitor:
         if drop > 0:
             self._buf = self._buf[:, drop:]
             self._buf0 += drop
+
+    def _mark_ready(self, t_recv: float) -> None:
+        """Stamp the pending sweeps whose window has arrived (wall clock of its arrival)."""
+        end = self._buf0 + self._buf.shape[1]
+        n_after = round(self._tmax() * self.sfreq)
+        for p in self._pending:
+            if p["t_ready"] is None and end > p["sample"] + n_after:
+                p["t_ready"] = t_recv
+                lag = (end - (p["sample"] + n_after)) / self.sfreq
+                p["t_window_end"] = t_recv - lag / self._speed()
+
+    def _stim_marker(self, k: int) -> None:
+        """A stimulus announced by a marker at sample ``k`` (stream without a trigger channel).
+
+        The offline rule of :func:`hfs_emg.find_stim_events` (``source="events"``): labels
+        with a stimulus word, in time order, an onset closer than ``min_interval_s`` to the
+        previous one dropped (debounce against the previous candidate, as ``_debounce``).
+        """
+        min_gap = max(1, round(float(self.lsr_options.get("min_interval_s", 0.02)) * self.sfreq))
+        prev, self._last_cand = self._last_cand, k
+        if k - prev < min_gap:
+            return
+        first_needed = k + round(self._tmin() * self.sfreq) - 2
+        if first_needed < self._buf0:
+            warnings.warn(
+                f"{self.out}: the stimulus marker at {self._tstart + k / self.sfreq:.3f} s "
+                "arrived after the samples of its window were dropped; that sweep is not "
+                "measured online (the offline analysis of the recording will measure it).",
+                HfsEmgWarning,
+                stacklevel=2,
+            )
+            return
+        self._pending.append({"sample": k, "t_ready": None})
+        self._pending.sort(key=lambda p: p["sample"])
+        self._edges.append(self._tstart + k / self.sfreq)
 
     def _spontaneous(self, stored: np.ndarray) -> None:
         """Spontaneous bursts and A/B/C trains of every completed ``block_s`` block.
@@ -520,6 +584,11 @@ class LiveMonitor:
             ready.append(p)
         if ready:
             del self._pending[: len(ready)]
+            # the markers older than these stimuli label no sweep any more (bounded memory)
+            t_first = self._tstart + ready[0]["sample"] / self.sfreq - 1.0
+            n_old = int(np.searchsorted([m[0] for m in self._markers], t_first))
+            if n_old > 50:
+                del self._markers[: n_old - 50]
             self._measure(ready)
         return len(ready)
 
