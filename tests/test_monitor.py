@@ -214,37 +214,39 @@ def test_kill9_leaves_a_readable_session_and_resume_continues(tmp_path: Path) ->
     assert (out / "report.html").exists()
 
 
-def test_spontaneous_blocks_equal_offline_blocks(tmp_path: Path) -> None:
+def test_spontaneous_blocks_equal_the_offline_block_analysis(tmp_path: Path) -> None:
+    from hfs_emg.live.spontaneous import spontaneous_blocks
     from hfs_emg.simulate import simulate_free_running
 
-    sim = simulate_free_running(duration_s=30.0, n_a_trains=2, n_b_trains=3, n_c_trains=0, seed=7)
+    sim = simulate_free_running(duration_s=30.5, n_a_trains=3, n_b_trains=3, n_c_trains=0, seed=7)
     rec = sim.recording.rename_channels(
         {n: n.replace("orbicularis_", "orb_") for n in sim.recording.ch_names}
     )
     mon = LiveMonitor(tmp_path, replay=rec, speed=10.0, block_s=10.0)
-    with pytest.warns(hfs.HfsEmgWarning, match="no trigger channel"):
-        mon.run(timeout=60)
-    assert mon.lsr.empty and len(mon.trains) and len(mon.bursts)
+    mon.run(timeout=60)
+    assert mon.lsr.empty
     back = hfs.read_recording(tmp_path / "recording.bdf")
-    n = round(10.0 * back.sfreq)
-    for k in range(3):  # the same offline calls on the same blocks of the file
-        blk = hfs.from_array(
-            back.data[:, k * n : (k + 1) * n],
-            back.sfreq,
-            back.ch_names,
-            tstart=back.tstart + k * 10,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            trains, bursts = hfs.classify_trains(blk), hfs.detect_bursts(blk)
-        on_t = mon.trains[np.isclose(mon.trains["block_start_s"], blk.tstart)]
-        on_b = mon.bursts[np.isclose(mon.bursts["block_start_s"], blk.tstart)]
-        assert on_t["train_type"].tolist() == trains["train_type"].tolist()
-        np.testing.assert_allclose(on_t["onset_s"], trains["onset_s"], atol=1e-9)
-        np.testing.assert_allclose(on_b["onset_s"], bursts["onset_s"], atol=1e-9)
+    assert back.n_samples == rec.n_samples
+    offline = spontaneous_blocks(back, block_s=10.0, margin_s=1.0)
+    # every block: the last (10.5 s: a remainder shorter than the margin joins it) is
+    # analysed when the part is closed
+    assert sorted(offline["trains"]["block_start_s"].unique() - back.tstart) == [0, 10, 20]
+    for name in ("bursts", "trains", "a_trains"):
+        on = pd.read_csv(tmp_path / f"{name}.csv")
+        off = offline[name]
+        assert len(on) == len(off) > 0, name
+        assert on["channel"].tolist() == off["channel"].tolist()
+        for col in ("onset_s", "offset_s", "duration_s", "block_start_s"):
+            np.testing.assert_allclose(on[col], off[col], rtol=0, atol=1e-9, err_msg=name)
+    on_t = pd.read_csv(tmp_path / "trains.csv")
+    assert on_t["train_type"].tolist() == offline["trains"]["train_type"].tolist()
+    # the A-trains are detect_a_trains' rows on each block: against the simulator's truth
     truth_a = sim.trains.query("train_type == 'A'")
-    assert (mon.trains["train_type"] == "A").sum() >= len(truth_a) - 1
-    assert (tmp_path / "trains.csv").exists() and (tmp_path / "bursts.csv").exists()
+    assert mon.spont_totals["n_a_trains"] >= len(truth_a) - 1
+    assert mon.spont_totals["n_a_trains"] == len(offline["a_trains"])
+    # the block rule: one row per event, by the block holding its onset
+    a = offline["a_trains"]
+    assert ((a["onset_s"] >= a["block_start_s"]) & (a["onset_s"] < a["block_start_s"] + 10)).all()
 
 
 def test_resumed_session_report_covers_every_part(tmp_path: Path) -> None:

@@ -32,8 +32,14 @@ def _line(row: _Row) -> str:
     buf = io.StringIO()
     onset, duration, kind, label, stim_index, part = row
     csv.writer(buf, lineterminator="\n").writerow(
-        [repr(float(onset)), repr(float(duration)), kind, label,
-         "" if stim_index is None else int(stim_index), part]  # fmt: skip
+        [
+            repr(float(onset)),
+            repr(float(duration)),
+            kind,
+            label,
+            "" if stim_index is None else int(stim_index),
+            part,
+        ]  # fmt: skip
     )
     return buf.getvalue()
 

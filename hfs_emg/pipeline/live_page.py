@@ -66,10 +66,9 @@ def banner_text(monitor: Any) -> tuple[str, bool]:
             if row["loss_phase"]:
                 text += f", {str(row['loss_phase']).replace('_', ' ')}"
         parts.append(text)
-    trains = getattr(monitor, "trains", None)
-    if trains is not None and len(trains):
-        a = trains[trains["train_type"] == "A"]
-        parts.append(f"A-trains {len(a)} ({a['duration_s'].sum():.1f} s)")
+    totals = getattr(monitor, "spont_totals", None)  # the whole session, not the kept rows
+    if totals and totals.get("n_a_trains"):
+        parts.append(f"A-trains {totals['n_a_trains']} ({totals['a_trains_s']:.1f} s)")
     return f"{' | '.join(parts)} - {monitor.n_stim} stimuli", alarm
 
 

@@ -32,6 +32,7 @@ A stream with another sampling rate or channel set than the session is refused
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -51,6 +52,8 @@ from .._errors import DataError, HfsEmgWarning, NoStimulusError, ParameterError
 from ..events import _STIM_LABEL_HINTS, _attach_extra_columns, find_stim_events
 from ..io.bdf_stream import BdfStreamWriter
 from ..live.event_log import EventLog
+from ..live.spontaneous import TABLES as _BLOCK_TABLES
+from ..live.spontaneous import BlockAnalyser
 from ..live.source import LslSource, StreamChangedError
 from ..lsr import lsr_trend, measure_lsr
 from ..phases import PHASES, phase_markers
@@ -96,6 +99,27 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
         df.to_csv(tmp, index=False)
 
 
+def _append_csv(df: pd.DataFrame, path: Path) -> None:
+    """Append whole lines in one fsync-ed write (header when the file is new); the file's
+    columns are kept (a block without rows has fewer)."""
+    if path.exists() and path.stat().st_size:
+        with open(path, encoding="utf-8") as fh:
+            cols = fh.readline().rstrip("\n").split(",")
+        text = df.reindex(columns=cols).to_csv(index=False, header=False)
+    else:
+        if df.empty and len(df.columns) <= 5:
+            return  # no rows and not the table's columns yet: the header waits for rows
+        text = df.to_csv(index=False)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+#: Rows of each block table kept in memory (the files hold them all).
+_KEEP_ROWS = 2000
+
+
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     with atomic_path(path) as tmp:
         df.to_parquet(tmp, index=False)
@@ -138,8 +162,12 @@ class LiveMonitor:
         up to the last template detection plus three calibration windows per montage; see
         the monitor page of the docs); False keeps every sweep of the part.
     block_s : float
-        Length of the blocks of free-running EMG analysed for spontaneous bursts and A/B/C
-        trains (``bursts.csv``, ``trains.csv``); 0 = none.
+        Length of the blocks of free-running EMG analysed for spontaneous bursts, A/B/C
+        trains and A-trains (``bursts.csv``, ``trains.csv``, ``a_trains.csv``; rules in
+        :mod:`hfs_emg.live.spontaneous`); 0 = none.
+    block_margin_s : float
+        Margin on both sides of each block (a burst or train starting in a block is kept
+        whole if it ends within the margin).
     config : AnalysisConfig, optional
         Its ``lsr`` and ``trend`` sections give the defaults of ``lsr_options``,
         ``trend_options`` and ``stim_branch``.
@@ -174,6 +202,7 @@ class LiveMonitor:
         config: Any = None,
         prune_history: bool = True,
         block_s: float = 10.0,
+        block_margin_s: float = 1.0,
     ) -> None:
         if config is not None:  # an AnalysisConfig: its lsr and trend sections
             import dataclasses
@@ -203,6 +232,7 @@ class LiveMonitor:
         self.marker_lag_s = float(marker_lag_s)
         self.prune_history = bool(prune_history)
         self.block_s = float(block_s)
+        self.block_margin_s = float(block_margin_s)
         self.timeout = float(timeout)
         self.lost_after_s = float(lost_after_s)
         self._replay = None
@@ -244,8 +274,14 @@ class LiveMonitor:
         lsr = self.out / "lsr.parquet"
         self.lsr = pd.read_parquet(lsr) if lsr.exists() else pd.DataFrame()
         self.trend = pd.DataFrame()
-        self.bursts = self._read_table("bursts.csv")
-        self.trains = self._read_table("trains.csv")
+        # block tables: appended line by line; a torn last line (kill -9) is cut off
+        self.spont_totals = {"n_bursts": 0, "n_trains": 0, "n_a_trains": 0, "a_trains_s": 0.0}
+        for name in _BLOCK_TABLES:
+            df = self._read_table(f"{name}.csv")
+            self.spont_totals[f"n_{name}"] = len(df)
+            if name == "a_trains" and len(df):
+                self.spont_totals["a_trains_s"] = float(df["duration_s"].sum())
+            setattr(self, name, df.tail(_KEEP_ROWS).reset_index(drop=True))
         # killed while saving: the tables may hold stimuli the manifest does not count yet
         if not self.lsr.empty:
             self.lsr = self.lsr[self.lsr["stim_index"] < self.n_stim].reset_index(drop=True)
@@ -270,7 +306,13 @@ class LiveMonitor:
 
     def _read_table(self, name: str) -> pd.DataFrame:
         path = self.out / name
-        return pd.read_csv(path) if path.exists() and path.stat().st_size > 1 else pd.DataFrame()
+        if not path.exists():
+            return pd.DataFrame()
+        raw = path.read_bytes()
+        cut = raw.rfind(b"\n") + 1
+        if cut < len(raw):  # a line torn by kill -9: cut off before appending again
+            os.truncate(path, cut)
+        return pd.read_csv(io.BytesIO(raw[:cut])) if cut > 1 else pd.DataFrame()
 
     def _part_name(self, k: int) -> str:
         return "recording.bdf" if k == 0 else f"recording-{k + 1:03d}.bdf"
@@ -374,9 +416,17 @@ class LiveMonitor:
         self.manifest.update(sfreq=self.sfreq, ch_names=self.ch_names, n_stimuli=self.n_stim)
         self._save_manifest()
         self._buf = np.zeros((len(self.ch_names), 0))
-        self._blk: list[np.ndarray] = []  # stored samples of the current spontaneous block
-        self._blk_n = 0
-        self._blk_start = 0  # sample index of the block's first sample
+        self._gaps: list[tuple[float, float]] = []  # signal gaps of this part
+        emg = [n for n in self.ch_names if n not in self._stim]
+        self._blocks = (
+            BlockAnalyser(
+                self.ch_names, self.sfreq, self._tstart, emg=emg, block_s=self.block_s,
+                margin_s=self.block_margin_s, stim_onsets=lambda: self._edges,
+                gaps=lambda: self._gaps,
+            )
+            if self.block_s > 0 and emg
+            else None
+        )  # fmt: skip
         self._edges: list[float] = []  # stimulus times of this part
         self._buf0 = 0  # sample index of _buf[:, 0]
         self._trig_lo = None
@@ -430,6 +480,7 @@ class LiveMonitor:
             at = i
             t_gap = self.now_s() + (sum(p.shape[1] for p in parts) - n_fill) / self.sfreq
             self._add_event(t_gap, "gap", "signal lost", duration=n_fill / self.sfreq)
+            self._gaps.append((t_gap, n_fill / self.sfreq))
         parts.append(chunk.data[:, at:])
         return np.concatenate(parts, axis=1)
 
@@ -513,47 +564,29 @@ class LiveMonitor:
         self._pending.sort(key=lambda p: p["sample"])
         self._edges.append(self._tstart + k / self.sfreq)
 
-    def _spontaneous(self, stored: np.ndarray) -> None:
-        """Spontaneous bursts and A/B/C trains of every completed ``block_s`` block.
-
-        The offline code on each block (:func:`hfs_emg.detect_bursts`,
-        :func:`hfs_emg.classify_trains`) with the stimulus-locked windows left out
-        (:func:`hfs_emg.stim_locked.exclude_stimulus_locked`); the same calls on the same
-        block of the recorded file give the same rows.
-        """
-        if self.block_s <= 0:
+    def _spontaneous(self, stored: np.ndarray | None) -> None:
+        """Spontaneous bursts, trains and A-trains of every completed block (``None``: the
+        part is closed, its last blocks). The rules: :mod:`hfs_emg.live.spontaneous`; the
+        rows equal :func:`~hfs_emg.live.spontaneous.spontaneous_blocks` on the part file."""
+        blk = self._blocks
+        if blk is None:
             return
-        n_blk = round(self.block_s * self.sfreq)
-        self._blk.append(stored)
-        self._blk_n += stored.shape[1]
-        while self._blk_n >= n_blk:
-            data = np.concatenate(self._blk, axis=1)
-            block, rest = data[:, :n_blk], data[:, n_blk:]
-            self._blk, self._blk_n = [rest], rest.shape[1]
-            t0 = self._tstart + self._blk_start / self.sfreq
-            self._blk_start += n_blk
-            self._analyse_block(block, t0)
-
-    def _analyse_block(self, block: np.ndarray, t0: float) -> None:
-        from ..detection import detect_bursts
-        from ..free_running import classify_trains
-        from ..stim_locked import exclude_stimulus_locked
-
-        emg = [i for i, n in enumerate(self.ch_names) if n not in self._stim]
-        if not emg:
+        done = blk.finish() if stored is None else blk.feed(stored)
+        # stimuli before the next block's window exclude nothing any more (bounded memory)
+        t_keep = blk.tstart + (blk._next - blk._nm) / self.sfreq - 1.0
+        self._edges = [t for t in self._edges if t >= t_keep]
+        if not done:
             return
-        rec = from_array(block[emg], self.sfreq, [self.ch_names[i] for i in emg], tstart=t0)
-        stims = [t for t in self._edges if t0 - 0.2 <= t < t0 + self.block_s]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            bursts, _ = exclude_stimulus_locked(detect_bursts(rec), stims)
-            trains, _ = exclude_stimulus_locked(classify_trains(rec), stims)
-        for name, df in (("bursts", bursts), ("trains", trains)):
-            df = df.assign(block_start_s=t0, part=self._part_name(self.part))
+        part = self._part_name(self.part)
+        for name in _BLOCK_TABLES:
+            new = pd.concat([d[name] for d in done], ignore_index=True).assign(part=part)
+            _append_csv(new, self.out / f"{name}.csv")
             old = getattr(self, name)
-            new = df if old.empty else pd.concat([old, df], ignore_index=True)
-            setattr(self, name, new)
-            _write_csv(new, self.out / f"{name}.csv")
+            both = new if old.empty else pd.concat([old, new], ignore_index=True)
+            setattr(self, name, both.tail(_KEEP_ROWS).reset_index(drop=True))
+            self.spont_totals[f"n_{name}"] += len(new)
+            if name == "a_trains" and len(new):
+                self.spont_totals["a_trains_s"] += float(new["duration_s"].sum())
         self.version += 1
 
     def _speed(self) -> float:
@@ -773,6 +806,7 @@ class LiveMonitor:
         with self.lock:
             if self._writer is not None:
                 self._finalise(force=True)
+                self._spontaneous(None)
                 self._t_end = self.now_s()
                 self._writer.close()
                 self._writer = None
@@ -909,9 +943,13 @@ class LiveMonitor:
             o = max(o, end)  # parts never overlap on one clock; guard against rounding
             if o > end:
                 events.append(
-                    pd.DataFrame({"onset_s": [recs[0].tstart + end / sfreq],
-                                  "duration_s": [(o - end) / sfreq],
-                                  "label": ["monitor not running"]})  # fmt: skip
+                    pd.DataFrame(
+                        {
+                            "onset_s": [recs[0].tstart + end / sfreq],
+                            "duration_s": [(o - end) / sfreq],
+                            "label": ["monitor not running"],
+                        }
+                    )  # fmt: skip
                 )
             data[:, o : o + r.n_samples] = r.data
             events.append(r.events)
