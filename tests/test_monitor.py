@@ -290,11 +290,11 @@ def _marker_only(n: int = 40, disappear: int = 28, seed: int = HELD_OUT_SEED + 2
         [*stim, 1.1, t_dec],
         labels=[*["stim zygomatic 12 mA"] * len(stim), "Dural opening", "decompression"],
     )
-    return sim, rec.pick("emg").with_events(ev), t_dec
+    return sim, rec.pick("emg").with_events(ev)
 
 
 def test_stimuli_from_the_marker_stream_end_to_end(tmp_path: Path) -> None:
-    _, rec, t_dec = _marker_only()
+    _, rec = _marker_only()
     assert "stim" not in rec.ch_types  # no trigger channel in the stream
     mon = LiveMonitor(tmp_path, replay=rec, speed=8.0)  # no stim_branch: from the labels
     mon.run(timeout=60)

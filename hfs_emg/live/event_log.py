@@ -39,7 +39,7 @@ def _line(row: _Row) -> str:
             label,
             "" if stim_index is None else int(stim_index),
             part,
-        ]  # fmt: skip
+        ]
     )
     return buf.getvalue()
 
@@ -110,12 +110,11 @@ class EventLog:
         self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - open for the session
 
     def _rewrite(self) -> None:
-        with atomic_path(self.path) as tmp:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(",".join(EVENT_COLUMNS) + "\n")
-                fh.writelines(_line(r) for r in self.rows)
-                fh.flush()
-                os.fsync(fh.fileno())
+        with atomic_path(self.path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(",".join(EVENT_COLUMNS) + "\n")
+            fh.writelines(_line(r) for r in self.rows)
+            fh.flush()
+            os.fsync(fh.fileno())
 
     def append(self, row: _Row) -> None:
         """Log one event ``(onset_s, duration_s, kind, label, stim_index, part)``: one line,

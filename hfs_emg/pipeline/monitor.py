@@ -52,9 +52,9 @@ from .._errors import DataError, HfsEmgWarning, NoStimulusError, ParameterError
 from ..events import _STIM_LABEL_HINTS, _attach_extra_columns, find_stim_events
 from ..io.bdf_stream import BdfStreamWriter
 from ..live.event_log import EventLog
+from ..live.source import LslSource, StreamChangedError
 from ..live.spontaneous import TABLES as _BLOCK_TABLES
 from ..live.spontaneous import BlockAnalyser
-from ..live.source import LslSource, StreamChangedError
 from ..lsr import lsr_trend, measure_lsr
 from ..phases import PHASES, phase_markers
 from ..recording import from_array, make_events
@@ -949,7 +949,7 @@ class LiveMonitor:
                             "duration_s": [(o - end) / sfreq],
                             "label": ["monitor not running"],
                         }
-                    )  # fmt: skip
+                    )
                 )
             data[:, o : o + r.n_samples] = r.data
             events.append(r.events)
