@@ -324,3 +324,34 @@ def test_stimuli_from_the_marker_stream_end_to_end(tmp_path: Path) -> None:
     ev = pd.read_csv(tmp_path / "events.csv")
     assert (ev["kind"] == "stimulus").sum() == 40
     assert (ev["label"] == "stim zygomatic 12 mA").sum() == 40
+
+
+def test_events_log_appends_one_line_per_event_and_survives_a_torn_line(tmp_path: Path) -> None:
+    from hfs_emg.live.event_log import EventLog
+
+    path = tmp_path / "events.csv"
+    log = EventLog(path)
+    inode, sizes = path.stat().st_ino, [path.stat().st_size]
+    rows = [
+        (10.5, 0.0, "stimulus", "stim", 0, "recording.bdf"),
+        (11.0, 0.0, "phase", "dura opening", None, "recording.bdf"),
+        (11.5, 0.0, "note", 'note: bleeding, "bipolar"', None, "recording.bdf"),
+        (12.0, 0.0, "stimulus", "stim", 1, "recording.bdf"),
+    ]
+    for r in rows:
+        log.append(r)
+        sizes.append(path.stat().st_size)
+        assert path.stat().st_ino == inode  # appended, never replaced
+    assert all(0 < b - a < 100 for a, b in zip(sizes, sizes[1:], strict=False))
+    back = pd.read_csv(path, keep_default_na=False)
+    assert back["label"].tolist() == [r[3] for r in rows]  # quoting survives
+    with open(path, "a") as fh:  # kill -9 in the middle of a write
+        fh.write("12.5,0.0,note,note: half a li")
+    # reopened on resume: the torn line and the stimulus the manifest does not count are gone
+    again = EventLog(path, keep_stim_below=1)
+    assert again.n_dropped == 2
+    assert again.frame()["label"].tolist() == ["stim", "dura opening", rows[2][3]]
+    again.append((13.0, 0.0, "phase", "decompression", None, "recording-002.bdf"))
+    lines = path.read_text().splitlines()
+    assert lines[-1] == "13.0,0.0,phase,decompression,,recording-002.bdf"
+    assert len(pd.read_csv(path)) == 4

@@ -40,6 +40,7 @@ import queue
 import threading
 import time
 import warnings
+from collections import deque
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -115,6 +116,9 @@ def _append_csv(df: pd.DataFrame, path: Path) -> None:
         fh.flush()
         os.fsync(fh.fileno())
 
+
+#: Length of the in-memory logs (status changes, latencies, per-sweep times).
+_LOG_LEN = 20_000
 
 #: Rows of each block table kept in memory (the files hold them all).
 _KEEP_ROWS = 2000
@@ -245,12 +249,13 @@ class LiveMonitor:
         self.stream = str(stream)
         self.lock = threading.RLock()
         self.status = "connecting"
-        self.status_log: list[tuple[float, str]] = []  # (monotonic time, status) changes
+        # logs for the page and the benchmarks, bounded (a session lasts hours)
+        self.status_log: deque[tuple[float, str]] = deque(maxlen=_LOG_LEN)
         self.version = 0  # incremented after each change (the page polls it)
-        self.latencies_s: list[float] = []  # window end -> result, wall clock (replays)
-        self.analysis_s: list[float] = []  # per-sweep analysis time
+        self.latencies_s: deque[float] = deque(maxlen=_LOG_LEN)  # window end -> result
+        self.analysis_s: deque[float] = deque(maxlen=_LOG_LEN)  # per-sweep analysis time
         # (window end, result, monitor version) of every sweep, monotonic clock
-        self.sweep_log: list[tuple[float, float, int]] = []
+        self.sweep_log: deque[tuple[float, float, int]] = deque(maxlen=_LOG_LEN)
         self._stop = threading.Event()
         self._actions: queue.Queue[tuple[str, str]] = queue.Queue()
         self._thread: threading.Thread | None = None
