@@ -484,9 +484,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=textwrap.fill(
             "Follow an LSR session live: pull the LSL stream NAME (or replay FILE as a real LSL "
             "stream), record it into DIR (recording.bdf, events.csv, lsr.csv/.parquet, "
-            "trend.csv, manifest.json), measure every sweep as offline measure_lsr does and "
-            "serve the live page on 127.0.0.1:PORT. A folder that holds a session is resumed. "
-            "At the end (--duration, end of the replay or Ctrl-C) DIR/report.html is written."
+            "trend.csv, bursts.csv, trains.csv, a_trains.csv, manifest.json), measure every "
+            "sweep as offline measure_lsr does (stimuli from the trigger channel, or from the "
+            "markers without one) and serve the live page on 127.0.0.1:PORT. A folder that "
+            "holds a session is resumed. At the end (--duration, end of the replay or Ctrl-C) "
+            "DIR/report.html of the whole session is written."
         ),
         epilog="examples:\n"
         "  hfs-emg monitor --replay example_data/lsr_session.edf --speed 5 --out session/\n"
