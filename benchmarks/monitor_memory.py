@@ -64,9 +64,8 @@ def main(minutes: float, speed: float, every: float, trace: bool = False) -> Non
             blk = getattr(mon, "_blocks", None)
             n_blk = blk._n_buf if blk is not None else 0
             lsr_mb = mon.lsr.memory_usage(deep=True).sum() / 1e6 if len(mon.lsr) else 0.0
-            samples.append(
-                (mon.n_stim, _rss_mb(), len(mon._hist), buf.shape[1], n_blk,
-                 len(mon._markers), lsr_mb)  # fmt: skip
+            row = (mon.n_stim, _rss_mb(), len(mon._hist), buf.shape[1], n_blk)
+            samples.append((*row, len(mon._markers), lsr_mb))
             )
 
     t0 = time.monotonic()

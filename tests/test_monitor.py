@@ -7,6 +7,7 @@ a unique stream name, and cleans up its stream and processes.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -342,7 +343,7 @@ def test_events_log_appends_one_line_per_event_and_survives_a_torn_line(tmp_path
         log.append(r)
         sizes.append(path.stat().st_size)
         assert path.stat().st_ino == inode  # appended, never replaced
-    assert all(0 < b - a < 100 for a, b in zip(sizes, sizes[1:], strict=False))
+    assert all(0 < b - a < 100 for a, b in itertools.pairwise(sizes))
     back = pd.read_csv(path, keep_default_na=False)
     assert back["label"].tolist() == [r[3] for r in rows]  # quoting survives
     with open(path, "a") as fh:  # kill -9 in the middle of a write
