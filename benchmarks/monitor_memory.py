@@ -66,7 +66,6 @@ def main(minutes: float, speed: float, every: float, trace: bool = False) -> Non
             lsr_mb = mon.lsr.memory_usage(deep=True).sum() / 1e6 if len(mon.lsr) else 0.0
             row = (mon.n_stim, _rss_mb(), len(mon._hist), buf.shape[1], n_blk)
             samples.append((*row, len(mon._markers), lsr_mb))
-            )
 
     t0 = time.monotonic()
     threading.Thread(target=sample, daemon=True).start()
