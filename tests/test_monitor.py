@@ -194,7 +194,11 @@ def test_kill9_leaves_a_readable_session_and_resume_continues(tmp_path: Path) ->
     assert file_end >= lsr1["stim_time_s"].max() + 0.05 - 1.0 - 1e-6
     # and the sweeps that are in the file analyse offline as they did online
     off1 = _offline(out / "recording.bdf", stim_branch="zygomatic")
-    _assert_same_rows(lsr1[lsr1["stim_index"] < off1["stim_index"].nunique()], off1)
+    # (causal rows: the stimuli both have; the file may hold sweeps a lagging monitor had not
+    # measured yet when it was killed, and the monitor sweeps of the last unsynced second)
+    n_common = min(off1["stim_index"].nunique(), lsr1["stim_index"].nunique())
+    assert n_common >= 16
+    _assert_same_rows(lsr1[lsr1["stim_index"] < n_common], off1[off1["stim_index"] < n_common])
     assert len(pd.read_csv(out / "events.csv")) >= n1
     # resume: a second part, stimulus numbering and the trend continue
     proc = _cli([*args, "--speed", "8", "--port", "-1", "--no-browser", "--duration", "6"])
