@@ -627,7 +627,12 @@ class LiveMonitor:
             n_old = int(np.searchsorted([m[0] for m in self._markers], t_first))
             if n_old > 50:
                 del self._markers[: n_old - 50]
-            self._measure(ready)
+            # batches no longer than the tail the history keeps (a lagging monitor can have
+            # hundreds of sweeps ready; _prune may drop sweeps of a longer batch before they
+            # reach the page); the rows are causal, so the batch size changes none
+            cap = 3 * int(self.lsr_options.get("calibration_n", 200)) + 20
+            for i in range(0, len(ready), cap):
+                self._measure(ready[i : i + cap])
         return len(ready)
 
     def _window(self, s: int) -> np.ndarray:
