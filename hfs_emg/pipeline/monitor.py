@@ -19,8 +19,16 @@ the file stores**:
 
 Session folder (``out``): ``recording.bdf`` (then ``recording-002.bdf``... when a session is
 resumed), ``manifest.json`` (parts, sampling rate, channels, stimuli so far), ``events.csv``
-(stimuli, markers, phase buttons, notes, signal gaps), ``lsr.csv`` / ``lsr.parquet`` and
-``trend.csv``, each replaced atomically (:mod:`hfs_emg._atomic`) after every change.
+(stimuli, markers, phase buttons, notes, signal gaps; append-only, one fsync-ed line per event,
+:class:`hfs_emg.live.EventLog`), ``lsr.csv`` (appended) / ``lsr.parquet`` and ``trend.csv``
+(replaced atomically, :mod:`hfs_emg._atomic`, after every sweep), ``bursts.csv``,
+``trains.csv``, ``a_trains.csv`` (the free-running EMG block by block,
+:mod:`hfs_emg.live.spontaneous`; appended) and, at the end, ``report.html`` of the whole
+session (:meth:`LiveMonitor.write_report`).
+
+Without a trigger channel the stimuli come from the marker stream: a marker whose label looks
+like a stimulus (the rule of :func:`hfs_emg.find_stim_events`, ``source="events"``) starts a
+sweep at its time stamp, as the offline analysis of the recorded annotations does.
 
 Resume: a monitor started on a folder that has a ``manifest.json`` continues the session in a
 new recording part; stimulus numbering and the trend continue (the LSR of a new part is
