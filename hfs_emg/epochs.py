@@ -205,6 +205,40 @@ def _clipped(
     return (runs >= min_run).any(axis=-1)
 
 
+def _finish_epochs(
+    seg: FloatArray,
+    times: FloatArray,
+    sf: float,
+    window: tuple[float, float],
+    baseline: tuple[float | None, float | None] | None,
+    *,
+    reject_clipped: bool,
+    clip_min_run: int,
+    extremes: RunningExtremes | None,
+) -> tuple[npt.NDArray[np.bool_], tuple[float, float] | None]:
+    """Clipping flags and baseline correction (in place) of cut epochs ``seg`` (E, C, T).
+
+    Shared by :func:`make_epochs` and the live path of :class:`hfs_emg.lsr_online.LsrStream`.
+    """
+    tmin, tmax = window
+    n_e, n_c = seg.shape[:2]
+    bad = np.zeros((n_e, n_c), bool)
+    if reject_clipped and n_e:
+        lo, hi = (extremes or RunningExtremes()).update(seg)
+        bad = _clipped(seg, lo, hi, int(clip_min_run))
+    if baseline is None:
+        return bad, None
+    b0 = tmin if baseline[0] is None else float(baseline[0])
+    b1 = tmax if baseline[1] is None else float(baseline[1])
+    m = (times >= b0 - 0.5 / sf) & (times <= b1 + 0.5 / sf)
+    if not m.any():
+        raise ParameterError(
+            f"baseline={baseline} holds no sample of the epoch window ({tmin}, {tmax}) s."
+        )
+    seg -= seg[..., m].mean(axis=-1, keepdims=True)
+    return bad, (b0, b1)
+
+
 def make_epochs(
     rec: Recording,
     events: pd.DataFrame | npt.ArrayLike,
@@ -284,21 +318,16 @@ def make_epochs(
     seg = np.empty((stims.size, len(ch), rel.size))
     for j, c in enumerate(ch):  # one gather per channel, straight into the (E, C, T) array
         seg[:, j, :] = rec.data[c][idx]
-    n_e, n_c = seg.shape[:2]
-    bad = np.zeros((n_e, n_c), bool)
-    if reject_clipped and n_e:
-        lo, hi = (extremes or RunningExtremes()).update(seg)
-        bad = _clipped(seg, lo, hi, int(clip_min_run))
-    if baseline is not None:
-        b0 = tmin if baseline[0] is None else float(baseline[0])
-        b1 = tmax if baseline[1] is None else float(baseline[1])
-        m = (times >= b0 - 0.5 / sf) & (times <= b1 + 0.5 / sf)
-        if not m.any():
-            raise ParameterError(
-                f"baseline={baseline} holds no sample of the epoch window ({tmin}, {tmax}) s."
-            )
-        seg -= seg[..., m].mean(axis=-1, keepdims=True)
-        baseline = (b0, b1)
+    bad, baseline = _finish_epochs(
+        seg,
+        times,
+        sf,
+        (tmin, tmax),
+        baseline,
+        reject_clipped=reject_clipped,
+        clip_min_run=clip_min_run,
+        extremes=extremes,
+    )
     return Epochs(
         data=seg,
         times=times,

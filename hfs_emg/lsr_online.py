@@ -38,12 +38,13 @@ from .anatomy import BRANCHES, infer_branch
 from .artifact import ARTIFACT_METHODS, suppress_artifact
 from .calibration import CausalGumbel, CausalMean, gumbel_exceedance, gumbel_threshold
 from .crosstalk import crosstalk_gain
-from .epochs import Epochs, RunningExtremes, make_epochs
+from .epochs import Epochs, RunningExtremes, _finish_epochs, make_epochs
 from .recording import Recording
 from .responses import RESPONSE_COLUMNS, measure_response_array
 
 __all__ = ["LsrStream"]
 
+_NO_DROPS = pd.DataFrame({"onset_s": np.zeros(0), "reason": np.zeros(0, dtype=object)})
 _MATCH_DUR_MS = 6.0
 _MATCH_LAG_MS = 1.0
 
@@ -85,11 +86,15 @@ def _region(
 
 
 def _projections(region: np.ndarray, unit: np.ndarray, n_lag: int) -> np.ndarray:
-    """Best projection on ``unit`` over ``2 n_lag + 1`` lags (a loop over template taps)."""
-    proj = np.zeros((region.shape[0], 2 * n_lag + 1))
-    for k in range(unit.size):
-        proj += unit[k] * region[:, k : k + 2 * n_lag + 1]
-    return proj.max(axis=1)
+    """Best projection of each row of ``region`` on ``unit`` over ``2 n_lag + 1`` lags."""
+    r = np.ascontiguousarray(region)
+    s0, s1 = r.strides
+    win = np.lib.stride_tricks.as_strided(
+        r, (r.shape[0], 2 * n_lag + 1, unit.size), (s0, s1, s1), writeable=False
+    )  # (rows, lags, taps) views of the region
+    # einsum, not BLAS: each product is summed in the same order whatever the number of rows,
+    # so one sweep at a time and all sweeps at once give bitwise the same projections
+    return np.einsum("nlk,k->nl", win, unit).max(axis=1)
 
 
 class _Series:
@@ -264,6 +269,54 @@ class LsrStream:
     def push_recording(self, rec: Recording, events: pd.DataFrame) -> pd.DataFrame:
         """Measure the sweeps of ``events`` in ``rec`` (the next ones of the session)."""
         return self.push(self.cut(rec, events))
+
+    def push_window(self, samples: np.ndarray, event: dict[str, Any]) -> pd.DataFrame:
+        """Measure the next sweep from its raw samples (the live path, no Recording).
+
+        Parameters
+        ----------
+        samples : ndarray, shape (n_channels, n_times)
+            The stream's channels (µV) from ``tmin`` to ``tmax`` around the stimulus, exactly
+            the samples :func:`hfs_emg.make_epochs` cuts (``times``).
+        event : dict
+            The stimulus event (``onset_s``, optionally ``stim_index``, ``stim_branch``,
+            ``label``, ``intensity_ma``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The sweep's rows, as :meth:`push_recording` (and :func:`hfs_emg.measure_lsr`).
+        """
+        x = np.asarray(samples)
+        if x.shape != (len(self.channels), self.times.size):
+            raise ParameterError(
+                f"A sweep of shape {x.shape} does not match the stream's "
+                f"({len(self.channels)} channels, {self.times.size} samples)."
+            )
+        seg = x[None].astype(np.float64)  # a copy: the caller's samples stay untouched
+        bad, base = _finish_epochs(
+            seg,
+            self.times,
+            self.sfreq,
+            (self.tmin, self.tmax),
+            (self.tmin, min(self.artifact_window_s[0], -0.0005)),
+            reject_clipped=True,
+            clip_min_run=3,
+            extremes=self.extremes,
+        )
+        ev = pd.DataFrame([{**event, "epoch": 0}])
+        epochs = Epochs(
+            data=seg,
+            times=self.times,
+            sfreq=self.sfreq,
+            channels=self.channels,
+            events=ev,
+            bad=bad,
+            bad_reason=np.where(bad, "clipped", ""),
+            drop_log=_NO_DROPS,
+            baseline=base,
+        )
+        return self.push(epochs)
 
     # ------------------------------------------------------------------ the measurement
     def push(self, epochs: Epochs) -> pd.DataFrame:
