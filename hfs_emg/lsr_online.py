@@ -233,6 +233,18 @@ class LsrStream:
         self.n_sweeps = 0
         self._warned = False
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the state carried between sweeps (bounded: it does not grow with them)."""
+        acc = [self._ref_sd, self._gumbel, self._null, self._okn, self._pooled]
+        n = sum(a._sums._cum.nbytes for a in acc)
+        for s in self._series.values():
+            n += sum(r.nbytes for r in s.det_row)
+            n += 0 if s.unit is None else s.unit.nbytes
+            n += 0 if s.gumbel is None else s.gumbel._sums._cum.nbytes
+            n += 0 if s.ring is None else sum(r[0].nbytes + 16 for r in s.ring)
+        return int(n)
+
     @classmethod
     def for_recording(
         cls, rec: Recording, *, stim_branch: str | None = None, **options: Any
