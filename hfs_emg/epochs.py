@@ -197,12 +197,21 @@ def _clipped(
 ) -> npt.NDArray[np.bool_]:
     """(E, C) True where a run of >= min_run samples sits at the (E, C) extreme ``lo``/``hi``."""
     span = np.maximum(hi - lo, 1e-12)
-    tol = (1e-6 * span)[..., None]
-    at_ext = (seg >= hi[..., None] - tol) | (seg <= lo[..., None] + tol)
-    c = np.cumsum(at_ext, axis=-1, dtype=np.int32)
-    c = np.concatenate([np.zeros((*c.shape[:-1], 1), np.int32), c], axis=-1)
-    runs = c[..., min_run:] - c[..., :-min_run]
-    return (runs >= min_run).any(axis=-1)
+    tol = 1e-6 * span
+    out = np.zeros(seg.shape[:2], bool)
+    # only an epoch that reaches the extreme can hold a run at it: test those samples only
+    cand = (seg.max(axis=-1) >= hi - tol) | (seg.min(axis=-1) <= lo + tol)
+    e_i, c_i = np.nonzero(cand)
+    if not e_i.size:
+        return out
+    x = seg[e_i, c_i]  # (K, T)
+    t = tol[e_i, c_i, None]
+    at_ext = (x >= hi[e_i, c_i, None] - t) | (x <= lo[e_i, c_i, None] + t)
+    c = np.zeros((x.shape[0], x.shape[1] + 1), np.int32)
+    np.cumsum(at_ext, axis=-1, dtype=np.int32, out=c[:, 1:])
+    runs = c[:, min_run:] - c[:, :-min_run]
+    out[e_i, c_i] = (runs >= min_run).any(axis=-1)
+    return out
 
 
 def _finish_epochs(
@@ -314,10 +323,10 @@ def make_epochs(
     ev["epoch"] = np.arange(len(ev))
     stims = stims[inside]
     ch = rec._pick_indices(picks)
-    idx = stims[:, None] + rel[None, :]
     seg = np.empty((stims.size, len(ch), rel.size))
-    for j, c in enumerate(ch):  # one gather per channel, straight into the (E, C, T) array
-        seg[:, j, :] = rec.data[c][idx]
+    for j, c in enumerate(ch):  # one gather of whole rows per channel, into the (E, C, T) array
+        rows = np.lib.stride_tricks.sliding_window_view(rec.data[c], rel.size)
+        seg[:, j, :] = rows[stims + first]
     bad, baseline = _finish_epochs(
         seg,
         times,

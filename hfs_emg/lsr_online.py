@@ -44,26 +44,35 @@ from .responses import RESPONSE_COLUMNS, measure_response_array
 
 __all__ = ["LsrStream"]
 
+_NO_EVENTS = pd.DataFrame({"onset_s": np.zeros(0)})
 _NO_DROPS = pd.DataFrame({"onset_s": np.zeros(0), "reason": np.zeros(0, dtype=object)})
 _MATCH_DUR_MS = 6.0
 _MATCH_LAG_MS = 1.0
 
 
-def _event_branches(epochs: Epochs, stim_branch: str | None, meta_branch: str | None) -> np.ndarray:
+_EVENT_COLUMNS = ("onset_s", "stim_index", "stim_branch", "label", "intensity_ma")
+
+
+def _event_columns(events: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The event columns the measurement reads, as arrays."""
+    return {c: events[c].to_numpy() for c in _EVENT_COLUMNS if c in events.columns}
+
+
+def _event_branches(
+    ev: dict[str, np.ndarray], n_e: int, stim_branch: str | None, meta_branch: str | None
+) -> np.ndarray:
     """Stimulated branch of every epoch: the argument, else the event's own, else the meta's."""
-    n_e = epochs.n_epochs
     if stim_branch is not None:
         check_option("stim_branch", stim_branch, BRANCHES)
         return np.full(n_e, stim_branch, dtype=object)
-    ev = epochs.events
     out = np.full(n_e, None, dtype=object)
-    if "stim_branch" in ev.columns:
-        col = ev["stim_branch"].to_numpy(object)
+    if "stim_branch" in ev:
+        col = ev["stim_branch"]
         out = np.array([v if isinstance(v, str) and v else None for v in col], dtype=object)
-    if "label" in ev.columns:
+    if "label" in ev:
         miss = np.array([v is None for v in out], dtype=bool)
         if miss.any():
-            labels = ev["label"].astype(str).to_numpy(object)
+            labels = np.array([str(v) for v in ev["label"]], dtype=object)
             out[miss] = [infer_branch(x) for x in labels[miss]]
     if meta_branch is not None:
         out[np.array([v is None for v in out], dtype=bool)] = meta_branch
@@ -316,19 +325,19 @@ class LsrStream:
             clip_min_run=3,
             extremes=self.extremes,
         )
-        ev = pd.DataFrame([{**event, "epoch": 0}])
+        ev = {c: np.array([event[c]]) for c in _EVENT_COLUMNS if c in event}
         epochs = Epochs(
             data=seg,
             times=self.times,
             sfreq=self.sfreq,
             channels=self.channels,
-            events=ev,
+            events=_NO_EVENTS,  # internal: the measurement reads the columns ``ev``
             bad=bad,
             bad_reason=np.where(bad, "clipped", ""),
             drop_log=_NO_DROPS,
             baseline=base,
         )
-        return self.push(epochs)
+        return self._push(epochs, ev)
 
     # ------------------------------------------------------------------ the measurement
     def push(self, epochs: Epochs) -> pd.DataFrame:
@@ -341,14 +350,19 @@ class LsrStream:
                 f"Epochs of shape {epochs.data.shape[1:]} (channels, samples) do not match the "
                 f"stream's ({len(self.channels)}, {self.times.size})."
             )
-        out, extra = self._measure(epochs)
-        return self._frame(epochs, out, extra)
+        return self._push(epochs, _event_columns(epochs.events))
 
-    def _measure(self, epochs: Epochs) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    def _push(self, epochs: Epochs, ev: dict[str, np.ndarray]) -> pd.DataFrame:
+        out, extra = self._measure(epochs, ev)
+        return self._frame(epochs, ev, out, extra)
+
+    def _measure(
+        self, epochs: Epochs, ev: dict[str, np.ndarray]
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         fs = self.sfreq
         n_e, n_c, _ = epochs.data.shape
         g0 = self.n_sweeps
-        ev_branch = _event_branches(epochs, self.stim_branch, self.meta_branch)
+        ev_branch = _event_branches(ev, n_e, self.stim_branch, self.meta_branch)
         unknown = np.array([b is None for b in ev_branch], dtype=bool)
         if unknown.any():
             warnings.warn(
@@ -689,19 +703,20 @@ class LsrStream:
 
     # ------------------------------------------------------------------ the table
     def _frame(
-        self, epochs: Epochs, out: dict[str, np.ndarray], ex: dict[str, Any]
+        self,
+        epochs: Epochs,
+        ev: dict[str, np.ndarray],
+        out: dict[str, np.ndarray],
+        ex: dict[str, Any],
     ) -> pd.DataFrame:
         n_e, n_c = epochs.data.shape[:2]
         g0 = self.n_sweeps - n_e
-        ev = epochs.events
         rep = np.repeat(np.arange(n_e), n_c)
         direct = ex["direct"]
         names = np.asarray(self.channels["name"], dtype=object)
         cols: dict[str, Any] = {
-            "stim_index": (
-                ev["stim_index"].to_numpy()[rep] if "stim_index" in ev.columns else rep + g0
-            ),
-            "stim_time_s": ev["onset_s"].to_numpy(float)[rep],
+            "stim_index": (ev["stim_index"][rep] if "stim_index" in ev else rep + g0),
+            "stim_time_s": ev["onset_s"].astype(float)[rep],
             "channel": np.tile(names, n_e),
             "muscle": np.tile(self.channels["muscle"].to_numpy(object), n_e),
             "kind": np.where(direct, "direct", "lsr").astype(object).reshape(-1),
@@ -713,8 +728,8 @@ class LsrStream:
         cols["reject_reason"] = ex["reason"].reshape(-1)
         cols["montage"] = ex["ev_branch"][rep]
         intens = (
-            pd.to_numeric(ev["intensity_ma"], errors="coerce").to_numpy(float)
-            if "intensity_ma" in ev.columns
+            pd.to_numeric(pd.Series(ev["intensity_ma"]), errors="coerce").to_numpy(float)
+            if "intensity_ma" in ev
             else np.full(n_e, np.nan)
         )
         cols["intensity_ma"] = intens[rep]
