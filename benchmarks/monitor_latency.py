@@ -111,6 +111,8 @@ def end_to_end(seconds: float) -> None:
     print(f"end to end, real-time replay of the example session, {len(result)} sweeps:")
     print("  window end -> result row (ms):", np.percentile(np.array(result) * 1e3, q).round(0))
     print("  window end -> page update (ms):", np.percentile(np.array(on_page) * 1e3, q).round(0))
+    print("  per-sweep analysis in the monitor (ms):",
+          np.percentile(np.array(mon.analysis_s) * 1e3, q).round(1))  # fmt: skip
     print("  (percentiles", q, ")")
 
 

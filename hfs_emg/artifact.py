@@ -282,6 +282,41 @@ def _tail_models_block(
     return model
 
 
+def _tail_grid(
+    b: int, fs: float, tail_s: float, tail_gap_s: tuple[float, float]
+) -> tuple[int, int, FloatArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Fit grid of :func:`_tail`: samples, boxcar width, times, response zone, M-wave zone."""
+    n_fit = round(tail_s * fs)
+    w = max(1, round(TAIL_SMOOTH_MS * 1e-3 * fs))
+    tt = (np.arange(n_fit) + b) / fs  # time after the stimulus (s)
+    # pass-2 bridge anchors: from 2.5 ms (after the spike) to the gap, and after it
+    zone = (tt >= tail_gap_s[0]) & (tt < tail_gap_s[1])
+    gap_fast = (tt >= _M_WAVE_START_S) & (tt < tail_gap_s[1])
+    if n_fit - w < 8 or (~zone).sum() < 12:
+        raise ParameterError(
+            f"The tail fit window ({tail_s * 1e3:g} ms) is too short; lengthen tail_s."
+        )
+    return n_fit, w, tt, zone, gap_fast
+
+
+def prepare_tail(
+    fs: float,
+    window_s: tuple[float, float],
+    *,
+    tail_s: float = 0.045,
+    tail_gap_s: tuple[float, float] = (0.0055, 0.022),
+) -> None:
+    """Precompute the least-squares operators of ``method="tail"`` for this rate and window.
+
+    They are cached on first use anyway; a live monitor calls this before the first sweep so
+    that no sweep pays for them.
+    """
+    n_fit, w, tt, zone, gap_fast = _tail_grid(round(window_s[1] * fs), fs, tail_s, tail_gap_s)
+    _tail_design(tt, np.ones(n_fit, bool), w, 1.0)
+    _tail_design(tt, ~zone, 1, 1.0)
+    _tail_design(tt, ~gap_fast, 1, 1.0)
+
+
 def _tail(
     x: FloatArray,
     stims: npt.NDArray[np.int64],
@@ -311,18 +346,9 @@ def _tail(
     subtracted from ``b`` to ``b + 2 * tail_s`` (the constant tapered to 0 over 10 ms after the
     fit window); the blanking window is interpolated linearly.
     """
-    n_fit = round(tail_s * fs)
-    w = max(1, round(TAIL_SMOOTH_MS * 1e-3 * fs))
+    n_fit, w, tt, zone, gap_fast = _tail_grid(b, fs, tail_s, tail_gap_s)
     k = np.arange(n_fit)
-    tt = (k + b) / fs  # time after the stimulus (s)
-    # pass-2 bridge anchors: from 2.5 ms (after the spike) to the gap, and after it
-    zone = (tt >= tail_gap_s[0]) & (tt < tail_gap_s[1])
     gap = zone
-    gap_fast = (tt >= _M_WAVE_START_S) & (tt < tail_gap_s[1])
-    if n_fit - w < 8 or (~gap).sum() < 12:
-        raise ParameterError(
-            f"The tail fit window ({tail_s * 1e3:g} ms) is too short; lengthen tail_s."
-        )
     n_sub = 2 * n_fit
     kk = np.arange(n_sub)
     full = np.exp(-((kk + b) / fs)[:, None] / (TAIL_TAU_GRID_MS[None, :] * 1e-3))  # (S, G)

@@ -88,7 +88,7 @@ def measure_lsr(
        than 10 sweeps) and the ``k_noise`` threshold (in baseline SDs).
     5. **Matched detector** (``match_*``): a template of the earlier sweeps that passed the
        calibrated test, with its own causal calibration (see
-       :meth:`hfs_emg.lsr_online.LsrStream._match_scores`).
+       :class:`hfs_emg.lsr_online.LsrStream`).
 
     Every decision uses only the sweep itself and earlier sweeps (the clipping test too:
     extremes of this and earlier sweeps), so a live monitor that sees the sweeps one by one

@@ -35,7 +35,7 @@ import pandas as pd
 from ._errors import HfsEmgWarning, ParameterError
 from ._validate import check_option
 from .anatomy import BRANCHES, infer_branch
-from .artifact import ARTIFACT_METHODS, suppress_artifact
+from .artifact import ARTIFACT_METHODS, prepare_tail, suppress_artifact
 from .calibration import CausalGumbel, CausalMean, gumbel_exceedance, gumbel_threshold
 from .crosstalk import crosstalk_gain
 from .epochs import Epochs, RunningExtremes, _finish_epochs, make_epochs
@@ -239,6 +239,8 @@ class LsrStream:
         self._pooled = CausalMean(1, window=w)
         self._series: dict[tuple[str, int], _Series] = {}
         self.extremes = RunningExtremes()  # the causal clipping reference (push_recording)
+        if self.from_recording and artifact_method == "tail":
+            prepare_tail(fs, artifact_window_s)  # no sweep pays for the fit's operators
         self.n_sweeps = 0
         self._warned = False
 
