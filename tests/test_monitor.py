@@ -197,9 +197,14 @@ def test_kill9_leaves_a_readable_session_and_resume_continues(tmp_path: Path) ->
     # at most the last second (one BDF data record, fsync-ed each) is lost
     file_end = part1.tstart + part1.n_samples / part1.sfreq
     assert file_end >= lsr1["stim_time_s"].max() + 0.05 - 1.0 - 1e-6
-    # and the sweeps that are in the file analyse offline as they did online
+    # and the sweeps that are in the file analyse offline as they did online (the file may
+    # lack the last second's sweeps, or hold a sweep or two that the monitor, behind on a
+    # loaded machine, had not measured yet when it was killed: every decision is causal, so
+    # the sweeps both have are compared)
     off1 = _offline(out / "recording.bdf", stim_branch="zygomatic")
-    _assert_same_rows(lsr1[lsr1["stim_index"] < off1["stim_index"].nunique()], off1)
+    n_common = min(lsr1["stim_index"].nunique(), off1["stim_index"].nunique())
+    assert n_common >= 12
+    _assert_same_rows(lsr1[lsr1["stim_index"] < n_common], off1[off1["stim_index"] < n_common])
     assert len(pd.read_csv(out / "events.csv")) >= n1
     # resume: a second part, stimulus numbering and the trend continue
     proc = _cli([*args, "--speed", "8", "--port", "-1", "--no-browser", "--duration", "6"])
