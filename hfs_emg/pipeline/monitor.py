@@ -227,6 +227,7 @@ class LiveMonitor:
         # computation as measure_lsr on the part file, one sweep at a time, bounded memory
         self._stream: LsrStream | None = None
         self._stream_part = -1
+        self.lsr_s: list[float] = []  # per-sweep time of the LSR measurement (LsrStream)
         self._pending: list[dict[str, Any]] = []
         self._early: list[tuple[float, str]] = []
         self._csv_rows: int | None = None  # rows of lsr.csv written by this monitor
@@ -534,8 +535,11 @@ class LiveMonitor:
             new.append((self._window(p["sample"]), ev.iloc[0].to_dict()))
             self._add_event(onset, "stimulus", "stim", stim_index=self.n_stim, annotate=False)
             self.n_stim += 1
+        t1 = time.perf_counter()
         per_sweep = self._measure_history(new)
-        self.analysis_s.append((time.perf_counter() - t0) / len(ready))
+        t2 = time.perf_counter()
+        self.analysis_s.append((t2 - t0) / len(ready))
+        self.lsr_s.append((t2 - t1) / len(ready))  # the LSR measurement alone
         rows = per_sweep[0] if len(per_sweep) == 1 else pd.concat(per_sweep, ignore_index=True)
         self.lsr = rows if self.lsr.empty else pd.concat([self.lsr, rows], ignore_index=True)
         for (window, _), sweep_rows in zip(new, per_sweep, strict=True):
