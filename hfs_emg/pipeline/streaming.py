@@ -42,6 +42,7 @@ from ..detection import (
 )
 from ..io._base import BaseReader
 from ..recording import Recording
+from ..synchrony import _rise_columns
 from .config import AnalysisConfig
 from .protocol import ProtocolDecision, decide_protocol
 from .result import AnalysisResult, build_result
@@ -241,6 +242,7 @@ def streamed_bursts(reader: BaseReader, config: AnalysisConfig) -> tuple[pd.Data
     for chunk, core in reader.iter_chunks(chunk_s, margin_s=margin_s):
         x, names = pre(chunk)
         table = _detect_chunk(x, fs, names, chunk.tstart, noise, config, opts)
+        table = _rise_columns(table, x, names, fs, chunk.tstart, noise)  # onset order
         start, stop = _core(reader, core)
         onset = np.round((table["onset_s"].to_numpy() - reader.tstart) * fs)
         parts.append(table[(onset >= start) & (onset < stop)])
