@@ -244,7 +244,8 @@ def _finish_epochs(
         raise ParameterError(
             f"baseline={baseline} holds no sample of the epoch window ({tmin}, {tmax}) s."
         )
-    seg -= seg[..., m].mean(axis=-1, keepdims=True)
+    i0, i1 = int(np.argmax(m)), int(m.size - np.argmax(m[::-1]))  # m is one run of samples
+    seg -= seg[..., i0:i1].mean(axis=-1, keepdims=True)  # a view: no copy of the window
     return bad, (b0, b1)
 
 
