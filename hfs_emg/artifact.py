@@ -373,12 +373,14 @@ def _tail(
             y = xr[:, st[:, None] + b + k[None, :]].reshape(-1, n_fit)  # (C*E, F)
             pre = xr[:, st[:, None] + a - n_pre + np.arange(n_pre)[None, :]]
             dm = None if dmask is None else dmask[rows, s0 : s0 + step].reshape(-1)
+            # the model only where it lands inside the array (>= n_fit samples, see ``ok``)
+            n_out = int(min(n_sub, x.shape[1] - (st.min() + b)))
             model = _tail_models_block(
-                y, pre.reshape(-1, n_pre), dm, tt, w, every, zone, gap, gap_fast, full_ext,
-                fs, tail_gap_s[0],
+                y, pre.reshape(-1, n_pre), dm, tt, w, every, zone, gap, gap_fast,
+                full_ext[:, :n_out], fs, tail_gap_s[0],
             )  # fmt: skip
-            model = model.reshape(xr.shape[0], st.size, n_sub)
-            idx = st[:, None] + b + kk[None, :]
+            model = model.reshape(xr.shape[0], st.size, n_out)
+            idx = st[:, None] + b + kk[None, :n_out]
             inside = idx < x.shape[1]
             if inside.all() and disjoint:
                 xr[:, idx] -= model
