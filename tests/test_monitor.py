@@ -263,6 +263,8 @@ def test_resumed_session_report_covers_every_part(tmp_path: Path) -> None:
     first = LiveMonitor(tmp_path, replay=rec, speed=8.0, stim_branch="zygomatic")
     first.run(timeout=30)
     first.add_phase("dura opening")  # after the run: logged at the last sample of part 1
+    # an 8x replay's samples outrun the stream's clock: wait until part 1 has ended on it
+    time.sleep(rec.duration_s)
     mon = LiveMonitor(tmp_path, replay=rec, speed=8.0, stim_branch="zygomatic")
     mon.run(timeout=30)
     assert [p.name for p in mon.parts] == ["recording.bdf", "recording-002.bdf"]

@@ -918,8 +918,13 @@ class LiveMonitor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             recs = [read_recording(p) for p in paths]
-        offsets = [round((r.tstart - recs[0].tstart) * sfreq) for r in recs]
-        n_total = max(o + r.n_samples for o, r in zip(offsets, recs, strict=True))
+        # parts never overlap on one clock; a replay faster than real time can make them (its
+        # samples outrun the stream's clock): a part then follows the previous one directly
+        offsets, end = [], 0
+        for r in recs:
+            offsets.append(max(round((r.tstart - recs[0].tstart) * sfreq), end))
+            end = offsets[-1] + r.n_samples
+        n_total = end
         if n_total * recs[0].n_channels * 4 / 1e6 > float(config.max_memory_mb):
             return None
         data = np.zeros((recs[0].n_channels, n_total), dtype=np.float32)
