@@ -3,12 +3,13 @@
 A simulated LSR session (``--minutes`` of recording, 4 stimuli/s, 4 EMG channels + trigger at
 5 kHz, blocks of free-running EMG analysed every 10 s) is replayed through a real LSL stream
 at ``--speed``; the monitor runs with small calibration and template windows
-(``calibration_n=30``, ``template_n=4``) so that its sweep history reaches its bound within
-the first minute, as it does with the defaults after ~640 sweeps. Every ``--every`` seconds
+(``calibration_n=30``, ``template_n=4``) so that its causal LSR state
+(:class:`hfs_emg.lsr_online.LsrStream`: templates complete, calibration windows full) reaches
+its final size within the first minute. Every ``--every`` seconds
 the process's resident memory and the sizes of what the monitor keeps are sampled.
 
 What may grow: the session's tables (``lsr`` in memory, the events log), by design; what must
-not: everything else (sweep history, sample buffers, block buffer, marker list, page data).
+not: everything else (LSR state, sample buffers, block buffer, marker list, page data).
 The script prints RSS against stimuli, the growth per 1000 stimuli in the second half and
 the in-memory size of the ``lsr`` table over the same stretch, and the bytes appended to
 ``events.csv`` per event.
@@ -64,7 +65,9 @@ def main(minutes: float, speed: float, every: float, trace: bool = False) -> Non
             blk = getattr(mon, "_blocks", None)
             n_blk = blk._n_buf if blk is not None else 0
             lsr_mb = mon.lsr.memory_usage(deep=True).sum() / 1e6 if len(mon.lsr) else 0.0
-            row = (mon.n_stim, _rss_mb(), len(mon._hist), buf.shape[1], n_blk)
+            stream = getattr(mon, "_stream", None)  # the causal LSR state (bytes -> kB)
+            state_kb = stream.nbytes // 1000 if stream is not None else 0
+            row = (mon.n_stim, _rss_mb(), state_kb, buf.shape[1], n_blk)
             samples.append((*row, len(mon._markers), lsr_mb))
 
     t0 = time.monotonic()
@@ -73,9 +76,9 @@ def main(minutes: float, speed: float, every: float, trace: bool = False) -> Non
     done.set()
     wall = time.monotonic() - t0
     print(f"{n} stimuli ({minutes:g} min of recording) replayed at {speed:g}x in {wall:.0f} s")
-    print("stimuli   RSS MB  history  buffer  block-buffer  markers  lsr-table MB")
+    print("stimuli   RSS MB  LSR-state kB  buffer  block-buffer  markers  lsr-table MB")
     for s in samples[:: max(1, len(samples) // 12)] + samples[-1:]:
-        print(f"{s[0]:7d} {s[1]:8.1f} {s[2]:8d} {s[3]:7d} {s[4]:13d} {s[5]:8d} {s[6]:13.2f}")
+        print(f"{s[0]:7d} {s[1]:8.1f} {s[2]:13d} {s[3]:7d} {s[4]:13d} {s[5]:8d} {s[6]:13.2f}")
     half = [s for s in samples if s[0] >= samples[-1][0] / 2]
     if len(half) >= 2 and half[-1][0] > half[0][0]:
         k = 1000 / (half[-1][0] - half[0][0])

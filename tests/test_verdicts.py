@@ -235,7 +235,7 @@ def test_pooled_crosstalk_keeps_false_lsr_below_one_percent():
 
 
 def test_best_lag_is_sub_sample():
-    from hfs_emg.lsr import _best_lag
+    from hfs_emg.lsr_online import _best_lag
 
     k = np.arange(21, dtype=float)
     true = np.array([10.3, 7.75, 12.5, 0.0])  # the last one on the edge: no interior peak

@@ -11,10 +11,11 @@ the file stores**:
 - a sweep is measured once its window (``tmax`` after the stimulus) has arrived and the marker
   stream has passed its time (markers may lag the data; at most ``marker_wait_s`` is waited),
   its labels ("stim zygomatic 12 mA") attached by the code of :func:`hfs_emg.find_stim_events`;
-- the sweep's rows are those of :func:`hfs_emg.measure_lsr` run on the sweeps of this recording
-  part so far. Every decision of ``measure_lsr`` depends on the sweep and earlier sweeps only
-  (issue 11), so the rows equal the offline ``measure_lsr(read_recording(part))`` rows, which
-  ``tests/test_monitor.py`` checks on replays through a real LSL stream;
+- the sweep's rows come from the part's :class:`hfs_emg.lsr_online.LsrStream`, the causal state
+  that :func:`hfs_emg.measure_lsr` itself runs on (one implementation). Every decision depends
+  on the sweep and earlier sweeps only (issue 11), so the rows equal the offline
+  ``measure_lsr(read_recording(part))`` rows, which ``tests/test_monitor.py`` checks on replays
+  through a real LSL stream; the cost per sweep and the memory do not grow with the session;
 - the trend (:func:`hfs_emg.lsr_trend`, with the session's phase markers) after every sweep.
 
 Session folder (``out``): ``recording.bdf`` (then ``recording-002.bdf``... when a session is
@@ -64,7 +65,8 @@ from ..live.event_log import EventLog
 from ..live.source import LslSource, StreamChangedError
 from ..live.spontaneous import TABLES as _BLOCK_TABLES
 from ..live.spontaneous import BlockAnalyser
-from ..lsr import lsr_trend, measure_lsr
+from ..lsr import lsr_trend
+from ..lsr_online import LsrStream
 from ..phases import PHASES, phase_markers
 from ..recording import from_array, make_events
 
@@ -170,9 +172,8 @@ class LiveMonitor:
     lost_after_s : float
         Seconds without samples after which the status is ``"signal lost"``.
     prune_history : bool
-        Bound the sweeps kept for the analysis once every template is complete (the head
-        up to the last template detection plus three calibration windows per montage; see
-        the monitor page of the docs); False keeps every sweep of the part.
+        Unused (kept for compatibility): the analysis keeps no history of sweeps, only the
+        bounded causal state of :class:`hfs_emg.lsr_online.LsrStream`.
     block_s : float
         Length of the blocks of free-running EMG analysed for spontaneous bursts, A/B/C
         trains and A-trains (``bursts.csv``, ``trains.csv``, ``a_trains.csv``; rules in
@@ -299,9 +300,11 @@ class LiveMonitor:
         if not self.lsr.empty:
             self.lsr = self.lsr[self.lsr["stim_index"] < self.n_stim].reset_index(drop=True)
         self.part = len(self.manifest.get("parts", []))  # index of the part being written
-        self._hist: list[dict[str, Any]] = []  # sweeps of this part (for measure_lsr)
-        self._det: dict[tuple[Any, str], list[int]] = {}  # template detections per series
-        self._dropped = self._frozen = False
+        # causal LSR state of the part being written (created at its first sweep): the same
+        # computation as measure_lsr on the part file, one sweep at a time, bounded memory
+        self._stream: LsrStream | None = None
+        self._stream_part = -1
+        self.lsr_s: list[float] = []  # per-sweep time of the LSR measurement (LsrStream)
         self._pending: list[dict[str, Any]] = []
         self._early: list[tuple[float, str]] = []
         self._csv_rows: int | None = None  # rows of lsr.csv written by this monitor
@@ -613,7 +616,7 @@ class LiveMonitor:
 
     # ------------------------------------------------------------------ sweeps
     def _finalise(self, *, force: bool = False) -> int:
-        """Measure every sweep whose window and markers have arrived (one ``measure_lsr`` call)."""
+        """Measure every sweep whose window and markers have arrived (the part's LsrStream)."""
         last_marker = self._markers[-1][0] if self._markers else -np.inf
         m_times = np.array([m[0] for m in self._markers[-50:]])
         tol = 1.5 / self.sfreq
@@ -635,9 +638,8 @@ class LiveMonitor:
             n_old = int(np.searchsorted([m[0] for m in self._markers], t_first))
             if n_old > 50:
                 del self._markers[: n_old - 50]
-            # batches no longer than the tail the history keeps (a lagging monitor can have
-            # hundreds of sweeps ready; _prune may drop sweeps of a longer batch before they
-            # reach the page); the rows are causal, so the batch size changes none
+            # batches of bounded size (a lagging monitor can have hundreds of sweeps ready);
+            # the rows are causal, so the batch size changes none
             cap = 3 * int(self.lsr_options.get("calibration_n", 200)) + 20
             for i in range(0, len(ready), cap):
                 self._measure(ready[i : i + cap])
@@ -652,26 +654,25 @@ class LiveMonitor:
         t0 = time.perf_counter()
         marks = pd.DataFrame(self._markers, columns=["onset_s", "label"])
         marks["duration_s"] = 0.0
-        first = self.n_stim
+        new = []
         for p in ready:
             onset = self._tstart + p["sample"] / self.sfreq
             ev = make_events([onset], labels="stim")
             ev["stim_index"] = self.n_stim
             ev["source"] = f"trigger:{self._stim[0]}"
             ev = _attach_extra_columns(ev, SimpleNamespace(events=marks, sfreq=self.sfreq))
-            self._hist.append(
-                {"window": self._window(p["sample"]), "event": ev.iloc[0].to_dict(), "t": onset}
-            )
+            new.append((self._window(p["sample"]), ev.iloc[0].to_dict()))
             self._add_event(onset, "stimulus", "stim", stim_index=self.n_stim, annotate=False)
             self.n_stim += 1
-        rows = self._measure_history(len(ready))
-        self._prune(rows)
-        self.analysis_s.append((time.perf_counter() - t0) / len(ready))
+        t1 = time.perf_counter()
+        per_sweep = self._measure_history(new)
+        t2 = time.perf_counter()
+        self.analysis_s.append((t2 - t0) / len(ready))
+        self.lsr_s.append((t2 - t1) / len(ready))  # the LSR measurement alone
+        rows = per_sweep[0] if len(per_sweep) == 1 else pd.concat(per_sweep, ignore_index=True)
         self.lsr = rows if self.lsr.empty else pd.concat([self.lsr, rows], ignore_index=True)
-        for k in range(len(ready)):
-            self._keep_sweep(
-                rows[rows["stim_index"] == first + k], len(self._hist) - len(ready) + k
-            )
+        for (window, _), sweep_rows in zip(new, per_sweep, strict=True):
+            self._keep_sweep(sweep_rows, window)
         self._update_trend()
         self.version += 1  # the page may draw now; the files follow at once
         now = time.monotonic()
@@ -682,74 +683,41 @@ class LiveMonitor:
         self.manifest["n_stimuli"] = self.n_stim
         self._save_manifest()
 
-    def _measure_history(self, n_new: int) -> pd.DataFrame:
-        """``measure_lsr`` on the sweeps of this part: the rows of the ``n_new`` newest."""
-        n_len = self._hist[0]["window"].shape[1]
-        data = np.concatenate([h["window"] for h in self._hist], axis=1)
-        lead = 2 - round(self._tmin() * self.sfreq)
-        onsets = (np.arange(len(self._hist)) * n_len + lead) / self.sfreq
-        ev = pd.DataFrame([h["event"] for h in self._hist])
-        ev["onset_s"] = onsets
-        rec = from_array(
-            data, self.sfreq, self.ch_names,
-            ch_types=["stim" if n in self._stim else "emg" for n in self.ch_names],
-            units=["" if n in self._stim else "uV" for n in self.ch_names],
-        )  # fmt: skip
-        opts = {k: v for k, v in self.lsr_options.items() if k != "min_interval_s"}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            lsr = measure_lsr(rec, events=ev, stim_branch=self.stim_branch, **opts)
-        times = {i: h["t"] for i, h in zip(ev["stim_index"], self._hist, strict=True)}
-        lsr = lsr[lsr["stim_index"] >= self.n_stim - n_new].reset_index(drop=True)
-        lsr["stim_time_s"] = lsr["stim_index"].map(times)
-        lsr.insert(2, "part", self._part_name(self.part))
-        return lsr
+    def _lsr_stream(self, window: np.ndarray) -> LsrStream:
+        """The causal LSR state of the part being written (made at the part's first sweep)."""
+        if self._stream is None or self._stream_part != self.part:
+            rec = from_array(
+                window, self.sfreq, self.ch_names,
+                ch_types=["stim" if n in self._stim else "emg" for n in self.ch_names],
+                units=["" if n in self._stim else "uV" for n in self.ch_names],
+            )  # fmt: skip
+            opts = {k: v for k, v in self.lsr_options.items() if k != "min_interval_s"}
+            self._stream = LsrStream.for_recording(rec, stim_branch=self.stim_branch, **opts)
+            self._stream_part = self.part
+            self._emg_rows = rec._pick_indices("emg")
+        return self._stream
 
-    def _prune(self, rows: pd.DataFrame) -> None:
-        """Bound the history once every template is complete (constant memory and time).
+    def _measure_history(self, new: list[tuple[np.ndarray, dict[str, Any]]]) -> list[pd.DataFrame]:
+        """Rows of each new sweep (window, event) from the part's :class:`LsrStream`.
 
-        ``measure_lsr``'s newest rows depend on (i) the first ``template_n`` single-trial
-        detections of each (montage, LSR channel), which are decided from the start of the
-        part: the head ``[0, last template sweep]`` is kept whole; and (ii) trailing windows
-        of ``calibration_n`` sweeps whose validity flags use windows of their own, three deep
-        (noise level -> quality flags -> calibration): the last ``3 calibration_n + 20``
-        sweeps of every montage are kept. The sweeps between are dropped. While a template is
-        incomplete (or a new montage appears) nothing is dropped.
+        The stream holds what later sweeps depend on (running noise level, calibration,
+        artefact-residual null, clipping extremes, template detections), so each sweep costs
+        the same whatever the length of the session, and its rows are those of
+        ``measure_lsr(read_recording(part))`` (every decision is causal).
         """
-        cal = int(self.lsr_options.get("calibration_n", 200))
-        tn = int(self.lsr_options.get("template_n", 20))
-        lsr_rows = rows[rows["kind"] == "lsr"]
-        for (mont, ch), grp in lsr_rows.groupby(["montage", "channel"], dropna=False):
-            got = self._det.setdefault((mont, ch), [])
-            got += grp.loc[grp["present"].astype(bool), "stim_index"].tolist()[: tn - len(got)]
-        for k, (_, r) in enumerate(rows.groupby("stim_index", sort=True)):
-            self._hist[len(self._hist) - rows["stim_index"].nunique() + k]["montage"] = str(
-                r["montage"].iloc[0]
-            )
-        if any(len(v) < tn for v in self._det.values()):
-            # a new series after a drop (new montage): its sweeps' windows may reach into the
-            # dropped ones, so stop dropping for the rest of this part
-            self._frozen = self._frozen or self._dropped
-            return
-        if not self.prune_history or self._frozen:
-            return
-        head_end = max(max(v) for v in self._det.values())
-        idx = np.array([h["event"]["stim_index"] for h in self._hist])
-        n_head = int(np.searchsorted(idx, head_end, "right"))
-        keep = 3 * cal + 20
-        mont = np.array([h.get("montage", "") for h in self._hist], dtype=object)
-        starts = [len(self._hist) - keep]
-        for m in set(mont):
-            pos = np.flatnonzero(mont == m)
-            starts.append(int(pos[-keep]) if pos.size >= keep else 0)
-        tail = max(0, min(starts))
-        if tail > n_head:
-            del self._hist[n_head:tail]
-            self._dropped = True
+        out = []
+        for window, event in new:
+            stream = self._lsr_stream(window)
+            samples = window[self._emg_rows, 2 : 2 + stream.times.size]  # tmin..tmax
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rows = stream.push_window(samples, event)
+            rows.insert(2, "part", self._part_name(self.part))
+            out.append(rows)
+        return out
 
-    def _keep_sweep(self, rows: pd.DataFrame, k: int) -> None:
+    def _keep_sweep(self, rows: pd.DataFrame, w: np.ndarray) -> None:
         """Baseline and newest sweeps per montage, for the page."""
-        w = self._hist[k]["window"]
         times = (np.arange(w.shape[1]) - 2) / self.sfreq + self._tmin()
         montage = str(rows["montage"].iloc[0])
         entry = self.sweeps.setdefault(montage, {"baseline": w, "newest": [], "times": times})
@@ -950,8 +918,13 @@ class LiveMonitor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             recs = [read_recording(p) for p in paths]
-        offsets = [round((r.tstart - recs[0].tstart) * sfreq) for r in recs]
-        n_total = max(o + r.n_samples for o, r in zip(offsets, recs, strict=True))
+        # parts never overlap on one clock; a replay faster than real time can make them (its
+        # samples outrun the stream's clock): a part then follows the previous one directly
+        offsets, end = [], 0
+        for r in recs:
+            offsets.append(max(round((r.tstart - recs[0].tstart) * sfreq), end))
+            end = offsets[-1] + r.n_samples
+        n_total = end
         if n_total * recs[0].n_channels * 4 / 1e6 > float(config.max_memory_mb):
             return None
         data = np.zeros((recs[0].n_channels, n_total), dtype=np.float32)
