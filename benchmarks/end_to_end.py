@@ -220,8 +220,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(case(args.case, args.path)))
         return 0
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    print("| file | minutes | M samples | analyze s | sosfiltfilt s (same process) | ratio | "
-          "sosfiltfilt s (own process) | read s | analyze extra MB | float32 MB | mem ratio |")  # fmt: skip
+    print(
+        "| file | minutes | M samples | analyze s | sosfiltfilt s (same process) | ratio | "
+        "sosfiltfilt s (own process) | read s | analyze extra MB | float32 MB | mem ratio |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for kind in args.kinds:
         for minutes in args.minutes:

@@ -46,8 +46,8 @@ from .recording import Recording
 __all__ = [
     "DEFAULT_BAND",
     "ENVELOPE_METHODS",
-    "EmgFilter",
     "NOISE_METHODS",
+    "EmgFilter",
     "bandpass_filter",
     "envelope",
     "estimate_noise",

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ParameterError
 from .._version import __version__
 from ..io import file_sha256
+from ..io._base import ReadView
 from ..recording import Recording
 from .config import AnalysisConfig
 from .protocol import decide_protocol
@@ -81,7 +81,9 @@ def in_memory_mb(reader: Any) -> float:
     from ..io._base import default_dtype
 
     n_ch, n = len(reader.ch_names), int(reader.n_samples)
-    samples = n_ch * n * default_dtype(n_ch * n).itemsize
+    # stored in the dtype the reader chooses for the whole file (all its channels)
+    n_file = len(getattr(reader, "_reader", reader).ch_names) * n
+    samples = n_ch * n * default_dtype(n_file).itemsize
     workers = resolve_n_jobs(None, n_ch, n)
     return (samples + workers * n * WORK_BYTES_PER_SAMPLE) / 1e6
 
@@ -143,19 +145,21 @@ def analyze(
 
         path = Path(rec_or_path)
         with open_recording(path, **config.read.open_options()) as reader:
-            size_mb = in_memory_mb(reader)
+            read_opts = config.read.read_options()
+            # the read options apply to every read of a streamed file as to the whole read
+            view = (
+                ReadView(reader, **read_opts)
+                if any(v is not None for v in read_opts.values())
+                else reader
+            )
+            size_mb = in_memory_mb(view)
             if size_mb > config.max_memory_mb:
-                if any(v is not None for v in config.read.read_options().values()):
-                    raise ParameterError(
-                        f"{path}: read.picks/units/ch_types are not streamed ({size_mb:.0f} MB "
-                        f"> max_memory_mb={config.max_memory_mb:g}); raise max_memory_mb."
-                    )
                 from .streaming import analyze_streamed
 
                 return analyze_streamed(
-                    reader, config, _provenance(config, path, None, streamed=True)
+                    view, config, _provenance(config, path, None, streamed=True)
                 )
-            rec = reader.read(**config.read.read_options())
+            rec = reader.read(**read_opts)
     else:
         raise TypeError(
             f"rec_or_path must be a Recording or a path, got {type(rec_or_path).__name__}."
