@@ -57,6 +57,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import signal as _sps
 
+from . import _fastfilt
 from . import signal as _sig
 from ._chunking import run_tasks
 from ._errors import ParameterError
@@ -183,6 +184,12 @@ def _hysteresis_runs(
     half = _sig._half_width(fs, check_positive(window_s, "window_s"))
     n = row.shape[-1]
     lo_thr, hi_thr = np.float64(low * noise), np.float64(high * noise)
+    if _fastfilt.enabled() and row.dtype in (np.float32, np.float64):
+        # compiled: the same block sums and comparisons in one GIL-free pass over the row
+        s, e, hits = _fastfilt.hysteresis_runs(
+            row, half, float(lo_thr), float(hi_thr), _sig._BLOCK, row.dtype == np.float32
+        )
+        return s.astype(np.intp), e.astype(np.intp), hits
     size = min(_sig._BLOCK, n)
     env = np.empty(size, dtype=row.dtype)
     m_lo = np.zeros(size + 1, dtype=bool)  # [0]: last value of the previous block

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import platform
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +35,22 @@ __all__ = ["TABLES", "AnalysisResult", "analyze"]
 logger = logging.getLogger("hfs_emg")
 
 
+_PENDING: Future[str] = Future()  # marker: the file's hash is filled in later
+
+
 def _provenance(
-    config: AnalysisConfig, path: Path | None, rec: Recording | None, streamed: bool
+    config: AnalysisConfig,
+    path: Path | None,
+    rec: Recording | None,
+    streamed: bool,
+    sha256: Future[str] | None = None,
 ) -> dict[str, Any]:
     if path is not None:
-        source = {"path": str(path), "name": path.name, "sha256": file_sha256(path)}
+        if sha256 is _PENDING:
+            digest_hex = ""
+        else:
+            digest_hex = sha256.result() if sha256 is not None else file_sha256(path)
+        source = {"path": str(path), "name": path.name, "sha256": digest_hex}
     else:
         assert rec is not None  # internal: one of the two is always given
         data = np.ascontiguousarray(rec.data)
@@ -138,28 +150,37 @@ def analyze(
     if not isinstance(config, AnalysisConfig):
         raise TypeError(f"config must be an AnalysisConfig, got {type(config).__name__}.")
     path: Path | None = None
+    sha256: Future[str] | None = None
     if isinstance(rec_or_path, Recording):
         rec = rec_or_path
     elif isinstance(rec_or_path, (str, os.PathLike)):
         from ..io import open_recording
 
         path = Path(rec_or_path)
-        with open_recording(path, **config.read.open_options()) as reader:
-            read_opts = config.read.read_options()
-            # the read options apply to every read of a streamed file as to the whole read
-            view = (
-                ReadView(reader, **read_opts)
-                if any(v is not None for v in read_opts.values())
-                else reader
-            )
-            size_mb = in_memory_mb(view)
-            if size_mb > config.max_memory_mb:
-                from .streaming import analyze_streamed
+        # the file's hash (provenance) is read on a thread while the analysis runs: hashlib
+        # releases the GIL, and the file's pages are read once for both
+        hasher = ThreadPoolExecutor(max_workers=1)
+        sha256 = hasher.submit(file_sha256, path)
+        hasher.shutdown(wait=False)
+        try:
+            with open_recording(path, **config.read.open_options()) as reader:
+                read_opts = config.read.read_options()
+                # the read options apply to every read of a streamed file as to a whole read
+                given = any(v is not None for v in read_opts.values())
+                view = ReadView(reader, **read_opts) if given else reader
+                size_mb = in_memory_mb(view)
+                if size_mb > config.max_memory_mb:
+                    from .streaming import analyze_streamed
 
-                return analyze_streamed(
-                    view, config, _provenance(config, path, None, streamed=True)
-                )
-            rec = reader.read(**read_opts)
+                    # the hash is filled in when the analysis is done (it ran alongside)
+                    prov = _provenance(config, path, None, streamed=True, sha256=_PENDING)
+                    result = analyze_streamed(view, config, prov)
+                    result.provenance["input"]["sha256"] = sha256.result()
+                    return result
+                rec = reader.read(**read_opts)
+        except BaseException:
+            sha256.cancel()
+            raise
     else:
         raise TypeError(
             f"rec_or_path must be a Recording or a path, got {type(rec_or_path).__name__}."
@@ -180,5 +201,5 @@ def analyze(
         decision=decision,
         evoked=evoked,
         config=config,
-        provenance=_provenance(config, path, rec, streamed=False),
+        provenance=_provenance(config, path, rec, streamed=False, sha256=sha256),
     )
