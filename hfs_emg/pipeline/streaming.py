@@ -13,11 +13,12 @@ The streamed path runs the same public steps as the in-memory one, on one chunk 
   noise level is estimated once for the whole file: :func:`hfs_emg.signal.noise_from_window_ms`,
   the estimate :func:`hfs_emg.signal.quiet_noise` makes in memory) and the filtered samples,
   spilled to an anonymous temporary file (``TMPDIR``; page cache, not process memory);
-- **detect**: every core, with ``stream_margin_s`` of filtered signal on each side read back
-  from the spill, goes through :meth:`hfs_emg.detection.BurstDetector.channel` with the whole
-  file's noise levels; a burst is kept by the chunk whose core holds its onset. Bursts shorter
-  than the margin come out as in memory (same samples, same thresholds); longer ones are cut
-  at the window's edge and dropped;
+- **detect**: every few cores (:data:`_CORES_PER_WINDOW`), with ``stream_margin_s`` of
+  filtered signal on each side read back from the spill, goes through
+  :meth:`hfs_emg.detection.BurstDetector.channel` with the whole file's noise levels; a burst
+  is kept by the window whose core holds its onset. Bursts shorter than the margin come out as
+  in memory (same samples, same thresholds); longer ones are cut at the window's edge and
+  dropped;
 - **table**: :meth:`hfs_emg.detection.BurstDetector.table`.
 
 When no temporary file can be written, each window is filtered again from the file instead
@@ -57,6 +58,9 @@ _NOISE_WINDOW_S = 0.05  # as hfs_emg.signal.quiet_noise
 #: float precision of the tables (parity tests: 1e-9), not only the ~1e-5 of the filter's
 #: declared margin: twice the margin squares the decay of its transients (~1e-10).
 _MARGIN_FACTOR = 2.0
+#: Filtered cores detected together (read back from the spill as one window): the detection
+#: margin (``stream_margin_s`` on each side) is then paid once per this many chunks.
+_CORES_PER_WINDOW = 4
 
 
 def _check_chunk(rec: Recording) -> None:
@@ -190,7 +194,9 @@ def _filtered_windows(
     def windows() -> Iterator[tuple[np.ndarray, int, int, int]]:
         try:
             if spill is not None:
-                for start, stop in cores:
+                for k in range(0, len(cores), _CORES_PER_WINDOW):
+                    start = cores[k][0]
+                    stop = cores[min(k + _CORES_PER_WINDOW, len(cores)) - 1][1]
                     lo, hi = max(start - margin, 0), min(stop + margin, n)
                     yield spill.read(lo, hi), lo, start, stop
                 return
