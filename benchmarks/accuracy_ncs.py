@@ -138,6 +138,9 @@ def blink() -> pd.DataFrame:
                     "area_err_mean_pct": 100 * float(rel.mean()),
                     "area_err_max_abs_pct": 100 * float(rel.abs().max()),
                     "r2_duration_bias_ms": float((d["duration_ms"] - d["duration_ms_true"]).mean()),
+                    "r2_duration_mae_ms": float(
+                        (d["duration_ms"] - d["duration_ms_true"]).abs().mean()
+                    ),
                     "synkinesis_ratio_err_max_pct": (
                         100 * float((d["synkinesis_ratio"] / d["ratio_true"] - 1).abs().max())
                         if group == "synkinetic"

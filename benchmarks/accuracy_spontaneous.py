@@ -194,7 +194,7 @@ def clinical(seeds: tuple[int, ...], duration: float = 60.0) -> dict[str, float]
     iso_n = iso_found = iso_lab = 0
     vol, lock, taper = [], [], []
     other: dict[str, list[np.ndarray]] = {}
-    simul: dict[str, list[tuple[float, int]]] = {}
+    simul: dict[str, list[tuple[float, int, float]]] = {}
     for sd in seeds:
         sim = simulate_spontaneous(
             snr_db=15, coloured_uv=5, isolated_rate_per_min=30, seed=sd, **common
@@ -250,20 +250,22 @@ def clinical(seeds: tuple[int, ...], duration: float = 60.0) -> dict[str, float]
                 },
             ),
         ):
-            sim = simulate_spontaneous(
-                snr_db=15, spasm_rate_per_min=20, spread_step_ms=(0, 0), seed=sd, **common, **kw
-            )
-            b = detect_bursts(sim.recording)
-            for mode in ("onsets", "rec"):
-                ev = detect_synchronous_bursts(
-                    b,
-                    channels=sim.recording.channels,
-                    rec=sim.recording if mode == "rec" else None,
+            for truth, step in (("simultaneous", (0.0, 0.0)), ("sequential", (2.0, 6.0))):
+                sim = simulate_spontaneous(
+                    snr_db=15, spasm_rate_per_min=20, spread_step_ms=step, seed=sd, **common, **kw
                 )
-                se = score_events(sim.synchronous, ev)
-                simul.setdefault(f"{name}, {mode}", []).append(
-                    (se["ordered_given_simultaneous"] * se["n_simultaneous"], se["n_simultaneous"])
-                )
+                b = detect_bursts(sim.recording)
+                for mode in ("onsets", "waveform"):
+                    ev = detect_synchronous_bursts(
+                        b,
+                        channels=sim.recording.channels,
+                        rec=sim.recording if mode == "waveform" else None,
+                    )
+                    se = score_events(sim.synchronous, ev)
+                    n = se[f"n_{truth}"]
+                    ordered = se[f"ordered_given_{truth}"] * n
+                    lead = se["order_lead_accuracy"] if truth == "sequential" else np.nan
+                    simul.setdefault(f"{truth}, {name}, {mode}", []).append((ordered, n, lead))
     vol_a, lock_a, taper_a = np.concatenate(vol), np.concatenate(lock), np.concatenate(taper)
     out = {
         "isolated found": iso_found / max(iso_n, 1),
@@ -282,9 +284,43 @@ def clinical(seeds: tuple[int, ...], duration: float = 60.0) -> dict[str, float]
     }
     for key, vals in simul.items():
         arr = np.array(vals, dtype=float)
-        out[f"simultaneous events ordered ({key})"] = arr[:, 0].sum() / arr[:, 1].sum()
-        out[f"n simultaneous events ({key})"] = int(arr[:, 1].sum())
+        out[f"events ordered ({key})"] = arr[:, 0].sum() / arr[:, 1].sum()
+        out[f"n events ({key})"] = int(arr[:, 1].sum())
+        if key.startswith("sequential"):
+            out[f"right lead muscle of the ordered ({key})"] = float(np.nanmean(arr[:, 2]))
     return out
+
+
+#: Simulated activity kinds for classify_activity (truth = the kind of every burst).
+ACTIVITY_KINDS: dict[str, dict] = {
+    "hfs lock-step": {},
+    "hfs independent units": {"firing": "independent", "n_units": 4, "unit_rate_hz": (150, 400)},
+    "voluntary-like": {
+        "firing": "independent",
+        "n_units": (12, 18),
+        "unit_rate_hz": (8, 25),
+        "coloured_uv": 5,
+    },
+    "myokymia-like": {"firing": "independent", "n_units": (3, 6), "unit_rate_hz": (35, 45)},
+}
+
+
+def activity(seeds: tuple[int, ...], presets: dict | None = None) -> pd.DataFrame:
+    """Share of each simulated kind's bursts given each activity class (classify_activity)."""
+    from hfs_emg.activity import ACTIVITY_CLASSES, classify_activity
+
+    rows = []
+    for kind, kw in ACTIVITY_KINDS.items():
+        labels = []
+        for sd in seeds:
+            sim = simulate_spontaneous(snr_db=15, seed=sd, duration_s=60.0, sfreq=5000.0, **kw)
+            act = classify_activity(detect_bursts(sim.recording), sim.recording, presets=presets)
+            labels.append(act["activity"].to_numpy())
+        lab = np.concatenate(labels)
+        rows.append(
+            {"kind": kind, "n": lab.size, **{c: float(np.mean(lab == c)) for c in ACTIVITY_CLASSES}}
+        )
+    return pd.DataFrame(rows)
 
 
 def _uci_specificity() -> dict[str, float]:
@@ -322,7 +358,13 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--clinical", action="store_true")
+    ap.add_argument("--activity", action="store_true")
     args = ap.parse_args()
+    if args.activity:
+        for tag, seeds in (("tuning", TUNING_SEEDS), ("held out", HELD_OUT_SEEDS)):
+            print(f"classify_activity, {tag} seeds {seeds}: share of bursts per class")
+            print(activity(seeds).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        return
     if args.clinical:
         tune, held = clinical(TUNING_SEEDS, args.duration), clinical(HELD_OUT_SEEDS, args.duration)
         table = pd.DataFrame({"tuning seeds 100-101": tune, "held-out seeds 200-204": held})

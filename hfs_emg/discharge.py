@@ -10,6 +10,8 @@ therefore keeps the rate only for strongly periodic bursts; per-unit firing rate
 single-unit (needle) recordings and :func:`hfs_emg.motor_units.detect_units`.
 :func:`median_frequency` is the spectral median frequency of each burst, a property of MUAP
 shape and conduction, not a firing rate (Merletti & Parker 2004).
+:func:`envelope_rhythm` is the grouping rhythm of each burst (spectral peak of the rectified
+signal), used by :func:`hfs_emg.activity.classify_activity`.
 
 References
 ----------
@@ -26,7 +28,13 @@ import numpy as np
 import numpy.typing as npt
 from scipy import fft as _fft
 
-__all__ = ["DISCHARGE_RANGE_HZ", "MIN_PERIODICITY", "discharge_frequency", "median_frequency"]
+__all__ = [
+    "DISCHARGE_RANGE_HZ",
+    "MIN_PERIODICITY",
+    "discharge_frequency",
+    "envelope_rhythm",
+    "median_frequency",
+]
 
 #: Default discharge-rate search range (Hz), around the 150-400 Hz of HFS.
 DISCHARGE_RANGE_HZ: tuple[float, float] = (100.0, 500.0)
@@ -289,3 +297,85 @@ def median_frequency(
     freqs = np.arange(power.shape[1]) * fs / nfft
     out = freqs[j]
     return np.where((lens >= 8) & (total[:, 0] > 0), out, np.nan)
+
+
+def envelope_rhythm(
+    x: npt.ArrayLike,
+    fs: float,
+    starts: npt.ArrayLike,
+    stops: npt.ArrayLike,
+    channels: npt.ArrayLike | None = None,
+    *,
+    band_hz: tuple[float, float] = (5.0, 60.0),
+    rhythm_hz: tuple[float, float] = (30.0, 55.0),
+    max_len_s: float = 0.5,
+) -> tuple[FloatArray, FloatArray]:
+    """Grouping rhythm of each burst: peak of the rectified signal's spectrum, vectorized.
+
+    The rectified burst (mean removed, Hann window of the burst's own length, first
+    ``max_len_s``) is transformed with 1 Hz bins; returns the frequency of its largest power
+    in ``band_hz`` and the share of the power in ``band_hz`` that lies in ``rhythm_hz``. The
+    discharges of units firing at similar rates (myokymia-like grouped discharges at about
+    40 Hz) put the rectified signal's power at their common rate even when the units are
+    independent and the summed signal has no period (:func:`discharge_frequency` then finds
+    none); an interference pattern of many units at 8-25 Hz spreads it.
+
+    Parameters
+    ----------
+    x : array-like, shape (n_samples,) or (n_channels, n_samples)
+        Band-passed EMG.
+    fs : float
+        Sampling rate in Hz.
+    starts, stops : array-like of int
+        Burst sample ranges (``stop`` exclusive).
+    channels : array-like of int, optional
+        Row of ``x`` of each burst (2-D input).
+    band_hz, rhythm_hz : (float, float)
+        Band searched and band whose share of its power is returned, Hz.
+    max_len_s : float
+        Longest stretch of each burst analysed, seconds.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Peak frequency (Hz) and share of power in ``rhythm_hz`` per burst (NaN for bursts
+        shorter than 16 samples).
+
+    Examples
+    --------
+    >>> fs = 5000.0
+    >>> t = np.arange(2500) / fs
+    >>> x = np.sin(2 * np.pi * 300 * t) * (np.sin(2 * np.pi * 40 * t) > 0.7)  # 40 Hz groups
+    >>> peak, share = envelope_rhythm(x, fs, [0], [2500])
+    >>> round(float(peak[0])), bool(share[0] > 0.5)
+    (40, True)
+    """
+    fs = float(fs)
+    arr = np.atleast_2d(np.asarray(x))
+    s = np.asarray(starts, dtype=np.intp)
+    e = np.asarray(stops, dtype=np.intp)
+    ch = np.zeros(s.size, dtype=np.intp) if channels is None else np.asarray(channels, np.intp)
+    if s.size == 0:
+        return np.empty(0), np.empty(0)
+    n = arr.shape[-1]
+    lens = np.minimum(e - s, round(max_len_s * fs))
+    length = int(max(lens.max(), 16))
+    k = np.arange(length)
+    valid = k[None, :] < lens[:, None]
+    idx = np.clip(s[:, None] + k[None, :], 0, n - 1) + (ch * n)[:, None]
+    seg = np.where(valid, np.abs(arr.ravel()[idx].astype(np.float64)), 0.0)
+    mean = seg.sum(axis=1, keepdims=True) / np.maximum(lens[:, None], 1)
+    win = 0.5 - 0.5 * np.cos(2 * np.pi * k[None, :] / np.maximum(lens[:, None] - 1, 1))
+    seg = np.where(valid, (seg - mean) * win, 0.0)
+    nfft = max(round(fs), length)  # 1 Hz bins (or finer)
+    power = np.abs(_fft.rfft(seg, nfft, axis=1)) ** 2
+    freqs = np.arange(power.shape[1]) * fs / nfft
+    band = (freqs >= band_hz[0]) & (freqs <= band_hz[1])
+    rhythm = (freqs >= rhythm_hz[0]) & (freqs <= rhythm_hz[1])
+    pb = power[:, band]
+    total = pb.sum(axis=1)
+    peak = freqs[band][np.argmax(pb, axis=1)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = power[:, rhythm].sum(axis=1) / total
+    ok = (lens >= 16) & (total > 0)
+    return np.where(ok, peak, np.nan), np.where(ok, share, np.nan)

@@ -26,13 +26,16 @@ References
 .. [3] Nielsen VK. Pathophysiology of hemifacial spasm. Neurology 1984;34:418-426.
 .. [4] Conte A, Falla M, Diana MC et al. Spread of muscle spasms in hemifacial spasm. Mov Disord
        Clin Pract 2015;2:53-55 (clinical course of the spread).
-.. [5] Efron B, Tibshirani RJ. An Introduction to the Bootstrap. Chapman & Hall 1993
-       (percentile confidence intervals).
+.. [5] Bland JM, Altman DG. Multiple significance tests: the Bonferroni method. BMJ
+       1995;310:170.
+.. [6] Hodges PW, Bui BH. Electroencephalogr Clin Neurophysiol 1996;101:511-519 (the bias of
+       threshold onsets).
 """
 
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SYNC_COLUMNS",
+    "burst_rise_times",
     "channel_ranks",
     "channel_sides",
     "detect_synchronous_bursts",
@@ -73,11 +77,21 @@ SYNC_COLUMNS: tuple[str, ...] = (
 #: the few-ms phase at which the first units of a muscle happen to fire, a lag is not
 #: attributable to spread.
 MIN_LAG_MS: float = 2.0
-#: Onset uncertainty (SD, ms) per burst: the default detector's onset error has an SD of
-#: 1-4 ms on simulated bursts (lock-step and independent units, coloured background); 3 ms is
-#: the smallest value that kept truly simultaneous events below 10 % false orders on the tuning
-#: seeds (docs/validation_spontaneous.md).
+#: Onset uncertainty (SD, ms) per burst when only onsets are known: the default detector's onset
+#: error has an SD of 1-4 ms on simulated bursts (lock-step and independent units, coloured
+#: background); chosen on the tuning seeds (docs/validation_spontaneous.md).
 ONSET_SD_MS: float = 3.0
+#: Window of the waveform onset (:func:`burst_rise_times`) before and after the detected onset,
+#: and the half-width of its moving-RMS envelope, seconds.
+RISE_PRE_S: float = 0.02
+RISE_POST_S: float = 0.04
+RISE_HALF_S: float = 0.001
+#: Uncertainty model of the waveform onset, ``hypot(RISE_SD_FLOOR_MS, RISE_SD_PER_RISE *
+#: rise_10_90_ms)``: calibrated on simulator seeds 100-101 (lock-step and independent units)
+#: so that truly simultaneous events are rarely ordered; this library's model, not a published
+#: one (docs/validation_spontaneous.md).
+RISE_SD_FLOOR_MS: float = 1.5
+RISE_SD_PER_RISE: float = 0.2
 
 
 def _check_bursts(bursts: pd.DataFrame, cols: tuple[str, ...] = ("channel", "onset_s")) -> None:
@@ -155,9 +169,10 @@ def detect_synchronous_bursts(
     rec: Recording | None = None,
     min_lag_ms: float = MIN_LAG_MS,
     onset_sd_ms: float = ONSET_SD_MS,
-    n_surrogates: int = 100,
     confidence: float = 0.95,
-    seed: int | None = 0,
+    band: tuple[float, float] = (20.0, 1000.0),
+    n_surrogates: int | None = None,
+    seed: int | None = None,
 ) -> pd.DataFrame:
     """Group bursts of different channels that start together into synchronous events.
 
@@ -167,26 +182,24 @@ def detect_synchronous_bursts(
     holds bursts of at least ``min_channels`` distinct channels; a channel's later bursts within
     the same group are ignored for lead and spread.
 
-    Onset order. Each member's lag behind the earliest member is estimated with a confidence
-    interval, and an order is reported only where it is resolved:
+    Onset order. Each member gets a time and an uncertainty (normal SD), and an order is
+    reported only where it is resolved:
 
-    - with ``rec`` (the recording the bursts came from, recommended): the lag is the shift that
-      best aligns the members' noise-normalised envelopes (2 ms moving RMS of the band-passed
-      signal, clipped at the burst's plateau, decimated to 0.5 ms) over the event, by least
-      squares (the energy-normalised cross-correlation of the rising envelopes). The interval
-      is the ``confidence`` percentile interval of the lags re-estimated on ``n_surrogates``
-      surrogates in which each channel gets fresh Gaussian noise of its own baseline RMS and the
-      analysis window is jittered by up to +/- 5 ms (a parametric bootstrap; Efron &
-      Tibshirani 1993), plus, as without ``rec``, a normal onset uncertainty of
-      ``onset_sd_ms`` per member: the surrogates see the noise but not the few-ms chance of
-      which motor units fire first in each muscle.
-    - without ``rec``: the lag is the onset difference and each onset is taken to be uncertain
-      by ``onset_sd_ms`` (normal), so the interval of a difference is +/- z sqrt(2)
-      ``onset_sd_ms``.
+    - waveform route (recommended): when ``bursts`` carries ``rise_s`` / ``rise_sd_ms``
+      (:func:`burst_rise_times`; :func:`hfs_emg.analyze` adds them, in memory and streamed
+      alike) or ``rec`` is given (they are then measured on it), the time is the half-rise time
+      of the burst's envelope and the SD its ``rise_sd_ms``;
+    - onsets only: the detected onset, uncertain by ``onset_sd_ms``.
 
-    Members are then split into tiers: a member opens a new tier when its lag behind the first
-    member of the current tier is significant (interval excluding 0) and at least
-    ``min_lag_ms``. ``onset_order`` joins the channels with ``"<"`` between tiers and ``"="``
+    Members are sorted by time and split into tiers: a member opens a new tier when its lag
+    behind the first member of the current tier is significant and at least ``min_lag_ms``.
+    Significant means that the lag minus ``q`` times its SD (the two members' SDs combined) is
+    above 0, with ``q`` the normal quantile of ``1 - alpha / (2 (k - 1))`` for an event of
+    ``k`` members and ``alpha = 1 - confidence``: the ``k - 1`` comparisons share the error
+    rate (Bonferroni), so a truly simultaneous event is given an order with probability at
+    most ``alpha`` when the SDs are right, whatever its number of members.
+
+    ``onset_order`` joins the channels with ``"<"`` between tiers and ``"="``
     inside one (``"oculi_L<oris_L=mentalis_L"``); an event of one tier is ``"simultaneous"``.
     ``lead_muscle`` is the muscle of the first member when it forms a tier of its own, ``"tied"``
     when several members share the first tier, and ``"simultaneous"``. No rostro-caudal
@@ -210,31 +223,34 @@ def detect_synchronous_bursts(
         Group each side's channels separately (HFS is one-sided; a burst on the other side is
         not part of the spasm). Channels of unknown side form one group.
     rec : Recording, optional
-        The band-passed recording; enables the envelope lag estimate.
+        The recording the bursts came from; its waveform onsets are measured
+        (:func:`burst_rise_times`) unless ``bursts`` already has them.
     min_lag_ms : float
         Smallest lag called an order, ms.
     onset_sd_ms : float
-        Onset uncertainty per burst without ``rec``, ms.
-    n_surrogates : int
-        Surrogates per event with ``rec``.
+        Onset uncertainty per burst without a waveform onset, ms.
     confidence : float
-        Level of the lag intervals, in (0, 1).
-    seed : int or None
-        Seed of the surrogate noise.
+        Family-wise level of each event's order, in (0, 1).
+    band : (float, float)
+        Band-pass corners (Hz) for :func:`burst_rise_times` when ``rec`` is unfiltered.
+    n_surrogates, seed : None
+        No longer used (the intervals are analytic); a value warns (DeprecationWarning).
 
     Returns
     -------
     pandas.DataFrame
         One row per event: ``event_id``, ``onset_s`` (earliest onset), ``offset_s`` (latest
         offset), ``n_channels``, ``channels`` (comma-separated, onset order), ``lead_channel``
-        (earliest onset), ``spread_ms`` (last minus first onset), ``lag_ms`` (estimated lag of
-        the latest member behind the lead), ``lag_ci_low_ms`` / ``lag_ci_high_ms`` (its
-        interval), ``onset_order``, ``lead_muscle``.
+        (earliest onset), ``spread_ms`` (last minus first onset), ``lag_ms`` (lag of the latest
+        member behind the earliest, by the times above), ``lag_ci_low_ms`` /
+        ``lag_ci_high_ms`` (its interval at the Bonferroni-adjusted level), ``onset_order``,
+        ``lead_muscle``.
 
     References
     ----------
     .. [1] Nielsen VK. Neurology 1984;34:418-426 (synchronous discharges in several muscles).
-    .. [2] Efron B, Tibshirani RJ. An Introduction to the Bootstrap. Chapman & Hall 1993.
+    .. [2] Bland JM, Altman DG. Multiple significance tests: the Bonferroni method. BMJ
+       1995;310:170.
 
     Examples
     --------
@@ -252,8 +268,13 @@ def detect_synchronous_bursts(
     onset_sd_ms = check_positive(onset_sd_ms, "onset_sd_ms")
     if not 0.0 < float(confidence) < 1.0:
         raise ParameterError(f"confidence must be in (0, 1), got {confidence!r}.")
-    if isinstance(n_surrogates, bool) or int(n_surrogates) < 10:
-        raise ParameterError(f"n_surrogates must be an int >= 10, got {n_surrogates!r}.")
+    if n_surrogates is not None or seed is not None:
+        warnings.warn(
+            "detect_synchronous_bursts: n_surrogates and seed are no longer used (the lag "
+            "intervals are analytic); drop them.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
     if isinstance(min_channels, bool) or not isinstance(min_channels, (int, np.integer)):
         raise TypeError(f"min_channels must be an int, got {type(min_channels).__name__}.")
     if min_channels < 2:
@@ -262,7 +283,8 @@ def detect_synchronous_bursts(
         channels = rec.channels
     if bursts.empty:
         return _empty_events()
-    b = bursts[["channel", "onset_s", "offset_s"]].copy()
+    rise_cols = ["rise_s", "rise_sd_ms"] if {"rise_s", "rise_sd_ms"} <= set(bursts.columns) else []
+    b = bursts[["channel", "onset_s", "offset_s", *rise_cols]].copy()
     if by_side:
         sides = channel_sides(list(dict.fromkeys(b["channel"])), channels)
         b["side"] = b["channel"].map(sides).fillna("unknown")
@@ -291,110 +313,185 @@ def detect_synchronous_bursts(
     offs = b[b["group"].isin(events.index)].groupby("group")["offset_s"].max()
     events["offset_s"] = offs.reindex(events.index).to_numpy()
     alpha = 1.0 - float(confidence)
-    lags = _onset_lag_samples(first, onset_sd_ms, int(n_surrogates), seed)
-    if rec is not None:
-        env_lag, env_sur = _envelope_lag_samples(rec, first, bursts, int(n_surrogates), seed)
-        # the surrogates see the noise, not which units happen to fire first in each muscle:
-        # the onset uncertainty is added to them
-        lags = (env_lag, env_sur + (lags[1] - lags[0][None, :]))
-    order = _order_from_lags(first, lags, alpha, min_lag_ms, channels)
+    if rec is not None and not rise_cols:  # only the members of events are measured
+        first.attrs["channels"] = bursts.attrs.get("channels", list(dict.fromkeys(b["channel"])))
+        first = burst_rise_times(first, rec, band=band)
+    t_ms = first["onset_s"].to_numpy(float) * 1e3
+    sd_ms = np.full(t_ms.size, float(onset_sd_ms))
+    if "rise_s" in first.columns:
+        rise = first["rise_s"].to_numpy(float) * 1e3
+        rsd = first["rise_sd_ms"].to_numpy(float)
+        ok = np.isfinite(rise) & np.isfinite(rsd)
+        t_ms = np.where(ok, rise, t_ms)
+        sd_ms = np.where(ok, rsd, sd_ms)
+    order = _order_from_times(first, t_ms, sd_ms, alpha, min_lag_ms, channels)
     events = events.join(order)
     events = events.sort_values("onset_s", kind="stable").reset_index(drop=True)
     events.insert(0, "event_id", np.arange(len(events)))
     return events[list(SYNC_COLUMNS)]
 
 
-def _onset_lag_samples(
-    first: pd.DataFrame, onset_sd_ms: float, n_sur: int, seed: int | None
+def _rise_features(
+    row: npt.NDArray[np.floating],
+    fs: float,
+    onsets: npt.NDArray[np.intp],
+    offsets: npt.NDArray[np.intp],
+    noise: float,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Lags (ms) behind each group's first member and their surrogate draws (normal onsets)."""
-    t = first["onset_s"].to_numpy(float) * 1e3
-    grp = first["group"].to_numpy()
-    t0 = first.groupby("group")["onset_s"].transform("min").to_numpy(float) * 1e3
-    lag = t - t0
-    rng = np.random.default_rng(seed)
-    noise = rng.normal(0.0, onset_sd_ms, (n_sur, lag.size))
-    is_first = np.r_[True, grp[1:] != grp[:-1]]
-    ref = noise[:, np.flatnonzero(is_first)[np.cumsum(is_first) - 1]]
-    return lag, lag[None, :] + noise - ref
+    """Rise time and 10-90 % rise duration (samples) of each burst of one channel.
 
+    The rise time is the mean of the first times the scaled envelope reaches 50, 75 and 90 %
+    of its plateau.
 
-def _channel_noise(x: npt.NDArray[np.float64], fs: float) -> float:
-    from .signal import quiet_noise
-
-    return float(max(quiet_noise(x, fs), np.finfo(float).tiny))
-
-
-def _envelope_lag_samples(
-    rec: Recording,
-    first: pd.DataFrame,
-    bursts: pd.DataFrame,
-    n_sur: int,
-    seed: int | None,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Lags (ms) behind each group's first member from envelope alignment, with surrogates.
-
-    Loops over events (not samples); each event's members and surrogates are one array.
+    Vectorised over bursts (gathered windows of ``RISE_PRE_S`` + ``RISE_POST_S``); NaN where
+    the window leaves the signal or the envelope never rises.
     """
-    from .preprocessing import bandpass_filter
+    n = row.shape[-1]
+    half = max(round(RISE_HALF_S * fs), 1)
+    pre, post = round(RISE_PRE_S * fs), round(RISE_POST_S * fs)
+    rise = np.full(onsets.size, np.nan)
+    dur = np.full(onsets.size, np.nan)
+    ok = (onsets - pre - half >= 0) & (onsets + post + half <= n)
+    sel = np.flatnonzero(ok)
+    offs = np.arange(-pre - half, post + half)
+    for a in range(0, sel.size, 512):  # batches of bursts, not samples
+        k = sel[a : a + 512]
+        seg = np.asarray(row[onsets[k, None] + offs[None, :]], dtype=np.float64)
+        env = _envelope(seg, half)[:, half:-half] / max(noise, np.finfo(float).tiny)
+        # plateau: median envelope over the burst's first RISE_POST_S (at least one sample)
+        length = np.clip(offsets[k] - onsets[k], 1, post)
+        rel = np.arange(post)[None, :]
+        body = np.where(rel < length[:, None], env[:, pre : pre + post], np.nan)
+        plateau = np.maximum(np.nanmedian(body, axis=1), 2.0)
+        # baseline envelope of the noise alone is about 1 (noise units): 0 at baseline, 1 at plateau
+        u = np.clip((env - 1.0) / (plateau - 1.0)[:, None], 0.0, 1.0)
+        c10, c50, c75, c90 = (_first_crossing(u, f) for f in (0.1, 0.5, 0.75, 0.9))
+        rise[k] = onsets[k] - pre + (c50 + c75 + c90) / 3.0
+        dur[k] = c90 - c10
+    return rise, dur
 
-    fs = rec.sfreq
-    names = list(dict.fromkeys(first["channel"]))
+
+def _first_crossing(u: npt.NDArray[np.float64], level: float) -> npt.NDArray[np.float64]:
+    """First (interpolated) index at which each row of ``u`` reaches ``level``; NaN if never."""
+    above = u >= level
+    i = np.argmax(above, axis=1)
+    hit = above[np.arange(u.shape[0]), i]
+    prev = u[np.arange(u.shape[0]), np.maximum(i - 1, 0)]
+    cur = u[np.arange(u.shape[0]), i]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where((i > 0) & (cur > prev), (level - prev) / (cur - prev), 1.0)
+    return np.where(hit, i - 1 + frac, np.nan).astype(np.float64)
+
+
+def _rise_columns(
+    bursts: pd.DataFrame,
+    data: npt.NDArray[np.floating],
+    names: list[str],
+    fs: float,
+    tstart: float,
+    noise: npt.NDArray[np.floating],
+) -> pd.DataFrame:
+    """``bursts`` with ``rise_s`` and ``rise_sd_ms`` from band-passed rows ``data`` (``names``).
+
+    ``noise`` is each row's noise RMS (:func:`hfs_emg.signal.quiet_noise`). Bursts whose window
+    does not fit in ``data`` get NaN (their onset is then used, with ``onset_sd_ms``).
+    """
+    out = bursts.copy()
+    rise_s = np.full(len(out), np.nan)
+    sd_ms = np.full(len(out), np.nan)
+    chans = out["channel"].to_numpy(object)
+    on = np.round((out["onset_s"].to_numpy(float) - tstart) * fs).astype(np.intp)
+    off = np.round((out["offset_s"].to_numpy(float) - tstart) * fs).astype(np.intp)
+    for i, name in enumerate(names):  # channels
+        sel = np.flatnonzero(chans == name)
+        if not sel.size:
+            continue
+        r, d = _rise_features(data[i], fs, on[sel], off[sel], float(noise[i]))
+        rise_s[sel] = tstart + r / fs
+        sd_ms[sel] = np.hypot(RISE_SD_FLOOR_MS, RISE_SD_PER_RISE * d / fs * 1e3)
+    out["rise_s"] = rise_s
+    out["rise_sd_ms"] = sd_ms
+    return out
+
+
+def burst_rise_times(
+    bursts: pd.DataFrame,
+    rec: Recording,
+    *,
+    band: tuple[float, float] = (20.0, 1000.0),
+) -> pd.DataFrame:
+    """Waveform onset of each burst: the half-rise time of its envelope, with an uncertainty.
+
+    The envelope is the 2 ms moving RMS of the band-passed signal in units of the channel's
+    noise RMS (:func:`hfs_emg.signal.quiet_noise`), over ``RISE_PRE_S`` before to
+    ``RISE_POST_S`` after the detected onset. It is scaled from 0 (the noise floor, 1 noise
+    unit) to 1 (the burst's plateau: its median envelope over its first ``RISE_POST_S``);
+    ``rise_s`` is where it first reaches 0.5 (linear interpolation), which uses the whole
+    rising edge rather than the single sample where a threshold is first crossed (the energy
+    of the rising edge, as in envelope cross-correlation of onsets; Hodges & Bui 1996 on
+    threshold-onset bias). ``rise_sd_ms`` is its uncertainty, ``hypot(RISE_SD_FLOOR_MS,
+    RISE_SD_PER_RISE * rise_10_90_ms)``: a burst whose envelope builds up over many
+    milliseconds (few motor units firing independently) has a less certain onset than one
+    whose units start together. The two constants are this library's calibration on simulator
+    seeds 100-101 (docs/validation_spontaneous.md), not a published model.
+
+    A recording that holds no band-pass or high-pass step is filtered as
+    :func:`hfs_emg.detect_bursts` filters it (``band``, hum-line notches found on the channels
+    of ``bursts.attrs["channels"]``), one channel at a time; a filtered one is used as it is.
+
+    Parameters
+    ----------
+    bursts : pandas.DataFrame
+        ``channel``, ``onset_s``, ``offset_s`` per burst (:func:`hfs_emg.detect_bursts`).
+    rec : Recording
+        The recording the bursts were detected in.
+    band : (float, float)
+        Band-pass corners (Hz) when ``rec`` is unfiltered (as ``detect_bursts(band=...)``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``bursts`` with ``rise_s`` and ``rise_sd_ms`` (NaN when the window leaves the
+        recording or the envelope never reaches half its plateau).
+
+    Examples
+    --------
+    >>> from hfs_emg.detection import detect_bursts
+    >>> from hfs_emg.simulate import simulate_spontaneous
+    >>> sim = simulate_spontaneous(duration_s=10.0, sfreq=2000.0, seed=3)
+    >>> b = burst_rise_times(detect_bursts(sim.recording), sim.recording)
+    >>> bool(((b["rise_s"] - b["onset_s"]).abs() < 0.02).all())
+    True
+    """
+    from . import signal as _sig
+    from .detection import _already_filtered, _default_prefilter
+
+    _check_bursts(bursts, ("channel", "onset_s", "offset_s"))
+    names = list(dict.fromkeys(bursts["channel"]))
     missing = [c for c in names if c not in rec.ch_names]
     if missing:
         raise DataError(f"rec has no channel(s) {missing} of the bursts table.")
-    filtered = any("pass" in str(h.get("step", "")) for h in rec.history)
-    sub = rec.pick(names)
-    if not filtered:
-        sub = bandpass_filter(sub, 20.0, min(1000.0, 0.45 * fs))
-    data = np.asarray(sub.data, dtype=np.float64)
-    row_of = {c: i for i, c in enumerate(sub.ch_names)}
-    noise = np.array([_channel_noise(data[i], fs) for i in range(data.shape[0])])
-    rng = np.random.default_rng(seed)
-    dec = max(round(fs * 0.0005), 1)  # envelope step of about 0.5 ms
-    step_ms = dec / fs * 1e3
-    half_env = max(round(0.001 * fs), 1)  # 2 ms moving RMS
-    pre, post = round(0.015 * fs), round(0.04 * fs)
-    max_lag = round(0.035 * fs / dec)
-    n = data.shape[1]
-    lag_all = np.zeros(len(first))
-    sur_all = np.zeros((n_sur, len(first)))
-    grp = first["group"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]])
-    stops = np.r_[starts[1:], grp.size]
-    onset_smp = np.round((first["onset_s"].to_numpy(float) - rec.tstart) * fs).astype(np.intp)
-    rows = np.array([row_of[c] for c in first["channel"]])
-    jit = round(0.005 * fs)
-    for a, z in zip(starts, stops, strict=True):  # events, not samples
-        on = onset_smp[a:z]
-        r = rows[a:z]
-        w0 = int(on.min()) - pre - jit - half_env
-        w1 = int(on.max()) + post + jit + half_env
-        if w0 < 0 or w1 > n:
-            sur_all[:, a:z] = lag_all[a:z] = np.nan
-            continue
-        seg = data[r, w0:w1]  # (k, L)
-        k, length = seg.shape
-        shifts = rng.integers(-jit, jit + 1, n_sur + 1)
-        shifts[0] = 0
-        noisy = np.empty((n_sur + 1, k, length))
-        noisy[0] = seg
-        noisy[1:] = seg[None] + rng.normal(0.0, 1.0, (n_sur, k, length)) * noise[r][None, :, None]
-        env = _envelope(noisy, half_env) / noise[r][None, :, None]
-        # plateau: median envelope over each member's first 40 ms after its detected onset
-        rel_on = on - w0
-        idx = rel_on[:, None] + np.arange(post)[None, :]
-        plateau = np.median(env[0][np.arange(k)[:, None], idx], axis=1)
-        env = np.minimum(env / np.maximum(plateau, 1.0)[None, :, None], 1.0)
-        # common window (jittered per surrogate), decimated
-        base = jit + half_env
-        win = np.arange(0, length - 2 * base, dec)
-        pos = base + shifts[:, None] + win[None, :]
-        e = np.take_along_axis(env, np.broadcast_to(pos[:, None, :], (n_sur + 1, k, win.size)), -1)
-        lags = _align(e[:, 0], e[:, 1:], max_lag) * step_ms  # (n_sur + 1, k - 1)
-        lag_all[a + 1 : z] = lags[0]
-        sur_all[:, a + 1 : z] = lags[1:]
-    return lag_all, sur_all
+    if bursts.empty:
+        return bursts.assign(rise_s=np.zeros(0), rise_sd_ms=np.zeros(0))
+    # the hum lines come from the spectra of the channels detect_bursts analysed, as there
+    picked = [c for c in bursts.attrs.get("channels", names) if c in rec.ch_names] or names
+    prefilter = None
+    if not _already_filtered(rec):
+        prefilter = _default_prefilter(rec, rec._pick_indices(picked), band)[0]
+    idx = rec._pick_indices(names)
+    fs = rec.sfreq
+    out = bursts.copy()
+    parts = []
+    for j, i in enumerate(idx):  # channels, one filtered row at a time
+        row = np.asarray(rec.data[i])
+        row = prefilter(row) if prefilter is not None else row.astype(np.float64, copy=False)
+        noise = np.array([_sig.quiet_noise(row, fs)])
+        sel = out["channel"].to_numpy(object) == names[j]
+        parts.append(_rise_columns(out[sel], row[None, :], [names[j]], fs, rec.tstart, noise))
+    res = pd.concat(parts).reindex(out.index)
+    out["rise_s"] = res["rise_s"].to_numpy(float)
+    out["rise_sd_ms"] = res["rise_sd_ms"].to_numpy(float)
+    return out
 
 
 def _envelope(x: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.float64]:
@@ -409,69 +506,44 @@ def _envelope(x: npt.NDArray[np.float64], half: int) -> npt.NDArray[np.float64]:
     return np.sqrt(np.maximum((cs[..., hi] - cs[..., lo]) / np.minimum(hi - lo, width), 0.0))
 
 
-def _align(
-    ref: npt.NDArray[np.float64], other: npt.NDArray[np.float64], max_lag: int
-) -> npt.NDArray[np.float64]:
-    """Shift (samples, + = ``other`` later) minimising the mean squared difference, refined.
-
-    ``ref`` (S, L), ``other`` (S, M, L); only the overlap of the shifted series is compared.
-    """
-    s_n, m_n, length = other.shape
-    shifts = np.arange(-max_lag, max_lag + 1)
-    cost = np.empty((s_n, m_n, shifts.size))
-    for j, d in enumerate(shifts):  # lags, not samples
-        if d >= 0:
-            diff = other[..., d:] - ref[:, None, : length - d]
-        else:
-            diff = other[..., : length + d] - ref[:, None, -d:]
-        cost[..., j] = np.mean(diff * diff, axis=-1)
-    best = np.argmin(cost, axis=-1)
-    b = np.clip(best, 1, shifts.size - 2)
-    y0, y1, y2 = (np.take_along_axis(cost, (b + o)[..., None], -1)[..., 0] for o in (-1, 0, 1))
-    denom = y0 - 2 * y1 + y2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where(denom > 1e-12, 0.5 * (y0 - y2) / denom, 0.0)
-    return shifts[b] + np.clip(frac, -0.5, 0.5)
-
-
-def _order_from_lags(
+def _order_from_times(
     first: pd.DataFrame,
-    lags: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    t_ms: npt.NDArray[np.float64],
+    sd_ms: npt.NDArray[np.float64],
     alpha: float,
     min_lag_ms: float,
     channels_info: pd.DataFrame | None,
 ) -> pd.DataFrame:
-    """Per group: lag of the last member with its interval, onset order and lead muscle."""
-    lag, sur = lags
+    """Per group: lag of the last member with its interval, onset order and lead muscle.
+
+    Each member's time ``t_ms`` is normal with SD ``sd_ms``; an event of ``k`` members makes
+    ``k - 1`` successive comparisons, each at level ``alpha / (k - 1)`` (Bonferroni), so an
+    event of truly simultaneous members is given an order with probability <= ``alpha``.
+    """
+    from scipy.stats import norm
+
     grp = first["group"].to_numpy()
     chans = first["channel"].to_numpy(object)
     muscles = _muscles(list(dict.fromkeys(chans)), channels_info)
     starts = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]])
     stops = np.r_[starts[1:], grp.size]
-    out = {k: [] for k in ("lag_ms", "lag_ci_low_ms", "lag_ci_high_ms", "onset_order")}
+    out: dict[str, list[float | str]] = {
+        k: [] for k in ("lag_ms", "lag_ci_low_ms", "lag_ci_high_ms", "onset_order")
+    }
     lead = []
-    q = (100 * alpha / 2, 100 * (1 - alpha / 2))
     for a, z in zip(starts, stops, strict=True):  # events, not samples
-        el, es = lag[a:z], sur[:, a:z]
-        if not np.all(np.isfinite(el)):
-            out["lag_ms"].append(np.nan)
-            out["lag_ci_low_ms"].append(np.nan)
-            out["lag_ci_high_ms"].append(np.nan)
-            out["onset_order"].append("undetermined")
-            lead.append("undetermined")
-            continue
-        order = np.argsort(el, kind="stable")
-        el, es, ch = el[order], es[:, order], chans[a:z][order]
-        last = es[:, -1] - es[:, 0]
-        out["lag_ms"].append(float(el[-1] - el[0]))
-        lo, hi = np.percentile(last, q)
-        out["lag_ci_low_ms"].append(float(lo))
-        out["lag_ci_high_ms"].append(float(hi))
+        order = np.argsort(t_ms[a:z], kind="stable")
+        t, sd, ch = t_ms[a:z][order], sd_ms[a:z][order], chans[a:z][order]
+        q = float(norm.ppf(1.0 - alpha / (2.0 * max(t.size - 1, 1))))
+        lag = float(t[-1] - t[0])
+        half = q * float(np.hypot(sd[-1], sd[0]))
+        out["lag_ms"].append(lag)
+        out["lag_ci_low_ms"].append(lag - half)
+        out["lag_ci_high_ms"].append(lag + half)
         parts, tier0, n_tier0 = [str(ch[0])], 0, 1
-        for i in range(1, el.size):  # members of one event
-            d = es[:, i] - es[:, tier0]
-            lo_i = np.percentile(d, q[0])
-            if lo_i > 0 and el[i] - el[tier0] >= min_lag_ms:
+        for i in range(1, t.size):  # members of one event
+            d = t[i] - t[tier0]
+            if d - q * np.hypot(sd[i], sd[tier0]) > 0 and d >= min_lag_ms:
                 parts.append("<")
                 tier0 = i
             else:

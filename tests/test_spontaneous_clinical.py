@@ -50,6 +50,16 @@ def _sim(seed: int, kind: str):
         return simulate_spontaneous(
             snr_db=15, spasm_rate_per_min=20, spread_step_ms=(0.0, 0.0), **common
         )
+    if kind == "sequential_independent":
+        return simulate_spontaneous(
+            snr_db=15,
+            spasm_rate_per_min=20,
+            firing="independent",
+            n_units=4,
+            unit_rate_hz=(150, 400),
+            coloured_uv=5,
+            **common,
+        )
     if kind == "simultaneous_independent":
         return simulate_spontaneous(
             snr_db=15,
@@ -124,10 +134,17 @@ def test_lockstep_units_measured_within_10_percent():
 
 
 @pytest.mark.parametrize(
-    ("kind", "use_rec"),
-    [("simultaneous", False), ("simultaneous", True), ("simultaneous_independent", True)],
+    ("kind", "use_rec", "limit"),
+    [
+        ("simultaneous", False, 0.10),
+        ("simultaneous", True, 0.05),
+        ("simultaneous_independent", True, 0.05),
+    ],
 )
-def test_simultaneous_events_rarely_ordered(kind, use_rec):
+def test_simultaneous_events_rarely_ordered(kind, use_rec, limit):
+    """Truly simultaneous onsets: the waveform onsets (``rec=``, as analyze uses them) give an
+    order to <= 5 % of the events (held out 200-204: 0 % lock-step, 3.5 % independent units on
+    a coloured background; onsets alone 18.6 % there)."""
     ordered = total = 0
     for seed in HELD_OUT:
         sim = _sim(seed, kind)
@@ -140,7 +157,31 @@ def test_simultaneous_events_rarely_ordered(kind, use_rec):
         ordered += s["ordered_given_simultaneous"] * s["n_simultaneous"]
         total += s["n_simultaneous"]
     assert total >= 40
-    assert ordered / total <= 0.10, (ordered, total)
+    assert ordered / total <= limit, (ordered, total)
+
+
+@pytest.mark.parametrize(
+    ("kind", "min_ordered"), [("lockstep", 0.85), ("sequential_independent", 0.55)]
+)
+def test_waveform_order_resolves_2_to_6_ms_steps(kind, min_ordered):
+    """Sensitivity of the waveform route to true 2-6 ms steps, and the right leader."""
+    ordered = n_seq = right = judged = 0
+    for seed in HELD_OUT:
+        sim = _sim(seed, kind)
+        bursts = detect_bursts(sim.recording)
+        ev = detect_synchronous_bursts(bursts, channels=sim.recording.channels, rec=sim.recording)
+        s = score_events(sim.synchronous, ev)
+        ordered += s["ordered_given_sequential"] * s["n_sequential"]
+        n_seq += s["n_sequential"]
+        m = match_onsets(sim.synchronous, ev, by=None)
+        lead = ev.loc[m["detected_index"], "lead_muscle"].to_numpy()
+        true = sim.synchronous.loc[m["truth_index"], "lead_muscle"].to_numpy()
+        sel = ~np.isin(lead, ["simultaneous", "tied"])
+        judged += int(sel.sum())
+        right += int((lead[sel] == true[sel]).sum())
+    assert n_seq >= 20
+    assert ordered / n_seq >= min_ordered, (ordered, n_seq)
+    assert judged >= 5 and right / judged >= 0.95, (right, judged)
 
 
 def test_sequential_events_keep_their_order():
@@ -161,7 +202,8 @@ def test_sequential_events_keep_their_order():
         right += int((lead[sel] == true[sel]).sum())
     assert n_seq >= 15
     assert ordered / n_seq >= 0.7, (ordered, n_seq)
-    assert judged >= 5 and right / judged >= 0.9, (right, judged)
+    # the Bonferroni rule (one error rate per event) leaves fewer single leaders
+    assert judged >= 4 and right / judged >= 0.9, (right, judged)
 
 
 def test_tapered_bursts_start_within_20_ms():

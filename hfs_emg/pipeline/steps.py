@@ -24,7 +24,7 @@ from ..preprocessing import filter_emg
 from ..recording import Recording
 from ..responses import measure_responses, stimulus_epochs
 from ..stim_locked import exclude_stimulus_locked, excluded_duration_s
-from ..synchrony import detect_synchronous_bursts
+from ..synchrony import burst_rise_times, detect_synchronous_bursts
 from .config import AnalysisConfig, section_kwargs
 
 logger = logging.getLogger("hfs_emg")
@@ -56,12 +56,19 @@ _check_finite = check_finite  # old private name
 
 
 def spontaneous_bursts(rec: Recording, config: AnalysisConfig) -> pd.DataFrame:
-    """Bursts of ``rec`` with the ``filter`` and ``bursts`` options (before any exclusion)."""
+    """Bursts of ``rec`` with the ``filter`` and ``bursts`` options (before any exclusion).
+
+    The table carries each burst's waveform onset (``rise_s``, ``rise_sd_ms``;
+    :func:`hfs_emg.synchrony.burst_rise_times`), from which the synchronous events' onset order
+    is judged; the streamed path measures the same on each chunk while it is in memory.
+    """
     b = config.bursts
     if config.filter.enabled:
         rec = filter_emg(rec, **section_kwargs(config.filter, drop=("enabled",)), picks=b.picks)
     kw = section_kwargs(b, drop=("options",))
-    return detect_bursts(rec, **kw, **b.options)
+    bursts = detect_bursts(rec, **kw, **b.options)
+    # waveform onsets for the onset order, as the streamed path measures them chunk by chunk
+    return burst_rise_times(bursts, rec, band=b.band)
 
 
 def spontaneous_tables(

@@ -46,6 +46,7 @@ from ..detection import BurstDetector, burst_filter
 from ..io._base import BaseReader
 from ..preprocessing import EmgFilter
 from ..recording import Recording
+from ..synchrony import _rise_columns
 from .config import AnalysisConfig, section_kwargs
 from .protocol import ProtocolDecision, decide_protocol
 from .result import AnalysisResult, build_result
@@ -235,6 +236,7 @@ def streamed_bursts(reader: BaseReader, config: AnalysisConfig) -> tuple[pd.Data
 
         found = run_tasks(one, range(len(names)), n_samples=x.shape[1])
         table = detector.table(found, fs, names, reader.tstart + lo / fs)
+        table = _rise_columns(table, x, names, fs, reader.tstart + lo / fs, noise)  # onset order
         onset = np.round((table["onset_s"].to_numpy() - reader.tstart) * fs)
         parts.append(table[(onset >= start) & (onset < stop)])
     bursts = pd.concat(parts, ignore_index=True)

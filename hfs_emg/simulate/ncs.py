@@ -413,6 +413,7 @@ def simulate_blink_study(
     r1_p2p_uv: float = 300.0,
     r2_p2p_uv: float = 400.0,
     synkinesis_ratio: float = 0.5,
+    synkinesis_persistence: float = 1.0,
     noise_uv: float = 4.0,
     background_uv: float = 2.0,
     mains_uv: float = 1.0,
@@ -442,6 +443,10 @@ def simulate_blink_study(
         Amplitudes in the oculi (uV; R2 log-normal trial variability, SD 0.2).
     synkinesis_ratio : float
         Synkinetic / oculi amplitude (hence area) ratio on the affected side.
+    synkinesis_persistence : float
+        Probability that a synkinetic response appears at a given stimulus (each channel and
+        component drawn independently): synkinesis in HFS "often varied considerably" (Auger
+        1979). 1 (default) gives every one, as before.
     noise_uv, background_uv, mains_uv, artifact_uv : float
         As in :func:`simulate_f_wave_study`.
     seed : int
@@ -488,6 +493,11 @@ def simulate_blink_study(
     r1_dur = np.full(n, 5.0)
     rows = []
     dt = 1e3 / sfreq
+    p_syn = float(synkinesis_persistence)
+    if not 0.0 <= p_syn <= 1.0:
+        raise ParameterError(f"synkinesis_persistence must be in [0, 1], got {p_syn!r}.")
+    # a separate stream, so that the default (1.0) leaves the recording unchanged
+    syn_rng = np.random.default_rng([int(seed), 7])
     for face_side in (affected_side, healthy):  # two sides of the face
         r2_dur = np.maximum(r2_duration_ms + r2_duration_sd_ms * rng.standard_normal(n), 8.0)
         r2_amp = r2_p2p_uv * np.exp(0.2 * rng.standard_normal(n))
@@ -504,6 +514,8 @@ def simulate_blink_study(
             delay, scale = (0.0, 1.0) if oculi else (0.5, synkinesis_ratio)
             for comp, blocks, lat, sel in (("R1", r1, r1_lat, ipsi), ("R2", r2, lat2, None)):
                 sel = np.ones(n, bool) if sel is None else sel
+                if not oculi and p_syn < 1.0:
+                    sel = sel & (syn_rng.random(n) < p_syn)
                 start = stim + np.round((lat + delay) * 1e-3 * sfreq).astype(np.int64)
                 b = scale * blocks
                 _place(data, row, start[sel], b[sel])
@@ -536,6 +548,7 @@ def simulate_blink_study(
     rec = _recording(data, sfreq, names, muscles, sides, onsets, stim_sides, "simulate_blink_study")
     params = {"sfreq": sfreq, "affected_side": affected_side, "seed": seed}
     params["synkinesis_ratio"] = synkinesis_ratio
+    params["synkinesis_persistence"] = p_syn
     return SimulatedNcsStudy(rec, truth, summary, params)
 
 
