@@ -49,6 +49,7 @@ __all__ = [
     "NOISE_METHODS",
     "EmgFilter",
     "bandpass_filter",
+    "emg_filter_margin_s",
     "envelope",
     "estimate_noise",
     "filter_emg",
