@@ -605,25 +605,14 @@ class EmgFilter:
         mains = self.mains
         period = max(round(fs / mains), 1) if mains else 1
         pad = int(np.ceil(0.6 * fs / period)) * period
-        lines = self.lines if self.notch == "lines" else ()
-        # all hum-line notches as one cascade in one forward-backward pass (groups of four
-        # sections share a pass in the compiled kernel); LTI filters commute, so this equals
-        # one zero-phase pass per line except in the edge transients
-        notches = (
-            [
-                _sig.sosfiltfilt_kernel(
-                    np.vstack(
-                        [
-                            _sig.notch_sos(fs, f, harmonics=False, q=self.q * f / float(mains))
-                            for f in lines
-                        ]
-                    ),
-                    dt,
-                )
-            ]
-            if lines
-            else []
-        )
+        # one zero-phase pass per hum line, each over the whole padded buffer (a cascade in one
+        # pass would differ in the edge transients: the tables would not be those of before)
+        notches = [
+            _sig.sosfiltfilt_kernel(
+                _sig.notch_sos(fs, f, harmonics=False, q=self.q * f / float(mains)), dt
+            )
+            for f in (self.lines if self.notch == "lines" else ())
+        ]
 
         def kernel(raw: Any, out: Any = None) -> npt.NDArray[np.floating]:
             raw = np.asarray(raw, dtype=dt)
