@@ -1,19 +1,23 @@
 """Live monitor speed: per-sweep analysis time and sweep-to-page latency (percentiles).
 
-1. Per-sweep analysis (``LiveMonitor`` runs :func:`hfs_emg.measure_lsr` on the sweeps of the
-   part so far, which makes its rows equal to the offline ones): the cost of one sweep's rows
-   for 8 channels at 10 kHz as a function of the number of sweeps already recorded.
+1. Per-sweep analysis: ``LiveMonitor`` measures each sweep with the causal state of its
+   recording part (:class:`hfs_emg.lsr_online.LsrStream.push_window`, the computation
+   :func:`hfs_emg.measure_lsr` itself runs), so the cost does not depend on how many sweeps
+   came before. Timed here on a simulated session, 8 channels at 10 kHz, 600 sweeps, wall
+   clock and CPU time per sweep, by ranges of the sweep number; the state's size; and a check
+   that the rows equal ``measure_lsr`` on the whole recording.
 2. End to end: ``example_data/lsr_session.edf`` replayed at real time through a real LSL
    stream for ``--seconds`` seconds with the live page open in headless chromium; for each
    sweep, the time from the end of its window (``tmax`` after the stimulus) to the page's
    update that carries it (server side; the browser renders a few ms later).
 
-Run: ``python benchmarks/monitor_latency.py [--seconds 40]``.
+Run: ``python benchmarks/monitor_latency.py [--seconds 40] [--sweeps 600]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import tempfile
 import time
 import warnings
@@ -31,23 +35,49 @@ MUSCLES = ("frontalis", "orbicularis_oculi", "orbicularis_oris", "mentalis", "na
            "zygomaticus", "corrugator", "platysma")  # fmt: skip
 
 
-def per_sweep(history: tuple[int, ...] = (25, 50, 100, 200)) -> None:
-    sim = simulate_lsr_session(n_stimuli=max(history), rate_hz=4.0, sfreq=10000.0,
-                               muscles=MUSCLES, seed=5)  # fmt: skip
+def per_sweep(n_sweeps: int = 600) -> None:
+    import pandas as pd
+
+    from hfs_emg.lsr_online import LsrStream
+
+    sim = simulate_lsr_session(n_stimuli=n_sweeps, rate_hz=4.0, sfreq=10000.0, muscles=MUSCLES,
+                               seed=5, disappearance_index=n_sweeps // 2)  # fmt: skip
     rec = sim.recording
     events = hfs.find_stim_events(rec)
     warnings.simplefilter("ignore")
-    print("per-sweep analysis, 8 channels at 10 kHz (measure_lsr on the sweeps so far):")
-    for n in history:
-        ev = events.iloc[:n]
-        sub = rec.crop(0, float(ev["onset_s"].iloc[-1]) + 0.1)
-        times = []
-        for _ in range(5):
-            t0 = time.perf_counter()
-            hfs.measure_lsr(sub, events=ev, stim_branch="zygomatic")
-            times.append(time.perf_counter() - t0)
-        p = np.percentile(np.array(times) * 1e3, [50, 90])
-        print(f"  {n:4d} sweeps so far: median {p[0]:7.1f} ms, p90 {p[1]:7.1f} ms per sweep")
+    stream = LsrStream.for_recording(rec, stim_branch="zygomatic")
+    emg = rec._pick_indices("emg")
+    n0 = round(stream.tmin * rec.sfreq)
+    wall, cpu, rows, sizes = [], [], [], []
+    for i in range(len(events)):
+        s = round((events["onset_s"].iloc[i] - rec.tstart) * rec.sfreq)
+        samples = rec.data[emg, s + n0 : s + n0 + stream.times.size].copy()
+        event = events.iloc[i].to_dict()
+        t0, c0 = time.perf_counter(), time.process_time()
+        rows.append(stream.push_window(samples, event))
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        sizes.append(stream.nbytes)
+    wall_ms, cpu_ms = np.array(wall) * 1e3, np.array(cpu) * 1e3
+    print(f"per-sweep analysis, {len(emg)} channels at 10 kHz (LsrStream.push_window):")
+    print("  sweeps      wall p50   p95    max  |  CPU p50   p95    max  (ms)")
+    edges = sorted({0, 1, *(e for e in (100, 300) if e < len(events)), len(events)})
+    for lo, hi in itertools.pairwise(edges):
+        w, c = wall_ms[lo:hi], cpu_ms[lo:hi]
+        pw, pc = np.percentile(w, [50, 95, 100]), np.percentile(c, [50, 95, 100])
+        print(f"  {lo:4d}-{hi - 1:<4d}  {pw[0]:8.2f} {pw[1]:6.2f} {pw[2]:6.2f}  |  "
+              f"{pc[0]:7.2f} {pc[1]:6.2f} {pc[2]:6.2f}")  # fmt: skip
+    pw, pc = np.percentile(wall_ms[1:], [50, 95, 100]), np.percentile(cpu_ms[1:], [50, 95, 100])
+    print(f"  all but the first: wall p50 {pw[0]:.2f} p95 {pw[1]:.2f} max {pw[2]:.2f} ms; "
+          f"CPU p50 {pc[0]:.2f} p95 {pc[1]:.2f} max {pc[2]:.2f} ms")  # fmt: skip
+    print(f"  state: {sizes[99] / 1e3:.0f} kB after 100 sweeps, {sizes[-1] / 1e3:.0f} kB after "
+          f"{len(events)}")  # fmt: skip
+    online = pd.concat(rows, ignore_index=True)
+    offline = hfs.measure_lsr(rec, events=events, stim_branch="zygomatic")
+    same = all((online[c] == offline[c]).all() for c in ("present", "match_present", "rejected"))
+    lat = np.nanmax(np.abs(online["latency_ms"] - offline["latency_ms"]))
+    print(f"  rows equal measure_lsr on the whole recording: decisions {same}, "
+          f"max latency difference {lat:.1e} ms")  # fmt: skip
 
 
 def end_to_end(seconds: float) -> None:
@@ -81,12 +111,19 @@ def end_to_end(seconds: float) -> None:
     print(f"end to end, real-time replay of the example session, {len(result)} sweeps:")
     print("  window end -> result row (ms):", np.percentile(np.array(result) * 1e3, q).round(0))
     print("  window end -> page update (ms):", np.percentile(np.array(on_page) * 1e3, q).round(0))
+    print("  per-sweep analysis in the monitor, events included (ms):",
+          np.percentile(np.array(mon.analysis_s) * 1e3, q).round(1))  # fmt: skip
+    print("  of which the LSR measurement, LsrStream.push_window (ms):",
+          np.percentile(np.array(mon.lsr_s) * 1e3, q).round(1))  # fmt: skip
     print("  (percentiles", q, ")")
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=40.0)
+    ap.add_argument("--sweeps", type=int, default=600)
+    ap.add_argument("--no-page", action="store_true", help="only the per-sweep part")
     a = ap.parse_args()
-    per_sweep()
-    end_to_end(a.seconds)
+    per_sweep(a.sweeps)
+    if not a.no_page:
+        end_to_end(a.seconds)

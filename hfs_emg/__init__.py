@@ -8,7 +8,8 @@ Data flow: ``read_recording`` -> preprocessing (``filter_emg``, ``envelope``...)
 ``find_stim_events`` -> ``blank_stimulus_artifact`` -> ``make_epochs`` -> ``measure_lsr`` ->
 ``lsr_trend`` with the surgical ``phase_markers`` (plus ``measure_cmap``, ``measure_f_waves``,
 ``measure_blink_reflex``, ``blink_recovery_cycle``, the facial MEP ``measure_fmep`` ->
-``fmep_trend`` and the free-running ``detect_a_trains`` -> ``train_time``). Visits over time:
+``fmep_trend``, the Z-L response ``measure_zl_response`` -> ``zl_trend``, the LSR morphology
+``lsr_morphology`` and the free-running ``detect_a_trains`` -> ``train_time``). Visits over time:
 ``patient_timeline``.
 """
 
@@ -43,6 +44,7 @@ from .free_running import classify_trains, detect_a_trains, train_time
 from .io import open_recording, read_recording, write_recording
 from .lsr import lsr_running_amplitude, lsr_trend, measure_lsr
 from .metrics import summarize
+from .morphology import lsr_morphology, summarize_morphology
 from .motor_units import detect_units
 from .ncs import (
     NcsResult,
@@ -71,6 +73,7 @@ from .recording import Recording, from_array, make_events
 from .responses import measure_responses
 from .synchrony import detect_synchronous_bursts, synchrony_matrix
 from .visits import Visit, patient_timeline
+from .zl_response import measure_zl_response, vessel_sites, zl_trend
 
 logging.getLogger("hfs_emg").addHandler(logging.NullHandler())
 
@@ -121,6 +124,7 @@ __all__ = [
     "group_stimulus_trains",
     "highpass_filter",
     "lowpass_filter",
+    "lsr_morphology",
     "lsr_running_amplitude",
     "lsr_trend",
     "make_epochs",
@@ -131,6 +135,7 @@ __all__ = [
     "measure_fmep",
     "measure_lsr",
     "measure_responses",
+    "measure_zl_response",
     "notch_filter",
     "open_recording",
     "patient_timeline",
@@ -145,7 +150,10 @@ __all__ = [
     "signal",
     "simulate",
     "summarize",
+    "summarize_morphology",
     "synchrony_matrix",
     "train_time",
+    "vessel_sites",
     "write_recording",
+    "zl_trend",
 ]

@@ -148,45 +148,173 @@ def _tail_models() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     return i, j
 
 
+def _tail_design(
+    tt: FloatArray, keep: npt.NDArray[np.bool_], w: int, penalty: float
+) -> tuple[Any, ...]:
+    """Precomputed least-squares operators of :func:`_tail_fit` for one fit grid (cached).
+
+    For every model ``p`` (a pair of time constants) the normal-equation pseudo-inverse
+    ``G_p^+`` (3 x 3) maps the right-hand side ``r_p = (<y, e_i>, <y, e_j>, sum y)`` to the
+    coefficients; ``r_p`` is a selection ``sel[p]`` of ``z = (<y, e_1>, ..., <y, e_G>, sum y)``
+    and the explained sum of squares ``r_p' G_p^+ r_p`` a quadratic form in ``z``, so the
+    residual of every model of every row is one matrix product of the pairwise products of
+    ``z`` with ``quad``. Returns the (smoothed) basis on the fitted samples, the
+    pseudo-inverses, ``sel``, the BIC penalty per model, the number of fitted samples,
+    ``quad`` and the pair indices.
+    """
+    key = (tt.tobytes(), keep.tobytes(), int(w), float(penalty))
+    hit = _DESIGN_CACHE.get(key)
+    if hit is not None:
+        return hit
+    basis = np.exp(-tt[:, None] / (TAIL_TAU_GRID_MS[None, :] * 1e-3))  # (F, G)
+    bk = basis[keep]
+    if w > 1:
+        cb = np.vstack([np.zeros((1, bk.shape[1])), np.cumsum(bk, axis=0)])
+        bk = (cb[w:] - cb[:-w]) / w
+    n_f, g = bk.shape
+    mi, mj = _tail_models()
+    cols = np.stack([bk[:, mi], bk[:, mj], np.ones((n_f, mi.size))], axis=-1)  # (F, P, 3)
+    ginv = np.linalg.pinv(np.einsum("fpk,fpl->pkl", cols, cols))  # (P, 3, 3)
+    sel = np.stack([mi, mj, np.full(mi.size, g)], axis=-1)  # (P, 3) indices into z
+    # explained sum of squares of model p: r_p' G_p^+ r_p = z' M_p z, a quadratic form in z;
+    # all models at once from the products z_a z_b (a <= b): zz @ quad
+    big = np.zeros((mi.size, g + 1, g + 1))
+    for k in range(3):
+        for m in range(3):
+            np.add.at(big, (np.arange(mi.size), sel[:, k], sel[:, m]), ginv[:, k, m])
+    iu, ju = np.triu_indices(g + 1)
+    quad = (big[:, iu, ju] * np.where(iu == ju, 1.0, 2.0)[None, :]).T  # (pairs, P)
+    n_par = np.where(mi == mj, 3.0, 5.0)
+    pen = penalty * n_par * np.log(n_f)
+    out = (np.ascontiguousarray(bk), ginv, sel, pen, n_f, np.ascontiguousarray(quad), iu, ju)
+    if len(_DESIGN_CACHE) > 32:
+        _DESIGN_CACHE.clear()
+    _DESIGN_CACHE[key] = out
+    return out
+
+
+_DESIGN_CACHE: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
 def _tail_fit(
     y: FloatArray,
     tt: FloatArray,
     keep: npt.NDArray[np.bool_],
     w: int,
-    full: FloatArray,
-    taper: FloatArray,
+    full_ext: FloatArray,
     penalty: float = 1.0,
 ) -> FloatArray:
-    """Best one- or two-exponential model of each row of ``y`` (on times ``tt``), on ``full``.
+    """Best one- or two-exponential model of each row of ``y`` (on times ``tt``).
+
+    ``full_ext`` (G + 1, S) holds the G basis exponentials and, last, the taper of the constant
+    on the output time grid.
 
     Only the samples where ``keep`` are fitted; with ``w > 1`` data and basis are first smoothed
     by the same ``w``-sample boxcar (valid part). Returns the model on the ``full`` time grid.
+    All rows and all models at once: two matrix products (projections on the basis, then the
+    coefficients of every model from the precomputed pseudo-inverses, :func:`_tail_design`),
+    no loop over rows, models or samples.
     """
-    basis = np.exp(-tt[:, None] / (TAIL_TAU_GRID_MS[None, :] * 1e-3))  # (F, G)
-    yk, bk = y[:, keep], basis[keep]
+    bk, ginv, sel, pen, n_f, quad, iu, ju = _tail_design(tt, keep, w, penalty)
+    yk = y if keep.all() else y[:, keep]
     if w > 1:
         cy = np.zeros((yk.shape[0], yk.shape[1] + 1))
         np.cumsum(yk, axis=1, out=cy[:, 1:])
         yk = (cy[:, w:] - cy[:, :-w]) / w
-        cb = np.vstack([np.zeros((1, bk.shape[1])), np.cumsum(bk, axis=0)])
-        bk = (cb[w:] - cb[:-w]) / w
-    n_f = bk.shape[0]
-    mi, mj = _tail_models()
-    cols = np.stack([bk[:, mi], bk[:, mj], np.ones((n_f, mi.size))], axis=-1)  # (F, P, 3)
-    ginv = np.linalg.pinv(np.einsum("fpk,fpl->pkl", cols, cols))  # (P, 3, 3)
-    proj = yk @ bk  # (N, G)
-    rhs = np.stack([proj[:, mi], proj[:, mj], np.repeat(yk.sum(1)[:, None], mi.size, 1)], -1)
-    coef = np.einsum("pkl,npl->npk", ginv, rhs)  # (N, P, 3)
-    sse = (yk * yk).sum(1)[:, None] - np.einsum("npk,npk->np", coef, rhs)
-    n_par = np.where(mi == mj, 3.0, 5.0)
-    bic = n_f * np.log(np.maximum(sse, 1e-12) / n_f) + penalty * n_par[None, :] * np.log(n_f)
+    n_r, g = y.shape[0], bk.shape[1]
+    z = np.empty((n_r, g + 1))
+    np.matmul(yk, bk, out=z[:, :g])
+    z[:, g] = yk.sum(1)
+    sse = np.einsum("nf,nf->n", yk, yk)[:, None] - (z[:, iu] * z[:, ju]) @ quad  # (N, P)
+    bic = n_f * np.log(np.maximum(sse, 1e-12) / n_f) + pen[None, :]
     best = np.argmin(bic, axis=1)
-    c_best = coef[np.arange(y.shape[0]), best]  # (N, 3)
-    model = c_best[:, :1] * full[:, mi[best]].T + c_best[:, 1:2] * full[:, mj[best]].T
-    # the constant belongs to the fit (a slow exponential and a constant are nearly collinear):
-    # subtract it too, tapered to 0 after the fit window
-    model += c_best[:, 2:3] * taper[None, :]
+    rows = np.arange(n_r)
+    c_best = np.einsum("nkl,nl->nk", ginv[best], z[rows[:, None], sel[best]])  # (N, 3)
+    mi, mj = sel[best, 0], sel[best, 1]
+    # the model as a sparse combination of the G basis functions and the tapered constant:
+    # the constant belongs to the fit (a slow exponential and a constant are nearly collinear),
+    # so it is subtracted too, tapered to 0 after the fit window
+    cf = np.zeros((n_r, g + 1))
+    cf[rows, mi] = c_best[:, 0]
+    cf[rows, mj] += c_best[:, 1]
+    cf[:, g] = c_best[:, 2]
+    return cf @ full_ext
+
+
+def _tail_models_block(
+    y: FloatArray,
+    pre: FloatArray,
+    dm: npt.NDArray[np.bool_] | None,
+    tt: FloatArray,
+    w: int,
+    every: npt.NDArray[np.bool_],
+    zone: npt.NDArray[np.bool_],
+    gap: npt.NDArray[np.bool_],
+    gap_fast: npt.NDArray[np.bool_],
+    full_ext: FloatArray,
+    fs: float,
+    gap_start_s: float,
+) -> FloatArray:
+    """Tail model of every row of ``y``: pass 1, then pass 2 where it applies (:func:`_tail`)."""
+    n_fit = y.shape[1]
+    model = _tail_fit(y, tt, every, w, full_ext)
+    sd_pre = pre.std(axis=1)
+    res = y[:, zone] - model[:, :n_fit][:, zone]
+    res -= res.mean(axis=1, keepdims=True)
+    resp = np.sqrt((res**2).mean(axis=1)) > 3.0 * sd_pre
+    if dm is not None:
+        resp &= ~dm
+    for rows, mask, is_direct in ((resp, ~gap, False), (dm, ~gap_fast, True)):
+        # refit without the response zone, if at least 1 ms anchors the bridge before it
+        if rows is None or not rows.any():
+            continue
+        anchor = int((mask & (tt < gap_start_s)).sum())
+        if anchor < round(1e-3 * fs):
+            if is_direct:  # direct M-wave, no anchor before it: leave it alone
+                model[rows] = 0.0
+            continue
+        m2 = _tail_fit(y[rows], tt, mask, 1, full_ext)
+        # a bridge that swings beyond the data is no better: keep pass 1 there
+        span = np.abs(y[rows][:, ~mask]).max(axis=1)
+        sane = np.abs(m2[:, :n_fit][:, ~mask]).max(axis=1) <= 2.0 * span
+        upd = np.flatnonzero(rows)[sane]
+        model[upd] = m2[sane]
     return model
+
+
+def _tail_grid(
+    b: int, fs: float, tail_s: float, tail_gap_s: tuple[float, float]
+) -> tuple[int, int, FloatArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Fit grid of :func:`_tail`: samples, boxcar width, times, response zone, M-wave zone."""
+    n_fit = round(tail_s * fs)
+    w = max(1, round(TAIL_SMOOTH_MS * 1e-3 * fs))
+    tt = (np.arange(n_fit) + b) / fs  # time after the stimulus (s)
+    # pass-2 bridge anchors: from 2.5 ms (after the spike) to the gap, and after it
+    zone = (tt >= tail_gap_s[0]) & (tt < tail_gap_s[1])
+    gap_fast = (tt >= _M_WAVE_START_S) & (tt < tail_gap_s[1])
+    if n_fit - w < 8 or (~zone).sum() < 12:
+        raise ParameterError(
+            f"The tail fit window ({tail_s * 1e3:g} ms) is too short; lengthen tail_s."
+        )
+    return n_fit, w, tt, zone, gap_fast
+
+
+def prepare_tail(
+    fs: float,
+    window_s: tuple[float, float],
+    *,
+    tail_s: float = 0.045,
+    tail_gap_s: tuple[float, float] = (0.0055, 0.022),
+) -> None:
+    """Precompute the least-squares operators of ``method="tail"`` for this rate and window.
+
+    They are cached on first use anyway; a live monitor calls this before the first sweep so
+    that no sweep pays for them.
+    """
+    n_fit, w, tt, zone, gap_fast = _tail_grid(round(window_s[1] * fs), fs, tail_s, tail_gap_s)
+    _tail_design(tt, np.ones(n_fit, bool), w, 1.0)
+    _tail_design(tt, ~zone, 1, 1.0)
+    _tail_design(tt, ~gap_fast, 1, 1.0)
 
 
 def _tail(
@@ -218,64 +346,55 @@ def _tail(
     subtracted from ``b`` to ``b + 2 * tail_s`` (the constant tapered to 0 over 10 ms after the
     fit window); the blanking window is interpolated linearly.
     """
-    n_fit = round(tail_s * fs)
-    w = max(1, round(TAIL_SMOOTH_MS * 1e-3 * fs))
+    n_fit, w, tt, zone, gap_fast = _tail_grid(b, fs, tail_s, tail_gap_s)
     k = np.arange(n_fit)
-    tt = (k + b) / fs  # time after the stimulus (s)
-    # pass-2 bridge anchors: from 2.5 ms (after the spike) to the gap, and after it
-    zone = (tt >= tail_gap_s[0]) & (tt < tail_gap_s[1])
     gap = zone
-    gap_fast = (tt >= _M_WAVE_START_S) & (tt < tail_gap_s[1])
-    if n_fit - w < 8 or (~gap).sum() < 12:
-        raise ParameterError(
-            f"The tail fit window ({tail_s * 1e3:g} ms) is too short; lengthen tail_s."
-        )
     n_sub = 2 * n_fit
     kk = np.arange(n_sub)
     full = np.exp(-((kk + b) / fs)[:, None] / (TAIL_TAU_GRID_MS[None, :] * 1e-3))  # (S, G)
     n_tap = max(1, round(0.01 * fs))
     taper = np.clip(1.0 - (kk - n_fit) / n_tap, 0.0, 1.0)
+    full_ext = np.ascontiguousarray(np.vstack([full.T, taper[None, :]]))  # (G + 1, S)
     n_pre = max(4, round(0.01 * fs))
     ok = (stims + b + n_fit <= x.shape[1]) & (stims + a - n_pre >= 0)
     st_all = stims[ok]
     n_c = x.shape[0]
     every = np.ones(n_fit, bool)
+    dmask = None if direct is None else np.asarray(direct, bool)[:, ok]
+    # windows that do not overlap can be subtracted by plain indexing (no ufunc.at)
+    disjoint = bool(np.all(np.diff(st_all) >= n_sub))
     step = max(1, _TAIL_BLOCK // max(n_c, 1))
     for s0 in range(0, st_all.size, step):  # blocks of stimuli (memory), not single stimuli
         st = st_all[s0 : s0 + step]
-        y = x[:, st[:, None] + b + k[None, :]].reshape(-1, n_fit)  # (C*E, F)
-        pre = x[:, st[:, None] + a - n_pre + np.arange(n_pre)[None, :]].reshape(-1, n_pre)
-        model = _tail_fit(y, tt, every, w, full, taper)
-        sd_pre = pre.std(axis=1)
-        res = y[:, zone] - model[:, :n_fit][:, zone]
-        res -= res.mean(axis=1, keepdims=True)
-        resp = np.sqrt((res**2).mean(axis=1)) > 3.0 * sd_pre
-        if direct is not None:
-            dm = np.asarray(direct)[:, ok][:, s0 : s0 + step].reshape(-1)
-            resp &= ~dm
-        for rows, mask in ((resp, ~gap), (dm if direct is not None else None, ~gap_fast)):
-            # refit without the response zone, if at least 1 ms anchors the bridge before it
-            if rows is None or not rows.any():
-                continue
-            anchor = int((mask & (tt < tail_gap_s[0])).sum())
-            if anchor < round(1e-3 * fs):
-                if mask is not gap:  # direct M-wave, no anchor before it: leave it alone
-                    model[rows] = 0.0
-                continue
-            m2 = _tail_fit(y[rows], tt, mask, 1, full, taper)
-            # a bridge that swings beyond the data is no better: keep pass 1 there
-            span = np.abs(y[rows][:, ~mask]).max(axis=1)
-            sane = np.abs(m2[:, :n_fit][:, ~mask]).max(axis=1) <= 2.0 * span
-            upd = np.flatnonzero(rows)[sane]
-            model[upd] = m2[sane]
-        model = model.reshape(n_c, st.size, n_sub)
-        idx = st[:, None] + b + kk[None, :]
-        inside = idx < x.shape[1]
-        if inside.all():
-            np.subtract.at(x, (slice(None), idx), model)
-        else:
-            e_i, k_i = np.nonzero(inside)
-            np.subtract.at(x, (slice(None), idx[e_i, k_i]), model[:, e_i, k_i])
+        r_step = max(1, _TAIL_BLOCK // st.size)
+        for r0 in range(0, n_c, r_step):  # and blocks of rows (many epochs as rows)
+            rows = slice(r0, min(n_c, r0 + r_step))
+            xr = x[rows]
+            y = xr[:, st[:, None] + b + k[None, :]].reshape(-1, n_fit)  # (C*E, F)
+            pre = xr[:, st[:, None] + a - n_pre + np.arange(n_pre)[None, :]]
+            dm = None if dmask is None else dmask[rows, s0 : s0 + step].reshape(-1)
+            # the model only where it lands inside the array (>= n_fit samples, see ``ok``)
+            n_out = int(min(n_sub, x.shape[1] - (st.min() + b)))
+            model = _tail_models_block(
+                y, pre.reshape(-1, n_pre), dm, tt, w, every, zone, gap, gap_fast,
+                full_ext[:, :n_out], fs, tail_gap_s[0],
+            )  # fmt: skip
+            model = model.reshape(xr.shape[0], st.size, n_out)
+            idx = st[:, None] + b + kk[None, :n_out]
+            inside = idx < x.shape[1]
+            if inside.all() and disjoint:
+                xr[:, idx] -= model
+            elif inside.all():
+                np.subtract.at(xr, (slice(None), idx), model)
+            elif disjoint and st.size == 1:  # one stimulus: a slice
+                n_in = int(inside.sum())
+                xr[:, idx[0, 0] : idx[0, 0] + n_in] -= model[:, 0, :n_in]
+            else:
+                e_i, k_i = np.nonzero(inside)
+                if disjoint:
+                    xr[:, idx[e_i, k_i]] -= model[:, e_i, k_i]
+                else:
+                    np.subtract.at(xr, (slice(None), idx[e_i, k_i]), model[:, e_i, k_i])
     if b > a:
         _interpolate(x, stims, a, b, fs, kind="linear")
 

@@ -30,18 +30,118 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["causal_gumbel", "causal_mean", "gumbel_exceedance", "gumbel_threshold"]
+__all__ = [
+    "CausalGumbel",
+    "CausalMean",
+    "TrailingSums",
+    "causal_gumbel",
+    "causal_mean",
+    "gumbel_exceedance",
+    "gumbel_threshold",
+]
 
 FloatArray = npt.NDArray[np.floating]
 _EULER_GAMMA = 0.5772156649015329
 
 
-def _trailing(cs: FloatArray, window: int) -> FloatArray:
-    """Sums over the last ``window`` rows (inclusive) from a cumulative sum with a zero row."""
-    n = cs.shape[0] - 1
-    hi = np.arange(1, n + 1)
-    lo = np.maximum(hi - int(window), 0)
-    return cs[hi] - cs[lo]
+class TrailingSums:
+    """Column sums over the last ``window`` rows, fed block by block (sweeps as they come).
+
+    The sums are differences of one running cumulative sum (carried between blocks), so
+    feeding the rows in any blocks, one at a time or all at once, gives bitwise the same
+    sums: a live monitor and the offline analysis make the same decisions. Only the last
+    ``window`` cumulative rows are kept (constant memory).
+
+    Examples
+    --------
+    >>> acc = TrailingSums(2, 1)
+    >>> acc.push(np.array([[1.0], [3.0]]))[:, 0].tolist()
+    [1.0, 4.0]
+    >>> acc.push(np.array([[5.0]]))[:, 0].tolist()  # 3 + 5: the last two rows
+    [8.0]
+    """
+
+    def __init__(self, window: int, n_cols: int) -> None:
+        self.window = int(window)
+        self.n = 0  # rows pushed so far
+        self._cum = np.zeros((1, int(n_cols)))  # cumulative rows self.n - len + 1 .. self.n
+
+    def push(self, values: npt.ArrayLike) -> FloatArray:
+        """Add rows (n, n_cols); return the trailing sums of each of them (n, n_cols)."""
+        v = np.asarray(values, dtype=float).reshape(-1, self._cum.shape[1])
+        cs = np.cumsum(np.vstack([self._cum[-1:], v]), axis=0)  # continues the running sum
+        allc = np.vstack([self._cum, cs[1:]])
+        base = self.n - (self._cum.shape[0] - 1)  # row index of allc[0]
+        hi = np.arange(self.n + 1, self.n + v.shape[0] + 1)
+        lo = np.maximum(hi - self.window, 0)
+        out = allc[hi - base] - allc[lo - base]
+        self.n += v.shape[0]
+        self._cum = allc[-self.window :] if allc.shape[0] > self.window else allc
+        return out
+
+
+def _as_2d(x: npt.ArrayLike, valid: npt.ArrayLike | None) -> tuple[FloatArray, FloatArray]:
+    a = np.asarray(x, dtype=float)
+    if a.ndim == 1:
+        a = a[:, None]
+    ok = (
+        np.isfinite(a)
+        if valid is None
+        else (np.asarray(valid, bool).reshape(a.shape) & np.isfinite(a))
+    )
+    return a, ok
+
+
+class CausalGumbel:
+    """Streaming form of :func:`causal_gumbel` (state: the trailing sums of the last sweeps).
+
+    ``CausalGumbel(n_cols, window=w).push(null, valid)`` on all rows at once is
+    :func:`causal_gumbel`; pushing the rows in blocks gives bitwise the same results.
+    """
+
+    def __init__(self, n_cols: int, *, window: int = 200, min_n: int = 10) -> None:
+        self.n_cols = int(n_cols)
+        self.min_n = int(min_n)
+        self._sums = TrailingSums(window, 3 * self.n_cols)
+
+    def push(
+        self, null: npt.ArrayLike, valid: npt.ArrayLike | None = None
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Location, scale and count (each (n, n_cols)) of the rows pushed now."""
+        x, ok = _as_2d(null, valid)
+        v = np.where(ok, x, 0.0)
+        m = self.n_cols
+        s = self._sums.push(np.hstack([v, v * v, ok]))
+        s1, s2, n = s[:, :m], s[:, m : 2 * m], s[:, 2 * m :]
+        p1, p2, pn = (a.sum(1, keepdims=True) for a in (s1, s2, n))
+        own = n >= self.min_n
+        s1 = np.where(own, s1, p1)
+        s2 = np.where(own, s2, p2)
+        n = np.where(own, n, pn)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = s1 / n
+            var = (s2 - n * mean**2) / (n - 1)
+        sd = np.sqrt(np.maximum(var, 0.0))
+        beta = np.where(n >= self.min_n, sd * np.sqrt(6.0) / np.pi, np.nan)
+        mu = mean - _EULER_GAMMA * beta
+        return mu, beta, n
+
+
+class CausalMean:
+    """Streaming form of :func:`causal_mean` (pushing blocks gives bitwise the same means)."""
+
+    def __init__(self, n_cols: int, *, window: int = 200) -> None:
+        self.n_cols = int(n_cols)
+        self._sums = TrailingSums(window, 2 * self.n_cols)
+
+    def push(self, x: npt.ArrayLike, valid: npt.ArrayLike | None = None) -> FloatArray:
+        """Means (n, n_cols) of the rows pushed now."""
+        a, ok = _as_2d(x, valid)
+        m = self.n_cols
+        t = self._sums.push(np.hstack([np.where(ok, a, 0.0), ok]))
+        s, n = t[:, :m], t[:, m:]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n > 0, s / np.where(n > 0, n, 1), np.nan)
 
 
 def causal_gumbel(
@@ -76,32 +176,8 @@ def causal_gumbel(
     >>> round(float(mu[-1, 0]), 1), round(float(beta[-1, 0]), 1), int(n[-1, 0])
     (2.0, 0.5, 4000)
     """
-    x = np.asarray(null, dtype=float)
-    if x.ndim == 1:
-        x = x[:, None]
-    ok = (
-        np.isfinite(x)
-        if valid is None
-        else (np.asarray(valid, bool).reshape(x.shape) & np.isfinite(x))
-    )
-    v = np.where(ok, x, 0.0)
-    zero = np.zeros((1, x.shape[1]))
-    c1 = np.vstack([zero, np.cumsum(v, 0)])
-    c2 = np.vstack([zero, np.cumsum(v * v, 0)])
-    cn = np.vstack([zero, np.cumsum(ok, 0)])
-    s1, s2, n = _trailing(c1, window), _trailing(c2, window), _trailing(cn, window)
-    p1, p2, pn = (a.sum(1, keepdims=True) for a in (s1, s2, n))
-    own = n >= min_n
-    s1 = np.where(own, s1, p1)
-    s2 = np.where(own, s2, p2)
-    n = np.where(own, n, pn)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = s1 / n
-        var = (s2 - n * mean**2) / (n - 1)
-    sd = np.sqrt(np.maximum(var, 0.0))
-    beta = np.where(n >= min_n, sd * np.sqrt(6.0) / np.pi, np.nan)
-    mu = mean - _EULER_GAMMA * beta
-    return mu, beta, n.astype(float)
+    x, _ = _as_2d(null, None)
+    return CausalGumbel(x.shape[1], window=window, min_n=min_n).push(x, valid)
 
 
 def gumbel_threshold(mu: npt.ArrayLike, beta: npt.ArrayLike, false_alarm_rate: float) -> FloatArray:
@@ -138,16 +214,5 @@ def causal_mean(
     >>> causal_mean(np.array([[1.0], [3.0], [5.0]]), window=2)[:, 0].tolist()
     [1.0, 2.0, 4.0]
     """
-    a = np.asarray(x, dtype=float)
-    if a.ndim == 1:
-        a = a[:, None]
-    ok = (
-        np.isfinite(a)
-        if valid is None
-        else (np.asarray(valid, bool).reshape(a.shape) & np.isfinite(a))
-    )
-    zero = np.zeros((1, a.shape[1]))
-    s = _trailing(np.vstack([zero, np.cumsum(np.where(ok, a, 0.0), 0)]), window)
-    n = _trailing(np.vstack([zero, np.cumsum(ok, 0)]), window)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, s / np.where(n > 0, n, 1), np.nan)
+    a, _ = _as_2d(x, None)
+    return CausalMean(a.shape[1], window=window).push(a, valid)

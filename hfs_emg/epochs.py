@@ -1,9 +1,10 @@
 """Stimulus-locked epochs: :class:`Epochs`, :class:`Evoked` and :func:`make_epochs`.
 
-Epochs are cut with one fancy-indexing gather (no loop over stimuli). Epochs that would run past
-the recording's edges are dropped and listed in ``drop_log``; (epoch, channel) pairs that are
-clipped (a flat run at the channel's extreme value, the signature of amplifier saturation) are
-flagged in ``bad`` with a reason, so measurements can skip them without losing the other channels.
+Epochs are cut with one fancy-indexing gather per channel (no loop over stimuli). Epochs that
+would run past the recording's edges are dropped and listed in ``drop_log``; (epoch, channel)
+pairs that are clipped (a flat run at the channel's extreme value so far, the signature of
+amplifier saturation) are flagged in ``bad`` with a reason, so measurements can skip them without
+losing the other channels. Every flag depends on the epoch and earlier ones only (causal).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 from ._errors import DataError, ParameterError
 from .recording import Recording
 
-__all__ = ["Epochs", "Evoked", "make_epochs"]
+__all__ = ["Epochs", "Evoked", "RunningExtremes", "make_epochs"]
 
 FloatArray = npt.NDArray[np.floating]
 
@@ -166,17 +167,86 @@ class Epochs:
         )
 
 
+class RunningExtremes:
+    """Per-channel extremes of the epochs cut so far: the causal reference of the clipping test.
+
+    :func:`make_epochs` compares every epoch with the lowest and highest value of that epoch
+    and the earlier ones (never a later one), so a live monitor that cuts the sweeps one by one
+    flags the same sweeps as the offline analysis. Pass the same object to successive calls to
+    carry the extremes over (it is updated in place).
+    """
+
+    def __init__(self) -> None:
+        self.lo: FloatArray | None = None
+        self.hi: FloatArray | None = None
+
+    def update(self, seg: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Running extremes (E, C) up to and including each epoch of ``seg`` (E, C, T)."""
+        lo = np.minimum.accumulate(seg.min(axis=-1), axis=0)
+        hi = np.maximum.accumulate(seg.max(axis=-1), axis=0)
+        if self.lo is not None:
+            lo = np.minimum(lo, self.lo[None, :])
+            hi = np.maximum(hi, self.hi[None, :])
+        if seg.shape[0]:
+            self.lo, self.hi = lo[-1].copy(), hi[-1].copy()
+        return lo, hi
+
+
 def _clipped(
     seg: FloatArray, lo: FloatArray, hi: FloatArray, min_run: int
 ) -> npt.NDArray[np.bool_]:
-    """(E, C) True where a run of >= min_run samples sits at the channel's extreme."""
+    """(E, C) True where a run of >= min_run samples sits at the (E, C) extreme ``lo``/``hi``."""
     span = np.maximum(hi - lo, 1e-12)
-    tol = (1e-6 * span)[None, :, None]
-    at_ext = (seg >= hi[None, :, None] - tol) | (seg <= lo[None, :, None] + tol)
-    c = np.cumsum(at_ext, axis=-1, dtype=np.int32)
-    c = np.concatenate([np.zeros((*c.shape[:-1], 1), np.int32), c], axis=-1)
-    runs = c[..., min_run:] - c[..., :-min_run]
-    return (runs >= min_run).any(axis=-1)
+    tol = 1e-6 * span
+    out = np.zeros(seg.shape[:2], bool)
+    # only an epoch that reaches the extreme can hold a run at it: test those samples only
+    cand = (seg.max(axis=-1) >= hi - tol) | (seg.min(axis=-1) <= lo + tol)
+    e_i, c_i = np.nonzero(cand)
+    if not e_i.size:
+        return out
+    x = seg[e_i, c_i]  # (K, T)
+    t = tol[e_i, c_i, None]
+    at_ext = (x >= hi[e_i, c_i, None] - t) | (x <= lo[e_i, c_i, None] + t)
+    c = np.zeros((x.shape[0], x.shape[1] + 1), np.int32)
+    np.cumsum(at_ext, axis=-1, dtype=np.int32, out=c[:, 1:])
+    runs = c[:, min_run:] - c[:, :-min_run]
+    out[e_i, c_i] = (runs >= min_run).any(axis=-1)
+    return out
+
+
+def _finish_epochs(
+    seg: FloatArray,
+    times: FloatArray,
+    sf: float,
+    window: tuple[float, float],
+    baseline: tuple[float | None, float | None] | None,
+    *,
+    reject_clipped: bool,
+    clip_min_run: int,
+    extremes: RunningExtremes | None,
+) -> tuple[npt.NDArray[np.bool_], tuple[float, float] | None]:
+    """Clipping flags and baseline correction (in place) of cut epochs ``seg`` (E, C, T).
+
+    Shared by :func:`make_epochs` and the live path of :class:`hfs_emg.lsr_online.LsrStream`.
+    """
+    tmin, tmax = window
+    n_e, n_c = seg.shape[:2]
+    bad = np.zeros((n_e, n_c), bool)
+    if reject_clipped and n_e:
+        lo, hi = (extremes or RunningExtremes()).update(seg)
+        bad = _clipped(seg, lo, hi, int(clip_min_run))
+    if baseline is None:
+        return bad, None
+    b0 = tmin if baseline[0] is None else float(baseline[0])
+    b1 = tmax if baseline[1] is None else float(baseline[1])
+    m = (times >= b0 - 0.5 / sf) & (times <= b1 + 0.5 / sf)
+    if not m.any():
+        raise ParameterError(
+            f"baseline={baseline} holds no sample of the epoch window ({tmin}, {tmax}) s."
+        )
+    i0, i1 = int(np.argmax(m)), int(m.size - np.argmax(m[::-1]))  # m is one run of samples
+    seg -= seg[..., i0:i1].mean(axis=-1, keepdims=True)  # a view: no copy of the window
+    return bad, (b0, b1)
 
 
 def make_epochs(
@@ -189,6 +259,7 @@ def make_epochs(
     picks: Any = "emg",
     reject_clipped: bool = True,
     clip_min_run: int = 3,
+    extremes: RunningExtremes | None = None,
 ) -> Epochs:
     """Cut stimulus-locked epochs out of a recording.
 
@@ -207,9 +278,13 @@ def make_epochs(
         Channels (EMG by default).
     reject_clipped : bool
         Flag (epoch, channel) pairs with a flat run of ``clip_min_run`` samples at the channel's
-        extreme value over the whole recording (amplifier saturation) as bad.
+        extreme value (amplifier saturation) as bad. The extreme is that of this epoch and the
+        earlier ones (causal, see :class:`RunningExtremes`), not of the whole recording, so the
+        flag of an epoch never depends on later data.
     clip_min_run : int
         Samples of the flat run.
+    extremes : RunningExtremes, optional
+        Extremes carried over from earlier calls (sweeps cut one by one); updated in place.
 
     Returns
     -------
@@ -249,25 +324,20 @@ def make_epochs(
     ev["epoch"] = np.arange(len(ev))
     stims = stims[inside]
     ch = rec._pick_indices(picks)
-    data = rec.data[ch]
-    # (C, E, T) gather -> (E, C, T)
-    seg = np.ascontiguousarray(
-        np.moveaxis(data[:, stims[:, None] + rel[None, :]], 0, 1), dtype=np.float64
+    seg = np.empty((stims.size, len(ch), rel.size))
+    for j, c in enumerate(ch):  # one gather of whole rows per channel, into the (E, C, T) array
+        rows = np.lib.stride_tricks.sliding_window_view(rec.data[c], rel.size)
+        seg[:, j, :] = rows[stims + first]
+    bad, baseline = _finish_epochs(
+        seg,
+        times,
+        sf,
+        (tmin, tmax),
+        baseline,
+        reject_clipped=reject_clipped,
+        clip_min_run=clip_min_run,
+        extremes=extremes,
     )
-    n_e, n_c = seg.shape[:2]
-    bad = np.zeros((n_e, n_c), bool)
-    if reject_clipped and n_e:
-        bad = _clipped(seg, data.min(axis=1), data.max(axis=1), int(clip_min_run))
-    if baseline is not None:
-        b0 = tmin if baseline[0] is None else float(baseline[0])
-        b1 = tmax if baseline[1] is None else float(baseline[1])
-        m = (times >= b0 - 0.5 / sf) & (times <= b1 + 0.5 / sf)
-        if not m.any():
-            raise ParameterError(
-                f"baseline={baseline} holds no sample of the epoch window ({tmin}, {tmax}) s."
-            )
-        seg -= seg[..., m].mean(axis=-1, keepdims=True)
-        baseline = (b0, b1)
     return Epochs(
         data=seg,
         times=times,

@@ -2,11 +2,19 @@
 
 Romstöck, Strauss & Fahlbusch (2000) classified the free-running EMG of cranial-nerve muscles
 into spikes and bursts (**B-trains**), irregular continuous activity (**C-trains**) and
-**A-trains**: sinusoidal, symmetric sequences of high-frequency signals with a sudden onset,
-the pattern Romstöck et al. found associated with a postoperative facial paresis (the
-full text was not available; the morphology is quoted as in secondary sources). Prell et al.
-(2007) summed the A-train durations into the **train time**: above 0.5 s a facial
-deterioration became likely and above 10 s a profound one.
+**A-trains**: sinusoidal, symmetric sequences of high-frequency, low-amplitude signals with a
+sudden onset (as secondary sources quote it), the pattern Romstöck et al. found associated with
+a postoperative facial paresis. Prell et al. (2007, 40 patients; abstract read) summed the
+automatically detected A-train durations into the **train time**: at less than 10 s a discrete
+worsening, above 10 s a profound deterioration of facial function could be anticipated, with a
+first safety threshold at 0.5 s; their abstract gives no frequency band.
+
+**Source of the numbers.** The A-train band 60-210 Hz and amplitude 100-200 uV are quoted in
+secondary sources as Romstöck et al.'s definition; the primary paper (full text or abstract)
+could not be retrieved here and the Prell 2007 abstract gives no band, so the band
+(``frequency_hz``) is an option whose default follows those secondary sources, not a value
+checked against the primary paper. The other detector defaults (thresholds, regularity,
+symmetry, cycles) are conventions of this library, set on the simulator.
 
 Algorithm of :func:`classify_trains` (vectorised over channels and samples; one loop over the
 detected segments):
@@ -124,9 +132,9 @@ def classify_trains(
 
     See the module docstring for the algorithm. The defaults were set on the simulator
     (:func:`hfs_emg.simulate.simulate_free_running`, seeds 0-3; held-out results in
-    ``docs/validation_mvd.md``): ``frequency_hz`` is the A-train band of Romstöck et al.
-    (60-210 Hz as reported in secondary sources; the full text was not available), the
-    others are derived.
+    ``docs/validation_mvd.md``): ``frequency_hz`` is the A-train band attributed to Romstöck
+    et al. by secondary sources (60-210 Hz; not confirmed in the primary paper, see the module
+    docstring), the others are conventions of this library.
 
     Parameters
     ----------
@@ -143,7 +151,8 @@ def classify_trains(
     merge_gap_ms, min_duration_ms : float
         Segments closer than this are merged; shorter ones dropped (ms).
     frequency_hz : (float, float)
-        A-train frequency band (Hz).
+        A-train frequency band (Hz); default 60-210 Hz as secondary sources quote Romstöck
+        et al. 2000 (not confirmed in the primary paper).
     min_regularity : float
         Smallest normalised autocorrelation at the discharge period for an A-train.
     min_symmetry : float
@@ -308,8 +317,9 @@ def train_time(
     channels : list of str or Recording, optional
         Channels to report (channels without an A-train get 0 s); default those in the table.
     thresholds_s : (float, float)
-        Prell's thresholds: above 0.5 s postoperative facial deterioration became likely, above
-        10 s a profound deterioration.
+        Prell et al. 2007's safety thresholds (from their abstract): above 0.5 s a
+        postoperative facial paresis is indicated, below 10 s a discrete worsening and above
+        10 s a profound deterioration can be anticipated.
 
     Returns
     -------

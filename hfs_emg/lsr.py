@@ -11,206 +11,23 @@ the per-channel course (status, phase of loss, final-to-baseline reduction).
 from __future__ import annotations
 
 import logging
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._errors import HfsEmgWarning, ParameterError
+from ._errors import ParameterError
 from ._validate import check_option
-from .anatomy import BRANCHES, infer_branch
-from .artifact import ARTIFACT_METHODS, suppress_artifact
-from .calibration import causal_gumbel, causal_mean, gumbel_exceedance, gumbel_threshold
-from .crosstalk import crosstalk_gain
-from .epochs import Epochs, make_epochs
+from .artifact import ARTIFACT_METHODS
+from .epochs import Epochs
 from .events import find_stim_events
+from .lsr_online import LsrStream
 from .recording import Recording
-from .responses import RESPONSE_COLUMNS, _to_frame, measure_response_array
 from .trend import LSR_STATUSES, lsr_trend  # re-exported: the trend lives in trend.py
 
 __all__ = ["LSR_STATUSES", "lsr_running_amplitude", "lsr_trend", "measure_lsr"]
 
 logger = logging.getLogger("hfs_emg")
-
-
-def _event_branches(epochs: Epochs, stim_branch: str | None, meta_branch: str | None) -> np.ndarray:
-    """Stimulated branch of every epoch: the argument, else the event's own, else the meta's."""
-    n_e = epochs.n_epochs
-    if stim_branch is not None:
-        check_option("stim_branch", stim_branch, BRANCHES)
-        return np.full(n_e, stim_branch, dtype=object)
-    ev = epochs.events
-    out = np.full(n_e, None, dtype=object)
-    if "stim_branch" in ev.columns:
-        col = ev["stim_branch"].to_numpy(object)
-        out = np.array([v if isinstance(v, str) and v else None for v in col], dtype=object)
-    if "label" in ev.columns:
-        miss = np.array([v is None for v in out])
-        if miss.any():
-            labels = ev["label"].astype(str).to_numpy(object)
-            out[miss] = [infer_branch(x) for x in labels[miss]]
-    if meta_branch is not None:
-        out[np.array([v is None for v in out])] = meta_branch
-    for b in set(out) - {None}:
-        check_option("stim_branch", b, BRANCHES)
-    return out
-
-
-def _region(
-    data: np.ndarray,
-    rows: np.ndarray,
-    c: int,
-    a: int,
-    b: int,
-    clean: dict[str, np.ndarray],
-) -> np.ndarray:
-    """``data[rows, c, a:b]`` with the crosstalk of the rows that have it subtracted."""
-    seg = data[rows, c, a:b]
-    g = clean["gain"][rows, c]
-    fix = clean["sig"][rows, c]
-    if fix.any():
-        seg = seg.copy()
-        seg[fix] -= g[fix, None] * data[rows[fix], clean["ref"][rows[fix]], a:b]
-    return seg
-
-
-def _projections(region: np.ndarray, unit: np.ndarray, n_lag: int) -> np.ndarray:
-    """Best projection on ``unit`` over ``2 n_lag + 1`` lags (a loop over template taps)."""
-    proj = np.zeros((region.shape[0], 2 * n_lag + 1))
-    for k in range(unit.size):
-        proj += unit[k] * region[:, k : k + 2 * n_lag + 1]
-    return proj.max(axis=1)
-
-
-def _match_scores(
-    epochs: Epochs,
-    out: dict[str, np.ndarray],
-    groups: list[tuple[np.ndarray, np.ndarray]],
-    clean: dict[str, np.ndarray],
-    *,
-    template_n: int,
-    dur_ms: float,
-    max_lag_ms: float,
-    match_k: float,
-    false_alarm_rate: float,
-    calibration_n: int,
-    calibrate: bool,
-) -> dict[str, np.ndarray]:
-    """Causal matched-template score of every sweep on the LSR channels of each montage.
-
-    Per montage and channel the template is the mean of the sweeps that passed the calibrated
-    single-trial test **before** the sweep scored (at most the first ``template_n``, aligned on
-    their onsets), so a sweep never helps to score itself or an earlier one. Every sweep is
-    projected on the unit template at lags within ``max_lag_ms``; the best projection over its
-    noise SD is ``match_z`` and over the template norm ``match_ratio``. The same projection on a
-    pre-stimulus control region of the same sweep gives the null, calibrated causally
-    (:func:`hfs_emg.calibration.causal_gumbel`).
-    """
-    n_e, n_c, n_t = epochs.data.shape
-    fs = epochs.sfreq
-    z = np.full((n_e, n_c), np.nan)
-    ratio = np.full((n_e, n_c), np.nan)
-    zthr = np.full((n_e, n_c), np.nan)
-    fa = np.full((n_e, n_c), np.nan)
-    pre = max(1, round(0.5e-3 * fs))
-    n_len = round(dur_ms * 1e-3 * fs) + pre
-    n_lag = round(max_lag_ms * 1e-3 * fs)
-    t0_idx = int(np.argmin(np.abs(epochs.times)))
-    c_end = t0_idx - round(1e-3 * fs)
-    c_start = c_end - (2 * n_lag + n_len)
-    usable = out["present"] & ~out["_rejected"]
-    for rows, chans in groups:  # montages x LSR channels (a handful)
-        for c in chans:
-            det = rows[usable[rows, c]]
-            if det.size < 3:
-                continue
-            n_tm = min(int(template_n), det.size)
-            pos = np.searchsorted(rows, det)  # positions of the detections within rows
-            for j in range(3, n_tm + 1):  # template stages (at most template_n - 2)
-                lo = pos[j - 1] + 1
-                hi = pos[j] + 1 if j < n_tm else rows.size
-                if hi <= lo:
-                    continue
-                on = out["latency_ms"][det[:j], c]
-                ref = float(np.median(on))
-                start = t0_idx + round(ref * 1e-3 * fs) - pre
-                shift = np.round((on - ref) * 1e-3 * fs).astype(np.int64)
-                span = int(np.abs(shift).max())
-                if start - n_lag - span < 0 or start + n_lag + n_len + span >= n_t:
-                    continue
-                tw = np.stack(
-                    [
-                        _region(
-                            epochs.data, det[i : i + 1], c, start + sh, start + sh + n_len, clean
-                        )[0]
-                        for i, sh in enumerate(shift)
-                    ]
-                )  # j <= template_n rows
-                tmpl = tw.mean(axis=0)
-                norm = float(np.sqrt(tmpl @ tmpl))
-                if norm <= 0:
-                    continue
-                unit = tmpl / norm
-                sel = rows[lo:hi]
-                best = _projections(
-                    _region(epochs.data, sel, c, start - n_lag, start + n_lag + n_len, clean),
-                    unit,
-                    n_lag,
-                )
-                noise = out["noise_uv"][sel, c]
-                z[sel, c] = best / noise
-                ratio[sel, c] = best / norm
-                if calibrate and c_start >= 0:
-                    first = max(0, lo - int(calibration_n) + 1)
-                    crow = rows[first:hi]
-                    cb = _projections(
-                        _region(epochs.data, crow, c, c_start, c_end, clean), unit, n_lag
-                    )
-                    cz = cb / out["noise_uv"][crow, c]
-                    mu, beta, _ = causal_gumbel(
-                        cz, ~out["_rejected"][crow, c], window=calibration_n, min_n=10
-                    )
-                    k = lo - first
-                    thr_c = gumbel_threshold(mu[k:, 0], beta[k:, 0], false_alarm_rate)
-                    used = np.where(np.isnan(thr_c), match_k, np.maximum(match_k, thr_c))
-                    zthr[sel, c] = used
-                    fa[sel, c] = gumbel_exceedance(used, mu[k:, 0], beta[k:, 0])
-    zthr = np.where(np.isnan(zthr), match_k, zthr)
-    present = (z > zthr) & (ratio > 0.1)
-    # no template yet (fewer than 3 earlier detections): the single-trial decision
-    present = np.where(np.isnan(z), out["present"], present)
-    fa = np.where(np.isnan(z), out["false_alarm_rate"], fa)
-    return {
-        "match_z": z,
-        "match_ratio": ratio,
-        "match_present": present,
-        "match_false_alarm_rate": fa,
-    }
-
-
-def _measure_rows(
-    epochs: Epochs,
-    groups: list[tuple[np.ndarray, np.ndarray]],
-    out: dict[str, np.ndarray],
-    **kw: Any,
-) -> None:
-    """Measure each (rows, channels) group into ``out`` (full (E, C) arrays)."""
-    n_e, n_c = epochs.data.shape[:2]
-    k_full = kw.pop("k_noise")
-    for rows, chans in groups:  # a handful of montage groups
-        if not chans.size or not rows.size:
-            continue
-        whole = rows.size == n_e
-        data = epochs.data if whole else epochs.data[rows]
-        k = k_full if np.ndim(k_full) == 0 else np.asarray(k_full)[rows][:, chans]
-        part = measure_response_array(
-            data, epochs.times, epochs.sfreq, channels=chans, k_noise=k, **kw
-        )
-        for key, val in part.items():
-            if key not in out:
-                out[key] = np.zeros((n_e, n_c), dtype=val.dtype)
-            out[key][np.ix_(rows, chans)] = val
 
 
 def measure_lsr(
@@ -270,10 +87,13 @@ def measure_lsr(
        pre-stimulus window (-10 to -6.5 ms; all channels pooled while a channel has fewer
        than 10 sweeps) and the ``k_noise`` threshold (in baseline SDs).
     5. **Matched detector** (``match_*``): a template of the earlier sweeps that passed the
-       calibrated test, with its own causal calibration (see :func:`_match_scores`).
+       calibrated test, with its own causal calibration (see
+       :class:`hfs_emg.lsr_online.LsrStream`).
 
-    Every decision uses only the sweep itself and earlier sweeps, so a live monitor that sees
-    the sweeps one by one gives the same rows. Epochs that start later than -43.5 ms (e.g. cut
+    Every decision uses only the sweep itself and earlier sweeps (the clipping test too:
+    extremes of this and earlier sweeps), so a live monitor that sees the sweeps one by one
+    gives the same rows: the measurement is :class:`hfs_emg.lsr_online.LsrStream`, of which this
+    function is one push of all sweeps. Epochs that start later than -43.5 ms (e.g. cut
     by the caller with ``tmin=-0.02``) cannot be calibrated: the fixed ``k_noise`` threshold
     is used, with a warning, and ``false_alarm_rate`` is NaN.
 
@@ -356,239 +176,47 @@ def measure_lsr(
     >>> sorted(lsr["kind"].unique())
     ['direct', 'lsr']
     """
-    meta_branch = None
-    from_recording = isinstance(rec_or_epochs, Recording)
+    opts = {
+        "window_ms": window_ms,
+        "direct_window_ms": direct_window_ms,
+        "artifact_method": artifact_method,
+        "artifact_window_s": artifact_window_s,
+        "tmin": tmin,
+        "tmax": tmax,
+        "template_n": template_n,
+        "match_k": match_k,
+        "false_alarm_rate": false_alarm_rate,
+        "calibration_n": calibration_n,
+        "crosstalk_t": crosstalk_t,
+        "max_noise_ratio": max_noise_ratio,
+        "max_artifact_residual": max_artifact_residual,
+        "detect_highpass_ms": detect_highpass_ms,
+        **measure_kw,
+    }
     if isinstance(rec_or_epochs, Recording):
-        meta_branch = rec_or_epochs.meta.get("stim_branch")
         if artifact_method is not None:
             check_option("artifact_method", artifact_method, ARTIFACT_METHODS)
         if events is None:
             events = find_stim_events(rec_or_epochs, source=source, label=label)
-        # raw epochs: crosstalk is removed before the artefact tail is fitted (below)
-        epochs = make_epochs(
-            rec_or_epochs,
-            events,
-            tmin=tmin,
-            tmax=tmax,
-            baseline=(tmin, min(artifact_window_s[0], -0.0005)),
-        )
+        stream = LsrStream.for_recording(rec_or_epochs, stim_branch=stim_branch, **opts)
+        # raw epochs: crosstalk is removed before the artefact tail is fitted (in the stream)
+        epochs = stream.cut(rec_or_epochs, events)
     elif isinstance(rec_or_epochs, Epochs):
         epochs = rec_or_epochs
+        stream = LsrStream(
+            epochs.channels,
+            epochs.sfreq,
+            epochs.times,
+            from_recording=False,
+            stim_branch=stim_branch,
+            **opts,
+        )
     else:
         raise TypeError(
             f"rec_or_epochs must be a Recording or Epochs, got {type(rec_or_epochs).__name__}."
         )
-    if not 0 < float(false_alarm_rate) < 1:
-        raise ParameterError(f"false_alarm_rate must be in (0, 1), got {false_alarm_rate}.")
-    ev_branch = _event_branches(epochs, stim_branch, meta_branch)
-    unknown = np.array([b is None for b in ev_branch])
-    if unknown.any():
-        warnings.warn(
-            f"The stimulated branch of {int(unknown.sum())} of {unknown.size} stimuli is unknown "
-            "(pass stim_branch= or label the events 'stim <branch>'): every channel is measured "
-            "as an LSR channel for them.",
-            HfsEmgWarning,
-            stacklevel=2,
-        )
-    n_e, n_c, _ = epochs.data.shape
-    fs = epochs.sfreq
-    ch_branch = epochs.channels["branch"].to_numpy(object)
-    direct = np.array(
-        [[b is not None and cb is not None and cb == b for cb in ch_branch] for b in ev_branch],
-        dtype=bool,
-    ).reshape(n_e, n_c)
-    kw = dict(measure_kw)
-    k_floor = kw.pop("k_noise", 3.0)
-    base_user = kw.pop("baseline_ms", None)
-    lsr_base = (-20.0, -1.0) if base_user is None else tuple(float(v) for v in base_user)
-    # the control window ends 1 ms before the stimulus, plus the reach of the filters (detection
-    # high-pass half-width, 1 ms for the envelope and amplitude smoothing)
-    shift_ms = float(window_ms[1]) + 2.0 + 0.5 * float(detect_highpass_ms)
-    t_first = float(epochs.times[0]) * 1e3
-    calibrate = n_e > 0 and lsr_base[0] - shift_ms >= t_first - 0.5e3 / fs
-    if not calibrate:
-        if n_e:
-            warnings.warn(
-                f"The epochs start at {t_first:g} ms; the calibrated LSR test needs them from "
-                f"{lsr_base[0] - shift_ms:g} ms (tmin <= {(lsr_base[0] - shift_ms) / 1e3:g} s): "
-                f"the fixed threshold k_noise={k_floor:g} is used and false_alarm_rate is NaN.",
-                HfsEmgWarning,
-                stacklevel=2,
-            )
-        lsr_base = base_user  # the uncalibrated rule, as before
-    # montage groups: (epochs, channels) with the same roles
-    keys = np.array([str(b) for b in ev_branch])
-    groups_lsr, groups_dir = [], []
-    for key in dict.fromkeys(keys):
-        rows = np.flatnonzero(keys == key)
-        groups_lsr.append((rows, np.flatnonzero(~direct[rows[0]])))
-        groups_dir.append((rows, np.flatnonzero(direct[rows[0]])))
-    # noise of every sweep and the electrocautery (noisy baseline) rejection
-    t_ms = epochs.times * 1e3
-    b_lo, b_hi = (
-        (np.searchsorted(t_ms, lsr_base[0]), np.searchsorted(t_ms, lsr_base[1], "right"))
-        if lsr_base is not None
-        else (0, np.searchsorted(t_ms, -1.0, "right"))
-    )
-    sd = epochs.data[:, :, b_lo:b_hi].std(axis=-1)
-    log_sd = np.log(np.maximum(sd, 1e-9))
-    ref_sd = np.exp(causal_mean(log_sd, ~epochs.bad, window=calibration_n))
-    noisy = sd > float(max_noise_ratio) * ref_sd
-    # calibration of the single-trial test on pre-stimulus control windows
-    fa = np.full((n_e, n_c), np.nan)
-    cal_n = np.zeros((n_e, n_c))
-    k_used: Any = k_floor
-    if calibrate:
-        ctrl = measure_response_array(
-            epochs.data,
-            epochs.times + shift_ms * 1e-3,
-            fs,
-            window_ms=window_ms,
-            baseline_ms=lsr_base,
-            stat_only=True,
-            detect_highpass_ms=detect_highpass_ms,
-            **{k: v for k, v in kw.items() if k in ("smooth_ms", "min_duration_ms")},
-        )
-        valid = ~epochs.bad & ~noisy
-        mu, beta, cal_n = causal_gumbel(ctrl["det_stat"], valid, window=calibration_n)
-        thr = gumbel_threshold(mu, beta, false_alarm_rate)
-        k_used = np.where(np.isnan(thr), k_floor, np.maximum(k_floor, thr))
-        fa = np.where(np.isnan(thr), np.nan, gumbel_exceedance(k_used, mu, beta))
-    # crosstalk of the stimulated branch's M-wave
-    if from_recording and artifact_method is not None and n_e:
-        t0 = int(np.argmin(np.abs(epochs.times)))
-
-        def suppress(rows: np.ndarray, dmask: np.ndarray) -> np.ndarray:
-            return suppress_artifact(
-                rows, fs, [t0], method=artifact_method, window_s=artifact_window_s, direct=dmask
-            )
-
-        raw = epochs.data  # our own array (make_epochs above)
-        data = suppress(raw.reshape(n_e * n_c, -1), direct.reshape(-1, 1)).reshape(raw.shape)
-        epochs = epochs.with_data(data)
-    xt = crosstalk_gain(epochs.data, epochs.times, direct, sd)
-    sig = ~direct & (xt["ref"] >= 0)[:, None] & (xt["t"] > float(crosstalk_t))
-    e_i, c_i = np.nonzero(sig)
-    g_i = xt["gain"][e_i, c_i, None]
-    if from_recording and e_i.size:
-        # the scaled direct channel (its artefact with it) is subtracted from the raw channel,
-        # then the artefact tail of what is left is fitted again
-        rows = raw[e_i, c_i] - g_i * raw[e_i, xt["ref"][e_i]] if artifact_method else None
-        if rows is None:
-            epochs.data[e_i, c_i] -= g_i * epochs.data[e_i, xt["ref"][e_i]]
-        else:
-            epochs.data[e_i, c_i] = suppress(rows, np.zeros((e_i.size, 1), bool))
-    clean = {"gain": xt["gain"], "ref": xt["ref"], "sig": sig & (not from_recording)}
-    out: dict[str, np.ndarray] = {}
-    _measure_rows(epochs, groups_dir, out, window_ms=direct_window_ms, k_noise=k_floor, **kw)
-    _measure_rows(
-        epochs,
-        groups_lsr,
-        out,
-        window_ms=window_ms,
-        baseline_ms=lsr_base,
-        k_noise=k_used,
-        detect_highpass_ms=detect_highpass_ms,
-        **kw,
-    )
-    for key in (*RESPONSE_COLUMNS, "det_stat"):  # no epoch (or no channel) measured
-        if key not in out:
-            out[key] = np.zeros((n_e, n_c), dtype=bool if key == "present" else float)
-    crosstalk = np.zeros((n_e, n_c), bool)
-    cleaned = None
-    if e_i.size:
-        k_rows = k_used if np.ndim(k_used) == 0 else np.asarray(k_used)[e_i, c_i]
-        ref_rows = epochs.data[e_i, xt["ref"][e_i]]
-        if from_recording:  # data are clean: put the crosstalk back to see what it explains
-            other = epochs.data[e_i, c_i] + g_i * ref_rows
-        else:
-            other = cleaned = epochs.data[e_i, c_i] - g_i * ref_rows
-        part = measure_response_array(
-            other,
-            epochs.times,
-            fs,
-            window_ms=window_ms,
-            baseline_ms=lsr_base,
-            k_noise=k_rows,
-            detect_highpass_ms=detect_highpass_ms,
-            **kw,
-        )
-        if from_recording:
-            crosstalk[e_i, c_i] = part["present"] & ~out["present"][e_i, c_i]
-        else:
-            crosstalk[e_i, c_i] = out["present"][e_i, c_i] & ~part["present"]
-            for key, val in part.items():
-                out[key][e_i, c_i] = val
-    # artefact residual just before the LSR window (after suppression and crosstalk removal)
-    r0, r1 = np.searchsorted(t_ms, 2.5), np.searchsorted(t_ms, 6.0, "right")
-    q1 = np.searchsorted(t_ms, -6.5, "right")
-    q0 = max(0, q1 - (r1 - r0))
-    resid = np.abs(epochs.data[:, :, r0:r1].mean(axis=-1))
-    null = (
-        epochs.data[:, :, q0:q1].mean(axis=-1) if q1 > q0 else np.full((n_e, n_c), np.nan)
-    )  # NaN (no residual test) when the epochs start too late for the null window
-    if cleaned is not None:
-        resid[e_i, c_i] = np.abs(cleaned[:, r0:r1].mean(axis=-1))
-    okn = ~epochs.bad & ~noisy
-    null_rms = np.sqrt(causal_mean(null**2, okn, window=calibration_n))
-    n_null = (
-        causal_mean(okn.astype(float), None, window=calibration_n)
-        * np.minimum(np.arange(1, n_e + 1), calibration_n)[:, None]
-    )
-    pooled = np.sqrt(causal_mean((null**2).mean(1), okn.all(1), window=calibration_n))
-    null_rms = np.where(n_null >= 10, null_rms, pooled)
-    # a residual below the lowest detection threshold cannot make a detection by itself
-    limit = np.maximum(float(max_artifact_residual) * null_rms, float(k_floor) * sd)
-    bad_resid = ~direct & (resid > limit) & (np.arange(n_e)[:, None] * n_c >= 10)
-    rejected = epochs.bad | noisy | bad_resid
-    reason = np.where(
-        epochs.bad,
-        epochs.bad_reason,
-        np.where(noisy, "noisy baseline", np.where(bad_resid, "artifact residual", "")),
-    ).astype(object)
-    out["present"] = out["present"] & ~rejected
-    out["_rejected"] = rejected
-    out["false_alarm_rate"] = np.where(direct, np.nan, fa)
-    out.update(
-        _match_scores(
-            epochs,
-            out,
-            groups_lsr,
-            clean,
-            template_n=int(template_n),
-            dur_ms=6.0,
-            max_lag_ms=1.0,
-            match_k=match_k,
-            false_alarm_rate=float(false_alarm_rate),
-            calibration_n=int(calibration_n),
-            calibrate=calibrate,
-        )
-    )
-    out["match_present"] = out["match_present"] & ~rejected & ~direct
-    df = _to_frame(epochs, out)
-    df["present"] = out["present"].reshape(-1)
-    df["rejected"] = rejected.reshape(-1)
-    df["reject_reason"] = reason.reshape(-1)
-    df.insert(4, "muscle", np.tile(epochs.channels["muscle"].to_numpy(object), n_e))
-    df.insert(5, "kind", np.where(direct, "direct", "lsr").astype(object).reshape(-1))
-    rep = np.repeat(np.arange(n_e), n_c)
-    df["montage"] = ev_branch[rep]
-    ev = epochs.events
-    intens = (
-        pd.to_numeric(ev["intensity_ma"], errors="coerce").to_numpy(float)
-        if "intensity_ma" in ev.columns
-        else np.full(n_e, np.nan)
-    )
-    df["intensity_ma"] = intens[rep]
-    df["false_alarm_rate"] = out["false_alarm_rate"].reshape(-1)
-    df["calibration_n"] = np.where(direct, 0, cal_n).astype(np.int64).reshape(-1)
-    df["artifact_residual_uv"] = resid.reshape(-1)
-    df["crosstalk"] = crosstalk.reshape(-1)
-    df["crosstalk_gain"] = xt["gain"].reshape(-1)
-    df["crosstalk_r"] = xt["r"].reshape(-1)
-    for key in ("match_z", "match_ratio", "match_present", "match_false_alarm_rate"):
-        df[key] = out[key].reshape(-1)
-    return df.drop(columns=["epoch"])
+    # one implementation: the offline table is the causal stream fed all sweeps at once
+    return stream.push(epochs)
 
 
 def lsr_running_amplitude(

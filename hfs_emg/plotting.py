@@ -28,13 +28,17 @@ __all__ = [
     "plot_cmap",
     "plot_evoked",
     "plot_f_waves",
+    "plot_fmep_trend",
     "plot_lsr_latency_trend",
+    "plot_lsr_morphology",
     "plot_lsr_trend",
     "plot_mvd_trend",
     "plot_recording",
     "plot_sweep_overlay",
     "plot_synchrony_raster",
+    "plot_train_timeline",
     "plot_visits",
+    "plot_zl_trend",
 ]
 
 
@@ -1464,4 +1468,284 @@ def plot_sweep_overlay(
     ax.set_title(title or f"{channel}: baseline vs current sweep")
     ax.legend(fontsize=8, frameon=False, loc="upper right")
     _clean(ax)
+    return fig
+
+
+# --------------------------------------------------------------------------- other MVD modalities
+
+
+def plot_zl_trend(
+    zl: pd.DataFrame,
+    trend: pd.DataFrame | None = None,
+    *,
+    phases: Any = None,
+    montage: Any = None,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """The Z-L response amplitude across an MVD, with the surgical phases and its loss.
+
+    :func:`plot_mvd_trend` on the Z-L table (one panel per stimulated vessel).
+
+    Parameters
+    ----------
+    zl : pandas.DataFrame
+        Output of :func:`hfs_emg.measure_zl_response`.
+    trend : pandas.DataFrame, optional
+        Output of :func:`hfs_emg.zl_trend`.
+    phases : DataFrame or mapping, optional
+        Phase markers.
+    montage : optional
+        Draw only this vessel.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    .. [1] Zheng X, et al. Discovery of a new waveform for intraoperative monitoring of
+       hemifacial spasms (Z-L response; usually cited as BMC Neurol 2012;12:29).
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_zl_response
+    >>> sim = simulate_zl_response(duration_s=40.0, seed=1)
+    >>> zl = hfs_emg.measure_zl_response(sim.recording)
+    >>> fig = plot_zl_trend(zl, hfs_emg.zl_trend(zl, phases=sim.phases), phases=sim.phases)
+    >>> fig.axes[0].get_ylabel()
+    'Z-L response peak-to-peak (µV)'
+    """
+    fig = plot_mvd_trend(zl, trend, phases=phases, montage=montage, ax=ax, title=title)
+    for a in fig.axes:
+        a.set_ylabel("Z-L response peak-to-peak (µV)")
+    if ax is None:
+        fig.suptitle(title or "Z-L response across the operation")
+    return fig
+
+
+def plot_fmep_trend(
+    fmep: pd.DataFrame,
+    trend: pd.DataFrame | None = None,
+    *,
+    phases: Any = None,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Facial-MEP amplitude per train and muscle across the operation, final/baseline in %.
+
+    Each channel's peak-to-peak FMEP per train (absent ones hollow at 0 uV) against minutes
+    from the first train, with the surgical phases shaded; the legend gives each channel's
+    final/baseline ratio of :func:`hfs_emg.fmep_trend` (Fukuda et al. 2010).
+
+    Parameters
+    ----------
+    fmep : pandas.DataFrame
+        Output of :func:`hfs_emg.measure_fmep`.
+    trend : pandas.DataFrame, optional
+        Output of :func:`hfs_emg.fmep_trend`.
+    phases : DataFrame or mapping, optional
+        Phase markers.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    .. [1] Fukuda M, et al. J Neurol Neurosurg Psychiatry 2010;81:519-523.
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_fmep
+    >>> times = {"dura_opening": 5.0, "decompression": 20.0, "dural_closure": 35.0}
+    >>> sim = simulate_fmep(duration_s=40.0, phase_times_s=times)
+    >>> fmep = hfs_emg.measure_fmep(sim.recording)
+    >>> fig = plot_fmep_trend(fmep, hfs_emg.fmep_trend(fmep, phases=sim.phases), phases=times)
+    >>> fig.axes[0].get_ylabel()
+    'FMEP peak-to-peak (µV)'
+    """
+    from .phases import phase_onsets
+
+    _require(fmep, ["stim_time_s", "channel", "present", "p2p_uv"], "fmep")
+    fig, ax = _new_axes(ax, (9.0, 3.4))
+    table = fmep.drop(columns=[c for c in ("kind", "match_present") if c in fmep.columns])
+    t0 = float(table["stim_time_s"].min())
+    _draw_course(ax, table, None, phase_onsets(phases), t0, "p2p_uv")
+    if trend is not None and {"channel", "final_over_baseline_pct"} <= set(trend.columns):
+        pct = trend.set_index("channel")["final_over_baseline_pct"]
+        for line in ax.get_lines():
+            lab = line.get_label()
+            if lab in pct.index and np.isfinite(pct[lab]):
+                line.set_label(f"{lab} (final/baseline {pct[lab]:.0f} %)")
+    ax.set_xlabel("Time from first train (min)")
+    ax.set_ylabel("FMEP peak-to-peak (µV)")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, frameon=False, loc="upper right")
+    ax.set_title(title or "Facial MEP across the operation", fontsize=10, loc="left")
+    return fig
+
+
+_TRAIN_COLORS = {"A": "tab:red", "B": "tab:blue", "C": "tab:gray"}
+
+
+def plot_train_timeline(
+    trains: pd.DataFrame,
+    *,
+    train_time: pd.DataFrame | None = None,
+    phases: Any = None,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Free-running EMG trains per channel on a time line (A red, B blue, C grey).
+
+    Each train is a bar from its onset to its offset on its channel's row; the row label gives
+    the channel's A-train time (Prell et al. 2007) when ``train_time`` is given; phases shaded.
+
+    Parameters
+    ----------
+    trains : pandas.DataFrame
+        Output of :func:`hfs_emg.classify_trains` (``channel``, ``train_type``, ``onset_s``,
+        ``offset_s``).
+    train_time : pandas.DataFrame, optional
+        Output of :func:`hfs_emg.train_time`.
+    phases : DataFrame or mapping, optional
+        Phase markers.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    .. [1] Romstöck J, Strauss C, Fahlbusch R. J Neurosurg 2000;93:586-593.
+    .. [2] Prell J, et al. J Neurosurg 2007;106:826-832.
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_free_running
+    >>> sim = simulate_free_running(duration_s=20.0, n_a_trains=1, n_b_trains=2, n_c_trains=1)
+    >>> tr = hfs_emg.classify_trains(sim.recording)
+    >>> fig = plot_train_timeline(tr, train_time=hfs_emg.train_time(tr))
+    >>> fig.axes[0].get_xlabel()
+    'Time (min)'
+    """
+    from .phases import phase_onsets
+
+    _require(trains, ["channel", "train_type", "onset_s", "offset_s"], "trains")
+    chans = list(dict.fromkeys(trains["channel"]))
+    if train_time is not None and "channel" in train_time.columns:
+        chans = list(dict.fromkeys([*train_time["channel"], *chans]))
+    fig, ax = _new_axes(ax, (9.0, 0.6 * max(len(chans), 1) + 1.4))
+    onsets = phase_onsets(phases)
+    t_end = float(trains["offset_s"].max()) if len(trains) else 1.0
+    if onsets:
+        _phase_bands(ax, onsets, 0.0, t_end)
+    row = {c: i for i, c in enumerate(chans)}
+    for kind, grp in trains.groupby("train_type", sort=True):  # three types
+        y = grp["channel"].map(row).to_numpy(float)
+        on = grp["onset_s"].to_numpy(float) / 60.0
+        width = np.maximum((grp["offset_s"] - grp["onset_s"]).to_numpy(float) / 60.0, 1e-4)
+        ax.barh(
+            y,
+            width,
+            left=on,
+            height=0.6,
+            color=_TRAIN_COLORS.get(str(kind), "k"),
+            label=f"{kind}-trains",
+        )
+    labels = list(chans)
+    if train_time is not None and {"channel", "train_time_s"} <= set(train_time.columns):
+        tt = train_time.set_index("channel")["train_time_s"]
+        labels = [f"{c}\nA-train time {tt.get(c, 0.0):.2f} s" for c in chans]
+    ax.set_yticks(range(len(chans)), labels, fontsize=7)
+    ax.set_ylim(-0.7, len(chans) - 0.3)
+    ax.invert_yaxis()
+    ax.set_xlim(left=0.0)
+    ax.set_xlabel("Time (min)")
+    ax.legend(fontsize=7, frameon=False, loc="upper right")
+    ax.set_title(title or "Free-running EMG trains", fontsize=10, loc="left")
+    _clean(ax)
+    return fig
+
+
+def plot_lsr_morphology(
+    morph: pd.DataFrame,
+    *,
+    phases: Any = None,
+    axes: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Phases per LSR sweep (left) and afterdischarge duration (right) across the operation.
+
+    Only the measured sweeps (``measured``) are drawn, per channel, against minutes from the
+    first stimulus, with the surgical phases shaded; the dotted line on the left is the
+    polyphasic cut of :func:`hfs_emg.lsr_morphology` when the table says it (5 phases).
+
+    Parameters
+    ----------
+    morph : pandas.DataFrame
+        Output of :func:`hfs_emg.lsr_morphology` (``level == "sweep"``).
+    phases : DataFrame or mapping, optional
+        Phase markers.
+    axes : two matplotlib axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    .. [1] Neurol Med Chir (Tokyo) 2022;62:513-520 (polyphasic AMR and delayed relief).
+    .. [2] Ishikawa M, et al. J Neurol Sci 1996;137:109-116 (afterdischarge).
+
+    Examples
+    --------
+    >>> import hfs_emg
+    >>> from hfs_emg.simulate import simulate_lsr_morphology
+    >>> sim = simulate_lsr_morphology(n_stimuli=10)
+    >>> fig = plot_lsr_morphology(hfs_emg.lsr_morphology(sim.recording))
+    >>> fig.axes[0].get_ylabel()
+    'Phases of the initial LSR'
+    """
+    import matplotlib.pyplot as plt
+
+    from .phases import phase_onsets
+
+    _require(morph, ["stim_time_s", "channel", "measured", "n_phases"], "morph")
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(11.0, 3.4), layout="constrained")
+    else:
+        fig = axes[0].figure
+    onsets = phase_onsets(phases)
+    table = morph[morph["measured"].to_numpy(bool)]
+    t0 = float(morph["stim_time_s"].min()) if len(morph) else 0.0
+    t_end = float(morph["stim_time_s"].max()) if len(morph) else 1.0
+    for a, col, label in (
+        (axes[0], "n_phases", "Phases of the initial LSR"),
+        (axes[1], "afterdischarge_duration_ms", "Afterdischarge (ms)"),
+    ):
+        if onsets:
+            _phase_bands(a, onsets, t0, t_end)
+        for k, (ch, grp) in enumerate(table.groupby("channel", sort=True)):  # channels
+            x = (grp["stim_time_s"].to_numpy(float) - t0) / 60.0
+            a.plot(x, grp[col].to_numpy(float), "o", ms=2.5, color=f"C{k % 10}", label=ch)
+        a.set_xlabel("Time from first stimulus (min)")
+        a.set_ylabel(label)
+        _clean(a)
+    axes[0].axhline(5, color="0.4", ls=":", lw=0.8)
+    axes[0].set_ylim(bottom=0)
+    axes[1].set_ylim(bottom=0)
+    axes[0].legend(fontsize=7, frameon=False, loc="upper right")
+    fig.suptitle(title or "LSR morphology across the operation")
     return fig

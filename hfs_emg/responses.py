@@ -29,6 +29,7 @@ onset used by Hodges & Bui 1996.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -233,6 +234,12 @@ def measure_response_array(
 _BLOCK = 2048
 
 
+@functools.lru_cache(maxsize=16)
+def _savgol(n: int) -> FloatArray:
+    """Quadratic Savitzky-Golay smoothing coefficients of ``n`` taps (cached: live sweeps)."""
+    return savgol_coeffs(n, 2)
+
+
 def _highpass(x: FloatArray, g: int) -> FloatArray:
     """``x`` minus its centred ``2 g + 1``-sample moving mean (edges: 0 where not defined)."""
     w = 2 * g + 1
@@ -309,7 +316,7 @@ def _measure_block(
     # white noise on the two peaks otherwise inflates p2p by about one noise SD, and unlike a
     # boxcar of the same width the quadratic fit keeps the peaks of a 300-600 Hz response
     # within ~2 % at 5 kHz (Savitzky & Golay, Anal Chem 1964;36:1627).
-    coeffs = savgol_coeffs(2 * q + 1, 2)
+    coeffs = _savgol(2 * q + 1)
     xs = np.zeros((n_r, n_w))
     for k, w in enumerate(coeffs):  # 2q+1 taps, each vectorized over all rows
         xs += w * xe[:, r - q + k : r - q + k + n_w]

@@ -325,11 +325,14 @@ def lsr_trend(
     - ``transient_loss``: (``until_end=True`` only) an absence of at least ``consecutive_absent``
       stimuli lasting at least ``transient_min_s`` seconds, after which the LSR returns and is
       present at the end (persistent vs transient loss is one of the definitions in use, as
-      listed with Kim, letter, Neurosurgery 2020;87:E596; no paper found gives a duration, so
-      the default 10 s is unsourced). ``reappearance_time_s`` is its return.
+      listed with Kim, letter, Neurosurgery 2020;87:E596; no paper found gives a duration: the
+      default 10 s is a convention of this library, not from a paper). ``reappearance_time_s``
+      is its return.
     - ``partial`` (partial disappearance, El Damaty 2016): neither of those, and
       ``reduction_pct >= partial_reduction_pct``. El Damaty gives no numeric cut in the sources
-      read; the default 15 % is a derived, unsourced value: about three standard errors above
+      read (nor do Kong 2007, Joo 2008 or Pan 2025, whose FBCR cut-offs predict outcome, not
+      a partial loss); the default 15 % is a convention of this library, not from a paper,
+      derived as about three standard errors above
       the window-to-window variation of a stable LSR with a trial-to-trial amplitude CV of 15 %
       and a slow drift of 2 % (see ``docs/validation_mvd.md``; a larger drift makes a 30 %
       reduction indistinguishable from a fluctuating, persisting LSR). Pan et al. 2025's
@@ -388,9 +391,11 @@ def lsr_trend(
     min_present_run : int
         Shortest run of present stimuli that interrupts an absence.
     partial_reduction_pct : float
-        Reduction (%) from which an elicited, not lost LSR is ``partial``.
+        Reduction (%) from which an elicited, not lost LSR is ``partial`` (default 15 %: a
+        convention of this library, not from a paper; see above).
     transient_min_s : float
-        Shortest absence (s) that counts as a transient loss (unsourced default 10 s).
+        Shortest absence (s) that counts as a transient loss (default 10 s: a convention of
+        this library, not from a paper).
     amplitude : {"present_only", "zero_filled"}
         How both windows average the amplitude (see above).
     min_window_present : float

@@ -40,6 +40,9 @@ NOT_OPTIONS = {
     "phases",
     "limits",
     "rec",
+    "lsr",
+    "average",
+    "vocabulary",
 }
 
 

@@ -4,18 +4,25 @@ A live stream is one more input to the same analysis (see ``DESIGN.md``): :class
 pulls every sample of an EMG stream (and the labels of its marker stream) through mne-lsl's
 ``StreamInlet``, converted to microvolts, with dropouts and reconnections reported;
 :class:`ReplayStream` plays any recording :func:`hfs_emg.read_recording` opens as an LSL data
-stream plus a string marker stream on this machine, for demos, training and tests.
+stream plus a string marker stream on this machine, for demos, training and tests;
+:class:`EventLog` appends a session's events crash-safely; :func:`spontaneous_blocks` /
+:class:`BlockAnalyser` analyse free-running EMG block by block with the offline code.
 """
 
 from __future__ import annotations
 
+from .event_log import EventLog
 from .replay import ReplayStream
 from .source import LslSource, StreamChangedError, StreamChunk, StreamNotFoundError
+from .spontaneous import BlockAnalyser, spontaneous_blocks
 
 __all__ = [
+    "BlockAnalyser",
+    "EventLog",
     "LslSource",
     "ReplayStream",
     "StreamChangedError",
     "StreamChunk",
     "StreamNotFoundError",
+    "spontaneous_blocks",
 ]

@@ -2,7 +2,9 @@
 
 The protocol (``config.protocol``, or decided from the stimulus events and their labels when
 ``"auto"``: :func:`~hfs_emg.pipeline.protocol.decide_protocol`) chooses the evoked analysis:
-the LSR and its trend, CMAP, F-waves, blink reflex or generic responses. Spontaneous activity
+the LSR, its trend and morphology (and the Z-L response of vessel stimuli in the same
+session), CMAP, F-waves, blink reflex, generic responses, facial MEPs, the Z-L response, or
+the A-, B- and C-trains of a free-running EMG. Spontaneous activity
 (bursts, synchronous events, summaries per channel, side and recording) is analysed in every
 recording, without the stimulus-locked windows (``config.spontaneous``). The result carries the
 configuration and a timestamp-free provenance record, so the same input and configuration give
@@ -28,7 +30,7 @@ from ..recording import Recording
 from .config import AnalysisConfig
 from .protocol import decide_protocol
 from .result import TABLES, AnalysisResult, build_result
-from .steps import check_finite, evoked_tables, spontaneous_bursts
+from .steps import check_finite, evoked_tables, free_running_tables, spontaneous_bursts
 
 __all__ = ["TABLES", "AnalysisResult", "analyze"]
 
@@ -192,6 +194,8 @@ def analyze(
     evoked = {}
     if decision.events is not None:
         evoked = evoked_tables(rec, decision.events, decision.protocol, config)
+    elif decision.protocol == "free_running":  # no stimuli: A-, B-, C-trains and train time
+        evoked = free_running_tables(rec, config)
     return build_result(
         bursts=bursts,
         # the picked channels' table only: rec.pick() would copy their samples

@@ -96,6 +96,9 @@ _SHOW = {
     "cmap": ["channel", "side", "latency_ms", "p2p_uv", "amplitude_ratio"],
     "f_waves": ["channel", "persistence_pct", "f_min_latency_ms", "f_duration_mean_ms"],
     "blink_reflex": ["stim_side", "channel", "component", "relation", "latency_ms", "p2p_uv"],
+    "zl_trend": ["montage", "channel", "status", "loss_phase", "loss_after_decompression_s"],
+    "fmep_trend": ["channel", "muscle", "final_over_baseline_pct", "warning"],
+    "train_time": ["channel", "n_a_trains", "train_time_s", "above_warning", "above_severe"],
 }
 
 
@@ -196,10 +199,8 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .analysis import analyze
     from .live_page import LivePage
     from .monitor import LiveMonitor
-    from .report import report
 
     config = _config(args)
     mon = LiveMonitor(
@@ -226,10 +227,8 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
             page.stop()
     print(f"session: {args.out} ({mon.n_stim} stimuli)", flush=True)
     if mon.parts:
-        target = Path(args.out) / "report.html"
-        # an LSR session when stimuli were measured; otherwise as the configuration says
-        part_config = config.replace(protocol="lsr") if mon.n_stim else config
-        report(analyze(mon.parts[-1], part_config), out=target)
+        # the whole session (every part, event and LSR row) through the normal report
+        target = mon.write_report(Path(args.out) / "report.html", config=config)
         print(f"report: {target}")
     return 0
 
@@ -419,8 +418,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Analyse each FILE: its protocol (decided from the stimulus markers unless "
             "--protocol is given), spontaneous bursts, synchronous events and summaries per "
             "channel, side and recording, plus the evoked tables of the protocol (LSR and its "
-            "trend, CMAP, F-waves, blink reflex or responses). Tables get a 'file' column and "
-            "are written as Parquet and CSV into --out."
+            "trend and morphology, CMAP, F-waves, blink reflex, responses, facial MEPs, the Z-L "
+            "response or the A-, B- and C-trains of a free-running EMG). Tables get a 'file' "
+            "column and are written as Parquet and CSV into --out."
         ),
         epilog="examples:\n"
         "  hfs-emg analyze session.edf\n"
@@ -488,9 +488,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=textwrap.fill(
             "Follow an LSR session live: pull the LSL stream NAME (or replay FILE as a real LSL "
             "stream), record it into DIR (recording.bdf, events.csv, lsr.csv/.parquet, "
-            "trend.csv, manifest.json), measure every sweep as offline measure_lsr does and "
-            "serve the live page on 127.0.0.1:PORT. A folder that holds a session is resumed. "
-            "At the end (--duration, end of the replay or Ctrl-C) DIR/report.html is written."
+            "trend.csv, bursts.csv, trains.csv, a_trains.csv, manifest.json), measure every "
+            "sweep as offline measure_lsr does (stimuli from the trigger channel, or from the "
+            "markers without one) and serve the live page on 127.0.0.1:PORT. A folder that "
+            "holds a session is resumed. At the end (--duration, end of the replay or Ctrl-C) "
+            "DIR/report.html of the whole session is written."
         ),
         epilog="examples:\n"
         "  hfs-emg monitor --replay example_data/lsr_session.edf --speed 5 --out session/\n"

@@ -18,6 +18,11 @@ a new keyword argument of a function is a new configuration key at once). The se
   :func:`hfs_emg.measure_blink_reflex`;
 - :class:`ResponsesConfig` -> :func:`hfs_emg.measure_responses` plus the epoching of
   :func:`hfs_emg.responses.stimulus_epochs` (generic evoked responses, e.g. an H-reflex).
+- the MVD modalities: :class:`FMEPConfig` -> :func:`hfs_emg.measure_fmep`,
+  :class:`FMEPTrendConfig` -> :func:`hfs_emg.fmep_trend`, :class:`ZLConfig` ->
+  :func:`hfs_emg.measure_zl_response`, :class:`ZLTrendConfig` -> :func:`hfs_emg.zl_trend`,
+  :class:`FreeRunningConfig` -> :func:`hfs_emg.classify_trains`, :class:`TrainTimeConfig` ->
+  :func:`hfs_emg.train_time`, :class:`MorphologyConfig` -> :func:`hfs_emg.lsr_morphology`.
 
 The stimuli are found once (``stim``) and handed to every evoked measure, so the measures'
 own ``events``, ``source`` and ``label`` arguments are not configuration keys.
@@ -49,12 +54,16 @@ from .._atomic import atomic_path
 from .._errors import ParameterError
 from ..detection import detect_bursts
 from ..events import find_stim_events
+from ..fmep import fmep_trend, measure_fmep
+from ..free_running import classify_trains, train_time
 from ..lsr import lsr_trend, measure_lsr
+from ..morphology import lsr_morphology
 from ..ncs import measure_blink_reflex, measure_cmap, measure_f_waves
 from ..preprocessing import filter_emg
 from ..responses import measure_responses
 from ..stim_locked import exclude_stimulus_locked
 from ..synchrony import detect_synchronous_bursts
+from ..zl_response import measure_zl_response, zl_trend
 
 __all__ = [
     "PROTOCOLS",
@@ -64,15 +73,22 @@ __all__ = [
     "BlinkReflexConfig",
     "BurstConfig",
     "CMAPConfig",
+    "FMEPConfig",
+    "FMEPTrendConfig",
     "FWaveConfig",
     "FilterConfig",
+    "FreeRunningConfig",
     "LSRConfig",
+    "MorphologyConfig",
     "ReadConfig",
     "ResponsesConfig",
     "SpontaneousConfig",
     "StimConfig",
     "SyncConfig",
+    "TrainTimeConfig",
     "TrendConfig",
+    "ZLConfig",
+    "ZLTrendConfig",
     "default_toml",
 ]
 
@@ -85,6 +101,9 @@ PROTOCOLS: tuple[str, ...] = (
     "f_waves",
     "blink_reflex",
     "responses",
+    "fmep",
+    "zl",
+    "free_running",
 )
 
 #: Arguments that are never configuration keys: the data, execution options (no effect on the
@@ -101,6 +120,9 @@ _NOT_OPTIONS = frozenset(
         "phases",  # lsr_trend: the recording's own phase markers (data, not an option)
         "limits",  # NormalLimits objects: Python-only, not a TOML value
         "rec",  # detect_synchronous_bursts: the recording (data, not an option)
+        "lsr",  # lsr_morphology: the LSR table of the same analysis (data)
+        "average",  # lsr_morphology: per sweep or averaged (a return-shape switch)
+        "vocabulary",  # measure_zl_response: a Python mapping (the default vocabulary is used)
     }
 )
 
@@ -238,6 +260,26 @@ ResponsesConfig = _section(
     overrides=SECTION_OVERRIDES["responses"],
 )
 
+FMEPConfig = _section("FMEPConfig", measure_fmep, "Options of :func:`hfs_emg.measure_fmep`.")
+FMEPTrendConfig = _section(
+    "FMEPTrendConfig", fmep_trend, "Options of :func:`hfs_emg.fmep_trend` (final/baseline)."
+)
+ZLConfig = _section(
+    "ZLConfig",
+    measure_zl_response,
+    "Options of :func:`hfs_emg.measure_zl_response` (the default vessel vocabulary is used).",
+)
+ZLTrendConfig = _section("ZLTrendConfig", zl_trend, "Options of :func:`hfs_emg.zl_trend`.")
+FreeRunningConfig = _section(
+    "FreeRunningConfig", classify_trains, "Options of :func:`hfs_emg.classify_trains`."
+)
+TrainTimeConfig = _section("TrainTimeConfig", train_time, "Options of :func:`hfs_emg.train_time`.")
+MorphologyConfig = _section(
+    "MorphologyConfig",
+    lsr_morphology,
+    "Options of :func:`hfs_emg.lsr_morphology` (per sweep, on the LSR table's present sweeps).",
+)
+
 _SECTIONS: dict[str, type] = {
     "read": ReadConfig,
     "filter": FilterConfig,
@@ -251,6 +293,13 @@ _SECTIONS: dict[str, type] = {
     "f_waves": FWaveConfig,
     "blink_reflex": BlinkReflexConfig,
     "responses": ResponsesConfig,
+    "fmep": FMEPConfig,
+    "fmep_trend": FMEPTrendConfig,
+    "zl": ZLConfig,
+    "zl_trend": ZLTrendConfig,
+    "free_running": FreeRunningConfig,
+    "train_time": TrainTimeConfig,
+    "morphology": MorphologyConfig,
 }
 
 #: The function each section configures (its fields are that function's keyword arguments).
@@ -266,6 +315,13 @@ SECTION_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "f_waves": measure_f_waves,
     "blink_reflex": measure_blink_reflex,
     "responses": measure_responses,
+    "fmep": measure_fmep,
+    "fmep_trend": fmep_trend,
+    "zl": measure_zl_response,
+    "zl_trend": zl_trend,
+    "free_running": classify_trains,
+    "train_time": train_time,
+    "morphology": lsr_morphology,
 }
 
 
@@ -289,8 +345,10 @@ class AnalysisConfig:
 
     Attributes
     ----------
-    protocol : {"auto", "spontaneous", "lsr", "cmap", "f_waves", "blink_reflex", "responses"}
-        What the recording is. ``"auto"`` decides from the stimulus events and their labels
+    protocol : str
+        What the recording is: ``"auto"``, ``"spontaneous"``, ``"lsr"``, ``"cmap"``,
+        ``"f_waves"``, ``"blink_reflex"``, ``"responses"``, ``"fmep"``, ``"zl"`` or
+        ``"free_running"``. ``"auto"`` decides from the stimulus events and their labels
         (:func:`hfs_emg.pipeline.protocol.decide_protocol`), never from artefacts alone; the
         reason is kept in the result's provenance. The spontaneous analysis runs for every
         protocol (without the stimulus-locked windows of :class:`SpontaneousConfig`).
@@ -333,6 +391,13 @@ class AnalysisConfig:
     f_waves: FWaveConfig = field(default_factory=FWaveConfig)
     blink_reflex: BlinkReflexConfig = field(default_factory=BlinkReflexConfig)
     responses: ResponsesConfig = field(default_factory=ResponsesConfig)
+    fmep: FMEPConfig = field(default_factory=FMEPConfig)
+    fmep_trend: FMEPTrendConfig = field(default_factory=FMEPTrendConfig)
+    zl: ZLConfig = field(default_factory=ZLConfig)
+    zl_trend: ZLTrendConfig = field(default_factory=ZLTrendConfig)
+    free_running: FreeRunningConfig = field(default_factory=FreeRunningConfig)
+    train_time: TrainTimeConfig = field(default_factory=TrainTimeConfig)
+    morphology: MorphologyConfig = field(default_factory=MorphologyConfig)
     min_stimuli: int = 3
     max_memory_mb: float = 1024.0
     chunk_s: float = 60.0
@@ -514,7 +579,7 @@ _COMMENTS = {
     "": "hfs_emg analysis configuration (hfs-emg analyze/batch --config FILE).\n"
     '# TOML has no null: "none" means None. Omitted keys take their defaults.',
     "protocol": "auto (decided from the stimulus events and their labels), spontaneous, lsr, "
-    "cmap, f_waves, blink_reflex or responses",
+    "cmap, f_waves, blink_reflex, responses, fmep, zl or free_running",
     "min_stimuli": "evoked analysis only when at least this many stimuli are found",
     "max_memory_mb": "files whose in-memory analysis would need more than this (samples in "
     "their stored dtype + per-thread work, MB) are streamed in chunks",
@@ -536,6 +601,13 @@ _COMMENTS = {
     "f_waves": "measure_f_waves (protocol f_waves)",
     "blink_reflex": "measure_blink_reflex (protocol blink_reflex)",
     "responses": "measure_responses and its epoching (protocol responses, e.g. an H-reflex)",
+    "fmep": "measure_fmep (protocol fmep: transcranial train stimuli)",
+    "fmep_trend": "fmep_trend: final/baseline FMEP per muscle (Fukuda 2010)",
+    "zl": "measure_zl_response (vessel stimuli: protocol zl, or within an lsr session)",
+    "zl_trend": "zl_trend: course of the Z-L response",
+    "free_running": "classify_trains (protocol free_running: A-, B-, C-trains)",
+    "train_time": "train_time: A-train time per channel (Prell 2007)",
+    "morphology": "lsr_morphology (protocol lsr): phases, turns, afterdischarge, late part",
 }
 
 

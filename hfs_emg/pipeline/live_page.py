@@ -13,6 +13,7 @@ latency trend against time with the surgical-phase markers, buttons that record 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 
 from ..phases import phase_markers
 
-__all__ = ["LivePage", "banner_text"]
+__all__ = ["LivePage", "banner_text", "thin_rows"]
 
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 
@@ -66,11 +67,43 @@ def banner_text(monitor: Any) -> tuple[str, bool]:
             if row["loss_phase"]:
                 text += f", {str(row['loss_phase']).replace('_', ' ')}"
         parts.append(text)
-    trains = getattr(monitor, "trains", None)
-    if trains is not None and len(trains):
-        a = trains[trains["train_type"] == "A"]
-        parts.append(f"A-trains {len(a)} ({a['duration_s'].sum():.1f} s)")
+    totals = getattr(monitor, "spont_totals", None)  # the whole session, not the kept rows
+    if totals and totals.get("n_a_trains"):
+        parts.append(f"A-trains {totals['n_a_trains']} ({totals['a_trains_s']:.1f} s)")
     return f"{' | '.join(parts)} - {monitor.n_stim} stimuli", alarm
+
+
+def thin_rows(rows: pd.DataFrame, max_points: int) -> pd.DataFrame:
+    """The rows to draw: the newest half of ``max_points`` whole, the older ones evenly thinned.
+
+    Display only (the tables keep every row): a trend of hours stays readable and the page's
+    data, sent to the browser at every sweep, stays bounded.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Rows in time order.
+    max_points : int
+        Most rows returned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        At most ``max_points`` rows, the newest ones all kept.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"t": range(10_000)})
+    >>> out = thin_rows(df, 1000)
+    >>> len(out) <= 1000, out["t"].iloc[-500:].tolist() == list(range(9500, 10_000))
+    (True, True)
+    """
+    if len(rows) <= max_points:
+        return rows
+    n_new = max_points // 2
+    old = rows.iloc[: len(rows) - n_new]
+    step = -(-len(old) // (max_points - n_new))
+    return pd.concat([old.iloc[::step], rows.iloc[len(rows) - n_new :]])
 
 
 class LivePage:
@@ -84,6 +117,9 @@ class LivePage:
         TCP port on 127.0.0.1 (0 = any free port; see :attr:`url`).
     refresh_ms : int
         Period of the page's update check.
+    max_points : int
+        Most points of each trend plot sent to the browser (:func:`thin_rows`): what a page
+        holds stays bounded over a session of hours.
 
     Examples
     --------
@@ -94,14 +130,18 @@ class LivePage:
     >>> page.stop()
     """
 
-    def __init__(self, monitor: Any, *, port: int = 5006, refresh_ms: int = 100) -> None:
+    def __init__(
+        self, monitor: Any, *, port: int = 5006, refresh_ms: int = 100, max_points: int = 4000
+    ) -> None:
         self.monitor = monitor
         self.port = int(port)
         self.refresh_ms = int(refresh_ms)
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
-        self.shown_versions: list[tuple[float, int]] = []  # (monotonic time, version) drawn
+        self.max_points = int(max_points)
+        # (monotonic time, version) of the latest draws (bounded: a session lasts hours)
+        self.shown_versions: deque[tuple[float, int]] = deque(maxlen=100_000)
 
     @property
     def url(self) -> str:
@@ -214,7 +254,7 @@ class LivePage:
             state["version"] = mon.version
             text, alarm = banner_text(mon)
             lsr = mon.lsr
-            phases = phase_markers(mon.phases()) if len(mon.events) else pd.DataFrame()
+            phases = phase_markers(mon.phases())
             snap = {k: dict(v) for k, v in list(mon.sweeps.items())}
             banner.text = text
             banner.styles = {"font-size": "20px", "padding": "8px", "color": "white",
@@ -222,7 +262,7 @@ class LivePage:
             if not lsr.empty:
                 t0 = float(lsr["stim_time_s"].min())
                 d = lsr[(lsr["kind"] == "lsr") & ~lsr["rejected"].astype(bool)]
-                pres = d[d["match_present"].astype(bool)]
+                pres = thin_rows(d[d["match_present"].astype(bool)], self.max_points)
                 chans = sorted(d["channel"].unique())
                 col = {c: _COLORS[i % len(_COLORS)] for i, c in enumerate(chans)}
                 x = ((pres["stim_time_s"] - t0) / 60).tolist()

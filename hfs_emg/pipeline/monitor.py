@@ -11,16 +11,25 @@ the file stores**:
 - a sweep is measured once its window (``tmax`` after the stimulus) has arrived and the marker
   stream has passed its time (markers may lag the data; at most ``marker_wait_s`` is waited),
   its labels ("stim zygomatic 12 mA") attached by the code of :func:`hfs_emg.find_stim_events`;
-- the sweep's rows are those of :func:`hfs_emg.measure_lsr` run on the sweeps of this recording
-  part so far. Every decision of ``measure_lsr`` depends on the sweep and earlier sweeps only
-  (issue 11), so the rows equal the offline ``measure_lsr(read_recording(part))`` rows, which
-  ``tests/test_monitor.py`` checks on replays through a real LSL stream;
+- the sweep's rows come from the part's :class:`hfs_emg.lsr_online.LsrStream`, the causal state
+  that :func:`hfs_emg.measure_lsr` itself runs on (one implementation). Every decision depends
+  on the sweep and earlier sweeps only (issue 11), so the rows equal the offline
+  ``measure_lsr(read_recording(part))`` rows, which ``tests/test_monitor.py`` checks on replays
+  through a real LSL stream; the cost per sweep and the memory do not grow with the session;
 - the trend (:func:`hfs_emg.lsr_trend`, with the session's phase markers) after every sweep.
 
 Session folder (``out``): ``recording.bdf`` (then ``recording-002.bdf``... when a session is
 resumed), ``manifest.json`` (parts, sampling rate, channels, stimuli so far), ``events.csv``
-(stimuli, markers, phase buttons, notes, signal gaps), ``lsr.csv`` / ``lsr.parquet`` and
-``trend.csv``, each replaced atomically (:mod:`hfs_emg._atomic`) after every change.
+(stimuli, markers, phase buttons, notes, signal gaps; append-only, one fsync-ed line per event,
+:class:`hfs_emg.live.EventLog`), ``lsr.csv`` (appended) / ``lsr.parquet`` and ``trend.csv``
+(replaced atomically, :mod:`hfs_emg._atomic`, after every sweep), ``bursts.csv``,
+``trains.csv``, ``a_trains.csv`` (the free-running EMG block by block,
+:mod:`hfs_emg.live.spontaneous`; appended) and, at the end, ``report.html`` of the whole
+session (:meth:`LiveMonitor.write_report`).
+
+Without a trigger channel the stimuli come from the marker stream: a marker whose label looks
+like a stimulus (the rule of :func:`hfs_emg.find_stim_events`, ``source="events"``) starts a
+sweep at its time stamp, as the offline analysis of the recorded annotations does.
 
 Resume: a monitor started on a folder that has a ``manifest.json`` continues the session in a
 new recording part; stimulus numbering and the trend continue (the LSR of a new part is
@@ -32,6 +41,7 @@ A stream with another sampling rate or channel set than the session is refused
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -39,6 +49,7 @@ import queue
 import threading
 import time
 import warnings
+from collections import deque
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -47,11 +58,15 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path
-from .._errors import HfsEmgWarning, NoStimulusError, ParameterError
-from ..events import _attach_extra_columns, find_stim_events
+from .._errors import DataError, HfsEmgWarning, NoStimulusError, ParameterError
+from ..events import _STIM_LABEL_HINTS, _attach_extra_columns, find_stim_events
 from ..io.bdf_stream import BdfStreamWriter
+from ..live.event_log import EventLog
 from ..live.source import LslSource, StreamChangedError
-from ..lsr import lsr_trend, measure_lsr
+from ..live.spontaneous import TABLES as _BLOCK_TABLES
+from ..live.spontaneous import BlockAnalyser
+from ..lsr import lsr_trend
+from ..lsr_online import LsrStream
 from ..phases import PHASES, phase_markers
 from ..recording import from_array, make_events
 
@@ -66,12 +81,57 @@ PHASE_BUTTONS: dict[str, str] = {
     "dural closure": "dural_closure",
 }
 
-_EVENT_COLUMNS = ["onset_s", "duration_s", "kind", "label", "stim_index", "part"]
+_PHASE_KINDS = ("marker", "phase", "note")
+
+
+def _is_stim_label(label: str) -> bool:
+    """A marker that announces a stimulus: the rule of :func:`hfs_emg.find_stim_events`
+    (``source="events"``: the label contains "stim", "trig", "pulse", "shock" or "reflex")."""
+    low = str(label).lower()
+    return any(h in low for h in _STIM_LABEL_HINTS)
+
+
+class _StimChannels(list[str]):
+    """The stream's trigger channels. Without one, ``[0]`` names the marker stream the
+    stimuli come from (the sweep measurement labels its events' source with it)."""
+
+    def __init__(self, names: list[str], *, source: str) -> None:
+        super().__init__(names)
+        self.source = source
+
+    def __getitem__(self, i: Any) -> Any:
+        if not len(self) and i == 0:
+            return self.source
+        return super().__getitem__(i)
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
+
+
+def _append_csv(df: pd.DataFrame, path: Path) -> None:
+    """Append whole lines in one fsync-ed write (header when the file is new); the file's
+    columns are kept (a block without rows has fewer)."""
+    if path.exists() and path.stat().st_size:
+        with open(path, encoding="utf-8") as fh:
+            cols = fh.readline().rstrip("\n").split(",")
+        text = df.reindex(columns=cols).to_csv(index=False, header=False)
+    else:
+        if df.empty and len(df.columns) <= 5:
+            return  # no rows and not the table's columns yet: the header waits for rows
+        text = df.to_csv(index=False)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+#: Length of the in-memory logs (status changes, latencies, per-sweep times).
+_LOG_LEN = 20_000
+
+#: Rows of each block table kept in memory (the files hold them all).
+_KEEP_ROWS = 2000
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -102,17 +162,25 @@ class LiveMonitor:
     marker_wait_s : float
         Longest wait (wall-clock seconds after a sweep's window has arrived) for the markers
         of that stimulus.
+    marker_lag_s : float
+        Stream without a trigger channel (stimuli from the marker stream): longest delay
+        (wall-clock seconds) of a stimulus marker behind its samples; that much signal
+        (times the replay speed) is held for the sweeps still to be announced. liblsl's
+        first marker pull alone takes about 1 s (clock offset).
     timeout : float
         Seconds to wait for the stream.
     lost_after_s : float
         Seconds without samples after which the status is ``"signal lost"``.
     prune_history : bool
-        Bound the sweeps kept for the analysis once every template is complete (the head
-        up to the last template detection plus three calibration windows per montage; see
-        the monitor page of the docs); False keeps every sweep of the part.
+        Unused (kept for compatibility): the analysis keeps no history of sweeps, only the
+        bounded causal state of :class:`hfs_emg.lsr_online.LsrStream`.
     block_s : float
-        Length of the blocks of free-running EMG analysed for spontaneous bursts and A/B/C
-        trains (``bursts.csv``, ``trains.csv``); 0 = none.
+        Length of the blocks of free-running EMG analysed for spontaneous bursts, A/B/C
+        trains and A-trains (``bursts.csv``, ``trains.csv``, ``a_trains.csv``; rules in
+        :mod:`hfs_emg.live.spontaneous`); 0 = none.
+    block_margin_s : float
+        Margin on both sides of each block (a burst or train starting in a block is kept
+        whole if it ends within the margin).
     config : AnalysisConfig, optional
         Its ``lsr`` and ``trend`` sections give the defaults of ``lsr_options``,
         ``trend_options`` and ``stim_branch``.
@@ -141,11 +209,13 @@ class LiveMonitor:
         lsr_options: dict[str, Any] | None = None,
         trend_options: dict[str, Any] | None = None,
         marker_wait_s: float = 0.5,
+        marker_lag_s: float = 3.0,
         timeout: float = 10.0,
         lost_after_s: float = 1.0,
         config: Any = None,
         prune_history: bool = True,
         block_s: float = 10.0,
+        block_margin_s: float = 1.0,
     ) -> None:
         if config is not None:  # an AnalysisConfig: its lsr and trend sections
             import dataclasses
@@ -172,8 +242,10 @@ class LiveMonitor:
         self.lsr_options = dict(lsr_options or {})
         self.trend_options = dict(trend_options or {})
         self.marker_wait_s = float(marker_wait_s)
+        self.marker_lag_s = float(marker_lag_s)
         self.prune_history = bool(prune_history)
         self.block_s = float(block_s)
+        self.block_margin_s = float(block_margin_s)
         self.timeout = float(timeout)
         self.lost_after_s = float(lost_after_s)
         self._replay = None
@@ -186,45 +258,53 @@ class LiveMonitor:
         self.stream = str(stream)
         self.lock = threading.RLock()
         self.status = "connecting"
-        self.status_log: list[tuple[float, str]] = []  # (monotonic time, status) changes
+        # logs for the page and the benchmarks, bounded (a session lasts hours)
+        self.status_log: deque[tuple[float, str]] = deque(maxlen=_LOG_LEN)
         self.version = 0  # incremented after each change (the page polls it)
-        self.latencies_s: list[float] = []  # window end -> result, wall clock (replays)
-        self.analysis_s: list[float] = []  # per-sweep analysis time
+        self.latencies_s: deque[float] = deque(maxlen=_LOG_LEN)  # window end -> result
+        self.analysis_s: deque[float] = deque(maxlen=_LOG_LEN)  # per-sweep analysis time
         # (window end, result, monitor version) of every sweep, monotonic clock
-        self.sweep_log: list[tuple[float, float, int]] = []
+        self.sweep_log: deque[tuple[float, float, int]] = deque(maxlen=_LOG_LEN)
         self._stop = threading.Event()
         self._actions: queue.Queue[tuple[str, str]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._src: LslSource | None = None
         self._writer: BdfStreamWriter | None = None
+        self._t_end = float("nan")  # recording time of the end of the last part closed
         self._load_session()
 
     # ------------------------------------------------------------------ session state
     def _load_session(self) -> None:
         man = self.out / "manifest.json"
         self.manifest: dict[str, Any] = json.loads(man.read_text()) if man.exists() else {}
-        ev = self.out / "events.csv"
-        self.events = (
-            pd.read_csv(ev, keep_default_na=False, na_values=[""])
-            if ev.exists()
-            else pd.DataFrame(columns=_EVENT_COLUMNS)
-        )
+        self.n_stim = int(self.manifest.get("n_stimuli", 0))
+        self._events_log = EventLog(self.out / "events.csv", keep_stim_below=self.n_stim)
+        # markers (not stimuli), phase buttons and notes: the trend's phases
+        self._phase_rows = [
+            (r[0], r[3])
+            for r in self._events_log.rows
+            if r[2] in _PHASE_KINDS and not _is_stim_label(r[3])
+        ]
         lsr = self.out / "lsr.parquet"
         self.lsr = pd.read_parquet(lsr) if lsr.exists() else pd.DataFrame()
         self.trend = pd.DataFrame()
-        self.bursts = self._read_table("bursts.csv")
-        self.trains = self._read_table("trains.csv")
-        self.n_stim = int(self.manifest.get("n_stimuli", 0))
+        # block tables: appended line by line; a torn last line (kill -9) is cut off
+        self.spont_totals = {"n_bursts": 0, "n_trains": 0, "n_a_trains": 0, "a_trains_s": 0.0}
+        for name in _BLOCK_TABLES:
+            df = self._read_table(f"{name}.csv")
+            self.spont_totals[f"n_{name}"] = len(df)
+            if name == "a_trains" and len(df):
+                self.spont_totals["a_trains_s"] = float(df["duration_s"].sum())
+            setattr(self, name, df.tail(_KEEP_ROWS).reset_index(drop=True))
         # killed while saving: the tables may hold stimuli the manifest does not count yet
         if not self.lsr.empty:
             self.lsr = self.lsr[self.lsr["stim_index"] < self.n_stim].reset_index(drop=True)
-        if len(self.events):
-            idx = pd.to_numeric(self.events["stim_index"], errors="coerce")
-            self.events = self.events[~(idx >= self.n_stim)].reset_index(drop=True)
         self.part = len(self.manifest.get("parts", []))  # index of the part being written
-        self._hist: list[dict[str, Any]] = []  # sweeps of this part (for measure_lsr)
-        self._det: dict[tuple[Any, str], list[int]] = {}  # template detections per series
-        self._dropped = self._frozen = False
+        # causal LSR state of the part being written (created at its first sweep): the same
+        # computation as measure_lsr on the part file, one sweep at a time, bounded memory
+        self._stream: LsrStream | None = None
+        self._stream_part = -1
+        self.lsr_s: list[float] = []  # per-sweep time of the LSR measurement (LsrStream)
         self._pending: list[dict[str, Any]] = []
         self._early: list[tuple[float, str]] = []
         self._csv_rows: int | None = None  # rows of lsr.csv written by this monitor
@@ -234,9 +314,21 @@ class LiveMonitor:
         if not self.lsr.empty:
             self._update_trend()
 
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every event of the session so far (as ``events.csv``): ``onset_s``, ``duration_s``,
+        ``kind`` (stimulus, marker, phase, note, gap), ``label``, ``stim_index``, ``part``."""
+        return self._events_log.frame()
+
     def _read_table(self, name: str) -> pd.DataFrame:
         path = self.out / name
-        return pd.read_csv(path) if path.exists() and path.stat().st_size > 1 else pd.DataFrame()
+        if not path.exists():
+            return pd.DataFrame()
+        raw = path.read_bytes()
+        cut = raw.rfind(b"\n") + 1
+        if cut < len(raw):  # a line torn by kill -9: cut off before appending again
+            os.truncate(path, cut)
+        return pd.read_csv(io.BytesIO(raw[:cut])) if cut > 1 else pd.DataFrame()
 
     def _part_name(self, k: int) -> str:
         return "recording.bdf" if k == 0 else f"recording-{k + 1:03d}.bdf"
@@ -245,28 +337,23 @@ class LiveMonitor:
         with atomic_path(self.out / "manifest.json") as tmp:
             tmp.write_text(json.dumps(self.manifest, indent=1))
 
-    def _save_events(self) -> None:
-        _write_csv(self.events, self.out / "events.csv")
-
     def _add_event(self, onset: float, kind: str, label: str, *, duration: float = 0.0,
                    stim_index: int | None = None, annotate: bool = True) -> None:  # fmt: skip
         with self.lock:
             if annotate and self._writer is not None:
                 self._writer.annotate(onset, label, duration_s=duration)
-            row = {"onset_s": onset, "duration_s": duration, "kind": kind, "label": label,
-                   "stim_index": stim_index, "part": self._part_name(self.part)}  # fmt: skip
-            self.events = pd.concat(
-                [self.events.astype(object), pd.DataFrame([row]).astype(object)],
-                ignore_index=True,
+            self._events_log.append(
+                (onset, duration, kind, label, stim_index, self._part_name(self.part))
             )
-            self._save_events()
+            if kind in _PHASE_KINDS and not _is_stim_label(label):
+                self._phase_rows = [*self._phase_rows, (onset, label)]  # replaced: page reads it
             self.version += 1
 
     # ------------------------------------------------------------------ public actions
     def now_s(self) -> float:
         """Recording time (s, the stream's clock) of the newest sample received."""
-        if self._writer is None:
-            return float("nan")
+        if self._writer is None:  # closed: the end of the last part (NaN before any sample)
+            return self._t_end
         return self._tstart + self._writer.n_samples / self.sfreq
 
     def add_phase(self, label: str) -> None:
@@ -290,6 +377,8 @@ class LiveMonitor:
             self._do_actions()
 
     def _do_actions(self) -> None:
+        if not np.isfinite(self.now_s()):  # no sample yet: logged with the first one
+            return
         while not self._actions.empty():
             kind, label = self._actions.get()
             self._add_event(self.now_s(), kind, label)
@@ -312,14 +401,20 @@ class LiveMonitor:
                 f"{man['ch_names']}; stream {self.stream!r} has {self.sfreq:g} Hz "
                 f"{self.ch_names}. Start a new session folder for a new montage."
             )
-        self._stim = [n for n, t in zip(self.ch_names, src.ch_types, strict=True) if t == "stim"]
-        if not self._stim:
+        stim = [n for n, t in zip(self.ch_names, src.ch_types, strict=True) if t == "stim"]
+        # without a trigger channel the stimuli come from the marker stream (see _stim_marker)
+        self._stim_source = f"trigger:{stim[0]}" if stim else "events:stim-like labels"
+        self._stim = _StimChannels(stim, source=f"markers of {self.stream}")
+        if not stim and src._markers is None:
             warnings.warn(
-                f"LSL stream {self.stream!r} has no trigger channel (LSL channel type 'STIM'): "
-                "it is recorded, but no stimulus is found and no LSR measured.",
+                f"LSL stream {self.stream!r} has no trigger channel (LSL channel type 'STIM') "
+                "and no marker stream: it is recorded, but no stimulus is found and no LSR "
+                "measured.",
                 HfsEmgWarning,
                 stacklevel=2,
             )
+        elif not stim:
+            logger.info("monitor: no trigger channel; stimuli from the marker stream")
         self.status = "streaming"
 
     def _start_part(self, t0: float) -> None:
@@ -337,14 +432,23 @@ class LiveMonitor:
         self.manifest.update(sfreq=self.sfreq, ch_names=self.ch_names, n_stimuli=self.n_stim)
         self._save_manifest()
         self._buf = np.zeros((len(self.ch_names), 0))
-        self._blk: list[np.ndarray] = []  # stored samples of the current spontaneous block
-        self._blk_n = 0
-        self._blk_start = 0  # sample index of the block's first sample
+        self._gaps: list[tuple[float, float]] = []  # signal gaps of this part
+        emg = [n for n in self.ch_names if n not in self._stim]
+        self._blocks = (
+            BlockAnalyser(
+                self.ch_names, self.sfreq, self._tstart, emg=emg, block_s=self.block_s,
+                margin_s=self.block_margin_s, stim_onsets=lambda: self._edges,
+                gaps=lambda: self._gaps,
+            )
+            if self.block_s > 0 and emg
+            else None
+        )  # fmt: skip
         self._edges: list[float] = []  # stimulus times of this part
         self._buf0 = 0  # sample index of _buf[:, 0]
         self._trig_lo = None
         self._trig_hi = -np.inf
         self._last_edge = -(1 << 60)
+        self._last_cand = -(1 << 60)  # previous stimulus marker (marker-driven stimuli)
 
     def step(self, timeout: float = 0.02) -> int:
         """Pull what arrived, record it, measure the sweeps that are complete; return how many."""
@@ -377,6 +481,9 @@ class LiveMonitor:
                 onset = self._tstart + k / self.sfreq
                 self._markers.append((onset, label))
                 self._add_event(onset, "marker", label)
+                if not self._stim and _is_stim_label(label):
+                    self._stim_marker(k)
+            self._mark_ready(time.monotonic())
             return self._finalise()
 
     def _fill_gaps(self, chunk: Any) -> np.ndarray:
@@ -389,6 +496,7 @@ class LiveMonitor:
             at = i
             t_gap = self.now_s() + (sum(p.shape[1] for p in parts) - n_fill) / self.sfreq
             self._add_event(t_gap, "gap", "signal lost", duration=n_fill / self.sfreq)
+            self._gaps.append((t_gap, n_fill / self.sfreq))
         parts.append(chunk.data[:, at:])
         return np.concatenate(parts, axis=1)
 
@@ -425,11 +533,9 @@ class LiveMonitor:
                         self._last_edge = s
                         self._pending.append({"sample": s, "t_ready": None})
                         self._edges.append(self._tstart + s / self.sfreq)
-        for p in self._pending:
-            if p["t_ready"] is None and end > p["sample"] + round(self._tmax() * self.sfreq):
-                p["t_ready"] = t_recv
-                lag = (end - (p["sample"] + round(self._tmax() * self.sfreq))) / self.sfreq
-                p["t_window_end"] = t_recv - lag / self._speed()
+        self._mark_ready(t_recv)
+        if not self._stim:  # stimulus markers may arrive after their samples
+            keep += round(self.marker_lag_s * self._speed() * self.sfreq)
         # keep what the pending sweeps still need
         need = min([p["sample"] for p in self._pending], default=end) + round(
             self._tmin() * self.sfreq
@@ -439,47 +545,64 @@ class LiveMonitor:
             self._buf = self._buf[:, drop:]
             self._buf0 += drop
 
-    def _spontaneous(self, stored: np.ndarray) -> None:
-        """Spontaneous bursts and A/B/C trains of every completed ``block_s`` block.
+    def _mark_ready(self, t_recv: float) -> None:
+        """Stamp the pending sweeps whose window has arrived (wall clock of its arrival)."""
+        end = self._buf0 + self._buf.shape[1]
+        n_after = round(self._tmax() * self.sfreq)
+        for p in self._pending:
+            if p["t_ready"] is None and end > p["sample"] + n_after:
+                p["t_ready"] = t_recv
+                lag = (end - (p["sample"] + n_after)) / self.sfreq
+                p["t_window_end"] = t_recv - lag / self._speed()
 
-        The offline code on each block (:func:`hfs_emg.detect_bursts`,
-        :func:`hfs_emg.classify_trains`) with the stimulus-locked windows left out
-        (:func:`hfs_emg.stim_locked.exclude_stimulus_locked`); the same calls on the same
-        block of the recorded file give the same rows.
+    def _stim_marker(self, k: int) -> None:
+        """A stimulus announced by a marker at sample ``k`` (stream without a trigger channel).
+
+        The offline rule of :func:`hfs_emg.find_stim_events` (``source="events"``): labels
+        with a stimulus word, in time order, an onset closer than ``min_interval_s`` to the
+        previous one dropped (debounce against the previous candidate, as ``_debounce``).
         """
-        if self.block_s <= 0:
+        min_gap = max(1, round(float(self.lsr_options.get("min_interval_s", 0.02)) * self.sfreq))
+        prev, self._last_cand = self._last_cand, k
+        if k - prev < min_gap:
             return
-        n_blk = round(self.block_s * self.sfreq)
-        self._blk.append(stored)
-        self._blk_n += stored.shape[1]
-        while self._blk_n >= n_blk:
-            data = np.concatenate(self._blk, axis=1)
-            block, rest = data[:, :n_blk], data[:, n_blk:]
-            self._blk, self._blk_n = [rest], rest.shape[1]
-            t0 = self._tstart + self._blk_start / self.sfreq
-            self._blk_start += n_blk
-            self._analyse_block(block, t0)
-
-    def _analyse_block(self, block: np.ndarray, t0: float) -> None:
-        from ..detection import detect_bursts
-        from ..free_running import classify_trains
-        from ..stim_locked import exclude_stimulus_locked
-
-        emg = [i for i, n in enumerate(self.ch_names) if n not in self._stim]
-        if not emg:
+        first_needed = k + round(self._tmin() * self.sfreq) - 2
+        if first_needed < self._buf0:
+            warnings.warn(
+                f"{self.out}: the stimulus marker at {self._tstart + k / self.sfreq:.3f} s "
+                "arrived after the samples of its window were dropped; that sweep is not "
+                "measured online (the offline analysis of the recording will measure it).",
+                HfsEmgWarning,
+                stacklevel=2,
+            )
             return
-        rec = from_array(block[emg], self.sfreq, [self.ch_names[i] for i in emg], tstart=t0)
-        stims = [t for t in self._edges if t0 - 0.2 <= t < t0 + self.block_s]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            bursts, _ = exclude_stimulus_locked(detect_bursts(rec), stims)
-            trains, _ = exclude_stimulus_locked(classify_trains(rec), stims)
-        for name, df in (("bursts", bursts), ("trains", trains)):
-            df = df.assign(block_start_s=t0, part=self._part_name(self.part))
+        self._pending.append({"sample": k, "t_ready": None})
+        self._pending.sort(key=lambda p: p["sample"])
+        self._edges.append(self._tstart + k / self.sfreq)
+
+    def _spontaneous(self, stored: np.ndarray | None) -> None:
+        """Spontaneous bursts, trains and A-trains of every completed block (``None``: the
+        part is closed, its last blocks). The rules: :mod:`hfs_emg.live.spontaneous`; the
+        rows equal :func:`~hfs_emg.live.spontaneous.spontaneous_blocks` on the part file."""
+        blk = self._blocks
+        if blk is None:
+            return
+        done = blk.finish() if stored is None else blk.feed(stored)
+        # stimuli before the next block's window exclude nothing any more (bounded memory)
+        t_keep = blk.tstart + (blk._next - blk._nm) / self.sfreq - 1.0
+        self._edges = [t for t in self._edges if t >= t_keep]
+        if not done:
+            return
+        part = self._part_name(self.part)
+        for name in _BLOCK_TABLES:
+            new = pd.concat([d[name] for d in done], ignore_index=True).assign(part=part)
+            _append_csv(new, self.out / f"{name}.csv")
             old = getattr(self, name)
-            new = df if old.empty else pd.concat([old, df], ignore_index=True)
-            setattr(self, name, new)
-            _write_csv(new, self.out / f"{name}.csv")
+            both = new if old.empty else pd.concat([old, new], ignore_index=True)
+            setattr(self, name, both.tail(_KEEP_ROWS).reset_index(drop=True))
+            self.spont_totals[f"n_{name}"] += len(new)
+            if name == "a_trains" and len(new):
+                self.spont_totals["a_trains_s"] += float(new["duration_s"].sum())
         self.version += 1
 
     def _speed(self) -> float:
@@ -493,7 +616,7 @@ class LiveMonitor:
 
     # ------------------------------------------------------------------ sweeps
     def _finalise(self, *, force: bool = False) -> int:
-        """Measure every sweep whose window and markers have arrived (one ``measure_lsr`` call)."""
+        """Measure every sweep whose window and markers have arrived (the part's LsrStream)."""
         last_marker = self._markers[-1][0] if self._markers else -np.inf
         m_times = np.array([m[0] for m in self._markers[-50:]])
         tol = 1.5 / self.sfreq
@@ -510,7 +633,16 @@ class LiveMonitor:
             ready.append(p)
         if ready:
             del self._pending[: len(ready)]
-            self._measure(ready)
+            # the markers older than these stimuli label no sweep any more (bounded memory)
+            t_first = self._tstart + ready[0]["sample"] / self.sfreq - 1.0
+            n_old = int(np.searchsorted([m[0] for m in self._markers], t_first))
+            if n_old > 50:
+                del self._markers[: n_old - 50]
+            # batches of bounded size (a lagging monitor can have hundreds of sweeps ready);
+            # the rows are causal, so the batch size changes none
+            cap = 3 * int(self.lsr_options.get("calibration_n", 200)) + 20
+            for i in range(0, len(ready), cap):
+                self._measure(ready[i : i + cap])
         return len(ready)
 
     def _window(self, s: int) -> np.ndarray:
@@ -522,26 +654,25 @@ class LiveMonitor:
         t0 = time.perf_counter()
         marks = pd.DataFrame(self._markers, columns=["onset_s", "label"])
         marks["duration_s"] = 0.0
-        first = self.n_stim
+        new = []
         for p in ready:
             onset = self._tstart + p["sample"] / self.sfreq
             ev = make_events([onset], labels="stim")
             ev["stim_index"] = self.n_stim
             ev["source"] = f"trigger:{self._stim[0]}"
             ev = _attach_extra_columns(ev, SimpleNamespace(events=marks, sfreq=self.sfreq))
-            self._hist.append(
-                {"window": self._window(p["sample"]), "event": ev.iloc[0].to_dict(), "t": onset}
-            )
+            new.append((self._window(p["sample"]), ev.iloc[0].to_dict()))
             self._add_event(onset, "stimulus", "stim", stim_index=self.n_stim, annotate=False)
             self.n_stim += 1
-        rows = self._measure_history(len(ready))
-        self._prune(rows)
-        self.analysis_s.append((time.perf_counter() - t0) / len(ready))
+        t1 = time.perf_counter()
+        per_sweep = self._measure_history(new)
+        t2 = time.perf_counter()
+        self.analysis_s.append((t2 - t0) / len(ready))
+        self.lsr_s.append((t2 - t1) / len(ready))  # the LSR measurement alone
+        rows = per_sweep[0] if len(per_sweep) == 1 else pd.concat(per_sweep, ignore_index=True)
         self.lsr = rows if self.lsr.empty else pd.concat([self.lsr, rows], ignore_index=True)
-        for k in range(len(ready)):
-            self._keep_sweep(
-                rows[rows["stim_index"] == first + k], len(self._hist) - len(ready) + k
-            )
+        for (window, _), sweep_rows in zip(new, per_sweep, strict=True):
+            self._keep_sweep(sweep_rows, window)
         self._update_trend()
         self.version += 1  # the page may draw now; the files follow at once
         now = time.monotonic()
@@ -552,84 +683,52 @@ class LiveMonitor:
         self.manifest["n_stimuli"] = self.n_stim
         self._save_manifest()
 
-    def _measure_history(self, n_new: int) -> pd.DataFrame:
-        """``measure_lsr`` on the sweeps of this part: the rows of the ``n_new`` newest."""
-        n_len = self._hist[0]["window"].shape[1]
-        data = np.concatenate([h["window"] for h in self._hist], axis=1)
-        lead = 2 - round(self._tmin() * self.sfreq)
-        onsets = (np.arange(len(self._hist)) * n_len + lead) / self.sfreq
-        ev = pd.DataFrame([h["event"] for h in self._hist])
-        ev["onset_s"] = onsets
-        rec = from_array(
-            data, self.sfreq, self.ch_names,
-            ch_types=["stim" if n in self._stim else "emg" for n in self.ch_names],
-            units=["" if n in self._stim else "uV" for n in self.ch_names],
-        )  # fmt: skip
-        opts = {k: v for k, v in self.lsr_options.items() if k != "min_interval_s"}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            lsr = measure_lsr(rec, events=ev, stim_branch=self.stim_branch, **opts)
-        times = {i: h["t"] for i, h in zip(ev["stim_index"], self._hist, strict=True)}
-        lsr = lsr[lsr["stim_index"] >= self.n_stim - n_new].reset_index(drop=True)
-        lsr["stim_time_s"] = lsr["stim_index"].map(times)
-        lsr.insert(2, "part", self._part_name(self.part))
-        return lsr
+    def _lsr_stream(self, window: np.ndarray) -> LsrStream:
+        """The causal LSR state of the part being written (made at the part's first sweep)."""
+        if self._stream is None or self._stream_part != self.part:
+            rec = from_array(
+                window, self.sfreq, self.ch_names,
+                ch_types=["stim" if n in self._stim else "emg" for n in self.ch_names],
+                units=["" if n in self._stim else "uV" for n in self.ch_names],
+            )  # fmt: skip
+            opts = {k: v for k, v in self.lsr_options.items() if k != "min_interval_s"}
+            self._stream = LsrStream.for_recording(rec, stim_branch=self.stim_branch, **opts)
+            self._stream_part = self.part
+            self._emg_rows = rec._pick_indices("emg")
+        return self._stream
 
-    def _prune(self, rows: pd.DataFrame) -> None:
-        """Bound the history once every template is complete (constant memory and time).
+    def _measure_history(self, new: list[tuple[np.ndarray, dict[str, Any]]]) -> list[pd.DataFrame]:
+        """Rows of each new sweep (window, event) from the part's :class:`LsrStream`.
 
-        ``measure_lsr``'s newest rows depend on (i) the first ``template_n`` single-trial
-        detections of each (montage, LSR channel), which are decided from the start of the
-        part: the head ``[0, last template sweep]`` is kept whole; and (ii) trailing windows
-        of ``calibration_n`` sweeps whose validity flags use windows of their own, three deep
-        (noise level -> quality flags -> calibration): the last ``3 calibration_n + 20``
-        sweeps of every montage are kept. The sweeps between are dropped. While a template is
-        incomplete (or a new montage appears) nothing is dropped.
+        The stream holds what later sweeps depend on (running noise level, calibration,
+        artefact-residual null, clipping extremes, template detections), so each sweep costs
+        the same whatever the length of the session, and its rows are those of
+        ``measure_lsr(read_recording(part))`` (every decision is causal).
         """
-        cal = int(self.lsr_options.get("calibration_n", 200))
-        tn = int(self.lsr_options.get("template_n", 20))
-        lsr_rows = rows[rows["kind"] == "lsr"]
-        for (mont, ch), grp in lsr_rows.groupby(["montage", "channel"], dropna=False):
-            got = self._det.setdefault((mont, ch), [])
-            got += grp.loc[grp["present"].astype(bool), "stim_index"].tolist()[: tn - len(got)]
-        for k, (_, r) in enumerate(rows.groupby("stim_index", sort=True)):
-            self._hist[len(self._hist) - rows["stim_index"].nunique() + k]["montage"] = str(
-                r["montage"].iloc[0]
-            )
-        if any(len(v) < tn for v in self._det.values()):
-            # a new series after a drop (new montage): its sweeps' windows may reach into the
-            # dropped ones, so stop dropping for the rest of this part
-            self._frozen = self._frozen or self._dropped
-            return
-        if not self.prune_history or self._frozen:
-            return
-        head_end = max(max(v) for v in self._det.values())
-        idx = np.array([h["event"]["stim_index"] for h in self._hist])
-        n_head = int(np.searchsorted(idx, head_end, "right"))
-        keep = 3 * cal + 20
-        mont = np.array([h.get("montage", "") for h in self._hist], dtype=object)
-        starts = [len(self._hist) - keep]
-        for m in set(mont):
-            pos = np.flatnonzero(mont == m)
-            starts.append(int(pos[-keep]) if pos.size >= keep else 0)
-        tail = max(0, min(starts))
-        if tail > n_head:
-            del self._hist[n_head:tail]
-            self._dropped = True
+        out = []
+        for window, event in new:
+            stream = self._lsr_stream(window)
+            samples = window[self._emg_rows, 2 : 2 + stream.times.size]  # tmin..tmax
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rows = stream.push_window(samples, event)
+            rows.insert(2, "part", self._part_name(self.part))
+            out.append(rows)
+        return out
 
-    def _keep_sweep(self, rows: pd.DataFrame, k: int) -> None:
+    def _keep_sweep(self, rows: pd.DataFrame, w: np.ndarray) -> None:
         """Baseline and newest sweeps per montage, for the page."""
-        w = self._hist[k]["window"]
         times = (np.arange(w.shape[1]) - 2) / self.sfreq + self._tmin()
         montage = str(rows["montage"].iloc[0])
         entry = self.sweeps.setdefault(montage, {"baseline": w, "newest": [], "times": times})
         entry["newest"] = [*entry["newest"], w][-20:]
 
     def phases(self) -> pd.DataFrame:
-        """Markers, phase buttons and notes of the session (``onset_s``, ``label``)."""
-        ev = self.events
-        sel = ev["kind"].isin(["marker", "phase", "note"]) if len(ev) else []
-        return ev.loc[sel, ["onset_s", "label"]].astype({"onset_s": float})
+        """Markers (other than stimuli), phase buttons and notes of the session
+        (``onset_s``, ``label``)."""
+        return pd.DataFrame(self._phase_rows, columns=["onset_s", "label"]).astype(
+            {"onset_s": float, "label": object}
+        )
 
     def _update_trend(self) -> None:
         if self.lsr.empty:
@@ -693,6 +792,8 @@ class LiveMonitor:
         with self.lock:
             if self._writer is not None:
                 self._finalise(force=True)
+                self._spontaneous(None)
+                self._t_end = self.now_s()
                 self._writer.close()
                 self._writer = None
                 self.part += 1
@@ -703,6 +804,190 @@ class LiveMonitor:
                 self._replay.stop()
             self.status = "stopped"
             self.version += 1
+
+    # ------------------------------------------------------------------ session report
+    def session_result(self, config: Any = None) -> tuple[Any, Any]:
+        """The whole session as one :class:`~hfs_emg.AnalysisResult`, for :func:`hfs_emg.report`.
+
+        Every recording part is analysed by :func:`hfs_emg.analyze` (protocol ``"lsr"`` for a
+        part with measured stimuli), and the tables are joined: spontaneous bursts and
+        synchronous events of all parts (one clock), the per-channel summaries one row per
+        part (column ``part``), the stimuli of all parts numbered as in the session (the
+        offline stimuli matched to the session's by time; those the monitor never measured,
+        e.g. after a ``kill -9``, are left out), and the session's own ``lsr`` table (every
+        part, continuing numbering; it equals the offline rows of each part) with its
+        ``trend`` over every part and every phase marker.
+
+        Parameters
+        ----------
+        config : AnalysisConfig, optional
+            Options of the offline analysis of each part (default: the defaults).
+
+        Returns
+        -------
+        (AnalysisResult, Recording or None)
+            The result, and the parts joined into one recording on the session clock (the
+            time between parts filled with zeros and annotated ``monitor not running``) for
+            the figures; None when that would take more than ``config.max_memory_mb``.
+        """
+        import dataclasses
+
+        from .analysis import analyze
+        from .config import AnalysisConfig
+
+        config = config if config is not None else AnalysisConfig()
+        if self.stim_branch and not config.lsr.stim_branch:
+            config = config.replace(lsr__stim_branch=self.stim_branch)
+        paths = [p for p in self.parts if p.exists()]
+        if not paths:
+            raise DataError(f"{self.out}: the session has no recording part yet.")
+        lsr = self.lsr
+        self._update_trend()
+        results = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a killed part's header says "-1 records"
+            for path in paths:
+                measured = not lsr.empty and bool((lsr["part"] == path.name).any())
+                cfg = config.replace(protocol="lsr") if measured else config
+                results.append(analyze(path, cfg))
+        names = [p.name for p in paths]
+
+        def cat(attr: str, *, part_col: bool) -> pd.DataFrame:
+            frames = []
+            for name, res in zip(names, results, strict=True):
+                df = getattr(res, attr)
+                if df is None or df.empty:
+                    continue
+                frames.append(df.assign(part=name) if part_col else df)
+            if not frames:
+                return getattr(results[0], attr)
+            return pd.concat(frames, ignore_index=True)
+
+        stims = None
+        if not lsr.empty:
+            times = lsr.groupby("stim_index")["stim_time_s"].first()
+            frames = []
+            for name, res in zip(names, results, strict=True):
+                ev = res.stim_events
+                if ev is None or ev.empty:
+                    continue
+                ev = ev.sort_values("onset_s").assign(part=name)
+                ours = times[times.index.isin(lsr.loc[lsr["part"] == name, "stim_index"])]
+                t = ours.to_numpy(float)
+                if t.size == 0:
+                    continue
+                k = np.clip(np.searchsorted(t, ev["onset_s"].to_numpy(float)), 0, t.size - 1)
+                k2 = np.clip(k - 1, 0, t.size - 1)
+                on = ev["onset_s"].to_numpy(float)
+                best = np.where(np.abs(t[k] - on) <= np.abs(t[k2] - on), k, k2)
+                ok = np.abs(t[best] - on) <= 1.5 / self.manifest["sfreq"]
+                ev = ev[ok].assign(stim_index=ours.index.to_numpy()[best[ok]])
+                frames.append(ev)
+            stims = pd.concat(frames, ignore_index=True) if frames else None
+        bursts = cat("bursts", part_col=False)
+        if len(bursts):
+            bursts = bursts.sort_values(["onset_s", "channel"], kind="stable")
+            bursts = bursts.reset_index(drop=True)
+        first = results[0]
+        prov = dict(first.provenance)
+        prov["input"] = {"path": None, "name": self.out.name, "parts": names}
+        prov["session"] = {
+            "folder": str(self.out),
+            "parts": self.manifest.get("parts", []),
+            "n_stimuli": self.n_stim,
+            "per_part_protocols": [r.protocol for r in results],
+        }
+        result = dataclasses.replace(
+            first if lsr.empty else next(r for r in results if r.protocol == "lsr"),
+            bursts=bursts,
+            synchronous=cat("synchronous", part_col=False),
+            summary=cat("summary", part_col=True),
+            summary_sides=cat("summary_sides", part_col=True),
+            recording_summary=cat("recording_summary", part_col=True),
+            stim_events=stims if stims is not None else first.stim_events,
+            lsr=lsr if not lsr.empty else first.lsr,
+            trend=self.trend if not lsr.empty else first.trend,
+            provenance=prov,
+        )
+        return result, self._joined_recording(paths, config)
+
+    def _joined_recording(self, paths: list[Path], config: Any) -> Any:
+        from ..io import read_recording
+
+        sfreq = float(self.manifest["sfreq"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            recs = [read_recording(p) for p in paths]
+        # parts never overlap on one clock; a replay faster than real time can make them (its
+        # samples outrun the stream's clock): a part then follows the previous one directly
+        offsets, end = [], 0
+        for r in recs:
+            offsets.append(max(round((r.tstart - recs[0].tstart) * sfreq), end))
+            end = offsets[-1] + r.n_samples
+        n_total = end
+        if n_total * recs[0].n_channels * 4 / 1e6 > float(config.max_memory_mb):
+            return None
+        data = np.zeros((recs[0].n_channels, n_total), dtype=np.float32)
+        events = []
+        end = 0
+        for o, r in zip(offsets, recs, strict=True):
+            o = max(o, end)  # parts never overlap on one clock; guard against rounding
+            if o > end:
+                events.append(
+                    pd.DataFrame(
+                        {
+                            "onset_s": [recs[0].tstart + end / sfreq],
+                            "duration_s": [(o - end) / sfreq],
+                            "label": ["monitor not running"],
+                        }
+                    )
+                )
+            data[:, o : o + r.n_samples] = r.data
+            events.append(r.events)
+            end = o + r.n_samples
+        kept = [e for e in events if len(e)]
+        ev = pd.concat(kept, ignore_index=True) if kept else recs[0].events
+        # markers, buttons and notes the files lack (logged while no part was being written)
+        ph = self.phases()
+        have = ev[["onset_s", "label"]].astype({"label": str})
+        lost = [
+            (t, lab)
+            for t, lab in ph.itertuples(index=False)
+            if not ((have["label"] == lab) & (np.abs(have["onset_s"] - t) <= 1.5 / sfreq)).any()
+        ]
+        if lost:
+            extra = pd.DataFrame(lost, columns=["onset_s", "label"]).assign(duration_s=0.0)
+            ev = pd.concat([ev, extra], ignore_index=True)
+        return recs[0]._derive(
+            data=data[:, :end],
+            events=make_events(ev),
+            step="join_session_parts",
+            params={"parts": [p.name for p in paths]},
+        )
+
+    def write_report(
+        self, path: str | os.PathLike[str] | None = None, *, config: Any = None
+    ) -> Path:
+        """Write the HTML report of the whole session with :func:`hfs_emg.report`.
+
+        Parameters
+        ----------
+        path : path-like, optional
+            Default ``<session folder>/report.html``.
+        config : AnalysisConfig, optional
+            Options of the offline analysis of each part (see :meth:`session_result`).
+
+        Returns
+        -------
+        Path
+            The report written.
+        """
+        from .report import report
+
+        target = Path(path) if path is not None else self.out / "report.html"
+        result, rec = self.session_result(config)
+        report(result, rec, out=target, title=f"hfs_emg live session: {self.out.name}")
+        return target
 
     @property
     def replay(self) -> Any:

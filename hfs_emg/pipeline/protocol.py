@@ -11,8 +11,15 @@ session come with the stimulated facial-nerve branch. :func:`decide_protocol` re
 2. The labels of the events at the stimulus times (and the recording's ``meta``) are matched
    against the keywords of :data:`PROTOCOL_KEYWORDS`, in that order: blink reflex
    (supraorbital stimulation), F-waves, CMAP / M-wave / ENoG (stylomastoid stimulation),
-   H-reflex and other generic responses, then the LSR (a named facial-nerve branch, or "LSR").
+   facial MEPs (transcranial train stimulation: "FMEP", "MEP", "TES", "transcranial"),
+   H-reflex and other generic responses, then the LSR (a named facial-nerve branch, or
+   "LSR"; vessel stimuli in the same session are measured as Z-L responses beside it), then
+   the Z-L response alone (a stimulated vessel: "stim AICA", "vessel", "ZL"; the vocabulary of
+   :data:`hfs_emg.zl_response.ZL_SITE_VOCABULARY`).
 3. Stimuli whose labels name no test, site or branch: generic ``"responses"``.
+4. No stimuli, but surgical-phase markers (:func:`hfs_emg.phase_markers`) or a meta
+   ``protocol``/``test`` naming free-running EMG: ``"free_running"`` (the free-running EMG of
+   an operation: A-, B- and C-trains and the A-train time beside the spontaneous analysis).
 
 The decision and its reason go into :attr:`hfs_emg.AnalysisResult.provenance` (``protocol``).
 """
@@ -30,16 +37,30 @@ from ..events import find_stim_events
 from ..recording import Recording
 from .config import AnalysisConfig, section_kwargs
 
-__all__ = ["PROTOCOL_KEYWORDS", "ProtocolDecision", "decide_protocol", "find_stimuli"]
+__all__ = [
+    "FREE_RUNNING_PATTERN",
+    "PROTOCOL_KEYWORDS",
+    "ProtocolDecision",
+    "decide_protocol",
+    "find_stimuli",
+]
 
 #: Keyword patterns (case-insensitive regular expressions on the marker text), tried in order.
 PROTOCOL_KEYWORDS: tuple[tuple[str, str], ...] = (
     ("blink_reflex", r"blink|supraorbital|\bbr\b"),
     ("f_waves", r"\bf[-_ ]?waves?\b|\bfwave"),
     ("cmap", r"\bcmap\b|\bm[-_ ]?waves?\b|\benog\b|stylomastoid"),
-    ("responses", r"h[-_ ]?reflex|\bmep\b|\bssep\b|\bsep\b|tibial|popliteal"),
+    ("fmep", r"\bf?n?mep\b|\bfacial[-_ ]mep|\btes\b|transcranial|motor[-_ ]evoked"),
+    ("responses", r"h[-_ ]?reflex|\bssep\b|\bsep\b|tibial|popliteal"),
     ("lsr", r"\blsr\b|lateral[-_ ]spread|zygomatic|temporal|buccal|mandibular|marginal"),
+    (
+        "zl",
+        r"\bz[-_ ]?l\b|\bzlr\b|vessel|arter|\baica\b|\bpica\b|\bva\b|vertebral|cerebellar",
+    ),
 )
+
+#: Meta text (``protocol`` / ``test``) that names a free-running recording.
+FREE_RUNNING_PATTERN: str = r"free[-_ ]?run|\bfree[-_ ]running\b|a[-_ ]?trains?|train[-_ ]?time"
 
 
 @dataclass(frozen=True)
@@ -107,6 +128,22 @@ def _label_text(rec: Recording, events: pd.DataFrame) -> str:
     return " | ".join(parts)
 
 
+def _free_running_reason(rec: Recording) -> str:
+    """Why a recording without stimuli is free-running EMG of an operation ("" if it is not)."""
+    from ..phases import phase_markers
+
+    for key in ("protocol", "test"):
+        text = str(rec.meta.get(key) or "")
+        if text and re.search(FREE_RUNNING_PATTERN, text, flags=re.IGNORECASE):
+            return f"meta {key} {text!r} names free-running EMG"
+    if len(rec.events):
+        marks = phase_markers(rec)
+        if len(marks):
+            names = ", ".join(dict.fromkeys(marks["phase"].astype(str)))
+            return f"surgical-phase markers ({names}) without stimuli: free-running EMG"
+    return ""
+
+
 def decide_protocol(rec: Recording, config: AnalysisConfig) -> ProtocolDecision:
     """Decide the protocol of a recording (``config.protocol``, or from its stimuli if "auto").
 
@@ -152,6 +189,9 @@ def decide_protocol(rec: Recording, config: AnalysisConfig) -> ProtocolDecision:
             )
         return ProtocolDecision(wanted, events, f"protocol set to {wanted!r}; {found}")
     if events is None:
+        free = _free_running_reason(rec)
+        if free:
+            return ProtocolDecision("free_running", None, f"{found}; {free}")
         return ProtocolDecision("spontaneous", None, found)
     text = _label_text(rec, events)
     for protocol, pattern in PROTOCOL_KEYWORDS:

@@ -242,8 +242,54 @@ def _responses_sentence(result: AnalysisResult) -> str:
     return ("; ".join(parts) if parts else "absent on every channel") + "."
 
 
+def _zl_sentence(result: AnalysisResult) -> str:
+    trend = result.zl_trend
+    if trend is None:
+        return "no Z-L response measured."
+    chans = trend[trend["channel"] != "overall"]
+    parts = []
+    for status, grp in chans.groupby("status", sort=True):
+        text = f"Z-L response {str(status).replace('_', ' ')} in {_names(grp['channel'])}"
+        lost = grp["loss_after_decompression_s"].dropna() if status == "disappeared" else []
+        if len(lost):
+            text += f" ({_fmt(float(np.median(lost)))} s after decompression)"
+        parts.append(text)
+    return ("; ".join(parts) or "No Z-L channel") + "."
+
+
+def _fmep_sentence(result: AnalysisResult) -> str:
+    table = result.fmep_trend
+    assert table is not None
+    parts = [
+        f"{r.channel}: final/baseline {_fmt(r.final_over_baseline_pct)} %"
+        + (" (below the warning level)" if bool(r.warning) else "")
+        for r in table.itertuples()
+    ]
+    return "; ".join(parts) + "."
+
+
+def _free_running_sentence(result: AnalysisResult) -> str:
+    table = result.train_time
+    assert table is not None
+    parts = [
+        f"{r.channel}: {int(r.n_a_trains)} A-train(s), train time {_fmt(r.train_time_s)} s"
+        for r in table.itertuples()
+    ]
+    return "; ".join(parts) + "."
+
+
+def _lsr_with_zl_sentence(result: AnalysisResult) -> str:
+    text = _lsr_sentence(result)
+    if result.zl_trend is not None:
+        text += " " + _zl_sentence(result)
+    return text
+
+
 _SENTENCES = {
-    "lsr": _lsr_sentence,
+    "lsr": _lsr_with_zl_sentence,
+    "fmep": _fmep_sentence,
+    "zl": _zl_sentence,
+    "free_running": _free_running_sentence,
     "cmap": _cmap_sentence,
     "f_waves": _f_sentence,
     "blink_reflex": _blink_sentence,
@@ -257,7 +303,14 @@ _TITLES = {
     "f_waves": "F-waves",
     "blink_reflex": "Blink reflex",
     "responses": "Evoked responses",
+    "fmep": "Facial motor evoked potentials",
+    "zl": "Z-L response (offending-vessel stimulation)",
+    "free_running": "Free-running EMG (A-, B- and C-trains)",
 }
+
+
+#: Protocols drawn by the generic evoked section (the MVD modalities have their own).
+_TITLES_EVOKED = ("lsr", "cmap", "f_waves", "blink_reflex", "responses")
 
 
 def summary_sentence(result: AnalysisResult) -> str:
@@ -389,6 +442,8 @@ def _evoked_section(result: AnalysisResult, rec: Recording | None, dpi: int) -> 
     cfg = result.config
     ep = None
     if rec is not None:
+        if protocol == "lsr" and result.zl is not None:  # vessel sweeps: the Z-L section
+            events = events[~events["stim_index"].isin(result.zl["stim_index"])]
         ep = epochs_for(rec, events, protocol, cfg)
         section = getattr(cfg, protocol)
         sec.add(
@@ -461,6 +516,51 @@ def _evoked_section(result: AnalysisResult, rec: Recording | None, dpi: int) -> 
                 sec.add(f'<div class="pair">{"".join(pair)}</div>')
         sec.add(_table(table, "Responses per stimulus and channel"))
     return sec
+
+
+def _mvd_sections(result: AnalysisResult, rec: Recording | None, dpi: int) -> list[_Section]:
+    """Sections of the MVD modalities: LSR morphology, Z-L response, facial MEP, trains."""
+    from ..phases import phase_markers
+    from ..plotting import (
+        plot_fmep_trend,
+        plot_lsr_morphology,
+        plot_train_timeline,
+        plot_zl_trend,
+    )
+
+    phases = phase_markers(rec) if rec is not None else None
+    out = []
+    if result.lsr_morphology is not None:
+        sec = _Section("LSR morphology (phases, turns, afterdischarge, late component)")
+        morph = result.lsr_morphology
+        if morph["measured"].any():
+            sec.add(_png(plot_lsr_morphology(morph, phases=phases), dpi))
+        if result.morphology_summary is not None:
+            sec.add(_table(result.morphology_summary, "Morphology per channel (initial AMR)"))
+        sec.add(_table(morph[morph["measured"].to_numpy(bool)], "Morphology per LSR sweep"))
+        out.append(sec)
+    if result.zl is not None:
+        sec = _Section(f"Z-L response ({result.zl['stim_index'].nunique()} vessel stimuli)")
+        if result.zl_trend is not None:
+            sec.add(_png(plot_zl_trend(result.zl, result.zl_trend, phases=phases), dpi))
+            sec.add(_table(result.zl_trend, "Z-L trend per channel"))
+        sec.add(_table(result.zl, "Z-L response per stimulus and channel"))
+        out.append(sec)
+    if result.fmep is not None and result.fmep_trend is not None:
+        sec = _Section(f"Facial MEP ({result.fmep['stim_index'].nunique()} trains)")
+        sec.add(_png(plot_fmep_trend(result.fmep, result.fmep_trend, phases=phases), dpi))
+        sec.add(_table(result.fmep_trend, "FMEP final/baseline per channel (Fukuda 2010)"))
+        sec.add(_table(result.fmep, "FMEP per train and channel"))
+        out.append(sec)
+    if result.trains is not None and result.train_time is not None:
+        sec = _Section("Free-running EMG: A-, B- and C-trains (Romstöck 2000)")
+        if len(result.trains):
+            fig = plot_train_timeline(result.trains, train_time=result.train_time, phases=phases)
+            sec.add(_png(fig, dpi))
+        sec.add(_table(result.train_time, "A-train time per channel (Prell 2007)"))
+        sec.add(_table(result.trains, f"Trains ({len(result.trains)})"))
+        out.append(sec)
+    return out
 
 
 def _recording_for(result: AnalysisResult) -> Recording | None:
@@ -563,7 +663,9 @@ def report(
     sections: list[_Section] = []
     with matplotlib.rc_context({"figure.max_open_warning": 0}):
         sections.append(_spontaneous_section(result, rec, dpi, overview_s))
-        if result.protocol != "spontaneous" and result.stim_events is not None:
+        mvd = _mvd_sections(result, rec, dpi)
+        sections[:0] = mvd
+        if result.protocol in _TITLES_EVOKED and result.stim_events is not None:
             sections.insert(0, _evoked_section(result, rec, dpi))
     decision = prov.get("protocol", {})
     info = pd.DataFrame(

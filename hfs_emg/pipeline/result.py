@@ -29,6 +29,14 @@ TABLES: tuple[str, ...] = (
     "blink_reflex",
     "blink_reflex_trials",
     "responses",
+    "lsr_morphology",
+    "morphology_summary",
+    "zl",
+    "zl_trend",
+    "fmep",
+    "fmep_trend",
+    "trains",
+    "train_time",
 )
 
 
@@ -40,7 +48,8 @@ class AnalysisResult:
     ----------
     protocol : str
         ``"spontaneous"``, ``"lsr"``, ``"cmap"``, ``"f_waves"``, ``"blink_reflex"`` or
-        ``"responses"`` (why: ``provenance["protocol"]["reason"]``).
+        ``"responses"``, ``"fmep"``, ``"zl"`` or ``"free_running"`` (why:
+        ``provenance["protocol"]["reason"]``).
     bursts : pandas.DataFrame
         One row per spontaneous burst (:func:`hfs_emg.detect_bursts`, stimulus-locked bursts
         left out).
@@ -66,6 +75,20 @@ class AnalysisResult:
         Protocol ``"blink_reflex"``: :func:`hfs_emg.measure_blink_reflex`.
     responses : pandas.DataFrame or None
         Protocol ``"responses"``: :func:`hfs_emg.measure_responses`.
+    lsr_morphology : pandas.DataFrame or None
+        Protocol ``"lsr"``: :func:`hfs_emg.lsr_morphology` of every LSR sweep (phases, turns,
+        afterdischarge, late component; measured on the present sweeps).
+    morphology_summary : pandas.DataFrame or None
+        Protocol ``"lsr"``: :func:`hfs_emg.morphology.summarize_morphology` per channel (is the
+        initial AMR polyphasic; afterdischarge), initial window with the trend's ``baseline_n``.
+    zl, zl_trend : pandas.DataFrame or None
+        Protocol ``"zl"``, or vessel stimuli in an ``"lsr"`` session:
+        :func:`hfs_emg.measure_zl_response` and :func:`hfs_emg.zl_trend`.
+    fmep, fmep_trend : pandas.DataFrame or None
+        Protocol ``"fmep"``: :func:`hfs_emg.measure_fmep` and :func:`hfs_emg.fmep_trend`.
+    trains, train_time : pandas.DataFrame or None
+        Protocol ``"free_running"``: :func:`hfs_emg.classify_trains` and
+        :func:`hfs_emg.train_time`.
     config : AnalysisConfig
         The options used.
     provenance : dict
@@ -92,6 +115,14 @@ class AnalysisResult:
     blink_reflex: pd.DataFrame | None = None
     blink_reflex_trials: pd.DataFrame | None = None
     responses: pd.DataFrame | None = None
+    lsr_morphology: pd.DataFrame | None = None
+    morphology_summary: pd.DataFrame | None = None
+    zl: pd.DataFrame | None = None
+    zl_trend: pd.DataFrame | None = None
+    fmep: pd.DataFrame | None = None
+    fmep_trend: pd.DataFrame | None = None
+    trains: pd.DataFrame | None = None
+    train_time: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables that exist (not None), by name, in the order of :data:`TABLES`."""

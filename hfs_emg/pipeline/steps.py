@@ -16,8 +16,11 @@ import pandas as pd
 from .._errors import DataError
 from .._validate import finite_rows
 from ..detection import detect_bursts
+from ..fmep import fmep_trend, measure_fmep
+from ..free_running import classify_trains, train_time
 from ..lsr import lsr_trend, measure_lsr
 from ..metrics import SpontaneousSummary, summarize
+from ..morphology import lsr_morphology, summarize_morphology
 from ..ncs import measure_blink_reflex, measure_cmap, measure_f_waves
 from ..phases import phase_markers
 from ..preprocessing import filter_emg
@@ -25,6 +28,7 @@ from ..recording import Recording
 from ..responses import measure_responses, stimulus_epochs
 from ..stim_locked import exclude_stimulus_locked, excluded_duration_s
 from ..synchrony import burst_rise_times, detect_synchronous_bursts
+from ..zl_response import measure_zl_response, vessel_sites, zl_trend
 from .config import AnalysisConfig, section_kwargs
 
 logger = logging.getLogger("hfs_emg")
@@ -37,7 +41,13 @@ EVOKED_TABLES: dict[str, tuple[str, ...]] = {
     "f_waves": ("f_waves", "f_waves_trials"),
     "blink_reflex": ("blink_reflex", "blink_reflex_trials"),
     "responses": ("responses",),
+    "fmep": ("fmep", "fmep_trend"),
+    "zl": ("zl", "zl_trend"),
+    "free_running": ("trains", "train_time"),
 }
+#: Tables of the LSR protocol beside ``lsr`` and ``trend``: the morphology of the present LSR
+#: sweeps, and the Z-L response when some stimuli of the session are on a vessel.
+LSR_EXTRA_TABLES: tuple[str, ...] = ("lsr_morphology", "morphology_summary", "zl", "zl_trend")
 
 
 def check_finite(rec: Recording) -> None:
@@ -107,10 +117,36 @@ def evoked_tables(
     if protocol == "spontaneous":
         return {}
     if protocol == "lsr":
-        lsr = measure_lsr(rec, **stim, **section_kwargs(config.lsr))
+        # vessel stimuli of the same session ("stim AICA") are Z-L stimuli, not LSR stimuli
+        vessel = vessel_sites(events, rec).notna().to_numpy()
+        lsr_events = events[~vessel] if vessel.any() else events
+        lsr = measure_lsr(rec, **{**stim, "events": lsr_events}, **section_kwargs(config.lsr))
         # the recording's own surgical-phase markers ("dural opening", "Teflon", "closure"...)
         trend = lsr_trend(lsr, phases=phase_markers(rec), **section_kwargs(config.trend))
-        return {"lsr": lsr, "trend": trend}
+        out = {"lsr": lsr, "trend": trend}
+        out["lsr_morphology"] = lsr_morphology(
+            rec, lsr=lsr, events=lsr_events, **section_kwargs(config.morphology)
+        )
+        out["morphology_summary"] = summarize_morphology(
+            out["lsr_morphology"], phases=phase_markers(rec), baseline_n=config.trend.baseline_n
+        )
+        if vessel.any():
+            out.update(zl_tables(rec, events[vessel], config))
+        return out
+    if protocol == "zl":
+        # every stimulus when none names a vessel (protocol set, or a label such as "Z-L")
+        none = vessel_sites(events, rec).isna().all()
+        return zl_tables(rec, events, config, all_stimuli=bool(none))
+    if protocol == "fmep":
+        # the pulses of each train are found again with a short debounce (the stimuli of the
+        # ``stim`` section merge a train into one stimulus)
+        fmep = measure_fmep(
+            rec, source=config.stim.source, label=config.stim.label, **section_kwargs(config.fmep)
+        )
+        trend = fmep_trend(fmep, phases=phase_markers(rec), **section_kwargs(config.fmep_trend))
+        return {"fmep": fmep, "fmep_trend": trend}
+    if protocol == "free_running":
+        return free_running_tables(rec, config)
     if protocol == "cmap":
         return {"cmap": measure_cmap(rec, **stim, **section_kwargs(config.cmap))}
     if protocol == "f_waves":
@@ -124,6 +160,29 @@ def evoked_tables(
         kw = section_kwargs(config.responses, drop=_EPOCHING)
         return {"responses": measure_responses(ep, **kw)}
     raise ValueError(f"unknown protocol {protocol!r}")  # AnalysisConfig validated it
+
+
+def zl_tables(
+    rec: Recording, events: pd.DataFrame, config: AnalysisConfig, *, all_stimuli: bool = False
+) -> dict[str, pd.DataFrame]:
+    """``zl`` and ``zl_trend`` of the vessel stimuli among ``events``."""
+    kw = section_kwargs(config.zl)
+    kw["all_stimuli"] = bool(kw["all_stimuli"] or all_stimuli)
+    zl = measure_zl_response(rec, events=events, **kw)
+    if zl.empty:
+        return {"zl": zl}
+    trend = zl_trend(zl, phases=phase_markers(rec), **section_kwargs(config.zl_trend))
+    return {"zl": zl, "zl_trend": trend}
+
+
+def free_running_tables(rec: Recording, config: AnalysisConfig) -> dict[str, pd.DataFrame]:
+    """``trains`` (A-, B-, C-trains) and ``train_time`` per EMG channel of a free-running EMG."""
+    trains = classify_trains(rec, **section_kwargs(config.free_running))
+    picked = [rec.ch_names[i] for i in rec._pick_indices(config.free_running.picks)]
+    return {
+        "trains": trains,
+        "train_time": train_time(trains, channels=picked, **section_kwargs(config.train_time)),
+    }
 
 
 _EPOCHING = ("artifact_method", "artifact_window_s", "tmin", "tmax")

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,7 +41,7 @@ import pandas as pd
 
 from .. import signal as _sig
 from .._chunking import run_tasks
-from .._errors import DataError, ParameterError
+from .._errors import DataError, HfsEmgWarning, ParameterError
 from .._validate import finite_rows
 from ..detection import BurstDetector, burst_filter
 from ..io._base import BaseReader
@@ -303,6 +304,14 @@ def analyze_streamed(
         tmax = min(reader.tstart + reader.duration_s, float(onsets.max()) + pad)
         window = reader.read(tmin=tmin, tmax=tmax)
         evoked = evoked_tables(window, decision.events, decision.protocol, config)
+    if decision.protocol == "free_running":
+        warnings.warn(
+            f"{reader.path}: the A-, B- and C-trains of a free-running EMG are not computed when "
+            f"the file is streamed (more than max_memory_mb={config.max_memory_mb:g} MB): no "
+            "'trains' and 'train_time' tables; raise max_memory_mb to analyse it in memory.",
+            HfsEmgWarning,
+            stacklevel=2,
+        )
     return build_result(
         bursts=bursts,
         channels=probe.pick(config.bursts.picks).channels,

@@ -12,6 +12,9 @@
 - :func:`simulate_mvd_lsr`, :func:`simulate_fmep`, :func:`simulate_free_running`: an MVD with
   its surgical-phase markers: the LSR course, facial MEPs to train stimuli, and free-running
   EMG with A-, B- and C-trains.
+- :func:`simulate_zl_response`: offending-vessel stimulation with the Z-L response (and
+  optionally interleaved LSR stimuli); :func:`simulate_lsr_morphology`: LSR sweeps of known
+  phase count, duration, afterdischarge and late component.
 - :func:`simulate_f_wave_study`, :func:`simulate_blink_study`, :func:`simulate_blink_recovery`,
   :func:`simulate_toxin_course`: F-waves of known duration, R2 of known rectified area, the
   paired-pulse R2 recovery cycle, and the CMAP decrement over visits after botulinum toxin.
@@ -28,6 +31,7 @@ from .evoked import (
     simulate_lsr_session,
     simulate_nerve_conduction,
 )
+from .morphology import SimulatedMorphology, simulate_lsr_morphology
 from .mvd import (
     FMEP_FINAL_OVER_BASELINE,
     MVD_SCENARIOS,
@@ -52,20 +56,24 @@ from .operating_room import HELD_OUT_GRID, TUNING_GRID, or_condition, simulate_o
 from .score_evoked import score_lsr_session, score_nerve_conduction, score_or_session
 from .score_spontaneous import match_onsets, score_bursts, score_events
 from .spontaneous import SimulatedSpontaneous, simulate_spontaneous
+from .zl import ZL_SCENARIOS, SimulatedZL, simulate_zl_response
 
 __all__ = [
     "FMEP_FINAL_OVER_BASELINE",
     "HELD_OUT_GRID",
     "MVD_SCENARIOS",
     "TUNING_GRID",
+    "ZL_SCENARIOS",
     "NerveConductionSimulation",
     "SimulatedFMEP",
     "SimulatedFreeRunning",
     "SimulatedMVD",
+    "SimulatedMorphology",
     "SimulatedNcsStudy",
     "SimulatedSession",
     "SimulatedSpontaneous",
     "SimulatedToxinCourse",
+    "SimulatedZL",
     "match_onsets",
     "or_condition",
     "recovery_ratio",
@@ -79,11 +87,13 @@ __all__ = [
     "simulate_f_wave_study",
     "simulate_fmep",
     "simulate_free_running",
+    "simulate_lsr_morphology",
     "simulate_lsr_session",
     "simulate_mvd_lsr",
     "simulate_nerve_conduction",
     "simulate_or_session",
     "simulate_spontaneous",
     "simulate_toxin_course",
+    "simulate_zl_response",
     "toxin_decrement",
 ]
