@@ -65,6 +65,7 @@ from ._validate import check_option, check_positive, validate_type
 from .discharge import DISCHARGE_RANGE_HZ, MIN_PERIODICITY, discharge_frequency, median_frequency
 from .preprocessing import DEFAULT_BAND, EmgFilter
 from .recording import Recording
+from .rise_time import rise_features, rise_sd_ms
 
 __all__ = [
     "BURST_COLUMNS",
@@ -607,6 +608,7 @@ def detect_bursts(
     band: tuple[float, float] = DEFAULT_BAND,
     discharge_range_hz: tuple[float, float] = DISCHARGE_RANGE_HZ,
     n_jobs: int | None = None,
+    rise_times: bool = False,
     **options: Any,
 ) -> pd.DataFrame:
     """Detect EMG bursts (spasms) channel by channel.
@@ -646,6 +648,10 @@ def detect_bursts(
         see :func:`hfs_emg._chunking.resolve_n_jobs`). Channels are analysed one at a time
         (filtered first when needed), so memory beyond the recording is about one channel's
         worth per thread.
+    rise_times : bool, default False
+        Also measure each burst's waveform onset (``rise_s``, ``rise_sd_ms``; see
+        :func:`hfs_emg.synchrony.burst_rise_times`) on the filtered channel while it is in
+        memory, instead of filtering the recording a second time for it.
     **options
         Method options; defaults in :data:`BURST_METHODS`:
         hysteresis ``window_s=0.015, high=2.5, low=1.2`` (multiples of the noise RMS),
@@ -717,7 +723,13 @@ def detect_bursts(
     def one_channel(i: int) -> dict[str, Any]:
         row = np.asarray(rec.data[idx[i]])
         row = filt.apply(row) if filt is not None else _as_float_row(row)
-        return detector.channel(row, fs, index=i)
+        if not rise_times:
+            return detector.channel(row, fs, index=i)
+        noise = float(_sig.quiet_noise(row, fs))  # the detector's own noise level (hysteresis)
+        kw = {"noise": noise} if method == "hysteresis" else {}
+        feats = detector.channel(row, fs, index=i, **kw)
+        feats["rise"], feats["rise_d"] = rise_features(row, fs, feats["s"], feats["e"], noise)
+        return feats
 
     parts = run_tasks(one_channel, range(len(idx)), n_jobs=n_jobs, n_samples=rec.n_samples)
     # 3. the table
@@ -1106,4 +1118,7 @@ def _burst_table(
             ),
         }
     )
+    if parts and all("rise" in p for p in parts):  # detect_bursts(rise_times=True)
+        table["rise_s"] = tstart + cat("rise") / fs
+        table["rise_sd_ms"] = rise_sd_ms(cat("rise_d"), fs)
     return table.sort_values(["onset_s", "channel"], kind="stable", ignore_index=True)

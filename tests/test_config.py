@@ -43,6 +43,7 @@ NOT_OPTIONS = {
     "lsr",
     "average",
     "vocabulary",
+    "rise_times",
 }
 
 
