@@ -23,13 +23,18 @@ after imports, so the import of scipy/MNE is not counted):
 - ``sosfiltfilt``: one ``sosfiltfilt`` pass over the loaded (8, n) float32 EMG samples.
 - ``lsr10k`` (``--lsr10k``): ``measure_lsr`` of 10,000 stimuli x 8 channels (in memory).
 
-NeuroKit2 and BioSPPy numbers are those of ``benchmarks/spontaneous.py`` (1 channel x 60 s,
-extrapolated linearly and labelled so); they are not re-run here.
+- ``peers`` (``--peers``): NeuroKit2 ``nk.emg_process`` and BioSPPy ``biosppy.signals.emg.emg``
+  on ONE channel x ``--peer-seconds`` of the same file (they loop per channel in Python and
+  would take tens of minutes on the whole file), next to one sosfiltfilt pass over that slice
+  in the same process; their time is extrapolated linearly to 8 channels x the whole file and
+  labelled so (NeuroKit2 scales ~N^1.03 and BioSPPy ~N^1.3, so linear extrapolation flatters
+  BioSPPy; see docs/benchmarks.md).
 
 Usage::
 
     python benchmarks/end_to_end.py --minutes 1 10 60 --kinds spontaneous lsr
     python benchmarks/end_to_end.py --minutes 180 --kinds spontaneous   # scaling check
+    python benchmarks/end_to_end.py --minutes 10 --kinds spontaneous --peers
 """
 
 from __future__ import annotations
@@ -123,6 +128,55 @@ def make_file(kind: str, minutes: float, data_dir: Path) -> Path:
 
 
 # --------------------------------------------------------------------------- cases
+def _sosfiltfilt_s(path: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one sosfiltfilt band-pass pass over the EMG samples as float32."""
+    import scipy.signal as ss
+
+    import hfs_emg as hfs
+
+    rec = hfs.read_recording(path)
+    x = np.asarray(rec.data[[t == "emg" for t in rec.channels["type"]]], dtype=np.float32)
+    del rec
+    sos = ss.butter(4, [20, 1000], "bandpass", fs=SFREQ, output="sos")
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    ss.sosfiltfilt(sos, x, axis=-1)
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def _peers(path: Path, seconds: float) -> dict[str, Any]:
+    """NeuroKit2 and BioSPPy on one channel x ``seconds``, extrapolated to the whole file."""
+    import warnings
+
+    import neurokit2 as nk
+    import scipy.signal as ss
+    from biosppy.signals import emg
+
+    import hfs_emg as hfs
+
+    rec = hfs.read_recording(path)
+    emg_rows = [i for i, t in enumerate(rec.channels["type"]) if t == "emg"]
+    n = round(seconds * rec.sfreq)
+    x = np.asarray(rec.data[emg_rows[0], :n], dtype=np.float64)
+    scale = len(emg_rows) * rec.n_samples / n
+    sos = ss.butter(4, [20, 1000], "bandpass", fs=SFREQ, output="sos")
+    t0 = time.perf_counter()
+    ss.sosfiltfilt(sos, x.astype(np.float32))
+    sff = time.perf_counter() - t0
+    out: dict[str, Any] = {"slice_s": seconds, "scale": scale, "sff_slice_s": sff}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        signals, _ = nk.emg_process(x, sampling_rate=int(rec.sfreq))
+        out["neurokit2_s"] = time.perf_counter() - t0
+        out["neurokit2_onsets"] = int(signals["EMG_Onsets"].sum())
+        t0 = time.perf_counter()
+        res = emg.emg(signal=x, sampling_rate=rec.sfreq, show=False)
+        out["biosppy_s"] = time.perf_counter() - t0
+        out["biosppy_onsets"] = len(res["onsets"])
+    return out
+
+
 def case(name: str, path: Path) -> dict[str, Any]:
     import warnings
 
@@ -141,6 +195,14 @@ def case(name: str, path: Path) -> dict[str, Any]:
         out["n_bursts"] = len(res.bursts) if getattr(res, "bursts", None) is not None else None
         lsr = getattr(res, "lsr", None)
         out["n_lsr_rows"] = None if lsr is None else len(lsr)
+        out["streamed"] = bool(res.provenance.get("streamed"))
+        out["seconds"] = time.perf_counter() - t0
+        out["cpu_s"] = time.process_time() - c0
+        out["extra_peak_mb"] = (_status_kb("VmHWM") - base_kb) / 1024
+        del res
+        # the reference in the same process, right after (same machine conditions)
+        out["sff_same_process_s"], out["sff_same_process_cpu_s"] = _sosfiltfilt_s(path)
+        return out
     elif name == "read":
         rec = hfs.read_recording(path)
         out["dtype"] = str(rec.data.dtype)
@@ -154,6 +216,8 @@ def case(name: str, path: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
         c0 = time.process_time()
         ss.sosfiltfilt(sos, emg, axis=-1)
+    elif name == "peers":
+        return _peers(path, float(os.environ.get("HFS_BENCH_PEER_S", "10")))
     elif name == "lsr10k":
         from hfs_emg.simulate import simulate_lsr_session
 
@@ -190,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         "--data-dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "hfs_bench"
     )
     p.add_argument("--lsr10k", action="store_true")
+    p.add_argument("--peers", action="store_true", help="NeuroKit2 and BioSPPy (extrapolated)")
+    p.add_argument("--peer-seconds", type=float, default=10.0)
     p.add_argument("--case", help=argparse.SUPPRESS)
     p.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -197,9 +263,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(case(args.case, args.path)))
         return 0
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    print("| file | minutes | M samples | analyze s | sosfiltfilt s | ratio | read s | "
-          "analyze extra MB | float32 MB | mem ratio |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| file | minutes | M samples | analyze s | sosfiltfilt s (same process) | ratio | "
+        "analyze CPU s | sosfiltfilt CPU s | CPU ratio | sosfiltfilt s (own process) | read s | "
+        "analyze extra MB | float32 MB | mem ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for kind in args.kinds:
         for minutes in args.minutes:
             path = make_file(kind, minutes, args.data_dir)
@@ -210,11 +279,36 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             a, f, r = res["analyze"], res["sosfiltfilt"], res["read"]
             f32_mb = n * 4 / 2**20
+            same, cpu = a["sff_same_process_s"], a["sff_same_process_cpu_s"]
+            label = f"{minutes:g} (streamed)" if a.get("streamed") else f"{minutes:g}"
             print(
-                f"| {kind} | {minutes:g} | {n / 1e6:.0f} | {a['seconds']:.2f} | "
-                f"{f['seconds']:.2f} | {a['seconds'] / f['seconds']:.2f}x | {r['seconds']:.2f} | "
-                f"{a['extra_peak_mb']:.0f} | {f32_mb:.0f} | {a['extra_peak_mb'] / f32_mb:.2f}x |"
+                f"| {kind} | {label} | {n / 1e6:.0f} | {a['seconds']:.2f} | {same:.2f} | "
+                f"{a['seconds'] / same:.2f}x | {a['cpu_s']:.2f} | {cpu:.2f} | "
+                f"{a['cpu_s'] / cpu:.2f}x | {f['seconds']:.2f} | {r['seconds']:.2f} | "
+                f"{a['extra_peak_mb']:.0f} | {f32_mb:.0f} | {a['extra_peak_mb'] / f32_mb:.2f}x |",
+                flush=True,
             )
+    if args.peers:
+        os.environ["HFS_BENCH_PEER_S"] = str(args.peer_seconds)
+        print(
+            "\n| file | minutes | peer (1 channel x slice) | slice s | peer s | sff slice s "
+            "| peer / sosfiltfilt | extrapolated to the file s (label: extrapolated) |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for kind in args.kinds:
+            for minutes in args.minutes:
+                r = run("peers", make_file(kind, minutes, args.data_dir))
+                if "error" in r:
+                    print(f"| {kind} | {minutes:g} | error: {r['error']} |")
+                    continue
+                for peer in ("neurokit2", "biosppy"):
+                    t = r[f"{peer}_s"]
+                    print(
+                        f"| {kind} | {minutes:g} | {peer} ({r[f'{peer}_onsets']} onsets) | "
+                        f"{r['slice_s']:g} | {t:.2f} | {r['sff_slice_s']:.4f} | "
+                        f"{t / r['sff_slice_s']:,.0f}x | {t * r['scale']:,.0f} (extrapolated) |",
+                        flush=True,
+                    )
     if args.lsr10k:
         res = run("lsr10k", Path("."))
         print(f"\nmeasure_lsr, 10,000 stimuli x 4 EMG channels + trigger: {res}")

@@ -18,10 +18,9 @@ Two tools:
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -40,6 +39,7 @@ __all__ = [
     "map_chunks",
     "process_chunked",
     "resolve_n_jobs",
+    "run_tasks",
 ]
 
 logger = logging.getLogger("hfs_emg")
@@ -71,6 +71,33 @@ def resolve_n_jobs(n_jobs: int | None, n_tasks: int, n_samples: int) -> int:
     if n_jobs < 0:
         return max(1, min(cores, n_tasks))
     return max(1, min(int(n_jobs), n_tasks))
+
+
+def run_tasks(
+    func: Callable[[Any], Any],
+    tasks: Iterable[Any],
+    *,
+    n_jobs: int | None = None,
+    n_samples: int = MIN_SAMPLES_FOR_THREADS,
+) -> list[Any]:
+    """``[func(t) for t in tasks]``, on threads over the tasks (the one per-channel executor).
+
+    Every per-channel computation of hfs_emg (filters, burst detection, the streamed chunks)
+    runs through here: the kernels release the GIL (SciPy's filters, the numba kernels of
+    :mod:`hfs_emg._fastfilt`), so channels run on every core. ``n_samples`` (per task) decides
+    whether threads pay (:func:`resolve_n_jobs`). Results keep the order of ``tasks``.
+
+    Examples
+    --------
+    >>> run_tasks(lambda c: c * c, range(4), n_jobs=2, n_samples=10**6)
+    [0, 1, 4, 9]
+    """
+    items = list(tasks)
+    workers = resolve_n_jobs(n_jobs, len(items), n_samples)
+    if workers == 1:
+        return [func(t) for t in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(func, items))
 
 
 def map_channels(
@@ -119,15 +146,7 @@ def map_channels(
         else:
             out[i] = kernel(data[i])
 
-    rows = [int(i) for i in rows]
-    workers = resolve_n_jobs(n_jobs, len(rows), data.shape[-1])
-    if workers == 1:
-        for i in rows:
-            run(i)
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for _ in pool.map(run, rows):
-                pass
+    run_tasks(run, [int(i) for i in rows], n_jobs=n_jobs, n_samples=data.shape[-1])
     return out
 
 
@@ -228,45 +247,32 @@ def map_chunks(
 def auto_margin_s(func: Callable[..., Any], kwargs: dict[str, Any]) -> float:
     """Margin (s) long enough for the transients of ``func`` with ``kwargs`` to die out.
 
-    A transform that declares ``func.margin_s(**params)`` (every filter of
-    :mod:`hfs_emg.preprocessing`, from :func:`hfs_emg.signal.highpass_margin_s` and
-    :func:`hfs_emg.signal.notch_margin_s`) is asked; for any other function the margin is
-    guessed from its parameter names:
+    The transform declares it: ``func.margin_s(**params)`` (every filter of
+    :mod:`hfs_emg.preprocessing`, and :class:`hfs_emg.preprocessing.EmgFilter`, from
+    :func:`hfs_emg.signal.highpass_margin_s` and :func:`hfs_emg.signal.notch_margin_s`:
+    SpikeInterface's pattern, the filter knows its margin and the executor asks). A function
+    that declares none gets no guess (a renamed argument would silently shrink it): give
+    ``margin_s`` explicitly.
 
-    - high-pass corner ``l_freq``: 6 periods (``6 / l_freq``); SpikeInterface uses 3, which
-      leaves differences up to 2e-3 of the signal RMS at the seams (6 give ~1e-6);
-    - notch at ``freq`` (or ``notch``) with quality ``q`` (width ``freq / q``): 12 time
-      constants of the resonance, ``12 q / (pi freq)`` (decay to ~1e-5);
-    - moving window ``window_s``: one window.
-
-    The largest applicable value is used; 0 for pointwise transforms.
+    Raises
+    ------
+    ParameterError
+        ``func`` declares no margin.
 
     Examples
     --------
-    >>> def f(rec, l_freq=20.0, h_freq=1000.0): ...
-    >>> auto_margin_s(f, {})
+    >>> from hfs_emg.preprocessing import bandpass_filter
+    >>> auto_margin_s(bandpass_filter, {})
     0.3
     """
     declared = getattr(func, "margin_s", None)
-    if callable(declared):  # the transform states its own margin (hfs_emg's filters do)
-        return float(declared(**kwargs))
-    # a user function: guess from the usual parameter names
-    params = {
-        name: p.default
-        for name, p in inspect.signature(func).parameters.items()
-        if p.default is not inspect.Parameter.empty
-    }
-    params.update(kwargs)
-    margins = [0.0]
-    if isinstance(params.get("l_freq"), (int, float)) and params["l_freq"] > 0:
-        margins.append(6.0 / params["l_freq"])
-    freq = params.get("freq", params.get("notch"))  # notch_filter(freq=) / filter_emg(notch=)
-    if "q" in params and freq is not None:
-        f0 = 50.0 if not isinstance(freq, (int, float)) else float(freq)  # "auto": 50 is longer
-        margins.append(12.0 * float(params["q"]) / (np.pi * f0))
-    if isinstance(params.get("window_s"), (int, float)):
-        margins.append(float(params["window_s"]))
-    return max(margins)
+    if not callable(declared):
+        raise ParameterError(
+            f"{getattr(func, '__name__', func)!r} declares no margin_s(**params): pass margin_s= "
+            "(the signal it needs on each side of a chunk, in seconds), or attach one "
+            "(func.margin_s = lambda **params: seconds)."
+        )
+    return float(declared(**kwargs))
 
 
 def process_chunked(
@@ -295,8 +301,8 @@ def process_chunked(
     chunk_s : float
         Core length of a window in seconds.
     margin_s : float or "auto"
-        Extra signal on each side of a window, discarded after ``func``. ``"auto"`` uses
-        :func:`auto_margin_s` (6 periods of the high-pass corner for filters).
+        Extra signal on each side of a window, discarded after ``func``. ``"auto"`` asks the
+        transform (:func:`auto_margin_s`: ``func.margin_s(**kwargs)``).
     picks : optional
         Channels to read (readers only).
     dtype : dtype, optional

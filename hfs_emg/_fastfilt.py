@@ -13,6 +13,11 @@ The kernels reproduce the SciPy paths operation for operation:
   transposed update of ``scipy.signal.sosfilt``), written into ``out`` (which may be ``x``).
 - :func:`comb_row` is the zero-phase comb notch of :func:`hfs_emg.signal._comb_row`
   (periodic continuation at both ends, ``lfilter``'s update).
+- :func:`hysteresis_runs` is the envelope and double threshold of
+  :func:`hfs_emg.detection._hysteresis_runs` in one pass over the row: the centred moving RMS
+  of :func:`hfs_emg.signal.running_window_blocks` (the same float64 block sums, in the same
+  order, rounded to the row's dtype), compared with both thresholds sample by sample; only
+  the runs above the low threshold and whether each reaches the high one are stored.
 
 float32 rows are filtered in single precision as SciPy does. numba is optional: without it
 (``AVAILABLE`` is False) the SciPy paths run unchanged. Compiled code is cached on disk
@@ -36,7 +41,7 @@ try:  # optional accelerator
 except ImportError:  # pragma: no cover - exercised by the fallback test
     njit = None
 
-__all__ = ["AVAILABLE", "comb_row", "enabled", "sosfiltfilt_row"]
+__all__ = ["AVAILABLE", "comb_row", "enabled", "hysteresis_runs", "sosfiltfilt_row"]
 
 #: True when numba could be imported (the compiled kernels exist).
 AVAILABLE: bool = njit is not None
@@ -258,6 +263,89 @@ def _comb_row(coef: FloatArray, x: FloatArray, period: int, n_tail: int, out: Fl
             out[base + c] = y
 
 
+def _hysteresis_runs(
+    row: FloatArray, half: int, lo_thr: float, hi_thr: float, block: int, f32: bool
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    n = row.shape[0]
+    cap = 1024
+    starts = np.empty(cap, dtype=np.int64)
+    stops = np.empty(cap, dtype=np.int64)
+    hits = np.zeros(cap, dtype=np.bool_)
+    n_run = 0
+    if n == 0:
+        return starts[:0], stops[:0], hits[:0]
+    half = min(half, n - 1)
+    width = 2 * half + 1
+    buf = np.empty(min(block + 2 * half + 1, n))
+    lo_below = lo_thr * lo_thr * width * (1.0 - 1e-6)
+    lo_above = lo_thr * lo_thr * width * (1.0 + 1e-6)
+    hi_below = hi_thr * hi_thr * width * (1.0 - 1e-6)
+    hi_above = hi_thr * hi_thr * width * (1.0 + 1e-6)
+    on = False
+    base = 0.0  # float64 sum of the squares of row[:s0], as running_window_blocks keeps it
+    s0 = 0
+    for b0 in range(0, n, block):
+        b1 = min(b0 + block, n)
+        s1 = min(b1 + half, n)
+        acc = 0.0
+        for j in range(s1 - s0):  # np.cumsum of the squares, then + base
+            v = np.float64(row[s0 + j])
+            acc += v * v
+            buf[j] = acc
+        for j in range(s1 - s0):
+            buf[j] += base
+        for i in range(b0, b1):
+            total = buf[min(i + half, n - 1) - s0]
+            if i >= half + 1:
+                total -= buf[i - half - 1 - s0]
+            edge = i < half or i >= n - half
+            # the window sum far from both thresholds decides without the exact envelope
+            # (1e-6 relative bands around the squared thresholds; exact inside them)
+            if not edge and total < lo_below:
+                above_lo = False
+                above_hi = False
+            elif not edge and total > hi_above:
+                above_lo = True
+                above_hi = True
+            elif not edge and total > lo_above and total < hi_below:
+                above_lo = True
+                above_hi = False
+            else:
+                total /= width
+                if edge:  # edge windows hold fewer samples
+                    count = min(i + half, n - 1) - max(i - half, 0) + 1
+                    total *= width / count
+                total = max(total, 0.0)
+                env = np.sqrt(total)
+                if f32:
+                    env = np.float64(np.float32(env))
+                above_lo = env > lo_thr
+                above_hi = env > hi_thr
+            if above_lo:
+                if not on:
+                    if n_run == cap:  # grow the run arrays (a few times per channel)
+                        cap *= 2
+                        starts = np.concatenate((starts, np.empty(cap - n_run, np.int64)))
+                        stops = np.concatenate((stops, np.empty(cap - n_run, np.int64)))
+                        hits = np.concatenate((hits, np.zeros(cap - n_run, np.bool_)))
+                    on = True
+                    starts[n_run] = i
+                if above_hi:
+                    hits[n_run] = True
+            elif on:
+                on = False
+                stops[n_run] = i
+                n_run += 1
+        nxt = max(b1 - half - 1, 0)
+        if nxt > s0:
+            base = buf[nxt - 1 - s0]
+            s0 = nxt
+    if on:
+        stops[n_run] = n
+        n_run += 1
+    return starts[:n_run], stops[:n_run], hits[:n_run]
+
+
 if AVAILABLE:
     _opts = {"cache": True, "nogil": True, "fastmath": False}
     _step4 = njit(**_opts)(_step4)
@@ -267,6 +355,8 @@ if AVAILABLE:
     _sosfilt_step = njit(**_opts)(_sosfilt_step)
     sosfiltfilt_row = njit(**_opts)(_sosfiltfilt_row)
     comb_row = njit(**_opts)(_comb_row)
+    hysteresis_runs = njit(**_opts)(_hysteresis_runs)
 else:  # pragma: no cover - without numba
     sosfiltfilt_row = None
     comb_row = None
+    hysteresis_runs = None

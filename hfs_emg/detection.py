@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -57,20 +57,26 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import signal as _sps
 
+from . import _fastfilt
 from . import signal as _sig
-from ._chunking import resolve_n_jobs
+from ._chunking import run_tasks
 from ._errors import ParameterError
 from ._validate import check_option, check_positive, validate_type
 from .discharge import DISCHARGE_RANGE_HZ, MIN_PERIODICITY, discharge_frequency, median_frequency
+from .preprocessing import DEFAULT_BAND, EmgFilter
 from .recording import Recording
+from .rise_time import rise_features, rise_sd_ms
 
 __all__ = [
     "BURST_COLUMNS",
     "BURST_METHODS",
+    "DEFAULT_BAND",
     "ISOLATED_MAX_S",
     "MIN_DURATION_S",
     "PATTERNS",
     "TONIC_MIN_S",
+    "BurstDetector",
+    "burst_filter",
     "detect_bursts",
     "hum_lines",
 ]
@@ -104,8 +110,6 @@ MIN_DURATION_S: dict[str, float] = {
     "bonato": 0.02,
     "tkeo": 0.02,
 }
-#: Default band-pass applied when the recording has not been filtered (Hz).
-DEFAULT_BAND: tuple[float, float] = (20.0, 1000.0)
 #: History steps (``Recording.history[i]["step"]``) that count as "already band-passed".
 _FILTER_STEPS = ("bandpass_filter", "highpass_filter")
 _REFINE_KEYS = ("fine_window_s", "rel", "onset_floor", "backtrack_s")
@@ -181,6 +185,12 @@ def _hysteresis_runs(
     half = _sig._half_width(fs, check_positive(window_s, "window_s"))
     n = row.shape[-1]
     lo_thr, hi_thr = np.float64(low * noise), np.float64(high * noise)
+    if _fastfilt.enabled() and row.dtype in (np.float32, np.float64):
+        # compiled: the same block sums and comparisons in one GIL-free pass over the row
+        s, e, hits = _fastfilt.hysteresis_runs(
+            row, half, float(lo_thr), float(hi_thr), _sig._BLOCK, row.dtype == np.float32
+        )
+        return s.astype(np.intp), e.astype(np.intp), hits
     size = min(_sig._BLOCK, n)
     env = np.empty(size, dtype=row.dtype)
     m_lo = np.zeros(size + 1, dtype=bool)  # [0]: last value of the previous block
@@ -598,6 +608,7 @@ def detect_bursts(
     band: tuple[float, float] = DEFAULT_BAND,
     discharge_range_hz: tuple[float, float] = DISCHARGE_RANGE_HZ,
     n_jobs: int | None = None,
+    rise_times: bool = False,
     **options: Any,
 ) -> pd.DataFrame:
     """Detect EMG bursts (spasms) channel by channel.
@@ -637,6 +648,10 @@ def detect_bursts(
         see :func:`hfs_emg._chunking.resolve_n_jobs`). Channels are analysed one at a time
         (filtered first when needed), so memory beyond the recording is about one channel's
         worth per thread.
+    rise_times : bool, default False
+        Also measure each burst's waveform onset (``rise_s``, ``rise_sd_ms``; see
+        :func:`hfs_emg.synchrony.burst_rise_times`) on the filtered channel while it is in
+        memory, instead of filtering the recording a second time for it.
     **options
         Method options; defaults in :data:`BURST_METHODS`:
         hysteresis ``window_s=0.015, high=2.5, low=1.2`` (multiples of the noise RMS),
@@ -685,68 +700,44 @@ def detect_bursts(
     ['channel', 'onset_s', 'offset_s', 'duration_s']
     """
     validate_type(rec, Recording, "rec")
-    check_option("method", method, BURST_METHODS)
-    func, defaults = BURST_METHODS[method]
-    unknown = sorted(set(options) - set(defaults))
-    if unknown:
-        raise ParameterError(
-            f"Unknown option(s) {unknown} for method={method!r}. Allowed: {sorted(defaults)}."
-        )
-    opts = {**defaults, **options}
-    if min_duration_s is None:
-        min_duration_s = MIN_DURATION_S[method]
-    min_duration_s = check_positive(min_duration_s, "min_duration_s")
-    merge_gap_s = check_positive(merge_gap_s, "merge_gap_s", allow_zero=True)
-    tonic_min_s = check_positive(tonic_min_s, "tonic_min_s")
-    isolated_max_s = check_positive(isolated_max_s, "isolated_max_s")
-    if isolated_max_s >= tonic_min_s:
-        raise ParameterError(
-            f"Need isolated_max_s < tonic_min_s, got {isolated_max_s} and {tonic_min_s}."
-        )
-    if not 0.0 <= float(min_periodicity) <= 1.0:
-        raise ParameterError(f"min_periodicity must be in [0, 1], got {min_periodicity!r}.")
-    fmin, fmax = (check_positive(f, "discharge_range_hz") for f in discharge_range_hz)
-    if fmin >= fmax:
-        raise ParameterError(f"discharge_range_hz must be (low, high), got {discharge_range_hz}.")
+    detector = BurstDetector.create(
+        method,
+        min_duration_s=min_duration_s,
+        merge_gap_s=merge_gap_s,
+        tonic_min_s=tonic_min_s,
+        isolated_max_s=isolated_max_s,
+        min_periodicity=min_periodicity,
+        discharge_range_hz=discharge_range_hz,
+        **options,
+    )
     idx = rec._pick_indices(picks)  # rows are used as views: no copy of the recording
     names = [rec.ch_names[i] for i in idx]
     fs = rec.sfreq
-    n = rec.n_samples
-    method_opts = {k: v for k, v in opts.items() if k not in _REFINE_KEYS}
-    if method == "hysteresis" and not 0 < opts["low"] <= opts["high"]:
-        raise ParameterError(f"Need 0 < low <= high, got low={opts['low']}, high={opts['high']}.")
-    steps: list[dict[str, Any]] = []
-    prefilter: Callable[[FloatArray], FloatArray] | None = None
-    if not _already_filtered(rec):
-        prefilter, steps = _default_prefilter(rec, idx, band)
+    # 1. prepare: the default EMG filter, unless the recording is filtered already
+    filt = burst_filter(rec, picks=idx, band=band)
+    steps = [] if filt is None else [{"step": st, **pa} for st, pa in filt.steps()]
+    if filt is not None:
         logger.info("detect_bursts: unfiltered recording, applied %s", steps)
-    merge_gap, min_len = round(merge_gap_s * fs), max(round(min_duration_s * fs), 1)
 
+    # 2. detect, channel by channel (each filtered while it is analysed)
     def one_channel(i: int) -> dict[str, Any]:
         row = np.asarray(rec.data[idx[i]])
-        if prefilter is not None:
-            row = prefilter(row)
-        elif row.dtype.kind != "f":
-            row = row.astype(float)
-        s, e = _channel_runs(row, fs, method, func, method_opts, opts)
-        s, e, _ = _merge_filter(s, e, np.zeros(s.size, np.intp), merge_gap, min_len)
-        feats = _burst_features(row, fs, s, e, (fmin, fmax))
-        feats["c"] = np.full(s.size, i, dtype=np.intp)
+        row = filt.apply(row) if filt is not None else _as_float_row(row)
+        if not rise_times:
+            return detector.channel(row, fs, index=i)
+        noise = float(_sig.quiet_noise(row, fs))  # the detector's own noise level (hysteresis)
+        kw = {"noise": noise} if method == "hysteresis" else {}
+        feats = detector.channel(row, fs, index=i, **kw)
+        feats["rise"], feats["rise_d"] = rise_features(row, fs, feats["s"], feats["e"], noise)
         return feats
 
-    workers = resolve_n_jobs(n_jobs, len(idx), n)
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(one_channel, range(len(idx))))
-    else:
-        parts = [one_channel(i) for i in range(len(idx))]
-    table = _burst_table(
-        parts, fs, names, rec.tstart, tonic_min_s, isolated_max_s, float(min_periodicity)
-    )
+    parts = run_tasks(one_channel, range(len(idx)), n_jobs=n_jobs, n_samples=rec.n_samples)
+    # 3. the table
+    table = detector.table(parts, fs, names, rec.tstart)
     table.attrs.update(
         {
             "method": method,
-            "options": opts,
+            "options": detector.options,
             "preprocessing": steps,
             "duration_s": rec.duration_s,
             "tstart": rec.tstart,
@@ -759,71 +750,208 @@ def detect_bursts(
 def _default_prefilter(
     rec: Recording, idx: npt.NDArray[np.intp], band: tuple[float, float]
 ) -> tuple[Callable[[FloatArray], FloatArray], list[dict[str, Any]]]:
-    """The default preprocessing of :func:`detect_bursts` as a per-channel function.
+    """``(filter one row, steps)`` of :func:`burst_filter` (for callers of the old private name).
 
-    Band-pass, then narrow notches at the hum lines. Mains and hum lines are estimated once,
-    from the same spectra of a bounded sample of the picked channels (each window band-passed
-    on its own; :func:`hfs_emg.hum.estimate_hum`); each channel is then filtered when it is
-    analysed, so the filtered recording never exists as a whole.
+    The recording is treated as unfiltered, as the callers check that themselves.
     """
-    from .hum import estimate_hum
-
-    fs = rec.sfreq
-    l_freq, h_freq = float(band[0]), min(float(band[1]), 0.45 * fs)
-    sos = _sig.sos_bandpass(fs, l_freq, h_freq)
-    dtype = rec.data.dtype if rec.data.dtype.kind == "f" else np.dtype(np.float64)
-    kernel = _sig.sosfiltfilt_kernel(sos, dtype)
-    steps: list[dict[str, Any]] = [{"step": "bandpass_filter", "l_freq": l_freq, "h_freq": h_freq}]
-    data = rec.data
+    data, n = rec.data, rec.n_samples
 
     def read(start: int, stop: int) -> FloatArray:
         return np.asarray(data[idx, start:stop])
 
-    hum = estimate_hum(read, fs, n_samples=rec.n_samples, band=(l_freq, h_freq), max_freq=h_freq)
-    mains, lines = hum.mains, list(hum.lines)
-    if lines:
-        steps.append({"step": "notch_filter", "freq": lines, "method": "iir"})
-
-    return _prefilter_fn(kernel, fs, dtype, mains, lines), steps
+    filt = burst_filter(read, rec.sfreq, n_samples=n, band=band)
+    assert filt is not None  # internal: a callable source is never "already filtered"
+    return filt.apply, [{"step": st, **pa} for st, pa in filt.steps()]
 
 
-def _prefilter_fn(
-    kernel: Callable[[FloatArray, FloatArray], None],
-    fs: float,
-    dtype: np.dtype,
-    mains: float | None,
-    lines: list[float],
-) -> Callable[[FloatArray], FloatArray]:
-    """Band-pass ``kernel`` then the narrow hum-line notches, per channel, in one buffer."""
-    period = max(round(fs / mains), 1) if mains else 1
-    pad = int(np.ceil(0.6 * fs / period)) * period  # as _notch_lines
-    notches = [
-        _sig.sosfiltfilt_kernel(
-            _sig.notch_sos(fs, freq, harmonics=False, q=30.0 * freq / float(mains)), dtype
+def _as_float_row(row: npt.NDArray[Any]) -> FloatArray:
+    return row if row.dtype.kind == "f" else row.astype(float)
+
+
+def burst_filter(
+    source: Recording | Callable[[int, int], FloatArray],
+    sfreq: float | None = None,
+    *,
+    n_samples: int | None = None,
+    picks: Any = "emg",
+    band: tuple[float, float] = DEFAULT_BAND,
+) -> EmgFilter | None:
+    """The prepare step of :func:`detect_bursts`: the filter it applies to unfiltered EMG.
+
+    The default EMG filter (:class:`hfs_emg.preprocessing.EmgFilter`, notches at the hum lines)
+    with the band ``band`` (upper corner capped at 0.45 ``sfreq``), its hum estimated once from
+    a bounded sample of the picked channels. None for a recording whose history holds a
+    band-pass or high-pass step (it is used as it is).
+
+    Parameters
+    ----------
+    source : Recording or callable
+        The recording, or ``read(start, stop)`` returning the samples ``start:stop`` of the
+        channels to analyse (a file streamed chunk by chunk).
+    sfreq : float, optional
+        Sampling rate in Hz (with a callable).
+    n_samples : int, optional
+        Length in samples (with a callable).
+    picks : str, list or array of int
+        Channels of a Recording.
+    band : (float, float)
+        Band-pass corners in Hz.
+
+    Returns
+    -------
+    EmgFilter or None
+
+    Examples
+    --------
+    >>> from hfs_emg.simulate import simulate_spontaneous
+    >>> rec = simulate_spontaneous(duration_s=10.0, sfreq=2000.0, seed=3).recording
+    >>> filt = burst_filter(rec)
+    >>> filt.l_freq, filt.h_freq
+    (20.0, 900.0)
+    >>> burst_filter(filt.filter(rec)) is None
+    True
+    """
+    if isinstance(source, Recording):
+        if _already_filtered(source):
+            return None
+        idx = source._pick_indices(picks)
+        fs = source.sfreq
+        data, n = source.data, source.n_samples
+
+        def read(start: int, stop: int) -> FloatArray:
+            return np.asarray(data[idx, start:stop])
+
+    else:
+        if sfreq is None or n_samples is None:
+            raise ParameterError("burst_filter needs sfreq and n_samples with a read callable.")
+        read, fs, n = source, float(sfreq), int(n_samples)
+    l_freq, h_freq = float(band[0]), min(float(band[1]), 0.45 * fs)
+    return EmgFilter.design(read, fs, n_samples=n, l_freq=l_freq, h_freq=h_freq, notch="lines")
+
+
+@dataclass(frozen=True)
+class BurstDetector:
+    """The detect and table steps of :func:`detect_bursts`, with validated options.
+
+    Build it with :meth:`create` (the keyword arguments of :func:`detect_bursts`); then
+    :meth:`channel` finds the bursts of one filtered channel (noise level, thresholds,
+    hysteresis, edge refinement, merging, per-burst features) and :meth:`table` makes the tidy
+    burst table. :func:`detect_bursts` and the streamed analysis of long files
+    (:mod:`hfs_emg.pipeline.streaming`, which gives the whole file's noise level) both run
+    these steps, so both detect alike.
+
+    Examples
+    --------
+    >>> from hfs_emg.simulate import simulate_spontaneous
+    >>> sim = simulate_spontaneous(duration_s=10.0, sfreq=2000.0, seed=3)
+    >>> rec, names = sim.recording, sim.recording.ch_names[:2]
+    >>> filt, det = burst_filter(rec, picks=names), BurstDetector.create()
+    >>> parts = [det.channel(filt.apply(rec.data[i]), rec.sfreq, index=i) for i in range(2)]
+    >>> table = det.table(parts, rec.sfreq, names, rec.tstart)
+    >>> table.equals(detect_bursts(rec, picks=names))
+    True
+    """
+
+    method: str
+    options: dict[str, Any]
+    min_duration_s: float
+    merge_gap_s: float
+    tonic_min_s: float
+    isolated_max_s: float
+    min_periodicity: float
+    discharge_range_hz: tuple[float, float]
+
+    @classmethod
+    def create(
+        cls,
+        method: str = "hysteresis",
+        *,
+        min_duration_s: float | None = None,
+        merge_gap_s: float = 0.04,
+        tonic_min_s: float = TONIC_MIN_S,
+        isolated_max_s: float = ISOLATED_MAX_S,
+        min_periodicity: float = MIN_PERIODICITY,
+        discharge_range_hz: tuple[float, float] = DISCHARGE_RANGE_HZ,
+        **options: Any,
+    ) -> BurstDetector:
+        """Validate the options (as :func:`detect_bursts` takes them).
+
+        Raises
+        ------
+        ParameterError
+            Unknown method or option, or a bad value.
+        """
+        check_option("method", method, BURST_METHODS)
+        _, defaults = BURST_METHODS[method]
+        unknown = sorted(set(options) - set(defaults))
+        if unknown:
+            raise ParameterError(
+                f"Unknown option(s) {unknown} for method={method!r}. Allowed: {sorted(defaults)}."
+            )
+        opts = {**defaults, **options}
+        if min_duration_s is None:
+            min_duration_s = MIN_DURATION_S[method]
+        min_duration_s = check_positive(min_duration_s, "min_duration_s")
+        merge_gap_s = check_positive(merge_gap_s, "merge_gap_s", allow_zero=True)
+        tonic_min_s = check_positive(tonic_min_s, "tonic_min_s")
+        isolated_max_s = check_positive(isolated_max_s, "isolated_max_s")
+        if isolated_max_s >= tonic_min_s:
+            raise ParameterError(
+                f"Need isolated_max_s < tonic_min_s, got {isolated_max_s} and {tonic_min_s}."
+            )
+        if not 0.0 <= float(min_periodicity) <= 1.0:
+            raise ParameterError(f"min_periodicity must be in [0, 1], got {min_periodicity!r}.")
+        fmin, fmax = (check_positive(f, "discharge_range_hz") for f in discharge_range_hz)
+        if fmin >= fmax:
+            raise ParameterError(
+                f"discharge_range_hz must be (low, high), got {discharge_range_hz}."
+            )
+        if method == "hysteresis" and not 0 < opts["low"] <= opts["high"]:
+            raise ParameterError(
+                f"Need 0 < low <= high, got low={opts['low']}, high={opts['high']}."
+            )
+        return cls(
+            method,
+            opts,
+            float(min_duration_s),
+            float(merge_gap_s),
+            float(tonic_min_s),
+            float(isolated_max_s),
+            float(min_periodicity),
+            (float(fmin), float(fmax)),
         )
-        for freq in lines
-    ]
 
-    def prefilter(raw: FloatArray) -> FloatArray:
-        """:func:`_notch_lines` of the band-passed row, in one buffer (the same operations)."""
-        raw = np.asarray(raw, dtype=dtype)
-        n = raw.shape[-1]
-        if not notches or 2 * pad >= n:
-            out = np.empty(raw.shape, dtype=dtype)
-            kernel(raw, out)
-            for notch in notches:
-                notch(out, out)
-            return out
-        ext = np.empty(n + 2 * pad, dtype=dtype)
-        kernel(raw, ext[pad : pad + n])
-        # both ends continued by whole mains periods of the band-passed data
-        ext[:pad] = ext[2 * pad : 3 * pad]
-        ext[pad + n :] = ext[n - pad : n]
-        for notch in notches:  # in place: the kernels may write over their input
-            notch(ext, ext)
-        return ext[pad : pad + n]
+    def channel(
+        self, row: FloatArray, fs: float, *, index: int = 0, noise: float | None = None
+    ) -> dict[str, Any]:
+        """Bursts of one filtered channel: runs, merged, with their features.
 
-    return prefilter
+        ``noise`` (the channel's noise RMS, ``"hysteresis"`` only) is estimated from ``row``
+        (:func:`hfs_emg.signal.quiet_noise`) when not given; the streamed analysis gives the
+        whole file's. ``index`` is the channel's position in the final table.
+        """
+        func, _ = BURST_METHODS[self.method]
+        method_opts = {k: v for k, v in self.options.items() if k not in _REFINE_KEYS}
+        s, e = _channel_runs(row, fs, self.method, func, method_opts, self.options, noise=noise)
+        merge_gap, min_len = round(self.merge_gap_s * fs), max(round(self.min_duration_s * fs), 1)
+        s, e, _ = _merge_filter(s, e, np.zeros(s.size, np.intp), merge_gap, min_len)
+        feats = _burst_features(row, fs, s, e, self.discharge_range_hz)
+        feats["c"] = np.full(s.size, index, dtype=np.intp)
+        return feats
+
+    def table(
+        self, parts: list[dict[str, Any]], fs: float, names: list[str], tstart: float
+    ) -> pd.DataFrame:
+        """The tidy burst table (:data:`BURST_COLUMNS`) of the channels' results, by onset."""
+        return _burst_table(
+            parts,
+            fs,
+            names,
+            tstart,
+            self.tonic_min_s,
+            self.isolated_max_s,
+            self.min_periodicity,
+        )
 
 
 def _channel_runs(
@@ -833,13 +961,16 @@ def _channel_runs(
     func: Callable[..., tuple[Mask, Mask | None]],
     method_opts: dict[str, Any],
     opts: dict[str, Any],
+    noise: float | None = None,
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Runs of one channel that pass the method's test, before merging (edges refined)."""
     n = row.shape[-1]
     x = row[np.newaxis]
     zeros = np.zeros(0, np.intp)
     if method == "hysteresis":
-        noise = max(float(_sig.quiet_noise(row, fs)), np.finfo(float).tiny)
+        if noise is None:
+            noise = float(_sig.quiet_noise(row, fs))
+        noise = max(float(noise), np.finfo(float).tiny)
         s, e, hits = _hysteresis_runs(row, fs, noise, **method_opts)
         # runs cut by the recording's edges have no observable onset/offset (and hold the
         # filters' edge transients): they are not reported
@@ -859,6 +990,8 @@ def _channel_runs(
             onset_floor=opts["onset_floor"],
             backtrack_s=opts["backtrack_s"],
         )
+    if noise is not None:
+        raise ParameterError(f"A given noise level needs method='hysteresis', got {method!r}.")
     low, high = func(x, fs, **method_opts)
     s, e, _ = _sig.mask_to_intervals(low)
     del low
@@ -985,4 +1118,7 @@ def _burst_table(
             ),
         }
     )
+    if parts and all("rise" in p for p in parts):  # detect_bursts(rise_times=True)
+        table["rise_s"] = tstart + cat("rise") / fs
+        table["rise_sd_ms"] = rise_sd_ms(cat("rise_d"), fs)
     return table.sort_values(["onset_s", "channel"], kind="stable", ignore_index=True)

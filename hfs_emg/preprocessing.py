@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -43,9 +44,12 @@ from ._validate import check_option, check_positive, validate_type
 from .recording import Recording
 
 __all__ = [
+    "DEFAULT_BAND",
     "ENVELOPE_METHODS",
     "NOISE_METHODS",
+    "EmgFilter",
     "bandpass_filter",
+    "emg_filter_margin_s",
     "envelope",
     "estimate_noise",
     "filter_emg",
@@ -58,6 +62,9 @@ __all__ = [
 logger = logging.getLogger("hfs_emg")
 
 Kernel = Callable[[npt.NDArray[np.floating]], npt.NDArray[np.floating]]
+
+#: The default EMG band (Hz) of :func:`filter_emg` and :class:`EmgFilter` (module notes).
+DEFAULT_BAND: tuple[float, float] = (20.0, 1000.0)
 
 
 def _declares_margin(margin: Callable[..., float]) -> Callable[[Any], Any]:
@@ -352,27 +359,316 @@ def notch_filter(
     )
 
 
-@_declares_margin(  # both transients decay together from the edge: the longer one rules
-    lambda l_freq=20.0, notch="auto", q=30.0, **_: max(
-        _sig.highpass_margin_s(l_freq), _notch_margin(notch, q)
-    )
-)
+def emg_filter_margin_s(
+    l_freq: float = DEFAULT_BAND[0],
+    notch: Any = "lines",
+    q: float = 30.0,
+    mains: float | None = None,
+    **_: Any,
+) -> float:
+    """Signal (s) the EMG filter needs on each side of a chunk (the one margin rule).
+
+    Six periods of the high-pass corner (:func:`hfs_emg.signal.highpass_margin_s`) or twelve
+    time constants of the notch (:func:`hfs_emg.signal.notch_margin_s`), whichever is longer:
+    both transients decay together from the chunk's edge. A hum-line notch at ``f`` has the
+    width of a comb tooth, ``mains / q`` (quality ``q f / mains``), so every line needs the
+    margin of the mains notch. Before the mains is known (``"lines"``/``"auto"``), 50 Hz, the
+    longer of 50 and 60 Hz, is assumed.
+
+    Examples
+    --------
+    >>> round(emg_filter_margin_s(20.0, "lines"), 4), emg_filter_margin_s(20.0, None)
+    (2.2918, 0.3)
+    """
+    hp = _sig.highpass_margin_s(l_freq)
+    if notch is None:
+        return hp
+    f0 = (float(mains) if mains else 50.0) if isinstance(notch, str) else float(notch)
+    return max(hp, _sig.notch_margin_s(f0, q))
+
+
+#: Notch choices of :func:`filter_emg` and :class:`EmgFilter`.
+NOTCH_CHOICES: tuple[str, ...] = ("lines", "auto")
+
+
+@dataclass(frozen=True)
+class EmgFilter:
+    """The default EMG filter, designed once for a recording and applied channel by channel.
+
+    A zero-phase Butterworth band-pass (``l_freq``-``h_freq``, ``order`` per edge, forward and
+    backward) followed by the mains notch chosen by ``notch``:
+
+    - ``"lines"`` (default): narrow IIR notches (width ``mains / q`` Hz, like the teeth of a
+      comb) at the harmonics that carry hum (:func:`hfs_emg.hum.estimate_hum`), with both ends
+      of the band-passed row continued by whole mains periods so the notches leave no edge
+      transient. HFS discharges run at 150-400 Hz, where the 3rd-8th harmonics lie: a comb
+      notch at every harmonic would remove a near-periodic burst's fundamental and ring around
+      it, so only the harmonics that carry hum are notched;
+    - ``"comb"``: the zero-phase comb notch at every harmonic of ``mains``
+      (:func:`hfs_emg.signal.notch_kernel`);
+    - None: band-pass only.
+
+    This one filter is what :func:`filter_emg` applies, what :func:`hfs_emg.detect_bursts` applies
+    to an unfiltered recording and what the streamed analysis applies to every chunk, so every
+    route filters alike. Build it with :meth:`design` (mains and hum lines estimated once, from
+    a bounded sample of the whole recording or file).
+
+    Attributes
+    ----------
+    sfreq : float
+        Sampling rate in Hz.
+    l_freq, h_freq : float
+        Band-pass corners in Hz.
+    order : int
+        Butterworth order per edge.
+    notch : {"lines", "comb"} or None
+        The notch applied (None when no hum was found or none was asked for).
+    mains : float or None
+        Mains frequency of the notch (Hz).
+    lines : tuple of float
+        The notched harmonics (``"lines"``), Hz.
+    q : float
+        Quality of the notch (width ``mains / q`` Hz).
+    detected : bool
+        Whether the mains was estimated from the data (False when given).
+
+    References
+    ----------
+    .. [1] H. J. Hermens et al., J. Electromyogr. Kinesiol. 10(5), 361-374 (2000) (SENIAM).
+    .. [2] S. J. Orfanidis, *Introduction to Signal Processing*, Prentice Hall (1996), sec.
+       11.3 (notch and comb filters).
+
+    Examples
+    --------
+    >>> fs = 4000.0
+    >>> t = np.arange(20_000) / fs
+    >>> x = np.random.default_rng(0).normal(size=(1, t.size)) + 5 * np.sin(2 * np.pi * 50 * t)
+    >>> filt = EmgFilter.design(x, fs)
+    >>> filt.notch, filt.mains, filt.lines
+    ('lines', 50.0, (50.0,))
+    >>> y = filt.apply(x[0])
+    >>> bool(np.std(y) < 1.1)
+    True
+    """
+
+    sfreq: float
+    l_freq: float = DEFAULT_BAND[0]
+    h_freq: float = DEFAULT_BAND[1]
+    order: int = 4
+    notch: str | None = None
+    mains: float | None = None
+    lines: tuple[float, ...] = ()
+    q: float = 30.0
+    detected: bool = True
+    _kernels: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def design(
+        cls,
+        x_or_read: npt.ArrayLike | Callable[[int, int], npt.NDArray[np.floating]],
+        sfreq: float,
+        *,
+        n_samples: int | None = None,
+        l_freq: float = DEFAULT_BAND[0],
+        h_freq: float = DEFAULT_BAND[1],
+        notch: float | str | None = "lines",
+        order: int = 4,
+        q: float = 30.0,
+    ) -> EmgFilter:
+        """The filter for a recording: its hum estimated once from a bounded sample.
+
+        Parameters
+        ----------
+        x_or_read : array-like, shape (n_channels, n_samples), or callable
+            The channels to filter, or ``read(start, stop)`` returning their samples
+            ``start:stop`` (a file: only the sample windows of
+            :func:`hfs_emg.hum.estimate_hum` are read).
+        sfreq : float
+            Sampling rate in Hz.
+        n_samples : int, optional
+            Length of the recording (needed with a callable).
+        l_freq, h_freq : float
+            Band-pass corners in Hz.
+        notch : "lines", "auto", float or None
+            ``"lines"``: notches at the hum lines; ``"auto"``: comb at every harmonic of the
+            detected mains; a frequency: comb at that mains; None: no notch.
+        order : int
+            Butterworth order per edge.
+        q : float
+            Notch quality (width ``mains / q`` Hz).
+
+        Returns
+        -------
+        EmgFilter
+        """
+        from .hum import estimate_hum
+
+        fs = float(sfreq)
+        _sig.sos_bandpass(fs, l_freq, h_freq, order=order)  # validates the corners
+        q = check_positive(q, "q")
+        base = {"sfreq": fs, "l_freq": float(l_freq), "h_freq": float(h_freq), "order": order}
+        base["q"] = q
+        if isinstance(notch, str):
+            check_option("notch", notch, NOTCH_CHOICES)
+            hum = estimate_hum(
+                x_or_read, fs, n_samples=n_samples, band=(l_freq, h_freq), max_freq=h_freq
+            )
+            if hum.mains is None:
+                logger.info("EmgFilter: no 50/60 Hz mains peak found; no notch")
+                return cls(**base)
+            if notch == "lines":
+                if not hum.lines:
+                    return cls(**base, mains=hum.mains)
+                return cls(**base, notch="lines", mains=hum.mains, lines=hum.lines)
+            return cls(**base, notch="comb", mains=hum.mains)
+        if notch is None:
+            return cls(**base)
+        freq = check_positive(notch, "notch")
+        _sig.notch_sos(fs, freq, q=q)  # validate now, not in a worker thread
+        return cls(**base, notch="comb", mains=freq, detected=False)
+
+    @property
+    def margin_s(self) -> float:
+        """Signal needed on each side of a chunk (:func:`emg_filter_margin_s`), seconds."""
+        return emg_filter_margin_s(self.l_freq, self.notch, self.q, self.mains)
+
+    def steps(self) -> list[tuple[str, dict[str, Any]]]:
+        """The history steps ``(step, params)`` this filter stands for."""
+        out: list[tuple[str, dict[str, Any]]] = [
+            (
+                "bandpass_filter",
+                {"l_freq": self.l_freq, "h_freq": self.h_freq, "order": self.order},
+            )
+        ]
+        if self.notch == "lines":
+            out.append(
+                (
+                    "notch_filter",
+                    {
+                        "freq": list(self.lines),
+                        "mains": self.mains,
+                        "detected": True,
+                        "harmonics": False,
+                        "q": self.q,
+                        "method": "iir",
+                    },
+                )
+            )
+        elif self.notch == "comb":
+            fs, freq = self.sfreq, float(self.mains)  # type: ignore[arg-type]
+            used = "comb" if abs(fs / freq - round(fs / freq)) < 1e-9 else "iir"
+            out.append(
+                (
+                    "notch_filter",
+                    {"freq": freq, "detected": self.detected, "harmonics": True, "q": self.q,
+                     "method": used},
+                )
+            )  # fmt: skip
+        return out
+
+    def kernel(self, dtype: npt.DTypeLike) -> Callable[..., npt.NDArray[np.floating]]:
+        """``kernel(raw) -> filtered`` of one row in ``dtype`` (built once per dtype).
+
+        ``kernel(raw, out)`` writes the result into ``out`` instead (same length).
+        """
+        dt = np.dtype(dtype)
+        got = self._kernels.get(dt)
+        if got is None:
+            got = self._build(dt)
+            self._kernels[dt] = got
+        return got
+
+    def apply(
+        self, row: npt.ArrayLike, out: npt.NDArray[np.floating] | None = None
+    ) -> npt.NDArray[np.floating]:
+        """The filtered row (float rows keep their dtype, others become float64)."""
+        raw = np.asarray(row)
+        dt = raw.dtype if raw.dtype.kind == "f" else np.dtype(np.float64)
+        return self.kernel(dt)(raw, out)
+
+    def _build(self, dt: np.dtype) -> Callable[..., npt.NDArray[np.floating]]:
+        fs = self.sfreq
+        band = _sig.sosfiltfilt_kernel(
+            _sig.sos_bandpass(fs, self.l_freq, self.h_freq, order=self.order), dt
+        )
+        if self.notch == "comb":
+            comb = _sig.notch_kernel(fs, float(self.mains), dt, q=self.q, max_freq=self.h_freq)  # type: ignore[arg-type]
+
+            def comb_kernel(raw: Any, out: Any = None) -> npt.NDArray[np.floating]:
+                raw = np.asarray(raw, dtype=dt)
+                out = np.empty(raw.shape, dtype=dt) if out is None else out
+                band(raw, out)
+                comb(out, out)  # in place: the comb reads each block before writing it
+                return out
+
+            return comb_kernel
+        mains = self.mains
+        period = max(round(fs / mains), 1) if mains else 1
+        pad = int(np.ceil(0.6 * fs / period)) * period
+        # one zero-phase pass per hum line, each over the whole padded buffer (a cascade in one
+        # pass would differ in the edge transients: the tables would not be those of before)
+        notches = [
+            _sig.sosfiltfilt_kernel(
+                _sig.notch_sos(fs, f, harmonics=False, q=self.q * f / float(mains)), dt
+            )
+            for f in (self.lines if self.notch == "lines" else ())
+        ]
+
+        def kernel(raw: Any, out: Any = None) -> npt.NDArray[np.floating]:
+            raw = np.asarray(raw, dtype=dt)
+            n = raw.shape[-1]
+            if not notches or 2 * pad >= n:
+                res = np.empty(raw.shape, dtype=dt) if out is None else out
+                band(raw, res)
+                for notch in notches:
+                    notch(res, res)
+                return res
+            ext = np.empty(n + 2 * pad, dtype=dt)
+            band(raw, ext[pad : pad + n])
+            # both ends continued by whole mains periods of the band-passed data
+            ext[:pad] = ext[2 * pad : 3 * pad]
+            ext[pad + n :] = ext[n - pad : n]
+            for notch in notches:  # in place: the kernels may write over their input
+                notch(ext, ext)
+            if out is None:
+                return ext[pad : pad + n]
+            out[:] = ext[pad : pad + n]
+            return out
+
+        return kernel
+
+    def filter(self, rec: Recording, *, picks: Any = "emg", n_jobs: int | None = None) -> Recording:
+        """New Recording with the picked channels filtered (history: the filter's steps)."""
+        rec = _check_rec(rec)
+        kernel = self.kernel(rec.data.dtype if rec.data.dtype.kind == "f" else np.float64)
+        steps = self.steps()
+        step0, params0 = steps[0]
+        out = _apply(
+            rec, kernel, picks=picks, step=step0, params=params0, n_jobs=n_jobs, writes_out=True
+        )
+        names = out.history[-1]["params"]["picks"]
+        for step, params in steps[1:]:
+            out = out.with_data(out.data, step=step, params={**params, "picks": names})
+        return out
+
+
+@_declares_margin(emg_filter_margin_s)
 def filter_emg(
     rec: Recording,
-    l_freq: float = 20.0,
-    h_freq: float = 1000.0,
+    l_freq: float = DEFAULT_BAND[0],
+    h_freq: float = DEFAULT_BAND[1],
     *,
-    notch: float | Literal["auto"] | None = "auto",
+    notch: float | Literal["lines", "auto"] | None = "lines",
     order: int = 4,
     q: float = 30.0,
     picks: Any = "emg",
     n_jobs: int | None = None,
 ) -> Recording:
-    """Band-pass and mains notch in one pass per channel (the usual first step).
+    """Band-pass and mains notch in one pass per channel: the default EMG filter.
 
-    Equivalent to ``notch_filter(bandpass_filter(rec, l_freq, h_freq), notch)`` (identical
-    samples) but each channel goes through both filters while it is in cache and only one
-    output array is allocated, which saves time and a recording's worth of memory.
+    Applies :class:`EmgFilter` (the one filter :func:`hfs_emg.detect_bursts` and the streamed
+    analysis also apply): each channel goes through the band-pass and the notch while it is in
+    cache, and only one output array is allocated.
 
     Parameters
     ----------
@@ -380,13 +676,16 @@ def filter_emg(
         The recording.
     l_freq, h_freq : float
         Band-pass corners in Hz (see :func:`bandpass_filter`).
-    notch : float, "auto" or None
-        Mains frequency to remove with its harmonics (see :func:`notch_filter`); ``"auto"``
-        detects 50 or 60 Hz and skips the notch when there is no hum; None never notches.
+    notch : "lines", "auto", float or None
+        ``"lines"`` (default): narrow notches at the mains harmonics that carry hum, estimated
+        from a bounded sample of the picked channels (:func:`hfs_emg.hum.estimate_hum`);
+        ``"auto"``: comb notch at every harmonic of the detected 50 or 60 Hz (as
+        :func:`notch_filter`); a frequency: comb at that mains; None never notches. No notch
+        when no hum stands out.
     order : int
         Butterworth order.
     q : float
-        Notch quality factor.
+        Notch quality factor (width ``mains / q`` Hz).
     picks : str, int or sequence
         Channels (default EMG).
     n_jobs : int or None
@@ -411,52 +710,30 @@ def filter_emg(
     >>> t = np.arange(20_000) / 4000.0
     >>> rec = from_array(rng.normal(size=20_000) + 5 * np.sin(2 * np.pi * 50 * t), 4000.0)
     >>> out = filter_emg(rec)
-    >>> [h["step"] for h in out.history]
-    ['bandpass_filter', 'notch_filter']
-    >>> bool(np.allclose(out.data, notch_filter(bandpass_filter(rec), 50.0).data))
+    >>> [(h["step"], h["params"].get("freq")) for h in out.history]
+    [('bandpass_filter', None), ('notch_filter', [50.0])]
+    >>> comb = filter_emg(rec, notch="auto")  # every harmonic, as notch_filter
+    >>> bool(np.allclose(comb.data, notch_filter(bandpass_filter(rec), 50.0).data))
     True
     """
     rec = _check_rec(rec)
-    sos = _sig.sos_bandpass(rec.sfreq, l_freq, h_freq, order=order)
-    q = check_positive(q, "q")
     idx = rec._pick_indices(picks)
-    detected = notch == "auto"
-    if detected:
-        notch = _sig.detect_mains(rec.data[idx], rec.sfreq)
-        if notch is None:
-            logger.info("filter_emg: no 50/60 Hz mains peak found; no notch")
-    freq = None if notch is None else check_positive(notch, "notch")
-    if freq is not None:
-        _sig.notch_sos(rec.sfreq, freq, q=q)  # validate before threading
-    fs = rec.sfreq
+    data = rec.data
 
-    band = _sig.sosfiltfilt_kernel(sos, rec.data.dtype)
-    hum = (
-        None
-        if freq is None
-        else _sig.notch_kernel(fs, freq, rec.data.dtype, q=q, max_freq=float(h_freq))
+    def read(start: int, stop: int) -> npt.NDArray[np.floating]:
+        return np.asarray(data[idx, start:stop])
+
+    filt = EmgFilter.design(
+        read,
+        rec.sfreq,
+        n_samples=rec.n_samples,
+        l_freq=l_freq,
+        h_freq=h_freq,
+        notch=notch,
+        order=order,
+        q=q,
     )
-
-    def kernel(x: npt.NDArray[np.floating], out: npt.NDArray[np.floating]) -> None:
-        band(x, out)
-        if hum is not None:
-            hum(out, out)  # in place: the comb reads each block before writing it
-
-    names = [rec.ch_names[i] for i in idx]
-    out = _apply(
-        rec,
-        kernel,
-        picks=picks,
-        step="bandpass_filter",
-        params={"l_freq": float(l_freq), "h_freq": float(h_freq), "order": order},
-        n_jobs=n_jobs,
-        writes_out=True,
-    )
-    if freq is None:
-        return out
-    used = "comb" if abs(fs / freq - round(fs / freq)) < 1e-9 else "iir"
-    params = {"freq": freq, "detected": detected, "harmonics": True, "q": q, "method": used}
-    return out.with_data(out.data, step="notch_filter", params={**params, "picks": names})
+    return filt.filter(rec, picks=picks, n_jobs=n_jobs)
 
 
 # --------------------------------------------------------------------------- envelopes

@@ -176,7 +176,10 @@ def test_filters_declare_their_margins():
     assert pp.filter_emg.margin_s(notch=None) == pytest.approx(0.3)
     assert auto_margin_s(pp.envelope, {"window_s": 0.1}) == pytest.approx(0.1)
 
-    def user_filter(rec, l_freq=5.0):  # no declaration: guessed from the parameter name
+    def user_filter(rec, l_freq=5.0):  # no declaration: no guess, an explicit margin is asked
         return rec
 
+    with pytest.raises(ParameterError, match="declares no margin_s"):
+        auto_margin_s(user_filter, {})
+    user_filter.margin_s = lambda l_freq=5.0, **_: 6.0 / l_freq
     assert auto_margin_s(user_filter, {}) == pytest.approx(1.2)

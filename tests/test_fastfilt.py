@@ -135,3 +135,32 @@ def test_without_numba_the_module_falls_back(monkeypatch) -> None:
     spec.loader.exec_module(mod)
     assert mod.AVAILABLE is False and mod.enabled() is False
     assert mod.sosfiltfilt_row is None and mod.comb_row is None
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("n", "window_s", "low", "high"),
+    [
+        (400_001, 0.015, 3.0, 6.0),  # several 65,536-sample blocks, realistic thresholds
+        (200_000, 0.004, 1.0, 1.05),  # thresholds at the noise level: runs everywhere
+        (1000, 0.05, 2.0, 4.0),  # window wider than a tenth of the row: edge windows
+        (7, 0.002, 0.5, 0.6),
+    ],
+)
+def test_compiled_hysteresis_equals_the_blocked_numpy_envelope(
+    monkeypatch, dtype, n, window_s, low, high
+) -> None:
+    """The one-pass compiled envelope + double threshold finds exactly the runs (and their hits)
+    of the blocked NumPy envelope (hfs_emg.signal.running_window_blocks) it replaces."""
+    from hfs_emg.detection import _hysteresis_runs
+
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=n) * np.where(np.sin(np.arange(n) * 20.0 / n) > 0.7, 8.0, 1.0)
+    x = x.astype(dtype)
+    fast = _hysteresis_runs(x, 10_000.0, 1.0, window_s=window_s, high=high, low=low)
+    monkeypatch.setattr(_fastfilt, "AVAILABLE", False)
+    slow = _hysteresis_runs(x, 10_000.0, 1.0, window_s=window_s, high=high, low=low)
+    assert len(slow[0]) > 0 or n < 100
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(a, b)

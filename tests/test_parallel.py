@@ -28,14 +28,14 @@ def test_prefilter_in_one_buffer_equals_the_notch_steps(example_dir):
     # the per-channel prefilter notches in place in one padded buffer; the reference is the
     # band-pass followed by _notch_lines (concatenated padding, one new array per notch)
     from hfs_emg import signal as sig
-    from hfs_emg.detection import _default_prefilter
+    from hfs_emg.detection import burst_filter
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rec = hfs_emg.read_recording(example_dir / "spontaneous_hfs.edf")
     idx = rec._pick_indices("emg")
-    prefilter, steps = _default_prefilter(rec, idx, (20.0, 1000.0))
-    lines = steps[1]["freq"]
+    filt = burst_filter(rec, picks=idx, band=(20.0, 1000.0))
+    prefilter, lines = filt.apply, list(filt.lines)
     kernel = sig.sosfiltfilt_kernel(sig.sos_bandpass(rec.sfreq, 20.0, 1000.0), np.float64)
     for i in idx[:3]:
         band = np.empty(rec.n_samples)
@@ -52,7 +52,6 @@ def test_analyze_parallel_equals_serial_through_the_filter_threads(example_dir, 
         path = example_dir / "spontaneous_hfs.edf"
         both = hfs_emg.analyze(path)
         monkeypatch.setattr(_chunking, "resolve_n_jobs", lambda *a, **k: 1)
-        monkeypatch.setattr(hfs_emg.detection, "resolve_n_jobs", lambda *a, **k: 1)
         one = hfs_emg.analyze(path)
     for name, table in both.tables().items():
         pd.testing.assert_frame_equal(table, one.tables()[name], check_exact=True, obj=name)

@@ -168,7 +168,7 @@ def test_type_error_for_non_recording() -> None:
 
 
 def test_filter_emg_equals_the_two_steps(rec) -> None:
-    fused = pp.filter_emg(rec, 20.0, 1000.0)
+    fused = pp.filter_emg(rec, 20.0, 1000.0, notch="auto")  # comb at every harmonic
     steps = pp.notch_filter(pp.bandpass_filter(rec, 20.0, 1000.0), 50.0)
     assert_allclose(fused.data, steps.data, atol=1e-9)
     assert [h["step"] for h in fused.history] == ["bandpass_filter", "notch_filter"]
@@ -185,7 +185,7 @@ def test_filter_emg_60hz_at_non_integer_period_uses_iir_up_to_h_freq() -> None:
     rng = np.random.default_rng(2)
     x = rng.normal(size=n) + 10 * np.sin(2 * np.pi * 60 * t) + 5 * np.sin(2 * np.pi * 180 * t)
     r = from_array(x, fs, ["oris"], dtype=np.float32)
-    fused = pp.filter_emg(r, 20.0, 1000.0)
+    fused = pp.filter_emg(r, 20.0, 1000.0, notch="auto")
     assert fused.history[-1]["params"]["freq"] == 60.0
     steps = pp.notch_filter(pp.bandpass_filter(r, 20.0, 1000.0), 60.0, method="iir")
     assert_allclose(fused.data, steps.data, atol=1e-4)
@@ -195,5 +195,35 @@ def test_filter_emg_60hz_at_non_integer_period_uses_iir_up_to_h_freq() -> None:
 def test_filter_emg_auto_without_hum_skips_notch() -> None:
     rng = np.random.default_rng(1)
     r = from_array(rng.normal(size=(1, 8000)), 2000.0, ["oris"])
-    out = pp.filter_emg(r, 20.0, 500.0)
-    assert [h["step"] for h in out.history] == ["bandpass_filter"]
+    for notch in ("lines", "auto"):
+        out = pp.filter_emg(r, 20.0, 500.0, notch=notch)
+        assert [h["step"] for h in out.history] == ["bandpass_filter"]
+
+
+def test_filter_emg_default_is_the_detection_filter() -> None:
+    """One default EMG filter: filter_emg's default output is what detect_bursts filters, and
+    equals the band-pass followed by one narrow IIR notch per hum line (computed here with
+    hfs_emg.signal.notch, independent of the fused kernel)."""
+    from hfs_emg.detection import _notch_lines, burst_filter
+    from hfs_emg.signal import bandpass
+
+    fs, n = 4000.0, 4000 * 60
+    t = np.arange(n) / fs
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, n)) + 4 * np.sin(2 * np.pi * 50 * t) + 2 * np.sin(2 * np.pi * 250 * t)
+    r = from_array(x, fs, ["oris", "oculi"])
+    out = pp.filter_emg(r)
+    notch_step = out.history[-1]
+    assert notch_step["step"] == "notch_filter" and notch_step["params"]["freq"] == [50.0, 250.0]
+    assert notch_step["params"]["harmonics"] is False
+    filt = burst_filter(r, band=(20.0, 1000.0))
+    assert (filt.mains, filt.lines) == (50.0, (50.0, 250.0))
+    for c in range(2):
+        assert np.array_equal(out.data[c], filt.apply(r.data[c]))
+    ref = _notch_lines(bandpass(x, fs, 20.0, 1000.0), fs, 50.0, [50.0, 250.0])
+    assert_allclose(out.data, ref, atol=1e-9)
+    # the 250 Hz line is gone, an HFS-like 200 Hz discharge fundamental is kept
+    spec = np.abs(np.fft.rfft(out.data[0])) / np.abs(np.fft.rfft(x[0] - x[0].mean()))
+    f = np.fft.rfftfreq(n, 1 / fs)
+    assert spec[np.argmin(np.abs(f - 250.0))] < 0.05
+    assert np.median(spec[(f > 195) & (f < 205)]) > 0.9

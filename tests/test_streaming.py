@@ -73,6 +73,63 @@ def test_streamed_with_filter_step_equals_in_memory(long_file, notch):
     assert np.abs(a["onset_s"].to_numpy() - b["onset_s"].to_numpy()).max() <= 1.0 / 2000.0
 
 
+@pytest.fixture(scope="module")
+def late_hum_file(tmp_path_factory):
+    """Hum that starts after the first streamed chunk (20 s): a filter designed from the first
+    chunk alone would not notch it, the bounded sample of the whole file does."""
+    import dataclasses
+
+    sim = simulate_spontaneous(duration_s=180.0, sfreq=2000.0, seed=12)
+    rec = sim.recording
+    t = np.arange(rec.n_samples) / rec.sfreq
+    hum = 8.0 * np.sin(2 * np.pi * 50.0 * t) * (t > 30.0)
+    data = np.array(rec.data, dtype=float)
+    emg = [i for i, k in enumerate(rec.channels["type"]) if k == "emg"]
+    data[emg] += hum
+    path = tmp_path_factory.mktemp("hum") / "late_hum.npz"
+    write_npz(dataclasses.replace(rec, data=data), path)
+    return path
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_streamed_hum_from_the_whole_file(late_hum_file, enabled):
+    import dataclasses
+
+    from hfs_emg.config import FilterConfig
+
+    cfg = AnalysisConfig(filter=FilterConfig(enabled=enabled, h_freq=900.0, notch="auto"))
+    whole = analyze(late_hum_file, cfg).bursts
+    parts = analyze(late_hum_file, dataclasses.replace(cfg, **TINY)).bursts
+    notch = [s for s in parts.attrs["preprocessing"] if s["step"] == "notch_filter"]
+    assert notch and 50.0 in np.atleast_1d(notch[0]["freq"])  # the comb (enabled) or the lines
+    if not enabled:  # detect_bursts' own filter: the same decisions as in memory
+        assert whole.attrs["preprocessing"] == parts.attrs["preprocessing"][:-1]
+    assert len(whole) == len(parts) > 50
+    assert np.abs(whole["onset_s"].to_numpy() - parts["onset_s"].to_numpy()).max() <= 1 / 2000
+    np.testing.assert_allclose(parts["peak_uv"], whole["peak_uv"], rtol=1e-4)
+
+
+def test_streamed_read_options_equal_in_memory(long_file):
+    """read.picks / units / ch_types apply to a streamed file as to the whole read."""
+    from hfs_emg.config import ReadConfig
+
+    sim, path = long_file
+    names = sim.recording.ch_names
+    emg = [n for n, k in zip(names, sim.recording.channels["type"], strict=True) if k == "emg"]
+    assert len(emg) >= 3
+    read = ReadConfig(picks=emg[:3], ch_types={emg[2]: "misc"})
+    whole = analyze(path, AnalysisConfig(read=read))
+    parts = analyze(path, AnalysisConfig(read=read, **TINY))
+    assert parts.provenance["streamed"] and not whole.provenance["streamed"]
+    assert set(parts.bursts["channel"]) == set(emg[:2])  # the misc channel is not EMG
+    pd.testing.assert_frame_equal(whole.bursts, parts.bursts, rtol=1e-4)
+    # units: the file's values are millivolts -> 1000 x the microvolts, same bursts
+    mv = analyze(path, AnalysisConfig(read=ReadConfig(picks=emg[:2], units="mV"), **TINY))
+    uv = analyze(path, AnalysisConfig(read=ReadConfig(picks=emg[:2]), **TINY))
+    assert len(mv.bursts) == len(uv.bursts) > 10
+    np.testing.assert_allclose(mv.bursts["peak_uv"], 1000 * uv.bursts["peak_uv"], rtol=1e-6)
+
+
 def test_streamed_onset_order_uses_the_same_waveform_onsets(tmp_path):
     """Both routes of analyze judge the onset order from waveform onsets (``rise_s``), the
     streamed one measuring them per chunk while it is in memory: same onsets, same orders."""

@@ -87,7 +87,7 @@ def _foreign(path: Path, fmt: str, what: str, err: Exception) -> HfsEmgError:
     return CorruptFileError(f"{path}: could not read the {fmt} {what} ({detail}).")
 
 
-__all__ = ["KNOWN_UNITS", "BaseReader", "guess_type", "rising_edges"]
+__all__ = ["KNOWN_UNITS", "BaseReader", "ReadView", "guess_type", "rising_edges"]
 
 #: Units that are not voltages but are understood (values are kept, no warning, type misc).
 KNOWN_UNITS: frozenset[str] = frozenset(
@@ -610,3 +610,99 @@ class BaseReader:
             )
             core = (self.tstart + start / self.sfreq, self.tstart + stop / self.sfreq)
             yield rec, core
+
+
+class ReadView:
+    """A reader seen through fixed read options: ``picks``, ``units`` and ``ch_types``.
+
+    Every :meth:`read` and :meth:`iter_chunks` of the view reads the file as
+    ``reader.read(picks=..., units=..., ch_types=...)`` would (the options of
+    :func:`hfs_emg.read_recording`), so a file streamed chunk by chunk is read exactly as it is
+    read whole. Within the view, ``picks`` choose among the view's channels; ``units`` and
+    ``ch_types`` given per channel follow them by name.
+
+    Parameters
+    ----------
+    reader : BaseReader
+        An open reader (from :func:`hfs_emg.open_recording`).
+    picks, units, ch_types : optional
+        As :meth:`BaseReader.read`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from hfs_emg import from_array, open_recording
+    >>> from hfs_emg.io.numpy_io import write_npz
+    >>> rec = from_array(np.ones((3, 1000)), 1000.0, ["a", "b", "c"], units="uV")
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.npz"
+    >>> write_npz(rec, path)
+    >>> with open_recording(path) as reader:
+    ...     view = ReadView(reader, picks=["c", "a"], units=["mV", "uV"])
+    ...     part = view.read(tmax=0.1, picks="a")
+    ...     whole = view.read()
+    >>> view.ch_names, part.ch_names, float(whole.data[0, 0]), float(whole.data[1, 0])
+    (['c', 'a'], ['a'], 1000.0, 1.0)
+    """
+
+    def __init__(
+        self,
+        reader: BaseReader,
+        *,
+        picks: Any = None,
+        units: str | Sequence[str | None] | None = None,
+        ch_types: str | Sequence[str | None] | Mapping[str, str] | None = None,
+    ) -> None:
+        self._reader = reader
+        probe = reader.read(tmax=reader.tstart, picks=picks, units=units, ch_types=ch_types)
+        self._probe = probe
+        self.ch_names: list[str] = list(probe.ch_names)
+        self.ch_types: list[str] = [str(t) for t in probe.channels["type"]]
+        self._units = self._by_name(units)
+        self._types = dict(ch_types) if isinstance(ch_types, Mapping) else self._by_name(ch_types)
+        for name in ("path", "sfreq", "tstart", "n_samples", "duration_s", "meta", "format_name"):
+            setattr(self, name, getattr(reader, name))
+
+    def _by_name(self, value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        return dict(zip(self.ch_names, value, strict=True))
+
+    def _options(self, picks: Any) -> dict[str, Any]:
+        names = (
+            self.ch_names
+            if picks is None
+            else [self.ch_names[i] for i in self._probe._pick_indices(picks)]
+        )
+        units = self._units
+        if isinstance(units, dict):
+            units = [units[n] for n in names]
+        # per-channel types go as a {name: type} mapping, which the reader applies by name
+        return {"picks": names, "units": units, "ch_types": self._types}
+
+    def read_events(self) -> pd.DataFrame:
+        """Events of the whole file (as :meth:`BaseReader.read_events`)."""
+        return self._reader.read_events()
+
+    def read(
+        self,
+        *,
+        tmin: float | None = None,
+        tmax: float | None = None,
+        picks: Any = None,
+        dtype: npt.DTypeLike | None = None,
+    ) -> Recording:
+        """:meth:`BaseReader.read` with the view's options (``picks`` among its channels)."""
+        return self._reader.read(tmin=tmin, tmax=tmax, dtype=dtype, **self._options(picks))
+
+    def iter_chunks(
+        self,
+        chunk_s: float,
+        *,
+        margin_s: float = 0.0,
+        picks: Any = None,
+        dtype: npt.DTypeLike | None = None,
+    ) -> Iterator[tuple[Recording, tuple[float, float]]]:
+        """:meth:`BaseReader.iter_chunks` with the view's options."""
+        yield from self._reader.iter_chunks(
+            chunk_s, margin_s=margin_s, dtype=dtype, **self._options(picks)
+        )

@@ -17,14 +17,15 @@ import hashlib
 import logging
 import os
 import platform
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._errors import ParameterError
 from .._version import __version__
 from ..io import file_sha256
+from ..io._base import ReadView
 from ..recording import Recording
 from .config import AnalysisConfig
 from .protocol import decide_protocol
@@ -36,11 +37,22 @@ __all__ = ["TABLES", "AnalysisResult", "analyze"]
 logger = logging.getLogger("hfs_emg")
 
 
+_PENDING: Future[str] = Future()  # marker: the file's hash is filled in later
+
+
 def _provenance(
-    config: AnalysisConfig, path: Path | None, rec: Recording | None, streamed: bool
+    config: AnalysisConfig,
+    path: Path | None,
+    rec: Recording | None,
+    streamed: bool,
+    sha256: Future[str] | None = None,
 ) -> dict[str, Any]:
     if path is not None:
-        source = {"path": str(path), "name": path.name, "sha256": file_sha256(path)}
+        if sha256 is _PENDING:
+            digest_hex = ""
+        else:
+            digest_hex = sha256.result() if sha256 is not None else file_sha256(path)
+        source = {"path": str(path), "name": path.name, "sha256": digest_hex}
     else:
         assert rec is not None  # internal: one of the two is always given
         data = np.ascontiguousarray(rec.data)
@@ -83,7 +95,9 @@ def in_memory_mb(reader: Any) -> float:
     from ..io._base import default_dtype
 
     n_ch, n = len(reader.ch_names), int(reader.n_samples)
-    samples = n_ch * n * default_dtype(n_ch * n).itemsize
+    # stored in the dtype the reader chooses for the whole file (all its channels)
+    n_file = len(getattr(reader, "_reader", reader).ch_names) * n
+    samples = n_ch * n * default_dtype(n_file).itemsize
     workers = resolve_n_jobs(None, n_ch, n)
     return (samples + workers * n * WORK_BYTES_PER_SAMPLE) / 1e6
 
@@ -138,26 +152,37 @@ def analyze(
     if not isinstance(config, AnalysisConfig):
         raise TypeError(f"config must be an AnalysisConfig, got {type(config).__name__}.")
     path: Path | None = None
+    sha256: Future[str] | None = None
     if isinstance(rec_or_path, Recording):
         rec = rec_or_path
     elif isinstance(rec_or_path, (str, os.PathLike)):
         from ..io import open_recording
 
         path = Path(rec_or_path)
-        with open_recording(path, **config.read.open_options()) as reader:
-            size_mb = in_memory_mb(reader)
-            if size_mb > config.max_memory_mb:
-                if any(v is not None for v in config.read.read_options().values()):
-                    raise ParameterError(
-                        f"{path}: read.picks/units/ch_types are not streamed ({size_mb:.0f} MB "
-                        f"> max_memory_mb={config.max_memory_mb:g}); raise max_memory_mb."
-                    )
-                from .streaming import analyze_streamed
+        # the file's hash (provenance) is read on a thread while the analysis runs: hashlib
+        # releases the GIL, and the file's pages are read once for both
+        hasher = ThreadPoolExecutor(max_workers=1)
+        sha256 = hasher.submit(file_sha256, path)
+        hasher.shutdown(wait=False)
+        try:
+            with open_recording(path, **config.read.open_options()) as reader:
+                read_opts = config.read.read_options()
+                # the read options apply to every read of a streamed file as to a whole read
+                given = any(v is not None for v in read_opts.values())
+                view = ReadView(reader, **read_opts) if given else reader
+                size_mb = in_memory_mb(view)
+                if size_mb > config.max_memory_mb:
+                    from .streaming import analyze_streamed
 
-                return analyze_streamed(
-                    reader, config, _provenance(config, path, None, streamed=True)
-                )
-            rec = reader.read(**config.read.read_options())
+                    # the hash is filled in when the analysis is done (it ran alongside)
+                    prov = _provenance(config, path, None, streamed=True, sha256=_PENDING)
+                    result = analyze_streamed(view, config, prov)
+                    result.provenance["input"]["sha256"] = sha256.result()
+                    return result
+                rec = reader.read(**read_opts)
+        except BaseException:
+            sha256.cancel()
+            raise
     else:
         raise TypeError(
             f"rec_or_path must be a Recording or a path, got {type(rec_or_path).__name__}."
@@ -180,5 +205,5 @@ def analyze(
         decision=decision,
         evoked=evoked,
         config=config,
-        provenance=_provenance(config, path, rec, streamed=False),
+        provenance=_provenance(config, path, rec, streamed=False, sha256=sha256),
     )

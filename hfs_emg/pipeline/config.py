@@ -123,6 +123,7 @@ _NOT_OPTIONS = frozenset(
         "lsr",  # lsr_morphology: the LSR table of the same analysis (data)
         "average",  # lsr_morphology: per sweep or averaged (a return-shape switch)
         "vocabulary",  # measure_zl_response: a Python mapping (the default vocabulary is used)
+        "rise_times",  # detect_bursts: the analysis always measures them (onset order)
     }
 )
 

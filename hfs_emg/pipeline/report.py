@@ -342,8 +342,9 @@ def summary_sentence(result: AnalysisResult) -> str:
 
 def _overview(rec: Recording, result: AnalysisResult, overview_s: float, dpi: int) -> str:
     """The EMG as the burst detector saw it (same band-pass), bursts shaded."""
+    from ..detection import burst_filter
     from ..plotting import plot_bursts
-    from ..preprocessing import bandpass_filter, filter_emg
+    from ..preprocessing import filter_emg
 
     cfg = result.config
     emg = rec.pick(cfg.bursts.picks)
@@ -353,10 +354,22 @@ def _overview(rec: Recording, result: AnalysisResult, overview_s: float, dpi: in
         desc = f"filter_emg {f.l_freq:g}-{f.h_freq:g} Hz" + (
             f", notch {f.notch}" if f.notch is not None else ", no notch"
         )
-    else:
-        lo, hi = float(cfg.bursts.band[0]), min(float(cfg.bursts.band[1]), 0.45 * emg.sfreq)
-        shown = bandpass_filter(emg, lo, hi)
-        desc = f"band-passed {lo:g}-{hi:g} Hz as the burst detector"
+    else:  # the one default EMG filter, designed as detect_bursts designs it
+        filt = burst_filter(emg, band=cfg.bursts.band)
+        shown = emg if filt is None else filt.filter(emg)
+        desc = (
+            "as the burst detector saw it"
+            if filt is None
+            else (
+                f"band-passed {filt.l_freq:g}-{filt.h_freq:g} Hz"
+                + (
+                    f", hum notched at {', '.join(f'{f:g}' for f in filt.lines)} Hz"
+                    if filt.lines
+                    else ""
+                )
+                + " as the burst detector"
+            )
+        )
     tmax = emg.tstart + min(emg.duration_s, overview_s)
     fig = plot_bursts(
         shown,

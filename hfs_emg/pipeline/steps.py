@@ -27,7 +27,7 @@ from ..preprocessing import filter_emg
 from ..recording import Recording
 from ..responses import measure_responses, stimulus_epochs
 from ..stim_locked import exclude_stimulus_locked, excluded_duration_s
-from ..synchrony import burst_rise_times, detect_synchronous_bursts
+from ..synchrony import detect_synchronous_bursts
 from ..zl_response import measure_zl_response, vessel_sites, zl_trend
 from .config import AnalysisConfig, section_kwargs
 
@@ -69,16 +69,17 @@ def spontaneous_bursts(rec: Recording, config: AnalysisConfig) -> pd.DataFrame:
     """Bursts of ``rec`` with the ``filter`` and ``bursts`` options (before any exclusion).
 
     The table carries each burst's waveform onset (``rise_s``, ``rise_sd_ms``;
-    :func:`hfs_emg.synchrony.burst_rise_times`), from which the synchronous events' onset order
-    is judged; the streamed path measures the same on each chunk while it is in memory.
+    :func:`hfs_emg.synchrony.burst_rise_times`, measured by ``detect_bursts(rise_times=True)``),
+    from which the synchronous events' onset order is judged; the streamed path measures the
+    same on each chunk while it is in memory.
     """
     b = config.bursts
     if config.filter.enabled:
         rec = filter_emg(rec, **section_kwargs(config.filter, drop=("enabled",)), picks=b.picks)
     kw = section_kwargs(b, drop=("options",))
-    bursts = detect_bursts(rec, **kw, **b.options)
-    # waveform onsets for the onset order, as the streamed path measures them chunk by chunk
-    return burst_rise_times(bursts, rec, band=b.band)
+    # waveform onsets for the onset order, measured on each filtered channel while it is in
+    # memory (as the streamed path measures them chunk by chunk): one filter pass, not two
+    return detect_bursts(rec, **kw, **b.options, rise_times=True)
 
 
 def spontaneous_tables(

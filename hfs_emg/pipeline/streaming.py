@@ -1,50 +1,54 @@
 """Streaming (chunked) analysis of long recordings for :func:`hfs_emg.analysis.analyze`.
 
-Two passes over the file, one chunk in memory at a time:
+The streamed path runs the same public steps as the in-memory one, on one chunk at a time:
 
-1. every chunk is band-passed (and notched at the hum lines estimated once from the sample
-   windows of :func:`hfs_emg.hum.estimate_hum`, the same as in memory) exactly
-   as :func:`hfs_emg.detect_bursts` would, with margins of six high-pass periods; the mean
-   square of each 50 ms window of the chunk's core is kept (a few floats per second), from
-   which each channel's noise level is estimated once for the whole file
-   (:func:`hfs_emg.signal.noise_from_window_ms`, identical to the in-memory
-   :func:`hfs_emg.signal.quiet_noise`);
-2. every chunk, now with ``stream_margin_s`` of extra signal on each side, is filtered again
-   and its bursts detected with those noise levels; a burst is kept by the chunk whose core
-   holds its onset. Bursts shorter than the margin come out as in memory (same samples, same
-   thresholds); longer ones are cut at the chunk's edge and dropped.
+- **prepare**: the EMG filter is designed once for the whole file (its mains and hum lines from
+  the bounded sample of :func:`hfs_emg.hum.estimate_hum`, the windows the in-memory path takes):
+  :func:`hfs_emg.detection.burst_filter`, or :class:`hfs_emg.preprocessing.EmgFilter` with the
+  ``filter`` options when ``filter.enabled``;
+- **filter, once**: the file is read in chunks of ``chunk_s`` seconds with twice the margin the
+  filter declares (:attr:`~hfs_emg.preprocessing.EmgFilter.margin_s`) on each side, each channel is
+  filtered (channels on both cores, :func:`hfs_emg._chunking.run_tasks`) and the chunk's core is
+  kept: the mean square of each 50 ms window (a few floats per second, from which each channel's
+  noise level is estimated once for the whole file: :func:`hfs_emg.signal.noise_from_window_ms`,
+  the estimate :func:`hfs_emg.signal.quiet_noise` makes in memory) and the filtered samples,
+  spilled to an anonymous temporary file (``TMPDIR``; page cache, not process memory);
+- **detect**: every few cores (:data:`_CORES_PER_WINDOW`), with ``stream_margin_s`` of
+  filtered signal on each side read back from the spill, goes through
+  :meth:`hfs_emg.detection.BurstDetector.channel` with the whole file's noise levels; a burst
+  is kept by the window whose core holds its onset. Bursts shorter than the margin come out as
+  in memory (same samples, same thresholds); longer ones are cut at the window's edge and
+  dropped;
+- **table**: :meth:`hfs_emg.detection.BurstDetector.table`.
 
-Only the hysteresis detector (the default) is streamed; the evoked analysis reads the window
-from the first to the last stimulus (found from a trigger channel or the file's events).
+When no temporary file can be written, each window is filtered again from the file instead
+(same samples, twice the filtering). The read options of the configuration (``picks``,
+``units``, ``ch_types``) apply to every read (:class:`hfs_emg.io._base.ReadView`). Only the
+hysteresis detector (the default) is streamed; the evoked analysis reads the window from the
+first to the last stimulus (found from a trigger channel or the file's events).
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .. import signal as _sig
-from .._chunking import resolve_n_jobs
+from .._chunking import run_tasks
 from .._errors import DataError, HfsEmgWarning, ParameterError
 from .._validate import finite_rows
-from ..detection import (
-    BURST_METHODS,
-    _burst_features,
-    _burst_table,
-    _hysteresis,
-    _merge_filter,
-    _prefilter_fn,
-    _refine,
-)
+from ..detection import BurstDetector, burst_filter
 from ..io._base import BaseReader
+from ..preprocessing import EmgFilter
 from ..recording import Recording
 from ..synchrony import _rise_columns
-from .config import AnalysisConfig
+from .config import AnalysisConfig, section_kwargs
 from .protocol import ProtocolDecision, decide_protocol
 from .result import AnalysisResult, build_result
 from .steps import evoked_tables
@@ -52,6 +56,13 @@ from .steps import evoked_tables
 logger = logging.getLogger("hfs_emg")
 
 _NOISE_WINDOW_S = 0.05  # as hfs_emg.signal.quiet_noise
+#: The filtered cores are kept for detection, so they must equal whole-file filtering to the
+#: float precision of the tables (parity tests: 1e-9), not only the ~1e-5 of the filter's
+#: declared margin: twice the margin squares the decay of its transients (~1e-10).
+_MARGIN_FACTOR = 2.0
+#: Filtered cores detected together (read back from the spill as one window): the detection
+#: margin (``stream_margin_s`` on each side) is then paid once per this many chunks.
+_CORES_PER_WINDOW = 4
 
 
 def _check_chunk(rec: Recording) -> None:
@@ -61,84 +72,76 @@ def _check_chunk(rec: Recording) -> None:
         raise DataError(f"Channel(s) {names} hold NaN or infinite samples near t={rec.tstart} s.")
 
 
-class _Preprocess:
-    """The preprocessing detect_bursts applies, with data-driven choices fixed once."""
+def stream_filter(reader: BaseReader, names: list[str], config: AnalysisConfig) -> EmgFilter:
+    """The filter of a streamed file, designed once from the bounded hum sample of all of it."""
+    fs, t0 = reader.sfreq, reader.tstart
 
-    def __init__(self, first: Recording, config: AnalysisConfig, reader: BaseReader) -> None:
-        from ..hum import estimate_hum
-        from ..preprocessing import bandpass_filter, filter_emg
+    def read(start: int, stop: int) -> np.ndarray:
+        window = reader.read(tmin=t0 + start / fs, tmax=t0 + (stop - 1) / fs, picks=names)
+        return np.asarray(window.data)
 
-        self.config = config
-        b = config.bursts
-        sub = first.pick(b.picks)
-        fs = sub.sfreq
-        self.fs = fs
-        self.lines: list[float] = []
-        self.mains: float | None = None
-        if config.filter.enabled:
-            f = config.filter
-            self.notch = f.notch
-            if f.notch == "auto":
-                self.notch = _sig.detect_mains(sub.data, fs) if fs > 140.0 else None
-            self.margin_s = filter_emg.margin_s(l_freq=f.l_freq, notch=self.notch, q=f.q)
-            return
-        self.l_freq, self.h_freq = float(b.band[0]), min(float(b.band[1]), 0.45 * fs)
-        self.margin_s = bandpass_filter.margin_s(l_freq=self.l_freq)
-        # the same sample windows as detect_bursts takes in memory, read from the file
-        picks, t0 = sub.ch_names, reader.tstart
+    if config.filter.enabled:  # filter_emg's filter, as the in-memory path applies it
+        kw = section_kwargs(config.filter, drop=("enabled",))
+        return EmgFilter.design(read, fs, n_samples=reader.n_samples, **kw)
+    filt = burst_filter(read, fs, n_samples=reader.n_samples, band=config.bursts.band)
+    assert filt is not None  # internal: a callable source is never "already filtered"
+    return filt
 
-        def read(start: int, stop: int) -> np.ndarray:
-            window = reader.read(tmin=t0 + start / fs, tmax=t0 + (stop - 1) / fs, picks=picks)
-            return np.asarray(window.data)
 
-        hum = estimate_hum(
-            read,
-            fs,
-            n_samples=reader.n_samples,
-            band=(self.l_freq, self.h_freq),
-            max_freq=self.h_freq,
-        )
-        self.mains, self.lines = hum.mains, list(hum.lines)
-        self._prefilters: dict[np.dtype, Any] = {}
-        if self.lines:  # detect_bursts notches each hum line with q = 30
-            self.margin_s += _sig.notch_margin_s(min(self.lines), 30.0)
+def _filter_rows(filt: EmgFilter, data: np.ndarray) -> np.ndarray:
+    """The chunk's channels filtered (in their dtype), channels on every core."""
+    dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
+    kernel = filt.kernel(dtype)
+    out = np.empty(data.shape, dtype=dtype)
+    run_tasks(lambda c: kernel(data[c], out[c]), range(data.shape[0]), n_samples=data.shape[1])
+    return out
 
-    def __call__(self, chunk: Recording) -> tuple[np.ndarray, list[str]]:
-        from ..preprocessing import filter_emg
 
-        b = self.config.bursts
-        sub = chunk.pick(b.picks)
-        if self.config.filter.enabled:
-            f = self.config.filter
-            sub = filter_emg(
-                sub, f.l_freq, f.h_freq, notch=self.notch, order=f.order, q=f.q, picks=sub.ch_names
-            )
-            x = np.asarray(sub.data, dtype=float)
-        else:
-            # detect_bursts' own per-channel prefilter (band-pass, then the hum-line notches in
-            # one buffer, in the chunk's dtype), channels over both cores
-            data = sub.data
-            dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
-            pre = self._prefilters.get(dtype)
-            if pre is None:
-                kernel = _sig.sosfiltfilt_kernel(
-                    _sig.sos_bandpass(self.fs, self.l_freq, self.h_freq), dtype
-                )
-                pre = _prefilter_fn(kernel, self.fs, dtype, self.mains, self.lines)
-                self._prefilters[dtype] = pre
-            x = np.empty(data.shape, dtype=np.float64)
+class _Spill:
+    """Filtered cores written block by block to an anonymous temporary file, read back by span."""
 
-            def one(c: int) -> None:
-                x[c] = pre(data[c])
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._blocks: list[tuple[int, int, int]] = []  # (start, stop, byte offset)
+        self._shape: tuple[int, np.dtype] | None = None
 
-            workers = resolve_n_jobs(None, data.shape[0], data.shape[1])
-            if workers > 1:
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    list(pool.map(one, range(data.shape[0])))
-            else:
-                for c in range(data.shape[0]):  # channels
-                    one(c)
-        return x, sub.ch_names
+    def write(self, start: int, block: np.ndarray) -> None:
+        block = np.ascontiguousarray(block)
+        self._shape = (block.shape[0], block.dtype)
+        self._blocks.append((start, start + block.shape[1], self._file.tell()))
+        self._file.write(memoryview(block).cast("B"))
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        assert self._shape is not None  # internal: written before read
+        n_ch, dtype = self._shape
+        out = np.empty((n_ch, hi - lo), dtype=dtype)
+        size = dtype.itemsize
+        for start, stop, offset in self._blocks:  # a few blocks, not samples
+            a, b = max(lo, start), min(hi, stop)
+            if a >= b:
+                continue
+            for c in range(n_ch):  # channels
+                self._file.seek(offset + (c * (stop - start) + a - start) * size)
+                got = self._file.readinto(memoryview(out[c, a - lo : b - lo]).cast("B"))
+                if got != (b - a) * size:  # pragma: no cover - a temporary file cut short
+                    raise OSError("the temporary file of the streamed analysis is truncated")
+        return out
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _add_window_ms(sums: np.ndarray, seg: np.ndarray, start: int, width: int) -> None:
+    """Add the squares of ``seg`` (file samples ``start:``) to the window sums ``sums``."""
+    n_win = sums.shape[1]
+    j0 = (-start) % width  # first window boundary inside the segment
+    bounds = np.unique(np.r_[0, np.arange(j0, seg.shape[1], width)])
+    widx = (start + bounds) // width
+    keep = widx < n_win
+    for c in range(seg.shape[0]):  # channels
+        sq = np.square(seg[c], dtype=np.float64)
+        part = np.add.reduceat(sq, bounds)
+        sums[c, widx[keep]] += part[keep]
 
 
 def _core(reader: BaseReader, core: tuple[float, float]) -> tuple[int, int]:
@@ -148,75 +151,67 @@ def _core(reader: BaseReader, core: tuple[float, float]) -> tuple[int, int]:
     )
 
 
-def _noise_pass(reader: BaseReader, pre: _Preprocess, chunk_s: float) -> np.ndarray:
-    fs = reader.sfreq
+def _filtered_windows(
+    reader: BaseReader,
+    filt: EmgFilter,
+    names: list[str],
+    config: AnalysisConfig,
+) -> tuple[np.ndarray, Iterator[tuple[np.ndarray, int, int, int]]]:
+    """Filter the file once: the noise levels, then the detection windows ``(x, lo, start, stop)``.
+
+    ``x`` holds the filtered samples ``lo:lo + x.shape[1]`` around the core ``start:stop``.
+    """
+    fs, n = reader.sfreq, reader.n_samples
     width = max(round(_NOISE_WINDOW_S * fs), 1)
-    n_win = reader.n_samples // width
+    n_win = n // width
     if n_win < 1:
         raise DataError(f"{reader.path}: shorter than one noise window ({_NOISE_WINDOW_S} s).")
-    sums: np.ndarray | None = None
-    for chunk, core in reader.iter_chunks(chunk_s, margin_s=pre.margin_s):
-        _check_chunk(chunk)
-        x, _ = pre(chunk)
-        start, stop = _core(reader, core)
-        lo = round((chunk.tstart - reader.tstart) * fs)
-        seg = x[:, start - lo : stop - lo]
-        win = np.arange(start, stop) // width
-        valid = win < n_win
-        if sums is None:
-            sums = np.zeros((x.shape[0], n_win))
-        for i in range(x.shape[0]):  # loop over channels only
-            sums[i] += np.bincount(win[valid], weights=seg[i, valid] ** 2, minlength=n_win)
-    assert sums is not None
-    return _sig.noise_from_window_ms(sums / width, width)
+    sums = np.zeros((len(names), n_win))
+    try:
+        spill: _Spill | None = _Spill()
+    except OSError as err:  # no temporary file: filter every window twice instead
+        logger.info("streamed analysis: no temporary file (%s); filtering twice", err)
+        spill = None
+    cores: list[tuple[int, int]] = []
+    try:
+        margin_s = _MARGIN_FACTOR * filt.margin_s
+        for chunk, core in reader.iter_chunks(config.chunk_s, margin_s=margin_s, picks=names):
+            _check_chunk(chunk)
+            x = _filter_rows(filt, chunk.data)
+            start, stop = _core(reader, core)
+            lo = round((chunk.tstart - reader.tstart) * fs)
+            seg = x[:, start - lo : stop - lo]
+            _add_window_ms(sums, seg, start, width)
+            cores.append((start, stop))
+            if spill is not None:
+                spill.write(start, seg)
+            del x, seg, chunk
+    except BaseException:
+        if spill is not None:
+            spill.close()
+        raise
+    noise = _sig.noise_from_window_ms(sums / width, width)
+    margin = int(np.ceil(config.stream_margin_s * fs))
 
+    def windows() -> Iterator[tuple[np.ndarray, int, int, int]]:
+        try:
+            if spill is not None:
+                for k in range(0, len(cores), _CORES_PER_WINDOW):
+                    start = cores[k][0]
+                    stop = cores[min(k + _CORES_PER_WINDOW, len(cores)) - 1][1]
+                    lo, hi = max(start - margin, 0), min(stop + margin, n)
+                    yield spill.read(lo, hi), lo, start, stop
+                return
+            margin_s = _MARGIN_FACTOR * filt.margin_s + config.stream_margin_s
+            for chunk, core in reader.iter_chunks(config.chunk_s, margin_s=margin_s, picks=names):
+                start, stop = _core(reader, core)
+                lo = round((chunk.tstart - reader.tstart) * fs)
+                yield _filter_rows(filt, chunk.data), lo, start, stop
+        finally:
+            if spill is not None:
+                spill.close()
 
-def _detect_chunk(
-    x: np.ndarray,
-    fs: float,
-    names: list[str],
-    tstart: float,
-    noise: np.ndarray,
-    config: AnalysisConfig,
-    opts: dict[str, Any],
-) -> pd.DataFrame:
-    """The body of detect_bursts after preprocessing, with the whole file's noise."""
-    b = config.bursts
-    low, high = _hysteresis(
-        x, fs, window_s=opts["window_s"], high=opts["high"], low=opts["low"], noise=noise
-    )
-    s, e, c = _sig.mask_to_intervals(low)
-    inner = (s > 0) & (e < x.shape[-1])
-    s, e, c = s[inner], e[inner], c[inner]
-    if s.size:
-        n = x.shape[-1]
-        bounds = np.ravel([c * n + s, c * n + e], "F")
-        hits = np.logical_or.reduceat(high.ravel(), bounds)[::2]
-        s, e, c = s[hits], e[hits], c[hits]
-        s, e = _refine(
-            x,
-            fs,
-            s,
-            e,
-            c,
-            high=opts["high"],
-            fine_window_s=opts["fine_window_s"],
-            rel=opts["rel"],
-            noise=noise,
-            onset_floor=opts.get("onset_floor"),
-            backtrack_s=opts.get("backtrack_s", 0.0),
-        )
-    s, e, c = _merge_filter(
-        s, e, c, round(b.merge_gap_s * fs), max(round(_min_duration(b) * fs), 1)
-    )
-    rng = tuple(map(float, b.discharge_range_hz))
-    parts = []
-    for i in range(x.shape[0]):  # per-channel features, as detect_bursts computes them
-        sel = c == i
-        feats = _burst_features(x[i], fs, s[sel], e[sel], rng)
-        feats["c"] = np.full(int(sel.sum()), i, dtype=np.intp)
-        parts.append(feats)
-    return _burst_table(parts, fs, names, tstart, b.tonic_min_s)
+    return noise, windows()
 
 
 def streamed_bursts(reader: BaseReader, config: AnalysisConfig) -> tuple[pd.DataFrame, Recording]:
@@ -227,39 +222,45 @@ def streamed_bursts(reader: BaseReader, config: AnalysisConfig) -> tuple[pd.Data
             f"Streaming a long recording supports method='hysteresis' only, got {b.method!r}; "
             "raise max_memory_mb to analyse it in memory."
         )
-    _, defaults = BURST_METHODS["hysteresis"]
-    unknown = sorted(set(b.options) - set(defaults))
-    if unknown:
-        raise ParameterError(f"Unknown option(s) {unknown} for method='hysteresis'.")
-    opts = {**defaults, **b.options}
-    chunk_s = config.chunk_s
-    first = reader.read(tmax=reader.tstart + min(chunk_s, reader.duration_s))
-    _check_chunk(first)
-    pre = _Preprocess(first, config, reader)
-    noise = _noise_pass(reader, pre, chunk_s)
-    margin_s = pre.margin_s + config.stream_margin_s
+    kw = section_kwargs(b, drop=("options", "picks", "band"))
+    detector = BurstDetector.create(**kw, **b.options)
+    probe = reader.read(tmax=reader.tstart)  # one sample: the channels
+    names = [probe.ch_names[i] for i in probe._pick_indices(b.picks)]
+    filt = stream_filter(reader, names, config)
+    noise, windows = _filtered_windows(reader, filt, names, config)
     fs = reader.sfreq
     parts = []
-    for chunk, core in reader.iter_chunks(chunk_s, margin_s=margin_s):
-        x, names = pre(chunk)
-        table = _detect_chunk(x, fs, names, chunk.tstart, noise, config, opts)
-        table = _rise_columns(table, x, names, fs, chunk.tstart, noise)  # onset order
-        start, stop = _core(reader, core)
+    for x, lo, start, stop in windows:
+
+        def one(c: int, x: np.ndarray = x) -> dict[str, Any]:
+            return detector.channel(x[c], fs, index=c, noise=float(noise[c]))
+
+        found = run_tasks(one, range(len(names)), n_samples=x.shape[1])
+        table = detector.table(found, fs, names, reader.tstart + lo / fs)
+        table = _rise_columns(table, x, names, fs, reader.tstart + lo / fs, noise)  # onset order
         onset = np.round((table["onset_s"].to_numpy() - reader.tstart) * fs)
         parts.append(table[(onset >= start) & (onset < stop)])
     bursts = pd.concat(parts, ignore_index=True)
     bursts = bursts.sort_values(["onset_s", "channel"], kind="stable", ignore_index=True)
+    steps = [{"step": step, **params} for step, params in filt.steps()]
     bursts.attrs.update(
         {
             "method": "hysteresis",
-            "options": opts,
-            "preprocessing": [{"step": "streamed", "margin_s": margin_s, "lines": pre.lines}],
+            "options": detector.options,
+            "preprocessing": [
+                *steps,
+                {
+                    "step": "streamed",
+                    "chunk_s": config.chunk_s,
+                    "margin_s": _MARGIN_FACTOR * filt.margin_s,
+                },
+            ],
             "duration_s": reader.duration_s,
             "tstart": reader.tstart,
-            "channels": first.pick(b.picks).ch_names,
+            "channels": names,
         }
     )
-    return bursts, first
+    return bursts, probe
 
 
 def streamed_protocol(reader: BaseReader, config: AnalysisConfig) -> ProtocolDecision:
@@ -285,18 +286,14 @@ def streamed_protocol(reader: BaseReader, config: AnalysisConfig) -> ProtocolDec
     return ProtocolDecision(decision.protocol, decision.events, decision.reason)
 
 
-def _min_duration(b: Any) -> float:
-    """The burst config's minimum duration, or the method's default (as detect_bursts)."""
-    from ..detection import MIN_DURATION_S
-
-    return MIN_DURATION_S[b.method] if b.min_duration_s is None else float(b.min_duration_s)
-
-
 def analyze_streamed(
     reader: BaseReader, config: AnalysisConfig, provenance: dict[str, Any]
 ) -> AnalysisResult:
-    """:func:`hfs_emg.analyze` of a long file, chunk by chunk (same tables as in memory)."""
-    bursts, first = streamed_bursts(reader, config)
+    """:func:`hfs_emg.analyze` of a long file, chunk by chunk (same tables as in memory).
+
+    ``reader`` may be a :class:`~hfs_emg.io._base.ReadView` (the configuration's read options).
+    """
+    bursts, probe = streamed_bursts(reader, config)
     decision = streamed_protocol(reader, config)
     evoked: dict[str, pd.DataFrame] = {}
     if decision.events is not None and decision.protocol != "spontaneous":
@@ -317,7 +314,7 @@ def analyze_streamed(
         )
     return build_result(
         bursts=bursts,
-        channels=first.pick(config.bursts.picks).channels,
+        channels=probe.pick(config.bursts.picks).channels,
         tstart=reader.tstart,
         duration_s=reader.duration_s,
         decision=decision,
