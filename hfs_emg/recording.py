@@ -231,12 +231,16 @@ def _annotation_rows(source: Any) -> pd.DataFrame:
     trend = getattr(source, "trend", None)
     if trend is not None and len(trend) and "disappearance_time_s" in trend:
         gone = trend[trend["disappearance_time_s"].notna() & (trend["channel"] != "overall")]
+        label: Any = "LSR disappeared"
+        if "montage" in gone and gone["montage"].dropna().nunique() > 1:
+            # alternating montages: the verdict belongs to a (branch, muscle) pair (lsr_trend)
+            label = "LSR disappeared (" + gone["montage"].astype(str) + " stimulation)"
         parts.append(
             pd.DataFrame(
                 {
                     "onset_s": gone["disappearance_time_s"],
                     "duration_s": 0.0,
-                    "label": "LSR disappeared",
+                    "label": label,
                     "channel": gone["channel"],
                 }
             )

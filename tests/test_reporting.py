@@ -175,3 +175,34 @@ def test_report_blink_reflex_excludes_evoked_bursts(example_dir, tmp_path):
     for _, row in blink.iterrows():
         key = (row["stim_side"], row["channel"], row["component"])
         assert abs(float(row["latency_ms"]) - true_mean[key]) < 0.5
+
+
+def test_summary_sentence_names_the_montage_when_montages_alternate():
+    """Two montages: each (branch, muscle) pair's verdict is named with its montage."""
+    import dataclasses
+
+    from hfs_emg.pipeline.report import _lsr_sentence
+
+    res = hfs_emg.analyze(hfs_emg.datasets.example_path("lsr_session.edf"))
+    one = _lsr_sentence(res)
+    assert "stimulation" not in one  # a single montage: the sentence is unchanged
+    other = res.trend.assign(montage="marginal_mandibular", status="persisted")
+    both = dataclasses.replace(res, trend=pd.concat([res.trend, other], ignore_index=True))
+    text = _lsr_sentence(both)
+    assert "Mentalis_L and OrbOris_L (zygomatic stimulation)" in text
+    assert "LSR persisted in Frontalis_L, Mentalis_L and OrbOris_L (marginal_mandibular" in text
+
+
+def test_disappearance_annotations_name_the_montage_when_montages_alternate():
+    import dataclasses
+
+    from hfs_emg.recording import _annotation_rows
+
+    res = hfs_emg.analyze(hfs_emg.datasets.example_path("lsr_session.edf"))
+    assert set(_annotation_rows(res)["label"]) >= {"LSR disappeared"}
+    other = res.trend.assign(montage="marginal_mandibular")
+    both = dataclasses.replace(res, trend=pd.concat([res.trend, other], ignore_index=True))
+    labels = _annotation_rows(both)["label"].value_counts()
+    assert labels["LSR disappeared (zygomatic stimulation)"] == 3
+    assert labels["LSR disappeared (marginal_mandibular stimulation)"] == 3
+    assert "LSR disappeared" not in labels

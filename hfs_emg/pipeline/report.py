@@ -170,14 +170,26 @@ def _lsr_sentence(result: AnalysisResult) -> str:
     trend = result.trend
     assert trend is not None
     chans = trend[trend["channel"] != "overall"]
+    # the verdict's unit is the (stimulated branch, muscle) pair (lsr_trend): with alternating
+    # montages a muscle appears once per montage, so the sentence names the montage
+    montages = chans["montage"].fillna("") if "montage" in chans else pd.Series("", chans.index)
+    several = montages[montages != ""].nunique() > 1
+    chans = chans.assign(_montage=montages)
     parts = []
+
+    def where(grp: pd.DataFrame, montage: str) -> str:
+        text = _names(grp["channel"])
+        return f"{text} ({montage} stimulation)" if several and montage else text
+
     gone = chans[chans["status"] == "disappeared"]
-    for (idx, t), grp in gone.groupby(["disappearance_stim_index", "disappearance_time_s"]):
+    keys = ["_montage", "disappearance_stim_index", "disappearance_time_s"]
+    for (montage, idx, t), grp in gone.groupby(keys):
         parts.append(
-            f"LSR disappeared at stimulus {int(idx)}, {_fmt(t, 5)} s, in {_names(grp['channel'])}"
+            f"LSR disappeared at stimulus {int(idx)}, {_fmt(t, 5)} s, in {where(grp, montage)}"
         )
-    for status, grp in chans[chans["status"] != "disappeared"].groupby("status"):
-        parts.append(f"LSR {str(status).replace('_', ' ')} in {_names(grp['channel'])}")
+    rest = chans[chans["status"] != "disappeared"]
+    for (montage, status), grp in rest.groupby(["_montage", "status"]):
+        parts.append(f"LSR {str(status).replace('_', ' ')} in {where(grp, montage)}")
     return ("; ".join(parts) or "No LSR channel") + "."
 
 
