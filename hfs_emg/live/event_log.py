@@ -125,6 +125,17 @@ class EventLog:
         self.rows.append(row)
         self._frame = None
 
+    def extend(self, rows: list[_Row]) -> None:
+        """Log several events in one write, flushed and fsync-ed once before returning (the
+        events of one step of a monitor: a sweep's stimuli, the markers of one pull)."""
+        if not rows:
+            return
+        self._fh.write("".join(_line(r) for r in rows))
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self.rows.extend(rows)
+        self._frame = None
+
     def frame(self) -> pd.DataFrame:
         """The events as a DataFrame (the columns of :data:`EVENT_COLUMNS`; cached)."""
         if self._frame is None:

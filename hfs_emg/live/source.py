@@ -17,6 +17,8 @@ an analysis never mixes two montages silently.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -62,6 +64,14 @@ class StreamChunk:
 
 def _signature(sinfo: object) -> tuple[float, tuple[str, ...]]:
     return float(sinfo.sfreq), tuple(sinfo.get_channel_names() or [])  # type: ignore[attr-defined]
+
+
+def _warm_clock(inlet: object, timeout: float) -> float:
+    """The inlet's first clock-offset estimate (liblsl blocks the first pull for it);
+    returns the monotonic time it was done."""
+    with contextlib.suppress(Exception):  # not answered: the first pull estimates it
+        inlet.time_correction(timeout=min(timeout, 2.0))  # type: ignore[attr-defined]
+    return time.monotonic()
 
 
 class LslSource:
@@ -122,6 +132,9 @@ class LslSource:
             processing_flags=("clocksync",),
         )
         self._inlet.open_stream(timeout=timeout)
+        # liblsl estimates the clock offset at the first pull of each inlet with "clocksync",
+        # which holds that pull for up to ~1 s (while samples pile up): estimated here instead
+        _warm_clock(self._inlet, timeout)
         sinfo = self._inlet.get_sinfo(timeout=timeout)
         self.sfreq, names = _signature(sinfo)
         self.ch_names = list(names) or [f"ch{i + 1}" for i in range(sinfo.n_channels)]
@@ -135,6 +148,10 @@ class LslSource:
         mname = marker_name or f"{name}-markers"
         markers = [s for s in resolve_streams(timeout=min(timeout, 2.0), name=mname)]
         self._markers = None
+        self._markers_warm: threading.Thread | None = None
+        #: Monotonic time from which markers are pulled (None while the marker inlet's clock
+        #: offset is being estimated; 0 without a marker stream).
+        self.markers_live_since: float | None = 0.0 if not markers else None
         if markers:
             self._markers = StreamInlet(
                 markers[0],
@@ -143,6 +160,14 @@ class LslSource:
                 processing_flags=("clocksync",),
             )
             self._markers.open_stream(timeout=timeout)
+
+            # the marker inlet's estimate in the background (a replay starts sending once
+            # this inlet is open): the markers are pulled once it is done, the samples at once
+            def _warm(inlet: object = self._markers) -> None:
+                self.markers_live_since = _warm_clock(inlet, timeout)
+
+            self._markers_warm = threading.Thread(target=_warm, daemon=True)
+            self._markers_warm.start()
         self._last_stamp: float | None = None
         self._last_arrival = time.monotonic()
         self.status = "streaming"
@@ -175,7 +200,7 @@ class LslSource:
         elif now - self._last_arrival > self.lost_after_s:
             self.status = "signal lost"
         markers: list[tuple[float, str]] = []
-        if self._markers is not None:
+        if self._markers is not None and self.markers_live_since is not None:
             labels, mstamps = self._markers.pull_chunk(timeout=0.0)
             mstamps = np.array(mstamps, dtype=np.float64)
             markers = [
@@ -195,6 +220,8 @@ class LslSource:
 
     def close(self) -> None:
         """Close the inlets."""
+        if self._markers_warm is not None:
+            self._markers_warm.join(timeout=3.0)
         for inlet in (self._inlet, self._markers):
             if inlet is not None:
                 inlet.close_stream()

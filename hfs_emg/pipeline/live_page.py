@@ -61,9 +61,9 @@ def banner_text(monitor: Any) -> tuple[str, bool]:
             alarm = True
             t = row["disappearance_time_s"]
             text += f" at stimulus {int(row['disappearance_stim_index'])}"
-            lsr = getattr(monitor, "lsr", None)
-            if np.isfinite(t) and lsr is not None and len(lsr):
-                text += f" ({(t - float(lsr['stim_time_s'].min())) / 60:.1f} min)"
+            t0 = _first_stim_time(monitor)
+            if np.isfinite(t) and np.isfinite(t0):
+                text += f" ({(t - t0) / 60:.1f} min)"
             if row["loss_phase"]:
                 text += f", {str(row['loss_phase']).replace('_', ' ')}"
         parts.append(text)
@@ -71,6 +71,15 @@ def banner_text(monitor: Any) -> tuple[str, bool]:
     if totals and totals.get("n_a_trains"):
         parts.append(f"A-trains {totals['n_a_trains']} ({totals['a_trains_s']:.1f} s)")
     return f"{' | '.join(parts)} - {monitor.n_stim} stimuli", alarm
+
+
+def _first_stim_time(monitor: Any) -> float:
+    """Time of the session's first stimulus (the origin of the page's time axis)."""
+    t0 = getattr(monitor, "first_stim_time_s", None)
+    if t0 is not None:
+        return float(t0)
+    lsr = getattr(monitor, "lsr", None)
+    return float(lsr["stim_time_s"].min()) if lsr is not None and len(lsr) else float("nan")
 
 
 def thin_rows(rows: pd.DataFrame, max_points: int) -> pd.DataFrame:
@@ -245,7 +254,52 @@ class LivePage:
         sweeps.multi_line("xs", "ys", source=src_new, color="c", alpha=0.6)
         cascade.multi_line("xs", "ys", source=src_casc, color="#1f77b4")
         spans: list[Any] = []
-        state = {"version": -1}
+        state: dict[str, Any] = {"version": -1, "n_rows": 0, "n_sent": 0, "colors": {}}
+        # the trend points of this page (present, not rejected LSR rows), taken from the
+        # monitor's new rows only: the work per sweep does not grow with the session
+        pts: dict[str, list[Any]] = {"t": [], "amp": [], "lat": [], "ch": []}
+
+        def _take_new_points() -> bool:
+            """Append the new rows' points; True when the plots must be resent whole."""
+            if hasattr(mon, "lsr_since"):
+                n = int(mon.n_lsr_rows)
+                new = mon.lsr_since(state["n_rows"]) if n > state["n_rows"] else pd.DataFrame()
+            else:  # a plain object with an lsr table
+                lsr = mon.lsr
+                n = len(lsr)
+                new = lsr.iloc[state["n_rows"] :]
+            state["n_rows"] = n
+            if new.empty:
+                return False
+            d = new[(new["kind"] == "lsr") & ~new["rejected"].astype(bool)]
+            for c in d["channel"].unique():
+                state["colors"].setdefault(c, _COLORS[len(state["colors"]) % len(_COLORS)])
+            d = d[d["match_present"].astype(bool)]
+            pts["t"] += d["stim_time_s"].tolist()
+            pts["amp"] += d["p2p_uv"].tolist()
+            pts["lat"] += d["latency_ms"].tolist()
+            pts["ch"] += d["channel"].tolist()
+            if len(pts["t"]) > self.max_points:  # thinned (display only), then sent whole
+                keep = thin_rows(pd.DataFrame(pts), self.max_points * 3 // 4)
+                for k in pts:
+                    pts[k] = keep[k].tolist()
+                return True
+            return False
+
+        def _send_points(t0: float, whole: bool) -> None:
+            a = 0 if whole else state["n_sent"]
+            x = [(t - t0) / 60 for t in pts["t"][a:]]
+            cs = [state["colors"][c] for c in pts["ch"][a:]]
+            chs = pts["ch"][a:]
+            # one set of lists per source: Bokeh extends them in place when streaming
+            amp_new = {"x": x, "y": pts["amp"][a:], "c": cs, "ch": chs}
+            lat_new = {"x": list(x), "y": pts["lat"][a:], "c": list(cs), "ch": list(chs)}
+            if whole:
+                src_amp.data, src_lat.data = amp_new, lat_new
+            elif x:
+                src_amp.stream(amp_new)  # only the new points go to the browser
+                src_lat.stream(lat_new)
+            state["n_sent"] = len(pts["t"])
 
         def update() -> None:
             if mon.version == state["version"]:
@@ -253,23 +307,17 @@ class LivePage:
             # the monitor replaces (never mutates) these objects: no lock needed
             state["version"] = mon.version
             text, alarm = banner_text(mon)
-            lsr = mon.lsr
             phases = phase_markers(mon.phases())
             snap = {k: dict(v) for k, v in list(mon.sweeps.items())}
-            banner.text = text
-            banner.styles = {"font-size": "20px", "padding": "8px", "color": "white",
-                             "background-color": "#c0392b" if alarm else "#2e7d32"}  # fmt: skip
-            if not lsr.empty:
-                t0 = float(lsr["stim_time_s"].min())
-                d = lsr[(lsr["kind"] == "lsr") & ~lsr["rejected"].astype(bool)]
-                pres = thin_rows(d[d["match_present"].astype(bool)], self.max_points)
-                chans = sorted(d["channel"].unique())
-                col = {c: _COLORS[i % len(_COLORS)] for i, c in enumerate(chans)}
-                x = ((pres["stim_time_s"] - t0) / 60).tolist()
-                cs = [col[c] for c in pres["channel"]]
-                chs = pres["channel"].tolist()
-                src_amp.data = {"x": x, "y": pres["p2p_uv"].tolist(), "c": cs, "ch": chs}
-                src_lat.data = {"x": x, "y": pres["latency_ms"].tolist(), "c": cs, "ch": chs}
+            if text != banner.text:
+                banner.text = text
+                banner.styles = {"font-size": "20px", "padding": "8px", "color": "white",
+                                 "background-color": "#c0392b" if alarm else "#2e7d32"}  # fmt: skip
+            whole = _take_new_points()
+            if state["n_rows"]:
+                t0 = _first_stim_time(mon)
+                whole |= t0 != state.get("t0")
+                _send_points(t0, whole)
                 if t0 != state.get("t0"):  # the time origin is the first stimulus
                     for sp in spans:
                         sp.visible = False
@@ -287,7 +335,15 @@ class LivePage:
                     lbl = Label(x=xp, y=5, y_units="screen", text=str(p["label"]),
                                 text_font_size="10pt", text_color="#ff7f0e")  # fmt: skip
                     amp.add_layout(lbl)
-                self._draw_sweeps(snap, lsr, mon.ch_names, src_base, src_new, src_casc)
+                last = mon.last_rows if hasattr(mon, "last_rows") else None
+                if last is None:
+                    lsr = mon.lsr
+                    last = lsr[lsr["stim_index"] == lsr["stim_index"].max()]
+                entry = snap.get(str(last["montage"].iloc[-1])) or {}
+                newest = (entry.get("newest") or [None])[-1]
+                if newest is not state.get("drawn_sweep"):  # a new sweep: redraw the sweeps
+                    self._draw_sweeps(snap, last, mon.ch_names, src_base, src_new, src_casc)
+                    state["drawn_sweep"] = newest
             self.shown_versions.append((__import__("time").monotonic(), state["version"]))
 
         doc.add_root(
@@ -299,15 +355,16 @@ class LivePage:
 
     @staticmethod
     def _draw_sweeps(
-        snap: dict, lsr: pd.DataFrame, ch_names: list, base: Any, new: Any, casc: Any
+        snap: dict, last: pd.DataFrame, ch_names: list, base: Any, new: Any, casc: Any
     ) -> None:
+        """The newest sweeps over the baseline and the cascade (``last``: the newest sweep's
+        rows, whose montage and LSR channels are drawn)."""
         if not snap:
             return
-        montage = str(lsr["montage"].iloc[-1])
+        montage = str(last["montage"].iloc[-1])
         entry = snap.get(montage) or next(iter(snap.values()))
         t_ms = entry["times"] * 1e3
         keep = (t_ms > 3) & (t_ms < 40)  # after the artefact
-        last = lsr[lsr["stim_index"] == lsr["stim_index"].max()]
         chans = last.loc[last["kind"] == "lsr", "channel"].tolist()
         # the stored window holds every stream channel, in the stream's order
         from_stream = [ch_names.index(c) for c in chans]

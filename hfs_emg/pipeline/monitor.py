@@ -139,6 +139,117 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
         df.to_parquet(tmp, index=False)
 
 
+class _RowStore:
+    """The session's LSR rows, appended sweep by sweep in O(1); joined into one table lazily.
+
+    Each sweep's small frame goes to a tail list; every ``chunk`` frames the tail is joined
+    into one chunk (each row is copied once there), and :meth:`frame` joins the chunks only
+    when the whole table is read (cached until the next append). :meth:`since` hands out the
+    rows after a given count (the page's new points) from the newest pieces only.
+    """
+
+    def __init__(self, first: pd.DataFrame | None = None, *, chunk: int = 64) -> None:
+        self._chunks: list[pd.DataFrame] = []
+        self._tail: list[pd.DataFrame] = []
+        self._chunk = int(chunk)
+        self._lock = threading.Lock()
+        self._cache: pd.DataFrame | None = pd.DataFrame()
+        self.n_rows = 0
+        if first is not None and len(first):
+            self.append(first.reset_index(drop=True))
+
+    def append(self, rows: pd.DataFrame) -> None:
+        if rows.empty:
+            return
+        with self._lock:
+            self._tail.append(rows)
+            self.n_rows += len(rows)
+            if len(self._tail) >= self._chunk:
+                self._chunks.append(pd.concat(self._tail, ignore_index=True))
+                self._tail = []
+            self._cache = None
+
+    def frame(self) -> pd.DataFrame:
+        """The whole table (one joined DataFrame; the same object until the next append)."""
+        with self._lock:
+            if self._cache is None:
+                pieces = self._chunks + self._tail
+                self._cache = (
+                    pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+                )
+            return self._cache
+
+    def since(self, n: int) -> pd.DataFrame:
+        """Rows number ``n`` onwards (from the newest pieces; O(new rows))."""
+        with self._lock:
+            pieces, end = [], self.n_rows
+            for df in reversed(self._chunks + self._tail):
+                if end <= n:
+                    break
+                start = end - len(df)
+                pieces.append(df.iloc[max(0, n - start) :])
+                end = start
+        if not pieces:
+            return pd.DataFrame()
+        return pd.concat(pieces[::-1], ignore_index=True) if len(pieces) > 1 else pieces[0]
+
+    @property
+    def last(self) -> pd.DataFrame | None:
+        """The newest sweep's rows (None before any)."""
+        with self._lock:
+            if self._tail:
+                return self._tail[-1]
+            if self._chunks:
+                c = self._chunks[-1]
+                return c[c["stim_index"] == c["stim_index"].iloc[-1]]
+            return None
+
+
+class _TrendGate:
+    """Whether the trend must be recomputed at once after a sweep (else it waits for its
+    period): while any series (montage x channel, and the montage's overall presence) is
+    within a few sweeps of a change of presence, or the session is still in its baseline,
+    a sweep can change the status (a loss is established ``consecutive_absent`` absent sweeps
+    after the last response, a return after ``min_present_run`` present ones; a transient loss
+    ends with a return). A long stable run (LSR steadily present or steadily absent) changes
+    only the amplitude and reduction figures, which may wait for the next period."""
+
+    def __init__(self, trend_options: dict[str, Any]) -> None:
+        o = trend_options
+        self.presence = str(o.get("presence", "auto"))
+        self.horizon = max(int(o.get("consecutive_absent", 5)), int(o.get("min_present_run", 2)))
+        self.horizon += 1
+        self.n_early = int(o.get("baseline_n", 10)) + int(o.get("final_n", 20))
+        self.runs: dict[tuple[str, str], list[Any]] = {}
+        self.n_sweeps = 0
+
+    def push(self, rows: pd.DataFrame) -> bool:
+        """Update the runs with one sweep's rows; True when the status may have changed."""
+        self.n_sweeps += 1
+        col = self.presence
+        if col == "auto":
+            col = "match_present" if "match_present" in rows.columns else "present"
+        d = rows
+        if "kind" in d.columns:
+            d = d[d["kind"] != "direct"]
+        if "rejected" in d.columns:
+            d = d[~d["rejected"].fillna(False).astype(bool)]
+        if d.empty:
+            return self.n_sweeps <= self.n_early
+        pres = d[col].fillna(False).astype(bool).to_numpy()
+        montage = str(d["montage"].iloc[0]) if "montage" in d.columns else ""
+        series = [((montage, str(c)), bool(p)) for c, p in zip(d["channel"], pres, strict=True)]
+        series.append(((montage, "\0overall"), bool(pres.any())))
+        near = self.n_sweeps <= self.n_early
+        for key, p in series:
+            run = self.runs.get(key)
+            if run is None or run[0] != p:
+                run = self.runs[key] = [p, 0]
+            run[1] += 1
+            near |= run[1] <= self.horizon
+        return near
+
+
 class LiveMonitor:
     """Follow an LSR session live from an LSL stream; write the session folder as it goes.
 
@@ -184,6 +295,14 @@ class LiveMonitor:
     config : AnalysisConfig, optional
         Its ``lsr`` and ``trend`` sections give the defaults of ``lsr_options``,
         ``trend_options`` and ``stim_branch``.
+    trend_every_s : float
+        Longest period of the trend's recomputation while the LSR is stable: a sweep that may
+        change the status (a series within a few sweeps of a change of presence, or the
+        session's first ``baseline_n + final_n`` sweeps) recomputes it at once, phase markers
+        too; the final trend (at close) is :func:`hfs_emg.lsr_trend` of the whole table.
+    save_every_s : float
+        Shortest period of the atomic rewrite of ``lsr.parquet`` (``lsr.csv`` is appended
+        after every sweep; the parquet file is also written at close and on phase buttons).
 
     Examples
     --------
@@ -216,6 +335,8 @@ class LiveMonitor:
         prune_history: bool = True,
         block_s: float = 10.0,
         block_margin_s: float = 1.0,
+        trend_every_s: float = 1.0,
+        save_every_s: float = 2.0,
     ) -> None:
         if config is not None:  # an AnalysisConfig: its lsr and trend sections
             import dataclasses
@@ -246,6 +367,8 @@ class LiveMonitor:
         self.prune_history = bool(prune_history)
         self.block_s = float(block_s)
         self.block_margin_s = float(block_margin_s)
+        self.trend_every_s = float(trend_every_s)
+        self.save_every_s = float(save_every_s)
         self.timeout = float(timeout)
         self.lost_after_s = float(lost_after_s)
         self._replay = None
@@ -285,8 +408,7 @@ class LiveMonitor:
             for r in self._events_log.rows
             if r[2] in _PHASE_KINDS and not _is_stim_label(r[3])
         ]
-        lsr = self.out / "lsr.parquet"
-        self.lsr = pd.read_parquet(lsr) if lsr.exists() else pd.DataFrame()
+        lsr = self._read_lsr()
         self.trend = pd.DataFrame()
         # block tables: appended line by line; a torn last line (kill -9) is cut off
         self.spont_totals = {"n_bursts": 0, "n_trains": 0, "n_a_trains": 0, "a_trains_s": 0.0}
@@ -297,8 +419,18 @@ class LiveMonitor:
                 self.spont_totals["a_trains_s"] = float(df["duration_s"].sum())
             setattr(self, name, df.tail(_KEEP_ROWS).reset_index(drop=True))
         # killed while saving: the tables may hold stimuli the manifest does not count yet
-        if not self.lsr.empty:
-            self.lsr = self.lsr[self.lsr["stim_index"] < self.n_stim].reset_index(drop=True)
+        if not lsr.empty:
+            lsr = lsr[lsr["stim_index"] < self.n_stim].reset_index(drop=True)
+        self._rows = _RowStore(lsr)
+        self._trend_gate = _TrendGate(self.trend_options)
+        self._trend_t = -np.inf  # monotonic time of the last trend computation
+        self._trend_stale = False
+        self._parquet_t = -np.inf  # ... of the last lsr.parquet write
+        self._parquet_rows = -1  # rows in lsr.parquet
+        self._parquet_cost = 0.0  # seconds the last lsr.parquet write took
+        self.first_stim_time_s = (
+            float(lsr["stim_time_s"].min()) if len(lsr) else float("nan")
+        )  # the time origin of the page's trend
         self.part = len(self.manifest.get("parts", []))  # index of the part being written
         # causal LSR state of the part being written (created at its first sweep): the same
         # computation as measure_lsr on the part file, one sweep at a time, bounded memory
@@ -309,10 +441,46 @@ class LiveMonitor:
         self._early: list[tuple[float, str]] = []
         self._csv_rows: int | None = None  # rows of lsr.csv written by this monitor
         self._csv_cols: list[str] = []
+        self.marker_waits_s: deque[float] = deque(maxlen=_LOG_LEN)  # per sweep: marker wait
         self._markers: list[tuple[float, str]] = []  # (onset_s, label) of this part
         self.sweeps: dict[str, dict[str, Any]] = {}  # montage -> baseline and newest sweeps
-        if not self.lsr.empty:
+        if not lsr.empty:
             self._update_trend()
+
+    @property
+    def lsr(self) -> pd.DataFrame:
+        """Every LSR row of the session so far (the columns of :func:`hfs_emg.measure_lsr`
+        plus ``part``); joined from the sweeps' rows when read (cached until the next sweep)."""
+        return self._rows.frame()
+
+    @property
+    def n_lsr_rows(self) -> int:
+        """Rows of :attr:`lsr` (without joining the table)."""
+        return self._rows.n_rows
+
+    def lsr_since(self, n: int) -> pd.DataFrame:
+        """The LSR rows after the first ``n`` (what a page has not drawn yet; O(new rows))."""
+        return self._rows.since(n)
+
+    @property
+    def last_rows(self) -> pd.DataFrame | None:
+        """The newest sweep's LSR rows."""
+        return self._rows.last
+
+    def _read_lsr(self) -> pd.DataFrame:
+        """The LSR table of a resumed session: ``lsr.parquet`` (written every few seconds and
+        at close) and the rows of the append-only ``lsr.csv`` that came after it."""
+        pq, csv = self.out / "lsr.parquet", self.out / "lsr.csv"
+        lsr = pd.read_parquet(pq) if pq.exists() else pd.DataFrame()
+        if csv.exists():
+            more = self._read_table("lsr.csv")
+            if len(more):
+                if len(lsr):
+                    more = more[more["stim_index"] > lsr["stim_index"].max()]
+                if len(more):
+                    more = more.reindex(columns=lsr.columns) if len(lsr) else more
+                    lsr = more if lsr.empty else pd.concat([lsr, more], ignore_index=True)
+        return lsr
 
     @property
     def events(self) -> pd.DataFrame:
@@ -347,6 +515,25 @@ class LiveMonitor:
             )
             if kind in _PHASE_KINDS and not _is_stim_label(label):
                 self._phase_rows = [*self._phase_rows, (onset, label)]  # replaced: page reads it
+            self.version += 1
+
+    def _add_events(self, rows: list[tuple[float, str, str, int | None]]) -> None:
+        """Several events (onset, kind, label, stim_index) of one step: annotated in the
+        recording when they are markers, logged in one fsync-ed write."""
+        if not rows:
+            return
+        with self.lock:
+            part = self._part_name(self.part)
+            for onset, kind, label, _ in rows:
+                if kind != "stimulus" and self._writer is not None:
+                    self._writer.annotate(onset, label, duration_s=0.0)
+            self._events_log.extend([(o, 0.0, k, lab, si, part) for o, k, lab, si in rows])
+            new = [(o, lab) for o, k, lab, _ in rows
+                   if k in _PHASE_KINDS and not _is_stim_label(lab)]  # fmt: skip
+            if new:
+                self._phase_rows = [*self._phase_rows, *new]  # replaced: the page reads it
+                self._trend_stale = True
+                self._trend_t = -np.inf  # a phase marker may change the loss phase: at once
             self.version += 1
 
     # ------------------------------------------------------------------ public actions
@@ -384,7 +571,7 @@ class LiveMonitor:
             self._add_event(self.now_s(), kind, label)
             if kind == "phase":
                 self._update_trend()
-                self._save_tables()
+                self._save_tables(force=True)
 
     # ------------------------------------------------------------------ stream -> file
     def _open(self) -> None:
@@ -461,7 +648,10 @@ class LiveMonitor:
                 self.status_log.append((time.monotonic(), self.status))
                 self.version += 1
             if chunk.data.shape[1] == 0 and not chunk.markers:
-                return self._finalise()
+                n = self._finalise()
+                if not n:
+                    self._tick()
+                return n
             if self._writer is None:
                 if chunk.data.shape[1] == 0:  # markers before the first sample: keep them
                     self._early += chunk.markers
@@ -476,15 +666,20 @@ class LiveMonitor:
                 self._append(stored, t_recv)
                 self._spontaneous(stored)
             early, self._early = self._early, []
+            logged = []
             for stamp, label in early + chunk.markers:
                 k = round((stamp - self._tstart) * self.sfreq)
                 onset = self._tstart + k / self.sfreq
                 self._markers.append((onset, label))
-                self._add_event(onset, "marker", label)
+                logged.append((onset, "marker", label, None))
                 if not self._stim and _is_stim_label(label):
                     self._stim_marker(k)
+            self._add_events(logged)  # one fsync-ed write for the markers of this pull
             self._mark_ready(time.monotonic())
-            return self._finalise()
+            n = self._finalise()
+            if not n:
+                self._tick()
+            return n
 
     def _fill_gaps(self, chunk: Any) -> np.ndarray:
         """Samples of ``chunk`` with each gap filled by zeros; the gap annotated."""
@@ -625,11 +820,14 @@ class LiveMonitor:
             if p["t_ready"] is None:
                 break
             t_stim = self._tstart + p["sample"] / self.sfreq
-            waited = time.monotonic() - p["t_ready"]
+            # the wait counts from when the marker stream is pulled (its clock estimated)
+            live = getattr(self._src, "markers_live_since", 0.0)
+            waited = -np.inf if live is None else time.monotonic() - max(p["t_ready"], live)
             # the markers of this stimulus are in once one at (or after) its time has arrived
             marked = last_marker > t_stim + tol or bool((np.abs(m_times - t_stim) <= tol).any())
             if not (force or marked or waited >= self.marker_wait_s or self._src._markers is None):
                 break
+            p["waited"] = 0.0 if marked or self._src._markers is None else max(0.0, waited)
             ready.append(p)
         if ready:
             del self._pending[: len(ready)]
@@ -654,7 +852,7 @@ class LiveMonitor:
         t0 = time.perf_counter()
         marks = pd.DataFrame(self._markers, columns=["onset_s", "label"])
         marks["duration_s"] = 0.0
-        new = []
+        new, logged = [], []
         for p in ready:
             onset = self._tstart + p["sample"] / self.sfreq
             ev = make_events([onset], labels="stim")
@@ -662,23 +860,31 @@ class LiveMonitor:
             ev["source"] = f"trigger:{self._stim[0]}"
             ev = _attach_extra_columns(ev, SimpleNamespace(events=marks, sfreq=self.sfreq))
             new.append((self._window(p["sample"]), ev.iloc[0].to_dict()))
-            self._add_event(onset, "stimulus", "stim", stim_index=self.n_stim, annotate=False)
+            logged.append((onset, "stimulus", "stim", self.n_stim))
             self.n_stim += 1
+            self.marker_waits_s.append(float(p.get("waited", 0.0)))
+        self._add_events(logged)  # one fsync-ed write for the batch
         t1 = time.perf_counter()
         per_sweep = self._measure_history(new)
         t2 = time.perf_counter()
         self.analysis_s.append((t2 - t0) / len(ready))
         self.lsr_s.append((t2 - t1) / len(ready))  # the LSR measurement alone
-        rows = per_sweep[0] if len(per_sweep) == 1 else pd.concat(per_sweep, ignore_index=True)
-        self.lsr = rows if self.lsr.empty else pd.concat([self.lsr, rows], ignore_index=True)
+        if not np.isfinite(self.first_stim_time_s):
+            self.first_stim_time_s = float(per_sweep[0]["stim_time_s"].min())
+        at_once = False
         for (window, _), sweep_rows in zip(new, per_sweep, strict=True):
+            self._rows.append(sweep_rows)  # O(1): joined only when the table is read
             self._keep_sweep(sweep_rows, window)
-        self._update_trend()
-        self.version += 1  # the page may draw now; the files follow at once
+            at_once |= self._trend_gate.push(sweep_rows)
+        self.version += 1  # the page may draw the rows now
         now = time.monotonic()
         self.latencies_s += [now - p["t_window_end"] for p in ready if "t_window_end" in p]
         self.sweep_log += [(p.get("t_window_end", np.nan), now, self.version) for p in ready]
-        self._save_tables()
+        self._trend_stale = True
+        if at_once or now - self._trend_t >= self.trend_every_s:
+            self._update_trend()  # the banner's status within this sweep
+            self.version += 1
+        self._save_tables(new_rows=per_sweep)
         # the manifest last: on resume, its count says which stimuli are complete everywhere
         self.manifest["n_stimuli"] = self.n_stim
         self._save_manifest()
@@ -731,29 +937,63 @@ class LiveMonitor:
         )
 
     def _update_trend(self) -> None:
-        if self.lsr.empty:
+        """:func:`hfs_emg.lsr_trend` of the whole table with the session's phases, written to
+        ``trend.csv`` (atomically)."""
+        if self._rows.n_rows == 0:
             return
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.trend = lsr_trend(self.lsr, phases=self.phases(), **self.trend_options)
+        self._trend_t = time.monotonic()
+        self._trend_stale = False
+        _write_csv(self.trend, self.out / "trend.csv")
 
-    def _save_tables(self) -> None:
-        if self.lsr.empty:
+    def _tick(self) -> None:
+        """A step without a sweep: bring a stale trend and ``lsr.parquet`` up to date once
+        their period has passed."""
+        now = time.monotonic()
+        if self._trend_stale and now - self._trend_t >= self.trend_every_s:
+            self._update_trend()
+            self.version += 1
+        stale = self._rows.n_rows and self._parquet_rows != self._rows.n_rows
+        if stale and now - self._parquet_t >= self._pq_every():
+            self._save_tables(force=True)
+
+    def _pq_every(self) -> float:
+        # the whole-table rewrite takes at most ~5 % of the time, whatever the session length
+        return max(self.save_every_s, 20.0 * self._parquet_cost)
+
+    def _save_tables(
+        self, *, new_rows: list[pd.DataFrame] | None = None, force: bool = False
+    ) -> None:
+        """``lsr.csv``: the new rows appended (one fsync-ed write of whole lines: after a crash
+        every measured row is on disk); ``lsr.parquet``: the whole table replaced atomically
+        when ``force`` (close, phase buttons) or at most every :attr:`save_every_s`."""
+        if self._rows.n_rows == 0:
             return
         path = self.out / "lsr.csv"
         done = self._csv_rows
-        if done is None or not path.exists() or list(self.lsr.columns) != self._csv_cols:
-            _write_csv(self.lsr, path)  # whole, atomically (first save, or after a resume)
-        elif len(self.lsr) > done:
+        rows = new_rows or []
+        cols = list(rows[0].columns) if rows else self._csv_cols
+        if done is None or not path.exists() or cols != self._csv_cols:
+            lsr = self.lsr
+            _write_csv(lsr, path)  # whole, atomically (first save, or after a resume)
+            self._csv_cols = list(lsr.columns)
+        elif rows:
             # then appended: one write of whole lines, fsync-ed (the table grows over hours)
-            text = self.lsr.iloc[done:].to_csv(index=False, header=False)
+            text = "".join(r.reindex(columns=self._csv_cols).to_csv(index=False, header=False)
+                           for r in rows)  # fmt: skip
             with open(path, "a", encoding="utf-8") as fh:
                 fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
-        self._csv_rows, self._csv_cols = len(self.lsr), list(self.lsr.columns)
-        _write_parquet(self.lsr, self.out / "lsr.parquet")
-        _write_csv(self.trend, self.out / "trend.csv")
+        self._csv_rows = self._rows.n_rows
+        now = time.monotonic()
+        if force or now - self._parquet_t >= self._pq_every():
+            t0 = time.perf_counter()
+            _write_parquet(self.lsr, self.out / "lsr.parquet")
+            self._parquet_cost = time.perf_counter() - t0
+            self._parquet_t, self._parquet_rows = now, self._rows.n_rows
 
     # ------------------------------------------------------------------ running
     def run(self, duration: float | None = None, *, timeout: float | None = None) -> None:
@@ -793,6 +1033,9 @@ class LiveMonitor:
             if self._writer is not None:
                 self._finalise(force=True)
                 self._spontaneous(None)
+                if self._trend_stale:
+                    self._update_trend()  # the final trend: lsr_trend of the whole table
+                self._save_tables(force=True)
                 self._t_end = self.now_s()
                 self._writer.close()
                 self._writer = None
@@ -842,7 +1085,8 @@ class LiveMonitor:
         if not paths:
             raise DataError(f"{self.out}: the session has no recording part yet.")
         lsr = self.lsr
-        self._update_trend()
+        if self._trend_stale or self.trend.empty:
+            self._update_trend()
         results = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a killed part's header says "-1 records"
