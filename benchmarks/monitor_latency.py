@@ -117,7 +117,11 @@ def end_to_end(seconds: float) -> None:
     print("    page update (ms):", np.percentile(np.array(on_page[2:]) * 1e3, q).round(0))
     print("  every sweep, page update (ms):", (np.array(on_page) * 1e3).round(0).tolist())
     waits = np.array(mon.marker_waits_s) * 1e3
-    print(f"  marker wait (ms): {np.count_nonzero(waits)} sweeps waited, max {waits.max():.0f}")
+    print(
+        "  window arrived -> measured (waiting for the sweep's markers), ms:",
+        np.percentile(waits, q).round(0),
+        f"; > 5 ms: {int((waits > 5).sum())} sweeps",
+    )
     print(f"  page draws: {len(shown)}; CPU time of this process {time.process_time():.1f} s")
     print("  per-sweep analysis in the monitor, events included (ms):",
           np.percentile(np.array(mon.analysis_s) * 1e3, q).round(1))  # fmt: skip

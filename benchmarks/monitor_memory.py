@@ -90,6 +90,25 @@ def main(minutes: float, speed: float, every: float, trace: bool = False) -> Non
         print("largest growth between 1/3 and 2/3 of the session (tracemalloc):")
         for st in snaps[1].compare_to(snaps[0], "traceback")[:6]:
             print(f"  {st.size_diff / 1e6:+.2f} MB", "\n    ".join(st.traceback.format()[-6:]))
+    # the work of a sweep (analysis, trend, table and event writes) against the session length
+    cost = np.array(mon.sweep_s) * 1e3
+    lat = np.array(mon.latencies_s) * 1e3
+    k = len(cost) // 3
+    for name, part in (("first third", slice(0, k)), ("last third", slice(-k, None))):
+        print(
+            f"{name} of the sweeps: all the work of a sweep p50 {np.median(cost[part]):.1f} "
+            f"p95 {np.percentile(cost[part], 95):.1f} ms; window end -> result row p50 "
+            f"{np.median(lat[part]):.0f} p95 {np.percentile(lat[part], 95):.0f} ms"
+        )
+    tl = np.array(mon.trend_log)
+    if len(tl) > 2:
+        first, last = tl[: len(tl) // 3], tl[-(len(tl) // 3) :]
+        print(
+            f"trend recomputed {len(tl)} times for {mon.n_stim} sweeps; lsr_trend took p50 "
+            f"{np.median(first[:, 1]) * 1e3:.0f} ms (stimuli {int(first[0, 0])}-"
+            f"{int(first[-1, 0])}), {np.median(last[:, 1]) * 1e3:.0f} ms (stimuli "
+            f"{int(last[0, 0])}-{int(last[-1, 0])})"
+        )
     size = (out / "events.csv").stat().st_size
     n_ev = len(mon.events)
     print(f"events.csv: {n_ev} events, {size} bytes, {size / max(n_ev, 1):.1f} bytes per event")

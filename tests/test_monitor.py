@@ -366,3 +366,53 @@ def test_events_log_appends_one_line_per_event_and_survives_a_torn_line(tmp_path
     lines = path.read_text().splitlines()
     assert lines[-1] == "13.0,0.0,phase,decompression,,recording-002.bdf"
     assert len(pd.read_csv(path)) == 4
+
+
+def test_resume_reads_the_rows_lsr_parquet_had_not_caught_up_with(tmp_path: Path) -> None:
+    # lsr.parquet is rewritten every few seconds; lsr.csv is appended after every sweep. A
+    # monitor killed between two parquet writes leaves the newest rows in lsr.csv only: the
+    # resumed session must hold every row the manifest counts, with the parquet's dtypes
+    _, rec = _sim(n=12, sfreq=5000.0, disappear=40)
+    first = LiveMonitor(tmp_path, replay=rec, speed=8.0, stim_branch="zygomatic")
+    first.run(timeout=30)
+    full = first.lsr
+    assert full["stim_index"].nunique() == 12
+    stale = full[full["stim_index"] < 5]
+    stale.to_parquet(tmp_path / "lsr.parquet", index=False)  # as if killed after sweep 5
+    again = LiveMonitor(tmp_path, replay=rec, speed=8.0, stim_branch="zygomatic")
+    back = again.lsr
+    assert len(back) == len(full)
+    _assert_same_rows(back, full)
+    assert back["present"].dtype == bool
+    # and the trend of the resumed session is that of the whole table
+    cols = ["channel", "status", "n_stimuli", "n_present"]
+    pd.testing.assert_frame_equal(again.trend[cols], _trend(full, first.phases())[cols])
+
+
+def test_row_store_appends_in_constant_time_and_joins_lazily() -> None:
+    from hfs_emg.pipeline.monitor import _RowStore, _TrendGate
+
+    store = _RowStore(chunk=4)
+    frames = [
+        pd.DataFrame({"stim_index": [i, i], "channel": ["a", "b"], "x": [2.0 * i, 2.0 * i + 1]})
+        for i in range(10)
+    ]
+    for f in frames:
+        store.append(f)
+    assert store.n_rows == 20 and len(store._chunks) == 2 and len(store._tail) == 2
+    whole = store.frame()
+    assert whole["x"].tolist() == [float(v) for v in range(20)]
+    assert store.frame() is whole  # cached until the next append
+    assert store.since(13)["x"].tolist() == [float(v) for v in range(13, 20)]
+    assert store.since(5)["x"].tolist() == [float(v) for v in range(5, 20)]  # across chunks
+    assert store.since(20).empty
+    assert store.last["stim_index"].tolist() == [9, 9]
+    # the trend gate: at once near a change of presence, not during a long stable run
+    gate = _TrendGate({"baseline_n": 1, "final_n": 1, "consecutive_absent": 3})
+    flags = []
+    for present in [True] * 8 + [False] * 8:
+        rows = pd.DataFrame({"channel": ["a"], "present": [present], "kind": ["lsr"]})
+        flags.append(gate.push(rows))
+    # first 2 sweeps (baseline + final) and the runs' first horizon (4) sweeps: at once;
+    # the 5th-8th present and the 5th-8th absent sweeps may wait for the period
+    assert flags == [True] * 4 + [False] * 4 + [True] * 4 + [False] * 4

@@ -16,13 +16,24 @@ the file stores**:
   on the sweep and earlier sweeps only (issue 11), so the rows equal the offline
   ``measure_lsr(read_recording(part))`` rows, which ``tests/test_monitor.py`` checks on replays
   through a real LSL stream; the cost per sweep and the memory do not grow with the session;
-- the trend (:func:`hfs_emg.lsr_trend`, with the session's phase markers) after every sweep.
+- the trend (:func:`hfs_emg.lsr_trend` of the whole table, with the session's phase markers)
+  at once after a sweep that may change the status (a series within a few sweeps of a change
+  of presence, the session's first sweeps, a new phase marker), else at most every
+  ``trend_every_s`` (1 s); at close, always (the final trend is ``lsr_trend`` of every row).
+
+What a sweep costs does not grow with the session: its rows are appended to an in-memory
+store joined into one table only when read (chunks of 64 sweeps), ``lsr.csv`` gets its new
+lines, the events of a step go to ``events.csv`` in one write; only the trend (above) and the
+atomic rewrite of ``lsr.parquet`` (at most every ``save_every_s``, 2 s, and at close) read the
+whole table.
 
 Session folder (``out``): ``recording.bdf`` (then ``recording-002.bdf``... when a session is
 resumed), ``manifest.json`` (parts, sampling rate, channels, stimuli so far), ``events.csv``
-(stimuli, markers, phase buttons, notes, signal gaps; append-only, one fsync-ed line per event,
-:class:`hfs_emg.live.EventLog`), ``lsr.csv`` (appended) / ``lsr.parquet`` and ``trend.csv``
-(replaced atomically, :mod:`hfs_emg._atomic`, after every sweep), ``bursts.csv``,
+(stimuli, markers, phase buttons, notes, signal gaps; append-only, fsync-ed lines,
+:class:`hfs_emg.live.EventLog`), ``lsr.csv`` (appended after every sweep, fsync-ed: after a
+crash every measured row is there), ``lsr.parquet`` (replaced atomically, :mod:`hfs_emg._atomic`,
+at most every 2 s and at close; a resumed session reads it and the ``lsr.csv`` rows after it)
+and ``trend.csv`` (replaced atomically when the trend is recomputed), ``bursts.csv``,
 ``trains.csv``, ``a_trains.csv`` (the free-running EMG block by block,
 :mod:`hfs_emg.live.spontaneous`; appended) and, at the end, ``report.html`` of the whole
 session (:meth:`LiveMonitor.write_report`).
@@ -296,10 +307,12 @@ class LiveMonitor:
         Its ``lsr`` and ``trend`` sections give the defaults of ``lsr_options``,
         ``trend_options`` and ``stim_branch``.
     trend_every_s : float
-        Longest period of the trend's recomputation while the LSR is stable: a sweep that may
-        change the status (a series within a few sweeps of a change of presence, or the
-        session's first ``baseline_n + final_n`` sweeps) recomputes it at once, phase markers
-        too; the final trend (at close) is :func:`hfs_emg.lsr_trend` of the whole table.
+        Period of the trend's recomputation while the LSR is stable (longer when
+        :func:`hfs_emg.lsr_trend` of the whole table takes more than a tenth of it): a sweep
+        that may change the status (a series within a few sweeps of a change of presence, or
+        the session's first ``baseline_n + final_n`` sweeps) recomputes it at once, phase
+        markers too; the final trend (at close) is :func:`hfs_emg.lsr_trend` of the whole
+        table.
     save_every_s : float
         Shortest period of the atomic rewrite of ``lsr.parquet`` (``lsr.csv`` is appended
         after every sweep; the parquet file is also written at close and on phase buttons).
@@ -386,6 +399,9 @@ class LiveMonitor:
         self.version = 0  # incremented after each change (the page polls it)
         self.latencies_s: deque[float] = deque(maxlen=_LOG_LEN)  # window end -> result
         self.analysis_s: deque[float] = deque(maxlen=_LOG_LEN)  # per-sweep analysis time
+        # per-sweep wall time of all the work of a sweep (analysis, trend, every file)
+        self.sweep_s: deque[float] = deque(maxlen=_LOG_LEN)
+        self.trend_log: deque[tuple[int, float]] = deque(maxlen=_LOG_LEN)  # (stimuli, s)
         # (window end, result, monitor version) of every sweep, monotonic clock
         self.sweep_log: deque[tuple[float, float, int]] = deque(maxlen=_LOG_LEN)
         self._stop = threading.Event()
@@ -441,7 +457,8 @@ class LiveMonitor:
         self._early: list[tuple[float, str]] = []
         self._csv_rows: int | None = None  # rows of lsr.csv written by this monitor
         self._csv_cols: list[str] = []
-        self.marker_waits_s: deque[float] = deque(maxlen=_LOG_LEN)  # per sweep: marker wait
+        # per sweep: seconds from the arrival of its window to its measurement (its markers)
+        self.marker_waits_s: deque[float] = deque(maxlen=_LOG_LEN)
         self._markers: list[tuple[float, str]] = []  # (onset_s, label) of this part
         self.sweeps: dict[str, dict[str, Any]] = {}  # montage -> baseline and newest sweeps
         if not lsr.empty:
@@ -827,7 +844,7 @@ class LiveMonitor:
             marked = last_marker > t_stim + tol or bool((np.abs(m_times - t_stim) <= tol).any())
             if not (force or marked or waited >= self.marker_wait_s or self._src._markers is None):
                 break
-            p["waited"] = 0.0 if marked or self._src._markers is None else max(0.0, waited)
+            p["waited"] = time.monotonic() - p["t_ready"]  # for the latency benchmark
             ready.append(p)
         if ready:
             del self._pending[: len(ready)]
@@ -881,13 +898,14 @@ class LiveMonitor:
         self.latencies_s += [now - p["t_window_end"] for p in ready if "t_window_end" in p]
         self.sweep_log += [(p.get("t_window_end", np.nan), now, self.version) for p in ready]
         self._trend_stale = True
-        if at_once or now - self._trend_t >= self.trend_every_s:
+        if at_once or now - self._trend_t >= self._trend_every():
             self._update_trend()  # the banner's status within this sweep
             self.version += 1
         self._save_tables(new_rows=per_sweep)
         # the manifest last: on resume, its count says which stimuli are complete everywhere
         self.manifest["n_stimuli"] = self.n_stim
         self._save_manifest()
+        self.sweep_s.append((time.perf_counter() - t0) / len(ready))
 
     def _lsr_stream(self, window: np.ndarray) -> LsrStream:
         """The causal LSR state of the part being written (made at the part's first sweep)."""
@@ -941,9 +959,11 @@ class LiveMonitor:
         ``trend.csv`` (atomically)."""
         if self._rows.n_rows == 0:
             return
+        t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.trend = lsr_trend(self.lsr, phases=self.phases(), **self.trend_options)
+        self.trend_log.append((self.n_stim, time.perf_counter() - t0))
         self._trend_t = time.monotonic()
         self._trend_stale = False
         _write_csv(self.trend, self.out / "trend.csv")
@@ -952,12 +972,18 @@ class LiveMonitor:
         """A step without a sweep: bring a stale trend and ``lsr.parquet`` up to date once
         their period has passed."""
         now = time.monotonic()
-        if self._trend_stale and now - self._trend_t >= self.trend_every_s:
+        if self._trend_stale and now - self._trend_t >= self._trend_every():
             self._update_trend()
             self.version += 1
         stale = self._rows.n_rows and self._parquet_rows != self._rows.n_rows
         if stale and now - self._parquet_t >= self._pq_every():
             self._save_tables(force=True)
+
+    def _trend_every(self) -> float:
+        # while the LSR is stable: every trend_every_s, or less often when lsr_trend of the
+        # whole table takes more than a tenth of that (hours of sweeps)
+        cost = self.trend_log[-1][1] if self.trend_log else 0.0
+        return max(self.trend_every_s, 10.0 * cost)
 
     def _pq_every(self) -> float:
         # the whole-table rewrite takes at most ~5 % of the time, whatever the session length
