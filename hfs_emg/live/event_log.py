@@ -126,8 +126,14 @@ class EventLog:
         self._frame = None
 
     def extend(self, rows: list[_Row]) -> None:
-        """Log several events in one write, flushed and fsync-ed once before returning (the
-        events of one step of a monitor: a sweep's stimuli, the markers of one pull)."""
+        """Log several events in one write, flushed and fsync-ed once before returning.
+
+        Parameters
+        ----------
+        rows : list of tuple
+            Events ``(onset_s, duration_s, kind, label, stim_index, part)`` of one step of a
+            monitor (a sweep batch's stimuli, the markers of one pull).
+        """
         if not rows:
             return
         self._fh.write("".join(_line(r) for r in rows))

@@ -476,7 +476,18 @@ class LiveMonitor:
         return self._rows.n_rows
 
     def lsr_since(self, n: int) -> pd.DataFrame:
-        """The LSR rows after the first ``n`` (what a page has not drawn yet; O(new rows))."""
+        """The LSR rows after the first ``n`` (what a page has not drawn yet; O(new rows)).
+
+        Parameters
+        ----------
+        n : int
+            Rows already taken.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows ``n`` onwards of :attr:`lsr`, without joining the whole table.
+        """
         return self._rows.since(n)
 
     @property
