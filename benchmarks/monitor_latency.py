@@ -112,13 +112,13 @@ def end_to_end(seconds: float) -> None:
     print(f"end to end, real-time replay of the example session, {len(result)} sweeps:")
     print("  window end -> result row (ms):", np.percentile(np.array(result) * 1e3, q).round(0))
     print("  window end -> page update (ms):", np.percentile(np.array(on_page) * 1e3, q).round(0))
-    print("  ... the same without the first 2 sweeps (liblsl's first marker pull, ~1 s):")
+    print("  ... the same without the first 2 sweeps (connection start-up):")
     print("    result row (ms):", np.percentile(np.array(result[2:]) * 1e3, q).round(0))
     print("    page update (ms):", np.percentile(np.array(on_page[2:]) * 1e3, q).round(0))
     print("  every sweep, page update (ms):", (np.array(on_page) * 1e3).round(0).tolist())
     waits = np.array(mon.marker_waits_s) * 1e3
     print(
-        "  window arrived -> measured (waiting for the sweep's markers), ms:",
+        "  window arrived -> measured (rest of its step, marker wait included), ms:",
         np.percentile(waits, q).round(0),
         f"; > 5 ms: {int((waits > 5).sum())} sweeps",
     )

@@ -18,7 +18,6 @@ an analysis never mixes two montages silently.
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -131,10 +130,11 @@ class LslSource:
             recover=True,
             processing_flags=("clocksync",),
         )
-        self._inlet.open_stream(timeout=timeout)
         # liblsl estimates the clock offset at the first pull of each inlet with "clocksync",
-        # which holds that pull for up to ~1 s (while samples pile up): estimated here instead
+        # which holds that pull for up to ~1 s (while samples pile up): estimated here, before
+        # the stream is opened (liblsl's time service answers without it)
         _warm_clock(self._inlet, timeout)
+        self._inlet.open_stream(timeout=timeout)
         sinfo = self._inlet.get_sinfo(timeout=timeout)
         self.sfreq, names = _signature(sinfo)
         self.ch_names = list(names) or [f"ch{i + 1}" for i in range(sinfo.n_channels)]
@@ -148,9 +148,8 @@ class LslSource:
         mname = marker_name or f"{name}-markers"
         markers = [s for s in resolve_streams(timeout=min(timeout, 2.0), name=mname)]
         self._markers = None
-        self._markers_warm: threading.Thread | None = None
         #: Monotonic time from which markers are pulled (None while the marker inlet's clock
-        #: offset is being estimated; 0 without a marker stream).
+        #: offset is not estimated yet; 0 without a marker stream).
         self.markers_live_since: float | None = 0.0 if not markers else None
         if markers:
             self._markers = StreamInlet(
@@ -159,15 +158,10 @@ class LslSource:
                 recover=True,
                 processing_flags=("clocksync",),
             )
+            # the clock estimate before the stream is opened (a replay starts sending once
+            # this inlet is open; liblsl's time service answers without it)
+            self.markers_live_since = _warm_clock(self._markers, timeout)
             self._markers.open_stream(timeout=timeout)
-
-            # the marker inlet's estimate in the background (a replay starts sending once
-            # this inlet is open): the markers are pulled once it is done, the samples at once
-            def _warm(inlet: object = self._markers) -> None:
-                self.markers_live_since = _warm_clock(inlet, timeout)
-
-            self._markers_warm = threading.Thread(target=_warm, daemon=True)
-            self._markers_warm.start()
         self._last_stamp: float | None = None
         self._last_arrival = time.monotonic()
         self.status = "streaming"
@@ -220,8 +214,6 @@ class LslSource:
 
     def close(self) -> None:
         """Close the inlets."""
-        if self._markers_warm is not None:
-            self._markers_warm.join(timeout=3.0)
         for inlet in (self._inlet, self._markers):
             if inlet is not None:
                 inlet.close_stream()
