@@ -130,10 +130,9 @@ class LslSource:
             recover=True,
             processing_flags=("clocksync",),
         )
-        # liblsl estimates the clock offset at the first pull of each inlet with "clocksync",
-        # which holds that pull for up to ~1 s (while samples pile up): estimated here, before
-        # the stream is opened (liblsl's time service answers without it)
-        _warm_clock(self._inlet, timeout)
+        # (the samples' inlet estimates its clock offset at its first pull, which holds that
+        # pull ~0.6 s; estimated earlier, liblsl's next estimate, a few microseconds off, would
+        # fall inside the first seconds of the stream and step the time stamps there)
         self._inlet.open_stream(timeout=timeout)
         sinfo = self._inlet.get_sinfo(timeout=timeout)
         self.sfreq, names = _signature(sinfo)
@@ -158,8 +157,10 @@ class LslSource:
                 recover=True,
                 processing_flags=("clocksync",),
             )
-            # the clock estimate before the stream is opened (a replay starts sending once
-            # this inlet is open; liblsl's time service answers without it)
+            # liblsl estimates the clock offset at the first pull of each inlet with
+            # "clocksync", which holds that pull (and so the labels of the first sweeps) for
+            # ~0.6 s: asked for here, before the stream is opened (liblsl's time service
+            # answers without it; a replay starts sending once this inlet is open)
             self.markers_live_since = _warm_clock(self._markers, timeout)
             self._markers.open_stream(timeout=timeout)
         self._last_stamp: float | None = None
