@@ -168,3 +168,16 @@ def test_pairwise_sum_is_numpys_order():
     for n in (1, 7, 8, 9, 127, 128, 129, 255, 256, 257, 1001, 4999):
         assert _fastresp._pairwise_sum(x, 0, n) == np.add.reduce(x[:n])
         assert _fastresp._pairwise_sum(x, 3, n) == np.add.reduce(x[3 : 3 + n])
+
+
+@needs_numba
+@pytest.mark.parametrize("shape", [(3, 4, 1001), (40, 8, 300), (5, 200)])
+def test_row_std_equals_numpy_bit_for_bit(shape):
+    x = np.random.default_rng(4).normal(0, 3, shape) + np.linspace(0, 50, shape[-1])
+    for lo, hi in ((0, shape[-1]), (3, 130), (10, 11)):
+        ref = x[..., lo:hi].std(axis=-1)
+        got = _fastresp.row_std(x, lo, hi)
+        assert got.shape == ref.shape
+        np.testing.assert_array_equal(got, ref)
+    x32 = x.astype(np.float32)  # float32: NumPy's own single-precision path
+    np.testing.assert_array_equal(_fastresp.row_std(x32, 0, 50), x32[..., :50].std(axis=-1))
