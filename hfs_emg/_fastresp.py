@@ -213,7 +213,7 @@ def _measure_rows(
     b0, b1, w0, w1 = ipar[0], ipar[1], ipar[2], ipar[3]
     h, m, q, g = ipar[4], ipar[5], ipar[6], ipar[7]
     use_sd, stat_only = ipar[8] != 0, ipar[9] != 0
-    band, band_frac, band_frac2, min_p2p = fpar[0], fpar[1], fpar[2], fpar[3]
+    band, band_frac, band_frac2 = fpar[0], fpar[1], fpar[2]  # fpar[3] (min_p2p_uv): caller
     n_r, n_t = arr.shape
     nb = b1 - b0
     n_w = w1 - w0
@@ -404,7 +404,8 @@ def measure_rows(
 
 
 if AVAILABLE:
-    _opts = {"cache": True, "nogil": True, "fastmath": False}
+    # error_model="numpy": IEEE division (inf or NaN, as NumPy), no Python zero-division checks
+    _opts = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
     _pairwise_leaf = njit(**_opts)(_pairwise_leaf)
     _pairwise_sum = njit(**_opts)(_pairwise_sum)
     _sd = njit(**_opts)(_sd)
