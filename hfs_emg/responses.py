@@ -29,6 +29,7 @@ onset used by Hodges & Bui 1996.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -41,8 +42,8 @@ from . import _fastresp
 from ._chunking import run_tasks
 from ._errors import ParameterError
 from ._validate import check_option, check_positive
-from .artifact import ARTIFACT_METHODS, blank_stimulus_artifact
-from .epochs import Epochs, make_epochs
+from .artifact import ARTIFACT_METHODS, blank_stimulus_artifact, suppress_artifact
+from .epochs import Epochs, _finish_epochs, make_epochs
 from .events import find_stim_events
 from .recording import Recording
 
@@ -103,13 +104,60 @@ def stimulus_epochs(
     rec = rec_or_epochs
     if events is None:
         events = find_stim_events(rec, source=source, label=label)
+    base_end = min(artifact_window_s[0], -0.0005)
     if artifact_method is not None:
         check_option("artifact_method", artifact_method, ARTIFACT_METHODS)
+        if artifact_method == "interpolate":
+            ep = _epochwise_interpolate(rec, events, artifact_window_s, tmin, tmax, base_end)
+            if ep is not None:
+                return ep
         rec = blank_stimulus_artifact(
             rec, events, method=artifact_method, window_s=artifact_window_s
         )
-    base_end = min(artifact_window_s[0], -0.0005)
     return make_epochs(rec, events, tmin=tmin, tmax=tmax, baseline=(tmin, base_end))
+
+
+def _epochwise_interpolate(
+    rec: Recording,
+    events: pd.DataFrame,
+    window_s: tuple[float, float],
+    tmin: float,
+    tmax: float,
+    base_end: float,
+) -> Epochs | None:
+    """The epochs ``blank_stimulus_artifact(method="interpolate")`` then ``make_epochs`` give,
+    with the interpolation done on the cut epochs instead of a float64 copy of the recording.
+
+    Bitwise the same when no stimulus's interpolation (its window and the two samples read on
+    each side) reaches into another stimulus's epoch; None otherwise (the caller then blanks the
+    whole recording). The clipping flags and the baseline are computed after the interpolation,
+    as on the blanked recording.
+    """
+    fs = rec.sfreq
+    onsets = events["onset_s"].to_numpy(float) if len(events) else np.zeros(0)
+    stims = np.sort(np.round((onsets - rec.tstart) * fs).astype(np.int64))
+    a, b = round(window_s[0] * fs), round(window_s[1] * fs)
+    first, last = round(tmin * fs), round(tmax * fs)
+    if stims.size > 1 and np.diff(stims).min() <= max(last - a + 2, b + 2 - first):
+        return None
+    raw = make_epochs(rec, events, tmin=tmin, tmax=tmax, baseline=None, reject_clipped=False)
+    n_e, n_c, n_t = raw.data.shape
+    data = suppress_artifact(
+        raw.data.reshape(n_e * n_c, n_t), fs, [-first], method="interpolate", window_s=window_s
+    ).reshape(n_e, n_c, n_t)
+    bad, baseline = _finish_epochs(
+        data,
+        raw.times,
+        fs,
+        (tmin, tmax),
+        (tmin, base_end),
+        reject_clipped=True,
+        clip_min_run=3,
+        extremes=None,
+    )
+    return dataclasses.replace(
+        raw, data=data, bad=bad, bad_reason=np.where(bad, "clipped", ""), baseline=baseline
+    )
 
 
 def measure_response_array(
