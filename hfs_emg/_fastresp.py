@@ -311,10 +311,14 @@ def _measure_rows(
                 xs[j] += c_t * xe[o_t + j]
         lo = np.inf
         hi = -np.inf
-        peak = 0
+        peak = -1
         apeak = -1.0
-        for j in range(n_w):
+        for j in range(n_w):  # max, min and argmax(|xs|) as NumPy's: a NaN wins
             acc = xs[j]
+            if acc != acc:
+                lo = hi = acc
+                peak = j
+                break
             if acc > hi:
                 hi = acc
             if acc < lo:
@@ -325,7 +329,7 @@ def _measure_rows(
                 peak = j
         p2p = hi - lo
         thr = k * sd
-        big_thr = max(thr, band_frac2 * p2p)
+        big_thr = max(thr, band_frac2 * p2p) if p2p == p2p else p2p  # np.maximum: NaN wins
         start = max(det - h, 0)
         t1 = det
         prev_big = False
@@ -335,7 +339,7 @@ def _measure_rows(
                 t1 = j
             prev_big = b
         # a pure forward scan gives the same first index; the backward one keeps it branch-light
-        band_thr = max(band * sd, band_frac * p2p)
+        band_thr = max(band * sd, band_frac * p2p) if p2p == p2p else p2p
         t0 = -1
         if t1 > 0:
             for j in range(t1 - 1, -1, -1):

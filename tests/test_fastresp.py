@@ -181,3 +181,21 @@ def test_row_std_equals_numpy_bit_for_bit(shape):
         np.testing.assert_array_equal(got, ref)
     x32 = x.astype(np.float32)  # float32: NumPy's own single-precision path
     np.testing.assert_array_equal(_fastresp.row_std(x32, 0, 50), x32[..., :50].std(axis=-1))
+
+
+@needs_numba
+def test_kernel_equals_numpy_with_nan_samples(monkeypatch):
+    rec = _session("combined", 10000.0, 41, n=20).recording
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ep = make_epochs(rec, rec.events, tmin=-0.05, tmax=0.05, baseline=(-0.05, -0.001))
+    x = ep.data.copy()
+    x[0, 0, 600] = np.nan  # in the response window
+    x[1, 1, 100] = np.nan  # in the baseline
+    x[2, 2, 590:700] = np.nan  # a gap
+    for kw in ({}, {"detect_highpass_ms": 3.0}):
+        fast, ref = _both(
+            monkeypatch, lambda k=kw: measure_response_array(x, ep.times, ep.sfreq, **k)
+        )
+        _assert_same(fast, ref)
+        assert np.isnan(ref["p2p_uv"][0, 0]) and not ref["present"][2, 2]
