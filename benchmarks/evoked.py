@@ -15,6 +15,8 @@ facial muscles (10 kHz, 100 s), then times, for 10,000 stimuli x 8 channels:
   does not depend on the load of the machine.
 
 Medians of ``--repeat`` runs (the machine is shared: absolute times vary, ratios less).
+With ``--numpy-too`` the evoked measurements are also timed with the compiled response kernel
+switched off (:mod:`hfs_emg._fastresp`, the NumPy reference path), in the same process.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import warnings
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
+from hfs_emg import _fastresp
 from hfs_emg.epochs import make_epochs
 from hfs_emg.lsr import measure_lsr
 from hfs_emg.recording import from_array
@@ -59,7 +62,7 @@ def _median_time(fn, repeat: int, name: str = "") -> tuple[float, list[float]]:
     return float(np.median(times)), times
 
 
-def main(repeat: int = 3) -> None:
+def main(repeat: int = 3, numpy_too: bool = False) -> None:
     warnings.simplefilter("ignore")
     sim = simulate_lsr_session(
         n_stimuli=1000, rate_hz=10.0, sfreq=10000.0, muscles=MUSCLES, disappearance_index=600
@@ -94,7 +97,7 @@ def main(repeat: int = 3) -> None:
         bad_reason=np.tile(ep.bad_reason, (10, 1)),
     )
     n_e, n_c, n_t = big.data.shape
-    t_resp, _ = _median_time(lambda: measure_responses(big), repeat)
+    t_resp, _ = _median_time(lambda: measure_responses(big), repeat, "resp")
     t_lsr, lsr_all = _median_time(
         lambda: measure_lsr(big, stim_branch="zygomatic"), repeat, "epochs"
     )
@@ -121,9 +124,29 @@ def main(repeat: int = 3) -> None:
     print(
         f"measure_responses(epochs): {t_resp:.2f} s ({n_e * n_c / t_resp / 1e3:.0f} k responses/s)"
     )
+    if numpy_too and _fastresp.AVAILABLE:
+        _fastresp.AVAILABLE = False  # the NumPy reference path of the response measurement
+        try:
+            t_rn, _ = _median_time(lambda: measure_responses(big), repeat, "resp_np")
+            t_ln, _ = _median_time(lambda: measure_lsr(big, stim_branch="zygomatic"), repeat, "np")
+            t_cn, _ = _median_time(
+                lambda: measure_lsr(big_rec, events=big_ev, stim_branch="zygomatic"),
+                repeat,
+                "rec_np",
+            )
+        finally:
+            _fastresp.AVAILABLE = True
+        print(
+            f"kernel off (NumPy path), same process: measure_lsr(recording) {t_cn:.2f} s, "
+            f"CPU {CPU['rec_np']:.2f} s = {CPU['rec_np'] / CPU['ref']:.2f}x; "
+            f"measure_lsr(epochs) {t_ln:.2f} s, CPU {CPU['np']:.2f} s = "
+            f"{CPU['np'] / CPU['ref']:.2f}x; measure_responses(epochs) {t_rn:.2f} s"
+        )
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
-    main(ap.parse_args().repeat)
+    ap.add_argument("--numpy-too", action="store_true", help="also time the NumPy path")
+    args = ap.parse_args()
+    main(args.repeat, args.numpy_too)

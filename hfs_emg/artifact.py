@@ -370,8 +370,14 @@ def _tail(
         for r0 in range(0, n_c, r_step):  # and blocks of rows (many epochs as rows)
             rows = slice(r0, min(n_c, r0 + r_step))
             xr = x[rows]
-            y = xr[:, st[:, None] + b + k[None, :]].reshape(-1, n_fit)  # (C*E, F)
-            pre = xr[:, st[:, None] + a - n_pre + np.arange(n_pre)[None, :]]
+            one = st.size == 1  # one stimulus (epochs as rows): views, no gather or scatter
+            if one:
+                s1 = int(st[0])
+                y = xr[:, s1 + b : s1 + b + n_fit]
+                pre = xr[:, s1 + a - n_pre : s1 + a]
+            else:
+                y = xr[:, st[:, None] + b + k[None, :]].reshape(-1, n_fit)  # (C*E, F)
+                pre = xr[:, st[:, None] + a - n_pre + np.arange(n_pre)[None, :]]
             dm = None if dmask is None else dmask[rows, s0 : s0 + step].reshape(-1)
             # the model only where it lands inside the array (>= n_fit samples, see ``ok``)
             n_out = int(min(n_sub, x.shape[1] - (st.min() + b)))
@@ -379,6 +385,9 @@ def _tail(
                 y, pre.reshape(-1, n_pre), dm, tt, w, every, zone, gap, gap_fast,
                 full_ext[:, :n_out], fs, tail_gap_s[0],
             )  # fmt: skip
+            if one:  # the model lies inside the array (n_out above)
+                xr[:, s1 + b : s1 + b + n_out] -= model
+                continue
             model = model.reshape(xr.shape[0], st.size, n_out)
             idx = st[:, None] + b + kk[None, :n_out]
             inside = idx < x.shape[1]

@@ -38,6 +38,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.signal import savgol_coeffs
 
+from . import _fastresp
+from ._chunking import run_tasks
 from ._errors import ParameterError
 from ._validate import check_option, check_positive
 from .artifact import ARTIFACT_METHODS, blank_stimulus_artifact, suppress_artifact
@@ -248,33 +250,38 @@ def measure_response_array(
         "hp": round(0.5 * detect_highpass_ms * 1e-3 * fs) if detect_highpass_ms > 0 else 0,
         "wt": times_ms[w0:w1],
     }
+    n_t = arr.shape[-1]
     # blocks of rows keep the temporaries in cache (a loop over blocks, not over epochs)
     if int(np.prod(shape)) == 0:
         empty = np.zeros(shape)
         keys = ("det_stat", "noise_uv") if stat_only else (*RESPONSE_COLUMNS, "det_stat")
         return {k: (empty.astype(bool) if k == "present" else empty) for k in keys}
     if sel is None:
-        blocks = ((arr[i : i + _BLOCK], slice(i, i + _BLOCK)) for i in range(0, len(arr), _BLOCK))
+        starts, step, width = range(0, len(arr), _BLOCK), _BLOCK, 1
     else:
         step = max(1, _BLOCK // max(sel.size, 1))
-        whole = sel.size == arr.shape[1] and bool(np.all(sel == np.arange(arr.shape[1])))
-        blocks = (
-            (
-                (arr[i : i + step] if whole else arr[i : i + step][:, sel]).reshape(
-                    -1, arr.shape[-1]
-                ),
-                slice(i * sel.size, (i + step) * sel.size),
-            )
-            for i in range(0, arr.shape[0], step)
-        )  # a generator: one block copy alive at a time
-    parts = [
-        _measure_block(
-            np.asarray(blk, dtype=np.float64),
+        starts, width = range(0, arr.shape[0], step), sel.size
+    whole = sel is None or (
+        sel.size == arr.shape[1] and bool(np.all(sel == np.arange(arr.shape[1])))
+    )
+
+    def block(i: int) -> tuple[FloatArray, slice]:
+        """Rows ``i:i+step`` (epochs of the selected channels), 2-D; one copy at most."""
+        b = arr[i : i + step] if whole else arr[i : i + step][:, sel]
+        return b.reshape(-1, arr.shape[-1]), slice(i * width, (i + step) * width)
+
+    def measure(i: int) -> dict[str, FloatArray]:
+        blk, rows = block(i)
+        return _measure_block(
+            blk,
             None if sd_all is None else sd_all[rows],
             opts if k_all is None else {**opts, "k_noise": k_all[rows]},
         )
-        for blk, rows in blocks
-    ]
+
+    # the compiled kernel releases the GIL: blocks run on every core; the NumPy path stays
+    # one block at a time (each block's temporaries are several times its size)
+    fast = _fastresp.enabled()
+    parts = run_tasks(measure, starts, n_jobs=None if fast else 1, n_samples=step * width * n_t)
     out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return {k: v.reshape(shape) for k, v in out.items()}
 
@@ -302,7 +309,55 @@ def _highpass(x: FloatArray, g: int) -> FloatArray:
 def _measure_block(
     arr: FloatArray, sd_in: FloatArray | None, o: dict[str, Any]
 ) -> dict[str, FloatArray]:
-    """Measure rows of ``arr`` (n, n_times); see :func:`measure_response_array`."""
+    """Measure rows of ``arr`` (n, n_times): the compiled kernel when numba is there."""
+    if _fastresp.enabled():
+        return _measure_block_fast(arr, sd_in, o)
+    return _measure_block_numpy(arr, sd_in, o)
+
+
+def _measure_block_fast(
+    arr: FloatArray, sd_in: FloatArray | None, o: dict[str, Any]
+) -> dict[str, FloatArray]:
+    """:func:`_measure_block_numpy` by :func:`hfs_emg._fastresp.measure_rows` (one pass a row)."""
+    b0, b1 = o["b"]
+    w0, w1 = o["w"]
+    h, m, q, fs = o["h"], o["m"], o["q"], o["fs"]
+    n_r = len(arr)
+    ipar = np.array(
+        [b0, b1, w0, w1, h, m, q, int(o.get("hp", 0)), sd_in is not None, o["stat_only"]],
+        dtype=np.int64,
+    )
+    fpar = np.array(
+        [o["band"], o["band_frac"], 2 * o["band_frac"], o["min_p2p_uv"]], dtype=np.float64
+    )
+    k_row = np.broadcast_to(np.asarray(o["k_noise"], dtype=float), (n_r,))
+    f, i = _fastresp.measure_rows(arr, sd_in, k_row, _savgol(2 * q + 1), ipar, fpar)
+    stat, sd = f[:, 0], f[:, 1]
+    if o["stat_only"]:
+        return {"det_stat": stat, "noise_uv": sd}
+    p2p = f[:, 2]
+    present = (f[:, 4] > 0) & (p2p >= o["min_p2p_uv"])
+    onset, offset, peak = i[:, 0], i[:, 1], i[:, 2]
+    wt = o["wt"]
+    nan = np.nan
+    return {
+        "present": present,
+        "latency_ms": np.where(present, wt[onset], nan),
+        "peak_latency_ms": np.where(present, wt[peak], nan),
+        "p2p_uv": p2p,
+        "area_uv_ms": np.where(present, f[:, 3] * (1e3 / fs), nan),
+        "duration_ms": np.where(present, (offset - onset + 1) * 1e3 / fs, nan),
+        "snr_db": 20 * np.log10(np.maximum(p2p, 1e-12) / sd),
+        "noise_uv": sd,
+        "det_stat": stat,
+    }
+
+
+def _measure_block_numpy(
+    arr: FloatArray, sd_in: FloatArray | None, o: dict[str, Any]
+) -> dict[str, FloatArray]:
+    """Measure rows of ``arr`` (n, n_times) with whole-block NumPy passes (the reference)."""
+    arr = np.asarray(arr, dtype=np.float64)
     b0, b1 = o["b"]
     w0, w1 = o["w"]
     h, m, q, fs = o["h"], o["m"], o["q"], o["fs"]
