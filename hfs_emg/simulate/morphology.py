@@ -18,9 +18,9 @@ import pandas as pd
 from .._errors import ParameterError
 from .._validate import check_option, check_sfreq
 from ..anatomy import MUSCLES
-from ..recording import Recording, from_array
+from ..recording import Recording
 from .evoked import _TRIGGER_V, _artifact_and_noise
-from .mvd import _coloured
+from .mvd import _coloured, _stimulated_recording
 
 __all__ = ["SimulatedMorphology", "simulate_lsr_morphology"]
 
@@ -198,16 +198,7 @@ def simulate_lsr_morphology(
     trig = (stim_s[:, None] + np.arange(width)[None, :]).ravel()
     data[-1, trig[trig < n]] = _TRIGGER_V * 1e6
     events = pd.DataFrame({"onset_s": stim_s / sfreq, "duration_s": 0.0, "label": "stim zygomatic"})
-    rec = from_array(
-        data,
-        sfreq,
-        [*names, "trigger"],
-        units="uV",
-        ch_types=["emg"] * len(muscles) + ["stim"],
-        events=events,
-        muscles=[*muscles, None],
-        sides=["left"] * len(muscles) + [None],
-        meta={"source": "simulate_lsr_morphology", "seed": seed},
-    )
+    meta = {"source": "simulate_lsr_morphology", "seed": seed}
+    rec = _stimulated_recording(data, sfreq, names, muscles, events, meta)
     params = {"n_stimuli": int(n_stimuli), "sfreq": sfreq, "seed": seed}
     return SimulatedMorphology(recording=rec, truth=truth, params=params)

@@ -103,6 +103,45 @@ def _markers(times: Mapping[str, float]) -> pd.DataFrame:
     )
 
 
+def _stim_events(stim_t: np.ndarray, labels: Any, marks: Mapping[str, float]) -> pd.DataFrame:
+    """Stimulus events (numbered) followed by the surgical-phase markers."""
+    stims = pd.DataFrame(
+        {
+            "onset_s": stim_t,
+            "duration_s": 0.0,
+            "label": labels,
+            "stim_index": np.arange(len(stim_t)),
+        }
+    )
+    return pd.concat([stims, _markers(marks)], ignore_index=True)
+
+
+def _stimulated_recording(
+    data: np.ndarray,
+    sfreq: float,
+    names: Sequence[str],
+    muscles: Sequence[str],
+    events: pd.DataFrame,
+    meta: dict[str, Any],
+    *,
+    branches: bool = False,
+) -> Recording:
+    """Left-sided EMG channels plus the trigger channel (the last row of ``data``)."""
+    extra = {"branches": [MUSCLES[m].branch for m in muscles] + [None]} if branches else {}
+    return from_array(
+        data,
+        sfreq,
+        [*names, "trigger"],
+        units="uV",
+        ch_types=["emg"] * len(muscles) + ["stim"],
+        events=events,
+        muscles=[*muscles, None],
+        sides=["left"] * len(muscles) + [None],
+        meta=meta,
+        **extra,
+    )
+
+
 def _phase_times(phase_times_s: Mapping[str, float] | None) -> dict[str, float]:
     times = dict(_PHASE_TIMES if phase_times_s is None else phase_times_s)
     unknown = set(times) - set(_PHASE_TIMES)
@@ -395,32 +434,9 @@ def simulate_mvd_lsr(
     trig = (stim_s[:, None] + np.arange(width)[None, :]).ravel()
     data[-1, trig[trig < n]] = _TRIGGER_V * 1e6
     marks = {p: t for p, t in times.items() if np.isfinite(t)}
-    events = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "onset_s": stim_t,
-                    "duration_s": 0.0,
-                    "label": f"stim {stim_branch}",
-                    "stim_index": np.arange(n_st),
-                }
-            ),
-            _markers(marks),
-        ],
-        ignore_index=True,
-    )
-    rec = from_array(
-        data,
-        sfreq,
-        [*names, "trigger"],
-        units="uV",
-        ch_types=["emg"] * len(muscles) + ["stim"],
-        events=events,
-        muscles=[*muscles, None],
-        sides=["left"] * len(muscles) + [None],
-        branches=[MUSCLES[m].branch for m in muscles] + [None],
-        meta={"source": "simulate_mvd_lsr", "stim_branch": stim_branch, "seed": seed},
-    )
+    events = _stim_events(stim_t, f"stim {stim_branch}", marks)
+    meta = {"source": "simulate_mvd_lsr", "stim_branch": stim_branch, "seed": seed}
+    rec = _stimulated_recording(data, sfreq, names, muscles, events, meta, branches=True)
     status, loss_phase = MVD_SCENARIOS[scenario]
     trend = _lsr_truth(
         truth_rows, stim_t, marks, status, loss_phase, int(baseline_n), int(final_n), t_loss
@@ -956,17 +972,8 @@ def simulate_fmep(
         ],
         ignore_index=True,
     )
-    rec = from_array(
-        data,
-        sfreq,
-        [*names, "trigger"],
-        units="uV",
-        ch_types=["emg"] * len(muscles) + ["stim"],
-        events=events,
-        muscles=[*muscles, None],
-        sides=["left"] * len(muscles) + [None],
-        meta={"source": "simulate_fmep", "seed": seed},
-    )
+    meta = {"source": "simulate_fmep", "seed": seed}
+    rec = _stimulated_recording(data, sfreq, names, muscles, events, meta)
     phases = pd.DataFrame(
         {
             "phase": list(marks),

@@ -18,10 +18,10 @@ import pandas as pd
 from .._errors import ParameterError
 from .._validate import check_option, check_positive, check_sfreq
 from ..anatomy import BRANCHES, MUSCLES
-from ..recording import Recording, from_array
+from ..recording import Recording
 from ._waves import add_components, unit_p2p
 from .evoked import _DIRECT_SHAPE, _LSR_SHAPE, _TRIGGER_V, LSR_LATENCY_MS, _artifact_and_noise
-from .mvd import _PHASE_LABELS, _coloured, _markers, _phase_times
+from .mvd import _PHASE_LABELS, _coloured, _phase_times, _stim_events, _stimulated_recording
 
 __all__ = ["ZL_SCENARIOS", "SimulatedZL", "simulate_zl_response"]
 
@@ -260,32 +260,9 @@ def simulate_zl_response(
         is_vessel, f"stim {vessel} {intensity_ma:g} mA", f"stim {lsr_branch or ''}".strip()
     )
     marks = {p: t for p, t in times.items() if t < duration_s}
-    events = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "onset_s": stim_t,
-                    "duration_s": 0.0,
-                    "label": labels,
-                    "stim_index": np.arange(n_st),
-                }
-            ),
-            _markers(marks),
-        ],
-        ignore_index=True,
-    )
-    rec = from_array(
-        data,
-        sfreq,
-        [*names, "trigger"],
-        units="uV",
-        ch_types=["emg"] * len(muscles) + ["stim"],
-        events=events,
-        muscles=[*muscles, None],
-        sides=["left"] * len(muscles) + [None],
-        branches=[MUSCLES[m].branch for m in muscles] + [None],
-        meta={"source": "simulate_zl_response", "seed": seed},
-    )
+    events = _stim_events(stim_t, labels, marks)
+    meta = {"source": "simulate_zl_response", "seed": seed}
+    rec = _stimulated_recording(data, sfreq, names, muscles, events, meta, branches=True)
     phases = pd.DataFrame(
         {
             "phase": list(marks),
