@@ -142,6 +142,39 @@ def _stimulated_recording(
     )
 
 
+def _stimulated_background(
+    rng: np.random.Generator,
+    n_muscles: int,
+    stim_s: np.ndarray,
+    sfreq: float,
+    period_s: float,
+    *,
+    background_uv: float,
+    white_noise_uv: float,
+    artifact_uv: float,
+    artifact_decay_ms: float,
+) -> np.ndarray:
+    """``(n_muscles + 1, n)`` samples: coloured background EMG, white noise, the stimulus
+    artefacts and 50 Hz hum on the EMG rows, up to one period (>= 0.5 s) after the last
+    stimulus; the last row (the trigger channel) is zero."""
+    n = int(stim_s[-1] + round(max(0.5, period_s) * sfreq))
+    data = np.zeros((n_muscles + 1, n))
+    emg = data[:-1]
+    emg += _coloured(rng, emg.shape, sfreq, background_uv)
+    _artifact_and_noise(
+        rng,
+        emg,
+        stim_s,
+        sfreq,
+        np.full(n_muscles, float(white_noise_uv)),
+        artifact_uv=artifact_uv,
+        artifact_decay_ms=artifact_decay_ms,
+        mains_hz=50.0,
+        mains_uv=2.0,
+    )
+    return data
+
+
 def _phase_times(phase_times_s: Mapping[str, float] | None) -> dict[str, float]:
     times = dict(_PHASE_TIMES if phase_times_s is None else phase_times_s)
     unknown = set(times) - set(_PHASE_TIMES)
@@ -374,21 +407,19 @@ def simulate_mvd_lsr(
     )
     n_st = stim_t.size
     stim_s = np.round(stim_t * sfreq).astype(np.int64)
-    n = int(stim_s[-1] + round(max(0.5, 1.0 / rate_hz) * sfreq))
-    data = np.zeros((len(muscles) + 1, n))
-    emg = data[:-1]
-    emg += _coloured(rng, emg.shape, sfreq, background_uv)
-    _artifact_and_noise(
+    data = _stimulated_background(
         rng,
-        emg,
+        len(muscles),
         stim_s,
         sfreq,
-        np.full(len(muscles), float(white_noise_uv)),
+        1.0 / rate_hz,
+        background_uv=background_uv,
+        white_noise_uv=white_noise_uv,
         artifact_uv=artifact_uv,
         artifact_decay_ms=artifact_decay_ms,
-        mains_hz=50.0,
-        mains_uv=2.0,
     )
+    emg = data[:-1]
+    n = data.shape[1]
     opts = {
         "fade_s": float(fade_s),
         "ramp_s": max(float(ramp_s), 1e-9),
