@@ -18,9 +18,9 @@ import pandas as pd
 from .._errors import ParameterError
 from .._validate import check_option, check_sfreq
 from ..anatomy import MUSCLES
-from ..recording import Recording, from_array
-from .evoked import _TRIGGER_V, _artifact_and_noise
-from .mvd import _coloured
+from ..recording import Recording
+from .evoked import _TRIGGER_V
+from .mvd import _stimulated_background, _stimulated_recording
 
 __all__ = ["SimulatedMorphology", "simulate_lsr_morphology"]
 
@@ -128,21 +128,19 @@ def simulate_lsr_morphology(
     period = 1.0 / float(rate_hz)
     stim_t = 0.5 + np.arange(int(n_stimuli)) * period
     stim_s = np.round(stim_t * sfreq).astype(np.int64)
-    n = int(stim_s[-1] + round(max(0.5, period) * sfreq))
-    data = np.zeros((len(muscles) + 1, n))
-    emg = data[:-1]
-    emg += _coloured(rng, emg.shape, sfreq, background_uv)
-    _artifact_and_noise(
+    data = _stimulated_background(
         rng,
-        emg,
+        len(muscles),
         stim_s,
         sfreq,
-        np.full(len(muscles), float(white_noise_uv)),
+        period,
+        background_uv=background_uv,
+        white_noise_uv=white_noise_uv,
         artifact_uv=artifact_uv,
         artifact_decay_ms=0.5,
-        mains_hz=50.0,
-        mains_uv=2.0,
     )
+    emg = data[:-1]
+    n = data.shape[1]
     n_seg = round(0.06 * sfreq)
     t_ms = np.arange(n_seg) / sfreq * 1e3
     rows = []
@@ -198,16 +196,7 @@ def simulate_lsr_morphology(
     trig = (stim_s[:, None] + np.arange(width)[None, :]).ravel()
     data[-1, trig[trig < n]] = _TRIGGER_V * 1e6
     events = pd.DataFrame({"onset_s": stim_s / sfreq, "duration_s": 0.0, "label": "stim zygomatic"})
-    rec = from_array(
-        data,
-        sfreq,
-        [*names, "trigger"],
-        units="uV",
-        ch_types=["emg"] * len(muscles) + ["stim"],
-        events=events,
-        muscles=[*muscles, None],
-        sides=["left"] * len(muscles) + [None],
-        meta={"source": "simulate_lsr_morphology", "seed": seed},
-    )
+    meta = {"source": "simulate_lsr_morphology", "seed": seed}
+    rec = _stimulated_recording(data, sfreq, names, muscles, events, meta)
     params = {"n_stimuli": int(n_stimuli), "sfreq": sfreq, "seed": seed}
     return SimulatedMorphology(recording=rec, truth=truth, params=params)

@@ -103,6 +103,78 @@ def _markers(times: Mapping[str, float]) -> pd.DataFrame:
     )
 
 
+def _stim_events(stim_t: np.ndarray, labels: Any, marks: Mapping[str, float]) -> pd.DataFrame:
+    """Stimulus events (numbered) followed by the surgical-phase markers."""
+    stims = pd.DataFrame(
+        {
+            "onset_s": stim_t,
+            "duration_s": 0.0,
+            "label": labels,
+            "stim_index": np.arange(len(stim_t)),
+        }
+    )
+    return pd.concat([stims, _markers(marks)], ignore_index=True)
+
+
+def _stimulated_recording(
+    data: np.ndarray,
+    sfreq: float,
+    names: Sequence[str],
+    muscles: Sequence[str],
+    events: pd.DataFrame,
+    meta: dict[str, Any],
+    *,
+    branches: bool = False,
+) -> Recording:
+    """Left-sided EMG channels plus the trigger channel (the last row of ``data``)."""
+    extra = {"branches": [MUSCLES[m].branch for m in muscles] + [None]} if branches else {}
+    return from_array(
+        data,
+        sfreq,
+        [*names, "trigger"],
+        units="uV",
+        ch_types=["emg"] * len(muscles) + ["stim"],
+        events=events,
+        muscles=[*muscles, None],
+        sides=["left"] * len(muscles) + [None],
+        meta=meta,
+        **extra,
+    )
+
+
+def _stimulated_background(
+    rng: np.random.Generator,
+    n_muscles: int,
+    stim_s: np.ndarray,
+    sfreq: float,
+    period_s: float,
+    *,
+    background_uv: float,
+    white_noise_uv: float,
+    artifact_uv: float,
+    artifact_decay_ms: float,
+) -> np.ndarray:
+    """``(n_muscles + 1, n)`` samples: coloured background EMG, white noise, the stimulus
+    artefacts and 50 Hz hum on the EMG rows, up to one period (>= 0.5 s) after the last
+    stimulus; the last row (the trigger channel) is zero."""
+    n = int(stim_s[-1] + round(max(0.5, period_s) * sfreq))
+    data = np.zeros((n_muscles + 1, n))
+    emg = data[:-1]
+    emg += _coloured(rng, emg.shape, sfreq, background_uv)
+    _artifact_and_noise(
+        rng,
+        emg,
+        stim_s,
+        sfreq,
+        np.full(n_muscles, float(white_noise_uv)),
+        artifact_uv=artifact_uv,
+        artifact_decay_ms=artifact_decay_ms,
+        mains_hz=50.0,
+        mains_uv=2.0,
+    )
+    return data
+
+
 def _phase_times(phase_times_s: Mapping[str, float] | None) -> dict[str, float]:
     times = dict(_PHASE_TIMES if phase_times_s is None else phase_times_s)
     unknown = set(times) - set(_PHASE_TIMES)
@@ -335,21 +407,19 @@ def simulate_mvd_lsr(
     )
     n_st = stim_t.size
     stim_s = np.round(stim_t * sfreq).astype(np.int64)
-    n = int(stim_s[-1] + round(max(0.5, 1.0 / rate_hz) * sfreq))
-    data = np.zeros((len(muscles) + 1, n))
-    emg = data[:-1]
-    emg += _coloured(rng, emg.shape, sfreq, background_uv)
-    _artifact_and_noise(
+    data = _stimulated_background(
         rng,
-        emg,
+        len(muscles),
         stim_s,
         sfreq,
-        np.full(len(muscles), float(white_noise_uv)),
+        1.0 / rate_hz,
+        background_uv=background_uv,
+        white_noise_uv=white_noise_uv,
         artifact_uv=artifact_uv,
         artifact_decay_ms=artifact_decay_ms,
-        mains_hz=50.0,
-        mains_uv=2.0,
     )
+    emg = data[:-1]
+    n = data.shape[1]
     opts = {
         "fade_s": float(fade_s),
         "ramp_s": max(float(ramp_s), 1e-9),
@@ -395,32 +465,9 @@ def simulate_mvd_lsr(
     trig = (stim_s[:, None] + np.arange(width)[None, :]).ravel()
     data[-1, trig[trig < n]] = _TRIGGER_V * 1e6
     marks = {p: t for p, t in times.items() if np.isfinite(t)}
-    events = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "onset_s": stim_t,
-                    "duration_s": 0.0,
-                    "label": f"stim {stim_branch}",
-                    "stim_index": np.arange(n_st),
-                }
-            ),
-            _markers(marks),
-        ],
-        ignore_index=True,
-    )
-    rec = from_array(
-        data,
-        sfreq,
-        [*names, "trigger"],
-        units="uV",
-        ch_types=["emg"] * len(muscles) + ["stim"],
-        events=events,
-        muscles=[*muscles, None],
-        sides=["left"] * len(muscles) + [None],
-        branches=[MUSCLES[m].branch for m in muscles] + [None],
-        meta={"source": "simulate_mvd_lsr", "stim_branch": stim_branch, "seed": seed},
-    )
+    events = _stim_events(stim_t, f"stim {stim_branch}", marks)
+    meta = {"source": "simulate_mvd_lsr", "stim_branch": stim_branch, "seed": seed}
+    rec = _stimulated_recording(data, sfreq, names, muscles, events, meta, branches=True)
     status, loss_phase = MVD_SCENARIOS[scenario]
     trend = _lsr_truth(
         truth_rows, stim_t, marks, status, loss_phase, int(baseline_n), int(final_n), t_loss
@@ -956,17 +1003,8 @@ def simulate_fmep(
         ],
         ignore_index=True,
     )
-    rec = from_array(
-        data,
-        sfreq,
-        [*names, "trigger"],
-        units="uV",
-        ch_types=["emg"] * len(muscles) + ["stim"],
-        events=events,
-        muscles=[*muscles, None],
-        sides=["left"] * len(muscles) + [None],
-        meta={"source": "simulate_fmep", "seed": seed},
-    )
+    meta = {"source": "simulate_fmep", "seed": seed}
+    rec = _stimulated_recording(data, sfreq, names, muscles, events, meta)
     phases = pd.DataFrame(
         {
             "phase": list(marks),

@@ -18,10 +18,16 @@ import pandas as pd
 from .._errors import ParameterError
 from .._validate import check_option, check_positive, check_sfreq
 from ..anatomy import BRANCHES, MUSCLES
-from ..recording import Recording, from_array
+from ..recording import Recording
 from ._waves import add_components, unit_p2p
-from .evoked import _DIRECT_SHAPE, _LSR_SHAPE, _TRIGGER_V, LSR_LATENCY_MS, _artifact_and_noise
-from .mvd import _PHASE_LABELS, _coloured, _markers, _phase_times
+from .evoked import _DIRECT_SHAPE, _LSR_SHAPE, _TRIGGER_V, LSR_LATENCY_MS
+from .mvd import (
+    _PHASE_LABELS,
+    _phase_times,
+    _stim_events,
+    _stimulated_background,
+    _stimulated_recording,
+)
 
 __all__ = ["ZL_SCENARIOS", "SimulatedZL", "simulate_zl_response"]
 
@@ -165,21 +171,19 @@ def simulate_zl_response(
     stim_t = np.round((0.5 + np.arange(n_st) / rate_hz) * sfreq) / sfreq
     stim_s = np.round(stim_t * sfreq).astype(np.int64)
     is_vessel = np.ones(n_st, bool) if lsr_branch is None else (np.arange(n_st) % 2 == 0)
-    n = int(stim_s[-1] + round(max(0.5, 1.0 / rate_hz) * sfreq))
-    data = np.zeros((len(muscles) + 1, n))
-    emg = data[:-1]
-    emg += _coloured(rng, emg.shape, sfreq, background_uv)
-    _artifact_and_noise(
+    data = _stimulated_background(
         rng,
-        emg,
+        len(muscles),
         stim_s,
         sfreq,
-        np.full(len(muscles), float(white_noise_uv)),
+        1.0 / rate_hz,
+        background_uv=background_uv,
+        white_noise_uv=white_noise_uv,
         artifact_uv=artifact_uv,
         artifact_decay_ms=artifact_decay_ms,
-        mains_hz=50.0,
-        mains_uv=2.0,
     )
+    emg = data[:-1]
+    n = data.shape[1]
     t_loss = np.inf
     if scenario == "disappeared":
         t_loss = float(times["decompression"]) + float(loss_delay_s)
@@ -260,32 +264,9 @@ def simulate_zl_response(
         is_vessel, f"stim {vessel} {intensity_ma:g} mA", f"stim {lsr_branch or ''}".strip()
     )
     marks = {p: t for p, t in times.items() if t < duration_s}
-    events = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "onset_s": stim_t,
-                    "duration_s": 0.0,
-                    "label": labels,
-                    "stim_index": np.arange(n_st),
-                }
-            ),
-            _markers(marks),
-        ],
-        ignore_index=True,
-    )
-    rec = from_array(
-        data,
-        sfreq,
-        [*names, "trigger"],
-        units="uV",
-        ch_types=["emg"] * len(muscles) + ["stim"],
-        events=events,
-        muscles=[*muscles, None],
-        sides=["left"] * len(muscles) + [None],
-        branches=[MUSCLES[m].branch for m in muscles] + [None],
-        meta={"source": "simulate_zl_response", "seed": seed},
-    )
+    events = _stim_events(stim_t, labels, marks)
+    meta = {"source": "simulate_zl_response", "seed": seed}
+    rec = _stimulated_recording(data, sfreq, names, muscles, events, meta, branches=True)
     phases = pd.DataFrame(
         {
             "phase": list(marks),
