@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_shared_data_fixture_skips_without_the_folder(tmp_path: Path) -> None:
     # These tests used the fixture without the marker and failed with FileNotFoundError on a
-    # clone without ../shared (5f3ac16): the fixture itself must skip them.
+    # clone without ../shared (5f3ac16): requesting the fixture must skip them.
     names = ["test_truncated_wfdb", "test_truncated_abf", "test_inputs_are_opened_read_only"]
     env = {**os.environ, "HFS_EMG_SHARED_DATA": str(tmp_path / "absent")}
     proc = subprocess.run(
