@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import DataError, ParameterError
-from .detection import _already_filtered, _default_prefilter
+from .detection import burst_filter
 from .discharge import MIN_PERIODICITY, envelope_rhythm
 
 if TYPE_CHECKING:
@@ -118,9 +118,8 @@ def classify_activity(
     if absent:
         raise DataError(f"rec has no channel(s) {absent} of the bursts table.")
     picked = [c for c in bursts.attrs.get("channels", names) if c in rec.ch_names] or names
-    prefilter = None
-    if not _already_filtered(rec):
-        prefilter = _default_prefilter(rec, rec._pick_indices(picked), band)[0]
+    filt = burst_filter(rec, picks=rec._pick_indices(picked), band=band)  # None: filtered
+    prefilter = None if filt is None else filt.apply
     fs = rec.sfreq
     chans = out["channel"].to_numpy(object)
     my = cfg["myokymia"]

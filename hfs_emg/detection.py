@@ -747,23 +747,6 @@ def detect_bursts(
     return table
 
 
-def _default_prefilter(
-    rec: Recording, idx: npt.NDArray[np.intp], band: tuple[float, float]
-) -> tuple[Callable[[FloatArray], FloatArray], list[dict[str, Any]]]:
-    """``(filter one row, steps)`` of :func:`burst_filter` (for callers of the old private name).
-
-    The recording is treated as unfiltered, as the callers check that themselves.
-    """
-    data, n = rec.data, rec.n_samples
-
-    def read(start: int, stop: int) -> FloatArray:
-        return np.asarray(data[idx, start:stop])
-
-    filt = burst_filter(read, rec.sfreq, n_samples=n, band=band)
-    assert filt is not None  # internal: a callable source is never "already filtered"
-    return filt.apply, [{"step": st, **pa} for st, pa in filt.steps()]
-
-
 def _as_float_row(row: npt.NDArray[Any]) -> FloatArray:
     return row if row.dtype.kind == "f" else row.astype(float)
 

@@ -403,7 +403,7 @@ def burst_rise_times(
     True
     """
     from . import signal as _sig
-    from .detection import _already_filtered, _default_prefilter
+    from .detection import burst_filter
 
     _check_bursts(bursts, ("channel", "onset_s", "offset_s"))
     names = list(dict.fromkeys(bursts["channel"]))
@@ -414,9 +414,8 @@ def burst_rise_times(
         return bursts.assign(rise_s=np.zeros(0), rise_sd_ms=np.zeros(0))
     # the hum lines come from the spectra of the channels detect_bursts analysed, as there
     picked = [c for c in bursts.attrs.get("channels", names) if c in rec.ch_names] or names
-    prefilter = None
-    if not _already_filtered(rec):
-        prefilter = _default_prefilter(rec, rec._pick_indices(picked), band)[0]
+    filt = burst_filter(rec, picks=rec._pick_indices(picked), band=band)  # None: filtered
+    prefilter = None if filt is None else filt.apply
     idx = rec._pick_indices(names)
     fs = rec.sfreq
     out = bursts.copy()

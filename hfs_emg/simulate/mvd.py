@@ -142,6 +142,13 @@ def _stimulated_recording(
     )
 
 
+def _stim_times(duration_s: float, rate_hz: float, sfreq: float) -> tuple[np.ndarray, np.ndarray]:
+    """Stimulus times (s, on the sample grid) and samples at ``rate_hz`` from 0.5 s on."""
+    n_st = int(np.floor((duration_s - 0.5) * rate_hz))
+    stim_t = np.round((0.5 + np.arange(n_st) / rate_hz) * sfreq) / sfreq
+    return stim_t, np.round(stim_t * sfreq).astype(np.int64)
+
+
 def _stimulated_background(
     rng: np.random.Generator,
     n_muscles: int,
@@ -401,12 +408,8 @@ def simulate_mvd_lsr(
     amp = _per_muscle(lsr_p2p_uv, muscles, LSR_P2P_UV, "lsr_p2p_uv")
     kinds = ["direct" if MUSCLES[m].branch == stim_branch else "lsr" for m in muscles]
     names = [f"{m}_L" for m in muscles]
-    stim_t = (
-        np.round((0.5 + np.arange(int(np.floor((duration_s - 0.5) * rate_hz))) / rate_hz) * sfreq)
-        / sfreq
-    )
+    stim_t, stim_s = _stim_times(duration_s, rate_hz, sfreq)
     n_st = stim_t.size
-    stim_s = np.round(stim_t * sfreq).astype(np.int64)
     data = _stimulated_background(
         rng,
         len(muscles),

@@ -25,6 +25,7 @@ from .mvd import (
     _PHASE_LABELS,
     _phase_times,
     _stim_events,
+    _stim_times,
     _stimulated_background,
     _stimulated_recording,
 )
@@ -167,9 +168,8 @@ def simulate_zl_response(
     for m in muscles:
         check_option("muscles", m, MUSCLES)
     names = [f"{m}_L" for m in muscles]
-    n_st = int(np.floor((duration_s - 0.5) * rate_hz))
-    stim_t = np.round((0.5 + np.arange(n_st) / rate_hz) * sfreq) / sfreq
-    stim_s = np.round(stim_t * sfreq).astype(np.int64)
+    stim_t, stim_s = _stim_times(duration_s, rate_hz, sfreq)
+    n_st = stim_t.size
     is_vessel = np.ones(n_st, bool) if lsr_branch is None else (np.arange(n_st) % 2 == 0)
     data = _stimulated_background(
         rng,
