@@ -293,9 +293,6 @@ class LiveMonitor:
         Seconds to wait for the stream.
     lost_after_s : float
         Seconds without samples after which the status is ``"signal lost"``.
-    prune_history : bool
-        Unused (kept for compatibility): the analysis keeps no history of sweeps, only the
-        bounded causal state of :class:`hfs_emg.lsr_online.LsrStream`.
     block_s : float
         Length of the blocks of free-running EMG analysed for spontaneous bursts, A/B/C
         trains and A-trains (``bursts.csv``, ``trains.csv``, ``a_trains.csv``; rules in
@@ -345,7 +342,6 @@ class LiveMonitor:
         timeout: float = 10.0,
         lost_after_s: float = 1.0,
         config: Any = None,
-        prune_history: bool = True,
         block_s: float = 10.0,
         block_margin_s: float = 1.0,
         trend_every_s: float = 1.0,
@@ -377,7 +373,6 @@ class LiveMonitor:
         self.trend_options = dict(trend_options or {})
         self.marker_wait_s = float(marker_wait_s)
         self.marker_lag_s = float(marker_lag_s)
-        self.prune_history = bool(prune_history)
         self.block_s = float(block_s)
         self.block_margin_s = float(block_margin_s)
         self.trend_every_s = float(trend_every_s)
