@@ -11,6 +11,8 @@ The kernels reproduce the SciPy paths operation for operation:
 - :func:`sosfiltfilt_row` is :func:`scipy.signal.sosfiltfilt` of one row (odd extension of
   ``padlen`` samples at both ends, ``sosfilt_zi``-scaled initial conditions, the direct form II
   transposed update of ``scipy.signal.sosfilt``), written into ``out`` (which may be ``x``).
+- :func:`sosfiltfilt_parts` is the same of a row given as three parts ``(head, x, tail)``,
+  filtered in place (the notches' edge continuations without a padded copy of the row).
 - :func:`comb_row` is the zero-phase comb notch of :func:`hfs_emg.signal._comb_row`
   (periodic continuation at both ends, ``lfilter``'s update).
 - :func:`hysteresis_runs` is the envelope and double threshold of
@@ -41,7 +43,14 @@ try:  # optional accelerator
 except ImportError:  # pragma: no cover - exercised by the fallback test
     njit = None
 
-__all__ = ["AVAILABLE", "comb_row", "enabled", "hysteresis_runs", "sosfiltfilt_row"]
+__all__ = [
+    "AVAILABLE",
+    "comb_row",
+    "enabled",
+    "hysteresis_runs",
+    "sosfiltfilt_parts",
+    "sosfiltfilt_row",
+]
 
 #: True when numba could be imported (the compiled kernels exist).
 AVAILABLE: bool = njit is not None
@@ -200,6 +209,41 @@ def _sosfiltfilt_row(
     _sosfilt_step(sos, z, out[::-1], out[::-1])
 
 
+def _sosfiltfilt_parts(
+    sos: FloatArray, zi: FloatArray, head: FloatArray, x: FloatArray, tail: FloatArray, padlen: int
+) -> None:
+    # sosfiltfilt of the concatenation (head, x, tail), in place in the three parts: the same
+    # operations in the same order as _sosfiltfilt_row over one array holding them (the state
+    # is carried from part to part in the row's dtype), without that array.
+    nt = tail.shape[0]
+    dt = x.dtype
+    x0 = head[0]
+    xn = tail[nt - 1]
+    front = np.empty(padlen, dtype=dt)
+    back = np.empty(padlen, dtype=dt)
+    for j in range(padlen):
+        front[j] = (x0 + x0) - head[padlen - j]
+        back[j] = (xn + xn) - tail[nt - 2 - j]
+    z = np.empty_like(zi)
+    e0 = front[0]
+    for s in range(zi.shape[0]):
+        z[s, 0] = zi[s, 0] * e0
+        z[s, 1] = zi[s, 1] * e0
+    _sosfilt_step(sos, z, front, front)
+    _sosfilt_step(sos, z, head, head)
+    _sosfilt_step(sos, z, x, x)
+    _sosfilt_step(sos, z, tail, tail)
+    _sosfilt_step(sos, z, back, back)
+    e1 = back[padlen - 1]
+    for s in range(zi.shape[0]):
+        z[s, 0] = zi[s, 0] * e1
+        z[s, 1] = zi[s, 1] * e1
+    _sosfilt_step(sos, z, back[::-1], back[::-1])
+    _sosfilt_step(sos, z, tail[::-1], tail[::-1])
+    _sosfilt_step(sos, z, x[::-1], x[::-1])
+    _sosfilt_step(sos, z, head[::-1], head[::-1])
+
+
 def _comb_row(coef: FloatArray, x: FloatArray, period: int, n_tail: int, out: FloatArray) -> None:
     # coef = (b0, b1, a1, zi) of the first-order filter in z^-period, in the dtype of x.
     b0 = coef[0]
@@ -354,9 +398,11 @@ if AVAILABLE:
     _group = njit(**_opts)(_group)
     _sosfilt_step = njit(**_opts)(_sosfilt_step)
     sosfiltfilt_row = njit(**_opts)(_sosfiltfilt_row)
+    sosfiltfilt_parts = njit(**_opts)(_sosfiltfilt_parts)
     comb_row = njit(**_opts)(_comb_row)
     hysteresis_runs = njit(**_opts)(_hysteresis_runs)
 else:  # pragma: no cover - without numba
     sosfiltfilt_row = None
+    sosfiltfilt_parts = None
     comb_row = None
     hysteresis_runs = None

@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from . import _fastfilt
 from . import signal as _sig
 from ._chunking import map_channels
 from ._errors import HfsEmgWarning, ParameterError
@@ -607,16 +608,26 @@ class EmgFilter:
         pad = int(np.ceil(0.6 * fs / period)) * period
         # one zero-phase pass per hum line, each over the whole padded buffer (a cascade in one
         # pass would differ in the edge transients: the tables would not be those of before)
-        notches = [
-            _sig.sosfiltfilt_kernel(
-                _sig.notch_sos(fs, f, harmonics=False, q=self.q * f / float(mains)), dt
-            )
+        sos_lines = [
+            _sig.notch_sos(fs, f, harmonics=False, q=self.q * f / float(mains))  # type: ignore[arg-type]
             for f in (self.lines if self.notch == "lines" else ())
         ]
+        notches = [_sig.sosfiltfilt_kernel(sos, dt) for sos in sos_lines]
+        parts = [_parts_filter(sos, dt) for sos in sos_lines] if _fastfilt.enabled() else None
 
         def kernel(raw: Any, out: Any = None) -> npt.NDArray[np.floating]:
             raw = np.asarray(raw, dtype=dt)
             n = raw.shape[-1]
+            if notches and parts is not None and 2 * pad < n:
+                # compiled: the notches run in place over (head, row, tail), the row's two
+                # continuations, exactly as over one padded copy of the row (not allocated)
+                res = np.empty(raw.shape, dtype=dt) if out is None else out
+                band(raw, res)
+                head = res[pad : 2 * pad].copy()
+                tail = res[n - 2 * pad : n - pad].copy()
+                for notch in parts:
+                    notch(head, res, tail)
+                return res
             if not notches or 2 * pad >= n:
                 res = np.empty(raw.shape, dtype=dt) if out is None else out
                 band(raw, res)
@@ -650,6 +661,28 @@ class EmgFilter:
         for step, params in steps[1:]:
             out = out.with_data(out.data, step=step, params={**params, "picks": names})
         return out
+
+
+def _parts_filter(sos: npt.ArrayLike, dt: np.dtype) -> Callable[..., None]:
+    """``f(head, x, tail)``: zero-phase ``sos`` of the concatenation, in place in the parts.
+
+    The coefficients, initial conditions and odd-extension length of
+    :func:`hfs_emg.signal.sosfiltfilt_kernel` (so the result is bitwise that of the kernel
+    over one array holding the three parts); compiled (:func:`hfs_emg._fastfilt.sosfiltfilt_parts`).
+    """
+    from scipy.signal import sosfilt_zi
+
+    coeffs = np.array(sos, dtype=dt)
+    ntaps = 2 * len(coeffs) + 1 - min((coeffs[:, 2] == 0).sum(), (coeffs[:, 5] == 0).sum())
+    padlen = 3 * int(ntaps)
+    zi0 = sosfilt_zi(coeffs).astype(dt)
+
+    def run(head: Any, x: Any, tail: Any) -> None:
+        if min(head.shape[0], tail.shape[0]) <= padlen:  # internal: pad >> padlen
+            raise ParameterError(f"continuations shorter than the {padlen}-sample odd extension")
+        _fastfilt.sosfiltfilt_parts(coeffs, zi0, head, x, tail, padlen)
+
+    return run
 
 
 @_declares_margin(emg_filter_margin_s)

@@ -91,3 +91,16 @@ def test_bad_arguments():
         analyze(3.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         analyze(simulate_spontaneous(duration_s=2.0, sfreq=2000.0).recording, {"a": 1})  # type: ignore[arg-type]
+
+
+def test_a_recording_given_in_memory_is_not_modified(example_dir):
+    from hfs_emg import read_recording
+
+    path = example_dir / "spontaneous_hfs.edf"
+    rec = read_recording(path)
+    before = np.array(rec.data)
+    res = analyze(rec)
+    assert np.array_equal(rec.data, before)  # only analyze's own read is filtered in place
+    res_path = analyze(path)  # which gives the same tables
+    for name, table in res.tables().items():
+        pd.testing.assert_frame_equal(table, res_path.tables()[name], check_exact=True)

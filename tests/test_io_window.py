@@ -74,3 +74,32 @@ def test_window_reads_only_its_records(tmp_path: Path, ext: str) -> None:
         last = int(chunk.tstart + chunk.duration_s - 1 / sfreq)
         assert spy.rows_touched() <= set(range(first, last + 1))
         spy.keys.clear()
+
+
+@pytest.mark.parametrize("block", [1, 2, 7, 1000])
+def test_rising_edges_read_in_blocks_equal_the_whole_channel(block: int) -> None:
+    from hfs_emg.io._base import rising_edges, rising_edges_read
+
+    rng = np.random.default_rng(block)
+    codes = rng.choice([0.0, 0.0, 0.0, 1.0, 4.0, 6.5], size=997)
+    codes[0] = 4.0  # a code in the first sample is no event
+    want = rising_edges(codes, 500.0, 2.0, "Status")
+    assert len(want) > 50
+    got = rising_edges_read(lambda a, b: codes[a:b], codes.size, 500.0, 2.0, "Status", block=block)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+@pytest.mark.parametrize("ext", ["edf", "bdf"])
+def test_annotations_are_read_without_the_memory_map(tmp_path: Path, ext: str) -> None:
+    sfreq = 1000.0
+    data = np.random.default_rng(4).normal(0, 50, (2, int(sfreq * 12)))
+    events = pd.DataFrame({"onset_s": [0.5, 3.25, 11.0], "label": ["a", "stim x", "c"]})
+    path = tmp_path / f"ann.{ext}"
+    write_recording(from_array(data, sfreq, ["oculi", "oris"], events=events), path)
+    reader = open_recording(path)
+    spy = _Spy(reader._mm)
+    reader._mm = spy  # type: ignore[assignment]
+    got = reader.read_events()
+    assert spy.keys == []  # plain file reads: no mapped page stays resident
+    assert list(got["label"]) == ["a", "stim x", "c"]
+    assert np.allclose(got["onset_s"], [0.5, 3.25, 11.0])

@@ -190,12 +190,14 @@ def analyze(
     check_finite(rec)
     decision = decide_protocol(rec, config)
     logger.info("analyze: protocol %s (%s)", decision.protocol, decision.reason)
-    bursts = spontaneous_bursts(rec, config)
     evoked = {}
     if decision.events is not None:
         evoked = evoked_tables(rec, decision.events, decision.protocol, config)
     elif decision.protocol == "free_running":  # no stimuli: A-, B-, C-trains and train time
         evoked = free_running_tables(rec, config)
+    # the bursts last: a file's samples, read here and read by nothing after, are filtered in
+    # place channel by channel (no filtered copy: the samples plus small work arrays)
+    bursts = spontaneous_bursts(rec, config, overwrite=path is not None)
     return build_result(
         bursts=bursts,
         # the picked channels' table only: rec.pick() would copy their samples
