@@ -12,7 +12,11 @@ The kernels reproduce the SciPy paths operation for operation:
   ``padlen`` samples at both ends, ``sosfilt_zi``-scaled initial conditions, the direct form II
   transposed update of ``scipy.signal.sosfilt``), written into ``out`` (which may be ``x``).
 - :func:`sosfiltfilt_parts` is the same of a row given as three parts ``(head, x, tail)``,
-  filtered in place (the notches' edge continuations without a padded copy of the row).
+  filtered in place (the notches' edge continuations without a padded copy of the row);
+  :func:`sosfiltfilt_parts_rows` does it for :data:`ROWS` channels at once with a one-section
+  filter (a hum-line notch), the recursions interleaved sample by sample: a one-section
+  recursion is latency-bound, so four rows cost about what one does; each row's samples are
+  bitwise those of the one-row kernel.
 - :func:`comb_row` is the zero-phase comb notch of :func:`hfs_emg.signal._comb_row`
   (periodic continuation at both ends, ``lfilter``'s update).
 - :func:`hysteresis_runs` is the envelope and double threshold of
@@ -49,6 +53,7 @@ __all__ = [
     "enabled",
     "hysteresis_runs",
     "sosfiltfilt_parts",
+    "sosfiltfilt_parts_rows",
     "sosfiltfilt_row",
 ]
 
@@ -244,6 +249,101 @@ def _sosfiltfilt_parts(
     _sosfilt_step(sos, z, head[::-1], head[::-1])
 
 
+#: Rows filtered together by :func:`sosfiltfilt_parts_rows`.
+ROWS = 4
+
+
+def _section_rows(
+    sos: FloatArray,
+    z: FloatArray,
+    a: FloatArray,
+    r0: int,
+    r1: int,
+    r2: int,
+    r3: int,
+    lo: int,
+    hi: int,
+    forward: bool,
+) -> None:
+    # One-section sosfilt of a[r0..r3, lo:hi] in place (forward or backward in time), the four
+    # recursions interleaved sample by sample: each is _step1's, the four chains overlap in
+    # the pipeline (a one-section recursion is latency-bound), so four rows cost about one.
+    b0, b1, b2, a1, a2 = sos[0, 0], sos[0, 1], sos[0, 2], sos[0, 4], sos[0, 5]
+    p0, q0, p1, q1 = z[0, 0], z[0, 1], z[1, 0], z[1, 1]
+    p2, q2, p3, q3 = z[2, 0], z[2, 1], z[3, 0], z[3, 1]
+    x0 = a[r0]
+    x1 = a[r1]
+    x2 = a[r2]
+    x3 = a[r3]
+    for k in range(hi - lo):
+        i = lo + k if forward else hi - 1 - k
+        v = x0[i]
+        n = b0 * v + p0
+        p0 = b1 * v - a1 * n + q0
+        q0 = b2 * v - a2 * n
+        x0[i] = n
+        v = x1[i]
+        n = b0 * v + p1
+        p1 = b1 * v - a1 * n + q1
+        q1 = b2 * v - a2 * n
+        x1[i] = n
+        v = x2[i]
+        n = b0 * v + p2
+        p2 = b1 * v - a1 * n + q2
+        q2 = b2 * v - a2 * n
+        x2[i] = n
+        v = x3[i]
+        n = b0 * v + p3
+        p3 = b1 * v - a1 * n + q3
+        q3 = b2 * v - a2 * n
+        x3[i] = n
+    z[0, 0], z[0, 1], z[1, 0], z[1, 1] = p0, q0, p1, q1
+    z[2, 0], z[2, 1], z[3, 0], z[3, 1] = p2, q2, p3, q3
+
+
+def _sosfiltfilt_parts_rows(
+    sos: FloatArray,
+    zi: FloatArray,
+    head: FloatArray,
+    a: FloatArray,
+    rows: npt.NDArray[np.int64],
+    tail: FloatArray,
+    padlen: int,
+) -> None:
+    # _sosfiltfilt_parts of ROWS channels at once for a one-section ``sos``:
+    # (head[k], a[rows[k]], tail[k]) in place, every row bitwise as the one-row kernel.
+    t = tail.shape[1]
+    h = head.shape[1]
+    n = a.shape[1]
+    dt = a.dtype
+    front = np.empty((ROWS, padlen), dtype=dt)
+    back = np.empty((ROWS, padlen), dtype=dt)
+    z = np.empty((ROWS, 2), dtype=dt)
+    for k in range(ROWS):
+        x0 = head[k, 0]
+        xn = tail[k, t - 1]
+        for j in range(padlen):
+            front[k, j] = (x0 + x0) - head[k, padlen - j]
+            back[k, j] = (xn + xn) - tail[k, t - 2 - j]
+        e0 = front[k, 0]
+        z[k, 0] = zi[0, 0] * e0
+        z[k, 1] = zi[0, 1] * e0
+    r0, r1, r2, r3 = rows[0], rows[1], rows[2], rows[3]
+    _section_rows(sos, z, front, 0, 1, 2, 3, 0, padlen, True)
+    _section_rows(sos, z, head, 0, 1, 2, 3, 0, h, True)
+    _section_rows(sos, z, a, r0, r1, r2, r3, 0, n, True)
+    _section_rows(sos, z, tail, 0, 1, 2, 3, 0, t, True)
+    _section_rows(sos, z, back, 0, 1, 2, 3, 0, padlen, True)
+    for k in range(ROWS):
+        e1 = back[k, padlen - 1]
+        z[k, 0] = zi[0, 0] * e1
+        z[k, 1] = zi[0, 1] * e1
+    _section_rows(sos, z, back, 0, 1, 2, 3, 0, padlen, False)
+    _section_rows(sos, z, tail, 0, 1, 2, 3, 0, t, False)
+    _section_rows(sos, z, a, r0, r1, r2, r3, 0, n, False)
+    _section_rows(sos, z, head, 0, 1, 2, 3, 0, h, False)
+
+
 def _comb_row(coef: FloatArray, x: FloatArray, period: int, n_tail: int, out: FloatArray) -> None:
     # coef = (b0, b1, a1, zi) of the first-order filter in z^-period, in the dtype of x.
     b0 = coef[0]
@@ -399,10 +499,13 @@ if AVAILABLE:
     _sosfilt_step = njit(**_opts)(_sosfilt_step)
     sosfiltfilt_row = njit(**_opts)(_sosfiltfilt_row)
     sosfiltfilt_parts = njit(**_opts)(_sosfiltfilt_parts)
+    _section_rows = njit(**_opts)(_section_rows)
+    sosfiltfilt_parts_rows = njit(**_opts)(_sosfiltfilt_parts_rows)
     comb_row = njit(**_opts)(_comb_row)
     hysteresis_runs = njit(**_opts)(_hysteresis_runs)
 else:  # pragma: no cover - without numba
     sosfiltfilt_row = None
     sosfiltfilt_parts = None
+    sosfiltfilt_parts_rows = None
     comb_row = None
     hysteresis_runs = None

@@ -733,14 +733,14 @@ def detect_bursts(
     if filt is not None:
         logger.info("detect_bursts: unfiltered recording, applied %s", steps)
 
-    rows = [_writeable_row(rec.data[k]) for k in idx] if overwrite and filt is not None else []
+    in_place = overwrite and filt is not None
+    if in_place:  # all picked rows filtered in place at once (several rows per notch pass)
+        filt.apply_rows(_writeable_row(rec.data), idx, n_jobs=n_jobs)  # type: ignore[union-attr]
 
     # 2. detect, channel by channel (each filtered while it is analysed)
     def one_channel(i: int) -> dict[str, Any]:
         row = np.asarray(rec.data[idx[i]])
-        if filt is not None and overwrite:
-            row = filt.apply(rows[i], out=rows[i])
-        else:
+        if not in_place:
             row = filt.apply(row) if filt is not None else _as_float_row(row)
         if not rise_times:
             return detector.channel(row, fs, index=i)
@@ -767,7 +767,7 @@ def detect_bursts(
 
 
 def _writeable_row(row: npt.NDArray[Any]) -> FloatArray:
-    """A writeable view of a recording's row (its array is read-only, its base may not be)."""
+    """A writeable view of a recording's samples (read-only, their base may not be)."""
     if row.dtype.kind != "f":
         raise ParameterError(f"overwrite=True needs float samples, got {row.dtype}.")
     view = row.view()

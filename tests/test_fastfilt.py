@@ -219,3 +219,32 @@ def test_parts_kernel_equals_the_row_kernel_over_the_concatenation() -> None:
     assert np.array_equal(np.concatenate([head, x, tail]), ref)
     with pytest.raises(hfs_emg.ParameterError):  # continuations shorter than the extension
         pp._parts_filter(sos, np.dtype(np.float64))(head[:5], x, tail)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("n_ch", "n"), [(8, 40_000), (5, 13_000), (3, 12_001), (6, 11_999)])
+def test_apply_rows_in_place_equals_apply_per_row(monkeypatch, dtype, n_ch, n) -> None:
+    fs = 10_000.0
+    t = np.arange(n) / fs
+    rng = np.random.default_rng(n_ch)
+    x = rng.normal(size=(n_ch, n)) + 6 * np.sin(2 * np.pi * 50 * t) + 2.0
+    x = x.astype(dtype)
+    filt = pp.EmgFilter(fs, 20.0, 1000.0, notch="lines", mains=50.0, lines=(50.0, 150.0))
+    want = np.stack([filt.apply(row) for row in x])
+    calls: list[int] = []
+    real = _fastfilt.sosfiltfilt_parts_rows
+    monkeypatch.setattr(
+        _fastfilt, "sosfiltfilt_parts_rows", lambda *a: (calls.append(1), real(*a))[1]
+    )
+    got = x.copy()
+    filt.apply_rows(got)
+    assert np.array_equal(got, want)  # bitwise: each row's operations are the one-row kernel's
+    # four rows per call, two notches; rows too short for the continuations go one by one
+    assert len(calls) == (2 * (n_ch // 4) if n > 12_000 else 0)
+    picked = np.vstack([x, x[:1]])
+    filt.apply_rows(picked, [n_ch, 0, 2])  # a subset, in any order; the others untouched
+    assert np.array_equal(picked[[n_ch, 0, 2]], want[[0, 0, 2]])
+    assert np.array_equal(picked[1], x[1])
+    with pytest.raises(hfs_emg.ParameterError, match="2-D float"):
+        filt.apply_rows(np.zeros((2, 100), dtype=np.int16))

@@ -244,8 +244,9 @@ def _filtered_windows(
     """Filter the file once: the noise levels, then the detection windows ``(x, lo, start, stop)``.
 
     ``x`` holds the filtered samples ``lo:lo + x.shape[1]`` around the core ``start:stop``.
-    Each channel of a chunk is filtered, summed into its noise windows and written to the spill
-    on one task (channels on every core), while the next chunk is read on a thread.
+    The channels of a chunk are filtered together (:meth:`EmgFilter.apply_rows`), then each is
+    summed into its noise windows and written to the spill on one task (channels on every
+    core), while the next chunk is read on a thread.
     """
     fs, n = reader.sfreq, reader.n_samples
     width = max(round(_NOISE_WINDOW_S * fs), 1)
@@ -264,9 +265,9 @@ def _filtered_windows(
         chunks = reader.iter_chunks(config.chunk_s, margin_s=margin_s, picks=names)
         for chunk, core in _prefetched(chunks):
             _check_chunk(chunk)
-            data = chunk.data
-            dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
-            kernel = filt.kernel(dtype)
+            dtype = chunk.data.dtype if chunk.data.dtype.kind == "f" else np.dtype(np.float64)
+            data = np.array(chunk.data, dtype=dtype)  # filtered in place, rows together
+            filt.apply_rows(data)
             start, stop = _core(reader, core)
             lo = round((chunk.tstart - reader.tstart) * fs)
             a, b = start - lo, stop - lo
@@ -274,11 +275,11 @@ def _filtered_windows(
             offset = -1 if spill is None else spill.reserve(start, stop, len(names), dtype)
 
             def one(
-                c: int, data: np.ndarray = data, kernel: Any = kernel, a: int = a, b: int = b,
+                c: int, data: np.ndarray = data, a: int = a, b: int = b,
                 bounds: np.ndarray = bounds, widx: np.ndarray = widx, keep: np.ndarray = keep,
                 offset: int = offset,
             ) -> None:  # fmt: skip
-                seg = kernel(data[c])[a:b]  # one row's output per task
+                seg = data[c, a:b]
                 _add_window_row(sums[c], seg, bounds, widx, keep)
                 if spill is not None:
                     spill.write_row(offset, c, seg)
