@@ -248,3 +248,24 @@ def test_apply_rows_in_place_equals_apply_per_row(monkeypatch, dtype, n_ch, n) -
     assert np.array_equal(picked[1], x[1])
     with pytest.raises(hfs_emg.ParameterError, match="2-D float"):
         filt.apply_rows(np.zeros((2, 100), dtype=np.int16))
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_hysteresis_with_thousands_of_runs_across_blocks(monkeypatch, dtype) -> None:
+    """More runs than the kernel's first capacity (1024), runs across its blocks of
+    hfs_emg.signal._BLOCK samples and one open at the end: the runs of the NumPy envelope."""
+    from hfs_emg.detection import _hysteresis_runs
+
+    n = 3 * sig._BLOCK + 123
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=n)
+    x[sig._BLOCK - 500 : sig._BLOCK + 500] *= 6.0  # a run across the first block boundary
+    x[-300:] *= 6.0  # a run still open at the end
+    x = x.astype(dtype)
+    fast = _hysteresis_runs(x, 10_000.0, 1.0, window_s=0.001, high=1.6, low=1.02)
+    monkeypatch.setattr(_fastfilt, "AVAILABLE", False)
+    slow = _hysteresis_runs(x, 10_000.0, 1.0, window_s=0.001, high=1.6, low=1.02)
+    assert len(slow[0]) > 3000 and slow[1][-1] == n and slow[2].any() and not slow[2].all()
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(a, b)
