@@ -40,7 +40,14 @@ try:  # optional accelerator
 except ImportError:  # pragma: no cover - exercised by the fallback test
     njit = None
 
-__all__ = ["AVAILABLE", "enabled", "measure_rows", "row_std"]
+__all__ = [
+    "AVAILABLE",
+    "crosstalk_fit",
+    "enabled",
+    "measure_rows",
+    "row_std",
+    "trailing_median_pool",
+]
 
 #: True when numba could be imported (the compiled kernel exists).
 AVAILABLE: bool = njit is not None
@@ -368,6 +375,264 @@ def _measure_rows(
         out_i[i, 2] = peak
 
 
+def _median_sorted(v: FloatArray, n: int) -> float:
+    """Median of the sorted ``v[:n]`` as NumPy's: the middle value, or the halved middle sum."""
+    if n == 0:
+        return np.nan
+    h = n // 2
+    if n % 2 == 1:
+        return v[h]
+    return (v[h - 1] + v[h]) / 2.0
+
+
+def _insert_sorted(v: FloatArray, n: int, x: float) -> None:
+    """Insert ``x`` into the sorted ``v[:n]`` (insertion sort step; ``v`` has room)."""
+    j = n
+    while j > 0 and v[j - 1] > x:
+        v[j] = v[j - 1]
+        j -= 1
+    v[j] = x
+
+
+def _remove_sorted(v: FloatArray, n: int, x: float) -> None:
+    """Remove one value equal to ``x`` from the sorted ``v[:n]``."""
+    j = 0
+    while j < n and v[j] != x:
+        j += 1
+    while j < n - 1:
+        v[j] = v[j + 1]
+        j += 1
+
+
+def _mad_sorted(v: FloatArray, n: int, med: float) -> float:
+    """Median of ``|v[:n] - med|`` for the sorted ``v``: the two runs of deviations merged.
+
+    The deviations fall from the left up to ``med`` and rise after it, so walking outwards
+    from ``med`` merges two ascending runs: O(n), the same values NumPy sorts.
+    """
+    if n == 0:
+        return np.nan
+    p = 0
+    while p < n and v[p] < med:
+        p += 1
+    i = p - 1  # left run: v[i], v[i - 1], ...
+    j = p  # right run: v[j], v[j + 1], ...
+    h = n // 2
+    prev = np.nan
+    cur = np.nan
+    for _ in range(h + 1):
+        if i >= 0 and (j >= n or abs(v[i] - med) <= abs(v[j] - med)):
+            d = abs(v[i] - med)
+            i -= 1
+        else:
+            d = abs(v[j] - med)
+            j += 1
+        prev, cur = cur, d
+    if n % 2 == 1:
+        return cur
+    return (prev + cur) / 2.0
+
+
+def _trailing_pool(
+    g: FloatArray, s: FloatArray, n_prev: int, pool_n: int, out: FloatArray, out_se: FloatArray
+) -> None:
+    """Trailing median pool of :class:`hfs_emg.crosstalk.CrosstalkPool` (see its ``push``).
+
+    ``g``, ``s`` (n_prev + n, C): the kept earlier rows (``n_prev < pool_n``), then the new
+    ones. For new row ``t`` over the last ``pool_n`` rows up to and including it: ``out`` =
+    nanmedian of the gains, ``out_se`` = sqrt(pi / 2) * max(1.4826 * nanmedian |g - median|,
+    nanmedian(s)) / sqrt(n) with ``n`` the rows in the window (the standard error of a median,
+    Kenney & Keeping 1962). NaN values are skipped by the medians, as nanmedian does. The
+    window is kept sorted as it slides (one insertion and one removal a row) and the median
+    absolute deviation is read from it by a merge, so a row costs O(pool_n).
+    """
+    n_all, n_c = g.shape
+    vg = np.empty(pool_n + 1)
+    vs = np.empty(pool_n + 1)
+    k = math.sqrt(math.pi / 2.0)
+    for c in range(n_c):
+        ng = 0
+        ns = 0
+        for t in range(n_all):
+            x = g[t, c]
+            if x == x:
+                _insert_sorted(vg, ng, x)
+                ng += 1
+            y = s[t, c]
+            if y == y:
+                _insert_sorted(vs, ns, y)
+                ns += 1
+            old = t - pool_n
+            if old >= 0:
+                x = g[old, c]
+                if x == x:
+                    _remove_sorted(vg, ng, x)
+                    ng -= 1
+                y = s[old, c]
+                if y == y:
+                    _remove_sorted(vs, ns, y)
+                    ns -= 1
+            if t < n_prev:
+                continue
+            med = _median_sorted(vg, ng)
+            spread = 1.4826 * _mad_sorted(vg, ng, med)
+            ms = _median_sorted(vs, ns)
+            big = spread if (spread != spread or spread >= ms) else ms  # np.maximum: NaN wins
+            if ms != ms:
+                big = ms
+            out[t - n_prev, c] = med
+            out_se[t - n_prev, c] = k * big / math.sqrt(min(t + 1, pool_n))
+
+
+def trailing_median_pool(
+    g: FloatArray, s: FloatArray, n_prev: int, pool_n: int
+) -> tuple[FloatArray, FloatArray]:
+    """Pooled gains and SEs of the new rows of ``g``, ``s`` (compiled; see :func:`_trailing_pool`).
+
+    Examples
+    --------
+    >>> g = np.array([[0.01], [0.03], [0.02], [0.05]])
+    >>> med, se = trailing_median_pool(g, np.full((4, 1), 0.01), 0, 3)
+    >>> [round(float(v), 3) for v in med[:, 0]]
+    [0.01, 0.02, 0.02, 0.03]
+    """
+    g = np.ascontiguousarray(g, dtype=np.float64)
+    s = np.ascontiguousarray(s, dtype=np.float64)
+    n = g.shape[0] - int(n_prev)
+    out = np.empty((n, g.shape[1]))
+    out_se = np.empty((n, g.shape[1]))
+    _trailing_pool_k(g, s, int(n_prev), int(pool_n), out, out_se)
+    return out, out_se
+
+
+def _crosstalk_rows(
+    x: FloatArray,
+    dmask: npt.NDArray[np.bool_],
+    sd: FloatArray,
+    q: FloatArray,
+    f0: int,
+    f1: int,
+    r0: int,
+    r1: int,
+    ref: npt.NDArray[np.int64],
+    gain: FloatArray,
+    se: FloatArray,
+    corr: FloatArray,
+) -> None:
+    """Per-sweep crosstalk fit of :func:`hfs_emg.crosstalk.crosstalk_gain`, one sweep a pass.
+
+    ``x`` (E, C, T); ``q`` (F, 3) the orthonormal quadratic trend over ``f0:f1``. For every
+    sweep: the trend is projected out of each channel's fit window, the reference is the
+    direct channel of largest energy (-1: none), and the least-squares gain, its SE and the
+    correlation over ``r0:r1`` of every other channel on the reference are written (0 on the
+    reference and without one).
+    """
+    n_e, n_c, _ = x.shape
+    nf = f1 - f0
+    nr = r1 - r0
+    seg = np.empty((n_c, nf))
+    dcen = np.empty(nr)
+    for e in range(n_e):
+        best = -1.0
+        r = -1
+        for c in range(n_c):
+            p0 = 0.0
+            p1 = 0.0
+            p2 = 0.0
+            for t in range(nf):
+                v = x[e, c, f0 + t]
+                p0 += v * q[t, 0]
+                p1 += v * q[t, 1]
+                p2 += v * q[t, 2]
+            en = 0.0
+            for t in range(nf):
+                v = x[e, c, f0 + t] - (p0 * q[t, 0] + p1 * q[t, 1] + p2 * q[t, 2])
+                seg[c, t] = v
+                en += v * v
+            if dmask[e, c] and en > best:
+                best = en
+                r = c
+        ref[e] = r
+        for c in range(n_c):
+            gain[e, c] = 0.0
+            se[e, c] = 0.0
+            corr[e, c] = 0.0
+        if r < 0:
+            continue
+        dd = 0.0
+        for t in range(nf):
+            dd += seg[r, t] * seg[r, t]
+        ddg = dd if dd > 0 else 1.0
+        dds = math.sqrt(dd if dd > 0 else 1e-18)
+        mu_d = _pairwise_sum(x[e, r], r0, nr) / nr
+        d2 = 0.0
+        for t in range(nr):
+            dcen[t] = x[e, r, r0 + t] - mu_d
+            d2 += dcen[t] * dcen[t]
+        for c in range(n_c):
+            if c == r:
+                continue
+            num = 0.0
+            for t in range(nf):
+                num += seg[c, t] * seg[r, t]
+            gain[e, c] = num / ddg
+            s_c = sd[e, c]
+            se[e, c] = (s_c if s_c > 0 else 1e-9) / dds
+            mu_c = _pairwise_sum(x[e, c], r0, nr) / nr
+            nx = 0.0
+            x2 = 0.0
+            for t in range(nr):
+                v = x[e, c, r0 + t] - mu_c
+                nx += v * dcen[t]
+                x2 += v * v
+            den = math.sqrt(x2 * d2)
+            corr[e, c] = nx / (den if den > 0 else 1.0)
+
+
+def crosstalk_fit(
+    x: FloatArray,
+    dmask: npt.NDArray[np.bool_],
+    sd: FloatArray,
+    q: FloatArray,
+    f: tuple[int, int],
+    r: tuple[int, int],
+) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArray, FloatArray]:
+    """Reference, per-sweep gain, SE and correlation (compiled; :func:`_crosstalk_rows`).
+
+    Blocks of sweeps run on threads (the kernel releases the GIL).
+
+    Examples
+    --------
+    >>> t = np.arange(400) / 1e4
+    >>> m = np.sin(2 * np.pi * 300 * t) * 100.0
+    >>> x = np.stack([m, 0.1 * m])[None]
+    >>> q = np.linalg.qr(np.stack([np.ones(50), np.linspace(-1, 1, 50),
+    ...                            np.linspace(-1, 1, 50) ** 2], 1))[0]
+    >>> ref, g, se, c = crosstalk_fit(x, np.array([[True, False]]), np.ones((1, 2)), q,
+    ...                               (20, 70), (20, 200))
+    >>> int(ref[0]), round(float(g[0, 1]), 3), round(float(c[0, 1]), 3)
+    (0, 0.1, 1.0)
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    n_e, n_c = x.shape[:2]
+    dm = np.ascontiguousarray(dmask, dtype=np.bool_)
+    sdv = np.ascontiguousarray(sd, dtype=np.float64)
+    qq = np.ascontiguousarray(q, dtype=np.float64)
+    ref = np.empty(n_e, dtype=np.int64)
+    gain = np.empty((n_e, n_c))
+    se = np.empty((n_e, n_c))
+    corr = np.empty((n_e, n_c))
+    step = 2048
+
+    def run(i: int) -> None:
+        b = slice(i, i + step)
+        _crosstalk_k(x[b], dm[b], sdv[b], qq, f[0], f[1], r[0], r[1], ref[b], gain[b], se[b],
+                     corr[b])  # fmt: skip
+
+    run_tasks(run, range(0, n_e, step), n_samples=step * n_c * (f[1] - f[0] + r[1] - r[0]))
+    return ref, gain, se, corr
+
+
 def measure_rows(
     arr: FloatArray,
     sd_in: FloatArray | None,
@@ -417,6 +682,14 @@ if AVAILABLE:
     _row_std_k = njit(**_opts)(_row_std)
     _highpass_into = njit(**_opts)(_highpass_into)
     _kernel = njit(**_opts)(_measure_rows)
+    _median_sorted = njit(**_opts)(_median_sorted)
+    _insert_sorted = njit(**_opts)(_insert_sorted)
+    _remove_sorted = njit(**_opts)(_remove_sorted)
+    _mad_sorted = njit(**_opts)(_mad_sorted)
+    _trailing_pool_k = njit(**_opts)(_trailing_pool)
+    _crosstalk_k = njit(**_opts)(_crosstalk_rows)
 else:  # pragma: no cover - without numba
     _kernel = _measure_rows
     _row_std_k = _row_std
+    _trailing_pool_k = _trailing_pool
+    _crosstalk_k = _crosstalk_rows
