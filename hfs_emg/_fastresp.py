@@ -46,6 +46,10 @@ __all__ = [
     "enabled",
     "measure_rows",
     "row_std",
+    "tail_coefs",
+    "tail_eval",
+    "tail_resid_rms",
+    "tail_subtract",
     "trailing_median_pool",
 ]
 
@@ -633,6 +637,220 @@ def crosstalk_fit(
     return ref, gain, se, corr
 
 
+def _tail_coef_rows(
+    y: FloatArray,
+    keep: npt.NDArray[np.int64],
+    w: int,
+    bk: FloatArray,
+    ginv: FloatArray,
+    sel: npt.NDArray[np.int64],
+    pen: FloatArray,
+    out_m: npt.NDArray[np.int64],
+    out_c: FloatArray,
+) -> None:
+    """Best tail model of every row of ``y`` (see :func:`hfs_emg.artifact._tail_fit`).
+
+    Per row: the samples ``keep`` (indices), smoothed by a ``w``-sample boxcar (running sum,
+    valid part) when ``w > 1``; their projections ``z`` on the (smoothed) basis ``bk`` (n_f, G)
+    and their sum; for every model ``p`` (``sel[p]`` = the two exponentials and the constant)
+    the explained sum of squares ``r' G_p^+ r`` with ``r = z[sel[p]]``, the Schwarz criterion
+    ``n_f log(sse / n_f) + pen[p]`` and, for the smallest, the coefficients ``G_p^+ r``
+    (variable projection, Golub & Pereyra 1973; Schwarz 1978). ``out_m`` (N, 2) the two
+    exponentials, ``out_c`` (N, 3) their coefficients and the constant.
+    """
+    n_r = y.shape[0]
+    n_k = keep.size
+    n_f, g = bk.shape
+    n_p = sel.shape[0]
+    yk = np.empty(n_k)
+    cy = np.empty(n_k + 1)
+    ys = np.empty(n_f)
+    z = np.empty(g + 1)
+    for i in range(n_r):
+        for j in range(n_k):
+            yk[j] = y[i, keep[j]]
+        if w > 1:
+            cy[0] = 0.0
+            for j in range(n_k):
+                cy[j + 1] = cy[j] + yk[j]
+            for j in range(n_f):
+                ys[j] = (cy[j + w] - cy[j]) / w
+        else:
+            for j in range(n_f):
+                ys[j] = yk[j]
+        yy = 0.0
+        tot = 0.0
+        for a in range(g):
+            z[a] = 0.0
+        for j in range(n_f):  # sample-major: G independent sums (no latency chain)
+            v = ys[j]
+            yy += v * v
+            tot += v
+            for a in range(g):
+                z[a] += v * bk[j, a]
+        z[g] = tot
+        best = 0
+        best_bic = np.inf
+        for p in range(n_p):
+            r0, r1, r2 = z[sel[p, 0]], z[sel[p, 1]], z[sel[p, 2]]
+            q0 = ginv[p, 0, 0] * r0 + ginv[p, 0, 1] * r1 + ginv[p, 0, 2] * r2
+            q1 = ginv[p, 1, 0] * r0 + ginv[p, 1, 1] * r1 + ginv[p, 1, 2] * r2
+            q2 = ginv[p, 2, 0] * r0 + ginv[p, 2, 1] * r1 + ginv[p, 2, 2] * r2
+            sse = yy - (r0 * q0 + r1 * q1 + r2 * q2)
+            bic = n_f * math.log(max(sse, 1e-12) / n_f) + pen[p]
+            if bic < best_bic:
+                best_bic = bic
+                best = p
+        r0, r1, r2 = z[sel[best, 0]], z[sel[best, 1]], z[sel[best, 2]]
+        out_m[i, 0] = sel[best, 0]
+        out_m[i, 1] = sel[best, 1]
+        for k in range(3):
+            out_c[i, k] = ginv[best, k, 0] * r0 + ginv[best, k, 1] * r1 + ginv[best, k, 2] * r2
+
+
+def _tail_value(m: npt.NDArray[np.int64], c: FloatArray, basis: FloatArray, i: int, k: int):
+    """Model of row ``i`` at column ``k`` of ``basis`` (G + 1, K): two exponentials + constant."""
+    g = basis.shape[0] - 1
+    return c[i, 0] * basis[m[i, 0], k] + c[i, 1] * basis[m[i, 1], k] + c[i, 2] * basis[g, k]
+
+
+def _tail_eval_rows(
+    m: npt.NDArray[np.int64], c: FloatArray, basis: FloatArray, out: FloatArray
+) -> None:
+    """``out[i, k]`` = model of row ``i`` (:func:`_tail_value`) on every column of ``basis``."""
+    for i in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[i, k] = _tail_value(m, c, basis, i, k)
+
+
+def _tail_subtract_rows(
+    x: FloatArray, m: npt.NDArray[np.int64], c: FloatArray, basis: FloatArray
+) -> None:
+    """``x[i, k] -= model`` of row ``i`` on the columns of ``basis`` (in place, a view)."""
+    for i in range(x.shape[0]):
+        for k in range(x.shape[1]):
+            x[i, k] -= _tail_value(m, c, basis, i, k)
+
+
+def tail_coefs(
+    y: FloatArray,
+    keep: npt.NDArray[np.bool_],
+    w: int,
+    design: tuple[FloatArray, FloatArray, npt.NDArray[np.int64], FloatArray],
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """Best model (exponentials (N, 2), coefficients (N, 3)) of each row (compiled).
+
+    ``design`` = (smoothed basis, pseudo-inverses, model selections, penalties) of
+    :func:`hfs_emg.artifact._tail_design`; see :func:`_tail_coef_rows`. Rows in blocks on
+    threads.
+
+    Examples
+    --------
+    >>> from hfs_emg.artifact import TAIL_TAU_GRID_MS, _tail_design
+    >>> tt = np.arange(1, 451) / 1e4
+    >>> bk, ginv, sel, pen = _tail_design(tt, np.ones(450, bool), 1, 1.0)[:4]
+    >>> y = 500.0 * np.exp(-tt / (TAIL_TAU_GRID_MS[5] * 1e-3))[None] + 3.0
+    >>> m, c = tail_coefs(y, np.ones(450, bool), 1, (bk, ginv, sel, pen))
+    >>> m[0].tolist(), round(float(c[0, 0] + c[0, 1]), 1), round(float(c[0, 2]), 1)
+    ([5, 5], 500.0, 3.0)
+    """
+    bk, ginv, sel, pen = design
+    n_r = y.shape[0]
+    out_m = np.zeros((n_r, 2), dtype=np.int64)
+    out_c = np.zeros((n_r, 3))
+    kidx = np.flatnonzero(keep).astype(np.int64)
+    args = (
+        kidx,
+        int(w),
+        np.ascontiguousarray(bk, dtype=np.float64),
+        np.ascontiguousarray(ginv, dtype=np.float64),
+        np.ascontiguousarray(sel, dtype=np.int64),
+        np.ascontiguousarray(pen, dtype=np.float64),
+    )
+    step = 1024
+
+    def run(i: int) -> None:
+        _tail_coef_k(y[i : i + step], *args, out_m[i : i + step], out_c[i : i + step])
+
+    run_tasks(run, range(0, n_r, step), n_samples=step * y.shape[1] * 8)
+    return out_m, out_c
+
+
+def tail_eval(m: npt.NDArray[np.int64], c: FloatArray, basis: FloatArray) -> FloatArray:
+    """Models (N, K) of rows with exponentials ``m`` and coefficients ``c`` on ``basis``.
+
+    Examples
+    --------
+    >>> basis = np.array([[1.0, 0.5], [1.0, 0.25], [1.0, 1.0]])
+    >>> tail_eval(np.array([[0, 1]]), np.array([[2.0, 4.0, 1.0]]), basis).tolist()
+    [[7.0, 3.0]]
+    """
+    out = np.empty((m.shape[0], basis.shape[1]))
+    _tail_eval_k(m, c, np.ascontiguousarray(basis, dtype=np.float64), out)
+    return out
+
+
+def tail_subtract(
+    x: FloatArray, m: npt.NDArray[np.int64], c: FloatArray, basis: FloatArray
+) -> None:
+    """Subtract the models on ``basis`` (G + 1, K) from ``x`` (N, K) in place (``x`` a view).
+
+    Examples
+    --------
+    >>> x = np.zeros((1, 2))
+    >>> basis = np.array([[1.0, 0.5], [1.0, 0.25], [1.0, 1.0]])
+    >>> tail_subtract(x, np.array([[0, 1]]), np.array([[2.0, 4.0, 1.0]]), basis)
+    >>> x.tolist()
+    [[-7.0, -3.0]]
+    """
+    _tail_sub_k(x, m, c, np.ascontiguousarray(basis, dtype=np.float64))
+
+
+def _tail_resid_rows(
+    y: FloatArray,
+    m: npt.NDArray[np.int64],
+    c: FloatArray,
+    basis: FloatArray,
+    cols: npt.NDArray[np.int64],
+    out: FloatArray,
+) -> None:
+    """RMS about its mean of ``y[i, cols] - model`` (``basis`` holds the model's columns)."""
+    n = cols.size
+    res = np.empty(n)
+    for i in range(y.shape[0]):
+        for k in range(n):
+            res[k] = y[i, cols[k]] - _tail_value(m, c, basis, i, k)
+        mu = _pairwise_sum(res, 0, n) / n
+        for k in range(n):
+            d = res[k] - mu
+            res[k] = d * d
+        out[i] = math.sqrt(_pairwise_sum(res, 0, n) / n)
+
+
+def tail_resid_rms(
+    y: FloatArray,
+    m: npt.NDArray[np.int64],
+    c: FloatArray,
+    basis: FloatArray,
+    cols: npt.NDArray[np.bool_],
+) -> FloatArray:
+    """RMS of the mean-removed residual of each row's model on ``cols`` (compiled).
+
+    Examples
+    --------
+    >>> basis = np.array([[1.0, 0.5, 0.2], [1.0, 0.5, 0.2], [0.0, 0.0, 0.0]])
+    >>> y = np.array([[2.0, 2.0, 0.0]])
+    >>> r = tail_resid_rms(y, np.array([[0, 1]]), np.array([[1.0, 1.0, 0.0]]), basis,
+    ...                    np.ones(3, bool))
+    >>> round(float(r[0]), 3)
+    0.589
+    """
+    idx = np.flatnonzero(cols).astype(np.int64)
+    out = np.empty(y.shape[0])
+    _tail_resid_k(y, m, c, np.ascontiguousarray(basis[:, idx], dtype=np.float64), idx, out)
+    return out
+
+
 def measure_rows(
     arr: FloatArray,
     sd_in: FloatArray | None,
@@ -688,8 +906,17 @@ if AVAILABLE:
     _mad_sorted = njit(**_opts)(_mad_sorted)
     _trailing_pool_k = njit(**_opts)(_trailing_pool)
     _crosstalk_k = njit(**_opts)(_crosstalk_rows)
+    _tail_coef_k = njit(**_opts)(_tail_coef_rows)
+    _tail_value = njit(**_opts)(_tail_value)
+    _tail_eval_k = njit(**_opts)(_tail_eval_rows)
+    _tail_sub_k = njit(**_opts)(_tail_subtract_rows)
+    _tail_resid_k = njit(**_opts)(_tail_resid_rows)
 else:  # pragma: no cover - without numba
     _kernel = _measure_rows
     _row_std_k = _row_std
     _trailing_pool_k = _trailing_pool
     _crosstalk_k = _crosstalk_rows
+    _tail_coef_k = _tail_coef_rows
+    _tail_eval_k = _tail_eval_rows
+    _tail_sub_k = _tail_subtract_rows
+    _tail_resid_k = _tail_resid_rows

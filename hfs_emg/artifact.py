@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from . import _fastresp
 from ._errors import ParameterError
 from ._validate import check_option
 from .recording import Recording
@@ -139,6 +140,7 @@ TAIL_TAU_GRID_MS = np.r_[0.5, 0.7, np.geomspace(1.0, 30.0, 10)]
 #: recovery drives the fit, not the evoked responses riding on it.
 TAIL_SMOOTH_MS = 4.0
 _TAIL_BLOCK = 4096
+_TAIL_BLOCK_FAST = 16384
 _M_WAVE_START_S = 0.0025  # earliest facial M-wave onset (CMAP latency about 3-4.5 ms)
 
 
@@ -282,6 +284,49 @@ def _tail_models_block(
     return model
 
 
+def _tail_coefs_block(
+    y: FloatArray,
+    pre: FloatArray,
+    dm: npt.NDArray[np.bool_] | None,
+    tt: FloatArray,
+    w: int,
+    every: npt.NDArray[np.bool_],
+    zone: npt.NDArray[np.bool_],
+    gap: npt.NDArray[np.bool_],
+    gap_fast: npt.NDArray[np.bool_],
+    full_ext: FloatArray,
+    fs: float,
+    gap_start_s: float,
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """:func:`_tail_models_block` by the compiled kernels: the models as coefficients.
+
+    The same two passes and tests; each model is kept as its two exponentials and three
+    coefficients (:func:`hfs_emg._fastresp.tail_coefs`) and evaluated only where a test reads
+    it, instead of as a dense (rows, samples) product.
+    """
+    m, c = _fastresp.tail_coefs(y, every, w, _tail_design(tt, every, w, 1.0)[:4])
+    sd_pre = _fastresp.row_std(pre, 0, pre.shape[1])  # equals np.std bit for bit
+    resp = _fastresp.tail_resid_rms(y, m, c, full_ext, zone) > 3.0 * sd_pre
+    if dm is not None:
+        resp &= ~dm
+    for rows, mask, is_direct in ((resp, ~gap, False), (dm, ~gap_fast, True)):
+        if rows is None or not rows.any():
+            continue
+        anchor = int((mask & (tt < gap_start_s)).sum())
+        if anchor < round(1e-3 * fs):
+            if is_direct:  # direct M-wave, no anchor before it: leave it alone
+                c[rows] = 0.0
+            continue
+        yr = y[rows]
+        m2, c2 = _fastresp.tail_coefs(yr, mask, 1, _tail_design(tt, mask, 1, 1.0)[:4])
+        span = np.abs(yr[:, ~mask]).max(axis=1)
+        m2_out = _fastresp.tail_eval(m2, c2, full_ext[:, : y.shape[1]][:, ~mask])
+        sane = np.abs(m2_out).max(axis=1) <= 2.0 * span
+        upd = np.flatnonzero(rows)[sane]
+        m[upd], c[upd] = m2[sane], c2[sane]
+    return m, c
+
+
 def _tail_grid(
     b: int, fs: float, tail_s: float, tail_gap_s: tuple[float, float]
 ) -> tuple[int, int, FloatArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
@@ -363,10 +408,12 @@ def _tail(
     dmask = None if direct is None else np.asarray(direct, bool)[:, ok]
     # windows that do not overlap can be subtracted by plain indexing (no ufunc.at)
     disjoint = bool(np.all(np.diff(st_all) >= n_sub))
-    step = max(1, _TAIL_BLOCK // max(n_c, 1))
+    fast = _fastresp.enabled()
+    blk = _TAIL_BLOCK_FAST if fast else _TAIL_BLOCK  # the compiled path keeps no dense model
+    step = max(1, blk // max(n_c, 1))
     for s0 in range(0, st_all.size, step):  # blocks of stimuli (memory), not single stimuli
         st = st_all[s0 : s0 + step]
-        r_step = max(1, _TAIL_BLOCK // st.size)
+        r_step = max(1, blk // st.size)
         for r0 in range(0, n_c, r_step):  # and blocks of rows (many epochs as rows)
             rows = slice(r0, min(n_c, r0 + r_step))
             xr = x[rows]
@@ -381,10 +428,16 @@ def _tail(
             dm = None if dmask is None else dmask[rows, s0 : s0 + step].reshape(-1)
             # the model only where it lands inside the array (>= n_fit samples, see ``ok``)
             n_out = int(min(n_sub, x.shape[1] - (st.min() + b)))
-            model = _tail_models_block(
-                y, pre.reshape(-1, n_pre), dm, tt, w, every, zone, gap, gap_fast,
-                full_ext[:, :n_out], fs, tail_gap_s[0],
-            )  # fmt: skip
+            block = (y, pre.reshape(-1, n_pre), dm, tt, w, every, zone, gap, gap_fast,
+                     full_ext[:, :n_out], fs, tail_gap_s[0])  # fmt: skip
+            if fast:
+                m, c = _tail_coefs_block(*block)
+                if one:  # in place, no (rows, samples) model
+                    _fastresp.tail_subtract(xr[:, s1 + b : s1 + b + n_out], m, c, block[9])
+                    continue
+                model = _fastresp.tail_eval(m, c, block[9])
+            else:
+                model = _tail_models_block(*block)
             if one:  # the model lies inside the array (n_out above)
                 xr[:, s1 + b : s1 + b + n_out] -= model
                 continue
