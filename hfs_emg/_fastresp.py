@@ -205,6 +205,7 @@ def _highpass_into(x: FloatArray, n: int, g: int, c: FloatArray, out: FloatArray
 
 def _measure_rows(
     arr: FloatArray,
+    ridx: npt.NDArray[np.int64],
     sd_in: FloatArray,
     k_row: FloatArray,
     coeffs: FloatArray,
@@ -213,7 +214,7 @@ def _measure_rows(
     out_f: FloatArray,
     out_i: npt.NDArray[np.int64],
 ) -> None:
-    """Measure every row of ``arr`` (n_rows, n_times) into ``out_f`` and ``out_i``.
+    """Measure the rows ``ridx`` of ``arr`` (n, n_times) into ``out_f`` and ``out_i``.
 
     ``ipar`` = (b0, b1, w0, w1, h, m, q, g, use_sd_in, stat_only); ``fpar`` = (band,
     band_frac, 2 * band_frac, min_p2p_uv). ``out_f[:, :]`` = (det_stat, noise_uv, p2p, area
@@ -225,7 +226,8 @@ def _measure_rows(
     h, m, q, g = ipar[4], ipar[5], ipar[6], ipar[7]
     use_sd, stat_only = ipar[8] != 0, ipar[9] != 0
     band, band_frac, band_frac2 = fpar[0], fpar[1], fpar[2]  # fpar[3] (min_p2p_uv): caller
-    n_r, n_t = arr.shape
+    n_r = ridx.size
+    n_t = arr.shape[1]
     nb = b1 - b0
     n_w = w1 - w0
     r = max(h, q) + g
@@ -243,7 +245,7 @@ def _measure_rows(
     xs = np.empty(max(n_w, 1))
     nt = len(coeffs)
     for i in range(n_r):
-        row = arr[i]
+        row = arr[ridx[i]]
         mu = _pairwise_sum(row, b0, nb) / nb
         if use_sd:
             sd = sd_in[i]
@@ -858,8 +860,12 @@ def measure_rows(
     coeffs: FloatArray,
     ipar: npt.NDArray[np.int64],
     fpar: FloatArray,
+    ridx: npt.NDArray[np.int64] | None = None,
 ) -> tuple[FloatArray, npt.NDArray[np.int64]]:
     """Run the compiled kernel over the rows of ``arr``; see :func:`_measure_rows`.
+
+    ``ridx`` (optional) measures only those rows of the 2-D ``arr``, in that order (a subset
+    of channels of contiguous epochs, without copying them).
 
     Examples
     --------
@@ -873,12 +879,18 @@ def measure_rows(
     ...     print((2, 5), (2, 3))
     (2, 5) (2, 3)
     """
-    n_r = arr.shape[0]
+    ri = (
+        np.arange(arr.shape[0], dtype=np.int64)
+        if ridx is None
+        else np.ascontiguousarray(ridx, dtype=np.int64)
+    )
+    n_r = ri.size
     out_f = np.zeros((n_r, 5))
     out_i = np.zeros((n_r, 3), dtype=np.int64)
     sd = np.zeros(n_r) if sd_in is None else np.ascontiguousarray(sd_in, dtype=np.float64)
     _kernel(
         np.ascontiguousarray(arr, dtype=np.float64),
+        ri,
         sd,
         np.ascontiguousarray(k_row, dtype=np.float64),
         np.ascontiguousarray(coeffs, dtype=np.float64),
