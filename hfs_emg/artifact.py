@@ -27,6 +27,7 @@ Everything is vectorised over stimuli (fancy indexing); the only loop is over th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -356,10 +357,31 @@ def prepare_tail(
     They are cached on first use anyway; a live monitor calls this before the first sweep so
     that no sweep pays for them.
     """
-    n_fit, w, tt, zone, gap_fast = _tail_grid(round(window_s[1] * fs), fs, tail_s, tail_gap_s)
+    gap = (float(tail_gap_s[0]), float(tail_gap_s[1]))
+    n_fit, w, tt, zone, gap_fast, _ = _tail_setup(round(window_s[1] * fs), float(fs), tail_s, gap)
     _tail_design(tt, np.ones(n_fit, bool), w, 1.0)
     _tail_design(tt, ~zone, 1, 1.0)
     _tail_design(tt, ~gap_fast, 1, 1.0)
+
+
+@functools.lru_cache(maxsize=16)
+def _tail_setup(
+    b: int, fs: float, tail_s: float, tail_gap_s: tuple[float, float]
+) -> tuple[int, int, FloatArray, Any, Any, FloatArray]:
+    """The grid of :func:`_tail_grid` and the basis on the output samples (cached, read-only).
+
+    ``full_ext`` (G + 1, 2 n_fit): the G exponentials from ``b`` and, last, the constant
+    tapered to 0 over 10 ms after the fit window.
+    """
+    n_fit, w, tt, zone, gap_fast = _tail_grid(b, fs, tail_s, tail_gap_s)
+    kk = np.arange(2 * n_fit)
+    full = np.exp(-((kk + b) / fs)[:, None] / (TAIL_TAU_GRID_MS[None, :] * 1e-3))  # (S, G)
+    n_tap = max(1, round(0.01 * fs))
+    taper = np.clip(1.0 - (kk - n_fit) / n_tap, 0.0, 1.0)
+    full_ext = np.ascontiguousarray(np.vstack([full.T, taper[None, :]]))  # (G + 1, S)
+    for a in (tt, zone, gap_fast, full_ext):
+        a.flags.writeable = False
+    return n_fit, w, tt, zone, gap_fast, full_ext
 
 
 def _tail(
@@ -391,15 +413,13 @@ def _tail(
     subtracted from ``b`` to ``b + 2 * tail_s`` (the constant tapered to 0 over 10 ms after the
     fit window); the blanking window is interpolated linearly.
     """
-    n_fit, w, tt, zone, gap_fast = _tail_grid(b, fs, tail_s, tail_gap_s)
+    n_fit, w, tt, zone, gap_fast, full_ext = _tail_setup(
+        int(b), float(fs), float(tail_s), (float(tail_gap_s[0]), float(tail_gap_s[1]))
+    )
     k = np.arange(n_fit)
     gap = zone
     n_sub = 2 * n_fit
     kk = np.arange(n_sub)
-    full = np.exp(-((kk + b) / fs)[:, None] / (TAIL_TAU_GRID_MS[None, :] * 1e-3))  # (S, G)
-    n_tap = max(1, round(0.01 * fs))
-    taper = np.clip(1.0 - (kk - n_fit) / n_tap, 0.0, 1.0)
-    full_ext = np.ascontiguousarray(np.vstack([full.T, taper[None, :]]))  # (G + 1, S)
     n_pre = max(4, round(0.01 * fs))
     ok = (stims + b + n_fit <= x.shape[1]) & (stims + a - n_pre >= 0)
     st_all = stims[ok]
