@@ -45,6 +45,7 @@ __all__ = [
     "AVAILABLE",
     "crosstalk_fit",
     "enabled",
+    "epoch_gather",
     "measure_rows",
     "row_std",
     "tail_coefs",
@@ -861,6 +862,84 @@ def tail_resid_rms(
     return out
 
 
+def _epoch_gather_rows(
+    data: FloatArray,
+    chans: npt.NDArray[np.int64],
+    starts: npt.NDArray[np.int64],
+    i0: int,
+    i1: int,
+    seg: FloatArray,
+    mins: FloatArray,
+    maxs: FloatArray,
+) -> None:
+    """Cut ``seg[e, j] = data[chans[j], starts[e]:starts[e] + T]`` with its extremes.
+
+    ``mins``/``maxs`` (E, C) are the extremes of each raw epoch (NaN if it holds one, as
+    ``np.min``); with ``i1 > i0`` the mean of ``i0:i1`` (NumPy's pairwise sum) is then
+    subtracted from the epoch (the baseline correction of :func:`hfs_emg.make_epochs`).
+    """
+    n_e, n_c, n_t = seg.shape
+    nb = i1 - i0
+    for e in range(n_e):
+        s0 = starts[e]
+        for j in range(n_c):
+            src = data[chans[j]]
+            row = seg[e, j]
+            lo = np.inf
+            hi = -np.inf
+            nan = False
+            for t in range(n_t):
+                v = src[s0 + t]
+                row[t] = v
+                if v < lo:
+                    lo = v
+                if v > hi:
+                    hi = v
+                if v != v:
+                    nan = True
+            mins[e, j] = np.nan if nan else lo
+            maxs[e, j] = np.nan if nan else hi
+            if nb > 0:
+                mu = _pairwise_sum(row, i0, nb) / nb
+                for t in range(n_t):
+                    row[t] -= mu
+
+
+def epoch_gather(
+    data: FloatArray, chans: npt.NDArray[np.int64], starts: npt.NDArray[np.int64], n_t: int,
+    base: tuple[int, int] | None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:  # fmt: skip
+    """Epochs (E, C, n_t) float64 cut from ``data`` rows ``chans`` at ``starts``, one pass.
+
+    Returns the epochs (baseline-corrected over ``base`` = (i0, i1) sample indices of the
+    epoch when given) and the per-epoch extremes of the raw samples (E, C). Blocks of epochs
+    run on threads.
+
+    Examples
+    --------
+    >>> d = np.arange(20.0).reshape(2, 10)
+    >>> seg, lo, hi = epoch_gather(d, np.array([1]), np.array([2, 5]), 3, (0, 1))
+    >>> seg[:, 0].tolist(), lo[:, 0].tolist(), hi[:, 0].tolist()
+    ([[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]], [12.0, 15.0], [14.0, 17.0])
+    """
+    ch = np.ascontiguousarray(chans, dtype=np.int64)
+    st = np.ascontiguousarray(starts, dtype=np.int64)
+    n_e = st.size
+    seg = np.empty((n_e, ch.size, int(n_t)))
+    mins = np.empty((n_e, ch.size))
+    maxs = np.empty((n_e, ch.size))
+    i0, i1 = (0, 0) if base is None else (int(base[0]), int(base[1]))
+    step = 1024
+
+    def run(i: int) -> None:
+        b = slice(i, i + step)
+        _epoch_gather_k(data, ch, st[b], i0, i1, seg[b], mins[b], maxs[b])
+
+    if n_e:
+        _run(run, range(0, n_e, step), step * ch.size * int(n_t))
+    return seg, mins, maxs
+
+
 def measure_rows(
     arr: FloatArray,
     sd_in: FloatArray | None,
@@ -931,6 +1010,7 @@ if AVAILABLE:
     _tail_eval_k = njit(**_opts)(_tail_eval_rows)
     _tail_sub_k = njit(**_opts)(_tail_subtract_rows)
     _tail_resid_k = njit(**_opts)(_tail_resid_rows)
+    _epoch_gather_k = njit(**_opts)(_epoch_gather_rows)
 else:  # pragma: no cover - without numba
     _kernel = _measure_rows
     _row_std_k = _row_std
@@ -940,3 +1020,4 @@ else:  # pragma: no cover - without numba
     _tail_eval_k = _tail_eval_rows
     _tail_sub_k = _tail_subtract_rows
     _tail_resid_k = _tail_resid_rows
+    _epoch_gather_k = _epoch_gather_rows
