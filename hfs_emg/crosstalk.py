@@ -31,6 +31,8 @@ References
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import numpy.typing as npt
 
@@ -45,6 +47,15 @@ FloatArray = npt.NDArray[np.floating]
 def _idx(times_s: FloatArray, win_ms: tuple[float, float]) -> tuple[int, int]:
     t = np.asarray(times_s) * 1e3
     return int(np.searchsorted(t, win_ms[0])), int(np.searchsorted(t, win_ms[1], side="right"))
+
+
+@functools.lru_cache(maxsize=8)
+def _trend_basis(n: int) -> FloatArray:
+    """Orthonormal basis (n, 3) of a quadratic trend over ``n`` samples (cached, read-only)."""
+    tq = np.linspace(-1.0, 1.0, n)
+    q, _ = np.linalg.qr(np.stack([np.ones_like(tq), tq, tq**2], axis=1))
+    q.flags.writeable = False
+    return q
 
 
 def crosstalk_gain(
@@ -105,8 +116,7 @@ def crosstalk_gain(
     n_c = x.shape[1]
     f0, f1 = _idx(np.asarray(times_s), fit_ms)
     r0, r1 = _idx(np.asarray(times_s), corr_ms)
-    tq = np.linspace(-1.0, 1.0, f1 - f0)
-    q, _ = np.linalg.qr(np.stack([np.ones_like(tq), tq, tq**2], axis=1))
+    q = _trend_basis(f1 - f0)
     if _fastresp.enabled() and x.dtype == np.float64:  # compiled: one pass a sweep
         ref, gain, se, corr = _fastresp.crosstalk_fit(
             x, dmask, np.asarray(noise_uv, dtype=float), q, (f0, f1), (r0, r1)

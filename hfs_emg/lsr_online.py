@@ -25,6 +25,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections import deque
 from typing import Any
@@ -65,6 +66,12 @@ def _str_array(values: np.ndarray) -> Any:
     return pd.array(values, dtype=_STR_DTYPE)
 
 
+@functools.lru_cache(maxsize=256)
+def _str_levels(levels: tuple[str, ...]) -> Any:
+    """:func:`_str_array` of a few distinct values (cached: the same handful every sweep)."""
+    return _str_array(np.array(levels, dtype=object))
+
+
 _KINDS = _str_array(np.array(["direct", "lsr"], dtype=object))
 
 
@@ -75,9 +82,10 @@ def _str_column(values: np.ndarray) -> Any:
     than all-str values is returned as it is (pandas infers it as before).
     """
     codes, uniq = pd.factorize(values)
-    if (codes < 0).any() or not _all_str(np.asarray(uniq, dtype=object)):
+    levels = tuple(np.asarray(uniq, dtype=object).tolist())
+    if (codes < 0).any() or not all(isinstance(v, str) for v in levels):
         return values
-    return _str_array(np.asarray(uniq, dtype=object)).take(codes)
+    return _str_levels(levels).take(codes)
 
 
 def _event_columns(events: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -638,10 +646,11 @@ class LsrStream:
             part = measure_response_array(
                 data, epochs.times, epochs.sfreq, channels=chans, k_noise=k, **kw
             )
+            at = (slice(None), chans) if rows.size == n_e else np.ix_(rows, chans)
             for key, val in part.items():
                 if key not in out:
                     out[key] = np.zeros((n_e, n_c), dtype=val.dtype)
-                out[key][np.ix_(rows, chans)] = val
+                out[key][at] = val
 
     def _match_scores(
         self,
