@@ -18,12 +18,27 @@ bit; the tests require identical decisions and floats within 1e-9 relative. numb
 optional: without it (``AVAILABLE`` False) the NumPy path runs unchanged. Compiled code is
 cached on disk (``cache=True``).
 
+The same holds for the other per-row steps of :class:`hfs_emg.lsr_online.LsrStream`, each
+tested against the NumPy code it replaces (kept as the fallback): :func:`epoch_gather` (cut,
+extremes and baseline of :func:`hfs_emg.make_epochs`, bit for bit), :func:`crosstalk_fit` (the
+per-sweep crosstalk fit of :func:`hfs_emg.crosstalk.crosstalk_gain`), :func:`trailing_median_pool`
+(its causal median pool, bit for bit), :func:`tail_coefs` / :func:`tail_eval` /
+:func:`tail_resid_rms` / :func:`tail_subtract` (the two-exponential artefact-tail fit of
+:func:`hfs_emg.artifact.suppress_artifact`); where a sum runs in another order than BLAS's the
+floats agree to ~1e-13 relative.
+
 References
 ----------
 .. [1] S. K. Lam, A. Pitrou, S. Seibert, "Numba: a LLVM-based Python JIT compiler", Proc.
    LLVM-HPC (2015).
 .. [2] A. Savitzky, M. J. E. Golay, "Smoothing and differentiation of data by simplified least
    squares procedures", Anal. Chem. 36(8), 1627-1639 (1964).
+.. [3] G. H. Golub, V. Pereyra, "The differentiation of pseudo-inverses and nonlinear least
+   squares problems whose variables separate", SIAM J. Numer. Anal. 10, 413-432 (1973); G.
+   Schwarz, "Estimating the dimension of a model", Ann. Stat. 6, 461-464 (1978) (the tail fit).
+.. [4] J. F. Kenney, E. S. Keeping, Mathematics of Statistics, Part 1, 3rd ed., Van Nostrand
+   (1962) (standard error of a median); C. J. De Luca, R. Merletti, Electroencephalogr. Clin.
+   Neurophysiol. 69, 568-575 (1988) (crosstalk as a scaled copy of the source channel).
 """
 
 from __future__ import annotations
@@ -540,7 +555,8 @@ def _crosstalk_rows(
     sweep: the trend is projected out of each channel's fit window, the reference is the
     direct channel of largest energy (-1: none), and the least-squares gain, its SE and the
     correlation over ``r0:r1`` of every other channel on the reference are written (0 on the
-    reference and without one).
+    reference and without one). Crosstalk as a scaled copy of the source channel: De Luca &
+    Merletti 1988; Farina et al. 2004 (see :mod:`hfs_emg.crosstalk`).
     """
     n_e, n_c, _ = x.shape
     nf = f1 - f0
