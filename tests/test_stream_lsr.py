@@ -81,7 +81,9 @@ def test_streamed_lsr_reads_chunks_not_the_window_of_all_stimuli(lsr_file, monke
     def spy(self, *, tmin=None, tmax=None, **kw):
         a = self.tstart if tmin is None else tmin
         b = self.tstart + self.duration_s if tmax is None else tmax
-        spans.append(b - a)
+        types = [self.ch_types[self.ch_names.index(n)] for n in kw.get("picks") or self.ch_names]
+        if set(types) != {"stim"}:  # the trigger channel is scanned in long chunks of its own
+            spans.append(b - a)
         return read(self, tmin=tmin, tmax=tmax, **kw)
 
     monkeypatch.setattr(BaseReader, "read", spy)

@@ -319,7 +319,9 @@ def _streamed_decision(
     runs: dict[str, TriggerRuns] = {}
     if stim:
         runs = {name: TriggerRuns() for name in stim}
-        for chunk, _ in reader.iter_chunks(config.chunk_s, picks=stim):
+        # long chunks of the trigger channels only: a read has a fixed cost (~16 ms CPU)
+        chunk_s = max(config.chunk_s, _TRIGGER_CHUNK_SAMPLES / (reader.sfreq * len(stim)))
+        for chunk, _ in reader.iter_chunks(chunk_s, picks=stim):
             for name, row in zip(chunk.ch_names, chunk.data, strict=True):
                 runs[name].add(row)
     # one sample of every channel (names, types, meta) with the file's events
@@ -332,6 +334,8 @@ def _streamed_decision(
     return ProtocolDecision(decision.protocol, decision.events, decision.reason), probe
 
 
+#: Samples (all trigger channels) of one chunk of the streamed trigger scan (32 MB as float32).
+_TRIGGER_CHUNK_SAMPLES = 1 << 23
 #: Sweeps measured together by the streamed LSR analysis: one push of the causal stream per this
 #: many sweeps (a push of a few hundred costs per sweep what one push of all of them does, a
 #: few dozen twice that); their raw and morphology epochs take ~120 kB each (8 channels).
