@@ -9,6 +9,7 @@ spans all stimuli.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import warnings
 
@@ -44,8 +45,14 @@ def _session(**kw):
 
 @pytest.fixture(scope="module")
 def lsr_file(tmp_path_factory):
-    # clipped sweeps: the causal clipping reference must be carried from block to block
+    # clipped sweeps, at +-1000 uV in the first half and +-500 uV in the second (a gain
+    # change): the causal clipping reference (extremes so far) must be carried from block to
+    # block, or the second half's flat runs would be flagged against their own extremes
     rec = _session(clip_uv=1000.0, seed=2)
+    data = np.array(rec.data)
+    emg = [i for i, t in enumerate(rec.ch_types) if t == "emg"]
+    data[np.ix_(emg, np.arange(rec.n_samples // 2, rec.n_samples))] *= 0.5
+    rec = dataclasses.replace(rec, data=data)
     path = tmp_path_factory.mktemp("stream_lsr") / "lsr.bdf"
     hfs_emg.write_recording(rec, path)
     return path
@@ -119,6 +126,11 @@ def test_streamed_lsr_with_close_stimuli_falls_back_to_one_window(tmp_path):
 @pytest.mark.parametrize("clip", [None, 1000.0])
 def test_morphology_blocks_are_the_epochs_of_the_whole_recording(clip):
     rec = _session(n_stimuli=30, clip_uv=clip, seed=7)
+    if clip is not None:  # a gain change: the last block clips at half the level
+        data = np.array(rec.data)
+        emg = [i for i, t in enumerate(rec.ch_types) if t == "emg"]
+        data[np.ix_(emg, np.arange(round(10.2 * rec.sfreq), rec.n_samples))] *= 0.5
+        rec = dataclasses.replace(rec, data=data)
     ev = find_stim_events(rec)
     kw = {"artifact_method": "interpolate", "artifact_window_s": (-0.0005, 0.003)}
     kw |= {"tmin": -0.03, "tmax": 0.06}
@@ -133,8 +145,11 @@ def test_morphology_blocks_are_the_epochs_of_the_whole_recording(clip):
     assert np.array_equal(both.data, whole.data)
     assert np.array_equal(both.bad, whole.bad)
     assert both.events["epoch"].tolist() == list(range(30))
-    if clip is not None:
+    if clip is not None:  # the carried reference matters: the last block's own differs
         assert whole.bad.any()
+        window = rec.crop(tmin=on[20] - 0.2, tmax=on[29] + 0.2)
+        own = morphology_block_epochs(window, ev.iloc[20:30], extremes=RunningExtremes(), **kw)
+        assert not np.array_equal(own.bad, whole.bad[20:30])
     plain = {**kw, "artifact_method": None}
     ext = RunningExtremes()
     parts = [

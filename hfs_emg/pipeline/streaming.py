@@ -24,8 +24,17 @@ The streamed path runs the same public steps as the in-memory one, on one chunk 
 When no temporary file can be written, each window is filtered again from the file instead
 (same samples, twice the filtering). The read options of the configuration (``picks``,
 ``units``, ``ch_types``) apply to every read (:class:`hfs_emg.io._base.ReadView`). Only the
-hysteresis detector (the default) is streamed; the evoked analysis reads the window from the
-first to the last stimulus (found from a trigger channel or the file's events).
+hysteresis detector (the default) is streamed.
+
+The stimuli come first: the trigger channels are scanned in long chunks as runs of equal
+samples (:class:`hfs_emg.events.TriggerRuns`; the same median, maximum and edges as the whole
+channel), the protocol is decided on a one-sample probe with all the file's events. An LSR
+session (:class:`_LsrSession`) then cuts its epochs from the raw chunks of the filter pass (the
+file is read once) and measures them a few hundred sweeps at a time with one causal
+:class:`hfs_emg.lsr_online.LsrStream`, the sweep morphology on the same blocks: memory bounded
+by one chunk and one group of sweeps, whatever the file's length. The other evoked protocols
+(and LSR configurations that need every stimulus at once) read the window from the first to
+the last stimulus.
 """
 
 from __future__ import annotations
