@@ -536,6 +536,27 @@ def isolated_stimuli(
     interpolated epoch by epoch, and a block of stimuli can be cut from a window of the
     recording (:func:`morphology_block_epochs`); otherwise the whole recording is blanked
     first (the condition of :func:`hfs_emg.responses.stimulus_epochs`).
+
+    Parameters
+    ----------
+    onsets_s : array-like
+        Stimulus times (s, file clock).
+    sfreq, tstart : float
+        Sampling rate (Hz) and time of the first sample (s).
+    artifact_window_s, tmin, tmax
+        The interpolation window and the epoch window (s), as for :func:`lsr_morphology`.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> kw = {"artifact_window_s": (-0.0005, 0.003), "tmin": -0.03, "tmax": 0.06}
+    >>> isolated_stimuli([1.0, 2.0, 3.0], 10000.0, 0.0, **kw)
+    True
+    >>> isolated_stimuli([1.0, 1.04, 1.08], 10000.0, 0.0, **kw)  # 25 Hz
+    False
     """
     fs = float(sfreq)
     on = np.asarray(onsets_s, dtype=float)
@@ -563,6 +584,37 @@ def morphology_block_epochs(
     the whole recording at once. For ``artifact_method="interpolate"`` the stimuli of the whole
     session must be isolated (:func:`isolated_stimuli`); ``None`` needs nothing; the other
     methods use all stimuli at once and are not cut by block (:class:`ParameterError`).
+
+    Parameters
+    ----------
+    rec : Recording
+        A window of the recording holding the block's epochs.
+    events : pandas.DataFrame
+        The block's stimuli (``onset_s`` on the file clock).
+    artifact_method, artifact_window_s, tmin, tmax
+        As for :func:`lsr_morphology`.
+    extremes : RunningExtremes
+        The clipping reference of the earlier blocks (updated in place).
+
+    Returns
+    -------
+    Epochs
+
+    Examples
+    --------
+    >>> from hfs_emg import find_stim_events
+    >>> from hfs_emg.epochs import concat_epochs
+    >>> from hfs_emg.simulate import simulate_lsr_session
+    >>> rec = simulate_lsr_session(n_stimuli=6, sfreq=5000.0).recording
+    >>> ev = find_stim_events(rec)
+    >>> kw = {"artifact_method": "interpolate", "artifact_window_s": (-0.0005, 0.003)}
+    >>> kw |= {"tmin": -0.03, "tmax": 0.06}
+    >>> ext = RunningExtremes()
+    >>> parts = [morphology_block_epochs(rec, ev.iloc[i : i + 3], extremes=ext, **kw)
+    ...          for i in (0, 3)]
+    >>> whole = stimulus_epochs(rec, events=ev, source="auto", label=None, **kw)
+    >>> bool((concat_epochs(parts).data == whole.data).all())
+    True
     """
     base_end = min(artifact_window_s[0], -0.0005)
     if artifact_method is None:
