@@ -45,6 +45,7 @@ NOT_OPTIONS = {
     "vocabulary",
     "rise_times",
     "overwrite",  # detect_bursts: in place, memory only (the same bursts)
+    "trigger_runs",
 }
 
 

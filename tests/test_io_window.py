@@ -76,19 +76,6 @@ def test_window_reads_only_its_records(tmp_path: Path, ext: str) -> None:
         spy.keys.clear()
 
 
-@pytest.mark.parametrize("block", [1, 2, 7, 1000])
-def test_rising_edges_read_in_blocks_equal_the_whole_channel(block: int) -> None:
-    from hfs_emg.io._base import rising_edges, rising_edges_read
-
-    rng = np.random.default_rng(block)
-    codes = rng.choice([0.0, 0.0, 0.0, 1.0, 4.0, 6.5], size=997)
-    codes[0] = 4.0  # a code in the first sample is no event
-    want = rising_edges(codes, 500.0, 2.0, "Status")
-    assert len(want) > 50
-    got = rising_edges_read(lambda a, b: codes[a:b], codes.size, 500.0, 2.0, "Status", block=block)
-    pd.testing.assert_frame_equal(got, want, check_exact=True)
-
-
 @pytest.mark.parametrize("ext", ["edf", "bdf"])
 def test_annotations_are_read_without_the_memory_map(tmp_path: Path, ext: str) -> None:
     sfreq = 1000.0

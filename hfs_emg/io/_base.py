@@ -16,7 +16,7 @@ import os
 import struct
 import warnings
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -186,56 +186,24 @@ def rising_edges(
     2    0.006         0.0  Status/6      6
     """
     x = np.asarray(codes)
-    idx = np.flatnonzero((np.diff(x) > 0) & (x[1:] != 0)) + 1
-    return _edge_events(idx, x[idx], sfreq, tstart, name)
+    idx = edge_samples(x)
+    return edge_events(idx, x[idx], sfreq, tstart, name)
 
 
-def rising_edges_read(
-    read: Callable[[int, int], npt.NDArray[np.floating]],
-    n_samples: int,
-    sfreq: float,
-    tstart: float,
-    name: str,
-    *,
-    block: int = 1 << 20,
-) -> pd.DataFrame:
-    """:func:`rising_edges` of a trigger channel read in blocks by ``read(start, stop)``.
-
-    The same events as :func:`rising_edges` of the whole channel (each block is compared with
-    the last sample of the one before), with temporaries of one block instead of several
-    copies of the whole channel.
-
-    Examples
-    --------
-    >>> x = np.array([0, 4, 4, 0, 0, 2, 6, 0.0])
-    >>> rising_edges_read(lambda a, b: x[a:b], x.size, 1000.0, 0.0, "Status", block=3).equals(
-    ...     rising_edges(x, 1000.0, 0.0, "Status"))
-    True
-    """
-    idx_parts, val_parts = [], []
-    prev: npt.NDArray[np.floating] | None = None
-    for a in range(0, int(n_samples), int(block)):
-        x = np.asarray(read(a, min(a + int(block), int(n_samples))))
-        off = a
-        if prev is not None:  # the last sample of the block before: edges across the seam
-            x = np.concatenate((prev, x))
-            off = a - 1
-        i = np.flatnonzero((np.diff(x) > 0) & (x[1:] != 0)) + 1
-        idx_parts.append(i + off)
-        val_parts.append(x[i])
-        prev = x[-1:]
-    if not idx_parts:
-        return rising_edges(np.zeros(0), sfreq, tstart, name)
-    return _edge_events(np.concatenate(idx_parts), np.concatenate(val_parts), sfreq, tstart, name)
+def edge_samples(codes: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]:
+    """Samples of the rising edges of :func:`rising_edges` (value increases to non-zero)."""
+    x = np.asarray(codes)
+    return (np.flatnonzero((np.diff(x) > 0) & (x[1:] != 0)) + 1).astype(np.int64)
 
 
-def _edge_events(
-    idx: npt.NDArray[np.intp],
+def edge_events(
+    idx: npt.NDArray[np.int64],
     values: npt.NDArray[np.floating],
     sfreq: float,
     tstart: float,
     name: str,
 ) -> pd.DataFrame:
+    """The events of :func:`rising_edges` from its edge samples ``idx`` and their ``values``."""
     ints = np.all(values == np.round(values))
     shown = values.astype(np.int64) if ints else values
     return make_events(
