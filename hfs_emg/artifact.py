@@ -502,11 +502,14 @@ def suppress_artifact(
     tail_s: float = 0.045,
     direct: npt.ArrayLike | None = None,
     axis: int = -1,
+    overwrite: bool = False,
 ) -> FloatArray:
     """Array kernel of :func:`blank_stimulus_artifact` (returns a new float64 array).
 
     ``x`` has time on ``axis``; ``stim_samples`` are stimulus sample indices. Stimuli whose window
-    (plus two samples each side) falls outside the array are left untouched.
+    (plus two samples each side) falls outside the array are left untouched. ``overwrite``:
+    when ``x`` is already a C-contiguous float64 array with time last, it is suppressed in
+    place and returned (no copy; the same values), e.g. epochs the caller reads no more.
 
     Examples
     --------
@@ -523,7 +526,9 @@ def suppress_artifact(
     a, b = round(t0 * fs), round(t1 * fs)
     if b <= a:
         raise ParameterError(f"window_s={window_s} is shorter than one sample at {fs:g} Hz.")
-    arr = np.moveaxis(np.array(x, dtype=np.float64), axis, -1)
+    arr = np.moveaxis(np.array(x, dtype=np.float64, copy=not overwrite or None), axis, -1)
+    if overwrite and not arr.flags.c_contiguous:  # a view that reshape would copy
+        arr = np.ascontiguousarray(arr)
     shape = arr.shape
     arr2 = arr.reshape(-1, shape[-1])
     stims, first = np.unique(np.asarray(stim_samples, dtype=np.int64), return_index=True)

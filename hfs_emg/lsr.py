@@ -208,8 +208,9 @@ def measure_lsr(
         if events is None:
             events = find_stim_events(rec_or_epochs, source=source, label=label)
         stream = LsrStream.for_recording(rec_or_epochs, stim_branch=stim_branch, **opts)
-        # raw epochs: crosstalk is removed before the artefact tail is fitted (in the stream)
-        epochs = stream.cut(rec_or_epochs, events)
+        # raw epochs: crosstalk is removed before the artefact tail is fitted (in the stream);
+        # cut here and read by nothing else, so the stream suppresses the artefact in place
+        return stream.push_cut(rec_or_epochs, stream.cut(rec_or_epochs, events))
     elif isinstance(rec_or_epochs, Epochs):
         epochs = rec_or_epochs
         stream = LsrStream(

@@ -375,7 +375,30 @@ class LsrStream:
 
     def push_recording(self, rec: Recording, events: pd.DataFrame) -> pd.DataFrame:
         """Measure the sweeps of ``events`` in ``rec`` (the next ones of the session)."""
-        return self.push(self.cut(rec, events))
+        return self.push_cut(rec, self.cut(rec, events))
+
+    def push_cut(self, rec: Recording, epochs: Epochs) -> pd.DataFrame:
+        """:meth:`push` of epochs that :meth:`cut` just cut from ``rec`` and nothing else reads.
+
+        The same rows as :meth:`push`, with less memory: the artefact is suppressed in the
+        epochs' own array (no second (sweeps, channels, samples) array), and the few raw
+        sweeps the crosstalk removal needs again are cut once more from ``rec`` (bitwise the
+        samples :meth:`cut` gave: every epoch is cut and baseline-corrected on its own).
+        """
+        if epochs.data.shape[1:] != (len(self.channels), self.times.size):
+            raise ParameterError(
+                f"Epochs of shape {epochs.data.shape[1:]} (channels, samples) do not match the "
+                f"stream's ({len(self.channels)}, {self.times.size})."
+            )
+        onsets = epochs.events["onset_s"].to_numpy(float)
+        base_end = min(self.artifact_window_s[0], -0.0005)
+
+        def recut(idx: np.ndarray) -> np.ndarray:
+            ev = pd.DataFrame({"onset_s": onsets[idx]})
+            kw = {"tmin": self.tmin, "tmax": self.tmax, "baseline": (self.tmin, base_end)}
+            return make_epochs(rec, ev, **kw, reject_clipped=False).data
+
+        return self._push(epochs, _event_columns(epochs.events), recut=recut)
 
     def push_window(self, samples: np.ndarray, event: dict[str, Any]) -> pd.DataFrame:
         """Measure the next sweep from its raw samples (the live path, no Recording).
@@ -438,13 +461,17 @@ class LsrStream:
             )
         return self._push(epochs, _event_columns(epochs.events))
 
-    def _push(self, epochs: Epochs, ev: dict[str, np.ndarray]) -> pd.DataFrame:
-        out, extra = self._measure(epochs, ev)
+    def _push(
+        self, epochs: Epochs, ev: dict[str, np.ndarray], *, recut: Any = None
+    ) -> pd.DataFrame:
+        out, extra = self._measure(epochs, ev, recut=recut)
         return self._frame(epochs, ev, out, extra)
 
     def _measure(
-        self, epochs: Epochs, ev: dict[str, np.ndarray]
+        self, epochs: Epochs, ev: dict[str, np.ndarray], *, recut: Any = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The measurement of new sweeps; ``recut(epoch indices)``, when given, returns their
+        raw epochs again (:meth:`push_cut`): the artefact is then suppressed in place."""
         fs = self.sfreq
         n_e, n_c, _ = epochs.data.shape
         g0 = self.n_sweeps
@@ -518,9 +545,12 @@ class LsrStream:
                     method=method,
                     window_s=self.artifact_window_s,
                     direct=dmask,
+                    overwrite=overwrite,
                 )
 
+            overwrite = recut is not None  # in place: the raw sweeps needed later are re-cut
             data = suppress(raw.reshape(n_e * n_c, -1), direct.reshape(-1, 1)).reshape(raw.shape)
+            overwrite = False  # the crosstalk rows below are new arrays, suppressed as before
             epochs = epochs.with_data(data)
         xt = crosstalk_gain(epochs.data, epochs.times, direct, sd, pool=self._xt_pool)
         sig = ~direct & (xt["ref"] >= 0)[:, None] & (xt["t"] > self.crosstalk_t)
@@ -532,7 +562,12 @@ class LsrStream:
             if method is None:
                 epochs.data[e_i, c_i] -= g_i * epochs.data[e_i, xt["ref"][e_i]]
             else:
-                rows = raw[e_i, c_i] - g_i * raw[e_i, xt["ref"][e_i]]
+                if recut is None:
+                    rows = raw[e_i, c_i] - g_i * raw[e_i, xt["ref"][e_i]]
+                else:  # the raw sweeps were overwritten: the few needed, cut again
+                    uniq, inv = np.unique(e_i, return_inverse=True)
+                    r = recut(uniq)
+                    rows = r[inv, c_i] - g_i * r[inv, xt["ref"][e_i]]
                 epochs.data[e_i, c_i] = suppress(rows, np.zeros((e_i.size, 1), bool))
         clean = {"gain": xt["gain"], "ref": xt["ref"], "sig": sig & (not self.from_recording)}
         out: dict[str, np.ndarray] = {}

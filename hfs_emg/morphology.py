@@ -183,6 +183,10 @@ def _last_true(mask: np.ndarray) -> np.ndarray:
     return np.where(any_, n - 1 - mask[:, ::-1].argmax(axis=1), -1)
 
 
+#: Rows measured at once by :func:`lsr_morphology` (bounds its work arrays).
+_MEASURE_ROWS = 256
+
+
 def _measure(
     x: np.ndarray,
     times_s: np.ndarray,
@@ -502,11 +506,15 @@ def lsr_morphology(
         res_all[k] = np.zeros(n_e * n_c, np.int64)
     for k in ("afterdischarge_duration_ms", "afterdischarge_area_uv_ms"):
         res_all[k] = np.zeros(n_e * n_c)
-    if rows_i.size:
-        on_rows = None if onset is None else onset.reshape(-1)[rows_i]
-        res = _measure(flat[rows_i], epochs.times, epochs.sfreq, on_rows, opts)
+    on_flat = None if onset is None else onset.reshape(-1)
+    # blocks of rows: every quantity is of its own row (the same values as all rows at once),
+    # and the work arrays (a dozen of (rows, n_times)) stay a few MB instead of ~10x the sweeps
+    for i in range(0, rows_i.size, _MEASURE_ROWS):
+        blk = rows_i[i : i + _MEASURE_ROWS]
+        on_rows = None if on_flat is None else on_flat[blk]
+        res = _measure(flat[blk], epochs.times, epochs.sfreq, on_rows, opts)
         for k, v in res.items():
-            res_all[k][rows_i] = v
+            res_all[k][blk] = v
     df = pd.DataFrame(
         {
             "stim_index": np.repeat(stim, n_c),
@@ -636,6 +644,7 @@ def morphology_block_epochs(
         [-first],
         method="interpolate",
         window_s=artifact_window_s,
+        overwrite=True,  # the raw epochs are read no more: no second (E, C, T) array
     ).reshape(n_e, n_c, n_t)
     bad, baseline = _finish_epochs(
         data,

@@ -143,7 +143,12 @@ def _epochwise_interpolate(
     raw = make_epochs(rec, events, tmin=tmin, tmax=tmax, baseline=None, reject_clipped=False)
     n_e, n_c, n_t = raw.data.shape
     data = suppress_artifact(
-        raw.data.reshape(n_e * n_c, n_t), fs, [-first], method="interpolate", window_s=window_s
+        raw.data.reshape(n_e * n_c, n_t),
+        fs,
+        [-first],
+        method="interpolate",
+        window_s=window_s,
+        overwrite=True,  # the raw epochs are read no more: no second (E, C, T) array
     ).reshape(n_e, n_c, n_t)
     bad, baseline = _finish_epochs(
         data,

@@ -212,3 +212,34 @@ def test_trailing_sums_are_bitwise_independent_of_blocks():
     ts = TrailingSums(5, 1)
     got = np.vstack([ts.push(np.array([[v]])) for v in range(10)])[:, 0]
     assert got.tolist() == [sum(range(max(0, i - 4), i + 1)) for i in range(10)]
+
+
+def test_push_cut_in_place_gives_the_rows_of_push_bitwise(hard):
+    """push_cut (artefact suppressed in the epochs' own array, the crosstalk sweeps cut again
+    from the recording) gives exactly the rows of push on epochs that stay untouched."""
+    rec, off = hard
+    assert off["crosstalk"].any()  # the re-cut path runs
+    a = LsrStream.for_recording(rec, **OPTS)
+    b = LsrStream.for_recording(rec, **OPTS)
+    events = find_stim_events(rec)  # the stimuli measure_lsr finds itself
+    ep_a, ep_b = a.cut(rec, events), b.cut(rec, events)
+    raw = ep_b.data.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows_push = a.push(ep_a)
+        rows_cut = b.push_cut(rec, ep_b)
+    assert not np.array_equal(ep_b.data, raw)  # suppressed in place: no second array
+    pd.testing.assert_frame_equal(rows_cut, rows_push, check_exact=True)
+    pd.testing.assert_frame_equal(rows_cut, off, check_exact=True)  # measure_lsr's own rows
+
+
+def test_suppress_artifact_overwrite_same_values_in_place():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 400))
+    x[:, 200:205] += 500.0
+    for method in ("interpolate", "tail"):
+        y = artifact.suppress_artifact(x, 5000.0, [200], method=method)
+        z = x.copy()
+        w = artifact.suppress_artifact(z, 5000.0, [200], method=method, overwrite=True)
+        assert np.shares_memory(w, z) and np.array_equal(w, y)
+        assert not np.array_equal(y, x)  # x untouched by the default (copy)

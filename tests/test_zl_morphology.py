@@ -195,3 +195,14 @@ def test_zl_running_average_rescues_a_weak_response(scenario):
         assert 0 <= tr.loc["overall", "disappearance_time_s"] - truth <= 5
     if scenario == "not_elicited":
         assert not zl["match_present"].any() and not zl["present"].any()
+
+
+def test_lsr_morphology_row_blocks_equal_all_rows_at_once(monkeypatch):
+    """lsr_morphology measures its rows in blocks: the same table bitwise whatever the block."""
+    import hfs_emg.morphology as morphology
+
+    sim = simulate_lsr_morphology(n_stimuli=40, seed=1)
+    whole = lsr_morphology(sim.recording)
+    assert whole["measured"].sum() > 7
+    monkeypatch.setattr(morphology, "_MEASURE_ROWS", 7)  # blocks that end mid-sweep
+    pd.testing.assert_frame_equal(lsr_morphology(sim.recording), whole, check_exact=True)
