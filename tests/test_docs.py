@@ -1,0 +1,113 @@
+"""Shared parameter docs (hfs_emg._docs): filling, errors, and the filled plotting docstrings."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import hfs_emg.plotting as plotting
+from hfs_emg._docs import docdict, fill_doc
+
+PLOT_FUNCS = [getattr(plotting, name) for name in plotting.__all__]
+
+
+def _parameters(doc: str) -> list[tuple[str, list[str]]]:
+    """(``name : type`` line, description lines) of the numpydoc Parameters section."""
+    lines = inspect.cleandoc(doc).splitlines()
+    start = lines.index("Parameters") + 2
+    assert lines[start - 1] == "-" * len("Parameters")
+    entries: list[tuple[str, list[str]]] = []
+    for line in lines[start:]:
+        if not line.strip():  # a blank line ends the section
+            break
+        if line.startswith(" "):
+            entries[-1][1].append(line)
+        else:
+            entries.append((line, []))
+    return entries
+
+
+def test_fill_doc_indents_the_entry_at_the_placeholder() -> None:
+    def f() -> None:
+        """Do.
+
+        Parameters
+        ----------
+            %(ax)s
+        x : int
+            A number, 50 % of it.
+        """
+
+    fill_doc(f)
+    expected = (
+        "Do.\n\n        Parameters\n        ----------\n"
+        "            ax : matplotlib.axes.Axes, optional\n"
+        "                Axes to draw into; a new figure is made when omitted.\n"
+        "        x : int\n            A number, 50 % of it.\n        "
+    )
+    assert f.__doc__ == expected
+
+
+def test_fill_doc_rejects_unknown_keys_and_inline_placeholders() -> None:
+    def unknown() -> None:
+        """Do.
+
+        %(no_such_key)s
+        """
+
+    with pytest.raises(KeyError, match=r"unknown.*no_such_key.*known keys: .*ax"):
+        fill_doc(unknown)
+
+    def inline() -> None:
+        """Do with %(ax)s inline."""
+
+    with pytest.raises(ValueError, match=r"%\(ax\)s.*line of its own"):
+        fill_doc(inline)
+
+
+def test_fill_doc_leaves_functions_without_docstring() -> None:
+    def bare() -> None:
+        pass
+
+    assert fill_doc(bare) is bare and bare.__doc__ is None
+
+
+def test_docdict_entries_are_numpydoc_parameters() -> None:
+    for key, text in docdict.items():
+        lines = text.strip("\n").splitlines()
+        assert " : " in lines[0] and not lines[0].startswith(" "), key
+        assert len(lines) >= 2 and all(line.startswith("    ") for line in lines[1:]), key
+
+
+@pytest.mark.parametrize("func", PLOT_FUNCS, ids=lambda f: f.__name__)
+def test_plotting_docstrings_document_each_parameter_once(func: Callable[..., Any]) -> None:
+    doc = func.__doc__
+    assert "%(" not in doc
+    entries = _parameters(doc)
+    documented = [n.strip() for head, _ in entries for n in head.split(" : ")[0].split(",")]
+    in_signature = [
+        name
+        for name, p in inspect.signature(func).parameters.items()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    assert sorted(documented) == sorted(in_signature)
+    # every parameter has a type and a description indented by four spaces
+    for head, body in entries:
+        assert " : " in head and body, head
+        assert all(line.startswith("    ") and line[4] != " " for line in body), head
+    # each entry the source names appears once and verbatim, indented like the parameters
+    keys = re.findall(r"^ *%\((\w+)\)s$", inspect.getsource(func), flags=re.MULTILINE)
+    for key in keys:
+        entry = "\n".join("    " + line for line in docdict[key].strip("\n").splitlines())
+        assert doc.count(entry) == 1, key
+
+
+def test_plotting_uses_the_shared_entries() -> None:
+    used = re.findall(r"^ *%\((\w+)\)s$", inspect.getsource(plotting), flags=re.MULTILINE)
+    # ax and title of (almost) every figure, and the table/phase entries, written once
+    assert used.count("title") == len(PLOT_FUNCS) - 2  # burst metrics has no title; decimate
+    assert set(used) == set(docdict)
