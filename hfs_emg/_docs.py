@@ -41,7 +41,8 @@ __all__ = ["docdict", "fill_doc"]
 F = TypeVar("F", bound=Callable[..., object])
 
 #: Parameter entries by key, numpydoc formatted (``name : type`` then the indented description),
-#: written without indentation; :func:`fill_doc` indents them where they are used.
+#: and whole sections shared by many functions (``returns_figure``), written without
+#: indentation; :func:`fill_doc` indents them where they are used.
 docdict: dict[str, str] = {}
 
 # --------------------------------------------------------------------------- figures
@@ -51,6 +52,11 @@ ax : matplotlib.axes.Axes, optional
 docdict["title"] = """
 title : str, optional
     Title (default: a short description of what is drawn)."""
+docdict["returns_figure"] = """
+Returns
+-------
+matplotlib.figure.Figure
+    The figure drawn (the one holding ``ax`` or ``axes`` when they are given)."""
 docdict["n_bins"] = """
 n_bins : int
     Min/max decimation bins per trace (about the figure width in pixels)."""

@@ -123,9 +123,7 @@ def plot_recording(
     %(ax)s
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -281,9 +279,7 @@ def plot_bursts(
     %(ax)s
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -361,9 +357,7 @@ def plot_synchrony_raster(
     %(ax)s
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -430,9 +424,7 @@ def plot_burst_metrics(
     axes : sequence of matplotlib.axes.Axes, optional
         One axes per metric; a new figure is made when omitted.
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -533,9 +525,7 @@ def plot_evoked(
     %(ax)s
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -666,9 +656,7 @@ def plot_lsr_trend(
     %(ax)s
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -765,9 +753,7 @@ def plot_cmap(
     %(ax)s
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -844,9 +830,7 @@ def plot_f_waves(
     %(ax)s
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -941,9 +925,7 @@ def plot_blink_reflex(
         One per channel.
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -1056,9 +1038,7 @@ def plot_visits(
         Draw into this axes; then exactly one metric is drawn (the first one).
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -1271,9 +1251,7 @@ def plot_mvd_trend(
     %(ax)s
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     References
     ----------
@@ -1355,9 +1333,7 @@ def plot_lsr_latency_trend(
         omitted.
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -1432,9 +1408,7 @@ def plot_sweep_overlay(
     %(ax)s
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -1504,9 +1478,7 @@ def plot_zl_trend(
     %(ax)s
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     References
     ----------
@@ -1556,9 +1528,7 @@ def plot_fmep_trend(
     %(ax)s
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     References
     ----------
@@ -1624,9 +1594,7 @@ def plot_train_timeline(
     %(ax)s
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     References
     ----------
@@ -1706,9 +1674,7 @@ def plot_lsr_morphology(
         figure is made when omitted.
     %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     References
     ----------

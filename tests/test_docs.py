@@ -76,10 +76,14 @@ def test_fill_doc_leaves_functions_without_docstring() -> None:
     assert fill_doc(bare) is bare and bare.__doc__ is None
 
 
-def test_docdict_entries_are_numpydoc_parameters() -> None:
+def test_docdict_entries_are_numpydoc_parameters_or_sections() -> None:
     for key, text in docdict.items():
         lines = text.strip("\n").splitlines()
-        assert " : " in lines[0] and not lines[0].startswith(" "), key
+        if lines[1] == "-" * len(lines[0]):  # a whole section: header, underline, one entry
+            lines = lines[2:]
+        else:
+            assert " : " in lines[0], key
+        assert not lines[0].startswith(" "), key
         assert len(lines) >= 2 and all(line.startswith("    ") for line in lines[1:]), key
 
 
@@ -99,6 +103,8 @@ def test_plotting_docstrings_document_each_parameter_once(func: Callable[..., An
     for head, body in entries:
         assert " : " in head and body, head
         assert all(line.startswith("    ") and line[4] != " " for line in body), head
+    returns = inspect.cleandoc(doc).split("Returns\n-------\n")[1].splitlines()
+    assert returns[1].startswith("    ") and returns[1].strip(), "Returns without description"
     # each entry the source names appears once and verbatim, indented like the parameters
     keys = re.findall(r"^ *%\((\w+)\)s$", inspect.getsource(func), flags=re.MULTILINE)
     for key in keys:
@@ -110,4 +116,5 @@ def test_plotting_uses_the_shared_entries() -> None:
     used = re.findall(r"^ *%\((\w+)\)s$", inspect.getsource(plotting), flags=re.MULTILINE)
     # ax and title of (almost) every figure, and the table/phase entries, written once
     assert used.count("title") == len(PLOT_FUNCS) - 2  # burst metrics has no title; decimate
+    assert used.count("returns_figure") == len(PLOT_FUNCS) - 1  # minmax_decimate: arrays
     assert set(used) == set(docdict)
