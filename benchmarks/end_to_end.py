@@ -389,10 +389,12 @@ def _print_scaling_fit(kind: str, rows: dict[float, dict[str, Any]]) -> None:
     n = np.array([r["m_samples"] for r in ok])
     cpu = np.array([r["cpu_s"] for r in ok])
     slope, fixed = np.polyfit(n, cpu, 1)
-    worst = np.max(np.abs(fixed + slope * n - cpu) / cpu)
+    dev = np.abs(fixed + slope * n - cpu) / cpu
+    worst = int(np.argmax(dev))
+    minutes = n[worst] * 1e6 / (60 * SFREQ * 8)
     print(
         f"| {kind} | fit | CPU s = {fixed:.2f} + {slope:.4f} x M samples; largest deviation "
-        f"of a row from the fit {100 * worst:.0f} % | | | | | | | | | |",
+        f"of a row from the fit {100 * dev[worst]:.0f} % ({minutes:g} min) | | | | | | | | | |",
         flush=True,
     )
 

@@ -80,6 +80,34 @@ phases : DataFrame or mapping, optional
     :func:`hfs_emg.phase_markers` (``phase``, ``onset_s``), an events table, or a mapping
     phase -> onset (s); each phase is shaded from its marker to the next one."""
 
+# --------------------------------------------------------------------------- signal kernels
+docdict["fs"] = """
+fs : float
+    Sampling rate in Hz."""
+docdict["axis"] = """
+axis : int
+    Time axis."""
+docdict["burst_samples"] = """
+x : array-like, shape (n_samples,) or (n_channels, n_samples)
+    Band-passed EMG.
+fs : float
+    Sampling rate in Hz.
+starts, stops : array-like of int
+    Burst sample ranges (``stop`` exclusive).
+channels : array-like of int, optional
+    Row of ``x`` of each burst (2-D input)."""
+docdict["max_len_s"] = """
+max_len_s : float
+    Longest stretch of each burst analysed, seconds."""
+
+# --------------------------------------------------------------------------- simulators
+docdict["sfreq"] = """
+sfreq : float
+    Sampling rate (Hz)."""
+docdict["seed"] = """
+seed : int
+    Seed of :func:`numpy.random.default_rng`; the same seed gives the same recording."""
+
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<key>[^)]*)\)s[ \t]*$", re.MULTILINE)
 _ANY_PLACEHOLDER = re.compile(r"%\([^)]*\)s")
 
