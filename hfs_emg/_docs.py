@@ -100,6 +100,18 @@ docdict["max_len_s"] = """
 max_len_s : float
     Longest stretch of each burst analysed, seconds."""
 
+docdict["window_s"] = """
+window_s : float
+    Window length in seconds."""
+
+# --------------------------------------------------------------------------- evoked measures
+docdict["source_label"] = """
+source, label : str
+    Passed to :func:`hfs_emg.find_stim_events`."""
+docdict["measure_kw"] = """
+**measure_kw
+    Options of :func:`hfs_emg.measure_responses`."""
+
 # --------------------------------------------------------------------------- simulators
 docdict["sfreq"] = """
 sfreq : float
@@ -107,6 +119,12 @@ sfreq : float
 docdict["seed"] = """
 seed : int
     Seed of :func:`numpy.random.default_rng`; the same seed gives the same recording."""
+docdict["muscles"] = """
+muscles : sequence of str
+    Recorded muscles."""
+docdict["rate_hz"] = """
+rate_hz : float
+    Stimulation rate (Hz)."""
 
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<key>[^)]*)\)s[ \t]*$", re.MULTILINE)
 _ANY_PLACEHOLDER = re.compile(r"%\([^)]*\)s")

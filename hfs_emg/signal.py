@@ -757,8 +757,7 @@ def moving_rms(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) 
     x : array-like
         Signal(s), normally band-passed EMG.
     %(fs)s
-    window_s : float
-        Window length in seconds.
+    %(window_s)s
     %(axis)s
 
     Returns
@@ -797,8 +796,7 @@ def moving_average(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = 
     x : array-like
         Signal(s), e.g. a rectified signal (giving the average rectified value).
     %(fs)s
-    window_s : float
-        Window length in seconds.
+    %(window_s)s
     %(axis)s
 
     Returns
@@ -1077,8 +1075,7 @@ def quiet_noise(
     x : array-like
         Signal(s), high-passed (the mean is not removed).
     %(fs)s
-    window_s : float
-        Window length in seconds.
+    %(window_s)s
     quantile : float
         Fraction of the quietest windows used, in (0, 1].
     %(axis)s

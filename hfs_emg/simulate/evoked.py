@@ -185,8 +185,7 @@ def simulate_lsr_session(
     ----------
     n_stimuli : int
         Number of stimuli.
-    rate_hz : float
-        Stimulation rate (Hz).
+    %(rate_hz)s
     %(sfreq)s
     stim_branch : str
         Stimulated facial-nerve branch (see :data:`hfs_emg.anatomy.BRANCHES`).

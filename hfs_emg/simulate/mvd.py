@@ -336,13 +336,11 @@ def simulate_mvd_lsr(
         150 s.
     duration_s : float
         Session length (s).
-    rate_hz : float
-        Stimulation rate (Hz).
+    %(rate_hz)s
     %(sfreq)s
     stim_branch : str
         Stimulated branch.
-    muscles : sequence of str
-        Recorded muscles.
+    %(muscles)s
     lsr_p2p_uv : float or dict, optional
         Mean LSR amplitude (uV); default :data:`hfs_emg.simulate.evoked.LSR_P2P_UV`.
     amplitude_cv, drift_cv, presence_probability, jitter_ms : float
@@ -875,8 +873,7 @@ def simulate_fmep(
     isi_ms : float
         Inter-pulse interval (ms).
     %(sfreq)s
-    muscles : sequence of str
-        Recorded muscles.
+    %(muscles)s
     final_over_baseline : float or dict, optional
         Final/baseline amplitude ratio (fraction), one value or per muscle.
     p2p_uv, amplitude_cv : float

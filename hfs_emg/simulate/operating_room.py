@@ -156,8 +156,7 @@ def simulate_or_session(
     ----------
     n_stimuli : int
         Number of stimuli (all montages together).
-    rate_hz : float
-        Stimulation rate (Hz).
+    %(rate_hz)s
     %(sfreq)s
     montage : {"alternating", "zygomatic", "marginal_mandibular"}
         Stimulated branch: alternately zygomatic and marginal mandibular (starting zygomatic),

@@ -115,8 +115,7 @@ def simulate_zl_response(
         Marker text of the stimulated vessel (``"AICA"``, ``"PICA"``, ``"VA"``, ``"vessel"``).
     intensity_ma : float
         Intensity written in the marker (mA; 2 mA as Zheng 2012).
-    muscles : sequence of str
-        Recorded muscles.
+    %(muscles)s
     latency_ms, p2p_uv : (float, float)
         Mean and SD across muscles of the Z-L latency (ms) and amplitude (uV).
     amplitude_cv, jitter_ms, presence_probability : float
