@@ -31,7 +31,8 @@ after imports, so the import of scipy/MNE is not counted):
   kernel of both paths and both storage dtypes, first-call imports),
   and only then is timed, so fixed first-run costs do not pollute the per-sample figures. The
   table gives CPU seconds (all threads) and extra peak memory per million samples, and the CPU
-  figure's ratio to the 10-minute one (linear within 20 %: 0.8-1.2).
+  figure's ratio to the 10-minute one (linear within 20 %: 0.8-1.2). ``--repeat N`` runs the
+  lengths round-robin N times and shows the run of median CPU time and every run's CPU time.
 
 - ``peers`` (``--peers``): NeuroKit2 ``nk.emg_process`` and BioSPPy ``biosppy.signals.emg.emg``
   on ONE channel x ``--peer-seconds`` of the same file (they loop per channel in Python and
@@ -43,7 +44,7 @@ after imports, so the import of scipy/MNE is not counted):
 Usage::
 
     python benchmarks/end_to_end.py --minutes 1 10 60 --kinds spontaneous lsr
-    python benchmarks/end_to_end.py --scaling --kinds spontaneous lsr --max-memory-gb 12
+    python benchmarks/end_to_end.py --scaling --kinds spontaneous lsr --max-memory-gb 12 --repeat 3
     python benchmarks/end_to_end.py --minutes 10 --kinds spontaneous --peers
 """
 
@@ -347,38 +348,61 @@ def _run_capped(args: list[str], max_memory_gb: float | None) -> dict[str, Any]:
 
 
 def scaling(
-    kinds: list[str], minutes: list[float], data_dir: Path, max_memory_gb: float | None
+    kinds: list[str],
+    minutes: list[float],
+    data_dir: Path,
+    max_memory_gb: float | None,
+    repeat: int = 1,
 ) -> None:
-    """Print the scaling table of ``analyze(path)`` over ``minutes`` for each kind."""
+    """Print the scaling table of ``analyze(path)`` over ``minutes`` for each kind.
+
+    With ``repeat`` > 1 the lengths run round-robin ``repeat`` times (so a change of machine
+    load falls on every length alike) and each row is the run of median CPU time.
+    """
     cap = f"{max_memory_gb:g} GB" if max_memory_gb else "none"
     print(
         f"\nScaling of analyze(path), 8 EMG ch x {SFREQ / 1000:g} kHz BDF+; each length in its "
         f"own process after a warm-up (1-minute file analysed in memory and streamed, as "
-        f"float64 and float32, in that process); address-space cap {cap}. CPU = all threads; "
+        f"float64 and float32, in that process); address-space cap {cap}; {repeat} run(s) per "
+        f"length, round-robin, the row is the run of median CPU. CPU = all threads; "
         f"ratio = CPU s per M samples / that of 10 min (linear within 20 %: 0.80-1.20). "
         f"VmHWM counts the mapped file pages read; anon = RssAnon peak sampled every 10 ms."
     )
     print(
         "\n| file | minutes | M samples | analyze wall s | CPU s | CPU s / M samples | "
         "ratio to 10 min | within 20 % | extra peak MB (VmHWM) | MB / M samples | "
-        "extra peak anon MB | anon MB / M samples |"
+        "extra peak anon MB | anon MB / M samples | CPU s of each run |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
     for kind in kinds:
         warm = make_file(kind, 1.0, data_dir)
-        rows: dict[float, dict[str, Any]] = {}
-        for m in minutes:
-            path = make_file(kind, m, data_dir)
-            t0 = time.perf_counter()
-            rows[m] = _run_capped(
-                ["--case", "scaling", "--path", str(path), "--warm-path", str(warm)],
-                max_memory_gb,
-            )
-            rows[m]["m_samples"] = m * 60 * SFREQ * 8 / 1e6
-            print(f"  {kind} {m:g} min done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        runs: dict[float, list[dict[str, Any]]] = {m: [] for m in minutes}
+        for k in range(repeat):
+            for m in minutes:
+                path = make_file(kind, m, data_dir)
+                t0 = time.perf_counter()
+                runs[m].append(
+                    _run_capped(
+                        ["--case", "scaling", "--path", str(path), "--warm-path", str(warm)],
+                        max_memory_gb,
+                    )
+                )
+                took = time.perf_counter() - t0
+                print(f"  {kind} {m:g} min, run {k + 1}: {took:.0f} s", file=sys.stderr)
+        rows = {m: _median_run(r, m * 60 * SFREQ * 8 / 1e6) for m, r in runs.items()}
         for m in sorted(rows):
             _print_scaling_row(kind, m, rows[m], rows.get(10.0))
         _print_scaling_fit(kind, rows)
+
+
+def _median_run(runs: list[dict[str, Any]], m_samples: float) -> dict[str, Any]:
+    """The run of median CPU time (the first error if any run failed), with every CPU time."""
+    bad = [r for r in runs if "error" in r]
+    by_cpu = sorted(runs, key=lambda r: r.get("cpu_s", 0.0))
+    row = dict(bad[0]) if bad else dict(by_cpu[(len(runs) - 1) // 2])
+    row["m_samples"] = m_samples
+    row["cpu_runs"] = [r.get("cpu_s") for r in runs]
+    return row
 
 
 def _print_scaling_fit(kind: str, rows: dict[float, dict[str, Any]]) -> None:
@@ -394,7 +418,7 @@ def _print_scaling_fit(kind: str, rows: dict[float, dict[str, Any]]) -> None:
     minutes = n[worst] * 1e6 / (60 * SFREQ * 8)
     print(
         f"| {kind} | fit | CPU s = {fixed:.2f} + {slope:.4f} x M samples; largest deviation "
-        f"of a row from the fit {100 * dev[worst]:.0f} % ({minutes:g} min) | | | | | | | | | |",
+        f"of a row from the fit {100 * dev[worst]:.0f} % ({minutes:g} min) | | | | | | | | | | |",
         flush=True,
     )
 
@@ -405,7 +429,7 @@ def _print_scaling_row(
     label = f"{minutes:g} (streamed)" if r.get("streamed") else f"{minutes:g}"
     n_m = r["m_samples"]
     if "error" in r:
-        print(f"| {kind} | {minutes:g} | {n_m:.0f} | error: {r['error']} | | | | | | | | |")
+        print(f"| {kind} | {minutes:g} | {n_m:.0f} | error: {r['error']} | | | | | | | | | |")
         return
     per_m = r["cpu_s"] / n_m
     ratio_s, ok = "-", "-"
@@ -416,7 +440,7 @@ def _print_scaling_row(
         f"| {kind} | {label} | {n_m:.0f} | {r['seconds']:.2f} | {r['cpu_s']:.2f} | "
         f"{per_m:.4f} | {ratio_s} | {ok} | {r['extra_peak_mb']:.0f} | "
         f"{r['extra_peak_mb'] / n_m:.2f} | {r['extra_anon_mb']:.0f} | "
-        f"{r['extra_anon_mb'] / n_m:.2f} |",
+        f"{r['extra_anon_mb'] / n_m:.2f} | {', '.join(f'{c:.2f}' for c in r['cpu_runs'])} |",
         flush=True,
     )
 
@@ -444,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--max-memory-gb", type=float, default=None, help="address-space cap per --scaling case"
     )
+    p.add_argument("--repeat", type=int, default=1, help="--scaling runs per length (median)")
     p.add_argument("--warm-path", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--case", help=argparse.SUPPRESS)
     p.add_argument("--path", type=Path, help=argparse.SUPPRESS)
@@ -456,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.data_dir.mkdir(parents=True, exist_ok=True)
     if args.scaling:
-        scaling(args.kinds, args.scaling_minutes, args.data_dir, args.max_memory_gb)
+        scaling(args.kinds, args.scaling_minutes, args.data_dir, args.max_memory_gb, args.repeat)
         return 0
     print(
         "| file | minutes | M samples | analyze s | sosfiltfilt s (same process) | ratio | "
