@@ -284,6 +284,27 @@ class _AnonPeak:
         self.peak_kb = max(self.peak_kb, _status_kb("RssAnon"))
 
 
+def _reference_cpu_per_m(repeat: int = 3) -> float:
+    """Gauge: CPU s per M samples of one sosfiltfilt band-pass over 8 x 1 min of float32 noise.
+
+    Timed in the process of a scaling case, just before and after the analysis (best of 3
+    each): the machine's speed at that moment, which the load of other sessions changes for
+    both alike, so analyze's CPU per sample over the gauge is load-normalised. The 1-minute
+    rows stay in cache: the gauge is ~3-4x faster per sample than a whole-file sosfiltfilt
+    pass, so it is a normaliser, not the issue's "one sosfiltfilt pass" unit.
+    """
+    import scipy.signal as ss
+
+    x = np.random.default_rng(0).standard_normal((8, round(60 * SFREQ)), dtype=np.float32)
+    sos = ss.butter(4, [20, 1000], "bandpass", fs=SFREQ, output="sos")
+    best = np.inf
+    for _ in range(repeat):
+        c0 = time.process_time()
+        ss.sosfiltfilt(sos, x, axis=-1)
+        best = min(best, time.process_time() - c0)
+    return best / (x.size / 1e6)
+
+
 def _scaling_case(path: Path, warm_path: Path) -> dict[str, Any]:
     """``analyze(path)`` timed after a warm-up on ``warm_path`` in memory and streamed."""
     import gc
@@ -306,6 +327,7 @@ def _scaling_case(path: Path, warm_path: Path) -> dict[str, Any]:
         finally:
             _base.FLOAT32_FROM_SAMPLES = limit
     warm_s = time.perf_counter() - t0
+    ref_before = _reference_cpu_per_m()
     gc.collect()
     base_kb = _status_kb("VmRSS")
     base_anon_kb = _status_kb("RssAnon")
@@ -320,6 +342,7 @@ def _scaling_case(path: Path, warm_path: Path) -> dict[str, Any]:
         "cpu_s": cpu,  # all threads of the process
         "extra_peak_mb": (_status_kb("VmHWM") - base_kb) / 1024,
         "extra_anon_mb": (anon.peak_kb - base_anon_kb) / 1024,
+        "sff_cpu_per_m": (ref_before + _reference_cpu_per_m()) / 2,
         "warm_up_s": warm_s,
         "streamed": bool(res.provenance.get("streamed")),
         "protocol": res.protocol,
@@ -366,14 +389,17 @@ def scaling(
         f"float64 and float32, in that process); address-space cap {cap}; {repeat} run(s) per "
         f"length, round-robin, the row is the run of median CPU. CPU = all threads; "
         f"ratio = CPU s per M samples / that of 10 min (linear within 20 %: 0.80-1.20). "
-        f"VmHWM counts the mapped file pages read; anon = RssAnon peak sampled every 10 ms."
+        f"VmHWM counts the mapped file pages read; anon = RssAnon peak sampled every 10 ms. "
+        f"gauge = CPU per sample of sosfiltfilt over 8 x 1 min of float32 noise, timed in the "
+        f"same process before and after the analysis (load-normalised scaling)."
     )
     print(
         "\n| file | minutes | M samples | analyze wall s | CPU s | CPU s / M samples | "
         "ratio to 10 min | within 20 % | extra peak MB (VmHWM) | MB / M samples | "
-        "extra peak anon MB | anon MB / M samples | CPU s of each run |"
+        "extra peak anon MB | anon MB / M samples | CPU s of each run | "
+        "CPU per sample / gauge | its ratio to 10 min |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
+    print("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|")
     for kind in kinds:
         warm = make_file(kind, 1.0, data_dir)
         runs: dict[float, list[dict[str, Any]]] = {m: [] for m in minutes}
@@ -418,7 +444,8 @@ def _print_scaling_fit(kind: str, rows: dict[float, dict[str, Any]]) -> None:
     minutes = n[worst] * 1e6 / (60 * SFREQ * 8)
     print(
         f"| {kind} | fit | CPU s = {fixed:.2f} + {slope:.4f} x M samples; largest deviation "
-        f"of a row from the fit {100 * dev[worst]:.0f} % ({minutes:g} min) | | | | | | | | | | |",
+        f"of a row from the fit {100 * dev[worst]:.0f} % ({minutes:g} min)"
+        " | | | | | | | | | | | | |",
         flush=True,
     )
 
@@ -429,18 +456,21 @@ def _print_scaling_row(
     label = f"{minutes:g} (streamed)" if r.get("streamed") else f"{minutes:g}"
     n_m = r["m_samples"]
     if "error" in r:
-        print(f"| {kind} | {minutes:g} | {n_m:.0f} | error: {r['error']} | | | | | | | | | |")
+        print(f"| {kind} | {minutes:g} | {n_m:.0f} | error: {r['error']} | | | | | | | | | | | |")
         return
     per_m = r["cpu_s"] / n_m
-    ratio_s, ok = "-", "-"
+    in_sff = per_m / r["sff_cpu_per_m"]
+    ratio_s, ok, sff_ratio = "-", "-", "-"
     if ref is not None and "error" not in ref:
         ratio = per_m / (ref["cpu_s"] / ref["m_samples"])
         ratio_s, ok = f"{ratio:.2f}", "yes" if abs(ratio - 1.0) <= 0.2 else "**no**"
+        sff_ratio = f"{in_sff / (ref['cpu_s'] / ref['m_samples'] / ref['sff_cpu_per_m']):.2f}"
     print(
         f"| {kind} | {label} | {n_m:.0f} | {r['seconds']:.2f} | {r['cpu_s']:.2f} | "
         f"{per_m:.4f} | {ratio_s} | {ok} | {r['extra_peak_mb']:.0f} | "
         f"{r['extra_peak_mb'] / n_m:.2f} | {r['extra_anon_mb']:.0f} | "
-        f"{r['extra_anon_mb'] / n_m:.2f} | {', '.join(f'{c:.2f}' for c in r['cpu_runs'])} |",
+        f"{r['extra_anon_mb'] / n_m:.2f} | {', '.join(f'{c:.2f}' for c in r['cpu_runs'])} | "
+        f"{in_sff:.2f} | {sff_ratio} |",
         flush=True,
     )
 
