@@ -398,3 +398,60 @@ def make_epochs(
         drop_log=drop_log,
         baseline=baseline,
     )
+
+
+def concat_epochs(parts: list[Epochs]) -> Epochs:
+    """One :class:`Epochs` from consecutive parts cut with the same window and channels.
+
+    The parts of a long recording cut block by block (:func:`make_epochs` on windows of it,
+    the clipping reference carried with ``extremes=``) concatenate to the epochs cut from the
+    whole recording at once: samples, clipping flags, events (``epoch`` renumbered 0..n-1)
+    and the drop log.
+
+    Parameters
+    ----------
+    parts : list of Epochs
+        At least one; the same ``times``, ``sfreq``, channels and ``baseline``.
+
+    Returns
+    -------
+    Epochs
+
+    Examples
+    --------
+    >>> from hfs_emg.simulate import simulate_lsr_session
+    >>> rec = simulate_lsr_session(n_stimuli=6, sfreq=5000.0).recording
+    >>> whole = make_epochs(rec, rec.events)
+    >>> ext = RunningExtremes()
+    >>> parts = [make_epochs(rec, rec.events.iloc[i : i + 2], extremes=ext) for i in (0, 2, 4)]
+    >>> both = concat_epochs(parts)
+    >>> bool((both.data == whole.data).all()), both.events["epoch"].tolist()
+    (True, [0, 1, 2, 3, 4, 5])
+    """
+    if not parts:
+        raise ParameterError("concat_epochs needs at least one Epochs.")
+    first = parts[0]
+    for p in parts[1:]:
+        if (
+            p.data.shape[1:] != first.data.shape[1:]
+            or p.sfreq != first.sfreq
+            or not np.array_equal(p.times, first.times)
+            or p.ch_names != first.ch_names
+            or p.baseline != first.baseline
+        ):
+            raise ParameterError(
+                "concat_epochs: the parts differ in times, rate, channels or baseline."
+            )
+    if len(parts) == 1:
+        return first
+    events = pd.concat([p.events for p in parts], ignore_index=True)
+    events["epoch"] = np.arange(len(events))
+    drops = [p.drop_log for p in parts if len(p.drop_log)]
+    return dataclasses.replace(
+        first,
+        data=np.concatenate([p.data for p in parts]),
+        events=events,
+        bad=np.concatenate([p.bad for p in parts]),
+        bad_reason=np.concatenate([p.bad_reason for p in parts]),
+        drop_log=pd.concat(drops, ignore_index=True) if drops else first.drop_log,
+    )

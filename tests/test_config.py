@@ -44,6 +44,7 @@ NOT_OPTIONS = {
     "average",
     "vocabulary",
     "rise_times",
+    "trigger_runs",
 }
 
 
