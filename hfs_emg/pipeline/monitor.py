@@ -80,6 +80,7 @@ from ..lsr import lsr_trend
 from ..lsr_online import LsrStream
 from ..phases import PHASES, phase_markers
 from ..recording import from_array, make_events
+from ..trend import LsrTrendState
 
 __all__ = ["PHASE_BUTTONS", "LiveMonitor"]
 
@@ -527,6 +528,10 @@ class LiveMonitor:
         if not lsr.empty:
             lsr = lsr[lsr["stim_index"] < self.n_stim].reset_index(drop=True)
         self._rows = _RowStore(lsr)
+        # the trend grown sweep by sweep (equal to lsr_trend of the table; the final trend
+        # at close is lsr_trend of the table itself)
+        self._trend_state = LsrTrendState(**self.trend_options)
+        self._trend_state.push(lsr)
         self._trend_gate = _TrendGate(self.trend_options)
         self._trend_t = -np.inf  # monotonic time of the last trend computation
         self._trend_stale = False
@@ -1009,6 +1014,7 @@ class LiveMonitor:
         at_once = False
         for (window, _), sweep_rows in zip(new, per_sweep, strict=True):
             self._rows.append(sweep_rows)  # O(1): joined only when the table is read
+            self._trend_state.push(sweep_rows)
             self._keep_sweep(sweep_rows, window)
             at_once |= self._trend_gate.push(sweep_rows)
         self.version += 1  # the page may draw the rows now
@@ -1087,15 +1093,23 @@ class LiveMonitor:
             {"onset_s": float, "label": object}
         )
 
-    def _update_trend(self) -> None:
-        """:func:`hfs_emg.lsr_trend` of the whole table with the session's phases, written to
-        ``trend.csv`` (atomically)."""
+    def _update_trend(self, *, final: bool = False) -> None:
+        """The trend of the whole table with the session's phases, written to ``trend.csv``
+        (atomically): from the state grown sweep by sweep (:class:`hfs_emg.trend.LsrTrendState`,
+        equal to :func:`hfs_emg.lsr_trend` of the table), or ``lsr_trend`` of the table itself
+        when ``final`` (at close) or when the state cannot follow the table."""
         if self._rows.n_rows == 0:
             return
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.trend = lsr_trend(self.lsr, phases=self.phases(), **self.trend_options)
+            try:
+                if self._trend_state.exact and not final:
+                    self.trend = self._trend_state.trend(phases=self.phases())
+                else:
+                    self.trend = lsr_trend(self.lsr, phases=self.phases(), **self.trend_options)
+            except ParameterError:  # every row so far rejected: no trend yet
+                self.trend = pd.DataFrame()
         self.trend_log.append((self.n_stim, time.perf_counter() - t0))
         self._trend_t = time.monotonic()
         self._trend_stale = False
@@ -1200,8 +1214,7 @@ class LiveMonitor:
             if self._writer is not None:
                 self._finalise(force=True)
                 self._spontaneous(None)
-                if self._trend_stale:
-                    self._update_trend()  # the final trend: lsr_trend of the whole table
+                self._update_trend(final=True)  # the final trend: lsr_trend of the whole table
                 self._save_tables(force=True)
                 self._t_end = self.now_s()
                 self._writer.close()
