@@ -781,14 +781,20 @@ class LsrTrendState:
             self.exact = False
             return
         has = self._has
-        d = rows[rows["kind"] != "direct"] if has["kind"] else rows
-        if d.empty:
+        # the columns as arrays, then the rows kept (no filtered DataFrame per sweep)
+        n_all = len(rows)
+        keep = rows["kind"].to_numpy(object) != "direct" if has["kind"] else np.ones(n_all, bool)
+        if not keep.any():
             return
-        n = len(d)
-        rej = d["rejected"].to_numpy(bool) if has["rejected"] else np.zeros(n, bool)
-        kind = d["kind"].to_numpy(object) if has["kind"] else np.full(n, None, object)
-        mont = d["montage"].to_numpy(object) if has["montage"] else np.full(n, None, object)
-        musc = d["muscle"].to_numpy(object) if has["muscle"] else np.full(n, "", object)
+
+        def take(col: str, dtype: Any = None) -> np.ndarray:
+            return rows[col].to_numpy(dtype)[keep]
+
+        n = int(keep.sum())
+        rej = take("rejected", bool) if has["rejected"] else np.zeros(n, bool)
+        kind = take("kind", object) if has["kind"] else np.full(n, None, object)
+        mont = take("montage", object) if has["montage"] else np.full(n, None, object)
+        musc = take("muscle", object) if has["muscle"] else np.full(n, "", object)
         if (has["kind"] and pd.isna(kind).any()) or (has["montage"] and pd.isna(mont).any()):
             self.exact = False
             return
@@ -799,15 +805,20 @@ class LsrTrendState:
         self._montages.update(mont.tolist() if has["montage"] else [])
         self._n_rows += n
         self._n_valid += int((~rej).sum())
-        stim = d["stim_index"].to_numpy()
-        t = d["stim_time_s"].to_numpy(float)
-        ch = d["channel"].to_numpy(object)
-        p = d[self._presence].fillna(False).astype(bool).to_numpy().astype(float)
-        vals = [p, d["p2p_uv"].to_numpy(float)]
+        stim = take("stim_index")
+        t = take("stim_time_s", float)
+        ch = take("channel", object)
+        pcol = rows[self._presence]
+        if pcol.dtype == bool:
+            p = pcol.to_numpy()[keep].astype(float)
+        else:  # fillna(False).astype(bool), value by value
+            raw = pcol.to_numpy(object)[keep]
+            p = np.where(pd.isna(raw), False, raw).astype(bool).astype(float)
+        vals = [p, take("p2p_uv", float)]
         if has["latency_ms"]:
-            vals.append(d["latency_ms"].to_numpy(float))
+            vals.append(take("latency_ms", float))
         if self._far is not None:
-            vals.append(d[self._far].to_numpy(float))
+            vals.append(take(self._far, float))
         # each (group, stimulus) and (whole, stimulus): its rows in table order
         per: dict[tuple[Any, ...], list[int]] = {}
         for i in range(n):  # rows of the pushed sweeps (a few per sweep), not samples

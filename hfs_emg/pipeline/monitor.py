@@ -322,16 +322,19 @@ class _TrendGate:
         col = self.presence
         if col == "auto":
             col = "match_present" if "match_present" in rows.columns else "present"
-        d = rows
-        if "kind" in d.columns:
-            d = d[d["kind"] != "direct"]
-        if "rejected" in d.columns:
-            d = d[~d["rejected"].fillna(False).astype(bool)]
-        if d.empty:
+        keep = np.ones(len(rows), bool)  # numpy on the columns: no filtered frames per sweep
+        if "kind" in rows.columns:
+            keep &= rows["kind"].to_numpy(object) != "direct"
+        if "rejected" in rows.columns:
+            r = rows["rejected"].to_numpy(object)
+            keep &= ~np.where(pd.isna(r), False, r).astype(bool)
+        if not keep.any():
             return self.n_sweeps <= self.n_early
-        pres = d[col].fillna(False).astype(bool).to_numpy()
-        montage = str(d["montage"].iloc[0]) if "montage" in d.columns else ""
-        series = [((montage, str(c)), bool(p)) for c, p in zip(d["channel"], pres, strict=True)]
+        raw = rows[col].to_numpy(object)[keep]
+        pres = np.where(pd.isna(raw), False, raw).astype(bool)
+        montage = str(rows["montage"].to_numpy(object)[keep][0]) if "montage" in rows else ""
+        chans = rows["channel"].to_numpy(object)[keep]
+        series = [((montage, str(c)), bool(p)) for c, p in zip(chans, pres, strict=True)]
         series.append(((montage, "\0overall"), bool(pres.any())))
         near = self.n_sweeps <= self.n_early
         for key, p in series:
