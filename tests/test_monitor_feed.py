@@ -24,7 +24,7 @@ import hfs_emg as hfs
 from hfs_emg._errors import NoStimulusError
 from hfs_emg.events import _attach_extra_columns
 from hfs_emg.live import ArraySource
-from hfs_emg.pipeline.monitor import LiveMonitor, _sweep_events, _trigger_edges
+from hfs_emg.pipeline.monitor import LiveMonitor, _csv_lines, _sweep_events, _trigger_edges
 from hfs_emg.recording import make_events
 from hfs_emg.simulate import simulate_lsr_session
 
@@ -131,3 +131,29 @@ def test_directly_fed_session_equals_offline_rows_and_trend(tmp_path: Path) -> N
     overall = mon.trend.set_index("channel").loc["overall"]
     assert overall["status"] == "disappeared"
     assert abs(int(overall["disappearance_stim_index"]) - 25) <= 3
+
+
+def test_csv_lines_equal_pandas_to_csv() -> None:
+    sim = simulate_lsr_session(n_stimuli=6, sfreq=5000.0, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lsr = hfs.measure_lsr(sim.recording, stim_branch="zygomatic")
+    lsr.insert(2, "part", "recording.bdf")
+    cols = [*lsr.columns[:5], "absent column", *lsr.columns[5:]]
+    for _, sweep in lsr.groupby("stim_index"):
+        assert _csv_lines(sweep, cols) == sweep.reindex(columns=cols).to_csv(
+            index=False, header=False
+        )
+    odd = pd.DataFrame(
+        {
+            "f": [0.1, 1e-05, 1e16, np.nan, np.inf, -0.0, 123456789.123456789],
+            "i": np.arange(7, dtype=np.int64) - 3,
+            "b": [True, False, True, True, False, False, True],
+            "s": ["a,b", 'say "x"', "", None, "line\nbreak", "plain", np.nan],
+            "o": [None, 1, "x", 2.5, True, np.nan, "y"],
+        }
+    )
+    want = odd.to_csv(index=False, header=False)
+    assert _csv_lines(odd, list(odd.columns)) == want
+    cat = odd.assign(c=pd.Categorical(["u"] * 7))  # other dtypes: pandas itself
+    assert _csv_lines(cat, list(cat.columns)) == cat.to_csv(index=False, header=False)

@@ -52,6 +52,7 @@ A stream with another sampling rate or channel set than the session is refused
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import logging
@@ -182,6 +183,35 @@ def _sweep_events(
             v = np.nan if k is None else vals[has[k]][j]
             ev[col] = float(v) if col == "intensity_ma" else v
     return events
+
+
+def _csv_lines(df: pd.DataFrame, columns: list[str]) -> str:
+    """``df.reindex(columns=columns).to_csv(index=False, header=False)``, the same text, made
+    without pandas' CSV machinery (about 1 ms for a sweep's rows; ``tests/test_monitor_feed.py``
+    compares both): floats in their shortest repr, NaN and None empty, quoting as the ``csv``
+    module's (pandas' own) QUOTE_MINIMAL. Columns of other dtypes go through pandas."""
+    out = []
+    n = len(df)
+    for c in columns:
+        if c not in df.columns:
+            out.append([""] * n)
+            continue
+        col = df[c]
+        kind = col.dtype.kind
+        if kind == "f" and col.dtype.itemsize == 8:
+            v = col.to_numpy()
+            txt = v.astype(str).astype(object)
+            txt[np.isnan(v)] = ""
+            out.append(txt.tolist())
+        elif kind in "iub" and not isinstance(col.dtype, pd.api.extensions.ExtensionDtype):
+            out.append([str(x) for x in col.tolist()])
+        elif kind in "OU" or pd.api.types.is_string_dtype(col.dtype):
+            out.append(["" if pd.isna(x) else str(x) for x in col.tolist()])
+        else:  # anything else (categories, nullable integers...): pandas
+            return df.reindex(columns=columns).to_csv(index=False, header=False)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(zip(*out, strict=True))
+    return buf.getvalue()
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -1164,8 +1194,7 @@ class LiveMonitor:
             self._csv_cols = list(lsr.columns)
         elif rows:
             # then appended: one write of whole lines, fsync-ed (the table grows over hours)
-            text = "".join(r.reindex(columns=self._csv_cols).to_csv(index=False, header=False)
-                           for r in rows)  # fmt: skip
+            text = "".join(_csv_lines(r, self._csv_cols) for r in rows)
             with open(path, "a", encoding="utf-8") as fh:
                 fh.write(text)
                 fh.flush()
