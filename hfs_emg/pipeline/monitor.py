@@ -777,7 +777,10 @@ class LiveMonitor:
         self.manifest.setdefault("parts", []).append({"file": name, "tstart": self._tstart})
         self.manifest.update(sfreq=self.sfreq, ch_names=self.ch_names, n_stimuli=self.n_stim)
         self._save_manifest()
-        self._buf = np.zeros((len(self.ch_names), 0))
+        # the newest samples: columns [_r0, _r1) of _ring (appended in place, dropped by
+        # moving _r0; compacted when the end is reached: amortised O(new samples))
+        self._ring = np.zeros((len(self.ch_names), 1 << 14))
+        self._r0 = self._r1 = 0
         self._gaps: list[tuple[float, float]] = []  # signal gaps of this part
         emg = [n for n in self.ch_names if n not in self._stim]
         self._blocks = (
@@ -879,8 +882,8 @@ class LiveMonitor:
     def _append(self, stored: np.ndarray, t_recv: float) -> None:
         """Keep the newest stored samples and find the stimuli among them."""
         keep = round((0.5 + abs(self._tmin()) + self._tmax()) * self.sfreq)
-        n_old = self._buf.shape[1]
-        self._buf = np.concatenate([self._buf, stored], axis=1)
+        n_old = self._r1 - self._r0
+        self._buf_append(stored)
         end = self._buf0 + self._buf.shape[1]
         if self._stim:
             c = self.ch_names.index(self._stim[0])
@@ -911,8 +914,24 @@ class LiveMonitor:
         )
         drop = max(0, min(need - 2, end - keep) - self._buf0)
         if drop > 0:
-            self._buf = self._buf[:, drop:]
+            self._r0 += drop
             self._buf0 += drop
+
+    @property
+    def _buf(self) -> np.ndarray:
+        """The samples kept (a view; column 0 is sample ``_buf0`` of the part)."""
+        return self._ring[:, self._r0 : self._r1]
+
+    def _buf_append(self, x: np.ndarray) -> None:
+        n = x.shape[1]
+        if self._r1 + n > self._ring.shape[1]:
+            live = self._r1 - self._r0
+            cap = max(2 * (live + n), 1 << 14)
+            ring = np.empty((self._ring.shape[0], cap))
+            ring[:, :live] = self._ring[:, self._r0 : self._r1]
+            self._ring, self._r0, self._r1 = ring, 0, live
+        self._ring[:, self._r1 : self._r1 + n] = x
+        self._r1 += n
 
     def _mark_ready(self, t_recv: float) -> None:
         """Stamp the pending sweeps whose window has arrived (wall clock of its arrival)."""
