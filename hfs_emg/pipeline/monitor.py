@@ -240,7 +240,7 @@ def _append_csv(df: pd.DataFrame, path: Path) -> None:
 _LOG_LEN = 20_000
 
 #: The components of a sweep's own work (:attr:`LiveMonitor.sweep_cpu`).
-_SWEEP_PARTS = ("labels", "lsr", "rows", "trend", "tables", "manifest")
+_SWEEP_PARTS = ("labels", "lsr", "lsr_wrap", "rows", "trend", "tables", "manifest")
 
 #: Rows of each block table kept in memory (the files hold them all).
 _KEEP_ROWS = 2000
@@ -811,7 +811,8 @@ class LiveMonitor:
         The monitor thread's CPU time goes to :attr:`cpu_s` by component: ``pull`` (the
         source), ``record`` (the BDF file), ``trigger`` (sample buffer, stimulus detection),
         ``spontaneous`` (block analysis), ``markers``, the sweep's ``labels``, ``lsr``
-        (:meth:`hfs_emg.lsr_online.LsrStream.push_window`), ``rows``, ``trend``, ``tables``
+        (:meth:`hfs_emg.lsr_online.LsrStream.push_window` alone), ``lsr_wrap`` (the window
+        cut and the ``part`` column around it), ``rows``, ``trend``, ``tables``
         (``lsr.csv``, ``lsr.parquet``), ``manifest``, and ``tick`` (the periodic trend and
         parquet refresh between sweeps); :attr:`sweep_cpu` holds each sweep's share of the
         sweep components.
@@ -1056,9 +1057,14 @@ class LiveMonitor:
         self._add_events(logged)  # one fsync-ed write for the batch
         t1 = time.perf_counter()
         c0 = self._cpu("labels", c0)
+        lsr0 = self.cpu_s.get("lsr", 0.0)
         per_sweep = self._measure_history(new)
         t2 = time.perf_counter()
-        c0 = self._cpu("lsr", c0)
+        c1 = time.thread_time()  # around LsrStream: the window cut, the part column
+        self.cpu_s["lsr_wrap"] = self.cpu_s.get("lsr_wrap", 0.0) + (
+            c1 - c0 - (self.cpu_s["lsr"] - lsr0)
+        )
+        c0 = c1
         self.analysis_s.append((t2 - t0) / len(ready))
         self.lsr_s.append((t2 - t1) / len(ready))  # the LSR measurement alone
         if not np.isfinite(self.first_stim_time_s):
@@ -1126,7 +1132,9 @@ class LiveMonitor:
             samples = window[self._emg_rows, 2 : 2 + stream.times.size]  # tmin..tmax
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                c0 = time.thread_time()
                 rows = stream.push_window(samples, event)
+                self._cpu("lsr", c0)  # LsrStream alone (hfs_emg.lsr_online)
             rows.insert(2, "part", self._part_name(self.part))
             out.append(rows)
         return out
