@@ -130,7 +130,7 @@ def end_to_end(seconds: float) -> None:
     print("  (percentiles", q, ")")
     import pandas as pd
 
-    sc = pd.DataFrame(list(mon.sweep_cpu)) * 1e3
+    sc = mon.sweep_cpu * 1e3
     print("  CPU of the monitor thread per sweep by component (ms), p50 / p95:")
     for col in sc.columns:
         print(f"    {col:10s} {sc[col].median():6.2f} {sc[col].quantile(0.95):6.2f}")

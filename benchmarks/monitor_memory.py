@@ -189,7 +189,7 @@ def feed(
         print("largest growth between 2000 and 4000 stimuli (tracemalloc):")
         for st in snaps[1].compare_to(snaps[0], "traceback")[:8]:
             print(f"  {st.size_diff / 1e6:+.3f} MB", "\n    ".join(st.traceback.format()[-8:]))
-    sc = pd.DataFrame(list(mon.sweep_cpu)) * 1e3
+    sc = mon.sweep_cpu * 1e3
     tot = sc.sum(axis=1)
     print("CPU of the monitor thread per sweep (ms): the sweep's own work, p50 / p95 / max")
     for col in [*sc.columns, "sum"]:

@@ -236,8 +236,9 @@ def _append_csv(df: pd.DataFrame, path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-#: Length of the in-memory logs (status changes, latencies, per-sweep times).
-_LOG_LEN = 20_000
+#: Length of the in-memory logs (status changes, latencies, per-sweep times): an hour of sweeps
+#: at 1 Hz, about 3 MB in all (20,000 entries took ~15 MB and kept growing for 5.5 hours).
+_LOG_LEN = 3600
 
 #: The components of a sweep's own work (:attr:`LiveMonitor.sweep_cpu`).
 _SWEEP_PARTS = ("labels", "lsr", "lsr_wrap", "rows", "trend", "tables", "manifest")
@@ -523,7 +524,7 @@ class LiveMonitor:
         self.sweep_s: deque[float] = deque(maxlen=_LOG_LEN)
         # CPU time of the monitor thread by component (see step), and per sweep
         self.cpu_s: dict[str, float] = {}
-        self.sweep_cpu: deque[dict[str, float]] = deque(maxlen=_LOG_LEN)
+        self._sweep_cpu: deque[tuple[float, ...]] = deque(maxlen=_LOG_LEN)
         self.trend_log: deque[tuple[int, float]] = deque(maxlen=_LOG_LEN)  # (stimuli, s)
         # (window end, result, monitor version) of every sweep, monotonic clock
         self.sweep_log: deque[tuple[float, float, int]] = deque(maxlen=_LOG_LEN)
@@ -597,6 +598,13 @@ class LiveMonitor:
         """Every LSR row of the session so far (the columns of :func:`hfs_emg.measure_lsr`
         plus ``part``); joined from the sweeps' rows when read (cached until the next sweep)."""
         return self._rows.frame()
+
+    @property
+    def sweep_cpu(self) -> pd.DataFrame:
+        """CPU time (s, the monitor thread) of each of the newest sweeps by component
+        (``labels``, ``lsr``, ``lsr_wrap``, ``rows``, ``trend``, ``tables``, ``manifest``;
+        see :meth:`step`)."""
+        return pd.DataFrame(list(self._sweep_cpu), columns=list(_SWEEP_PARTS))
 
     @property
     def n_lsr_rows(self) -> int:
@@ -1093,7 +1101,7 @@ class LiveMonitor:
         self._cpu("manifest", c0)
         self.sweep_s.append((time.perf_counter() - t0) / len(ready))
         share = {k: (v - cpu0.get(k, 0.0)) / len(ready) for k, v in self.cpu_s.items()}
-        self.sweep_cpu.append({k: v for k, v in share.items() if k in _SWEEP_PARTS})
+        self._sweep_cpu.append(tuple(share.get(k, 0.0) for k in _SWEEP_PARTS))
 
     def _label_values(self, label: str) -> tuple[Any, Any, Any]:
         """:func:`_label_values`, cached (a session repeats a few marker texts)."""
