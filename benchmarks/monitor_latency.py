@@ -128,7 +128,6 @@ def end_to_end(seconds: float) -> None:
     print("  of which the LSR measurement, LsrStream.push_window (ms):",
           np.percentile(np.array(mon.lsr_s) * 1e3, q).round(1))  # fmt: skip
     print("  (percentiles", q, ")")
-    import pandas as pd
 
     sc = mon.sweep_cpu * 1e3
     print("  CPU of the monitor thread per sweep by component (ms), p50 / p95:")

@@ -132,8 +132,6 @@ def feed(
     """A long session fed directly (no LSL): RSS against stimuli, CPU per sweep by part."""
     import os
 
-    import pandas as pd
-
     if not fsync:  # the disk waits of a shared machine, not memory: off on request
         os.fsync = lambda fd: None
 
