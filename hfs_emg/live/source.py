@@ -172,9 +172,11 @@ class LslSource:
         # liblsl's pull_chunk with a timeout blocks until max_samples have arrived or the
         # stream pauses; pull what is there now instead, waiting (polling) up to ``timeout``
         # for the first sample.
+        # (a poll every 5 ms: every 2 ms cost the monitor thread ~30 ms of CPU per second in
+        # liblsl calls; a sample waits at most 5 ms more)
         t_wait = time.monotonic() + timeout
         while not self._inlet.samples_available and time.monotonic() < t_wait:
-            time.sleep(min(0.002, max(0.0, t_wait - time.monotonic())))
+            time.sleep(min(0.005, max(0.0, t_wait - time.monotonic())))
         data, stamps = self._inlet.pull_chunk(timeout=0.0, max_samples=1 << 20)
         # mne-lsl returns views of buffers it reuses on the next pull: copy before keeping them.
         x = np.array(data, dtype=np.float64).reshape(-1, len(self.ch_names)).T * self._scale
