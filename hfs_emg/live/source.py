@@ -172,11 +172,9 @@ class LslSource:
         # liblsl's pull_chunk with a timeout blocks until max_samples have arrived or the
         # stream pauses; pull what is there now instead, waiting (polling) up to ``timeout``
         # for the first sample.
-        # (a poll every 5 ms: every 2 ms cost the monitor thread ~30 ms of CPU per second in
-        # liblsl calls; a sample waits at most 5 ms more)
         t_wait = time.monotonic() + timeout
         while not self._inlet.samples_available and time.monotonic() < t_wait:
-            time.sleep(min(0.005, max(0.0, t_wait - time.monotonic())))
+            time.sleep(min(0.002, max(0.0, t_wait - time.monotonic())))
         data, stamps = self._inlet.pull_chunk(timeout=0.0, max_samples=1 << 20)
         # mne-lsl returns views of buffers it reuses on the next pull: copy before keeping them.
         x = np.array(data, dtype=np.float64).reshape(-1, len(self.ch_names)).T * self._scale
@@ -197,13 +195,20 @@ class LslSource:
         elif now - self._last_arrival > self.lost_after_s:
             self.status = "signal lost"
         markers: list[tuple[float, str]] = []
-        if self._markers is not None and self.markers_live_since is not None:
-            labels, mstamps = self._markers.pull_chunk(timeout=0.0)
+        # markers only when there are some, 64 at a time: mne-lsl frees every pointer of a
+        # string chunk's buffer (1024 by default) in a Python loop at each pull, which cost
+        # the monitor thread ~35 ms of CPU per second when pulled at every step
+        while self._markers is not None and self.markers_live_since is not None:
+            if not self._markers.samples_available:
+                break
+            labels, mstamps = self._markers.pull_chunk(timeout=0.0, max_samples=64)
             mstamps = np.array(mstamps, dtype=np.float64)
-            markers = [
+            markers += [
                 (float(s), str(lab[0] if isinstance(lab, list | tuple) else lab))
                 for lab, s in zip(labels, mstamps, strict=True)
             ]
+            if len(labels) < 64:
+                break
         return StreamChunk(x, t, markers, gaps)
 
     def _check_signature(self) -> None:
