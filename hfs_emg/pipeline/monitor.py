@@ -850,13 +850,12 @@ class LiveMonitor:
             x = self._fill_gaps(chunk)
         t_recv = time.monotonic()
         c0 = time.thread_time()
+        stored = None
         if x.shape[1]:
             stored = self._writer.write(x)
             c0 = self._cpu("record", c0)
             self._append(stored, t_recv)
             c0 = self._cpu("trigger", c0)
-            self._spontaneous(stored)
-            c0 = self._cpu("spontaneous", c0)
         early, self._early = self._early, []
         logged = []
         for stamp, label in early + chunk.markers:
@@ -870,6 +869,10 @@ class LiveMonitor:
         self._mark_ready(time.monotonic())
         self._cpu("markers", c0)
         n = self._finalise()
+        if stored is not None:  # after the sweeps: a block's analysis never delays one
+            c0 = time.thread_time()
+            self._spontaneous(stored)
+            self._cpu("spontaneous", c0)
         if not n:
             self._tick()
         return n
