@@ -127,7 +127,13 @@ MUSCLES = ("frontalis", "orbicularis_oculi", "orbicularis_oris", "mentalis", "na
 
 
 def feed(
-    hours: float, n_channels: int, sfreq: float, trace: bool, every_stim: int, fsync: bool
+    hours: float,
+    n_channels: int,
+    sfreq: float,
+    trace: bool,
+    every_stim: int,
+    fsync: bool,
+    save_every_s: float = 2.0,
 ) -> None:
     """A long session fed directly (no LSL): RSS against stimuli, CPU per sweep by part."""
     import os
@@ -149,7 +155,7 @@ def feed(
     n_rep = max(1, round(hours * 3600 / (rec.n_samples / rec.sfreq)))
     out = Path(tempfile.mkdtemp())
     src = ArraySource(rec, chunk_s=0.05, repeat=n_rep)
-    mon = LiveMonitor(out, source=src, stim_branch="zygomatic")
+    mon = LiveMonitor(out, source=src, stim_branch="zygomatic", save_every_s=save_every_s)
     if trace:
         import tracemalloc
 
@@ -220,8 +226,9 @@ if __name__ == "__main__":
     ap.add_argument("--sfreq", type=float, default=10000.0)
     ap.add_argument("--every-stim", type=int, default=1000)
     ap.add_argument("--no-fsync", action="store_true", help="feed: files not fsync-ed")
+    ap.add_argument("--save-every", type=float, default=2.0, help="feed: save_every_s")
     a = ap.parse_args()
     if a.feed:
-        feed(a.hours, a.channels, a.sfreq, a.trace, a.every_stim, not a.no_fsync)
+        feed(a.hours, a.channels, a.sfreq, a.trace, a.every_stim, not a.no_fsync, a.save_every)
     else:
         main(a.minutes, a.speed, a.every, a.trace)
