@@ -138,6 +138,8 @@ def feed(
     """A long session fed directly (no LSL): RSS against stimuli, CPU per sweep by part."""
     import os
 
+    import pyarrow as pa
+
     if not fsync:  # the disk waits of a shared machine, not memory: off on request
         os.fsync = lambda fd: None
 
@@ -170,7 +172,7 @@ def feed(
             k = marks.pop(0)
             lsr_mb = mon._rows.nbytes / 1e6
             samples.append((mon.n_stim, _rss_mb(), lsr_mb, len(mon._events_log.rows),
-                            time.monotonic() - t0))  # fmt: skip
+                            time.monotonic() - t0, pa.total_allocated_bytes() / 1e6))  # fmt: skip
             if trace and k in (1000, 2500):
                 snaps.append(tracemalloc.take_snapshot())
         if src.exhausted:
@@ -180,9 +182,10 @@ def feed(
     print(f"{mon.n_stim} stimuli ({n_rep * rec.n_samples / rec.sfreq / 3600:.2f} h of signal, "
           f"{n_channels} EMG + trigger at {sfreq:g} Hz) fed directly in {wall:.0f} s "
           f"(CPU {cpu:.0f} s)")  # fmt: skip
-    print("stimuli   RSS MB  lsr-table MB  events   wall s")
-    for n, rss, lsr_mb, n_ev, t in samples:
-        print(f"{n:7d} {rss:8.1f} {lsr_mb:13.2f} {n_ev:7d} {t:8.0f}")
+    pool = pa.default_memory_pool().backend_name
+    print(f"stimuli   RSS MB  lsr-table MB  events   wall s  arrow MB ({pool} pool, allocated)")
+    for n, rss, lsr_mb, n_ev, t, arrow_mb in samples:
+        print(f"{n:7d} {rss:8.1f} {lsr_mb:13.2f} {n_ev:7d} {t:8.0f} {arrow_mb:9.2f}")
     ref = [s for s in samples if s[0] >= 1000]
     if len(ref) >= 2:
         k = 1000 / (ref[-1][0] - ref[0][0])
