@@ -15,6 +15,13 @@ facial muscles (10 kHz, 100 s), then times, for 10,000 stimuli x 8 channels:
   does not depend on the load of the machine.
 
 Medians of ``--repeat`` runs (the machine is shared: absolute times vary, ratios less).
+Every path runs once before it is timed (numba kernels compiled or loaded from the cache).
+
+``--live``: the per-sweep cost of the live path, one
+:meth:`hfs_emg.lsr_online.LsrStream.push_window` of one sweep x 8 channels at 10 kHz (raw
+samples, artefact-tail fit, crosstalk, calibrated and matched detectors, the sweep's rows), over
+``--sweeps`` sweeps of a simulated session after ``--warmup`` sweeps; wall and CPU p50/p95/max
+(issue 15: the whole per-sweep analysis <= 5 ms).
 With ``--numpy-too`` the evoked measurements are also timed with the compiled response kernel
 switched off (:mod:`hfs_emg._fastresp`, the NumPy reference path), in the same process.
 """
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import time
 import warnings
 
@@ -62,6 +70,41 @@ def _median_time(fn, repeat: int, name: str = "") -> tuple[float, list[float]]:
     return float(np.median(times)), times
 
 
+def live(n_sweeps: int = 600, warmup: int = 100) -> None:
+    """Per-sweep cost of ``LsrStream.push_window`` (1 sweep x 8 channels, 10 kHz)."""
+    from hfs_emg import find_stim_events
+    from hfs_emg.lsr_online import LsrStream
+
+    warnings.simplefilter("ignore")
+    n = n_sweeps + warmup
+    sim = simulate_lsr_session(
+        n_stimuli=n, rate_hz=4.0, sfreq=10000.0, muscles=MUSCLES, seed=5, disappearance_index=n // 2
+    )
+    rec = sim.recording
+    events = find_stim_events(rec)
+    emg = rec._pick_indices("emg")
+    stream = LsrStream.for_recording(rec, stim_branch="zygomatic")
+    n0 = round(stream.tmin * rec.sfreq)
+    starts = np.round((events["onset_s"].to_numpy() - rec.tstart) * rec.sfreq).astype(int) + n0
+    windows = [rec.data[emg, s : s + stream.times.size].copy() for s in starts]
+    evs = [events.iloc[i].to_dict() for i in range(len(events))]
+    wall, cpu = [], []
+    for i, (w, e) in enumerate(zip(windows, evs, strict=True)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        stream.push_window(w, e)
+        if i >= warmup:
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+    pw = np.percentile(np.array(wall) * 1e3, [50, 95, 100])
+    pc = np.percentile(np.array(cpu) * 1e3, [50, 95, 100])
+    print(
+        f"push_window, 1 sweep x {len(emg)} channels at 10 kHz, sweeps {warmup}-{n - 1}: "
+        f"wall p50 {pw[0]:.2f} p95 {pw[1]:.2f} max {pw[2]:.2f} ms; "
+        f"CPU p50 {pc[0]:.2f} p95 {pc[1]:.2f} max {pc[2]:.2f} ms; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+
+
 def main(repeat: int = 3, numpy_too: bool = False) -> None:
     warnings.simplefilter("ignore")
     sim = simulate_lsr_session(
@@ -84,10 +127,16 @@ def main(repeat: int = 3, numpy_too: bool = False) -> None:
     emg = big_rec.data[big_rec._pick_indices("emg")]
     sos = butter(4, [20.0, 1000.0], btype="bandpass", fs=fs, output="sos")
     t_ref, ref_all = _median_time(lambda: sosfiltfilt(sos, emg, axis=-1), repeat, "ref")
+    measure_lsr(big_rec, events=big_ev, stim_branch="zygomatic")  # warm
     t_rec, rec_all = _median_time(
         lambda: measure_lsr(big_rec, events=big_ev, stim_branch="zygomatic"), repeat, "rec"
     )
     n_rows = len(measure_lsr(big_rec, events=big_ev, stim_branch="zygomatic"))
+    t_cut, _ = _median_time(
+        lambda: make_epochs(big_rec, big_ev, tmin=-0.05, tmax=0.05, baseline=(-0.05, -0.0005)),
+        repeat,
+        "cut",
+    )
     ep = make_epochs(rec, rec.events, tmin=-0.05, tmax=0.05)
     big = dataclasses.replace(
         ep,
@@ -98,6 +147,7 @@ def main(repeat: int = 3, numpy_too: bool = False) -> None:
     )
     n_e, n_c, n_t = big.data.shape
     t_resp, _ = _median_time(lambda: measure_responses(big), repeat, "resp")
+    measure_lsr(big, stim_branch="zygomatic")  # warm: every kernel compiled or loaded
     t_lsr, lsr_all = _median_time(
         lambda: measure_lsr(big, stim_branch="zygomatic"), repeat, "epochs"
     )
@@ -124,6 +174,8 @@ def main(repeat: int = 3, numpy_too: bool = False) -> None:
     print(
         f"measure_responses(epochs): {t_resp:.2f} s ({n_e * n_c / t_resp / 1e3:.0f} k responses/s)"
     )
+    print(f"make_epochs(recording), 10,000 x {n_c}: {t_cut:.2f} s, CPU {CPU['cut']:.2f} s")
+    print(f"load average (1, 5, 15 min): {os.getloadavg()}")
     if numpy_too and _fastresp.AVAILABLE:
         _fastresp.AVAILABLE = False  # the NumPy reference path of the response measurement
         try:
@@ -148,5 +200,11 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--numpy-too", action="store_true", help="also time the NumPy path")
+    ap.add_argument("--live", action="store_true", help="only the per-sweep live path")
+    ap.add_argument("--sweeps", type=int, default=600)
+    ap.add_argument("--warmup", type=int, default=100)
     args = ap.parse_args()
-    main(args.repeat, args.numpy_too)
+    if args.live:
+        live(args.sweeps, args.warmup)
+    else:
+        main(args.repeat, args.numpy_too)

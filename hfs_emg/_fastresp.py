@@ -18,17 +18,33 @@ bit; the tests require identical decisions and floats within 1e-9 relative. numb
 optional: without it (``AVAILABLE`` False) the NumPy path runs unchanged. Compiled code is
 cached on disk (``cache=True``).
 
+The same holds for the other per-row steps of :class:`hfs_emg.lsr_online.LsrStream`, each
+tested against the NumPy code it replaces (kept as the fallback): :func:`epoch_gather` (cut,
+extremes and baseline of :func:`hfs_emg.make_epochs`, bit for bit), :func:`crosstalk_fit` (the
+per-sweep crosstalk fit of :func:`hfs_emg.crosstalk.crosstalk_gain`), :func:`trailing_median_pool`
+(its causal median pool, bit for bit), :func:`tail_coefs` / :func:`tail_eval` /
+:func:`tail_resid_rms` / :func:`tail_subtract` (the two-exponential artefact-tail fit of
+:func:`hfs_emg.artifact.suppress_artifact`); where a sum runs in another order than BLAS's the
+floats agree to ~1e-13 relative.
+
 References
 ----------
 .. [1] S. K. Lam, A. Pitrou, S. Seibert, "Numba: a LLVM-based Python JIT compiler", Proc.
    LLVM-HPC (2015).
 .. [2] A. Savitzky, M. J. E. Golay, "Smoothing and differentiation of data by simplified least
    squares procedures", Anal. Chem. 36(8), 1627-1639 (1964).
+.. [3] G. H. Golub, V. Pereyra, "The differentiation of pseudo-inverses and nonlinear least
+   squares problems whose variables separate", SIAM J. Numer. Anal. 10, 413-432 (1973); G.
+   Schwarz, "Estimating the dimension of a model", Ann. Stat. 6, 461-464 (1978) (the tail fit).
+.. [4] J. F. Kenney, E. S. Keeping, Mathematics of Statistics, Part 1, 3rd ed., Van Nostrand
+   (1962) (standard error of a median); C. J. De Luca, R. Merletti, Electroencephalogr. Clin.
+   Neurophysiol. 69, 568-575 (1988) (crosstalk as a scaled copy of the source channel).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +56,19 @@ try:  # optional accelerator
 except ImportError:  # pragma: no cover - exercised by the fallback test
     njit = None
 
-__all__ = ["AVAILABLE", "enabled", "measure_rows", "row_std"]
+__all__ = [
+    "AVAILABLE",
+    "crosstalk_fit",
+    "enabled",
+    "epoch_gather",
+    "measure_rows",
+    "row_std",
+    "tail_coefs",
+    "tail_eval",
+    "tail_resid_rms",
+    "tail_subtract",
+    "trailing_median_pool",
+]
 
 #: True when numba could be imported (the compiled kernel exists).
 AVAILABLE: bool = njit is not None
@@ -49,6 +77,13 @@ FloatArray = npt.NDArray[np.floating]
 
 #: Block size of NumPy's pairwise summation (``PW_BLOCKSIZE`` in its loops).
 _PW = 128
+
+
+def _run(func: Any, tasks: range, n_samples: int) -> list[Any]:
+    """:func:`hfs_emg._chunking.run_tasks`, called directly for one task (a live sweep)."""
+    if len(tasks) == 1:
+        return [func(tasks[0])]
+    return run_tasks(func, tasks, n_samples=n_samples)
 
 
 def enabled() -> bool:
@@ -175,7 +210,7 @@ def row_std(data: FloatArray, lo: int, hi: int) -> FloatArray:
     def run(i: int) -> None:
         _row_std_k(flat[i : i + step], lo, hi, out[i : i + step])
 
-    run_tasks(run, range(0, flat.shape[0], step), n_samples=step * (hi - lo))
+    _run(run, range(0, flat.shape[0], step), step * (hi - lo))
     return out.reshape(x.shape[:-1])
 
 
@@ -194,6 +229,7 @@ def _highpass_into(x: FloatArray, n: int, g: int, c: FloatArray, out: FloatArray
 
 def _measure_rows(
     arr: FloatArray,
+    ridx: npt.NDArray[np.int64],
     sd_in: FloatArray,
     k_row: FloatArray,
     coeffs: FloatArray,
@@ -202,7 +238,7 @@ def _measure_rows(
     out_f: FloatArray,
     out_i: npt.NDArray[np.int64],
 ) -> None:
-    """Measure every row of ``arr`` (n_rows, n_times) into ``out_f`` and ``out_i``.
+    """Measure the rows ``ridx`` of ``arr`` (n, n_times) into ``out_f`` and ``out_i``.
 
     ``ipar`` = (b0, b1, w0, w1, h, m, q, g, use_sd_in, stat_only); ``fpar`` = (band,
     band_frac, 2 * band_frac, min_p2p_uv). ``out_f[:, :]`` = (det_stat, noise_uv, p2p, area
@@ -214,7 +250,8 @@ def _measure_rows(
     h, m, q, g = ipar[4], ipar[5], ipar[6], ipar[7]
     use_sd, stat_only = ipar[8] != 0, ipar[9] != 0
     band, band_frac, band_frac2 = fpar[0], fpar[1], fpar[2]  # fpar[3] (min_p2p_uv): caller
-    n_r, n_t = arr.shape
+    n_r = ridx.size
+    n_t = arr.shape[1]
     nb = b1 - b0
     n_w = w1 - w0
     r = max(h, q) + g
@@ -232,7 +269,7 @@ def _measure_rows(
     xs = np.empty(max(n_w, 1))
     nt = len(coeffs)
     for i in range(n_r):
-        row = arr[i]
+        row = arr[ridx[i]]
         mu = _pairwise_sum(row, b0, nb) / nb
         if use_sd:
             sd = sd_in[i]
@@ -368,6 +405,557 @@ def _measure_rows(
         out_i[i, 2] = peak
 
 
+def _median_sorted(v: FloatArray, n: int) -> float:
+    """Median of the sorted ``v[:n]`` as NumPy's: the middle value, or the halved middle sum."""
+    if n == 0:
+        return np.nan
+    h = n // 2
+    if n % 2 == 1:
+        return v[h]
+    return (v[h - 1] + v[h]) / 2.0
+
+
+def _insert_sorted(v: FloatArray, n: int, x: float) -> None:
+    """Insert ``x`` into the sorted ``v[:n]`` (insertion sort step; ``v`` has room)."""
+    j = n
+    while j > 0 and v[j - 1] > x:
+        v[j] = v[j - 1]
+        j -= 1
+    v[j] = x
+
+
+def _remove_sorted(v: FloatArray, n: int, x: float) -> None:
+    """Remove one value equal to ``x`` from the sorted ``v[:n]``."""
+    j = 0
+    while j < n and v[j] != x:
+        j += 1
+    while j < n - 1:
+        v[j] = v[j + 1]
+        j += 1
+
+
+def _mad_sorted(v: FloatArray, n: int, med: float) -> float:
+    """Median of ``|v[:n] - med|`` for the sorted ``v``: the two runs of deviations merged.
+
+    The deviations fall from the left up to ``med`` and rise after it, so walking outwards
+    from ``med`` merges two ascending runs: O(n), the same values NumPy sorts.
+    """
+    if n == 0:
+        return np.nan
+    p = 0
+    while p < n and v[p] < med:
+        p += 1
+    i = p - 1  # left run: v[i], v[i - 1], ...
+    j = p  # right run: v[j], v[j + 1], ...
+    h = n // 2
+    prev = np.nan
+    cur = np.nan
+    for _ in range(h + 1):
+        if i >= 0 and (j >= n or abs(v[i] - med) <= abs(v[j] - med)):
+            d = abs(v[i] - med)
+            i -= 1
+        else:
+            d = abs(v[j] - med)
+            j += 1
+        prev, cur = cur, d
+    if n % 2 == 1:
+        return cur
+    return (prev + cur) / 2.0
+
+
+def _trailing_pool(
+    g: FloatArray, s: FloatArray, n_prev: int, pool_n: int, out: FloatArray, out_se: FloatArray
+) -> None:
+    """Trailing median pool of :class:`hfs_emg.crosstalk.CrosstalkPool` (see its ``push``).
+
+    ``g``, ``s`` (n_prev + n, C): the kept earlier rows (``n_prev < pool_n``), then the new
+    ones. For new row ``t`` over the last ``pool_n`` rows up to and including it: ``out`` =
+    nanmedian of the gains, ``out_se`` = sqrt(pi / 2) * max(1.4826 * nanmedian |g - median|,
+    nanmedian(s)) / sqrt(n) with ``n`` the rows in the window (the standard error of a median,
+    Kenney & Keeping 1962). NaN values are skipped by the medians, as nanmedian does. The
+    window is kept sorted as it slides (one insertion and one removal a row) and the median
+    absolute deviation is read from it by a merge, so a row costs O(pool_n).
+    """
+    n_all, n_c = g.shape
+    vg = np.empty(pool_n + 1)
+    vs = np.empty(pool_n + 1)
+    k = math.sqrt(math.pi / 2.0)
+    for c in range(n_c):
+        ng = 0
+        ns = 0
+        for t in range(n_all):
+            x = g[t, c]
+            if x == x:
+                _insert_sorted(vg, ng, x)
+                ng += 1
+            y = s[t, c]
+            if y == y:
+                _insert_sorted(vs, ns, y)
+                ns += 1
+            old = t - pool_n
+            if old >= 0:
+                x = g[old, c]
+                if x == x:
+                    _remove_sorted(vg, ng, x)
+                    ng -= 1
+                y = s[old, c]
+                if y == y:
+                    _remove_sorted(vs, ns, y)
+                    ns -= 1
+            if t < n_prev:
+                continue
+            med = _median_sorted(vg, ng)
+            spread = 1.4826 * _mad_sorted(vg, ng, med)
+            ms = _median_sorted(vs, ns)
+            big = spread if (spread != spread or spread >= ms) else ms  # np.maximum: NaN wins
+            if ms != ms:
+                big = ms
+            out[t - n_prev, c] = med
+            out_se[t - n_prev, c] = k * big / math.sqrt(min(t + 1, pool_n))
+
+
+def trailing_median_pool(
+    g: FloatArray, s: FloatArray, n_prev: int, pool_n: int
+) -> tuple[FloatArray, FloatArray]:
+    """Pooled gains and SEs of the new rows of ``g``, ``s`` (compiled; see :func:`_trailing_pool`).
+
+    Examples
+    --------
+    >>> g = np.array([[0.01], [0.03], [0.02], [0.05]])
+    >>> med, se = trailing_median_pool(g, np.full((4, 1), 0.01), 0, 3)
+    >>> [round(float(v), 3) for v in med[:, 0]]
+    [0.01, 0.02, 0.02, 0.03]
+    """
+    g = np.ascontiguousarray(g, dtype=np.float64)
+    s = np.ascontiguousarray(s, dtype=np.float64)
+    n = g.shape[0] - int(n_prev)
+    out = np.empty((n, g.shape[1]))
+    out_se = np.empty((n, g.shape[1]))
+    _trailing_pool_k(g, s, int(n_prev), int(pool_n), out, out_se)
+    return out, out_se
+
+
+def _crosstalk_rows(
+    x: FloatArray,
+    dmask: npt.NDArray[np.bool_],
+    sd: FloatArray,
+    q: FloatArray,
+    f0: int,
+    f1: int,
+    r0: int,
+    r1: int,
+    ref: npt.NDArray[np.int64],
+    gain: FloatArray,
+    se: FloatArray,
+    corr: FloatArray,
+) -> None:
+    """Per-sweep crosstalk fit of :func:`hfs_emg.crosstalk.crosstalk_gain`, one sweep a pass.
+
+    ``x`` (E, C, T); ``q`` (F, 3) the orthonormal quadratic trend over ``f0:f1``. For every
+    sweep: the trend is projected out of each channel's fit window, the reference is the
+    direct channel of largest energy (-1: none), and the least-squares gain, its SE and the
+    correlation over ``r0:r1`` of every other channel on the reference are written (0 on the
+    reference and without one). Crosstalk as a scaled copy of the source channel: De Luca &
+    Merletti 1988; Farina et al. 2004 (see :mod:`hfs_emg.crosstalk`).
+    """
+    n_e, n_c, _ = x.shape
+    nf = f1 - f0
+    nr = r1 - r0
+    seg = np.empty((n_c, nf))
+    dcen = np.empty(nr)
+    for e in range(n_e):
+        best = -1.0
+        r = -1
+        for c in range(n_c):
+            p0 = 0.0
+            p1 = 0.0
+            p2 = 0.0
+            for t in range(nf):
+                v = x[e, c, f0 + t]
+                p0 += v * q[t, 0]
+                p1 += v * q[t, 1]
+                p2 += v * q[t, 2]
+            en = 0.0
+            for t in range(nf):
+                v = x[e, c, f0 + t] - (p0 * q[t, 0] + p1 * q[t, 1] + p2 * q[t, 2])
+                seg[c, t] = v
+                en += v * v
+            if dmask[e, c] and en > best:
+                best = en
+                r = c
+        ref[e] = r
+        for c in range(n_c):
+            gain[e, c] = 0.0
+            se[e, c] = 0.0
+            corr[e, c] = 0.0
+        if r < 0:
+            continue
+        dd = 0.0
+        for t in range(nf):
+            dd += seg[r, t] * seg[r, t]
+        ddg = dd if dd > 0 else 1.0
+        dds = math.sqrt(dd if dd > 0 else 1e-18)
+        mu_d = _pairwise_sum(x[e, r], r0, nr) / nr
+        d2 = 0.0
+        for t in range(nr):
+            dcen[t] = x[e, r, r0 + t] - mu_d
+            d2 += dcen[t] * dcen[t]
+        for c in range(n_c):
+            if c == r:
+                continue
+            num = 0.0
+            for t in range(nf):
+                num += seg[c, t] * seg[r, t]
+            gain[e, c] = num / ddg
+            s_c = sd[e, c]
+            se[e, c] = (s_c if s_c > 0 else 1e-9) / dds
+            mu_c = _pairwise_sum(x[e, c], r0, nr) / nr
+            nx = 0.0
+            x2 = 0.0
+            for t in range(nr):
+                v = x[e, c, r0 + t] - mu_c
+                nx += v * dcen[t]
+                x2 += v * v
+            den = math.sqrt(x2 * d2)
+            corr[e, c] = nx / (den if den > 0 else 1.0)
+
+
+def crosstalk_fit(
+    x: FloatArray,
+    dmask: npt.NDArray[np.bool_],
+    sd: FloatArray,
+    q: FloatArray,
+    f: tuple[int, int],
+    r: tuple[int, int],
+) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArray, FloatArray]:
+    """Reference, per-sweep gain, SE and correlation (compiled; :func:`_crosstalk_rows`).
+
+    Blocks of sweeps run on threads (the kernel releases the GIL).
+
+    Examples
+    --------
+    >>> t = np.arange(400) / 1e4
+    >>> m = np.sin(2 * np.pi * 300 * t) * 100.0
+    >>> x = np.stack([m, 0.1 * m])[None]
+    >>> q = np.linalg.qr(np.stack([np.ones(50), np.linspace(-1, 1, 50),
+    ...                            np.linspace(-1, 1, 50) ** 2], 1))[0]
+    >>> ref, g, se, c = crosstalk_fit(x, np.array([[True, False]]), np.ones((1, 2)), q,
+    ...                               (20, 70), (20, 200))
+    >>> int(ref[0]), round(float(g[0, 1]), 3), round(float(c[0, 1]), 3)
+    (0, 0.1, 1.0)
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    n_e, n_c = x.shape[:2]
+    dm = np.ascontiguousarray(dmask, dtype=np.bool_)
+    sdv = np.ascontiguousarray(sd, dtype=np.float64)
+    qq = np.ascontiguousarray(q, dtype=np.float64)
+    ref = np.empty(n_e, dtype=np.int64)
+    gain = np.empty((n_e, n_c))
+    se = np.empty((n_e, n_c))
+    corr = np.empty((n_e, n_c))
+    step = 2048
+
+    def run(i: int) -> None:
+        b = slice(i, i + step)
+        _crosstalk_k(x[b], dm[b], sdv[b], qq, f[0], f[1], r[0], r[1], ref[b], gain[b], se[b],
+                     corr[b])  # fmt: skip
+
+    _run(run, range(0, n_e, step), step * n_c * (f[1] - f[0] + r[1] - r[0]))
+    return ref, gain, se, corr
+
+
+def _tail_coef_rows(
+    y: FloatArray,
+    keep: npt.NDArray[np.int64],
+    w: int,
+    bk: FloatArray,
+    ginv: FloatArray,
+    sel: npt.NDArray[np.int64],
+    pen: FloatArray,
+    out_m: npt.NDArray[np.int64],
+    out_c: FloatArray,
+) -> None:
+    """Best tail model of every row of ``y`` (see :func:`hfs_emg.artifact._tail_fit`).
+
+    Per row: the samples ``keep`` (indices), smoothed by a ``w``-sample boxcar (running sum,
+    valid part) when ``w > 1``; their projections ``z`` on the (smoothed) basis ``bk`` (n_f, G)
+    and their sum; for every model ``p`` (``sel[p]`` = the two exponentials and the constant)
+    the explained sum of squares ``r' G_p^+ r`` with ``r = z[sel[p]]``, the Schwarz criterion
+    ``n_f log(sse / n_f) + pen[p]`` and, for the smallest, the coefficients ``G_p^+ r``
+    (variable projection, Golub & Pereyra 1973; Schwarz 1978). ``out_m`` (N, 2) the two
+    exponentials, ``out_c`` (N, 3) their coefficients and the constant.
+    """
+    n_r = y.shape[0]
+    n_k = keep.size
+    n_f, g = bk.shape
+    n_p = sel.shape[0]
+    yk = np.empty(n_k)
+    cy = np.empty(n_k + 1)
+    ys = np.empty(n_f)
+    z = np.empty(g + 1)
+    for i in range(n_r):
+        for j in range(n_k):
+            yk[j] = y[i, keep[j]]
+        if w > 1:
+            cy[0] = 0.0
+            for j in range(n_k):
+                cy[j + 1] = cy[j] + yk[j]
+            for j in range(n_f):
+                ys[j] = (cy[j + w] - cy[j]) / w
+        else:
+            for j in range(n_f):
+                ys[j] = yk[j]
+        yy = 0.0
+        tot = 0.0
+        for a in range(g):
+            z[a] = 0.0
+        for j in range(n_f):  # sample-major: G independent sums (no latency chain)
+            v = ys[j]
+            yy += v * v
+            tot += v
+            for a in range(g):
+                z[a] += v * bk[j, a]
+        z[g] = tot
+        best = 0
+        best_bic = np.inf
+        for p in range(n_p):
+            r0, r1, r2 = z[sel[p, 0]], z[sel[p, 1]], z[sel[p, 2]]
+            q0 = ginv[p, 0, 0] * r0 + ginv[p, 0, 1] * r1 + ginv[p, 0, 2] * r2
+            q1 = ginv[p, 1, 0] * r0 + ginv[p, 1, 1] * r1 + ginv[p, 1, 2] * r2
+            q2 = ginv[p, 2, 0] * r0 + ginv[p, 2, 1] * r1 + ginv[p, 2, 2] * r2
+            sse = yy - (r0 * q0 + r1 * q1 + r2 * q2)
+            bic = n_f * math.log(max(sse, 1e-12) / n_f) + pen[p]
+            if bic < best_bic:
+                best_bic = bic
+                best = p
+        r0, r1, r2 = z[sel[best, 0]], z[sel[best, 1]], z[sel[best, 2]]
+        out_m[i, 0] = sel[best, 0]
+        out_m[i, 1] = sel[best, 1]
+        for k in range(3):
+            out_c[i, k] = ginv[best, k, 0] * r0 + ginv[best, k, 1] * r1 + ginv[best, k, 2] * r2
+
+
+def _tail_value(m: npt.NDArray[np.int64], c: FloatArray, basis: FloatArray, i: int, k: int):
+    """Model of row ``i`` at column ``k`` of ``basis`` (G + 1, K): two exponentials + constant."""
+    g = basis.shape[0] - 1
+    return c[i, 0] * basis[m[i, 0], k] + c[i, 1] * basis[m[i, 1], k] + c[i, 2] * basis[g, k]
+
+
+def _tail_eval_rows(
+    m: npt.NDArray[np.int64], c: FloatArray, basis: FloatArray, out: FloatArray
+) -> None:
+    """``out[i, k]`` = model of row ``i`` (:func:`_tail_value`) on every column of ``basis``."""
+    for i in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[i, k] = _tail_value(m, c, basis, i, k)
+
+
+def _tail_subtract_rows(
+    x: FloatArray, m: npt.NDArray[np.int64], c: FloatArray, basis: FloatArray
+) -> None:
+    """``x[i, k] -= model`` of row ``i`` on the columns of ``basis`` (in place, a view)."""
+    for i in range(x.shape[0]):
+        for k in range(x.shape[1]):
+            x[i, k] -= _tail_value(m, c, basis, i, k)
+
+
+def tail_coefs(
+    y: FloatArray,
+    keep: npt.NDArray[np.bool_],
+    w: int,
+    design: tuple[FloatArray, FloatArray, npt.NDArray[np.int64], FloatArray],
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """Best model (exponentials (N, 2), coefficients (N, 3)) of each row (compiled).
+
+    ``design`` = (smoothed basis, pseudo-inverses, model selections, penalties) of
+    :func:`hfs_emg.artifact._tail_design`; see :func:`_tail_coef_rows`. Rows in blocks on
+    threads.
+
+    Examples
+    --------
+    >>> from hfs_emg.artifact import TAIL_TAU_GRID_MS, _tail_design
+    >>> tt = np.arange(1, 451) / 1e4
+    >>> bk, ginv, sel, pen = _tail_design(tt, np.ones(450, bool), 1, 1.0)[:4]
+    >>> y = 500.0 * np.exp(-tt / (TAIL_TAU_GRID_MS[5] * 1e-3))[None] + 3.0
+    >>> m, c = tail_coefs(y, np.ones(450, bool), 1, (bk, ginv, sel, pen))
+    >>> m[0].tolist(), round(float(c[0, 0] + c[0, 1]), 1), round(float(c[0, 2]), 1)
+    ([5, 5], 500.0, 3.0)
+    """
+    bk, ginv, sel, pen = design
+    n_r = y.shape[0]
+    out_m = np.zeros((n_r, 2), dtype=np.int64)
+    out_c = np.zeros((n_r, 3))
+    kidx = np.flatnonzero(keep).astype(np.int64)
+    args = (
+        kidx,
+        int(w),
+        np.ascontiguousarray(bk, dtype=np.float64),
+        np.ascontiguousarray(ginv, dtype=np.float64),
+        np.ascontiguousarray(sel, dtype=np.int64),
+        np.ascontiguousarray(pen, dtype=np.float64),
+    )
+    step = 1024
+
+    def run(i: int) -> None:
+        _tail_coef_k(y[i : i + step], *args, out_m[i : i + step], out_c[i : i + step])
+
+    _run(run, range(0, n_r, step), step * y.shape[1] * 8)
+    return out_m, out_c
+
+
+def tail_eval(m: npt.NDArray[np.int64], c: FloatArray, basis: FloatArray) -> FloatArray:
+    """Models (N, K) of rows with exponentials ``m`` and coefficients ``c`` on ``basis``.
+
+    Examples
+    --------
+    >>> basis = np.array([[1.0, 0.5], [1.0, 0.25], [1.0, 1.0]])
+    >>> tail_eval(np.array([[0, 1]]), np.array([[2.0, 4.0, 1.0]]), basis).tolist()
+    [[7.0, 3.0]]
+    """
+    out = np.empty((m.shape[0], basis.shape[1]))
+    _tail_eval_k(m, c, np.ascontiguousarray(basis, dtype=np.float64), out)
+    return out
+
+
+def tail_subtract(
+    x: FloatArray, m: npt.NDArray[np.int64], c: FloatArray, basis: FloatArray
+) -> None:
+    """Subtract the models on ``basis`` (G + 1, K) from ``x`` (N, K) in place (``x`` a view).
+
+    Examples
+    --------
+    >>> x = np.zeros((1, 2))
+    >>> basis = np.array([[1.0, 0.5], [1.0, 0.25], [1.0, 1.0]])
+    >>> tail_subtract(x, np.array([[0, 1]]), np.array([[2.0, 4.0, 1.0]]), basis)
+    >>> x.tolist()
+    [[-7.0, -3.0]]
+    """
+    _tail_sub_k(x, m, c, np.ascontiguousarray(basis, dtype=np.float64))
+
+
+def _tail_resid_rows(
+    y: FloatArray,
+    m: npt.NDArray[np.int64],
+    c: FloatArray,
+    basis: FloatArray,
+    cols: npt.NDArray[np.int64],
+    out: FloatArray,
+) -> None:
+    """RMS about its mean of ``y[i, cols] - model`` (``basis`` holds the model's columns)."""
+    n = cols.size
+    res = np.empty(n)
+    for i in range(y.shape[0]):
+        for k in range(n):
+            res[k] = y[i, cols[k]] - _tail_value(m, c, basis, i, k)
+        mu = _pairwise_sum(res, 0, n) / n
+        for k in range(n):
+            d = res[k] - mu
+            res[k] = d * d
+        out[i] = math.sqrt(_pairwise_sum(res, 0, n) / n)
+
+
+def tail_resid_rms(
+    y: FloatArray,
+    m: npt.NDArray[np.int64],
+    c: FloatArray,
+    basis: FloatArray,
+    cols: npt.NDArray[np.bool_],
+) -> FloatArray:
+    """RMS of the mean-removed residual of each row's model on ``cols`` (compiled).
+
+    Examples
+    --------
+    >>> basis = np.array([[1.0, 0.5, 0.2], [1.0, 0.5, 0.2], [0.0, 0.0, 0.0]])
+    >>> y = np.array([[2.0, 2.0, 0.0]])
+    >>> r = tail_resid_rms(y, np.array([[0, 1]]), np.array([[1.0, 1.0, 0.0]]), basis,
+    ...                    np.ones(3, bool))
+    >>> round(float(r[0]), 3)
+    0.589
+    """
+    idx = np.flatnonzero(cols).astype(np.int64)
+    out = np.empty(y.shape[0])
+    _tail_resid_k(y, m, c, np.ascontiguousarray(basis[:, idx], dtype=np.float64), idx, out)
+    return out
+
+
+def _epoch_gather_rows(
+    data: FloatArray,
+    chans: npt.NDArray[np.int64],
+    starts: npt.NDArray[np.int64],
+    i0: int,
+    i1: int,
+    seg: FloatArray,
+    mins: FloatArray,
+    maxs: FloatArray,
+) -> None:
+    """Cut ``seg[e, j] = data[chans[j], starts[e]:starts[e] + T]`` with its extremes.
+
+    ``mins``/``maxs`` (E, C) are the extremes of each raw epoch (NaN if it holds one, as
+    ``np.min``); with ``i1 > i0`` the mean of ``i0:i1`` (NumPy's pairwise sum) is then
+    subtracted from the epoch (the baseline correction of :func:`hfs_emg.make_epochs`).
+    """
+    n_e, n_c, n_t = seg.shape
+    nb = i1 - i0
+    for e in range(n_e):
+        s0 = starts[e]
+        for j in range(n_c):
+            src = data[chans[j]]
+            row = seg[e, j]
+            lo = np.inf
+            hi = -np.inf
+            nan = False
+            for t in range(n_t):
+                v = src[s0 + t]
+                row[t] = v
+                if v < lo:
+                    lo = v
+                if v > hi:
+                    hi = v
+                if v != v:
+                    nan = True
+            mins[e, j] = np.nan if nan else lo
+            maxs[e, j] = np.nan if nan else hi
+            if nb > 0:
+                mu = _pairwise_sum(row, i0, nb) / nb
+                for t in range(n_t):
+                    row[t] -= mu
+
+
+def epoch_gather(
+    data: FloatArray, chans: npt.NDArray[np.int64], starts: npt.NDArray[np.int64], n_t: int,
+    base: tuple[int, int] | None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:  # fmt: skip
+    """Epochs (E, C, n_t) float64 cut from ``data`` rows ``chans`` at ``starts``, one pass.
+
+    Returns the epochs (baseline-corrected over ``base`` = (i0, i1) sample indices of the
+    epoch when given) and the per-epoch extremes of the raw samples (E, C). Blocks of epochs
+    run on threads.
+
+    Examples
+    --------
+    >>> d = np.arange(20.0).reshape(2, 10)
+    >>> seg, lo, hi = epoch_gather(d, np.array([1]), np.array([2, 5]), 3, (0, 1))
+    >>> seg[:, 0].tolist(), lo[:, 0].tolist(), hi[:, 0].tolist()
+    ([[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]], [12.0, 15.0], [14.0, 17.0])
+    """
+    ch = np.ascontiguousarray(chans, dtype=np.int64)
+    st = np.ascontiguousarray(starts, dtype=np.int64)
+    n_e = st.size
+    seg = np.empty((n_e, ch.size, int(n_t)))
+    mins = np.empty((n_e, ch.size))
+    maxs = np.empty((n_e, ch.size))
+    i0, i1 = (0, 0) if base is None else (int(base[0]), int(base[1]))
+    step = 1024
+
+    def run(i: int) -> None:
+        b = slice(i, i + step)
+        _epoch_gather_k(data, ch, st[b], i0, i1, seg[b], mins[b], maxs[b])
+
+    if n_e:
+        _run(run, range(0, n_e, step), step * ch.size * int(n_t))
+    return seg, mins, maxs
+
+
 def measure_rows(
     arr: FloatArray,
     sd_in: FloatArray | None,
@@ -375,8 +963,12 @@ def measure_rows(
     coeffs: FloatArray,
     ipar: npt.NDArray[np.int64],
     fpar: FloatArray,
+    ridx: npt.NDArray[np.int64] | None = None,
 ) -> tuple[FloatArray, npt.NDArray[np.int64]]:
     """Run the compiled kernel over the rows of ``arr``; see :func:`_measure_rows`.
+
+    ``ridx`` (optional) measures only those rows of the 2-D ``arr``, in that order (a subset
+    of channels of contiguous epochs, without copying them).
 
     Examples
     --------
@@ -390,12 +982,18 @@ def measure_rows(
     ...     print((2, 5), (2, 3))
     (2, 5) (2, 3)
     """
-    n_r = arr.shape[0]
+    ri = (
+        np.arange(arr.shape[0], dtype=np.int64)
+        if ridx is None
+        else np.ascontiguousarray(ridx, dtype=np.int64)
+    )
+    n_r = ri.size
     out_f = np.zeros((n_r, 5))
     out_i = np.zeros((n_r, 3), dtype=np.int64)
     sd = np.zeros(n_r) if sd_in is None else np.ascontiguousarray(sd_in, dtype=np.float64)
     _kernel(
         np.ascontiguousarray(arr, dtype=np.float64),
+        ri,
         sd,
         np.ascontiguousarray(k_row, dtype=np.float64),
         np.ascontiguousarray(coeffs, dtype=np.float64),
@@ -417,6 +1015,25 @@ if AVAILABLE:
     _row_std_k = njit(**_opts)(_row_std)
     _highpass_into = njit(**_opts)(_highpass_into)
     _kernel = njit(**_opts)(_measure_rows)
+    _median_sorted = njit(**_opts)(_median_sorted)
+    _insert_sorted = njit(**_opts)(_insert_sorted)
+    _remove_sorted = njit(**_opts)(_remove_sorted)
+    _mad_sorted = njit(**_opts)(_mad_sorted)
+    _trailing_pool_k = njit(**_opts)(_trailing_pool)
+    _crosstalk_k = njit(**_opts)(_crosstalk_rows)
+    _tail_coef_k = njit(**_opts)(_tail_coef_rows)
+    _tail_value = njit(**_opts)(_tail_value)
+    _tail_eval_k = njit(**_opts)(_tail_eval_rows)
+    _tail_sub_k = njit(**_opts)(_tail_subtract_rows)
+    _tail_resid_k = njit(**_opts)(_tail_resid_rows)
+    _epoch_gather_k = njit(**_opts)(_epoch_gather_rows)
 else:  # pragma: no cover - without numba
     _kernel = _measure_rows
     _row_std_k = _row_std
+    _trailing_pool_k = _trailing_pool
+    _crosstalk_k = _crosstalk_rows
+    _tail_coef_k = _tail_coef_rows
+    _tail_eval_k = _tail_eval_rows
+    _tail_sub_k = _tail_subtract_rows
+    _tail_resid_k = _tail_resid_rows
+    _epoch_gather_k = _epoch_gather_rows

@@ -27,6 +27,7 @@ Everything is vectorised over stimuli (fancy indexing); the only loop is over th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from . import _fastresp
 from ._errors import ParameterError
 from ._validate import check_option
 from .recording import Recording
@@ -139,6 +141,7 @@ TAIL_TAU_GRID_MS = np.r_[0.5, 0.7, np.geomspace(1.0, 30.0, 10)]
 #: recovery drives the fit, not the evoked responses riding on it.
 TAIL_SMOOTH_MS = 4.0
 _TAIL_BLOCK = 4096
+_TAIL_BLOCK_FAST = 16384
 _M_WAVE_START_S = 0.0025  # earliest facial M-wave onset (CMAP latency about 3-4.5 ms)
 
 
@@ -282,6 +285,49 @@ def _tail_models_block(
     return model
 
 
+def _tail_coefs_block(
+    y: FloatArray,
+    pre: FloatArray,
+    dm: npt.NDArray[np.bool_] | None,
+    tt: FloatArray,
+    w: int,
+    every: npt.NDArray[np.bool_],
+    zone: npt.NDArray[np.bool_],
+    gap: npt.NDArray[np.bool_],
+    gap_fast: npt.NDArray[np.bool_],
+    full_ext: FloatArray,
+    fs: float,
+    gap_start_s: float,
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """:func:`_tail_models_block` by the compiled kernels: the models as coefficients.
+
+    The same two passes and tests; each model is kept as its two exponentials and three
+    coefficients (:func:`hfs_emg._fastresp.tail_coefs`) and evaluated only where a test reads
+    it, instead of as a dense (rows, samples) product.
+    """
+    m, c = _fastresp.tail_coefs(y, every, w, _tail_design(tt, every, w, 1.0)[:4])
+    sd_pre = _fastresp.row_std(pre, 0, pre.shape[1])  # equals np.std bit for bit
+    resp = _fastresp.tail_resid_rms(y, m, c, full_ext, zone) > 3.0 * sd_pre
+    if dm is not None:
+        resp &= ~dm
+    for rows, mask, is_direct in ((resp, ~gap, False), (dm, ~gap_fast, True)):
+        if rows is None or not rows.any():
+            continue
+        anchor = int((mask & (tt < gap_start_s)).sum())
+        if anchor < round(1e-3 * fs):
+            if is_direct:  # direct M-wave, no anchor before it: leave it alone
+                c[rows] = 0.0
+            continue
+        yr = y[rows]
+        m2, c2 = _fastresp.tail_coefs(yr, mask, 1, _tail_design(tt, mask, 1, 1.0)[:4])
+        span = np.abs(yr[:, ~mask]).max(axis=1)
+        m2_out = _fastresp.tail_eval(m2, c2, full_ext[:, : y.shape[1]][:, ~mask])
+        sane = np.abs(m2_out).max(axis=1) <= 2.0 * span
+        upd = np.flatnonzero(rows)[sane]
+        m[upd], c[upd] = m2[sane], c2[sane]
+    return m, c
+
+
 def _tail_grid(
     b: int, fs: float, tail_s: float, tail_gap_s: tuple[float, float]
 ) -> tuple[int, int, FloatArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
@@ -311,10 +357,31 @@ def prepare_tail(
     They are cached on first use anyway; a live monitor calls this before the first sweep so
     that no sweep pays for them.
     """
-    n_fit, w, tt, zone, gap_fast = _tail_grid(round(window_s[1] * fs), fs, tail_s, tail_gap_s)
+    gap = (float(tail_gap_s[0]), float(tail_gap_s[1]))
+    n_fit, w, tt, zone, gap_fast, _ = _tail_setup(round(window_s[1] * fs), float(fs), tail_s, gap)
     _tail_design(tt, np.ones(n_fit, bool), w, 1.0)
     _tail_design(tt, ~zone, 1, 1.0)
     _tail_design(tt, ~gap_fast, 1, 1.0)
+
+
+@functools.lru_cache(maxsize=16)
+def _tail_setup(
+    b: int, fs: float, tail_s: float, tail_gap_s: tuple[float, float]
+) -> tuple[int, int, FloatArray, Any, Any, FloatArray]:
+    """The grid of :func:`_tail_grid` and the basis on the output samples (cached, read-only).
+
+    ``full_ext`` (G + 1, 2 n_fit): the G exponentials from ``b`` and, last, the constant
+    tapered to 0 over 10 ms after the fit window.
+    """
+    n_fit, w, tt, zone, gap_fast = _tail_grid(b, fs, tail_s, tail_gap_s)
+    kk = np.arange(2 * n_fit)
+    full = np.exp(-((kk + b) / fs)[:, None] / (TAIL_TAU_GRID_MS[None, :] * 1e-3))  # (S, G)
+    n_tap = max(1, round(0.01 * fs))
+    taper = np.clip(1.0 - (kk - n_fit) / n_tap, 0.0, 1.0)
+    full_ext = np.ascontiguousarray(np.vstack([full.T, taper[None, :]]))  # (G + 1, S)
+    for a in (tt, zone, gap_fast, full_ext):
+        a.flags.writeable = False
+    return n_fit, w, tt, zone, gap_fast, full_ext
 
 
 def _tail(
@@ -346,15 +413,13 @@ def _tail(
     subtracted from ``b`` to ``b + 2 * tail_s`` (the constant tapered to 0 over 10 ms after the
     fit window); the blanking window is interpolated linearly.
     """
-    n_fit, w, tt, zone, gap_fast = _tail_grid(b, fs, tail_s, tail_gap_s)
+    n_fit, w, tt, zone, gap_fast, full_ext = _tail_setup(
+        int(b), float(fs), float(tail_s), (float(tail_gap_s[0]), float(tail_gap_s[1]))
+    )
     k = np.arange(n_fit)
     gap = zone
     n_sub = 2 * n_fit
     kk = np.arange(n_sub)
-    full = np.exp(-((kk + b) / fs)[:, None] / (TAIL_TAU_GRID_MS[None, :] * 1e-3))  # (S, G)
-    n_tap = max(1, round(0.01 * fs))
-    taper = np.clip(1.0 - (kk - n_fit) / n_tap, 0.0, 1.0)
-    full_ext = np.ascontiguousarray(np.vstack([full.T, taper[None, :]]))  # (G + 1, S)
     n_pre = max(4, round(0.01 * fs))
     ok = (stims + b + n_fit <= x.shape[1]) & (stims + a - n_pre >= 0)
     st_all = stims[ok]
@@ -363,10 +428,12 @@ def _tail(
     dmask = None if direct is None else np.asarray(direct, bool)[:, ok]
     # windows that do not overlap can be subtracted by plain indexing (no ufunc.at)
     disjoint = bool(np.all(np.diff(st_all) >= n_sub))
-    step = max(1, _TAIL_BLOCK // max(n_c, 1))
+    fast = _fastresp.enabled()
+    blk = _TAIL_BLOCK_FAST if fast else _TAIL_BLOCK  # the compiled path keeps no dense model
+    step = max(1, blk // max(n_c, 1))
     for s0 in range(0, st_all.size, step):  # blocks of stimuli (memory), not single stimuli
         st = st_all[s0 : s0 + step]
-        r_step = max(1, _TAIL_BLOCK // st.size)
+        r_step = max(1, blk // st.size)
         for r0 in range(0, n_c, r_step):  # and blocks of rows (many epochs as rows)
             rows = slice(r0, min(n_c, r0 + r_step))
             xr = x[rows]
@@ -381,10 +448,16 @@ def _tail(
             dm = None if dmask is None else dmask[rows, s0 : s0 + step].reshape(-1)
             # the model only where it lands inside the array (>= n_fit samples, see ``ok``)
             n_out = int(min(n_sub, x.shape[1] - (st.min() + b)))
-            model = _tail_models_block(
-                y, pre.reshape(-1, n_pre), dm, tt, w, every, zone, gap, gap_fast,
-                full_ext[:, :n_out], fs, tail_gap_s[0],
-            )  # fmt: skip
+            block = (y, pre.reshape(-1, n_pre), dm, tt, w, every, zone, gap, gap_fast,
+                     full_ext[:, :n_out], fs, tail_gap_s[0])  # fmt: skip
+            if fast:
+                m, c = _tail_coefs_block(*block)
+                if one:  # in place, no (rows, samples) model
+                    _fastresp.tail_subtract(xr[:, s1 + b : s1 + b + n_out], m, c, block[9])
+                    continue
+                model = _fastresp.tail_eval(m, c, block[9])
+            else:
+                model = _tail_models_block(*block)
             if one:  # the model lies inside the array (n_out above)
                 xr[:, s1 + b : s1 + b + n_out] -= model
                 continue

@@ -69,6 +69,14 @@ class TrailingSums:
     def push(self, values: npt.ArrayLike) -> FloatArray:
         """Add rows (n, n_cols); return the trailing sums of each of them (n, n_cols)."""
         v = np.asarray(values, dtype=float).reshape(-1, self._cum.shape[1])
+        if v.shape[0] == 1:  # one sweep (the live path): the same sums, fewer steps
+            new = self._cum[-1] + v[0]  # what np.cumsum adds
+            lo = max(self.n + 1 - self.window, 0) - (self.n - (self._cum.shape[0] - 1))
+            out = (new - self._cum[lo])[None, :]
+            keep = self._cum if self._cum.shape[0] < self.window else self._cum[1:]
+            self._cum = np.concatenate([keep, new[None, :]])
+            self.n += 1
+            return out
         cs = np.cumsum(np.vstack([self._cum[-1:], v]), axis=0)  # continues the running sum
         allc = np.vstack([self._cum, cs[1:]])
         base = self.n - (self._cum.shape[0] - 1)  # row index of allc[0]

@@ -31,9 +31,12 @@ References
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import numpy.typing as npt
 
+from . import _fastresp
 from ._errors import ParameterError
 
 __all__ = ["CrosstalkPool", "crosstalk_gain"]
@@ -44,6 +47,15 @@ FloatArray = npt.NDArray[np.floating]
 def _idx(times_s: FloatArray, win_ms: tuple[float, float]) -> tuple[int, int]:
     t = np.asarray(times_s) * 1e3
     return int(np.searchsorted(t, win_ms[0])), int(np.searchsorted(t, win_ms[1], side="right"))
+
+
+@functools.lru_cache(maxsize=8)
+def _trend_basis(n: int) -> FloatArray:
+    """Orthonormal basis (n, 3) of a quadratic trend over ``n`` samples (cached, read-only)."""
+    tq = np.linspace(-1.0, 1.0, n)
+    q, _ = np.linalg.qr(np.stack([np.ones_like(tq), tq, tq**2], axis=1))
+    q.flags.writeable = False
+    return q
 
 
 def crosstalk_gain(
@@ -101,39 +113,16 @@ def crosstalk_gain(
         raise ParameterError(f"pool_n must be >= 1, got {pool_n}.")
     x = np.asarray(data)
     dmask = np.asarray(direct, bool)
-    n_e, n_c, _ = x.shape
+    n_c = x.shape[1]
     f0, f1 = _idx(np.asarray(times_s), fit_ms)
     r0, r1 = _idx(np.asarray(times_s), corr_ms)
-    # a quadratic trend projected out: the gain is read on the fast M-wave, not on a slow
-    # artefact residual on either channel
-    seg = x[:, :, f0:f1]
-    tq = np.linspace(-1.0, 1.0, f1 - f0)
-    q, _ = np.linalg.qr(np.stack([np.ones_like(tq), tq, tq**2], axis=1))
-    seg = seg - (seg @ q) @ q.T
-    energy = np.where(dmask, np.einsum("ect,ect->ec", seg, seg), -1.0)
-    ref = np.where(dmask.any(1), np.argmax(energy, 1), -1)
-    has = ref >= 0
-    e_idx = np.flatnonzero(has)
-    gain = np.zeros((n_e, n_c))
-    se = np.zeros((n_e, n_c))
-    corr = np.zeros((n_e, n_c))
-    if e_idx.size:
-        d = seg[e_idx, ref[e_idx]]  # (E', F)
-        dd = np.einsum("et,et->e", d, d)
-        g = np.einsum("ect,et->ec", seg[e_idx], d) / np.where(dd > 0, dd, 1.0)[:, None]
-        sd = np.asarray(noise_uv, dtype=float)[e_idx]
-        g_se = np.where(sd > 0, sd, 1e-9) / np.sqrt(np.where(dd > 0, dd, 1e-18))[:, None]
-        dc = x[e_idx, ref[e_idx], r0:r1]
-        dc = dc - dc.mean(1, keepdims=True)
-        xc = x[e_idx, :, r0:r1]
-        xc = xc - xc.mean(2, keepdims=True)
-        num = np.einsum("ect,et->ec", xc, dc)
-        den = np.sqrt(np.einsum("ect,ect->ec", xc, xc) * np.einsum("et,et->e", dc, dc)[:, None])
-        rr = num / np.where(den > 0, den, 1.0)
-        own = np.arange(n_c)[None, :] == ref[e_idx, None]
-        gain[e_idx] = np.where(own, 0.0, g)
-        se[e_idx] = np.where(own, 0.0, g_se)
-        corr[e_idx] = np.where(own, 0.0, rr)
+    q = _trend_basis(f1 - f0)
+    if _fastresp.enabled() and x.dtype == np.float64:  # compiled: one pass a sweep
+        ref, gain, se, corr = _fastresp.crosstalk_fit(
+            x, dmask, np.asarray(noise_uv, dtype=float), q, (f0, f1), (r0, r1)
+        )
+    else:
+        ref, gain, se, corr = _fit_numpy(x, dmask, noise_uv, q, (f0, f1), (r0, r1))
     if pool is None:
         pool = CrosstalkPool(n_c, pool_n=int(pool_n))
     elif pool.n_channels != n_c:
@@ -182,18 +171,70 @@ class CrosstalkPool:
             rows = np.flatnonzero(ref == r)
             hg, hs = self._hist.get(r, (empty, empty))
             n_prev = hg.shape[0]
-            pad = np.full((n_k - n_prev, self.n_channels), np.nan)
-            g = np.vstack([pad, hg, gain[rows]])
-            s = np.vstack([pad, hs, se[rows]])
-            w = np.lib.stride_tricks.sliding_window_view(g, self.pool_n, axis=0)  # (n, C, P)
-            ws = np.lib.stride_tricks.sliding_window_view(s, self.pool_n, axis=0)
-            n = np.minimum(np.arange(n_prev + 1, n_prev + rows.size + 1), self.pool_n)[:, None]
-            med = np.nanmedian(w, axis=-1)
-            spread = 1.4826 * np.nanmedian(np.abs(w - med[..., None]), axis=-1)
-            out[rows] = med
-            out_se[rows] = (
-                np.sqrt(np.pi / 2.0) * np.maximum(spread, np.nanmedian(ws, axis=-1)) / np.sqrt(n)
-            )
-            n_keep = min(n_prev + rows.size, n_k)  # real rows only, never the padding
+            g = np.vstack([hg, gain[rows]])
+            s = np.vstack([hs, se[rows]])
+            if _fastresp.enabled():  # compiled: the same medians, one pass
+                out[rows], out_se[rows] = _fastresp.trailing_median_pool(g, s, n_prev, self.pool_n)
+            else:
+                out[rows], out_se[rows] = _pool_numpy(g, s, n_prev, self.pool_n)
+            n_keep = min(n_prev + rows.size, n_k)  # real rows only
             self._hist[r] = (g[g.shape[0] - n_keep :], s[s.shape[0] - n_keep :])
         return out, out_se
+
+
+def _pool_numpy(
+    g: FloatArray, s: FloatArray, n_prev: int, pool_n: int
+) -> tuple[FloatArray, FloatArray]:
+    """NumPy reference of :func:`hfs_emg._fastresp.trailing_median_pool` (padded windows)."""
+    n_c = g.shape[1]
+    n_new = g.shape[0] - n_prev
+    pad = np.full((pool_n - 1 - n_prev, n_c), np.nan)
+    w = np.lib.stride_tricks.sliding_window_view(np.vstack([pad, g]), pool_n, axis=0)
+    ws = np.lib.stride_tricks.sliding_window_view(np.vstack([pad, s]), pool_n, axis=0)
+    n = np.minimum(np.arange(n_prev + 1, n_prev + n_new + 1), pool_n)[:, None]
+    med = np.nanmedian(w, axis=-1)
+    spread = 1.4826 * np.nanmedian(np.abs(w - med[..., None]), axis=-1)
+    se = np.sqrt(np.pi / 2.0) * np.maximum(spread, np.nanmedian(ws, axis=-1)) / np.sqrt(n)
+    return med, se
+
+
+def _fit_numpy(
+    x: FloatArray,
+    dmask: npt.NDArray[np.bool_],
+    noise_uv: npt.ArrayLike,
+    q: FloatArray,
+    f: tuple[int, int],
+    r: tuple[int, int],
+) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArray, FloatArray]:
+    """Per-sweep reference, gain, SE and correlation (NumPy; :func:`_fastresp.crosstalk_fit`)."""
+    n_e, n_c, _ = x.shape
+    (f0, f1), (r0, r1) = f, r
+    # a quadratic trend projected out: the gain is read on the fast M-wave, not on a slow
+    # artefact residual on either channel
+    seg = x[:, :, f0:f1]
+    seg = seg - (seg @ q) @ q.T
+    energy = np.where(dmask, np.einsum("ect,ect->ec", seg, seg), -1.0)
+    ref = np.where(dmask.any(1), np.argmax(energy, 1), -1)
+    has = ref >= 0
+    e_idx = np.flatnonzero(has)
+    gain = np.zeros((n_e, n_c))
+    se = np.zeros((n_e, n_c))
+    corr = np.zeros((n_e, n_c))
+    if e_idx.size:
+        d = seg[e_idx, ref[e_idx]]  # (E', F)
+        dd = np.einsum("et,et->e", d, d)
+        g = np.einsum("ect,et->ec", seg[e_idx], d) / np.where(dd > 0, dd, 1.0)[:, None]
+        sd = np.asarray(noise_uv, dtype=float)[e_idx]
+        g_se = np.where(sd > 0, sd, 1e-9) / np.sqrt(np.where(dd > 0, dd, 1e-18))[:, None]
+        dc = x[e_idx, ref[e_idx], r0:r1]
+        dc = dc - dc.mean(1, keepdims=True)
+        xc = x[e_idx, :, r0:r1]
+        xc = xc - xc.mean(2, keepdims=True)
+        num = np.einsum("ect,et->ec", xc, dc)
+        den = np.sqrt(np.einsum("ect,ect->ec", xc, xc) * np.einsum("et,et->e", dc, dc)[:, None])
+        rr = num / np.where(den > 0, den, 1.0)
+        own = np.arange(n_c)[None, :] == ref[e_idx, None]
+        gain[e_idx] = np.where(own, 0.0, g)
+        se[e_idx] = np.where(own, 0.0, g_se)
+        corr[e_idx] = np.where(own, 0.0, rr)
+    return ref, gain, se, corr

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from . import _fastresp
 from ._errors import DataError, ParameterError
 from .recording import Recording
 
@@ -182,29 +183,47 @@ class RunningExtremes:
 
     def update(self, seg: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Running extremes (E, C) up to and including each epoch of ``seg`` (E, C, T)."""
-        lo = np.minimum.accumulate(seg.min(axis=-1), axis=0)
-        hi = np.maximum.accumulate(seg.max(axis=-1), axis=0)
+        return self.update_from(seg.min(axis=-1), seg.max(axis=-1))
+
+    def update_from(
+        self, seg_min: FloatArray, seg_max: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`update` from the extremes (E, C) of each epoch, already computed."""
+        lo = np.minimum.accumulate(seg_min, axis=0)
+        hi = np.maximum.accumulate(seg_max, axis=0)
         if self.lo is not None:
             lo = np.minimum(lo, self.lo[None, :])
             hi = np.maximum(hi, self.hi[None, :])
-        if seg.shape[0]:
+        if seg_min.shape[0]:
             self.lo, self.hi = lo[-1].copy(), hi[-1].copy()
         return lo, hi
 
 
 def _clipped(
-    seg: FloatArray, lo: FloatArray, hi: FloatArray, min_run: int
+    seg: FloatArray | None,
+    lo: FloatArray,
+    hi: FloatArray,
+    min_run: int,
+    *,
+    extremes: tuple[FloatArray, FloatArray] | None = None,
+    rows: Any = None,
 ) -> npt.NDArray[np.bool_]:
-    """(E, C) True where a run of >= min_run samples sits at the (E, C) extreme ``lo``/``hi``."""
+    """(E, C) True where a run of >= min_run samples sits at the (E, C) extreme ``lo``/``hi``.
+
+    ``extremes`` (each epoch's min and max, (E, C)) and ``rows`` (``rows(e_i, c_i)`` -> the raw
+    samples of those epochs and channels) replace ``seg`` when the epochs were cut and
+    baseline-corrected in one pass (:func:`hfs_emg._fastresp.epoch_gather`).
+    """
     span = np.maximum(hi - lo, 1e-12)
     tol = 1e-6 * span
-    out = np.zeros(seg.shape[:2], bool)
+    out = np.zeros(lo.shape, bool)
+    seg_min, seg_max = (seg.min(axis=-1), seg.max(axis=-1)) if extremes is None else extremes
     # only an epoch that reaches the extreme can hold a run at it: test those samples only
-    cand = (seg.max(axis=-1) >= hi - tol) | (seg.min(axis=-1) <= lo + tol)
+    cand = (seg_max >= hi - tol) | (seg_min <= lo + tol)
     e_i, c_i = np.nonzero(cand)
     if not e_i.size:
         return out
-    x = seg[e_i, c_i]  # (K, T)
+    x = seg[e_i, c_i] if rows is None else rows(e_i, c_i)  # (K, T)
     t = tol[e_i, c_i, None]
     at_ext = (x >= hi[e_i, c_i, None] - t) | (x <= lo[e_i, c_i, None] + t)
     c = np.zeros((x.shape[0], x.shape[1] + 1), np.int32)
@@ -229,7 +248,6 @@ def _finish_epochs(
 
     Shared by :func:`make_epochs` and the live path of :class:`hfs_emg.lsr_online.LsrStream`.
     """
-    tmin, tmax = window
     n_e, n_c = seg.shape[:2]
     bad = np.zeros((n_e, n_c), bool)
     if reject_clipped and n_e:
@@ -237,6 +255,19 @@ def _finish_epochs(
         bad = _clipped(seg, lo, hi, int(clip_min_run))
     if baseline is None:
         return bad, None
+    i0, i1, base = _baseline_index(times, sf, window, baseline)
+    seg -= seg[..., i0:i1].mean(axis=-1, keepdims=True)  # a view: no copy of the window
+    return bad, base
+
+
+def _baseline_index(
+    times: FloatArray,
+    sf: float,
+    window: tuple[float, float],
+    baseline: tuple[float | None, float | None],
+) -> tuple[int, int, tuple[float, float]]:
+    """Samples ``i0:i1`` of the baseline window in the epoch, and the window (s)."""
+    tmin, tmax = window
     b0 = tmin if baseline[0] is None else float(baseline[0])
     b1 = tmax if baseline[1] is None else float(baseline[1])
     m = (times >= b0 - 0.5 / sf) & (times <= b1 + 0.5 / sf)
@@ -245,8 +276,7 @@ def _finish_epochs(
             f"baseline={baseline} holds no sample of the epoch window ({tmin}, {tmax}) s."
         )
     i0, i1 = int(np.argmax(m)), int(m.size - np.argmax(m[::-1]))  # m is one run of samples
-    seg -= seg[..., i0:i1].mean(axis=-1, keepdims=True)  # a view: no copy of the window
-    return bad, (b0, b1)
+    return i0, i1, (b0, b1)
 
 
 def make_epochs(
@@ -324,20 +354,39 @@ def make_epochs(
     ev["epoch"] = np.arange(len(ev))
     stims = stims[inside]
     ch = rec._pick_indices(picks)
-    seg = np.empty((stims.size, len(ch), rel.size))
-    for j, c in enumerate(ch):  # one gather of whole rows per channel, into the (E, C, T) array
-        rows = np.lib.stride_tricks.sliding_window_view(rec.data[c], rel.size)
-        seg[:, j, :] = rows[stims + first]
-    bad, baseline = _finish_epochs(
-        seg,
-        times,
-        sf,
-        (tmin, tmax),
-        baseline,
-        reject_clipped=reject_clipped,
-        clip_min_run=clip_min_run,
-        extremes=extremes,
-    )
+    data = rec.data
+    if _fastresp.enabled() and data.dtype in (np.float32, np.float64) and data.flags.c_contiguous:
+        # compiled: cut, extremes and baseline correction in one pass over each epoch
+        fit = None if baseline is None else _baseline_index(times, sf, (tmin, tmax), baseline)
+        seg, seg_min, seg_max = _fastresp.epoch_gather(
+            data, np.asarray(ch, dtype=np.int64), stims + first, rel.size,
+            None if fit is None else fit[:2],
+        )  # fmt: skip
+        bad = np.zeros((stims.size, len(ch)), bool)
+        if reject_clipped and stims.size:
+            lo, hi = (extremes or RunningExtremes()).update_from(seg_min, seg_max)
+            chan = np.asarray(ch)
+
+            def raw(e_i: npt.NDArray[np.intp], c_i: npt.NDArray[np.intp]) -> FloatArray:
+                return data[chan[c_i][:, None], (stims[e_i] + first)[:, None] + np.arange(rel.size)]
+
+            bad = _clipped(None, lo, hi, int(clip_min_run), extremes=(seg_min, seg_max), rows=raw)
+        baseline = None if fit is None else fit[2]
+    else:
+        seg = np.empty((stims.size, len(ch), rel.size))
+        for j, c in enumerate(ch):  # one gather of whole rows per channel, into (E, C, T)
+            rows = np.lib.stride_tricks.sliding_window_view(data[c], rel.size)
+            seg[:, j, :] = rows[stims + first]
+        bad, baseline = _finish_epochs(
+            seg,
+            times,
+            sf,
+            (tmin, tmax),
+            baseline,
+            reject_clipped=reject_clipped,
+            clip_min_run=clip_min_run,
+            extremes=extremes,
+        )
     return Epochs(
         data=seg,
         times=times,
@@ -348,4 +397,61 @@ def make_epochs(
         bad_reason=np.where(bad, "clipped", ""),
         drop_log=drop_log,
         baseline=baseline,
+    )
+
+
+def concat_epochs(parts: list[Epochs]) -> Epochs:
+    """One :class:`Epochs` from consecutive parts cut with the same window and channels.
+
+    The parts of a long recording cut block by block (:func:`make_epochs` on windows of it,
+    the clipping reference carried with ``extremes=``) concatenate to the epochs cut from the
+    whole recording at once: samples, clipping flags, events (``epoch`` renumbered 0..n-1)
+    and the drop log.
+
+    Parameters
+    ----------
+    parts : list of Epochs
+        At least one; the same ``times``, ``sfreq``, channels and ``baseline``.
+
+    Returns
+    -------
+    Epochs
+
+    Examples
+    --------
+    >>> from hfs_emg.simulate import simulate_lsr_session
+    >>> rec = simulate_lsr_session(n_stimuli=6, sfreq=5000.0).recording
+    >>> whole = make_epochs(rec, rec.events)
+    >>> ext = RunningExtremes()
+    >>> parts = [make_epochs(rec, rec.events.iloc[i : i + 2], extremes=ext) for i in (0, 2, 4)]
+    >>> both = concat_epochs(parts)
+    >>> bool((both.data == whole.data).all()), both.events["epoch"].tolist()
+    (True, [0, 1, 2, 3, 4, 5])
+    """
+    if not parts:
+        raise ParameterError("concat_epochs needs at least one Epochs.")
+    first = parts[0]
+    for p in parts[1:]:
+        if (
+            p.data.shape[1:] != first.data.shape[1:]
+            or p.sfreq != first.sfreq
+            or not np.array_equal(p.times, first.times)
+            or p.ch_names != first.ch_names
+            or p.baseline != first.baseline
+        ):
+            raise ParameterError(
+                "concat_epochs: the parts differ in times, rate, channels or baseline."
+            )
+    if len(parts) == 1:
+        return first
+    events = pd.concat([p.events for p in parts], ignore_index=True)
+    events["epoch"] = np.arange(len(events))
+    drops = [p.drop_log for p in parts if len(p.drop_log)]
+    return dataclasses.replace(
+        first,
+        data=np.concatenate([p.data for p in parts]),
+        events=events,
+        bad=np.concatenate([p.bad for p in parts]),
+        bad_reason=np.concatenate([p.bad_reason for p in parts]),
+        drop_log=pd.concat(drops, ignore_index=True) if drops else first.drop_log,
     )

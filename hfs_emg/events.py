@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from ._validate import check_option, check_positive
 from .anatomy import infer_branch, infer_side
 from .recording import Recording, make_events
 
-__all__ = ["STIM_SOURCES", "find_stim_events"]
+__all__ = ["STIM_SOURCES", "TriggerRuns", "find_stim_events"]
 
 logger = logging.getLogger("hfs_emg")
 
@@ -53,8 +53,123 @@ def _debounce(
     return samples[keep]
 
 
+class TriggerRuns:
+    """A trigger channel as its runs of equal samples, built chunk by chunk (bounded memory).
+
+    :func:`find_stim_events` finds the rising edges of a trigger channel through a threshold
+    halfway between the channel's median and maximum. A trigger channel is constant between
+    pulses, so its runs (first sample and value of each stretch of equal samples: a few per
+    stimulus) give that median, maximum and those edges exactly, without holding the channel:
+    the streamed analysis of a long file feeds the channel chunk by chunk (:meth:`add`) and
+    passes the runs to :func:`find_stim_events` (``trigger_runs=``). A channel that is not
+    piecewise constant (noise: more than one run per :data:`MAX_SAMPLES_PER_RUN` samples) is
+    kept whole instead, which gives the same numbers.
+
+    Examples
+    --------
+    >>> x = np.zeros(1000, np.float32)
+    >>> x[[100, 101, 600]] = 5.0
+    >>> runs = TriggerRuns()
+    >>> for part in np.array_split(x, 7):
+    ...     runs.add(part)
+    >>> runs.n_samples, runs.median(), runs.max(), runs.edges(2.5).tolist()
+    (1000, 0.0, 5.0, [100, 600])
+    """
+
+    #: Fewer samples per run than this on average: the channel is kept whole (not a trigger).
+    MAX_SAMPLES_PER_RUN: int = 16
+
+    def __init__(self) -> None:
+        self.n_samples = 0
+        self._starts: list[npt.NDArray[np.int64]] = []
+        self._values: list[np.ndarray] = []
+        self._n_runs = 0
+        self._last: Any = None  # last sample seen (a 1-element array)
+        self._whole: list[np.ndarray] | None = None  # the samples, once runs do not pay
+
+    def add(self, x: npt.ArrayLike) -> None:
+        """Append the next samples of the channel (1-D)."""
+        x = np.asarray(x)
+        if x.ndim != 1:
+            raise ValueError(f"TriggerRuns.add takes 1-D samples, got shape {x.shape}.")
+        if x.size == 0:
+            return
+        if self._whole is not None:
+            self._whole.append(x.copy())
+            self.n_samples += x.size
+            return
+        change = x[1:] != x[:-1]
+        first = self._last is None or not bool(x[0] == self._last[0])
+        starts = np.flatnonzero(np.r_[first, change]).astype(np.int64)
+        self._starts.append(starts + self.n_samples)
+        self._values.append(x[starts].copy())
+        self._n_runs += starts.size
+        self.n_samples += x.size
+        self._last = x[-1:].copy()
+        if self._n_runs * self.MAX_SAMPLES_PER_RUN > max(self.n_samples, 1 << 16):
+            self._whole = [self._samples()]  # noise, not a trigger: keep the samples
+            self._starts, self._values = [], []
+
+    def _runs(self) -> tuple[npt.NDArray[np.int64], np.ndarray, npt.NDArray[np.int64]]:
+        starts = np.concatenate(self._starts)
+        values = np.concatenate(self._values)
+        lengths = np.diff(np.r_[starts, self.n_samples])
+        return starts, values, lengths
+
+    def _samples(self) -> np.ndarray:
+        if self._whole is not None:
+            if len(self._whole) > 1:
+                self._whole = [np.concatenate(self._whole)]
+            return self._whole[0]
+        _, values, lengths = self._runs()
+        return np.repeat(values, lengths)
+
+    def median(self) -> float:
+        """``float(np.median(x))`` of the samples so far."""
+        if self._whole is not None:
+            return float(np.median(self._samples()))
+        _, values, lengths = self._runs()
+        if np.isnan(values).any():
+            return float(np.median(values))  # NaN, as np.median of the samples
+        order = np.argsort(values, kind="stable")
+        cum = np.cumsum(lengths[order])
+        n = self.n_samples
+        ranks = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
+        mid = values[order[np.searchsorted(cum, np.asarray(ranks), side="right")]]
+        return float(np.median(mid))  # the mean of the two middle samples, in their dtype
+
+    def max(self) -> float:
+        """``float(np.max(x))`` of the samples so far."""
+        if self._whole is not None:
+            return float(np.max(self._samples()))
+        return float(np.max(np.concatenate(self._values)))
+
+    def edges(self, threshold: float) -> npt.NDArray[np.int64]:
+        """Samples where the channel rises to ``>= threshold`` (sample 0 if it starts there)."""
+        if self._whole is not None:
+            return _rising_through(self._samples(), threshold)
+        starts, values, _ = self._runs()
+        above = values >= threshold  # the comparison of the samples, on the runs' values
+        rise = np.flatnonzero(~above[:-1] & above[1:]) + 1
+        if above[0]:
+            rise = np.r_[0, rise]
+        return starts[rise].astype(np.int64)
+
+
+def _rising_through(x: np.ndarray, threshold: float) -> npt.NDArray[np.int64]:
+    above = x >= threshold
+    edges = np.flatnonzero(~above[:-1] & above[1:]) + 1
+    if above[0]:
+        edges = np.r_[0, edges]
+    return edges.astype(np.int64)
+
+
 def _from_trigger(
-    rec: Recording, channel: str | None, threshold: float | None, min_gap: int
+    rec: Recording,
+    channel: str | None,
+    threshold: float | None,
+    min_gap: int,
+    runs: Mapping[str, TriggerRuns] | None = None,
 ) -> tuple[npt.NDArray[np.int64], str]:
     if channel is None:
         stim = [n for n, t in zip(rec.ch_names, rec.ch_types, strict=False) if t == "stim"]
@@ -63,17 +178,21 @@ def _from_trigger(
         channel = stim[0]
     if channel not in rec.ch_names:
         raise ChannelError(f"Trigger channel {channel!r} not found; channels: {rec.ch_names}.")
-    x = rec.data[rec.ch_names.index(channel)]
-    lo, hi = float(np.median(x)), float(np.max(x))
+    if runs is not None and channel in runs:
+        scan = runs[channel]
+        lo, hi = scan.median(), scan.max()
+    else:
+        x = rec.data[rec.ch_names.index(channel)]
+        lo, hi = float(np.median(x)), float(np.max(x))
     if threshold is None:
         if hi - lo <= 0:
             raise NoStimulusError(f"trigger channel {channel!r} is flat")
         threshold = lo + 0.5 * (hi - lo)
-    above = x >= threshold
-    edges = np.flatnonzero(~above[:-1] & above[1:]) + 1
-    if above[0]:
-        edges = np.r_[0, edges]
-    edges = _debounce(edges.astype(np.int64), min_gap, f"rising edges of {channel!r}")
+    if runs is not None and channel in runs:
+        edges = runs[channel].edges(threshold)
+    else:
+        edges = _rising_through(x, threshold)
+    edges = _debounce(edges, min_gap, f"rising edges of {channel!r}")
     if edges.size == 0:
         raise NoStimulusError(f"no rising edge above {threshold:g} on channel {channel!r}")
     return edges, f"trigger:{channel}"
@@ -242,6 +361,7 @@ def find_stim_events(
     source: str = "auto",
     label: str | None = None,
     out_label: str = "stim",
+    trigger_runs: Mapping[str, TriggerRuns] | None = None,
 ) -> pd.DataFrame:
     """Find stimulus times in a recording.
 
@@ -279,6 +399,11 @@ def find_stim_events(
         Event label to keep (``source="events"``).
     out_label : str
         Label of the returned events.
+    trigger_runs : mapping of str to TriggerRuns, optional
+        Trigger channels already scanned chunk by chunk (:class:`TriggerRuns`, by channel
+        name): their samples are not read from ``rec`` (which then needs only the channel
+        names, types, rate, start and events: a long file streamed without holding its
+        trigger channel). The same stimuli as from the samples.
 
     Returns
     -------
@@ -313,7 +438,7 @@ def find_stim_events(
     for name in order:
         try:
             if name == "trigger":
-                samples, how = _from_trigger(rec, channel, threshold, min_gap)
+                samples, how = _from_trigger(rec, channel, threshold, min_gap, trigger_runs)
             elif name == "events":
                 samples, how = _from_events(rec, label, min_gap)
             else:

@@ -25,6 +25,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections import deque
 from typing import Any
@@ -52,6 +53,39 @@ _MATCH_LAG_MS = 1.0
 
 
 _EVENT_COLUMNS = ("onset_s", "stim_index", "stim_branch", "label", "intensity_ma")
+#: The array type pandas infers for a column of Python strings (its default string dtype).
+_STR_DTYPE = pd.Series(["x"], dtype=None).dtype
+
+
+def _all_str(values: np.ndarray) -> bool:
+    return all(isinstance(v, str) for v in values.tolist())
+
+
+def _str_array(values: np.ndarray) -> Any:
+    """``values`` (all str) as the array pandas would infer for them, built once."""
+    return pd.array(values, dtype=_STR_DTYPE)
+
+
+@functools.lru_cache(maxsize=256)
+def _str_levels(levels: tuple[str, ...]) -> Any:
+    """:func:`_str_array` of a few distinct values (cached: the same handful every sweep)."""
+    return _str_array(np.array(levels, dtype=object))
+
+
+_KINDS = _str_array(np.array(["direct", "lsr"], dtype=object))
+
+
+def _str_column(values: np.ndarray) -> Any:
+    """A column of strings from a few distinct values: each distinct value converted once.
+
+    The same column as pandas infers from the object array (its string dtype); anything else
+    than all-str values is returned as it is (pandas infers it as before).
+    """
+    codes, uniq = pd.factorize(values)
+    levels = tuple(np.asarray(uniq, dtype=object).tolist())
+    if (codes < 0).any() or not all(isinstance(v, str) for v in levels):
+        return values
+    return _str_levels(levels).take(codes)
 
 
 def _event_columns(events: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -288,6 +322,10 @@ class LsrStream:
             prepare_tail(fs, artifact_window_s)  # no sweep pays for the fit's operators
         self.n_sweeps = 0
         self._warned = False
+        # the constant string columns of the table, converted once (pandas' own string arrays)
+        self._names = _str_array(self.channels["name"].to_numpy(object))
+        muscles = self.channels["muscle"].to_numpy(object)
+        self._muscles = _str_array(muscles) if _all_str(muscles) else None
 
     @property
     def nbytes(self) -> int:
@@ -608,10 +646,11 @@ class LsrStream:
             part = measure_response_array(
                 data, epochs.times, epochs.sfreq, channels=chans, k_noise=k, **kw
             )
+            at = (slice(None), chans) if rows.size == n_e else np.ix_(rows, chans)
             for key, val in part.items():
                 if key not in out:
                     out[key] = np.zeros((n_e, n_c), dtype=val.dtype)
-                out[key][np.ix_(rows, chans)] = val
+                out[key][at] = val
 
     def _match_scores(
         self,
@@ -770,20 +809,22 @@ class LsrStream:
         g0 = self.n_sweeps - n_e
         rep = np.repeat(np.arange(n_e), n_c)
         direct = ex["direct"]
-        names = np.asarray(self.channels["name"], dtype=object)
+        chan = np.tile(np.arange(n_c), n_e)
         cols: dict[str, Any] = {
             "stim_index": (ev["stim_index"][rep] if "stim_index" in ev else rep + g0),
             "stim_time_s": ev["onset_s"].astype(float)[rep],
-            "channel": np.tile(names, n_e),
-            "muscle": np.tile(self.channels["muscle"].to_numpy(object), n_e),
-            "kind": np.where(direct, "direct", "lsr").astype(object).reshape(-1),
+            "channel": self._names.take(chan),
+            "muscle": self._muscles.take(chan) if self._muscles is not None else None,
+            "kind": _KINDS.take(np.where(direct, 0, 1).reshape(-1)),
         }
+        if cols["muscle"] is None:
+            cols["muscle"] = np.tile(self.channels["muscle"].to_numpy(object), n_e)
         for key in RESPONSE_COLUMNS:
             cols[key] = out[key].reshape(-1)
         cols["present"] = out["present"].reshape(-1)
         cols["rejected"] = ex["rejected"].reshape(-1)
-        cols["reject_reason"] = ex["reason"].reshape(-1)
-        cols["montage"] = ex["ev_branch"][rep]
+        cols["reject_reason"] = _str_column(ex["reason"].reshape(-1))
+        cols["montage"] = _str_column(ex["ev_branch"][rep])
         intens = (
             pd.to_numeric(pd.Series(ev["intensity_ma"]), errors="coerce").to_numpy(float)
             if "intensity_ma" in ev

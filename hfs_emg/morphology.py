@@ -37,6 +37,7 @@ Chir (Tokyo) 2022;62:513-520, 47 of 155 patients). :func:`lsr_morphology` measur
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,8 @@ import pandas as pd
 
 from ._errors import ParameterError
 from ._validate import check_positive
-from .epochs import Epochs
+from .artifact import suppress_artifact
+from .epochs import Epochs, RunningExtremes, _finish_epochs, make_epochs
 from .recording import Recording
 from .responses import stimulus_epochs
 from .signal import moving_rms
@@ -517,6 +519,137 @@ def lsr_morphology(
         }
     )
     return pd.concat([df, pd.DataFrame(res_all)], axis=1)
+
+
+def isolated_stimuli(
+    onsets_s: npt.ArrayLike,
+    sfreq: float,
+    tstart: float,
+    *,
+    artifact_window_s: tuple[float, float],
+    tmin: float,
+    tmax: float,
+) -> bool:
+    """True when no stimulus's interpolated artefact window reaches another stimulus's epoch.
+
+    Then the epochs of :func:`lsr_morphology` (artefact ``"interpolate"``) are cut first and
+    interpolated epoch by epoch, and a block of stimuli can be cut from a window of the
+    recording (:func:`morphology_block_epochs`); otherwise the whole recording is blanked
+    first (the condition of :func:`hfs_emg.responses.stimulus_epochs`).
+
+    Parameters
+    ----------
+    onsets_s : array-like
+        Stimulus times (s, file clock).
+    sfreq, tstart : float
+        Sampling rate (Hz) and time of the first sample (s).
+    artifact_window_s, tmin, tmax
+        The interpolation window and the epoch window (s), as for :func:`lsr_morphology`.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> kw = {"artifact_window_s": (-0.0005, 0.003), "tmin": -0.03, "tmax": 0.06}
+    >>> isolated_stimuli([1.0, 2.0, 3.0], 10000.0, 0.0, **kw)
+    True
+    >>> isolated_stimuli([1.0, 1.04, 1.08], 10000.0, 0.0, **kw)  # 25 Hz
+    False
+    """
+    fs = float(sfreq)
+    on = np.asarray(onsets_s, dtype=float)
+    stims = np.sort(np.round((on - tstart) * fs).astype(np.int64))
+    a, b = round(artifact_window_s[0] * fs), round(artifact_window_s[1] * fs)
+    first, last = round(tmin * fs), round(tmax * fs)
+    return not (stims.size > 1 and np.diff(stims).min() <= max(last - a + 2, b + 2 - first))
+
+
+def morphology_block_epochs(
+    rec: Recording,
+    events: pd.DataFrame,
+    *,
+    artifact_method: str | None,
+    artifact_window_s: tuple[float, float],
+    tmin: float,
+    tmax: float,
+    extremes: RunningExtremes,
+) -> Epochs:
+    """The epochs :func:`lsr_morphology` cuts, for one block of the stimuli of a long session.
+
+    ``rec`` holds (at least) the block's epochs; ``extremes`` carries the causal clipping
+    reference from block to block, so the blocks of a session, concatenated, are the epochs
+    (data, clipping flags, baseline) that :func:`hfs_emg.responses.stimulus_epochs` cuts from
+    the whole recording at once. For ``artifact_method="interpolate"`` the stimuli of the whole
+    session must be isolated (:func:`isolated_stimuli`); ``None`` needs nothing; the other
+    methods use all stimuli at once and are not cut by block (:class:`ParameterError`).
+
+    Parameters
+    ----------
+    rec : Recording
+        A window of the recording holding the block's epochs.
+    events : pandas.DataFrame
+        The block's stimuli (``onset_s`` on the file clock).
+    artifact_method, artifact_window_s, tmin, tmax
+        As for :func:`lsr_morphology`.
+    extremes : RunningExtremes
+        The clipping reference of the earlier blocks (updated in place).
+
+    Returns
+    -------
+    Epochs
+
+    Examples
+    --------
+    >>> from hfs_emg import find_stim_events
+    >>> from hfs_emg.epochs import concat_epochs
+    >>> from hfs_emg.simulate import simulate_lsr_session
+    >>> rec = simulate_lsr_session(n_stimuli=6, sfreq=5000.0).recording
+    >>> ev = find_stim_events(rec)
+    >>> kw = {"artifact_method": "interpolate", "artifact_window_s": (-0.0005, 0.003)}
+    >>> kw |= {"tmin": -0.03, "tmax": 0.06}
+    >>> ext = RunningExtremes()
+    >>> parts = [morphology_block_epochs(rec, ev.iloc[i : i + 3], extremes=ext, **kw)
+    ...          for i in (0, 3)]
+    >>> whole = stimulus_epochs(rec, events=ev, source="auto", label=None, **kw)
+    >>> bool((concat_epochs(parts).data == whole.data).all())
+    True
+    """
+    base_end = min(artifact_window_s[0], -0.0005)
+    if artifact_method is None:
+        return make_epochs(
+            rec, events, tmin=tmin, tmax=tmax, baseline=(tmin, base_end), extremes=extremes
+        )
+    if artifact_method != "interpolate":
+        raise ParameterError(
+            f"artifact_method={artifact_method!r} uses every stimulus of the recording at once; "
+            "only 'interpolate' and None are cut block by block."
+        )
+    fs = rec.sfreq
+    first = round(tmin * fs)
+    raw = make_epochs(rec, events, tmin=tmin, tmax=tmax, baseline=None, reject_clipped=False)
+    n_e, n_c, n_t = raw.data.shape
+    data = suppress_artifact(
+        raw.data.reshape(n_e * n_c, n_t),
+        fs,
+        [-first],
+        method="interpolate",
+        window_s=artifact_window_s,
+    ).reshape(n_e, n_c, n_t)
+    bad, baseline = _finish_epochs(
+        data,
+        raw.times,
+        fs,
+        (tmin, tmax),
+        (tmin, base_end),
+        reject_clipped=True,
+        clip_min_run=3,
+        extremes=extremes,
+    )
+    return dataclasses.replace(
+        raw, data=data, bad=bad, bad_reason=np.where(bad, "clipped", ""), baseline=baseline
+    )
 
 
 def summarize_morphology(

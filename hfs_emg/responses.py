@@ -270,18 +270,31 @@ def measure_response_array(
         b = arr[i : i + step] if whole else arr[i : i + step][:, sel]
         return b.reshape(-1, arr.shape[-1]), slice(i * width, (i + step) * width)
 
+    fast = _fastresp.enabled()
+    # the compiled kernel reads a subset of channels of contiguous epochs in place (row indices)
+    in_place = fast and not whole and arr.dtype == np.float64 and arr.flags.c_contiguous
+    flat = arr.reshape(-1, n_t) if in_place else None
+
     def measure(i: int) -> dict[str, FloatArray]:
-        blk, rows = block(i)
-        return _measure_block(
-            blk,
-            None if sd_all is None else sd_all[rows],
-            opts if k_all is None else {**opts, "k_noise": k_all[rows]},
-        )
+        if flat is not None:
+            n_blk = min(step, arr.shape[0] - i)
+            ridx = ((np.arange(i, i + n_blk) * arr.shape[1])[:, None] + sel[None, :]).ravel()
+            blk, rows = flat, slice(i * width, (i + n_blk) * width)
+        else:
+            (blk, rows), ridx = block(i), None
+        o = opts if k_all is None else {**opts, "k_noise": k_all[rows]}
+        sd_rows = None if sd_all is None else sd_all[rows]
+        if ridx is not None:
+            return _measure_block_fast(blk, sd_rows, o, ridx)
+        return _measure_block(blk, sd_rows, o)
 
     # the compiled kernel releases the GIL: blocks run on every core; the NumPy path stays
     # one block at a time (each block's temporaries are several times its size)
-    fast = _fastresp.enabled()
-    parts = run_tasks(measure, starts, n_jobs=None if fast else 1, n_samples=step * width * n_t)
+    parts = (
+        [measure(starts[0])]
+        if len(starts) == 1
+        else run_tasks(measure, starts, n_jobs=None if fast else 1, n_samples=step * width * n_t)
+    )
     out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return {k: v.reshape(shape) for k, v in out.items()}
 
@@ -316,13 +329,19 @@ def _measure_block(
 
 
 def _measure_block_fast(
-    arr: FloatArray, sd_in: FloatArray | None, o: dict[str, Any]
+    arr: FloatArray,
+    sd_in: FloatArray | None,
+    o: dict[str, Any],
+    ridx: npt.NDArray[np.int64] | None = None,
 ) -> dict[str, FloatArray]:
-    """:func:`_measure_block_numpy` by :func:`hfs_emg._fastresp.measure_rows` (one pass a row)."""
+    """:func:`_measure_block_numpy` by :func:`hfs_emg._fastresp.measure_rows` (one pass a row).
+
+    ``ridx``: measure only those rows of ``arr`` (no copy of them).
+    """
     b0, b1 = o["b"]
     w0, w1 = o["w"]
     h, m, q, fs = o["h"], o["m"], o["q"], o["fs"]
-    n_r = len(arr)
+    n_r = len(arr) if ridx is None else ridx.size
     ipar = np.array(
         [b0, b1, w0, w1, h, m, q, int(o.get("hp", 0)), sd_in is not None, o["stat_only"]],
         dtype=np.int64,
@@ -331,7 +350,7 @@ def _measure_block_fast(
         [o["band"], o["band_frac"], 2 * o["band_frac"], o["min_p2p_uv"]], dtype=np.float64
     )
     k_row = np.broadcast_to(np.asarray(o["k_noise"], dtype=float), (n_r,))
-    f, i = _fastresp.measure_rows(arr, sd_in, k_row, _savgol(2 * q + 1), ipar, fpar)
+    f, i = _fastresp.measure_rows(arr, sd_in, k_row, _savgol(2 * q + 1), ipar, fpar, ridx)
     stat, sd = f[:, 0], f[:, 1]
     if o["stat_only"]:
         return {"det_stat": stat, "noise_uv": sd}

@@ -199,3 +199,122 @@ def test_kernel_equals_numpy_with_nan_samples(monkeypatch):
         )
         _assert_same(fast, ref)
         assert np.isnan(ref["p2p_uv"][0, 0]) and not ref["present"][2, 2]
+
+
+# ---------------------------------------------------------------- the LSR-stream kernels
+# each against the NumPy implementation it replaces (kept as the fallback without numba)
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_trailing_median_pool_equals_nanmedian_bit_for_bit(seed):
+    from hfs_emg.crosstalk import _pool_numpy
+
+    rng = np.random.default_rng(seed)
+    for trial in range(60):
+        pool_n = int(rng.integers(1, 35))
+        n_prev = int(rng.integers(0, pool_n))
+        n = int(rng.integers(1, 70))
+        g = rng.normal(0.02, 0.01, (n_prev + n, 3))
+        s = rng.uniform(0.0, 0.01, (n_prev + n, 3))
+        g[rng.random(g.shape) < 0.1] = np.nan
+        s[rng.random(s.shape) < 0.05] = np.nan
+        if trial % 4 == 0:  # ties, and a channel without any gain
+            g, s = np.round(g, 2), np.round(s, 3)
+            g[:, 0] = np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # all-NaN windows (nanmedian warns)
+            ref = _pool_numpy(g, s, n_prev, pool_n)
+        got = _fastresp.trailing_median_pool(g, s, n_prev, pool_n)
+        for a, b in zip(got, ref, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@needs_numba
+def test_crosstalk_fit_equals_numpy():
+    from hfs_emg.crosstalk import _fit_numpy
+
+    rng = np.random.default_rng(5)
+    t = np.arange(-100, 300) / 10000.0
+    m = np.where(t > 0.003, np.sin(2 * np.pi * 200 * (t - 0.003)), 0.0) * 1000.0
+    x = rng.normal(0, 5, (50, 4, t.size)) + 0.03 * m
+    x[:, 1] += m  # the direct channel of most sweeps
+    direct = np.zeros((50, 4), bool)
+    direct[:, 1] = True
+    direct[:5] = False  # no direct channel: no reference
+    direct[5:10, 2] = True  # two direct channels: the one of largest energy
+    noise = rng.uniform(1, 3, (50, 4))
+    noise[0, 0] = 0.0
+    q = np.linalg.qr(
+        np.stack([np.ones(51), np.linspace(-1, 1, 51), np.linspace(-1, 1, 51) ** 2], 1)
+    )
+    q = q[0]
+    got = _fastresp.crosstalk_fit(x, direct, noise, q, (120, 171), (120, 301))
+    ref = _fit_numpy(x, direct, noise, q, (120, 171), (120, 301))
+    np.testing.assert_array_equal(got[0], ref[0])
+    assert (got[0][:5] == -1).all() and (got[0][5:] == 1).all()
+    for a, b in zip(got[1:], ref[1:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+@needs_numba
+@pytest.mark.parametrize("condition", ["tail_5ms", "combined"])
+def test_tail_fit_equals_numpy(monkeypatch, condition):
+    from hfs_emg.artifact import suppress_artifact
+
+    rec = _session(condition, 10000.0, 13, n=30).recording
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ep = make_epochs(rec, rec.events, tmin=-0.05, tmax=0.05, baseline=(-0.05, -0.0005))
+    rows = ep.data.reshape(-1, ep.data.shape[-1])
+    direct = np.zeros((rows.shape[0], 1), bool)
+    direct[::4] = True
+    t0 = int(np.argmin(np.abs(ep.times)))
+
+    def run():
+        return suppress_artifact(
+            rows, ep.sfreq, [t0], method="tail", window_s=(-0.0005, 0.001), direct=direct
+        )
+
+    fast = run()
+    monkeypatch.setattr(_fastresp, "AVAILABLE", False)
+    ref = run()
+    monkeypatch.setattr(_fastresp, "AVAILABLE", True)
+    assert np.abs(ref - rows).max() > 100  # the artefact was there and was removed
+    np.testing.assert_allclose(fast, ref, rtol=0, atol=1e-9 * np.abs(rows).max())
+    # and on a continuous recording (several stimuli per row: the gather path)
+    emg = rec.data[:4, : int(6 * rec.sfreq)].astype(np.float64)
+    stims = np.round((rec.events["onset_s"].to_numpy() - rec.tstart) * rec.sfreq).astype(int)
+    stims = stims[stims < emg.shape[1]]
+
+    def cont():
+        return suppress_artifact(emg, rec.sfreq, stims, method="tail", window_s=(-0.0005, 0.001))
+
+    fast = cont()
+    monkeypatch.setattr(_fastresp, "AVAILABLE", False)
+    ref = cont()
+    monkeypatch.setattr(_fastresp, "AVAILABLE", True)
+    np.testing.assert_allclose(fast, ref, rtol=0, atol=1e-9 * np.abs(emg).max())
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("baseline", [(None, -0.001), None])
+def test_make_epochs_kernel_equals_numpy_bit_for_bit(monkeypatch, dtype, baseline):
+    from hfs_emg.recording import from_array
+
+    rec = _session("combined", 10000.0, 17, n=20).recording
+    x = rec.data.astype(dtype)
+    stims = np.round((rec.events["onset_s"].to_numpy() - rec.tstart) * rec.sfreq).astype(int)
+    x[1, stims[3] + 200 : stims[3] + 206] = x[1].max()  # a clipped run in an epoch
+    r = from_array(x, rec.sfreq, rec.ch_names, ch_types=list(rec.channels["type"]), units="uV")
+    ev = rec.events
+    fast = make_epochs(r, ev, tmin=-0.05, tmax=0.05, baseline=baseline)
+    monkeypatch.setattr(_fastresp, "AVAILABLE", False)
+    ref = make_epochs(r, ev, tmin=-0.05, tmax=0.05, baseline=baseline)
+    monkeypatch.setattr(_fastresp, "AVAILABLE", True)
+    np.testing.assert_array_equal(fast.data, ref.data)
+    np.testing.assert_array_equal(fast.bad, ref.bad)
+    np.testing.assert_array_equal(fast.bad_reason, ref.bad_reason)
+    assert fast.baseline == ref.baseline
+    assert ref.bad.any() and ref.data.dtype == np.float64  # the clipped run was flagged

@@ -186,8 +186,24 @@ def rising_edges(
     2    0.006         0.0  Status/6      6
     """
     x = np.asarray(codes)
-    idx = np.flatnonzero((np.diff(x) > 0) & (x[1:] != 0)) + 1
-    values = x[idx]
+    idx = edge_samples(x)
+    return edge_events(idx, x[idx], sfreq, tstart, name)
+
+
+def edge_samples(codes: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]:
+    """Samples of the rising edges of :func:`rising_edges` (value increases to non-zero)."""
+    x = np.asarray(codes)
+    return (np.flatnonzero((np.diff(x) > 0) & (x[1:] != 0)) + 1).astype(np.int64)
+
+
+def edge_events(
+    idx: npt.NDArray[np.int64],
+    values: npt.NDArray[np.floating],
+    sfreq: float,
+    tstart: float,
+    name: str,
+) -> pd.DataFrame:
+    """The events of :func:`rising_edges` from its edge samples ``idx`` and their ``values``."""
     ints = np.all(values == np.round(values))
     shown = values.astype(np.int64) if ints else values
     return make_events(

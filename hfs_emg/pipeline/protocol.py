@@ -27,13 +27,14 @@ The decision and its reason go into :attr:`hfs_emg.AnalysisResult.provenance` (`
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .._errors import NoStimulusError
-from ..events import find_stim_events
+from ..events import TriggerRuns, find_stim_events
 from ..recording import Recording
 from .config import AnalysisConfig, section_kwargs
 
@@ -86,12 +87,20 @@ class ProtocolDecision:
 
 
 def find_stimuli(
-    rec: Recording, config: AnalysisConfig, *, allow_artifact: bool
+    rec: Recording,
+    config: AnalysisConfig,
+    *,
+    allow_artifact: bool,
+    trigger_runs: Mapping[str, TriggerRuns] | None = None,
 ) -> tuple[pd.DataFrame | None, str]:
-    """The stimuli with the ``stim`` options; artefact-only stimuli only when allowed."""
+    """The stimuli with the ``stim`` options; artefact-only stimuli only when allowed.
+
+    ``trigger_runs``: trigger channels scanned chunk by chunk (see
+    :func:`hfs_emg.find_stim_events`), for a streamed file.
+    """
     kw = section_kwargs(config.stim)
     try:
-        events = find_stim_events(rec, **kw)
+        events = find_stim_events(rec, **kw, trigger_runs=trigger_runs)
     except NoStimulusError as err:
         return None, f"no stimulus found ({err})"
     source = str(events["source"].iloc[0]) if len(events) else ""
@@ -144,7 +153,12 @@ def _free_running_reason(rec: Recording) -> str:
     return ""
 
 
-def decide_protocol(rec: Recording, config: AnalysisConfig) -> ProtocolDecision:
+def decide_protocol(
+    rec: Recording,
+    config: AnalysisConfig,
+    *,
+    trigger_runs: Mapping[str, TriggerRuns] | None = None,
+) -> ProtocolDecision:
     """Decide the protocol of a recording (``config.protocol``, or from its stimuli if "auto").
 
     Parameters
@@ -152,6 +166,9 @@ def decide_protocol(rec: Recording, config: AnalysisConfig) -> ProtocolDecision:
     rec : Recording
         The recording (only its trigger channels and events are needed).
     config : AnalysisConfig
+    trigger_runs : mapping of str to TriggerRuns, optional
+        Trigger channels scanned chunk by chunk (:class:`hfs_emg.events.TriggerRuns`): a
+        streamed file's, whose samples ``rec`` does not hold.
 
     Returns
     -------
@@ -177,7 +194,9 @@ def decide_protocol(rec: Recording, config: AnalysisConfig) -> ProtocolDecision:
     "marker text 'F-wave stim left' names f_waves"
     """
     wanted = config.protocol
-    events, found = find_stimuli(rec, config, allow_artifact=wanted != "auto")
+    events, found = find_stimuli(
+        rec, config, allow_artifact=wanted != "auto", trigger_runs=trigger_runs
+    )
     if wanted == "spontaneous":
         why = "protocol set to 'spontaneous'"
         return ProtocolDecision("spontaneous", events, f"{why}; {found}")

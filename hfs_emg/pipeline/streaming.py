@@ -24,16 +24,28 @@ The streamed path runs the same public steps as the in-memory one, on one chunk 
 When no temporary file can be written, each window is filtered again from the file instead
 (same samples, twice the filtering). The read options of the configuration (``picks``,
 ``units``, ``ch_types``) apply to every read (:class:`hfs_emg.io._base.ReadView`). Only the
-hysteresis detector (the default) is streamed; the evoked analysis reads the window from the
-first to the last stimulus (found from a trigger channel or the file's events).
+hysteresis detector (the default) is streamed.
+
+The stimuli come first: the trigger channels are scanned in long chunks as runs of equal
+samples (:class:`hfs_emg.events.TriggerRuns`; the same median, maximum and edges as the whole
+channel), the protocol is decided on a one-sample probe with all the file's events. An LSR
+session (:class:`_LsrSession`) then cuts its epochs from the raw chunks of the filter pass (the
+file is read once) and measures them a few hundred sweeps at a time with one causal
+:class:`hfs_emg.lsr_online.LsrStream`, the sweep morphology on the same blocks: memory bounded
+by one chunk and one group of sweeps, whatever the file's length. The other evoked protocols
+(and LSR configurations that need every stimulus at once) read the window from the first to
+the last stimulus.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
+import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -44,14 +56,26 @@ from .._chunking import run_tasks
 from .._errors import DataError, HfsEmgWarning, ParameterError
 from .._validate import finite_rows
 from ..detection import BurstDetector, burst_filter
+from ..epochs import Epochs, RunningExtremes, concat_epochs
+from ..events import TriggerRuns
 from ..io._base import BaseReader
+from ..lsr import lsr_trend
+from ..lsr_online import LsrStream
+from ..morphology import (
+    isolated_stimuli,
+    lsr_morphology,
+    morphology_block_epochs,
+    summarize_morphology,
+)
+from ..phases import phase_markers
 from ..preprocessing import EmgFilter
 from ..recording import Recording
 from ..synchrony import _rise_columns
+from ..zl_response import vessel_sites
 from .config import AnalysisConfig, section_kwargs
 from .protocol import ProtocolDecision, decide_protocol
 from .result import AnalysisResult, build_result
-from .steps import evoked_tables
+from .steps import evoked_tables, zl_tables
 
 logger = logging.getLogger("hfs_emg")
 
@@ -97,51 +121,110 @@ def _filter_rows(filt: EmgFilter, data: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Positional reads and writes (no shared file position): the channels' rows of the spill are
+#: written and read by the worker threads at once, outside the GIL. Elsewhere one at a time.
+_POSITIONAL = hasattr(os, "pwrite") and hasattr(os, "preadv")
+
+
 class _Spill:
-    """Filtered cores written block by block to an anonymous temporary file, read back by span."""
+    """Filtered cores written block by block to an anonymous temporary file, read back by span.
+
+    A block is the core of one chunk, ``(n_channels, stop - start)`` row after row; each row is
+    written (:meth:`write_row`) and read back (:meth:`read_row`) on its own, so the channels'
+    threads do it in parallel. The file lives in the page cache (``TMPDIR``), not in the
+    process's memory.
+    """
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._fd = self._file.fileno()
+        self._lock = threading.Lock()  # seek + read/write without positional calls
         self._blocks: list[tuple[int, int, int]] = []  # (start, stop, byte offset)
         self._shape: tuple[int, np.dtype] | None = None
+        self._end = 0
+
+    def reserve(self, start: int, stop: int, n_ch: int, dtype: np.dtype) -> int:
+        """Place the block of file samples ``start:stop``; returns its byte offset."""
+        self._shape = (n_ch, np.dtype(dtype))
+        offset = self._end
+        self._blocks.append((start, stop, offset))
+        self._end += n_ch * (stop - start) * np.dtype(dtype).itemsize
+        return offset
+
+    def write_row(self, offset: int, c: int, row: np.ndarray) -> None:
+        """Row ``c`` (the block's core of one channel) of the block at ``offset``."""
+        view = memoryview(np.ascontiguousarray(row)).cast("B")
+        pos = offset + c * view.nbytes
+        if not _POSITIONAL:
+            with self._lock:
+                self._file.seek(pos)
+                self._file.write(view)
+            return
+        while view.nbytes:
+            done = os.pwrite(self._fd, view, pos)
+            view, pos = view[done:], pos + done
 
     def write(self, start: int, block: np.ndarray) -> None:
         block = np.ascontiguousarray(block)
-        self._shape = (block.shape[0], block.dtype)
-        self._blocks.append((start, start + block.shape[1], self._file.tell()))
-        self._file.write(memoryview(block).cast("B"))
+        offset = self.reserve(start, start + block.shape[1], block.shape[0], block.dtype)
+        for c in range(block.shape[0]):  # channels
+            self.write_row(offset, c, block[c])
 
-    def read(self, lo: int, hi: int) -> np.ndarray:
+    def read_row(self, lo: int, hi: int, c: int, out: np.ndarray) -> None:
+        """Samples ``lo:hi`` of channel ``c`` into ``out`` (1-D, contiguous)."""
         assert self._shape is not None  # internal: written before read
-        n_ch, dtype = self._shape
-        out = np.empty((n_ch, hi - lo), dtype=dtype)
-        size = dtype.itemsize
+        size = self._shape[1].itemsize
         for start, stop, offset in self._blocks:  # a few blocks, not samples
             a, b = max(lo, start), min(hi, stop)
             if a >= b:
                 continue
-            for c in range(n_ch):  # channels
-                self._file.seek(offset + (c * (stop - start) + a - start) * size)
-                got = self._file.readinto(memoryview(out[c, a - lo : b - lo]).cast("B"))
-                if got != (b - a) * size:  # pragma: no cover - a temporary file cut short
-                    raise OSError("the temporary file of the streamed analysis is truncated")
+            pos = offset + (c * (stop - start) + a - start) * size
+            view = memoryview(out[a - lo : b - lo]).cast("B")
+            if not _POSITIONAL:
+                with self._lock:
+                    self._file.seek(pos)
+                    got = self._file.readinto(view)
+            else:
+                got = os.preadv(self._fd, [view], pos)
+            if got != (b - a) * size:  # pragma: no cover - a temporary file cut short
+                raise OSError("the temporary file of the streamed analysis is truncated")
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        """Samples ``lo:hi`` of every channel (rows read on the channels' threads)."""
+        assert self._shape is not None  # internal: written before read
+        n_ch, dtype = self._shape
+        out = np.empty((n_ch, hi - lo), dtype=dtype)
+        run_tasks(lambda c: self.read_row(lo, hi, c, out[c]), range(n_ch), n_samples=hi - lo)
         return out
 
     def close(self) -> None:
         self._file.close()
 
 
-def _add_window_ms(sums: np.ndarray, seg: np.ndarray, start: int, width: int) -> None:
-    """Add the squares of ``seg`` (file samples ``start:``) to the window sums ``sums``."""
-    n_win = sums.shape[1]
+def _window_bounds(
+    n_seg: int, start: int, width: int, n_win: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the 50-ms windows of file samples ``start:start + n_seg`` begin in the segment."""
     j0 = (-start) % width  # first window boundary inside the segment
-    bounds = np.unique(np.r_[0, np.arange(j0, seg.shape[1], width)])
+    bounds = np.unique(np.r_[0, np.arange(j0, n_seg, width)])
     widx = (start + bounds) // width
     keep = widx < n_win
+    return bounds, widx, keep
+
+
+def _add_window_ms(sums: np.ndarray, seg: np.ndarray, start: int, width: int) -> None:
+    """Add the squares of ``seg`` (file samples ``start:``) to the window sums ``sums``."""
+    bounds, widx, keep = _window_bounds(seg.shape[1], start, width, sums.shape[1])
     for c in range(seg.shape[0]):  # channels
-        sq = np.square(seg[c], dtype=np.float64)
-        part = np.add.reduceat(sq, bounds)
-        sums[c, widx[keep]] += part[keep]
+        _add_window_row(sums[c], seg[c], bounds, widx, keep)
+
+
+def _add_window_row(
+    sums: np.ndarray, row: np.ndarray, bounds: np.ndarray, widx: np.ndarray, keep: np.ndarray
+) -> None:
+    """One channel of :func:`_add_window_ms`."""
+    part = np.add.reduceat(np.square(row, dtype=np.float64), bounds)
+    sums[widx[keep]] += part[keep]
 
 
 def _core(reader: BaseReader, core: tuple[float, float]) -> tuple[int, int]:
@@ -151,15 +234,44 @@ def _core(reader: BaseReader, core: tuple[float, float]) -> tuple[int, int]:
     )
 
 
+def _prefetched(items: Iterator[Any]) -> Iterator[Any]:
+    """``items``, the next one produced on a thread while the caller works on this one.
+
+    The reader decodes outside the GIL (file reads, compiled decoding), so the next chunk is
+    read while this one is filtered (or the next window read back while this one is detected).
+    """
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        nxt = pool.submit(next, items, _DONE)
+        while True:
+            item = nxt.result()
+            if item is _DONE:
+                return
+            nxt = pool.submit(next, items, _DONE)
+            yield item
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_DONE = object()
+
+
 def _filtered_windows(
     reader: BaseReader,
     filt: EmgFilter,
     names: list[str],
     config: AnalysisConfig,
+    *,
+    feed: Callable[[Recording, int], None] | None = None,
 ) -> tuple[np.ndarray, Iterator[tuple[np.ndarray, int, int, int]]]:
     """Filter the file once: the noise levels, then the detection windows ``(x, lo, start, stop)``.
 
     ``x`` holds the filtered samples ``lo:lo + x.shape[1]`` around the core ``start:stop``.
+    The channels of a chunk are filtered together (:meth:`EmgFilter.apply_rows`), then each is
+    summed into its noise windows and written to the spill on one task (channels on every
+    core), while the next chunk is read on a thread (not when ``feed`` is given: it may read
+    the file too). ``feed(chunk, stop)`` sees each raw chunk once (see
+    :func:`streamed_bursts`).
     """
     fs, n = reader.sfreq, reader.n_samples
     width = max(round(_NOISE_WINDOW_S * fs), 1)
@@ -175,17 +287,35 @@ def _filtered_windows(
     cores: list[tuple[int, int]] = []
     try:
         margin_s = _MARGIN_FACTOR * filt.margin_s
-        for chunk, core in reader.iter_chunks(config.chunk_s, margin_s=margin_s, picks=names):
+        chunks = reader.iter_chunks(config.chunk_s, margin_s=margin_s, picks=names)
+        # the next chunk read on a thread, unless ``feed`` reads the file from this one (one
+        # reader, and its warning filters, used by one thread at a time)
+        for chunk, core in _prefetched(chunks) if feed is None else chunks:
             _check_chunk(chunk)
-            x = _filter_rows(filt, chunk.data)
+            dtype = chunk.data.dtype if chunk.data.dtype.kind == "f" else np.dtype(np.float64)
+            data = np.array(chunk.data, dtype=dtype)  # filtered in place, rows together
+            filt.apply_rows(data)
             start, stop = _core(reader, core)
+            if feed is not None:
+                feed(chunk, stop)
             lo = round((chunk.tstart - reader.tstart) * fs)
-            seg = x[:, start - lo : stop - lo]
-            _add_window_ms(sums, seg, start, width)
+            a, b = start - lo, stop - lo
+            bounds, widx, keep = _window_bounds(b - a, start, width, n_win)
+            offset = -1 if spill is None else spill.reserve(start, stop, len(names), dtype)
+
+            def one(
+                c: int, data: np.ndarray = data, a: int = a, b: int = b,
+                bounds: np.ndarray = bounds, widx: np.ndarray = widx, keep: np.ndarray = keep,
+                offset: int = offset,
+            ) -> None:  # fmt: skip
+                seg = data[c, a:b]
+                _add_window_row(sums[c], seg, bounds, widx, keep)
+                if spill is not None:
+                    spill.write_row(offset, c, seg)
+
+            run_tasks(one, range(len(names)), n_samples=data.shape[1])
             cores.append((start, stop))
-            if spill is not None:
-                spill.write(start, seg)
-            del x, seg, chunk
+            del chunk, data
     except BaseException:
         if spill is not None:
             spill.close()
@@ -193,14 +323,17 @@ def _filtered_windows(
     noise = _sig.noise_from_window_ms(sums / width, width)
     margin = int(np.ceil(config.stream_margin_s * fs))
 
+    def spans() -> Iterator[tuple[int, int, int, int]]:
+        for k in range(0, len(cores), _CORES_PER_WINDOW):
+            start = cores[k][0]
+            stop = cores[min(k + _CORES_PER_WINDOW, len(cores)) - 1][1]
+            yield max(start - margin, 0), min(stop + margin, n), start, stop
+
     def windows() -> Iterator[tuple[np.ndarray, int, int, int]]:
         try:
             if spill is not None:
-                for k in range(0, len(cores), _CORES_PER_WINDOW):
-                    start = cores[k][0]
-                    stop = cores[min(k + _CORES_PER_WINDOW, len(cores)) - 1][1]
-                    lo, hi = max(start - margin, 0), min(stop + margin, n)
-                    yield spill.read(lo, hi), lo, start, stop
+                read = ((spill.read(lo, hi), lo, start, stop) for lo, hi, start, stop in spans())
+                yield from _prefetched(read)
                 return
             margin_s = _MARGIN_FACTOR * filt.margin_s + config.stream_margin_s
             for chunk, core in reader.iter_chunks(config.chunk_s, margin_s=margin_s, picks=names):
@@ -214,8 +347,18 @@ def _filtered_windows(
     return noise, windows()
 
 
-def streamed_bursts(reader: BaseReader, config: AnalysisConfig) -> tuple[pd.DataFrame, Recording]:
-    """Bursts of a long file, chunk by chunk; also returns a 1-sample Recording (channel info)."""
+def streamed_bursts(
+    reader: BaseReader,
+    config: AnalysisConfig,
+    *,
+    feed: Callable[[Recording, int], None] | None = None,
+) -> tuple[pd.DataFrame, Recording]:
+    """Bursts of a long file, chunk by chunk; also returns a 1-sample Recording (channel info).
+
+    ``feed(chunk, stop)``, if given, sees every raw chunk of the filter pass (with its margins)
+    and the end sample of its core, in file order (the streamed LSR analysis cuts its epochs
+    from them).
+    """
     b = config.bursts
     if b.method != "hysteresis":
         raise ParameterError(
@@ -227,7 +370,7 @@ def streamed_bursts(reader: BaseReader, config: AnalysisConfig) -> tuple[pd.Data
     probe = reader.read(tmax=reader.tstart)  # one sample: the channels
     names = [probe.ch_names[i] for i in probe._pick_indices(b.picks)]
     filt = stream_filter(reader, names, config)
-    noise, windows = _filtered_windows(reader, filt, names, config)
+    noise, windows = _filtered_windows(reader, filt, names, config, feed=feed)
     fs = reader.sfreq
     parts = []
     for x, lo, start, stop in windows:
@@ -263,27 +406,222 @@ def streamed_bursts(reader: BaseReader, config: AnalysisConfig) -> tuple[pd.Data
     return bursts, probe
 
 
+def _stim_names(reader: BaseReader) -> list[str]:
+    return [n for n, t in zip(reader.ch_names, reader.ch_types or [], strict=False) if t == "stim"]
+
+
 def streamed_protocol(reader: BaseReader, config: AnalysisConfig) -> ProtocolDecision:
     """The protocol of a long file, from its trigger channels and events only.
 
-    Only the trigger channels are read whole (the events come with the header), so the
-    decision sees what the in-memory :func:`~hfs_emg.pipeline.protocol.decide_protocol` sees,
-    except artefact-only stimuli, which are not streamed.
+    The trigger channels are scanned chunk by chunk (:class:`hfs_emg.events.TriggerRuns`: the
+    runs of equal samples give the median, maximum and rising edges of the whole channel; the
+    events come with the header), so the decision sees what the in-memory
+    :func:`~hfs_emg.pipeline.protocol.decide_protocol` sees, except artefact-only stimuli,
+    which are not streamed.
     """
+    return _streamed_decision(reader, config)[0]
+
+
+def _streamed_decision(
+    reader: BaseReader, config: AnalysisConfig
+) -> tuple[ProtocolDecision, Recording]:
+    """:func:`streamed_protocol` and the probe it decided on (one sample, all the events)."""
     if config.stim.source == "artifact":
         raise ParameterError(
             f"{reader.path}: stimulus detection from artefacts (stim.source='artifact') is not "
             "streamed; raise max_memory_mb to analyse the file in memory."
         )
-    stim = [n for n, t in zip(reader.ch_names, reader.ch_types or [], strict=False) if t == "stim"]
-    probe = reader.read(picks=stim or [0], tmax=None if stim else reader.tstart + 1.0)
-    probe = probe.with_events(reader.read_events())
+    stim = _stim_names(reader)
+    runs: dict[str, TriggerRuns] = {}
+    if stim:
+        runs = {name: TriggerRuns() for name in stim}
+        # long chunks of the trigger channels only: a read has a fixed cost (~16 ms CPU)
+        chunk_s = max(config.chunk_s, _TRIGGER_CHUNK_SAMPLES / (reader.sfreq * len(stim)))
+        for chunk, _ in reader.iter_chunks(chunk_s, picks=stim):
+            for name, row in zip(chunk.ch_names, chunk.data, strict=True):
+                runs[name].add(row)
+    # one sample of every channel (names, types, meta) with the file's events
+    probe = reader.read(tmax=reader.tstart).with_events(reader.read_events())
     source = config.stim.source
     if source == "auto":
         source = "trigger" if stim else "events"
     cfg = config.replace(stim__source=source)
-    decision = decide_protocol(probe, cfg)
-    return ProtocolDecision(decision.protocol, decision.events, decision.reason)
+    decision = decide_protocol(probe, cfg, trigger_runs=runs)
+    return ProtocolDecision(decision.protocol, decision.events, decision.reason), probe
+
+
+#: Samples (all trigger channels) of one chunk of the streamed trigger scan (32 MB as float32).
+_TRIGGER_CHUNK_SAMPLES = 1 << 23
+#: Sweeps measured together by the streamed LSR analysis: one push of the causal stream per this
+#: many sweeps (a push of a few hundred costs per sweep what one push of all of them does, a
+#: few dozen twice that); their raw and morphology epochs take ~120 kB each (8 channels).
+_SWEEPS_PER_PUSH = 512
+#: Seconds read on each side of a block's epochs (rounding of the window's edges, the two
+#: samples the artefact interpolation reads beyond its window).
+_BLOCK_PAD_S = 0.01
+
+
+class _LsrSession:
+    """The LSR tables of :func:`~hfs_emg.pipeline.steps.evoked_tables` for a streamed file.
+
+    Fed with consecutive windows of the file (:meth:`feed`: the raw chunks of the filter pass,
+    :func:`_filtered_windows`, or windows read for the purpose, :meth:`read_rest`), it cuts the
+    epochs of the stimuli whose onset falls in each window's core and measures them a few
+    hundred at a time (:data:`_SWEEPS_PER_PUSH`):
+
+    - the LSR by one causal :class:`hfs_emg.lsr_online.LsrStream` pushed group after group
+      (the rows of one push of every sweep: equal decisions, floats to the last bits of the
+      BLAS products of the artefact fit);
+    - the sweep morphology on the epochs of :func:`hfs_emg.morphology.morphology_block_epochs`
+      (clipping reference carried), sweep by sweep as :func:`hfs_emg.lsr_morphology`;
+    - at the end (:meth:`tables`) the trend and summaries on the whole tables, with the phase
+      markers of all the file's events, and the Z-L tables of vessel stimuli (from the window
+      of those stimuli).
+
+    Only one window and the epochs of one group are held (bounded, whatever the file's length).
+    :meth:`create` returns None when the configuration needs every stimulus at once (averaged
+    or non-interpolated morphology, stimuli too close for epoch-wise interpolation, unsorted
+    stimuli): the caller then reads the window of all stimuli.
+    """
+
+    def __init__(
+        self, reader: BaseReader, probe: Recording, events: pd.DataFrame, config: AnalysisConfig
+    ) -> None:
+        self.reader, self.probe, self.config = reader, probe, config
+        vessel = vessel_sites(events, probe).notna().to_numpy()
+        self.zl_events = events[vessel] if vessel.any() else None
+        self.events = events[~vessel] if vessel.any() else events
+        mc = config.morphology
+        self.names = [probe.ch_names[i] for i in probe._pick_indices("emg")]
+        self.span = (min(config.lsr.tmin, mc.tmin), max(config.lsr.tmax, mc.tmax))
+        fs = reader.sfreq
+        self._onset = np.round((self.events["onset_s"].to_numpy(float) - reader.tstart) * fs)
+        self._first = round(self.span[0] * fs) - 3  # epoch reach, interpolation's 2 samples
+        self._last = round(self.span[1] * fs) + 3
+        self._next = 0  # first stimulus not yet cut
+        self._stream: LsrStream | None = None
+        self._extremes = RunningExtremes()  # the morphology epochs' clipping reference
+        self._raw: list[Epochs] = []  # cut, waiting to be measured together
+        self._cut: list[Epochs] = []
+        self._lsr: list[pd.DataFrame] = []
+        self._morph: list[pd.DataFrame] = []
+
+    @classmethod
+    def create(
+        cls, reader: BaseReader, probe: Recording, events: pd.DataFrame, config: AnalysisConfig
+    ) -> _LsrSession | None:
+        """The session, or None when its tables need every stimulus at once."""
+        onsets = events["onset_s"].to_numpy(dtype=float)
+        if onsets.size == 0 or np.any(np.diff(onsets) < 0):
+            return None
+        self = cls(reader, probe, events, config)
+        mc = config.morphology
+        if self.events.empty or mc.artifact_method not in ("interpolate", None):
+            return None
+        if mc.artifact_method == "interpolate" and not isolated_stimuli(
+            self.events["onset_s"].to_numpy(dtype=float),
+            reader.sfreq,
+            reader.tstart,
+            artifact_window_s=mc.artifact_window_s,
+            tmin=mc.tmin,
+            tmax=mc.tmax,
+        ):
+            return None
+        return self
+
+    def feed(self, window: Recording, stop: int) -> None:
+        """Cut the stimuli with onset before sample ``stop`` (file samples) from ``window``.
+
+        ``window`` holds file samples from ``lo`` on; a stimulus whose epoch it does not hold
+        is cut from a window read for it.
+        """
+        fs, n = self.reader.sfreq, self.reader.n_samples
+        i0 = self._next
+        i1 = int(np.searchsorted(self._onset, stop, side="left"))
+        if i1 <= i0:
+            return
+        lo = round((window.tstart - self.reader.tstart) * fs)
+        hi = lo + window.n_samples
+        on = self._onset[i0:i1]
+        inside = ((on + self._first >= lo) | (lo == 0)) & ((on + self._last < hi) | (hi == n))
+        if not inside.all() or not set(self.names) <= set(window.ch_names):
+            window = self._read(int(on.min()), int(on.max()))  # these stimuli's own window
+        elif window.ch_names != self.names:
+            window = window.pick(self.names)
+        self._cut_block(window, self.events.iloc[i0:i1])
+        self._next = i1
+
+    def read_rest(self, block_s: float) -> None:
+        """Cut the stimuli not yet cut from windows read for them (``block_s`` s of stimuli)."""
+        fs = self.reader.sfreq
+        step = max(round(block_s * fs), 1)
+        while self._next < self._onset.size:
+            start = int(self._onset[self._next])
+            i1 = int(np.searchsorted(self._onset, start + step, side="left"))
+            window = self._read(start, int(self._onset[i1 - 1]))
+            self.feed(window, int(self._onset[i1 - 1]) + 1)
+
+    def _read(self, first: int, last: int) -> Recording:
+        """The EMG channels around the stimuli at file samples ``first`` to ``last``."""
+        r, fs = self.reader, self.reader.sfreq
+        lo = max(first + self._first - 1, 0)
+        hi = min(last + self._last + 1, r.n_samples - 1)
+        window = r.read(tmin=r.tstart + lo / fs, tmax=r.tstart + hi / fs, picks=self.names)
+        _check_chunk(window)
+        return window
+
+    def _cut_block(self, window: Recording, block: pd.DataFrame) -> None:
+        mc = self.config.morphology
+        if self._stream is None:  # as measure_lsr builds it, once for the session
+            self._stream = LsrStream.for_recording(window, **section_kwargs(self.config.lsr))
+        self._raw.append(self._stream.cut(window, block))  # clipping reference carried
+        self._cut.append(
+            morphology_block_epochs(
+                window,
+                block,
+                artifact_method=mc.artifact_method,
+                artifact_window_s=mc.artifact_window_s,
+                tmin=mc.tmin,
+                tmax=mc.tmax,
+                extremes=self._extremes,
+            )
+        )
+        if sum(e.n_epochs for e in self._raw) >= _SWEEPS_PER_PUSH:
+            self._measure()
+
+    def _measure(self) -> None:
+        """Measure the sweeps cut so far, as one push (the stream is faster so)."""
+        if not self._raw:
+            return
+        assert self._stream is not None  # internal: created with the first block
+        lsr = self._stream.push(concat_epochs(self._raw))
+        morph_kw = section_kwargs(self.config.morphology)
+        self._morph.append(lsr_morphology(concat_epochs(self._cut), lsr=lsr, **morph_kw))
+        self._lsr.append(lsr)
+        self._raw.clear()
+        self._cut.clear()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The LSR tables (every stimulus cut: :meth:`read_rest` first)."""
+        self.read_rest(self.config.chunk_s)
+        self._measure()
+        config = self.config
+        lsr = pd.concat(self._lsr, ignore_index=True)
+        phases = phase_markers(self.probe)
+        out = {"lsr": lsr, "trend": lsr_trend(lsr, phases=phases, **section_kwargs(config.trend))}
+        out["lsr_morphology"] = pd.concat(self._morph, ignore_index=True)
+        out["morphology_summary"] = summarize_morphology(
+            out["lsr_morphology"], phases=phases, baseline_n=config.trend.baseline_n
+        )
+        if self.zl_events is not None:
+            r, zc = self.reader, config.zl
+            on = self.zl_events["onset_s"].to_numpy(dtype=float)
+            t_end = r.tstart + (r.n_samples - 1) / r.sfreq
+            lo = max(r.tstart, float(on.min()) + zc.tmin - 1.0)
+            hi = min(t_end, float(on.max()) + zc.tmax + 1.0)
+            window = r.read(tmin=lo, tmax=hi, picks=self.names).with_events(self.probe.events)
+            out.update(zl_tables(window, self.zl_events, config))
+        return out
 
 
 def analyze_streamed(
@@ -293,10 +631,16 @@ def analyze_streamed(
 
     ``reader`` may be a :class:`~hfs_emg.io._base.ReadView` (the configuration's read options).
     """
-    bursts, probe = streamed_bursts(reader, config)
-    decision = streamed_protocol(reader, config)
-    evoked: dict[str, pd.DataFrame] = {}
-    if decision.events is not None and decision.protocol != "spontaneous":
+    decision, events_probe = _streamed_decision(reader, config)
+    session = None
+    if decision.events is not None and decision.protocol == "lsr":
+        session = _LsrSession.create(reader, events_probe, decision.events, config)
+    # the LSR epochs are cut from the raw chunks of the filter pass (the file is read once)
+    bursts, probe = streamed_bursts(reader, config, feed=None if session is None else session.feed)
+    evoked: dict[str, pd.DataFrame] | None = None
+    if session is not None:
+        evoked = session.tables()
+    elif decision.events is not None and decision.protocol != "spontaneous":
         onsets = decision.events["onset_s"].to_numpy(dtype=float)
         section = getattr(config, decision.protocol)
         pad = max(1.0, -float(section.tmin), float(section.tmax)) + 1.0
@@ -304,6 +648,8 @@ def analyze_streamed(
         tmax = min(reader.tstart + reader.duration_s, float(onsets.max()) + pad)
         window = reader.read(tmin=tmin, tmax=tmax)
         evoked = evoked_tables(window, decision.events, decision.protocol, config)
+    else:
+        evoked = {}
     if decision.protocol == "free_running":
         warnings.warn(
             f"{reader.path}: the A-, B- and C-trains of a free-running EMG are not computed when "
