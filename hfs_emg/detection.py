@@ -361,6 +361,11 @@ def _refine_runs(
 #: benchmark machine, touching fresh memory (page faults) cost more than the arithmetic, so
 #: the runs are taken in batches whose temporaries stay small and get reused.
 _RUN_BATCH = 1 << 16
+#: Samples of stacked burst windows per batch of the spectral features (discharge rate,
+#: median frequency): their FFT work is about 70 bytes per stacked sample (4.6 MB per batch
+#: per thread; four times this was the largest work array of the in-memory analysis). Each
+#: burst's spectrum is its own row, so the features do not depend on the batch size.
+_SPECTRAL_BATCH = 1 << 16
 
 
 def _batches(weights: npt.NDArray[np.intp], cap: int) -> list[tuple[int, int]]:
@@ -609,6 +614,7 @@ def detect_bursts(
     discharge_range_hz: tuple[float, float] = DISCHARGE_RANGE_HZ,
     n_jobs: int | None = None,
     rise_times: bool = False,
+    overwrite: bool = False,
     **options: Any,
 ) -> pd.DataFrame:
     """Detect EMG bursts (spasms) channel by channel.
@@ -652,6 +658,14 @@ def detect_bursts(
         Also measure each burst's waveform onset (``rise_s``, ``rise_sd_ms``; see
         :func:`hfs_emg.synchrony.burst_rise_times`) on the filtered channel while it is in
         memory, instead of filtering the recording a second time for it.
+    overwrite : bool, default False
+        Filter each picked channel of an unfiltered recording in place, into its own row of
+        ``rec.data``, instead of into a new array per channel: the memory beyond the recording
+        is then only the detection's small work arrays. The unfiltered samples are lost and the
+        recording's history does not say so, so this is for a caller that owns the recording
+        and reads nothing more of it (:func:`hfs_emg.analyze` of a file of spontaneous EMG).
+        Needs float samples whose array can be written (a recording read from a file); the
+        bursts are the same either way.
     **options
         Method options; defaults in :data:`BURST_METHODS`:
         hysteresis ``window_s=0.015, high=2.5, low=1.2`` (multiples of the noise RMS),
@@ -719,10 +733,15 @@ def detect_bursts(
     if filt is not None:
         logger.info("detect_bursts: unfiltered recording, applied %s", steps)
 
+    in_place = overwrite and filt is not None
+    if in_place:  # all picked rows filtered in place at once (several rows per notch pass)
+        filt.apply_rows(_writeable_row(rec.data), idx, n_jobs=n_jobs)  # type: ignore[union-attr]
+
     # 2. detect, channel by channel (each filtered while it is analysed)
     def one_channel(i: int) -> dict[str, Any]:
         row = np.asarray(rec.data[idx[i]])
-        row = filt.apply(row) if filt is not None else _as_float_row(row)
+        if not in_place:
+            row = filt.apply(row) if filt is not None else _as_float_row(row)
         if not rise_times:
             return detector.channel(row, fs, index=i)
         noise = float(_sig.quiet_noise(row, fs))  # the detector's own noise level (hysteresis)
@@ -745,6 +764,21 @@ def detect_bursts(
         }
     )
     return table
+
+
+def _writeable_row(row: npt.NDArray[Any]) -> FloatArray:
+    """A writeable view of a recording's samples (read-only, their base may not be)."""
+    if row.dtype.kind != "f":
+        raise ParameterError(f"overwrite=True needs float samples, got {row.dtype}.")
+    view = row.view()
+    try:
+        view.flags.writeable = True
+    except ValueError:
+        raise ParameterError(
+            "overwrite=True needs a recording whose samples can be written (one read from a "
+            "file); this one's array is read-only: use overwrite=False."
+        ) from None
+    return view
 
 
 def _as_float_row(row: npt.NDArray[Any]) -> FloatArray:
@@ -1027,7 +1061,7 @@ def _burst_features(
         np.square(vals, out=vals)
         parts.append((peak, area, np.sqrt(np.add.reduceat(vals, offsets) / lens)))
     max_len_s = max(0.25, 10 / frange[0])
-    per_batch = max(_RUN_BATCH * 4 // max(round(max_len_s * fs), 1), 1)
+    per_batch = max(_SPECTRAL_BATCH // max(round(max_len_s * fs), 1), 1)
     found = [
         discharge_frequency(
             row,
@@ -1044,7 +1078,7 @@ def _burst_features(
     ]
     rate = np.concatenate([f[0] for f in found])
     strength = np.concatenate([f[1] for f in found])
-    per_batch = max(_RUN_BATCH * 4 // max(round(0.25 * fs), 1), 1)
+    per_batch = max(_SPECTRAL_BATCH // max(round(0.25 * fs), 1), 1)
     mdf = np.concatenate(
         [
             median_frequency(row, fs, s[a:b], e[a:b], max_len_s=0.25)

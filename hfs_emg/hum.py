@@ -119,6 +119,27 @@ def _segment_power(x: FloatArray, nperseg: int, window: object, step: int) -> Fl
     return (spec.real**2 + spec.imag**2).astype(np.float64)
 
 
+def _channel_power(
+    core: FloatArray, nperseg: int, window: object, step: int, tiny: float, *, lines: bool
+) -> FloatArray:
+    """:func:`_segment_power` one channel at a time (bounded FFT work), stacked.
+
+    ``lines``: each segment's spectrum normalised by its median over frequency, as float32
+    (the spectrogram of the hum lines); else the periodograms (Welch's).
+    """
+    parts = []
+    for c in range(core.shape[0]):  # channels
+        sx = _segment_power(core[c : c + 1], nperseg, window, step)
+        if lines:
+            sx /= np.maximum(np.median(sx, axis=-1, keepdims=True), tiny)
+            sx = sx.astype(np.float32)
+        parts.append(sx)
+    if not parts:  # no channel
+        out = _segment_power(core, nperseg, window, step)
+        return out.astype(np.float32) if lines else out
+    return np.concatenate(parts)
+
+
 def _line_ratio(psd: FloatArray, freqs: FloatArray, f0: npt.NDArray[np.float64]) -> FloatArray:
     """Peak power within 1 Hz of each ``f0`` over the median of its neighbours 3-10 Hz away."""
     dist = np.abs(freqs[None, :] - f0[:, None])
@@ -222,13 +243,15 @@ def estimate_hum(
                 kernel(seg[c], seg[c])
         core = seg[:, start - lo : stop - lo]
         # Welch's segments for the mains (Hann, 50 % overlap), the spectrogram's for the lines
-        # (Tukey 0.25, 1/8 overlap), as detect_mains and hum_lines compute them
-        pw = _segment_power(core, nperseg, "hann", nperseg - nperseg // 2)
+        # (Tukey 0.25, 1/8 overlap), as detect_mains and hum_lines compute them; channel by
+        # channel, so the FFT work is one channel's (every row is its own transform)
+        pw = _channel_power(core, nperseg, "hann", nperseg - nperseg // 2, tiny, lines=False)
         welch_sum = pw.sum(axis=1) if welch_sum is None else welch_sum + pw.sum(axis=1)
         n_welch += pw.shape[1]
-        sx = _segment_power(core, nperseg, ("tukey", 0.25), nperseg - nperseg // 8)
-        sx /= np.maximum(np.median(sx, axis=-1, keepdims=True), tiny)
-        line_parts.append(sx.astype(np.float32))
+        sx = _channel_power(
+            core, nperseg, ("tukey", 0.25), nperseg - nperseg // 8, tiny, lines=True
+        )
+        line_parts.append(sx)
         del seg, core, pw, sx
     sxx = np.concatenate(line_parts, axis=1)
     if n_welch == 0 or sxx.shape[1] == 0 or welch_sum is None:

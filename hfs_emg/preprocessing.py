@@ -37,8 +37,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from . import _fastfilt
 from . import signal as _sig
-from ._chunking import map_channels
+from ._chunking import map_channels, run_tasks
 from ._errors import HfsEmgWarning, ParameterError
 from ._validate import check_option, check_positive, validate_type
 from .recording import Recording
@@ -586,6 +587,46 @@ class EmgFilter:
         dt = raw.dtype if raw.dtype.kind == "f" else np.dtype(np.float64)
         return self.kernel(dt)(raw, out)
 
+    def apply_rows(
+        self,
+        data: npt.NDArray[np.floating],
+        rows: npt.ArrayLike | None = None,
+        *,
+        n_jobs: int | None = None,
+    ) -> None:
+        """Filter rows ``rows`` (default all) of the 2-D float array ``data`` in place.
+
+        The same samples as :meth:`apply` of each row. With the compiled kernels and hum-line
+        notches, the band-pass runs row by row on threads, then each notch runs over
+        :data:`hfs_emg._fastfilt.ROWS` rows at once (their recursions interleaved: a
+        one-section notch is latency-bound, so four rows cost about what one does).
+        """
+        if data.ndim != 2 or data.dtype.kind != "f":
+            raise ParameterError(
+                f"apply_rows needs a 2-D float array, got {data.dtype} {data.shape}."
+            )
+        picks = np.arange(data.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
+        picks = picks.astype(np.int64)
+        kernel = self.kernel(data.dtype)
+        n = data.shape[1]
+        fused = self._kernels.get(("rows", data.dtype))
+        if fused is None or 2 * fused[1] >= n or len(picks) < 2:
+            run_tasks(lambda r: kernel(data[r], data[r]), picks, n_jobs=n_jobs, n_samples=n)
+            return
+        band, pad, parts = fused
+        run_tasks(lambda r: band(data[r], data[r]), picks, n_jobs=n_jobs, n_samples=n)
+        k = _fastfilt.ROWS
+        groups = [picks[j : j + k] for j in range(0, len(picks), k)]
+        # the rows' continuations (whole mains periods of the band-passed rows), as kernel()
+        heads = [data[g, pad : 2 * pad] for g in groups]  # copies (fancy indexing)
+        tails = [data[g, n - 2 * pad : n - pad] for g in groups]
+
+        def group(j: int) -> None:
+            for notch in parts:  # in place: every notch over the rows and their continuations
+                notch.rows(heads[j], data, groups[j], tails[j])
+
+        run_tasks(group, range(len(groups)), n_jobs=n_jobs, n_samples=n * k)
+
     def _build(self, dt: np.dtype) -> Callable[..., npt.NDArray[np.floating]]:
         fs = self.sfreq
         band = _sig.sosfiltfilt_kernel(
@@ -607,16 +648,28 @@ class EmgFilter:
         pad = int(np.ceil(0.6 * fs / period)) * period
         # one zero-phase pass per hum line, each over the whole padded buffer (a cascade in one
         # pass would differ in the edge transients: the tables would not be those of before)
-        notches = [
-            _sig.sosfiltfilt_kernel(
-                _sig.notch_sos(fs, f, harmonics=False, q=self.q * f / float(mains)), dt
-            )
+        sos_lines = [
+            _sig.notch_sos(fs, f, harmonics=False, q=self.q * f / float(mains))  # type: ignore[arg-type]
             for f in (self.lines if self.notch == "lines" else ())
         ]
+        notches = [_sig.sosfiltfilt_kernel(sos, dt) for sos in sos_lines]
+        parts = [_parts_filter(sos, dt) for sos in sos_lines] if _fastfilt.enabled() else None
+        if notches and parts is not None:
+            self._kernels[("rows", dt)] = (band, pad, parts)
 
         def kernel(raw: Any, out: Any = None) -> npt.NDArray[np.floating]:
             raw = np.asarray(raw, dtype=dt)
             n = raw.shape[-1]
+            if notches and parts is not None and 2 * pad < n:
+                # compiled: the notches run in place over (head, row, tail), the row's two
+                # continuations, exactly as over one padded copy of the row (not allocated)
+                res = np.empty(raw.shape, dtype=dt) if out is None else out
+                band(raw, res)
+                head = res[pad : 2 * pad].copy()
+                tail = res[n - 2 * pad : n - pad].copy()
+                for notch in parts:
+                    notch(head, res, tail)
+                return res
             if not notches or 2 * pad >= n:
                 res = np.empty(raw.shape, dtype=dt) if out is None else out
                 band(raw, res)
@@ -650,6 +703,46 @@ class EmgFilter:
         for step, params in steps[1:]:
             out = out.with_data(out.data, step=step, params={**params, "picks": names})
         return out
+
+
+def _parts_filter(sos: npt.ArrayLike, dt: np.dtype) -> Callable[..., None]:
+    """``f(head, x, tail)``: zero-phase ``sos`` of the concatenation, in place in the parts.
+
+    The coefficients, initial conditions and odd-extension length of
+    :func:`hfs_emg.signal.sosfiltfilt_kernel` (so the result is bitwise that of the kernel
+    over one array holding the three parts); compiled (:func:`hfs_emg._fastfilt.sosfiltfilt_parts`).
+    """
+    from scipy.signal import sosfilt_zi
+
+    coeffs = np.array(sos, dtype=dt)
+    ntaps = 2 * len(coeffs) + 1 - min((coeffs[:, 2] == 0).sum(), (coeffs[:, 5] == 0).sum())
+    padlen = 3 * int(ntaps)
+    zi0 = sosfilt_zi(coeffs).astype(dt)
+
+    def run(head: Any, x: Any, tail: Any) -> None:
+        if min(head.shape[0], tail.shape[0]) <= padlen:  # internal: pad >> padlen
+            raise ParameterError(f"continuations shorter than the {padlen}-sample odd extension")
+        _fastfilt.sosfiltfilt_parts(coeffs, zi0, head, x, tail, padlen)
+
+    def rows(heads: Any, a: Any, picks: Any, tails: Any) -> None:
+        # ROWS channels at a time (a one-section notch), the remainder one by one
+        k = _fastfilt.ROWS
+        if len(coeffs) != 1 or len(picks) < k:
+            for j, r in enumerate(picks):
+                run(heads[j], a[r], tails[j])
+            return
+        for j0 in range(0, len(picks) - k + 1, k):
+            sl = slice(j0, j0 + k)
+            h, t = np.ascontiguousarray(heads[sl]), np.ascontiguousarray(tails[sl])
+            if min(h.shape[1], t.shape[1]) <= padlen:  # internal: pad >> padlen
+                raise ParameterError(f"continuations shorter than the {padlen}-sample extension")
+            _fastfilt.sosfiltfilt_parts_rows(coeffs, zi0, h, a, picks[sl], t, padlen)
+            heads[sl], tails[sl] = h, t
+        for j in range(len(picks) - len(picks) % k, len(picks)):
+            run(heads[j], a[picks[j]], tails[j])
+
+    run.rows = rows  # type: ignore[attr-defined]
+    return run
 
 
 @_declares_margin(emg_filter_margin_s)

@@ -91,3 +91,36 @@ def test_bad_arguments():
         analyze(3.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         analyze(simulate_spontaneous(duration_s=2.0, sfreq=2000.0).recording, {"a": 1})  # type: ignore[arg-type]
+
+
+def test_a_recording_given_in_memory_is_not_modified(example_dir):
+    from hfs_emg import read_recording
+
+    path = example_dir / "spontaneous_hfs.edf"
+    rec = read_recording(path)
+    before = np.array(rec.data)
+    res = analyze(rec)
+    assert np.array_equal(rec.data, before)  # only analyze's own read is filtered in place
+    res_path = analyze(path)  # which gives the same tables
+    for name, table in res.tables().items():
+        pd.testing.assert_frame_equal(table, res_path.tables()[name], check_exact=True)
+
+
+def test_a_file_read_into_a_read_only_array_is_analysed_without_overwriting(
+    example_dir, monkeypatch
+):
+    from hfs_emg.io import _base
+
+    path = example_dir / "spontaneous_hfs.edf"
+    want = analyze(path)
+    real = _base.from_array
+
+    def frozen(data, *args, **kwargs):  # a reader that hands out a read-only array
+        data = np.array(data)
+        data.flags.writeable = False
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(_base, "from_array", frozen)
+    got = analyze(path)
+    for name, table in want.tables().items():
+        pd.testing.assert_frame_equal(table, got.tables()[name], check_exact=True)

@@ -44,6 +44,7 @@ NOT_OPTIONS = {
     "average",
     "vocabulary",
     "rise_times",
+    "overwrite",  # detect_bursts: in place, memory only (the same bursts)
     "trigger_runs",
 }
 

@@ -143,3 +143,27 @@ def test_already_filtered_reads_the_structured_history():
     # a step whose name merely contains "bandpass" is not the band-pass step
     odd = dataclasses.replace(rec, history=({"step": "no_bandpass_here", "params": {}},))
     assert not _already_filtered(odd)
+
+
+def test_overwrite_filters_in_place_with_the_same_bursts(sim):
+    import dataclasses
+
+    from hfs_emg.detection import burst_filter
+
+    rec = sim.recording
+    ref = detect_bursts(rec, rise_times=True)
+    own = dataclasses.replace(rec, data=np.array(rec.data))  # a writeable array of its own
+    raw = np.array(own.data)
+    got = detect_bursts(own, rise_times=True, overwrite=True)
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    assert got.attrs["preprocessing"] == ref.attrs["preprocessing"]
+    emg = rec._pick_indices("emg")
+    filt = burst_filter(rec)
+    for i in range(rec.n_channels):  # the EMG rows now hold the filtered samples, others not
+        want = filt.apply(raw[i]) if i in emg else raw[i]
+        assert np.array_equal(own.data[i], want)
+    assert np.array_equal(rec.data, raw)  # the original recording is untouched
+    frozen = np.array(rec.data)
+    frozen.flags.writeable = False
+    with pytest.raises(ParameterError, match="overwrite"):
+        detect_bursts(dataclasses.replace(rec, data=frozen), overwrite=True)

@@ -164,3 +164,108 @@ def test_compiled_hysteresis_equals_the_blocked_numpy_envelope(
     assert len(slow[0]) > 0 or n < 100
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def _padded_reference(filt: pp.EmgFilter, x: np.ndarray) -> np.ndarray:
+    """The hum-line notches over one padded copy of the row (the algorithm before the parts)."""
+    fs, dt, n = filt.sfreq, x.dtype, x.size
+    band = sig.sosfiltfilt_kernel(sig.sos_bandpass(fs, filt.l_freq, filt.h_freq), dt)
+    period = round(fs / filt.mains)
+    pad = int(np.ceil(0.6 * fs / period)) * period
+    ext = np.empty(n + 2 * pad, dtype=dt)
+    band(x, ext[pad : pad + n])
+    ext[:pad] = ext[2 * pad : 3 * pad]
+    ext[pad + n :] = ext[n - pad : n]
+    for f in filt.lines:
+        q = filt.q * f / filt.mains
+        sig.sosfiltfilt_kernel(sig.notch_sos(fs, f, harmonics=False, q=q), dt)(ext, ext)
+    return ext[pad : pad + n]
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("fs", "extra"), [(10_000.0, 1), (10_000.0, 30_001), (2000.0, 5)])
+def test_hum_notches_in_place_equal_the_padded_copy(monkeypatch, dtype, fs, extra) -> None:
+    period = round(fs / 50.0)
+    n = 2 * int(np.ceil(0.6 * fs / period)) * period + extra  # just above the padded length
+    t = np.arange(n) / fs
+    rng = np.random.default_rng(int(fs) + extra)
+    x = rng.normal(size=n) + 6 * np.sin(2 * np.pi * 50 * t) + 2 * np.sin(2 * np.pi * 150 * t)
+    x = (x + 4.0).astype(dtype)
+    filt = pp.EmgFilter(fs, 20.0, min(1000.0, 0.45 * fs), notch="lines", mains=50.0,
+                        lines=(50.0, 150.0))  # fmt: skip
+    calls: list[int] = []
+    real = _fastfilt.sosfiltfilt_parts
+    monkeypatch.setattr(_fastfilt, "sosfiltfilt_parts", lambda *a: (calls.append(1), real(*a))[1])
+    got = filt.apply(x)
+    inplace = x.copy()
+    assert filt.apply(inplace, out=inplace) is inplace
+    assert len(calls) == 4  # two lines, two calls: the compiled parts ran
+    ref = _padded_reference(filt, x)
+    assert got.dtype == ref.dtype == np.dtype(dtype)
+    assert np.array_equal(got, ref)  # bitwise: the same operations in the same order
+    assert np.array_equal(inplace, ref)
+
+
+@needs_numba
+def test_parts_kernel_equals_the_row_kernel_over_the_concatenation() -> None:
+    rng = np.random.default_rng(5)
+    sos = sig.notch_sos(1000.0, 50.0, harmonics=False).astype(np.float64)
+    whole = rng.normal(size=3000) + 2.0
+    ref = whole.copy()
+    sig.sosfiltfilt_kernel(sos, np.float64)(ref, ref)
+    head, x, tail = whole[:400].copy(), whole[400:2600].copy(), whole[2600:].copy()
+    pp._parts_filter(sos, np.dtype(np.float64))(head, x, tail)
+    assert np.array_equal(np.concatenate([head, x, tail]), ref)
+    with pytest.raises(hfs_emg.ParameterError):  # continuations shorter than the extension
+        pp._parts_filter(sos, np.dtype(np.float64))(head[:5], x, tail)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("n_ch", "n"), [(8, 40_000), (5, 13_000), (3, 12_001), (6, 11_999)])
+def test_apply_rows_in_place_equals_apply_per_row(monkeypatch, dtype, n_ch, n) -> None:
+    fs = 10_000.0
+    t = np.arange(n) / fs
+    rng = np.random.default_rng(n_ch)
+    x = rng.normal(size=(n_ch, n)) + 6 * np.sin(2 * np.pi * 50 * t) + 2.0
+    x = x.astype(dtype)
+    filt = pp.EmgFilter(fs, 20.0, 1000.0, notch="lines", mains=50.0, lines=(50.0, 150.0))
+    want = np.stack([filt.apply(row) for row in x])
+    calls: list[int] = []
+    real = _fastfilt.sosfiltfilt_parts_rows
+    monkeypatch.setattr(
+        _fastfilt, "sosfiltfilt_parts_rows", lambda *a: (calls.append(1), real(*a))[1]
+    )
+    got = x.copy()
+    filt.apply_rows(got)
+    assert np.array_equal(got, want)  # bitwise: each row's operations are the one-row kernel's
+    # four rows per call, two notches; rows too short for the continuations go one by one
+    assert len(calls) == (2 * (n_ch // 4) if n > 12_000 else 0)
+    picked = np.vstack([x, x[:1]])
+    filt.apply_rows(picked, [n_ch, 0, 2])  # a subset, in any order; the others untouched
+    assert np.array_equal(picked[[n_ch, 0, 2]], want[[0, 0, 2]])
+    assert np.array_equal(picked[1], x[1])
+    with pytest.raises(hfs_emg.ParameterError, match="2-D float"):
+        filt.apply_rows(np.zeros((2, 100), dtype=np.int16))
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_hysteresis_with_thousands_of_runs_across_blocks(monkeypatch, dtype) -> None:
+    """More runs than the kernel's first capacity (1024), runs across its blocks of
+    hfs_emg.signal._BLOCK samples and one open at the end: the runs of the NumPy envelope."""
+    from hfs_emg.detection import _hysteresis_runs
+
+    n = 3 * sig._BLOCK + 123
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=n)
+    x[sig._BLOCK - 500 : sig._BLOCK + 500] *= 6.0  # a run across the first block boundary
+    x[-300:] *= 6.0  # a run still open at the end
+    x = x.astype(dtype)
+    fast = _hysteresis_runs(x, 10_000.0, 1.0, window_s=0.001, high=1.6, low=1.02)
+    monkeypatch.setattr(_fastfilt, "AVAILABLE", False)
+    slow = _hysteresis_runs(x, 10_000.0, 1.0, window_s=0.001, high=1.6, low=1.02)
+    assert len(slow[0]) > 3000 and slow[1][-1] == n and slow[2].any() and not slow[2].all()
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -91,3 +91,21 @@ def test_no_hum_and_too_low_rates():
     assert (low.mains, low.lines) == (None, ())
     with pytest.raises(hfs_emg.ParameterError):
         estimate_hum(lambda a, b: None, 2000.0)
+
+
+def test_channel_by_channel_spectra_equal_the_batched_ones():
+    """The hum sample's spectra, one channel at a time (bounded FFT work), are bitwise the
+    spectra of all channels in one batch."""
+    from hfs_emg.hum import _channel_power, _segment_power
+
+    x = np.random.default_rng(1).normal(size=(5, 9000)) + 2.0
+    for window, step in [("hann", 500), (("tukey", 0.25), 875)]:
+        want = _segment_power(x, 1000, window, step)
+        got = _channel_power(x, 1000, window, step, 1e-300, lines=False)
+        assert want.shape == got.shape == (5, want.shape[1], 501) and want.shape[1] > 5
+        assert np.array_equal(got, want)
+    tiny = np.finfo(float).tiny
+    want = _segment_power(x, 1000, ("tukey", 0.25), 875)
+    want = (want / np.maximum(np.median(want, axis=-1, keepdims=True), tiny)).astype(np.float32)
+    assert np.array_equal(_channel_power(x, 1000, ("tukey", 0.25), 875, tiny, lines=True), want)
+    assert _channel_power(x[:0], 1000, "hann", 500, tiny, lines=False).shape[0] == 0

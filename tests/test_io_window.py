@@ -74,3 +74,19 @@ def test_window_reads_only_its_records(tmp_path: Path, ext: str) -> None:
         last = int(chunk.tstart + chunk.duration_s - 1 / sfreq)
         assert spy.rows_touched() <= set(range(first, last + 1))
         spy.keys.clear()
+
+
+@pytest.mark.parametrize("ext", ["edf", "bdf"])
+def test_annotations_are_read_without_the_memory_map(tmp_path: Path, ext: str) -> None:
+    sfreq = 1000.0
+    data = np.random.default_rng(4).normal(0, 50, (2, int(sfreq * 12)))
+    events = pd.DataFrame({"onset_s": [0.5, 3.25, 11.0], "label": ["a", "stim x", "c"]})
+    path = tmp_path / f"ann.{ext}"
+    write_recording(from_array(data, sfreq, ["oculi", "oris"], events=events), path)
+    reader = open_recording(path)
+    spy = _Spy(reader._mm)
+    reader._mm = spy  # type: ignore[assignment]
+    got = reader.read_events()
+    assert spy.keys == []  # plain file reads: no mapped page stays resident
+    assert list(got["label"]) == ["a", "stim x", "c"]
+    assert np.allclose(got["onset_s"], [0.5, 3.25, 11.0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -157,3 +159,47 @@ def test_streamed_onset_order_uses_the_same_waveform_onsets(tmp_path):
     assert not np.allclose(onsets["lag_ms"], sa["lag_ms"])
     ordered = ~sa["onset_order"].isin(["simultaneous", "undetermined"])
     assert ordered.mean() > 0.5  # 2-6 ms steps: most events resolved
+
+
+@pytest.mark.parametrize("positional", [True, False])
+def test_spill_rows_written_by_threads_read_back_by_span(monkeypatch, positional):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hfs_emg.pipeline import streaming
+
+    if positional and not streaming._POSITIONAL:
+        positional = False  # no os.pwrite/os.preadv here: the locked path is the one used
+    monkeypatch.setattr(streaming, "_POSITIONAL", positional)
+    rng = np.random.default_rng(2)
+    whole = rng.normal(size=(3, 1000)).astype(np.float32)
+    spill = streaming._Spill()
+    try:
+        cuts = [0, 170, 520, 521, 1000]
+        with ThreadPoolExecutor(3) as pool:  # rows of a block written at once, out of order
+            for a, b in itertools.pairwise(cuts):
+                offset = spill.reserve(a, b, 3, whole.dtype)
+                rows = [(offset, c, whole[c, a:b]) for c in (2, 0, 1)]
+                list(pool.map(lambda job: spill.write_row(*job), rows))
+        for lo, hi in [(0, 1000), (100, 600), (519, 523), (999, 1000)]:
+            got = spill.read(lo, hi)
+            assert got.dtype == whole.dtype
+            assert np.array_equal(got, whole[:, lo:hi])
+    finally:
+        spill.close()
+
+
+def test_prefetched_keeps_the_order_and_raises_the_producers_error():
+    from hfs_emg.pipeline.streaming import _prefetched
+
+    assert list(_prefetched(iter(range(5)))) == [0, 1, 2, 3, 4]
+    assert list(_prefetched(iter([]))) == []
+
+    def failing():
+        yield 1
+        raise ParameterError("bad chunk")
+
+    got = []
+    with pytest.raises(ParameterError, match="bad chunk"):
+        for item in _prefetched(failing()):
+            got.append(item)
+    assert got == [1]

@@ -102,6 +102,18 @@ def in_memory_mb(reader: Any) -> float:
     return (samples + workers * n * WORK_BYTES_PER_SAMPLE) / 1e6
 
 
+def _writeable(data: np.ndarray) -> bool:
+    """Whether float samples can be filtered in place (a reader may hand out a read-only map)."""
+    if data.dtype.kind != "f":
+        return False
+    view = data.view()
+    try:
+        view.flags.writeable = True
+    except ValueError:
+        return False
+    return True
+
+
 def analyze(
     rec_or_path: Recording | str | os.PathLike[str],
     config: AnalysisConfig | None = None,
@@ -190,12 +202,14 @@ def analyze(
     check_finite(rec)
     decision = decide_protocol(rec, config)
     logger.info("analyze: protocol %s (%s)", decision.protocol, decision.reason)
-    bursts = spontaneous_bursts(rec, config)
     evoked = {}
     if decision.events is not None:
         evoked = evoked_tables(rec, decision.events, decision.protocol, config)
     elif decision.protocol == "free_running":  # no stimuli: A-, B-, C-trains and train time
         evoked = free_running_tables(rec, config)
+    # the bursts last: a file's samples, read here and read by nothing after, are filtered in
+    # place channel by channel (no filtered copy: the samples plus small work arrays)
+    bursts = spontaneous_bursts(rec, config, overwrite=path is not None and _writeable(rec.data))
     return build_result(
         bursts=bursts,
         # the picked channels' table only: rec.pick() would copy their samples

@@ -124,6 +124,7 @@ _NOT_OPTIONS = frozenset(
         "average",  # lsr_morphology: per sweep or averaged (a return-shape switch)
         "vocabulary",  # measure_zl_response: a Python mapping (the default vocabulary is used)
         "rise_times",  # detect_bursts: the analysis always measures them (onset order)
+        "overwrite",  # detect_bursts: filter in place (memory only; the same bursts)
         "trigger_runs",  # find_stim_events: trigger channels scanned by a streamed analysis (data)
     }
 )

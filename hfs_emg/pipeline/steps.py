@@ -65,21 +65,26 @@ def check_finite(rec: Recording) -> None:
 _check_finite = check_finite  # old private name
 
 
-def spontaneous_bursts(rec: Recording, config: AnalysisConfig) -> pd.DataFrame:
+def spontaneous_bursts(
+    rec: Recording, config: AnalysisConfig, *, overwrite: bool = False
+) -> pd.DataFrame:
     """Bursts of ``rec`` with the ``filter`` and ``bursts`` options (before any exclusion).
 
     The table carries each burst's waveform onset (``rise_s``, ``rise_sd_ms``;
     :func:`hfs_emg.synchrony.burst_rise_times`, measured by ``detect_bursts(rise_times=True)``),
     from which the synchronous events' onset order is judged; the streamed path measures the
-    same on each chunk while it is in memory.
+    same on each chunk while it is in memory. ``overwrite``: the caller reads nothing more of
+    ``rec`` (its own read of a file), so each channel is filtered in place
+    (``detect_bursts(overwrite=True)``; same bursts, no filtered copy).
     """
     b = config.bursts
     if config.filter.enabled:
         rec = filter_emg(rec, **section_kwargs(config.filter, drop=("enabled",)), picks=b.picks)
+        overwrite = False  # filter_emg made a new array; nothing is gained
     kw = section_kwargs(b, drop=("options",))
     # waveform onsets for the onset order, measured on each filtered channel while it is in
     # memory (as the streamed path measures them chunk by chunk): one filter pass, not two
-    return detect_bursts(rec, **kw, **b.options, rise_times=True)
+    return detect_bursts(rec, **kw, **b.options, rise_times=True, overwrite=overwrite)
 
 
 def spontaneous_tables(

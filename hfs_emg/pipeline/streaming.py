@@ -40,9 +40,12 @@ the last stimulus.
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -118,51 +121,110 @@ def _filter_rows(filt: EmgFilter, data: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Positional reads and writes (no shared file position): the channels' rows of the spill are
+#: written and read by the worker threads at once, outside the GIL. Elsewhere one at a time.
+_POSITIONAL = hasattr(os, "pwrite") and hasattr(os, "preadv")
+
+
 class _Spill:
-    """Filtered cores written block by block to an anonymous temporary file, read back by span."""
+    """Filtered cores written block by block to an anonymous temporary file, read back by span.
+
+    A block is the core of one chunk, ``(n_channels, stop - start)`` row after row; each row is
+    written (:meth:`write_row`) and read back (:meth:`read_row`) on its own, so the channels'
+    threads do it in parallel. The file lives in the page cache (``TMPDIR``), not in the
+    process's memory.
+    """
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._fd = self._file.fileno()
+        self._lock = threading.Lock()  # seek + read/write without positional calls
         self._blocks: list[tuple[int, int, int]] = []  # (start, stop, byte offset)
         self._shape: tuple[int, np.dtype] | None = None
+        self._end = 0
+
+    def reserve(self, start: int, stop: int, n_ch: int, dtype: np.dtype) -> int:
+        """Place the block of file samples ``start:stop``; returns its byte offset."""
+        self._shape = (n_ch, np.dtype(dtype))
+        offset = self._end
+        self._blocks.append((start, stop, offset))
+        self._end += n_ch * (stop - start) * np.dtype(dtype).itemsize
+        return offset
+
+    def write_row(self, offset: int, c: int, row: np.ndarray) -> None:
+        """Row ``c`` (the block's core of one channel) of the block at ``offset``."""
+        view = memoryview(np.ascontiguousarray(row)).cast("B")
+        pos = offset + c * view.nbytes
+        if not _POSITIONAL:
+            with self._lock:
+                self._file.seek(pos)
+                self._file.write(view)
+            return
+        while view.nbytes:
+            done = os.pwrite(self._fd, view, pos)
+            view, pos = view[done:], pos + done
 
     def write(self, start: int, block: np.ndarray) -> None:
         block = np.ascontiguousarray(block)
-        self._shape = (block.shape[0], block.dtype)
-        self._blocks.append((start, start + block.shape[1], self._file.tell()))
-        self._file.write(memoryview(block).cast("B"))
+        offset = self.reserve(start, start + block.shape[1], block.shape[0], block.dtype)
+        for c in range(block.shape[0]):  # channels
+            self.write_row(offset, c, block[c])
 
-    def read(self, lo: int, hi: int) -> np.ndarray:
+    def read_row(self, lo: int, hi: int, c: int, out: np.ndarray) -> None:
+        """Samples ``lo:hi`` of channel ``c`` into ``out`` (1-D, contiguous)."""
         assert self._shape is not None  # internal: written before read
-        n_ch, dtype = self._shape
-        out = np.empty((n_ch, hi - lo), dtype=dtype)
-        size = dtype.itemsize
+        size = self._shape[1].itemsize
         for start, stop, offset in self._blocks:  # a few blocks, not samples
             a, b = max(lo, start), min(hi, stop)
             if a >= b:
                 continue
-            for c in range(n_ch):  # channels
-                self._file.seek(offset + (c * (stop - start) + a - start) * size)
-                got = self._file.readinto(memoryview(out[c, a - lo : b - lo]).cast("B"))
-                if got != (b - a) * size:  # pragma: no cover - a temporary file cut short
-                    raise OSError("the temporary file of the streamed analysis is truncated")
+            pos = offset + (c * (stop - start) + a - start) * size
+            view = memoryview(out[a - lo : b - lo]).cast("B")
+            if not _POSITIONAL:
+                with self._lock:
+                    self._file.seek(pos)
+                    got = self._file.readinto(view)
+            else:
+                got = os.preadv(self._fd, [view], pos)
+            if got != (b - a) * size:  # pragma: no cover - a temporary file cut short
+                raise OSError("the temporary file of the streamed analysis is truncated")
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        """Samples ``lo:hi`` of every channel (rows read on the channels' threads)."""
+        assert self._shape is not None  # internal: written before read
+        n_ch, dtype = self._shape
+        out = np.empty((n_ch, hi - lo), dtype=dtype)
+        run_tasks(lambda c: self.read_row(lo, hi, c, out[c]), range(n_ch), n_samples=hi - lo)
         return out
 
     def close(self) -> None:
         self._file.close()
 
 
-def _add_window_ms(sums: np.ndarray, seg: np.ndarray, start: int, width: int) -> None:
-    """Add the squares of ``seg`` (file samples ``start:``) to the window sums ``sums``."""
-    n_win = sums.shape[1]
+def _window_bounds(
+    n_seg: int, start: int, width: int, n_win: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the 50-ms windows of file samples ``start:start + n_seg`` begin in the segment."""
     j0 = (-start) % width  # first window boundary inside the segment
-    bounds = np.unique(np.r_[0, np.arange(j0, seg.shape[1], width)])
+    bounds = np.unique(np.r_[0, np.arange(j0, n_seg, width)])
     widx = (start + bounds) // width
     keep = widx < n_win
+    return bounds, widx, keep
+
+
+def _add_window_ms(sums: np.ndarray, seg: np.ndarray, start: int, width: int) -> None:
+    """Add the squares of ``seg`` (file samples ``start:``) to the window sums ``sums``."""
+    bounds, widx, keep = _window_bounds(seg.shape[1], start, width, sums.shape[1])
     for c in range(seg.shape[0]):  # channels
-        sq = np.square(seg[c], dtype=np.float64)
-        part = np.add.reduceat(sq, bounds)
-        sums[c, widx[keep]] += part[keep]
+        _add_window_row(sums[c], seg[c], bounds, widx, keep)
+
+
+def _add_window_row(
+    sums: np.ndarray, row: np.ndarray, bounds: np.ndarray, widx: np.ndarray, keep: np.ndarray
+) -> None:
+    """One channel of :func:`_add_window_ms`."""
+    part = np.add.reduceat(np.square(row, dtype=np.float64), bounds)
+    sums[widx[keep]] += part[keep]
 
 
 def _core(reader: BaseReader, core: tuple[float, float]) -> tuple[int, int]:
@@ -170,6 +232,28 @@ def _core(reader: BaseReader, core: tuple[float, float]) -> tuple[int, int]:
         round((core[0] - reader.tstart) * reader.sfreq),
         round((core[1] - reader.tstart) * reader.sfreq),
     )
+
+
+def _prefetched(items: Iterator[Any]) -> Iterator[Any]:
+    """``items``, the next one produced on a thread while the caller works on this one.
+
+    The reader decodes outside the GIL (file reads, compiled decoding), so the next chunk is
+    read while this one is filtered (or the next window read back while this one is detected).
+    """
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        nxt = pool.submit(next, items, _DONE)
+        while True:
+            item = nxt.result()
+            if item is _DONE:
+                return
+            nxt = pool.submit(next, items, _DONE)
+            yield item
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_DONE = object()
 
 
 def _filtered_windows(
@@ -183,7 +267,11 @@ def _filtered_windows(
     """Filter the file once: the noise levels, then the detection windows ``(x, lo, start, stop)``.
 
     ``x`` holds the filtered samples ``lo:lo + x.shape[1]`` around the core ``start:stop``.
-    ``feed(chunk, stop)`` sees each raw chunk once (see :func:`streamed_bursts`).
+    The channels of a chunk are filtered together (:meth:`EmgFilter.apply_rows`), then each is
+    summed into its noise windows and written to the spill on one task (channels on every
+    core), while the next chunk is read on a thread (not when ``feed`` is given: it may read
+    the file too). ``feed(chunk, stop)`` sees each raw chunk once (see
+    :func:`streamed_bursts`).
     """
     fs, n = reader.sfreq, reader.n_samples
     width = max(round(_NOISE_WINDOW_S * fs), 1)
@@ -199,19 +287,35 @@ def _filtered_windows(
     cores: list[tuple[int, int]] = []
     try:
         margin_s = _MARGIN_FACTOR * filt.margin_s
-        for chunk, core in reader.iter_chunks(config.chunk_s, margin_s=margin_s, picks=names):
+        chunks = reader.iter_chunks(config.chunk_s, margin_s=margin_s, picks=names)
+        # the next chunk read on a thread, unless ``feed`` reads the file from this one (one
+        # reader, and its warning filters, used by one thread at a time)
+        for chunk, core in _prefetched(chunks) if feed is None else chunks:
             _check_chunk(chunk)
-            x = _filter_rows(filt, chunk.data)
+            dtype = chunk.data.dtype if chunk.data.dtype.kind == "f" else np.dtype(np.float64)
+            data = np.array(chunk.data, dtype=dtype)  # filtered in place, rows together
+            filt.apply_rows(data)
             start, stop = _core(reader, core)
             if feed is not None:
                 feed(chunk, stop)
             lo = round((chunk.tstart - reader.tstart) * fs)
-            seg = x[:, start - lo : stop - lo]
-            _add_window_ms(sums, seg, start, width)
+            a, b = start - lo, stop - lo
+            bounds, widx, keep = _window_bounds(b - a, start, width, n_win)
+            offset = -1 if spill is None else spill.reserve(start, stop, len(names), dtype)
+
+            def one(
+                c: int, data: np.ndarray = data, a: int = a, b: int = b,
+                bounds: np.ndarray = bounds, widx: np.ndarray = widx, keep: np.ndarray = keep,
+                offset: int = offset,
+            ) -> None:  # fmt: skip
+                seg = data[c, a:b]
+                _add_window_row(sums[c], seg, bounds, widx, keep)
+                if spill is not None:
+                    spill.write_row(offset, c, seg)
+
+            run_tasks(one, range(len(names)), n_samples=data.shape[1])
             cores.append((start, stop))
-            if spill is not None:
-                spill.write(start, seg)
-            del x, seg, chunk
+            del chunk, data
     except BaseException:
         if spill is not None:
             spill.close()
@@ -219,14 +323,17 @@ def _filtered_windows(
     noise = _sig.noise_from_window_ms(sums / width, width)
     margin = int(np.ceil(config.stream_margin_s * fs))
 
+    def spans() -> Iterator[tuple[int, int, int, int]]:
+        for k in range(0, len(cores), _CORES_PER_WINDOW):
+            start = cores[k][0]
+            stop = cores[min(k + _CORES_PER_WINDOW, len(cores)) - 1][1]
+            yield max(start - margin, 0), min(stop + margin, n), start, stop
+
     def windows() -> Iterator[tuple[np.ndarray, int, int, int]]:
         try:
             if spill is not None:
-                for k in range(0, len(cores), _CORES_PER_WINDOW):
-                    start = cores[k][0]
-                    stop = cores[min(k + _CORES_PER_WINDOW, len(cores)) - 1][1]
-                    lo, hi = max(start - margin, 0), min(stop + margin, n)
-                    yield spill.read(lo, hi), lo, start, stop
+                read = ((spill.read(lo, hi), lo, start, stop) for lo, hi, start, stop in spans())
+                yield from _prefetched(read)
                 return
             margin_s = _MARGIN_FACTOR * filt.margin_s + config.stream_margin_s
             for chunk, core in reader.iter_chunks(config.chunk_s, margin_s=margin_s, picks=names):
