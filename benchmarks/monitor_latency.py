@@ -128,6 +128,23 @@ def end_to_end(seconds: float) -> None:
     print("  of which the LSR measurement, LsrStream.push_window (ms):",
           np.percentile(np.array(mon.lsr_s) * 1e3, q).round(1))  # fmt: skip
     print("  (percentiles", q, ")")
+
+    sc = mon.sweep_cpu * 1e3
+    print("  CPU of the monitor thread per sweep by component (ms), p50 / p95:")
+    for col in sc.columns:
+        print(f"    {col:10s} {sc[col].median():6.2f} {sc[col].quantile(0.95):6.2f}")
+    tot = sc.sum(axis=1)
+    print(f"    {'sweep sum':10s} {tot.median():6.2f} {tot.quantile(0.95):6.2f}")
+    n = max(mon.n_stim, 1)
+    print("  mean CPU per sweep of the per-pull work (ms): "
+          + ", ".join(f"{k} {v / n * 1e3:.2f}" for k, v in mon.cpu_s.items()
+                      if k not in sc.columns))  # fmt: skip
+    up = np.array(page.update_cpu_s) * 1e3
+    if up.size:
+        print(
+            f"  page update (Bokeh thread) CPU per drawing update: p50 {np.median(up):.2f} "
+            f"p95 {np.percentile(up, 95):.2f} ms ({up.size} updates)"
+        )
     print(f"  load average during the run: {os.getloadavg()}")
 
 

@@ -15,6 +15,14 @@ the in-memory size of the ``lsr`` table over the same stretch, and the bytes app
 ``events.csv`` per event.
 
 Run: ``python benchmarks/monitor_memory.py [--minutes 10] [--speed 20]``.
+
+``--feed --hours 4``: no LSL; a 4-hour session at 1 stimulus per second (14,400 stimuli, 8 EMG
+channels + trigger at 10 kHz by default) fed directly (:class:`hfs_emg.live.ArraySource`, as
+fast as the monitor takes it) from a 100-stimulus simulated block played again and again on one
+clock (the LSR present, fading at stimulus 70 of each block and back at the next block), with
+the default LSR options; RSS is reported at 1k / 5k / 10k / 14.4k stimuli, with the CPU time of
+the monitor thread per sweep by component (``--no-fsync``: the files are written but not
+fsync-ed, so that the run's wall time is its CPU time and not the shared disk's waits).
 """
 
 from __future__ import annotations
@@ -114,11 +122,116 @@ def main(minutes: float, speed: float, every: float, trace: bool = False) -> Non
     print(f"events.csv: {n_ev} events, {size} bytes, {size / max(n_ev, 1):.1f} bytes per event")
 
 
+MUSCLES = ("frontalis", "orbicularis_oculi", "orbicularis_oris", "mentalis", "nasalis",
+           "zygomaticus", "corrugator", "platysma")  # fmt: skip
+
+
+def feed(
+    hours: float,
+    n_channels: int,
+    sfreq: float,
+    trace: bool,
+    every_stim: int,
+    fsync: bool,
+    save_every_s: float = 2.0,
+) -> None:
+    """A long session fed directly (no LSL): RSS against stimuli, CPU per sweep by part."""
+    import os
+
+    import pyarrow as pa
+
+    if not fsync:  # the disk waits of a shared machine, not memory: off on request
+        os.fsync = lambda fd: None
+
+    from hfs_emg.live import ArraySource
+
+    warnings.simplefilter("ignore")
+    block = 100
+    sim = simulate_lsr_session(n_stimuli=block, rate_hz=1.0, sfreq=sfreq, seed=11,
+                               muscles=MUSCLES[:n_channels], disappearance_index=70)  # fmt: skip
+    rec = sim.recording
+    short = {"orbicularis_oculi": "OrbOculi", "orbicularis_oris": "OrbOris"}
+    names = {c: c.replace(*next(iter(short.items()))) for c in rec.ch_names}
+    names = {c: n.replace("orbicularis_oris", "OrbOris") for c, n in names.items()}
+    rec = rec.rename_channels(names)
+    n_rep = max(1, round(hours * 3600 / (rec.n_samples / rec.sfreq)))
+    out = Path(tempfile.mkdtemp())
+    src = ArraySource(rec, chunk_s=0.05, repeat=n_rep)
+    mon = LiveMonitor(out, source=src, stim_branch="zygomatic", save_every_s=save_every_s)
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start(1)  # allocation sites only (10 frames made a run ~10x slower)
+    marks = sorted({1000, 5000, 10000, 14400, *range(every_stim, 10**6, every_stim)})
+    samples, snaps = [], []
+    t0, c0 = time.monotonic(), time.process_time()
+    mon._open()
+    while not src.exhausted or src.samples_available:
+        mon.step(timeout=0.0)
+        if marks and mon.n_stim >= marks[0]:
+            k = marks.pop(0)
+            lsr_mb = mon._rows.nbytes / 1e6
+            samples.append((mon.n_stim, _rss_mb(), lsr_mb, len(mon._events_log.rows),
+                            time.monotonic() - t0, pa.total_allocated_bytes() / 1e6))  # fmt: skip
+            if trace and k in (1000, 2500):
+                snaps.append(tracemalloc.take_snapshot())
+        if src.exhausted:
+            break
+    mon.close()
+    wall, cpu = time.monotonic() - t0, time.process_time() - c0
+    print(f"{mon.n_stim} stimuli ({n_rep * rec.n_samples / rec.sfreq / 3600:.2f} h of signal, "
+          f"{n_channels} EMG + trigger at {sfreq:g} Hz) fed directly in {wall:.0f} s "
+          f"(CPU {cpu:.0f} s)")  # fmt: skip
+    pool = pa.default_memory_pool().backend_name
+    print(f"stimuli   RSS MB  lsr-table MB  events   wall s  arrow MB ({pool} pool, allocated)")
+    for n, rss, lsr_mb, n_ev, t, arrow_mb in samples:
+        print(f"{n:7d} {rss:8.1f} {lsr_mb:13.2f} {n_ev:7d} {t:8.0f} {arrow_mb:9.2f}")
+    ref = [s for s in samples if s[0] >= 1000]
+    if len(ref) >= 2:
+        k = 1000 / (ref[-1][0] - ref[0][0])
+        d_rss, d_lsr = k * (ref[-1][1] - ref[0][1]), k * (ref[-1][2] - ref[0][2])
+        print(f"from {ref[0][0]} to {ref[-1][0]} stimuli: RSS {d_rss:+.2f} MB per 1000 "
+              f"stimuli, of which the lsr table {d_lsr:+.2f}")  # fmt: skip
+    if trace and len(snaps) == 2:
+        print("largest growth between 1000 and 2500 stimuli (tracemalloc, allocation sites):")
+        for st in snaps[1].compare_to(snaps[0], "lineno")[:12]:
+            print(f"  {st.size_diff / 1e6:+.3f} MB {st.count_diff:+7d} blocks", st.traceback[0])
+    sc = mon.sweep_cpu * 1e3
+    tot = sc.sum(axis=1)
+    print("CPU of the monitor thread per sweep (ms): the sweep's own work, p50 / p95 / max")
+    for col in [*sc.columns, "sum"]:
+        v = tot if col == "sum" else sc[col]
+        print(f"  {col:10s} {v.median():7.2f} {v.quantile(0.95):7.2f} {v.max():8.2f}")
+    print("mean CPU per sweep of everything (ms; per second of signal for the per-chunk parts):")
+    print("  " + ", ".join(f"{k} {v / mon.n_stim * 1e3:.2f}" for k, v in mon.cpu_s.items()))
+    tl = np.array(mon.trend_log)
+    if len(tl):
+        print(
+            f"trend computed {len(tl)} times; p50 {np.median(tl[:, 1]) * 1e3:.1f} ms, "
+            f"p95 {np.percentile(tl[:, 1], 95) * 1e3:.1f} ms, last {tl[-1, 1] * 1e3:.1f} ms"
+        )
+    size = (out / "events.csv").stat().st_size
+    print(f"events.csv: {size / max(len(mon._events_log.rows), 1):.1f} bytes per event")
+    import shutil
+
+    shutil.rmtree(out, ignore_errors=True)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--speed", type=float, default=20.0)
     ap.add_argument("--every", type=float, default=2.0)
     ap.add_argument("--trace", action="store_true", help="tracemalloc: what grows")
+    ap.add_argument("--feed", action="store_true", help="direct feed, no LSL (see above)")
+    ap.add_argument("--hours", type=float, default=4.0)
+    ap.add_argument("--channels", type=int, default=8)
+    ap.add_argument("--sfreq", type=float, default=10000.0)
+    ap.add_argument("--every-stim", type=int, default=1000)
+    ap.add_argument("--no-fsync", action="store_true", help="feed: files not fsync-ed")
+    ap.add_argument("--save-every", type=float, default=2.0, help="feed: save_every_s")
     a = ap.parse_args()
-    main(a.minutes, a.speed, a.every, a.trace)
+    if a.feed:
+        feed(a.hours, a.channels, a.sfreq, a.trace, a.every_stim, not a.no_fsync, a.save_every)
+    else:
+        main(a.minutes, a.speed, a.every, a.trace)

@@ -28,6 +28,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import fft as _fft
 
+from ._docs import fill_doc
+
 __all__ = [
     "DISCHARGE_RANGE_HZ",
     "MIN_PERIODICITY",
@@ -47,6 +49,7 @@ MIN_PERIODICITY: float = 0.4
 FloatArray = npt.NDArray[np.floating]
 
 
+@fill_doc
 def discharge_frequency(
     x: npt.ArrayLike,
     fs: float,
@@ -79,18 +82,10 @@ def discharge_frequency(
 
     Parameters
     ----------
-    x : array-like, shape (n_samples,) or (n_channels, n_samples)
-        Band-passed EMG.
-    fs : float
-        Sampling rate in Hz.
-    starts, stops : array-like of int
-        Burst sample ranges (``stop`` exclusive).
-    channels : array-like of int, optional
-        Row of ``x`` of each burst (2-D input).
+    %(burst_samples)s
     fmin, fmax : float
         Search range in Hz.
-    max_len_s : float
-        Longest stretch of each burst analysed, seconds.
+    %(max_len_s)s
     threshold : float
         Normalised-difference value below which the first dip is accepted.
     margin : float
@@ -225,6 +220,7 @@ def discharge_frequency(
     return rate, np.where(fits, strength, np.nan)
 
 
+@fill_doc
 def median_frequency(
     x: npt.ArrayLike,
     fs: float,
@@ -243,16 +239,8 @@ def median_frequency(
 
     Parameters
     ----------
-    x : array-like, shape (n_samples,) or (n_channels, n_samples)
-        Band-passed EMG.
-    fs : float
-        Sampling rate in Hz.
-    starts, stops : array-like of int
-        Burst sample ranges (``stop`` exclusive).
-    channels : array-like of int, optional
-        Row of ``x`` of each burst (2-D input).
-    max_len_s : float
-        Longest stretch of each burst analysed, seconds.
+    %(burst_samples)s
+    %(max_len_s)s
 
     Returns
     -------
@@ -299,6 +287,7 @@ def median_frequency(
     return np.where((lens >= 8) & (total[:, 0] > 0), out, np.nan)
 
 
+@fill_doc
 def envelope_rhythm(
     x: npt.ArrayLike,
     fs: float,
@@ -322,18 +311,10 @@ def envelope_rhythm(
 
     Parameters
     ----------
-    x : array-like, shape (n_samples,) or (n_channels, n_samples)
-        Band-passed EMG.
-    fs : float
-        Sampling rate in Hz.
-    starts, stops : array-like of int
-        Burst sample ranges (``stop`` exclusive).
-    channels : array-like of int, optional
-        Row of ``x`` of each burst (2-D input).
+    %(burst_samples)s
     band_hz, rhythm_hz : (float, float)
         Band searched and band whose share of its power is returned, Hz.
-    max_len_s : float
-        Longest stretch of each burst analysed, seconds.
+    %(max_len_s)s
 
     Returns
     -------

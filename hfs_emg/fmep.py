@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._docs import fill_doc
 from ._errors import ParameterError
 from ._validate import check_option, check_positive
 from .artifact import ARTIFACT_METHODS, blank_stimulus_artifact
@@ -83,6 +84,7 @@ def group_stimulus_trains(pulses: pd.DataFrame, *, max_interval_s: float = 0.005
     )
 
 
+@fill_doc
 def measure_fmep(
     rec: Recording,
     *,
@@ -113,8 +115,7 @@ def measure_fmep(
         Recording with the train stimuli (trigger channel, events or artefacts).
     events : pandas.DataFrame, optional
         Pulse events (``onset_s``); found automatically otherwise.
-    source, label : str
-        Passed to :func:`hfs_emg.find_stim_events`.
+    %(source_label)s
     max_interval_s : float
         Longest inter-pulse interval within a train (s).
     window_ms : (float, float)

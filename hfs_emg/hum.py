@@ -39,6 +39,7 @@ import scipy.fft as _fft
 from scipy import signal as _sps
 
 from . import signal as _sig
+from ._docs import fill_doc
 from ._errors import ParameterError
 from ._validate import check_sfreq
 from .signal import MAINS_FREQUENCIES
@@ -147,6 +148,7 @@ def _line_ratio(psd: FloatArray, freqs: FloatArray, f0: npt.NDArray[np.float64])
     return peak / np.maximum(np.nanmedian(neigh, axis=1), np.finfo(float).tiny)
 
 
+@fill_doc
 def estimate_hum(
     x_or_read: npt.ArrayLike | Reader,
     fs: float,
@@ -166,8 +168,7 @@ def estimate_hum(
     x_or_read : array-like, shape (n_channels, n_samples), or callable
         The samples, or ``read(start, stop)`` returning samples ``start:stop`` of every channel
         (a file reader: only the sample windows are read).
-    fs : float
-        Sampling rate in Hz.
+    %(fs)s
     n_samples : int, optional
         Length of the recording (needed with a callable).
     band : (float, float) or None

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ._docs import fill_doc
 from ._errors import HfsEmgWarning, ParameterError
 from .epochs import Epochs
 from .recording import Recording
@@ -295,6 +296,7 @@ def _stim_sides(epochs: Epochs, stim_side: str | None) -> np.ndarray:
     return np.full(epochs.n_epochs, stim_side, dtype=object)
 
 
+@fill_doc
 def measure_cmap(
     rec_or_epochs: Recording | Epochs,
     *,
@@ -339,8 +341,7 @@ def measure_cmap(
         default because the CMAP starts 3-4 ms after the stimulus, inside the artefact tail.
     tmin, tmax : float
         Epoch window (s).
-    **measure_kw
-        Options of :func:`hfs_emg.measure_responses`.
+    %(measure_kw)s
 
     Returns
     -------
@@ -704,6 +705,7 @@ def _sided_epochs(rec_or_epochs: Any, stim_side: Any, **epoch_kw: Any) -> tuple[
     return ep, sides
 
 
+@fill_doc
 def measure_blink_reflex(
     rec_or_epochs: Recording | Epochs,
     *,
@@ -758,8 +760,7 @@ def measure_blink_reflex(
         Latency limits of R1 / R2i / R2c (default :class:`NormalLimits`).
     events, source, label, artifact_method, artifact_window_s, tmin, tmax
         As in :func:`measure_cmap`.
-    **measure_kw
-        Options of :func:`hfs_emg.measure_responses`.
+    %(measure_kw)s
 
     Returns
     -------
@@ -876,6 +877,7 @@ def _blink_summary(
     return summary
 
 
+@fill_doc
 def blink_recovery_cycle(
     rec_or_epochs: Recording | Epochs,
     *,
@@ -916,8 +918,7 @@ def blink_recovery_cycle(
         R2 search window (ms).
     stim_side, events, source, label, artifact_method, artifact_window_s, tmin, tmax
         As in :func:`measure_blink_reflex`.
-    **measure_kw
-        Options of :func:`hfs_emg.measure_responses`.
+    %(measure_kw)s
 
     Returns
     -------

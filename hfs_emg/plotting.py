@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ._docs import fill_doc
 from ._errors import ChannelError, ParameterError
 from ._validate import check_option, renamed_kwarg
 from .anatomy import MUSCLES, infer_channel_info
@@ -90,6 +91,7 @@ def _unit_label(unit: str | None) -> str:
     return "µV" if unit == "uV" else unit
 
 
+@fill_doc
 def plot_recording(
     rec: Recording,
     *,
@@ -107,25 +109,21 @@ def plot_recording(
     Parameters
     ----------
     rec : Recording
+        The recording to draw.
     picks : str, int or sequence, optional
         Channels to draw (default: all).
-    tmin, tmax : float, optional
-        Time window in seconds.
-    n_bins : int
-        Decimation bins per trace (about the figure width in pixels).
+    %(tmin_tmax)s
+    %(n_bins)s
     bursts : pandas.DataFrame, optional
         Bursts from :func:`hfs_emg.detect_bursts` (``channel``, ``onset_s``, ``duration_s``),
         shaded behind each channel's trace.
     scaling : {"shared", "channel"}
         One vertical gain for all channels of the same unit (noise looks like noise), or each
         channel scaled to its own 99.5th percentile.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw into; a new figure is made when omitted.
-    title : str, optional
+    %(ax)s
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -254,6 +252,7 @@ def _epoch_keys(epochs: Epochs, table: pd.DataFrame) -> tuple[str, npt.NDArray[n
 # --------------------------------------------------------------------------- spontaneous
 
 
+@fill_doc
 def plot_bursts(
     rec: Recording,
     bursts: pd.DataFrame,
@@ -275,16 +274,12 @@ def plot_bursts(
         Output of :func:`hfs_emg.detect_bursts` (``channel``, ``onset_s``, ``duration_s``).
     picks : str, int or sequence
         Channels to draw (default: the EMG channels).
-    tmin, tmax : float, optional
-        Time window in seconds (file clock).
-    n_bins : int
-        Min/max decimation bins per trace.
-    ax : matplotlib.axes.Axes, optional
-    title : str, optional
+    %(tmin_tmax)s
+    %(n_bins)s
+    %(ax)s
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -334,6 +329,7 @@ def _event_onsets(bursts: pd.DataFrame, synchronous: pd.DataFrame) -> pd.DataFra
 
 
 @renamed_kwarg("channels_info", "channels")
+@fill_doc
 def plot_synchrony_raster(
     bursts: pd.DataFrame,
     synchronous: pd.DataFrame,
@@ -352,19 +348,16 @@ def plot_synchrony_raster(
 
     Parameters
     ----------
-    bursts : pandas.DataFrame
-        Output of :func:`hfs_emg.detect_bursts`.
+    %(bursts)s
     synchronous : pandas.DataFrame
         Output of :func:`hfs_emg.detect_synchronous_bursts` (``event_id``, ``onset_s``,
         ``offset_s``, ``channels``, ``onset_order``).
     channels : pandas.DataFrame, optional
         ``rec.channels`` (name, muscle, side); inferred from the channel names otherwise.
-    ax : matplotlib.axes.Axes, optional
-    title : str, optional
+    %(ax)s
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -411,6 +404,7 @@ def plot_synchrony_raster(
 
 
 @renamed_kwarg("channels_info", "channels")
+@fill_doc
 def plot_burst_metrics(
     bursts: pd.DataFrame,
     *,
@@ -422,8 +416,7 @@ def plot_burst_metrics(
 
     Parameters
     ----------
-    bursts : pandas.DataFrame
-        Output of :func:`hfs_emg.detect_bursts`.
+    %(bursts)s
     metrics : tuple of str
         Columns to draw, one axes each. Columns ending in ``_s`` are shown in ms.
     channels : pandas.DataFrame, optional
@@ -431,9 +424,7 @@ def plot_burst_metrics(
     axes : sequence of matplotlib.axes.Axes, optional
         One axes per metric; a new figure is made when omitted.
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -497,6 +488,7 @@ def plot_burst_metrics(
 # --------------------------------------------------------------------------- evoked
 
 
+@fill_doc
 def plot_evoked(
     epochs: Epochs,
     responses: pd.DataFrame | None = None,
@@ -530,12 +522,10 @@ def plot_evoked(
     spacing_uv : float, optional
         Vertical distance between cascaded traces (default: 0.7 x the 75th percentile of the
         trials' peak-to-peak amplitude).
-    ax : matplotlib.axes.Axes, optional
-    title : str, optional
+    %(ax)s
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -636,6 +626,7 @@ def _absent_trials(
     return np.array([k in absent for k in keys], dtype=bool)
 
 
+@fill_doc
 def plot_lsr_trend(
     lsr: pd.DataFrame,
     trend: pd.DataFrame | None = None,
@@ -653,10 +644,8 @@ def plot_lsr_trend(
 
     Parameters
     ----------
-    lsr : pandas.DataFrame
-        Output of :func:`hfs_emg.measure_lsr`.
-    trend : pandas.DataFrame, optional
-        Output of :func:`hfs_emg.lsr_trend`.
+    %(lsr)s
+    %(lsr_trend)s
     x : {"stim_index", "stim_time_s", "minutes"}
         Horizontal axis: stimulus number, time (s), or minutes from the first stimulus.
     markers : pandas.DataFrame, optional
@@ -664,12 +653,10 @@ def plot_lsr_trend(
         labelled vertical lines when ``x`` is a time.
     include_direct : bool
         Also draw the direct (stimulated-branch) responses.
-    ax : matplotlib.axes.Axes, optional
-    title : str, optional
+    %(ax)s
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -746,6 +733,7 @@ def plot_lsr_trend(
     return fig
 
 
+@fill_doc
 def plot_cmap(
     epochs: Epochs,
     cmap: pd.DataFrame | None = None,
@@ -762,12 +750,10 @@ def plot_cmap(
     cmap : pandas.DataFrame, optional
         Output of :func:`hfs_emg.measure_cmap` (``channel``, ``latency_ms``, ``p2p_uv``,
         optional ``amplitude_ratio``).
-    ax : matplotlib.axes.Axes, optional
-    title : str, optional
+    %(ax)s
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -815,6 +801,7 @@ def plot_cmap(
     return fig
 
 
+@fill_doc
 def plot_f_waves(
     epochs: Epochs,
     trials: pd.DataFrame | None = None,
@@ -832,6 +819,7 @@ def plot_f_waves(
     Parameters
     ----------
     epochs : Epochs
+        Epochs around the nerve stimuli (the F-wave sweeps).
     trials : pandas.DataFrame, optional
         Per-trial table ``measure_f_waves(...).trials`` (``stim_index``,
         ``channel``, ``present``, ``latency_ms``).
@@ -839,12 +827,10 @@ def plot_f_waves(
         Default: the first channel.
     f_window_ms : (float, float)
         F-wave latency window, shaded.
-    ax : matplotlib.axes.Axes, optional
-    title : str, optional
+    %(ax)s
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -910,6 +896,7 @@ def plot_f_waves(
     return fig
 
 
+@fill_doc
 def plot_blink_reflex(
     epochs: Epochs,
     blink: pd.DataFrame | None = None,
@@ -936,11 +923,9 @@ def plot_blink_reflex(
         artefact is clipped instead of flattening the reflex.
     axes : sequence of matplotlib.axes.Axes, optional
         One per channel.
-    title : str, optional
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -1028,6 +1013,7 @@ VISIT_METRICS: dict[str, str] = {
 }
 
 
+@fill_doc
 def plot_visits(
     timeline: pd.DataFrame,
     *,
@@ -1050,11 +1036,9 @@ def plot_visits(
         Columns to draw (default: the :data:`VISIT_METRICS` with at least one value).
     ax : matplotlib.axes.Axes, optional
         Draw into this axes; then exactly one metric is drawn (the first one).
-    title : str, optional
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -1238,6 +1222,7 @@ def _draw_course(
     _clean(ax)
 
 
+@fill_doc
 def plot_mvd_trend(
     lsr: pd.DataFrame,
     trend: pd.DataFrame | None = None,
@@ -1258,20 +1243,15 @@ def plot_mvd_trend(
 
     Parameters
     ----------
-    lsr : pandas.DataFrame
-        Output of :func:`hfs_emg.measure_lsr`.
-    trend : pandas.DataFrame, optional
-        Output of :func:`hfs_emg.lsr_trend`.
-    phases : DataFrame or mapping, optional
-        Phase markers (as for :func:`hfs_emg.lsr_trend`).
+    %(lsr)s
+    %(lsr_trend)s
+    %(phases)s
     montage : optional
         Draw only this montage (required with ``ax=`` when there are several).
-    ax : matplotlib.axes.Axes, optional
-    title : str, optional
+    %(ax)s
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     References
     ----------
@@ -1324,6 +1304,7 @@ def plot_mvd_trend(
     return fig
 
 
+@fill_doc
 def plot_lsr_latency_trend(
     lsr: pd.DataFrame,
     trend: pd.DataFrame | None = None,
@@ -1343,18 +1324,16 @@ def plot_lsr_latency_trend(
     ----------
     lsr : pandas.DataFrame
         Output of :func:`hfs_emg.measure_lsr` (needs ``latency_ms``).
-    trend : pandas.DataFrame, optional
-        Output of :func:`hfs_emg.lsr_trend`.
-    phases : DataFrame or mapping, optional
-        Phase markers.
+    %(lsr_trend)s
+    %(phases)s
     montage : optional
         Montage to draw when the table has several.
     axes : sequence of two matplotlib.axes.Axes, optional
-    title : str, optional
+        Axes for the amplitude (first) and latency (second) trends; a new figure is made when
+        omitted.
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -1404,6 +1383,7 @@ def plot_lsr_latency_trend(
     return fig
 
 
+@fill_doc
 def plot_sweep_overlay(
     epochs: Epochs,
     *,
@@ -1425,12 +1405,10 @@ def plot_sweep_overlay(
         Position(s) of the baseline sweep(s) among the epochs; several are averaged.
     current : int
         Position of the current sweep (default the last).
-    ax : matplotlib.axes.Axes, optional
-    title : str, optional
+    %(ax)s
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     Examples
     --------
@@ -1474,6 +1452,7 @@ def plot_sweep_overlay(
 # --------------------------------------------------------------------------- other MVD modalities
 
 
+@fill_doc
 def plot_zl_trend(
     zl: pd.DataFrame,
     trend: pd.DataFrame | None = None,
@@ -1493,16 +1472,13 @@ def plot_zl_trend(
         Output of :func:`hfs_emg.measure_zl_response`.
     trend : pandas.DataFrame, optional
         Output of :func:`hfs_emg.zl_trend`.
-    phases : DataFrame or mapping, optional
-        Phase markers.
+    %(phases)s
     montage : optional
         Draw only this vessel.
-    ax : matplotlib.axes.Axes, optional
-    title : str, optional
+    %(ax)s
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     References
     ----------
@@ -1527,6 +1503,7 @@ def plot_zl_trend(
     return fig
 
 
+@fill_doc
 def plot_fmep_trend(
     fmep: pd.DataFrame,
     trend: pd.DataFrame | None = None,
@@ -1547,14 +1524,11 @@ def plot_fmep_trend(
         Output of :func:`hfs_emg.measure_fmep`.
     trend : pandas.DataFrame, optional
         Output of :func:`hfs_emg.fmep_trend`.
-    phases : DataFrame or mapping, optional
-        Phase markers.
-    ax : matplotlib.axes.Axes, optional
-    title : str, optional
+    %(phases)s
+    %(ax)s
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     References
     ----------
@@ -1595,6 +1569,7 @@ def plot_fmep_trend(
 _TRAIN_COLORS = {"A": "tab:red", "B": "tab:blue", "C": "tab:gray"}
 
 
+@fill_doc
 def plot_train_timeline(
     trains: pd.DataFrame,
     *,
@@ -1615,14 +1590,11 @@ def plot_train_timeline(
         ``offset_s``).
     train_time : pandas.DataFrame, optional
         Output of :func:`hfs_emg.train_time`.
-    phases : DataFrame or mapping, optional
-        Phase markers.
-    ax : matplotlib.axes.Axes, optional
-    title : str, optional
+    %(phases)s
+    %(ax)s
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     References
     ----------
@@ -1678,6 +1650,7 @@ def plot_train_timeline(
     return fig
 
 
+@fill_doc
 def plot_lsr_morphology(
     morph: pd.DataFrame,
     *,
@@ -1695,14 +1668,13 @@ def plot_lsr_morphology(
     ----------
     morph : pandas.DataFrame
         Output of :func:`hfs_emg.lsr_morphology` (``level == "sweep"``).
-    phases : DataFrame or mapping, optional
-        Phase markers.
+    %(phases)s
     axes : two matplotlib axes, optional
-    title : str, optional
+        Axes for the number of phases (first) and the afterdischarge duration (second); a new
+        figure is made when omitted.
+    %(title)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
 
     References
     ----------

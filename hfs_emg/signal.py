@@ -21,6 +21,7 @@ from scipy import signal as _sps
 from scipy import stats as _stats
 
 from . import _fastfilt
+from ._docs import fill_doc
 from ._errors import DataError, ParameterError
 from ._validate import check_option, check_positive, check_sfreq
 
@@ -131,13 +132,13 @@ def _butter(order: int, freqs: tuple[float, ...], btype: str, fs: float) -> Floa
 
 
 # --------------------------------------------------------------------------- filter design
+@fill_doc
 def sos_bandpass(fs: float, l_freq: float, h_freq: float, *, order: int = 4) -> FloatArray:
     """Butterworth band-pass as second-order sections.
 
     Parameters
     ----------
-    fs : float
-        Sampling rate in Hz.
+    %(fs)s
     l_freq, h_freq : float
         Lower and upper -3 dB corners in Hz, ``0 < l_freq < h_freq < fs / 2``.
     order : int
@@ -303,6 +304,7 @@ def _filtfilt_row(
         out[b0:b1] = seg[::-1]
 
 
+@fill_doc
 def bandpass(
     x: npt.ArrayLike,
     fs: float,
@@ -318,14 +320,12 @@ def bandpass(
     ----------
     x : array-like
         Signal(s); float32 stays float32, other types become float64.
-    fs : float
-        Sampling rate in Hz.
+    %(fs)s
     l_freq, h_freq : float
         Corners in Hz (-6 dB after the forward-backward pass), ``0 < l_freq < h_freq < fs/2``.
     order : int
         Butterworth order (the effective order is doubled by the two passes).
-    axis : int
-        Time axis.
+    %(axis)s
 
     Returns
     -------
@@ -388,6 +388,7 @@ def lowpass(
 
 
 # --------------------------------------------------------------------------- mains
+@fill_doc
 def notch_sos(
     fs: float,
     freq: float = 50.0,
@@ -403,8 +404,7 @@ def notch_sos(
 
     Parameters
     ----------
-    fs : float
-        Sampling rate in Hz.
+    %(fs)s
     freq : float
         Mains frequency in Hz (50 or 60 in practice).
     harmonics : bool
@@ -579,6 +579,7 @@ def notch_kernel(
 NOTCH_METHODS = {"iir": _notch_iir, "comb": _notch_comb}
 
 
+@fill_doc
 def notch(
     x: npt.ArrayLike,
     fs: float,
@@ -596,8 +597,7 @@ def notch(
     ----------
     x : array-like
         Signal(s).
-    fs : float
-        Sampling rate in Hz.
+    %(fs)s
     freq : float
         Mains frequency in Hz; see :func:`detect_mains`.
     harmonics : bool
@@ -614,8 +614,7 @@ def notch(
         first-order recursion over mains periods; it removes every harmonic and DC for the cost
         of about one band-pass. ``"auto"``: ``"comb"`` when ``harmonics`` and ``fs / freq`` is
         an integer, else ``"iir"``.
-    axis : int
-        Time axis.
+    %(axis)s
 
     Returns
     -------
@@ -656,6 +655,7 @@ def notch(
     return np.moveaxis(out, -1, axis)
 
 
+@fill_doc
 def detect_mains(
     x: npt.ArrayLike,
     fs: float,
@@ -680,8 +680,7 @@ def detect_mains(
         Minimum peak-to-neighbour power ratio (10 = 10 dB).
     max_duration_s : float
         Seconds of data analysed (hum is stationary; more only costs time).
-    axis : int
-        Time axis.
+    %(axis)s
 
     Returns
     -------
@@ -744,6 +743,7 @@ def rectify(x: npt.ArrayLike) -> FloatArray:
     return np.abs(_as_float(x))
 
 
+@fill_doc
 def moving_rms(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) -> FloatArray:
     """Centred moving root-mean-square, same length as ``x``.
 
@@ -756,12 +756,9 @@ def moving_rms(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) 
     ----------
     x : array-like
         Signal(s), normally band-passed EMG.
-    fs : float
-        Sampling rate in Hz.
-    window_s : float
-        Window length in seconds.
-    axis : int
-        Time axis.
+    %(fs)s
+    %(window_s)s
+    %(axis)s
 
     Returns
     -------
@@ -790,6 +787,7 @@ def moving_rms(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) 
     return np.moveaxis(out, -1, axis)
 
 
+@fill_doc
 def moving_average(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = -1) -> FloatArray:
     """Centred moving average, same length as ``x`` (window as in :func:`moving_rms`).
 
@@ -797,12 +795,9 @@ def moving_average(x: npt.ArrayLike, fs: float, window_s: float, *, axis: int = 
     ----------
     x : array-like
         Signal(s), e.g. a rectified signal (giving the average rectified value).
-    fs : float
-        Sampling rate in Hz.
-    window_s : float
-        Window length in seconds.
-    axis : int
-        Time axis.
+    %(fs)s
+    %(window_s)s
+    %(axis)s
 
     Returns
     -------
@@ -936,6 +931,7 @@ def moving_rms_kernel(fs: float, window_s: float) -> KernelInto:
     return kernel
 
 
+@fill_doc
 def tkeo(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
     """Teager-Kaiser energy operator ``psi[n] = x[n]**2 - x[n-1] * x[n+1]``.
 
@@ -946,8 +942,7 @@ def tkeo(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
     ----------
     x : array-like
         Signal(s), at least 3 samples along ``axis``.
-    axis : int
-        Time axis.
+    %(axis)s
 
     Returns
     -------
@@ -979,6 +974,7 @@ def tkeo(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
     return np.moveaxis(out, -1, axis)
 
 
+@fill_doc
 def hilbert_envelope(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
     """Amplitude envelope ``|x + i H(x)|`` from the analytic signal.
 
@@ -989,8 +985,7 @@ def hilbert_envelope(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
     ----------
     x : array-like
         Signal(s), normally band-passed.
-    axis : int
-        Time axis.
+    %(axis)s
 
     Returns
     -------
@@ -1016,6 +1011,7 @@ def hilbert_envelope(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
 
 
 # --------------------------------------------------------------------------- noise
+@fill_doc
 def mad_noise(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
     """Robust noise standard deviation: ``1.4826 * median(|x - median(x)|)``.
 
@@ -1023,8 +1019,7 @@ def mad_noise(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
     ----------
     x : array-like
         Signal(s).
-    axis : int
-        Time axis.
+    %(axis)s
 
     Returns
     -------
@@ -1053,6 +1048,7 @@ def mad_noise(x: npt.ArrayLike, *, axis: int = -1) -> FloatArray:
     return res if res.ndim else res[()]
 
 
+@fill_doc
 def quiet_noise(
     x: npt.ArrayLike,
     fs: float,
@@ -1078,14 +1074,11 @@ def quiet_noise(
     ----------
     x : array-like
         Signal(s), high-passed (the mean is not removed).
-    fs : float
-        Sampling rate in Hz.
-    window_s : float
-        Window length in seconds.
+    %(fs)s
+    %(window_s)s
     quantile : float
         Fraction of the quietest windows used, in (0, 1].
-    axis : int
-        Time axis.
+    %(axis)s
 
     Returns
     -------
@@ -1171,6 +1164,7 @@ def _quiet_bias(k: int, quantile: npt.NDArray[np.floating]) -> npt.NDArray[np.fl
 
 
 # --------------------------------------------------------------------------- intervals
+@fill_doc
 def mask_to_intervals(
     mask: npt.ArrayLike, *, axis: int = -1
 ) -> (
@@ -1183,8 +1177,7 @@ def mask_to_intervals(
     ----------
     mask : array-like of bool, 1-D or 2-D
         For 2-D, one row (or column, with ``axis=0``) per channel.
-    axis : int
-        Time axis.
+    %(axis)s
 
     Returns
     -------

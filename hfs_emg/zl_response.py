@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._docs import fill_doc
 from ._errors import NoStimulusError, ParameterError
 from .epochs import Epochs
 from .events import find_stim_events
@@ -147,6 +148,7 @@ def vessel_sites(
     return pd.Series(out, index=events.index, dtype=object)
 
 
+@fill_doc
 def measure_zl_response(
     rec_or_epochs: Recording | Epochs,
     *,
@@ -181,8 +183,7 @@ def measure_zl_response(
         The recording (or epochs already cut around the vessel stimuli).
     events : pandas.DataFrame, optional
         Stimulus events; found automatically otherwise.
-    source, label : str
-        Passed to :func:`hfs_emg.find_stim_events`.
+    %(source_label)s
     vocabulary : mapping, optional
         Vessel-site vocabulary (default :data:`ZL_SITE_VOCABULARY`).
     all_stimuli : bool

@@ -5,6 +5,7 @@ pulls every sample of an EMG stream (and the labels of its marker stream) throug
 ``StreamInlet``, converted to microvolts, with dropouts and reconnections reported;
 :class:`ReplayStream` plays any recording :func:`hfs_emg.read_recording` opens as an LSL data
 stream plus a string marker stream on this machine, for demos, training and tests;
+:class:`ArraySource` feeds a recording directly (no LSL: benchmarks, tests);
 :class:`EventLog` appends a session's events crash-safely; :func:`spontaneous_blocks` /
 :class:`BlockAnalyser` analyse free-running EMG block by block with the offline code.
 """
@@ -12,11 +13,13 @@ stream plus a string marker stream on this machine, for demos, training and test
 from __future__ import annotations
 
 from .event_log import EventLog
+from .feed import ArraySource
 from .replay import ReplayStream
 from .source import LslSource, StreamChangedError, StreamChunk, StreamNotFoundError
 from .spontaneous import BlockAnalyser, spontaneous_blocks
 
 __all__ = [
+    "ArraySource",
     "BlockAnalyser",
     "EventLog",
     "LslSource",

@@ -13,6 +13,7 @@ latency trend against time with the surgical-phase markers, buttons that record 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from typing import Any
 
@@ -151,6 +152,8 @@ class LivePage:
         self.max_points = int(max_points)
         # (monotonic time, version) of the latest draws (bounded: a session lasts hours)
         self.shown_versions: deque[tuple[float, int]] = deque(maxlen=100_000)
+        # CPU time (s, the page thread) of each update that drew something
+        self.update_cpu_s: deque[float] = deque(maxlen=100_000)
 
     @property
     def url(self) -> str:
@@ -304,6 +307,7 @@ class LivePage:
         def update() -> None:
             if mon.version == state["version"]:
                 return
+            c0 = time.thread_time()
             # the monitor replaces (never mutates) these objects: no lock needed
             state["version"] = mon.version
             text, alarm = banner_text(mon)
@@ -344,7 +348,8 @@ class LivePage:
                 if newest is not state.get("drawn_sweep"):  # a new sweep: redraw the sweeps
                     self._draw_sweeps(snap, last, mon.ch_names, src_base, src_new, src_casc)
                     state["drawn_sweep"] = newest
-            self.shown_versions.append((__import__("time").monotonic(), state["version"]))
+            self.shown_versions.append((time.monotonic(), state["version"]))
+            self.update_cpu_s.append(time.thread_time() - c0)
 
         doc.add_root(
             column(banner, row(*buttons, note, note_btn), row(sweeps, cascade), row(amp, lat))

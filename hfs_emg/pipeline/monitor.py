@@ -52,6 +52,7 @@ A stream with another sampling rate or channel set than the session is refused
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import logging
@@ -62,15 +63,15 @@ import time
 import warnings
 from collections import deque
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path
-from .._errors import DataError, HfsEmgWarning, NoStimulusError, ParameterError
-from ..events import _STIM_LABEL_HINTS, _attach_extra_columns, find_stim_events
+from .._errors import DataError, HfsEmgWarning, ParameterError
+from ..anatomy import infer_branch, infer_side
+from ..events import _STIM_LABEL_HINTS, _debounce, _intensity_ma
 from ..io.bdf_stream import BdfStreamWriter
 from ..live.event_log import EventLog
 from ..live.source import LslSource, StreamChangedError
@@ -80,6 +81,7 @@ from ..lsr import lsr_trend
 from ..lsr_online import LsrStream
 from ..phases import PHASES, phase_markers
 from ..recording import from_array, make_events
+from ..trend import LsrTrendState
 
 __all__ = ["PHASE_BUTTONS", "LiveMonitor"]
 
@@ -116,6 +118,102 @@ class _StimChannels(list[str]):
         return super().__getitem__(i)
 
 
+def _trigger_edges(x: np.ndarray, threshold: float, min_gap: int, name: str) -> np.ndarray:
+    """Rising edges of a trigger segment through ``threshold``, debounced by ``min_gap``
+    samples: the rule of :func:`hfs_emg.find_stim_events` (``source="trigger"`` with a given
+    threshold; the same lines as its ``_from_trigger``) on the array itself, without building
+    a Recording for every pulled chunk (that took ~5 ms a chunk, 20 chunks a second)."""
+    above = x >= threshold
+    edges = np.flatnonzero(~above[:-1] & above[1:]) + 1
+    if above.size and above[0]:
+        edges = np.r_[0, edges]
+    return _debounce(edges.astype(np.int64), min_gap, f"rising edges of {name!r}")
+
+
+#: Columns :func:`hfs_emg.find_stim_events` reads from the marker text (in its order).
+_DERIVED = ("side", "stim_branch", "intensity_ma")
+
+
+def _label_values(label: str) -> tuple[Any, Any, Any]:
+    """Side, stimulated branch and intensity (mA) written in a marker (None where absent)."""
+    return infer_side(label), infer_branch(label), _intensity_ma(label)
+
+
+def _sweep_events(
+    onsets: list[float],
+    first_index: int,
+    source: str,
+    markers: list[tuple[float, str]],
+    sfreq: float,
+    values: Any = _label_values,
+) -> list[dict[str, Any]]:
+    """The events (as dicts) of stimuli at ``onsets``, numbered from ``first_index``, with
+    what the markers near each say (side, branch, intensity).
+
+    The values of ``_attach_extra_columns(make_events(onsets) + stim_index + source,
+    markers)`` row by row (the code of :func:`hfs_emg.find_stim_events`; ``tests/test_monitor.py``
+    compares both on random markers), without building DataFrames for every sweep (that
+    took ~5 ms a sweep): a column is there when a marker has a value for it; each stimulus
+    takes the value of the nearest marker that has one within 1.5 samples (ties: the earlier,
+    among equal times the last, as ``pandas.merge_asof(direction="nearest")``), else NaN.
+    """
+    events = [
+        {"onset_s": float(o), "duration_s": 0.0, "label": "stim",
+         "stim_index": int(first_index + i), "source": source}
+        for i, o in enumerate(onsets)
+    ]  # fmt: skip
+    if not markers:
+        return events
+    order = sorted(range(len(markers)), key=lambda i: markers[i][0])  # stable, as sort_values
+    t_all = np.array([markers[i][0] for i in order], dtype=float)
+    vals = [values(str(markers[i][1])) for i in order]
+    tol = 1.5 / sfreq
+    for j, col in enumerate(_DERIVED):
+        has = [k for k, v in enumerate(vals) if v[j] is not None and not pd.isna(v[j])]
+        if not has:
+            continue
+        t = t_all[has]
+        for ev in events:
+            x = ev["onset_s"]
+            b = int(np.searchsorted(t, x, side="right")) - 1  # the last at or before
+            f = int(np.searchsorted(t, x, side="left"))  # the first at or after
+            bd = x - t[b] if b >= 0 and x - t[b] <= tol else np.inf
+            fd = t[f] - x if f < t.size and t[f] - x <= tol else np.inf
+            k = None if not np.isfinite(min(bd, fd)) else (b if bd <= fd else f)
+            v = np.nan if k is None else vals[has[k]][j]
+            ev[col] = float(v) if col == "intensity_ma" else v
+    return events
+
+
+def _csv_lines(df: pd.DataFrame, columns: list[str]) -> str:
+    """``df.reindex(columns=columns).to_csv(index=False, header=False)``, the same text, made
+    without pandas' CSV machinery (about 1 ms for a sweep's rows; ``tests/test_monitor_feed.py``
+    compares both): floats in their shortest repr, NaN and None empty, quoting as the ``csv``
+    module's (pandas' own) QUOTE_MINIMAL. Columns of other dtypes go through pandas."""
+    out = []
+    n = len(df)
+    for c in columns:
+        if c not in df.columns:
+            out.append([""] * n)
+            continue
+        col = df[c]
+        kind = col.dtype.kind
+        if kind == "f" and col.dtype.itemsize == 8:
+            v = col.to_numpy()
+            txt = v.astype(str).astype(object)
+            txt[np.isnan(v)] = ""
+            out.append(txt.tolist())
+        elif kind in "iub" and not isinstance(col.dtype, pd.api.extensions.ExtensionDtype):
+            out.append([str(x) for x in col.tolist()])
+        elif kind in "OU" or pd.api.types.is_string_dtype(col.dtype):
+            out.append(["" if pd.isna(x) else str(x) for x in col.tolist()])
+        else:  # anything else (categories, nullable integers...): pandas
+            return df.reindex(columns=columns).to_csv(index=False, header=False)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(zip(*out, strict=True))
+    return buf.getvalue()
+
+
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
@@ -138,8 +236,12 @@ def _append_csv(df: pd.DataFrame, path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-#: Length of the in-memory logs (status changes, latencies, per-sweep times).
-_LOG_LEN = 20_000
+#: Length of the in-memory logs (status changes, latencies, per-sweep times): an hour of sweeps
+#: at 1 Hz, about 3 MB in all (20,000 entries took ~15 MB and kept growing for 5.5 hours).
+_LOG_LEN = 3600
+
+#: The components of a sweep's own work (:attr:`LiveMonitor.sweep_cpu`).
+_SWEEP_PARTS = ("labels", "lsr", "lsr_wrap", "rows", "trend", "tables", "manifest")
 
 #: Rows of each block table kept in memory (the files hold them all).
 _KEEP_ROWS = 2000
@@ -205,6 +307,17 @@ class _RowStore:
         return pd.concat(pieces[::-1], ignore_index=True) if len(pieces) > 1 else pieces[0]
 
     @property
+    def nbytes(self) -> int:
+        """Bytes of the rows held (deep; the joined copy, when cached, counted too)."""
+        with self._lock:
+            pieces = self._chunks + self._tail
+            cache = self._cache
+        n = sum(int(p.memory_usage(deep=True).sum()) for p in pieces)
+        if cache is not None and len(pieces) > 1:
+            n += int(cache.memory_usage(deep=True).sum())
+        return n
+
+    @property
     def last(self) -> pd.DataFrame | None:
         """The newest sweep's rows (None before any)."""
         with self._lock:
@@ -240,16 +353,19 @@ class _TrendGate:
         col = self.presence
         if col == "auto":
             col = "match_present" if "match_present" in rows.columns else "present"
-        d = rows
-        if "kind" in d.columns:
-            d = d[d["kind"] != "direct"]
-        if "rejected" in d.columns:
-            d = d[~d["rejected"].fillna(False).astype(bool)]
-        if d.empty:
+        keep = np.ones(len(rows), bool)  # numpy on the columns: no filtered frames per sweep
+        if "kind" in rows.columns:
+            keep &= rows["kind"].to_numpy(object) != "direct"
+        if "rejected" in rows.columns:
+            r = rows["rejected"].to_numpy(object)
+            keep &= ~np.where(pd.isna(r), False, r).astype(bool)
+        if not keep.any():
             return self.n_sweeps <= self.n_early
-        pres = d[col].fillna(False).astype(bool).to_numpy()
-        montage = str(d["montage"].iloc[0]) if "montage" in d.columns else ""
-        series = [((montage, str(c)), bool(p)) for c, p in zip(d["channel"], pres, strict=True)]
+        raw = rows[col].to_numpy(object)[keep]
+        pres = np.where(pd.isna(raw), False, raw).astype(bool)
+        montage = str(rows["montage"].to_numpy(object)[keep][0]) if "montage" in rows else ""
+        chans = rows["channel"].to_numpy(object)[keep]
+        series = [((montage, str(c)), bool(p)) for c, p in zip(chans, pres, strict=True)]
         series.append(((montage, "\0overall"), bool(pres.any())))
         near = self.n_sweeps <= self.n_early
         for key, p in series:
@@ -272,6 +388,11 @@ class LiveMonitor:
         Name of the LSL EMG stream (its markers: ``<stream>-markers``).
     replay : Recording or path-like, optional
         Instead of ``stream``: play this recording as a real LSL stream on this machine.
+    source : object, optional
+        Instead of ``stream``: a source with the interface of :class:`hfs_emg.live.LslSource`
+        (``pull``, ``status``, ``sfreq``, ``ch_names``, ``ch_types``, ``units``, ``close``),
+        e.g. :class:`hfs_emg.live.ArraySource` feeding a recording directly (benchmarks,
+        tests); the monitor stops when its ``exhausted`` becomes true.
     speed : float
         Replay speed (``replay`` only).
     stim_branch : str, optional
@@ -333,6 +454,7 @@ class LiveMonitor:
         *,
         stream: str | None = None,
         replay: Any = None,
+        source: Any = None,
         speed: float = 10.0,
         stim_branch: str | None = None,
         lsr_options: dict[str, Any] | None = None,
@@ -364,8 +486,12 @@ class LiveMonitor:
                 **{k: v for k, v in trend_cfg.items() if k not in skip},
                 **(trend_options or {}),
             }
-        if (stream is None) == (replay is None):
-            raise ParameterError("give exactly one of stream= (an LSL name) or replay= (a file).")
+        if sum(x is not None for x in (stream, replay, source)) != 1:
+            raise ParameterError(
+                "give exactly one of stream= (an LSL name), replay= (a file) or source= "
+                "(an LslSource-like object)."
+            )
+        self._given_src = source
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.stim_branch = stim_branch
@@ -386,7 +512,7 @@ class LiveMonitor:
             name = f"hfs_emg-monitor-{os.getpid()}-{id(self):x}"
             self._replay = ReplayStream(replay, name=name, speed=speed, source_id=name)
             stream = name
-        self.stream = str(stream)
+        self.stream = str(stream) if source is None else f"source {type(source).__name__}"
         self.lock = threading.RLock()
         self.status = "connecting"
         # logs for the page and the benchmarks, bounded (a session lasts hours)
@@ -396,6 +522,9 @@ class LiveMonitor:
         self.analysis_s: deque[float] = deque(maxlen=_LOG_LEN)  # per-sweep analysis time
         # per-sweep wall time of all the work of a sweep (analysis, trend, every file)
         self.sweep_s: deque[float] = deque(maxlen=_LOG_LEN)
+        # CPU time of the monitor thread by component (see step), and per sweep
+        self.cpu_s: dict[str, float] = {}
+        self._sweep_cpu: deque[tuple[float, ...]] = deque(maxlen=_LOG_LEN)
         self.trend_log: deque[tuple[int, float]] = deque(maxlen=_LOG_LEN)  # (stimuli, s)
         # (window end, result, monitor version) of every sweep, monotonic clock
         self.sweep_log: deque[tuple[float, float, int]] = deque(maxlen=_LOG_LEN)
@@ -433,6 +562,10 @@ class LiveMonitor:
         if not lsr.empty:
             lsr = lsr[lsr["stim_index"] < self.n_stim].reset_index(drop=True)
         self._rows = _RowStore(lsr)
+        # the trend grown sweep by sweep (equal to lsr_trend of the table; the final trend
+        # at close is lsr_trend of the table itself)
+        self._trend_state = LsrTrendState(**self.trend_options)
+        self._trend_state.push(lsr)
         self._trend_gate = _TrendGate(self.trend_options)
         self._trend_t = -np.inf  # monotonic time of the last trend computation
         self._trend_stale = False
@@ -447,9 +580,10 @@ class LiveMonitor:
         # computation as measure_lsr on the part file, one sweep at a time, bounded memory
         self._stream: LsrStream | None = None
         self._stream_part = -1
-        self.lsr_s: list[float] = []  # per-sweep time of the LSR measurement (LsrStream)
+        self.lsr_s: deque[float] = deque(maxlen=_LOG_LEN)  # per sweep: LsrStream time
         self._pending: list[dict[str, Any]] = []
         self._early: list[tuple[float, str]] = []
+        self._label_cache: dict[str, tuple[Any, Any, Any]] = {}  # marker text -> its values
         self._csv_rows: int | None = None  # rows of lsr.csv written by this monitor
         self._csv_cols: list[str] = []
         # per sweep: seconds from the arrival of its window to its measurement (its markers)
@@ -464,6 +598,13 @@ class LiveMonitor:
         """Every LSR row of the session so far (the columns of :func:`hfs_emg.measure_lsr`
         plus ``part``); joined from the sweeps' rows when read (cached until the next sweep)."""
         return self._rows.frame()
+
+    @property
+    def sweep_cpu(self) -> pd.DataFrame:
+        """CPU time (s, the monitor thread) of each of the newest sweeps by component
+        (``labels``, ``lsr``, ``lsr_wrap``, ``rows``, ``trend``, ``tables``, ``manifest``;
+        see :meth:`step`)."""
+        return pd.DataFrame(list(self._sweep_cpu), columns=list(_SWEEP_PARTS))
 
     @property
     def n_lsr_rows(self) -> int:
@@ -600,7 +741,10 @@ class LiveMonitor:
     def _open(self) -> None:
         if self._replay is not None and self._replay._thread is None:
             self._replay.start()
-        self._src = LslSource(self.stream, timeout=self.timeout, lost_after_s=self.lost_after_s)
+        if self._given_src is not None:
+            self._src = self._given_src
+        else:
+            self._src = LslSource(self.stream, timeout=self.timeout, lost_after_s=self.lost_after_s)
         src = self._src
         self.sfreq = float(src.sfreq)
         self.ch_names = list(src.ch_names)
@@ -641,7 +785,10 @@ class LiveMonitor:
         self.manifest.setdefault("parts", []).append({"file": name, "tstart": self._tstart})
         self.manifest.update(sfreq=self.sfreq, ch_names=self.ch_names, n_stimuli=self.n_stim)
         self._save_manifest()
-        self._buf = np.zeros((len(self.ch_names), 0))
+        # the newest samples: columns [_r0, _r1) of _ring (appended in place, dropped by
+        # moving _r0; compacted when the end is reached: amortised O(new samples))
+        self._ring = np.zeros((len(self.ch_names), 1 << 14))
+        self._r0 = self._r1 = 0
         self._gaps: list[tuple[float, float]] = []  # signal gaps of this part
         emg = [n for n in self.ch_names if n not in self._stim]
         self._blocks = (
@@ -660,49 +807,75 @@ class LiveMonitor:
         self._last_edge = -(1 << 60)
         self._last_cand = -(1 << 60)  # previous stimulus marker (marker-driven stimuli)
 
+    def _cpu(self, name: str, c0: float) -> float:
+        """Add the monitor thread's CPU time since ``c0`` to component ``name``; return now."""
+        c1 = time.thread_time()
+        self.cpu_s[name] = self.cpu_s.get(name, 0.0) + (c1 - c0)
+        return c1
+
     def step(self, timeout: float = 0.02) -> int:
-        """Pull what arrived, record it, measure the sweeps that are complete; return how many."""
+        """Pull what arrived, record it, measure the sweeps that are complete; return how many.
+
+        The monitor thread's CPU time goes to :attr:`cpu_s` by component: ``pull`` (the
+        source), ``record`` (the BDF file), ``trigger`` (sample buffer, stimulus detection),
+        ``spontaneous`` (block analysis), ``markers``, the sweep's ``labels``, ``lsr``
+        (:meth:`hfs_emg.lsr_online.LsrStream.push_window` alone), ``lsr_wrap`` (the window
+        cut and the ``part`` column around it), ``rows``, ``trend``, ``tables``
+        (``lsr.csv``, ``lsr.parquet``), ``manifest``, and ``tick`` (the periodic trend and
+        parquet refresh between sweeps); :attr:`sweep_cpu` holds each sweep's share of the
+        sweep components.
+        """
+        c0 = time.thread_time()
         chunk = self._src.pull(timeout=timeout)
+        c0 = self._cpu("pull", c0)
         self._do_actions()
-        if True:  # the loop's thread owns the writer; the page only reads replaced objects
-            lost = self._src.status == "signal lost"
-            if lost != (self.status == "signal lost"):
-                self.status = self._src.status
-                self.status_log.append((time.monotonic(), self.status))
-                self.version += 1
-            if chunk.data.shape[1] == 0 and not chunk.markers:
-                n = self._finalise()
-                if not n:
-                    self._tick()
-                return n
-            if self._writer is None:
-                if chunk.data.shape[1] == 0:  # markers before the first sample: keep them
-                    self._early += chunk.markers
-                    return 0
-                self._start_part(float(chunk.stamps[0]))
-            x = chunk.data
-            if chunk.gaps:
-                x = self._fill_gaps(chunk)
-            t_recv = time.monotonic()
-            if x.shape[1]:
-                stored = self._writer.write(x)
-                self._append(stored, t_recv)
-                self._spontaneous(stored)
-            early, self._early = self._early, []
-            logged = []
-            for stamp, label in early + chunk.markers:
-                k = round((stamp - self._tstart) * self.sfreq)
-                onset = self._tstart + k / self.sfreq
-                self._markers.append((onset, label))
-                logged.append((onset, "marker", label, None))
-                if not self._stim and _is_stim_label(label):
-                    self._stim_marker(k)
-            self._add_events(logged)  # one fsync-ed write for the markers of this pull
-            self._mark_ready(time.monotonic())
+        # the loop's thread owns the writer; the page only reads replaced objects
+        lost = self._src.status == "signal lost"
+        if lost != (self.status == "signal lost"):
+            self.status = self._src.status
+            self.status_log.append((time.monotonic(), self.status))
+            self.version += 1
+        if chunk.data.shape[1] == 0 and not chunk.markers:
             n = self._finalise()
             if not n:
                 self._tick()
             return n
+        if self._writer is None:
+            if chunk.data.shape[1] == 0:  # markers before the first sample: keep them
+                self._early += chunk.markers
+                return 0
+            self._start_part(float(chunk.stamps[0]))
+        x = chunk.data
+        if chunk.gaps:
+            x = self._fill_gaps(chunk)
+        t_recv = time.monotonic()
+        c0 = time.thread_time()
+        stored = None
+        if x.shape[1]:
+            stored = self._writer.write(x)
+            c0 = self._cpu("record", c0)
+            self._append(stored, t_recv)
+            c0 = self._cpu("trigger", c0)
+        early, self._early = self._early, []
+        logged = []
+        for stamp, label in early + chunk.markers:
+            k = round((stamp - self._tstart) * self.sfreq)
+            onset = self._tstart + k / self.sfreq
+            self._markers.append((onset, label))
+            logged.append((onset, "marker", label, None))
+            if not self._stim and _is_stim_label(label):
+                self._stim_marker(k)
+        self._add_events(logged)  # one fsync-ed write for the markers of this pull
+        self._mark_ready(time.monotonic())
+        self._cpu("markers", c0)
+        n = self._finalise()
+        if stored is not None:  # after the sweeps: a block's analysis never delays one
+            c0 = time.thread_time()
+            self._spontaneous(stored)
+            self._cpu("spontaneous", c0)
+        if not n:
+            self._tick()
+        return n
 
     def _fill_gaps(self, chunk: Any) -> np.ndarray:
         """Samples of ``chunk`` with each gap filled by zeros; the gap annotated."""
@@ -721,8 +894,8 @@ class LiveMonitor:
     def _append(self, stored: np.ndarray, t_recv: float) -> None:
         """Keep the newest stored samples and find the stimuli among them."""
         keep = round((0.5 + abs(self._tmin()) + self._tmax()) * self.sfreq)
-        n_old = self._buf.shape[1]
-        self._buf = np.concatenate([self._buf, stored], axis=1)
+        n_old = self._r1 - self._r0
+        self._buf_append(stored)
         end = self._buf0 + self._buf.shape[1]
         if self._stim:
             c = self.ch_names.index(self._stim[0])
@@ -731,17 +904,10 @@ class LiveMonitor:
                 self._trig_lo = float(np.median(new))
             self._trig_hi = max(self._trig_hi, float(new.max()))
             if self._trig_hi > self._trig_lo:
-                seg = from_array(
-                    new[None], self.sfreq, [self._stim[0]], ch_types="stim", units=None
-                )
                 thr = self._trig_lo + 0.5 * (self._trig_hi - self._trig_lo)
                 min_gap = self.lsr_options.get("min_interval_s", 0.02)
-                try:
-                    found = find_stim_events(seg, source="trigger", threshold=thr,
-                                             min_interval_s=min_gap)  # fmt: skip
-                    edges = np.round(found["onset_s"].to_numpy() * self.sfreq).astype(np.int64)
-                except NoStimulusError:
-                    edges = np.zeros(0, np.int64)
+                edges = _trigger_edges(new, thr, max(1, round(min_gap * self.sfreq)),
+                                       self._stim[0])  # fmt: skip
                 first = self._buf0 + max(0, n_old - 1)
                 for e in edges:
                     if n_old and e == 0:  # the overlap sample: not a new edge
@@ -760,8 +926,24 @@ class LiveMonitor:
         )
         drop = max(0, min(need - 2, end - keep) - self._buf0)
         if drop > 0:
-            self._buf = self._buf[:, drop:]
+            self._r0 += drop
             self._buf0 += drop
+
+    @property
+    def _buf(self) -> np.ndarray:
+        """The samples kept (a view; column 0 is sample ``_buf0`` of the part)."""
+        return self._ring[:, self._r0 : self._r1]
+
+    def _buf_append(self, x: np.ndarray) -> None:
+        n = x.shape[1]
+        if self._r1 + n > self._ring.shape[1]:
+            live = self._r1 - self._r0
+            cap = max(2 * (live + n), 1 << 14)
+            ring = np.empty((self._ring.shape[0], cap))
+            ring[:, :live] = self._ring[:, self._r0 : self._r1]
+            self._ring, self._r0, self._r1 = ring, 0, live
+        self._ring[:, self._r1 : self._r1 + n] = x
+        self._r1 += n
 
     def _mark_ready(self, t_recv: float) -> None:
         """Stamp the pending sweeps whose window has arrived (wall clock of its arrival)."""
@@ -872,24 +1054,28 @@ class LiveMonitor:
         return self._buf[:, a:b].copy()
 
     def _measure(self, ready: list[dict[str, Any]]) -> None:
-        t0 = time.perf_counter()
-        marks = pd.DataFrame(self._markers, columns=["onset_s", "label"])
-        marks["duration_s"] = 0.0
+        t0, c0 = time.perf_counter(), time.thread_time()
+        cpu0 = dict(self.cpu_s)
+        onsets = [self._tstart + p["sample"] / self.sfreq for p in ready]
         new, logged = [], []
-        for p in ready:
-            onset = self._tstart + p["sample"] / self.sfreq
-            ev = make_events([onset], labels="stim")
-            ev["stim_index"] = self.n_stim
-            ev["source"] = f"trigger:{self._stim[0]}"
-            ev = _attach_extra_columns(ev, SimpleNamespace(events=marks, sfreq=self.sfreq))
-            new.append((self._window(p["sample"]), ev.iloc[0].to_dict()))
+        events = _sweep_events(onsets, self.n_stim, f"trigger:{self._stim[0]}", self._markers,
+                               self.sfreq, self._label_values)  # fmt: skip
+        for p, onset, event in zip(ready, onsets, events, strict=True):
+            new.append((self._window(p["sample"]), event))
             logged.append((onset, "stimulus", "stim", self.n_stim))
             self.n_stim += 1
             self.marker_waits_s.append(float(p.get("waited", 0.0)))
         self._add_events(logged)  # one fsync-ed write for the batch
         t1 = time.perf_counter()
+        c0 = self._cpu("labels", c0)
+        lsr0 = self.cpu_s.get("lsr", 0.0)
         per_sweep = self._measure_history(new)
         t2 = time.perf_counter()
+        c1 = time.thread_time()  # around LsrStream: the window cut, the part column
+        self.cpu_s["lsr_wrap"] = self.cpu_s.get("lsr_wrap", 0.0) + (
+            c1 - c0 - (self.cpu_s["lsr"] - lsr0)
+        )
+        c0 = c1
         self.analysis_s.append((t2 - t0) / len(ready))
         self.lsr_s.append((t2 - t1) / len(ready))  # the LSR measurement alone
         if not np.isfinite(self.first_stim_time_s):
@@ -897,6 +1083,7 @@ class LiveMonitor:
         at_once = False
         for (window, _), sweep_rows in zip(new, per_sweep, strict=True):
             self._rows.append(sweep_rows)  # O(1): joined only when the table is read
+            self._trend_state.push(sweep_rows)
             self._keep_sweep(sweep_rows, window)
             at_once |= self._trend_gate.push(sweep_rows)
         self.version += 1  # the page may draw the rows now
@@ -904,14 +1091,29 @@ class LiveMonitor:
         self.latencies_s += [now - p["t_window_end"] for p in ready if "t_window_end" in p]
         self.sweep_log += [(p.get("t_window_end", np.nan), now, self.version) for p in ready]
         self._trend_stale = True
+        c0 = self._cpu("rows", c0)
         if at_once or now - self._trend_t >= self._trend_every():
             self._update_trend()  # the banner's status within this sweep
             self.version += 1
+        c0 = self._cpu("trend", c0)
         self._save_tables(new_rows=per_sweep)
+        c0 = self._cpu("tables", c0)
         # the manifest last: on resume, its count says which stimuli are complete everywhere
         self.manifest["n_stimuli"] = self.n_stim
         self._save_manifest()
+        self._cpu("manifest", c0)
         self.sweep_s.append((time.perf_counter() - t0) / len(ready))
+        share = {k: (v - cpu0.get(k, 0.0)) / len(ready) for k, v in self.cpu_s.items()}
+        self._sweep_cpu.append(tuple(share.get(k, 0.0) for k in _SWEEP_PARTS))
+
+    def _label_values(self, label: str) -> tuple[Any, Any, Any]:
+        """:func:`_label_values`, cached (a session repeats a few marker texts)."""
+        v = self._label_cache.get(label)
+        if v is None:
+            if len(self._label_cache) > 4096:  # bounded (free-text markers)
+                self._label_cache.clear()
+            v = self._label_cache[label] = _label_values(label)
+        return v
 
     def _lsr_stream(self, window: np.ndarray) -> LsrStream:
         """The causal LSR state of the part being written (made at the part's first sweep)."""
@@ -941,7 +1143,9 @@ class LiveMonitor:
             samples = window[self._emg_rows, 2 : 2 + stream.times.size]  # tmin..tmax
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                c0 = time.thread_time()
                 rows = stream.push_window(samples, event)
+                self._cpu("lsr", c0)  # LsrStream alone (hfs_emg.lsr_online)
             rows.insert(2, "part", self._part_name(self.part))
             out.append(rows)
         return out
@@ -960,15 +1164,23 @@ class LiveMonitor:
             {"onset_s": float, "label": object}
         )
 
-    def _update_trend(self) -> None:
-        """:func:`hfs_emg.lsr_trend` of the whole table with the session's phases, written to
-        ``trend.csv`` (atomically)."""
+    def _update_trend(self, *, final: bool = False) -> None:
+        """The trend of the whole table with the session's phases, written to ``trend.csv``
+        (atomically): from the state grown sweep by sweep (:class:`hfs_emg.trend.LsrTrendState`,
+        equal to :func:`hfs_emg.lsr_trend` of the table), or ``lsr_trend`` of the table itself
+        when ``final`` (at close) or when the state cannot follow the table."""
         if self._rows.n_rows == 0:
             return
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.trend = lsr_trend(self.lsr, phases=self.phases(), **self.trend_options)
+            try:
+                if self._trend_state.exact and not final:
+                    self.trend = self._trend_state.trend(phases=self.phases())
+                else:
+                    self.trend = lsr_trend(self.lsr, phases=self.phases(), **self.trend_options)
+            except ParameterError:  # every row so far rejected: no trend yet
+                self.trend = pd.DataFrame()
         self.trend_log.append((self.n_stim, time.perf_counter() - t0))
         self._trend_t = time.monotonic()
         self._trend_stale = False
@@ -977,6 +1189,13 @@ class LiveMonitor:
     def _tick(self) -> None:
         """A step without a sweep: bring a stale trend and ``lsr.parquet`` up to date once
         their period has passed."""
+        c0 = time.thread_time()
+        try:
+            self._tick_work()
+        finally:
+            self._cpu("tick", c0)
+
+    def _tick_work(self) -> None:
         now = time.monotonic()
         if self._trend_stale and now - self._trend_t >= self._trend_every():
             self._update_trend()
@@ -1013,8 +1232,7 @@ class LiveMonitor:
             self._csv_cols = list(lsr.columns)
         elif rows:
             # then appended: one write of whole lines, fsync-ed (the table grows over hours)
-            text = "".join(r.reindex(columns=self._csv_cols).to_csv(index=False, header=False)
-                           for r in rows)  # fmt: skip
+            text = "".join(_csv_lines(r, self._csv_cols) for r in rows)
             with open(path, "a", encoding="utf-8") as fh:
                 fh.write(text)
                 fh.flush()
@@ -1038,7 +1256,8 @@ class LiveMonitor:
                 self._open()
             while not self._stop.is_set() and time.monotonic() < min(limit, t_end):
                 self.step()
-                if self._replay is not None and self._replay._done.is_set():
+                done = getattr(self._src, "exhausted", False)
+                if done or (self._replay is not None and self._replay._done.is_set()):
                     while self.step(timeout=0.05) or self._src._inlet.samples_available:
                         pass
                     break
@@ -1065,8 +1284,7 @@ class LiveMonitor:
             if self._writer is not None:
                 self._finalise(force=True)
                 self._spontaneous(None)
-                if self._trend_stale:
-                    self._update_trend()  # the final trend: lsr_trend of the whole table
+                self._update_trend(final=True)  # the final trend: lsr_trend of the whole table
                 self._save_tables(force=True)
                 self._t_end = self.now_s()
                 self._writer.close()

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from .._errors import ParameterError
 from .._validate import check_option, check_positive, check_sfreq
 from ..anatomy import BRANCHES, MUSCLES
@@ -142,6 +143,7 @@ def _artifact_and_noise(
         np.add.at(data[ch], idx[ok], block[ok])
 
 
+@fill_doc
 def simulate_lsr_session(
     *,
     n_stimuli: int = 300,
@@ -183,10 +185,8 @@ def simulate_lsr_session(
     ----------
     n_stimuli : int
         Number of stimuli.
-    rate_hz : float
-        Stimulation rate (Hz).
-    sfreq : float
-        Sampling rate (Hz).
+    %(rate_hz)s
+    %(sfreq)s
     stim_branch : str
         Stimulated facial-nerve branch (see :data:`hfs_emg.anatomy.BRANCHES`).
     muscles : sequence of str
@@ -225,8 +225,7 @@ def simulate_lsr_session(
         Amplifier range: EMG samples are clipped at +-clip_uv (saturation).
     first_stim_s : float
         Time of the first stimulus (s).
-    seed : int
-        Random seed.
+    %(seed)s
 
     Returns
     -------
@@ -553,6 +552,7 @@ def _study(
     return rec, blocks
 
 
+@fill_doc
 def simulate_nerve_conduction(
     *,
     sfreq: float = 20000.0,
@@ -593,8 +593,7 @@ def simulate_nerve_conduction(
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate (Hz).
+    %(sfreq)s
     affected_side : {"left", "right"}
         HFS side.
     n_cmap_stimuli, n_f_stimuli, n_blink_stimuli : int
@@ -609,8 +608,7 @@ def simulate_nerve_conduction(
         Noise RMS (uV).
     artifact_uv : float
         Stimulus-artefact size (uV).
-    seed : int
-        Random seed.
+    %(seed)s
 
     Returns
     -------

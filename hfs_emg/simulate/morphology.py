@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from .._errors import ParameterError
 from .._validate import check_option, check_sfreq
 from ..anatomy import MUSCLES
@@ -54,6 +55,7 @@ def _half_sines(t_ms: np.ndarray, starts: np.ndarray, durs: np.ndarray, amps: np
     return (amps[:, None] * np.where(inside, np.sin(np.pi * tau), 0.0)).sum(axis=0)
 
 
+@fill_doc
 def simulate_lsr_morphology(
     *,
     n_stimuli: int = 60,
@@ -98,8 +100,7 @@ def simulate_lsr_morphology(
         Fractions of sweeps with an afterdischarge and a late component.
     white_noise_uv, background_uv, artifact_uv : float
         Noise RMS and artefact size (uV).
-    seed : int
-        Random seed.
+    %(seed)s
 
     Returns
     -------

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import scipy.signal as sps
 
+from .._docs import fill_doc
 from .._errors import ParameterError
 from .._validate import check_option, check_positive, check_sfreq
 from ..anatomy import BRANCHES, MUSCLES
@@ -274,6 +275,7 @@ def _factor(
     return f, t_loss, t_back
 
 
+@fill_doc
 def simulate_mvd_lsr(
     *,
     scenario: str = "disappeared_after_decompression",
@@ -334,14 +336,11 @@ def simulate_mvd_lsr(
         150 s.
     duration_s : float
         Session length (s).
-    rate_hz : float
-        Stimulation rate (Hz).
-    sfreq : float
-        Sampling rate (Hz).
+    %(rate_hz)s
+    %(sfreq)s
     stim_branch : str
         Stimulated branch.
-    muscles : sequence of str
-        Recorded muscles.
+    %(muscles)s
     lsr_p2p_uv : float or dict, optional
         Mean LSR amplitude (uV); default :data:`hfs_emg.simulate.evoked.LSR_P2P_UV`.
     amplitude_cv, drift_cv, presence_probability, jitter_ms : float
@@ -355,8 +354,7 @@ def simulate_mvd_lsr(
     baseline_n, final_n : int
         Sweeps of the session-start baseline (used without an opening marker or when the LSR
         was lost before it) and of the final window of the truth's ``reduction_pct``.
-    seed : int
-        Random seed.
+    %(seed)s
 
     Returns
     -------
@@ -635,6 +633,7 @@ def _spikes(
     return out[0], n
 
 
+@fill_doc
 def simulate_free_running(
     *,
     duration_s: float = 120.0,
@@ -681,8 +680,7 @@ def simulate_free_running(
         Noise and hum (uV RMS / amplitude).
     phase_times_s : dict, optional
         Phase markers added as events (default as :func:`simulate_mvd_lsr`).
-    seed : int
-        Random seed.
+    %(seed)s
 
     Returns
     -------
@@ -835,6 +833,7 @@ class SimulatedFMEP:
     params: dict[str, Any]
 
 
+@fill_doc
 def simulate_fmep(
     *,
     duration_s: float = 170.0,
@@ -873,10 +872,8 @@ def simulate_fmep(
         Pulses per train.
     isi_ms : float
         Inter-pulse interval (ms).
-    sfreq : float
-        Sampling rate (Hz).
-    muscles : sequence of str
-        Recorded muscles.
+    %(sfreq)s
+    %(muscles)s
     final_over_baseline : float or dict, optional
         Final/baseline amplitude ratio (fraction), one value or per muscle.
     p2p_uv, amplitude_cv : float
@@ -891,8 +888,7 @@ def simulate_fmep(
         Phase markers (default as :func:`simulate_mvd_lsr`); needs a decompression marker.
     final_n : int
         Trains of the final window of the truth (as ``fmep_trend``'s ``final_n``).
-    seed : int
-        Random seed.
+    %(seed)s
 
     Returns
     -------

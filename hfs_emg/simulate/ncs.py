@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from .._errors import ParameterError
 from .._validate import check_option, check_positive, check_sfreq
 from ..recording import Recording, from_array
@@ -267,6 +268,7 @@ def _noise_opts(noise_uv: float, background_uv: float, mains_uv: float) -> dict[
     }
 
 
+@fill_doc
 def simulate_f_wave_study(
     *,
     sfreq: float = 10000.0,
@@ -300,8 +302,7 @@ def simulate_f_wave_study(
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate (Hz).
+    %(sfreq)s
     n_stimuli : int
         Number of stimuli (1 s apart).
     side : {"left", "right"}
@@ -316,8 +317,7 @@ def simulate_f_wave_study(
         White noise RMS, coloured 20-150 Hz background RMS, 50 Hz amplitude (uV).
     artifact_uv : float
         Stimulus-artefact size (uV).
-    seed : int
-        Random seed.
+    %(seed)s
 
     Returns
     -------
@@ -400,6 +400,7 @@ def simulate_f_wave_study(
     return SimulatedNcsStudy(rec, truth, summary, params)
 
 
+@fill_doc
 def simulate_blink_study(
     *,
     sfreq: float = 10000.0,
@@ -431,8 +432,7 @@ def simulate_blink_study(
 
     Parameters
     ----------
-    sfreq : float
-        Sampling rate (Hz).
+    %(sfreq)s
     n_stimuli : int
         Stimuli per side.
     affected_side : {"left", "right"}
@@ -449,8 +449,7 @@ def simulate_blink_study(
         1979). 1 (default) gives every one, as before.
     noise_uv, background_uv, mains_uv, artifact_uv : float
         As in :func:`simulate_f_wave_study`.
-    seed : int
-        Random seed.
+    %(seed)s
 
     Returns
     -------
@@ -552,6 +551,7 @@ def simulate_blink_study(
     return SimulatedNcsStudy(rec, truth, summary, params)
 
 
+@fill_doc
 def simulate_blink_recovery(
     *,
     isis_s: Sequence[float] = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5),
@@ -592,8 +592,7 @@ def simulate_blink_recovery(
         Sampling rate, rest between pairs, R2 parameters.
     noise_uv, background_uv, mains_uv, artifact_uv : float
         As in :func:`simulate_f_wave_study`.
-    seed : int
-        Random seed.
+    %(seed)s
 
     Returns
     -------
@@ -666,6 +665,7 @@ def simulate_blink_recovery(
     return SimulatedNcsStudy(rec, truth, summary, params)
 
 
+@fill_doc
 def simulate_toxin_course(
     *,
     days: Sequence[float] = (0.0, 14.0, 38.0, 90.0, 150.0),
@@ -715,8 +715,7 @@ def simulate_toxin_course(
         Stimuli per side and visit.
     sfreq, noise_uv : float
         Sampling rate and white-noise RMS.
-    seed : int
-        Random seed.
+    %(seed)s
 
     Returns
     -------

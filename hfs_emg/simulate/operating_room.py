@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import butter, sosfilt
 
+from .._docs import fill_doc
 from .._errors import ParameterError
 from .._validate import check_option, check_positive, check_sfreq
 from ..anatomy import MUSCLES
@@ -107,6 +108,7 @@ def _coloured(rng: np.random.Generator, shape: tuple[int, int], sfreq: float, ba
     return x * rms
 
 
+@fill_doc
 def simulate_or_session(
     *,
     n_stimuli: int = 240,
@@ -154,10 +156,8 @@ def simulate_or_session(
     ----------
     n_stimuli : int
         Number of stimuli (all montages together).
-    rate_hz : float
-        Stimulation rate (Hz).
-    sfreq : float
-        Sampling rate (Hz).
+    %(rate_hz)s
+    %(sfreq)s
     montage : {"alternating", "zygomatic", "marginal_mandibular"}
         Stimulated branch: alternately zygomatic and marginal mandibular (starting zygomatic),
         or one of them throughout (see :data:`MONTAGES`).
@@ -225,8 +225,7 @@ def simulate_or_session(
         Add a TTL trigger channel (otherwise the markers are the only stimulus evidence).
     first_stim_s : float
         Time of the first stimulus (s).
-    seed : int
-        Random seed.
+    %(seed)s
 
     Returns
     -------

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from .._errors import ParameterError
 from .._validate import check_option, check_positive, check_sfreq
 from ..anatomy import BRANCHES, MUSCLES
@@ -65,6 +66,7 @@ class SimulatedZL:
     params: dict[str, Any]
 
 
+@fill_doc
 def simulate_zl_response(
     *,
     scenario: str = "disappeared",
@@ -113,8 +115,7 @@ def simulate_zl_response(
         Marker text of the stimulated vessel (``"AICA"``, ``"PICA"``, ``"VA"``, ``"vessel"``).
     intensity_ma : float
         Intensity written in the marker (mA; 2 mA as Zheng 2012).
-    muscles : sequence of str
-        Recorded muscles.
+    %(muscles)s
     latency_ms, p2p_uv : (float, float)
         Mean and SD across muscles of the Z-L latency (ms) and amplitude (uV).
     amplitude_cv, jitter_ms, presence_probability : float
@@ -127,8 +128,7 @@ def simulate_zl_response(
         Noise RMS (uV): white, and band-limited 20-150 Hz EMG.
     artifact_uv, artifact_decay_ms : float
         Stimulus artefact (a 2 mA intracranial pulse: smaller than a branch stimulus).
-    seed : int
-        Random seed.
+    %(seed)s
 
     Returns
     -------
