@@ -37,7 +37,6 @@ Chir (Tokyo) 2022;62:513-520, 47 of 155 patients). :func:`lsr_morphology` measur
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
@@ -46,10 +45,9 @@ import pandas as pd
 
 from ._errors import ParameterError
 from ._validate import check_positive
-from .artifact import suppress_artifact
-from .epochs import Epochs, RunningExtremes, _finish_epochs, make_epochs
+from .epochs import Epochs, RunningExtremes, make_epochs
 from .recording import Recording
-from .responses import stimulus_epochs
+from .responses import _interpolated_epochs, stimulus_epochs
 from .signal import moving_rms
 
 __all__ = [
@@ -634,30 +632,14 @@ def morphology_block_epochs(
             f"artifact_method={artifact_method!r} uses every stimulus of the recording at once; "
             "only 'interpolate' and None are cut block by block."
         )
-    fs = rec.sfreq
-    first = round(tmin * fs)
-    raw = make_epochs(rec, events, tmin=tmin, tmax=tmax, baseline=None, reject_clipped=False)
-    n_e, n_c, n_t = raw.data.shape
-    data = suppress_artifact(
-        raw.data.reshape(n_e * n_c, n_t),
-        fs,
-        [-first],
-        method="interpolate",
+    return _interpolated_epochs(
+        rec,
+        events,
         window_s=artifact_window_s,
-        overwrite=True,  # the raw epochs are read no more: no second (E, C, T) array
-    ).reshape(n_e, n_c, n_t)
-    bad, baseline = _finish_epochs(
-        data,
-        raw.times,
-        fs,
-        (tmin, tmax),
-        (tmin, base_end),
-        reject_clipped=True,
-        clip_min_run=3,
+        tmin=tmin,
+        tmax=tmax,
+        base_end=base_end,
         extremes=extremes,
-    )
-    return dataclasses.replace(
-        raw, data=data, bad=bad, bad_reason=np.where(bad, "clipped", ""), baseline=baseline
     )
 
 

@@ -43,7 +43,7 @@ from ._chunking import run_tasks
 from ._errors import ParameterError
 from ._validate import check_option, check_positive
 from .artifact import ARTIFACT_METHODS, blank_stimulus_artifact, suppress_artifact
-from .epochs import Epochs, _finish_epochs, make_epochs
+from .epochs import Epochs, RunningExtremes, _finish_epochs, make_epochs
 from .events import find_stim_events
 from .recording import Recording
 
@@ -140,6 +140,27 @@ def _epochwise_interpolate(
     first, last = round(tmin * fs), round(tmax * fs)
     if stims.size > 1 and np.diff(stims).min() <= max(last - a + 2, b + 2 - first):
         return None
+    return _interpolated_epochs(
+        rec, events, window_s=window_s, tmin=tmin, tmax=tmax, base_end=base_end
+    )
+
+
+def _interpolated_epochs(
+    rec: Recording,
+    events: pd.DataFrame,
+    *,
+    window_s: tuple[float, float],
+    tmin: float,
+    tmax: float,
+    base_end: float,
+    extremes: RunningExtremes | None = None,
+) -> Epochs:
+    """Cut raw epochs, interpolate each one's stimulus artefact in place, then flag clipping
+    (against ``extremes``, the reference carried over earlier blocks, when given) and take the
+    baseline: the epoch-wise half of :func:`_epochwise_interpolate`, shared with the block
+    epochs of :func:`hfs_emg.morphology.morphology_block_epochs`."""
+    fs = rec.sfreq
+    first = round(tmin * fs)
     raw = make_epochs(rec, events, tmin=tmin, tmax=tmax, baseline=None, reject_clipped=False)
     n_e, n_c, n_t = raw.data.shape
     data = suppress_artifact(
@@ -158,7 +179,7 @@ def _epochwise_interpolate(
         (tmin, base_end),
         reject_clipped=True,
         clip_min_run=3,
-        extremes=None,
+        extremes=extremes,
     )
     return dataclasses.replace(
         raw, data=data, bad=bad, bad_reason=np.where(bad, "clipped", ""), baseline=baseline
