@@ -44,7 +44,6 @@ References
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -77,13 +76,6 @@ FloatArray = npt.NDArray[np.floating]
 
 #: Block size of NumPy's pairwise summation (``PW_BLOCKSIZE`` in its loops).
 _PW = 128
-
-
-def _run(func: Any, tasks: range, n_samples: int) -> list[Any]:
-    """:func:`hfs_emg._chunking.run_tasks`, called directly for one task (a live sweep)."""
-    if len(tasks) == 1:
-        return [func(tasks[0])]
-    return run_tasks(func, tasks, n_samples=n_samples)
 
 
 def enabled() -> bool:
@@ -210,7 +202,7 @@ def row_std(data: FloatArray, lo: int, hi: int) -> FloatArray:
     def run(i: int) -> None:
         _row_std_k(flat[i : i + step], lo, hi, out[i : i + step])
 
-    _run(run, range(0, flat.shape[0], step), step * (hi - lo))
+    run_tasks(run, range(0, flat.shape[0], step), n_samples=step * (hi - lo))
     return out.reshape(x.shape[:-1])
 
 
@@ -660,7 +652,7 @@ def crosstalk_fit(
         _crosstalk_k(x[b], dm[b], sdv[b], qq, f[0], f[1], r[0], r[1], ref[b], gain[b], se[b],
                      corr[b])  # fmt: skip
 
-    _run(run, range(0, n_e, step), step * n_c * (f[1] - f[0] + r[1] - r[0]))
+    run_tasks(run, range(0, n_e, step), n_samples=step * n_c * (f[1] - f[0] + r[1] - r[0]))
     return ref, gain, se, corr
 
 
@@ -799,7 +791,7 @@ def tail_coefs(
     def run(i: int) -> None:
         _tail_coef_k(y[i : i + step], *args, out_m[i : i + step], out_c[i : i + step])
 
-    _run(run, range(0, n_r, step), step * y.shape[1] * 8)
+    run_tasks(run, range(0, n_r, step), n_samples=step * y.shape[1] * 8)
     return out_m, out_c
 
 
@@ -952,7 +944,7 @@ def epoch_gather(
         _epoch_gather_k(data, ch, st[b], i0, i1, seg[b], mins[b], maxs[b])
 
     if n_e:
-        _run(run, range(0, n_e, step), step * ch.size * int(n_t))
+        run_tasks(run, range(0, n_e, step), n_samples=step * ch.size * int(n_t))
     return seg, mins, maxs
 
 

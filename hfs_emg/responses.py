@@ -316,11 +316,7 @@ def measure_response_array(
 
     # the compiled kernel releases the GIL: blocks run on every core; the NumPy path stays
     # one block at a time (each block's temporaries are several times its size)
-    parts = (
-        [measure(starts[0])]
-        if len(starts) == 1
-        else run_tasks(measure, starts, n_jobs=None if fast else 1, n_samples=step * width * n_t)
-    )
+    parts = run_tasks(measure, starts, n_jobs=None if fast else 1, n_samples=step * width * n_t)
     out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return {k: v.reshape(shape) for k, v in out.items()}
 
