@@ -157,9 +157,10 @@ class TriggerRuns:
 
 
 def _rising_through(x: np.ndarray, threshold: float) -> npt.NDArray[np.int64]:
+    """Samples where ``x`` rises to ``>= threshold`` (sample 0 if it starts there)."""
     above = x >= threshold
     edges = np.flatnonzero(~above[:-1] & above[1:]) + 1
-    if above[0]:
+    if above.size and above[0]:
         edges = np.r_[0, edges]
     return edges.astype(np.int64)
 

@@ -71,7 +71,7 @@ import pandas as pd
 from .._atomic import atomic_path
 from .._errors import DataError, HfsEmgWarning, ParameterError
 from ..anatomy import infer_branch, infer_side
-from ..events import _STIM_LABEL_HINTS, _debounce, _intensity_ma
+from ..events import _STIM_LABEL_HINTS, _debounce, _intensity_ma, _rising_through
 from ..io.bdf_stream import BdfStreamWriter
 from ..live.event_log import EventLog
 from ..live.source import LslSource, StreamChangedError
@@ -123,11 +123,7 @@ def _trigger_edges(x: np.ndarray, threshold: float, min_gap: int, name: str) -> 
     samples: the rule of :func:`hfs_emg.find_stim_events` (``source="trigger"`` with a given
     threshold; the same lines as its ``_from_trigger``) on the array itself, without building
     a Recording for every pulled chunk (that took ~5 ms a chunk, 20 chunks a second)."""
-    above = x >= threshold
-    edges = np.flatnonzero(~above[:-1] & above[1:]) + 1
-    if above.size and above[0]:
-        edges = np.r_[0, edges]
-    return _debounce(edges.astype(np.int64), min_gap, f"rising edges of {name!r}")
+    return _debounce(_rising_through(x, threshold), min_gap, f"rising edges of {name!r}")
 
 
 #: Columns :func:`hfs_emg.find_stim_events` reads from the marker text (in its order).
