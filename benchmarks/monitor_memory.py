@@ -48,6 +48,56 @@ def _rss_mb() -> float:
     return pages * 4096 / 1e6
 
 
+def _probe() -> dict[str, float]:
+    """Where the resident memory is (MB): anonymous vs file-backed pages
+    (``/proc/self/smaps_rollup``), glibc's heap in use / free / mmap-ed (``mallinfo2``),
+    numba's NRT bytes not freed (allocations - frees, counts), gc-tracked objects."""
+    out: dict[str, float] = {}
+    with open("/proc/self/smaps_rollup") as fh:
+        for line in fh:
+            key, _, rest = line.partition(":")
+            if key in ("Rss", "Anonymous", "Private_Dirty"):
+                out[key.lower()] = int(rest.split()[0]) / 1e3
+    out["file"] = out.get("rss", 0.0) - out.get("anonymous", 0.0)
+    try:
+        import ctypes
+
+        class _MI(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_size_t) for n in (
+                "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                "uordblks", "fordblks", "keepcost")]  # fmt: skip
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MI
+        mi = libc.mallinfo2()
+        out["heap_used"], out["heap_free"] = mi.uordblks / 1e6, mi.fordblks / 1e6
+        out["mmapped"] = mi.hblkhd / 1e6
+    except (OSError, AttributeError):
+        pass
+    try:
+        from numba.core.runtime import rtsys
+
+        st = rtsys.get_allocation_stats()
+        out["nrt_live"] = float(st.alloc - st.free)
+        out["nrt_mi_live"] = float(st.mi_alloc - st.mi_free)
+    except Exception:
+        pass
+    import gc
+    import sys
+
+    out["gc_objects"] = float(len(gc.get_objects()))
+    out["py_blocks"] = float(sys.getallocatedblocks())  # pymalloc + raw blocks in use
+    return out
+
+
+def _type_counts() -> dict[str, int]:
+    """gc-tracked objects by type name."""
+    import gc
+    from collections import Counter
+
+    return dict(Counter(type(o).__name__ for o in gc.get_objects()))
+
+
 def main(minutes: float, speed: float, every: float, trace: bool = False) -> None:
     warnings.simplefilter("ignore")
     if trace:
@@ -134,11 +184,29 @@ def feed(
     every_stim: int,
     fsync: bool,
     save_every_s: float = 2.0,
+    *,
+    kernels: bool = True,
+    trend: bool = True,
+    block_s: float = 10.0,
+    tables: bool = True,
+    probe: bool = False,
 ) -> None:
-    """A long session fed directly (no LSL): RSS against stimuli, CPU per sweep by part."""
+    """A long session fed directly (no LSL): RSS against stimuli, CPU per sweep by part.
+
+    The switches bisect the growth: ``kernels=False`` runs the NumPy paths
+    (``hfs_emg._fastresp`` / ``_fastfilt`` ``AVAILABLE`` cleared), ``trend=False`` skips
+    the trend state and its recomputation, ``block_s=0`` the spontaneous block analysis,
+    ``tables=False`` the ``lsr.csv`` / ``lsr.parquet`` writes; ``probe`` adds, at every
+    sample, where the memory is (:func:`_probe`).
+    """
     import os
 
     import pyarrow as pa
+
+    if not kernels:
+        from hfs_emg import _fastfilt, _fastresp
+
+        _fastresp.AVAILABLE = _fastfilt.AVAILABLE = False
 
     if not fsync:  # the disk waits of a shared machine, not memory: off on request
         os.fsync = lambda fd: None
@@ -157,7 +225,15 @@ def feed(
     n_rep = max(1, round(hours * 3600 / (rec.n_samples / rec.sfreq)))
     out = Path(tempfile.mkdtemp())
     src = ArraySource(rec, chunk_s=0.05, repeat=n_rep)
-    mon = LiveMonitor(out, source=src, stim_branch="zygomatic", save_every_s=save_every_s)
+    mon = LiveMonitor(out, source=src, stim_branch="zygomatic", save_every_s=save_every_s,
+                      block_s=block_s)  # fmt: skip
+    if not trend:
+        mon._trend_state.push = lambda rows: None  # type: ignore[method-assign]
+        mon._update_trend = lambda **kw: None  # type: ignore[method-assign]
+    if not tables:
+        mon._save_tables = lambda **kw: None  # type: ignore[method-assign]
+    probes: list[dict[str, float]] = []
+    types: list[dict[str, int]] = []  # gc-tracked objects by type at 1000 stimuli, at the end
     if trace:
         import tracemalloc
 
@@ -173,6 +249,10 @@ def feed(
             lsr_mb = mon._rows.nbytes / 1e6
             samples.append((mon.n_stim, _rss_mb(), lsr_mb, len(mon._events_log.rows),
                             time.monotonic() - t0, pa.total_allocated_bytes() / 1e6))  # fmt: skip
+            if probe:
+                probes.append({"stimuli": mon.n_stim, **_probe()})
+                if mon.n_stim >= 1000 and not types:
+                    types.append(_type_counts())
             if trace and k in (1000, 2500):
                 snaps.append(tracemalloc.take_snapshot())
         if src.exhausted:
@@ -192,6 +272,23 @@ def feed(
         d_rss, d_lsr = k * (ref[-1][1] - ref[0][1]), k * (ref[-1][2] - ref[0][2])
         print(f"from {ref[0][0]} to {ref[-1][0]} stimuli: RSS {d_rss:+.2f} MB per 1000 "
               f"stimuli, of which the lsr table {d_lsr:+.2f}")  # fmt: skip
+    if probes:
+        keys = [k for k in probes[0] if k != "stimuli"]
+        print("stimuli " + " ".join(f"{k:>12s}" for k in keys))
+        for pr in probes:
+            print(
+                f"{int(pr['stimuli']):7d} " + " ".join(f"{pr.get(k, np.nan):12.1f}" for k in keys)
+            )
+        ref_p = [pr for pr in probes if pr["stimuli"] >= 1000]
+        if len(ref_p) >= 2:
+            k = 1000 / (ref_p[-1]["stimuli"] - ref_p[0]["stimuli"])
+            print("per 1000 stimuli: " + ", ".join(
+                f"{key} {k * (ref_p[-1][key] - ref_p[0][key]):+.2f}" for key in keys))  # fmt: skip
+    if types:
+        end, first = _type_counts(), types[0]
+        grow = sorted(((end.get(k, 0) - first.get(k, 0), k) for k in end), reverse=True)[:8]
+        print("gc-tracked objects that grew since 1000 stimuli: " + ", ".join(
+            f"{k} {d:+d}" for d, k in grow if d > 0))  # fmt: skip
     if trace and len(snaps) == 2:
         print("largest growth between 1000 and 2500 stimuli (tracemalloc, allocation sites):")
         for st in snaps[1].compare_to(snaps[0], "lineno")[:12]:
@@ -230,8 +327,15 @@ if __name__ == "__main__":
     ap.add_argument("--every-stim", type=int, default=1000)
     ap.add_argument("--no-fsync", action="store_true", help="feed: files not fsync-ed")
     ap.add_argument("--save-every", type=float, default=2.0, help="feed: save_every_s")
+    ap.add_argument("--no-kernels", action="store_true", help="feed: NumPy paths (no numba)")
+    ap.add_argument("--no-trend", action="store_true", help="feed: no trend state / trend")
+    ap.add_argument("--block-s", type=float, default=10.0, help="feed: 0 = no block analysis")
+    ap.add_argument("--no-tables", action="store_true", help="feed: no lsr.csv / lsr.parquet")
+    ap.add_argument("--probe", action="store_true", help="feed: smaps, mallinfo2, NRT, gc")
     a = ap.parse_args()
     if a.feed:
-        feed(a.hours, a.channels, a.sfreq, a.trace, a.every_stim, not a.no_fsync, a.save_every)
+        feed(a.hours, a.channels, a.sfreq, a.trace, a.every_stim, not a.no_fsync, a.save_every,
+             kernels=not a.no_kernels, trend=not a.no_trend, block_s=a.block_s,
+             tables=not a.no_tables, probe=a.probe)  # fmt: skip
     else:
         main(a.minutes, a.speed, a.every, a.trace)

@@ -13,9 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
+import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path
@@ -42,6 +44,83 @@ def _line(row: _Row) -> str:
         ]
     )
     return buf.getvalue()
+
+
+#: The stimulus number of an event that is not a stimulus, in :class:`_Columns`.
+_NO_STIM = int(np.iinfo(np.int64).min)
+
+
+class _Columns(Sequence[_Row]):
+    """The events as columns: times in float64 arrays, the stimulus number in an int64 array
+    (:data:`_NO_STIM`: none), kind, label and part as codes into a list of their distinct
+    texts.
+
+    A sequence of row tuples to its readers (``len``, indexing, iteration), 48 bytes an event
+    instead of ~190 for a tuple of Python objects (the floats, the int and the
+    tuple itself), and without a small object per field for the allocator to scatter over
+    the session: a 4-hour session at 1 Hz logs 28,800 events (stimuli and their markers).
+    """
+
+    def __init__(self) -> None:
+        self._n = 0
+        self._f = np.empty((2, 256))  # onset_s, duration_s
+        self._i = np.empty((4, 256), np.int64)  # kind, label, part codes; stim_index
+        self._texts: list[str] = []
+        self._code: dict[str, int] = {}
+
+    def _text(self, x: str) -> int:
+        k = self._code.get(x)
+        if k is None:
+            k = self._code[x] = len(self._texts)
+            self._texts.append(x)
+        return k
+
+    def extend(self, rows: Iterable[_Row]) -> None:
+        rows = list(rows)
+        need = self._n + len(rows)
+        if need > self._f.shape[1]:
+            cap = max(need, 2 * self._f.shape[1])
+            for name in ("_f", "_i"):
+                old = getattr(self, name)
+                new = np.empty((old.shape[0], cap), old.dtype)
+                new[:, : self._n] = old[:, : self._n]
+                setattr(self, name, new)
+        for j, (onset, duration, kind, label, stim_index, part) in enumerate(rows, self._n):
+            self._f[0, j], self._f[1, j] = onset, duration
+            self._i[0, j], self._i[1, j] = self._text(kind), self._text(label)
+            self._i[2, j] = self._text(part)
+            self._i[3, j] = _NO_STIM if stim_index is None else int(stim_index)
+        self._n = need
+
+    def append(self, row: _Row) -> None:
+        self.extend([row])
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _row(self, j: int) -> _Row:
+        t, i = self._texts, self._i[:, j].tolist()
+        stim = None if i[3] == _NO_STIM else i[3]
+        return float(self._f[0, j]), float(self._f[1, j]), t[i[0]], t[i[1]], stim, t[i[2]]
+
+    @overload
+    def __getitem__(self, k: int) -> _Row: ...
+    @overload
+    def __getitem__(self, k: slice) -> list[_Row]: ...
+    def __getitem__(self, k: int | slice) -> _Row | list[_Row]:
+        if isinstance(k, slice):
+            return [self._row(j) for j in range(*k.indices(self._n))]
+        j = range(self._n)[k]  # IndexError and negative indices as a list's
+        return self._row(j)
+
+    def __iter__(self) -> Iterator[_Row]:
+        for j in range(self._n):  # events, not samples
+            yield self._row(j)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays (the distinct texts not counted)."""
+        return int(self._f.nbytes + self._i.nbytes)
 
 
 def _parse(fields: list[str]) -> _Row | None:
@@ -82,7 +161,7 @@ class EventLog:
 
     def __init__(self, path: str | os.PathLike[str], *, keep_stim_below: int | None = None):
         self.path = Path(path)
-        self.rows: list[_Row] = []
+        self.rows = _Columns()  # a sequence of row tuples, held as columns
         self.n_dropped = 0  # lines dropped on opening (torn, malformed, incomplete stimuli)
         self._frame: pd.DataFrame | None = None
         if self.path.exists():
@@ -145,7 +224,7 @@ class EventLog:
     def frame(self) -> pd.DataFrame:
         """The events as a DataFrame (the columns of :data:`EVENT_COLUMNS`; cached)."""
         if self._frame is None:
-            df = pd.DataFrame(self.rows, columns=EVENT_COLUMNS)
+            df = pd.DataFrame(list(self.rows), columns=EVENT_COLUMNS)
             df["stim_index"] = pd.to_numeric(df["stim_index"], errors="coerce")
             self._frame = df.astype({"onset_s": float, "duration_s": float})
         return self._frame

@@ -73,6 +73,7 @@ from .._errors import DataError, HfsEmgWarning, ParameterError
 from ..anatomy import infer_branch, infer_side
 from ..events import _STIM_LABEL_HINTS, _debounce, _intensity_ma, _rising_through
 from ..io.bdf_stream import BdfStreamWriter
+from ..live.compact import one_chunk
 from ..live.event_log import EventLog
 from ..live.source import LslSource, StreamChangedError
 from ..live.spontaneous import TABLES as _BLOCK_TABLES
@@ -253,16 +254,24 @@ class _RowStore:
 
     Each sweep's small frame goes to a tail list; every ``chunk`` frames the tail is joined
     into one chunk (each row is copied once there), and :meth:`frame` joins the chunks only
-    when the whole table is read (cached until the next append). :meth:`since` hands out the
-    rows after a given count (the page's new points) from the newest pieces only.
+    when the whole table is read (cached until the next append); the joined table then
+    replaces the chunks, so the store holds a few pieces at any time (at most
+    ``max_chunks`` chunks and the tail), not one per 64 sweeps, and each Arrow string column
+    of a piece is one chunk (:func:`hfs_emg.live.compact.one_chunk`): pieces and Arrow chunks
+    are native memory that grew ~5-8 kB a sweep. :meth:`since` hands out the rows after a
+    given count (the page's new points) from the newest pieces only.
     """
 
-    def __init__(self, first: pd.DataFrame | None = None, *, chunk: int = 64) -> None:
+    def __init__(
+        self, first: pd.DataFrame | None = None, *, chunk: int = 64, max_chunks: int = 16
+    ) -> None:
         self._chunks: list[pd.DataFrame] = []
         self._tail: list[pd.DataFrame] = []
         self._chunk = int(chunk)
+        self._max_chunks = int(max_chunks)
         self._lock = threading.Lock()
         self._cache: pd.DataFrame | None = pd.DataFrame()
+        self._last: pd.DataFrame | None = None
         self.n_rows = 0
         if first is not None and len(first):
             self.append(first.reset_index(drop=True))
@@ -272,10 +281,13 @@ class _RowStore:
             return
         with self._lock:
             self._tail.append(rows)
+            self._last = rows
             self.n_rows += len(rows)
             if len(self._tail) >= self._chunk:
-                self._chunks.append(pd.concat(self._tail, ignore_index=True))
+                self._chunks.append(one_chunk(pd.concat(self._tail, ignore_index=True)))
                 self._tail = []
+                if len(self._chunks) >= self._max_chunks:  # the table not read for long
+                    self._chunks = [one_chunk(pd.concat(self._chunks, ignore_index=True))]
             self._cache = None
 
     def frame(self) -> pd.DataFrame:
@@ -283,9 +295,11 @@ class _RowStore:
         with self._lock:
             if self._cache is None:
                 pieces = self._chunks + self._tail
-                self._cache = (
-                    pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
-                )
+                joined = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+                joined = one_chunk(joined)
+                self._chunks, self._tail = [joined], []  # the store holds the joined table
+                # a shallow copy (copy-on-write): a caller's changes do not reach the store
+                self._cache = joined.copy(deep=False)
             return self._cache
 
     def since(self, n: int) -> pd.DataFrame:
@@ -304,25 +318,15 @@ class _RowStore:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the rows held (deep; the joined copy, when cached, counted too)."""
+        """Bytes of the rows held (deep; the cached table shares the pieces' data)."""
         with self._lock:
             pieces = self._chunks + self._tail
-            cache = self._cache
-        n = sum(int(p.memory_usage(deep=True).sum()) for p in pieces)
-        if cache is not None and len(pieces) > 1:
-            n += int(cache.memory_usage(deep=True).sum())
-        return n
+        return sum(int(p.memory_usage(deep=True).sum()) for p in pieces)
 
     @property
     def last(self) -> pd.DataFrame | None:
         """The newest sweep's rows (None before any)."""
-        with self._lock:
-            if self._tail:
-                return self._tail[-1]
-            if self._chunks:
-                c = self._chunks[-1]
-                return c[c["stim_index"] == c["stim_index"].iloc[-1]]
-            return None
+        return self._last
 
 
 class _TrendGate:
