@@ -1,0 +1,134 @@
+"""The live monitor's memory does not grow with the session beyond its documented data.
+
+What grew (issue 15, item 6): the row store joined each 64 sweeps' frames with
+``pandas.concat``, which keeps one Arrow chunk per sweep in every string column (and the
+chunks' pandas blocks): native memory, ~5-8 kB a sweep, invisible to tracemalloc. Now the
+pieces are compacted (``hfs_emg.live.compact.one_chunk``) and a read of the table replaces
+them with the joined table. These tests fail on the old store:
+
+- the store's pieces and the Arrow chunks of its table stay bounded over 2,000 sweeps;
+- a session fed directly: the gc-tracked objects and the malloc heap in use grow by no more
+  per stimulus between N and 4N stimuli than a small bound (the rows' own bytes).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hfs_emg.live import ArraySource
+from hfs_emg.live.compact import n_chunks, one_chunk
+from hfs_emg.live.event_log import EventLog
+from hfs_emg.pipeline.monitor import LiveMonitor, _RowStore
+from hfs_emg.simulate import simulate_lsr_session
+
+
+def _sweep(i: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "stim_index": [i] * 4,
+            "channel": ["a", "b", "c", "d"],
+            "kind": ["lsr", "lsr", "lsr", "direct"],
+            "reject_reason": ["", None, "", ""],
+            "p2p_uv": np.arange(4.0) + i,
+        }
+    )
+
+
+def test_one_chunk_keeps_values_and_dtypes() -> None:
+    joined = pd.concat([_sweep(i) for i in range(50)], ignore_index=True)
+    assert n_chunks(joined) == 50 or n_chunks(joined) == 1  # 1: strings held by NumPy
+    compact = one_chunk(joined)
+    assert n_chunks(compact) == 1
+    pd.testing.assert_frame_equal(compact, joined)
+    assert list(compact.dtypes) == list(joined.dtypes)
+
+
+def test_row_store_pieces_and_arrow_chunks_stay_bounded() -> None:
+    store = _RowStore()
+    for i in range(2000):
+        store.append(_sweep(i))
+        if i % 150 == 0:
+            store.frame()  # the parquet rewrite reads the table every few seconds
+    assert len(store._chunks) + len(store._tail) <= 16 + 64
+    whole = store.frame()
+    assert len(store._chunks) == 1 and not store._tail
+    assert n_chunks(whole) == 1
+    assert whole["p2p_uv"].tolist() == [float(j % 4 + j // 4) for j in range(8000)]
+    assert store.last["stim_index"].tolist() == [1999] * 4
+    # never read: the chunks are merged when there are max_chunks of them
+    lazy = _RowStore(chunk=8, max_chunks=4)
+    for i in range(500):
+        lazy.append(_sweep(i))
+    assert len(lazy._chunks) < 4 and max(n_chunks(c) for c in lazy._chunks) == 1
+    pd.testing.assert_frame_equal(lazy.frame(), store.frame().iloc[:2000].reset_index(drop=True))
+
+
+def test_event_log_columns_read_back_as_the_rows(tmp_path: Path) -> None:
+    rows = [
+        (float(i) / 3, 0.0 if i % 3 else 0.25, "stimulus" if i % 2 else "marker",
+         f"stim {i % 5} mA", i if i % 2 else None, "recording.bdf")
+        for i in range(700)
+    ]  # fmt: skip
+    log = EventLog(tmp_path / "events.csv")
+    log.extend(rows[:300])
+    for r in rows[300:]:
+        log.append(r)
+    assert len(log.rows) == 700 and list(log.rows) == rows
+    assert log.rows[-1] == rows[-1] and log.rows[5:9] == rows[5:9]
+    assert list(EventLog(tmp_path / "events.csv").rows) == rows  # read back from the file
+    ref = pd.DataFrame(rows, columns=log.frame().columns)
+    ref["stim_index"] = pd.to_numeric(ref["stim_index"], errors="coerce")
+    pd.testing.assert_frame_equal(log.frame(), ref)
+
+
+def _heap_used() -> int | None:
+    try:
+
+        class _MI(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_size_t) for n in (
+                "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                "uordblks", "fordblks", "keepcost")]  # fmt: skip
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MI
+        return int(libc.mallinfo2().uordblks)
+    except (OSError, AttributeError):
+        return None
+
+
+@pytest.mark.slow
+def test_fed_session_grows_only_by_its_rows(tmp_path: Path) -> None:
+    warnings.simplefilter("ignore")
+    muscles = ("frontalis", "orbicularis_oculi", "orbicularis_oris", "mentalis")
+    sim = simulate_lsr_session(n_stimuli=50, rate_hz=2.0, sfreq=4000.0, seed=3,
+                               muscles=muscles, disappearance_index=35)  # fmt: skip
+    names = {c: c.replace("orbicularis_oculi", "OrbOculi").replace("orbicularis_oris", "OrbOris")
+             for c in sim.recording.ch_names}  # fmt: skip
+    rec = sim.recording.rename_channels(names)
+    src = ArraySource(rec, chunk_s=0.05, repeat=12)  # 600 stimuli
+    mon = LiveMonitor(tmp_path, source=src, stim_branch="zygomatic", block_s=0)
+    mon._open()
+    marks: dict[int, tuple[int, int | None, int]] = {}
+    while not src.exhausted:
+        mon.step(timeout=0.0)
+        for k in (150, 600):
+            if mon.n_stim >= k and k not in marks:
+                mon.lsr  # noqa: B018 - the table read, as the parquet rewrite does
+                gc.collect()
+                marks[k] = (len(gc.get_objects()), _heap_used(), mon._rows.nbytes)
+    mon.close()
+    (o1, h1, r1), (o2, h2, r2) = marks[150], marks[600]
+    n = 450
+    # gc-tracked objects: was ~8 a stimulus (the pieces' blocks, refs, Arrow chunks)
+    assert (o2 - o1) / n < 1.0, (o2 - o1) / n
+    if h1 is not None and h2 is not None:
+        # malloc heap in use: the rows, the trend state (capacity doubled) and the events; was
+        # ~7 kB a stimulus with 4 channels (the rows themselves ~1 kB), now ~2.2 kB
+        assert (h2 - h1) / n < 3 * (r2 - r1) / n + 300, ((h2 - h1) / n, (r2 - r1) / n)
