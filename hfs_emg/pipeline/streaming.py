@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
 import threading
 import warnings
@@ -110,6 +111,36 @@ def stream_filter(reader: BaseReader, names: list[str], config: AnalysisConfig) 
     filt = burst_filter(read, fs, n_samples=reader.n_samples, band=config.bursts.band)
     assert filt is not None  # internal: a callable source is never "already filtered"
     return filt
+
+
+#: References to the reader's array while :func:`_own_samples` looks at it (the chunk's view,
+#: the local name, the argument of ``sys.getrefcount``): one more means another view of it.
+_BASE_REFS = 3
+
+
+def _own_samples(chunk: Recording) -> np.ndarray:
+    """The chunk's samples as a float array to filter in place.
+
+    A chunk read from the file holds a read-only view of the array the reader filled, which
+    nothing else references once the chunk is dropped: that array is taken (no copy of the
+    chunk; the chunk is not read after, and :meth:`_LsrSession.feed`, which sees it first,
+    keeps copies only). Otherwise (another view of it, an integer dtype) a copy is made.
+    """
+    data = chunk.data
+    base = data.base
+    if (
+        data.dtype.kind == "f"
+        and isinstance(base, np.ndarray)
+        and base.base is None
+        and base.flags.writeable
+        and base.flags.c_contiguous
+        and base.shape == data.shape
+        and base.dtype == data.dtype
+        and sys.getrefcount(base) <= _BASE_REFS
+    ):
+        return base
+    dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
+    return np.array(data, dtype=dtype)
 
 
 def _filter_rows(filt: EmgFilter, data: np.ndarray) -> np.ndarray:
@@ -291,17 +322,17 @@ def _filtered_windows(
         # the next chunk read on a thread, unless ``feed`` reads the file from this one (one
         # reader, and its warning filters, used by one thread at a time)
         for chunk, core in _prefetched(chunks) if feed is None else chunks:
-            _check_chunk(chunk)
-            dtype = chunk.data.dtype if chunk.data.dtype.kind == "f" else np.dtype(np.float64)
-            data = np.array(chunk.data, dtype=dtype)  # filtered in place, rows together
-            filt.apply_rows(data)
+            # the reader's chunks are finite (read() checks them as from_array does)
             start, stop = _core(reader, core)
-            if feed is not None:
+            if feed is not None:  # the raw chunk, before its samples are filtered in place
                 feed(chunk, stop)
             lo = round((chunk.tstart - reader.tstart) * fs)
+            data = _own_samples(chunk)
+            del chunk
+            filt.apply_rows(data)
             a, b = start - lo, stop - lo
             bounds, widx, keep = _window_bounds(b - a, start, width, n_win)
-            offset = -1 if spill is None else spill.reserve(start, stop, len(names), dtype)
+            offset = -1 if spill is None else spill.reserve(start, stop, len(names), data.dtype)
 
             def one(
                 c: int, data: np.ndarray = data, a: int = a, b: int = b,
@@ -315,7 +346,7 @@ def _filtered_windows(
 
             run_tasks(one, range(len(names)), n_samples=data.shape[1])
             cores.append((start, stop))
-            del chunk, data
+            del data
     except BaseException:
         if spill is not None:
             spill.close()
