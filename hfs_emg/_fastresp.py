@@ -49,6 +49,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._chunking import run_tasks
+from ._prefetch import prefetch_span
 
 try:  # optional accelerator
     from numba import njit
@@ -76,6 +77,9 @@ FloatArray = npt.NDArray[np.floating]
 
 #: Block size of NumPy's pairwise summation (``PW_BLOCKSIZE`` in its loops).
 _PW = 128
+
+#: Rows ahead whose samples a per-row kernel asks the cache for (:mod:`hfs_emg._prefetch`).
+_AHEAD = 2
 
 
 def enabled() -> bool:
@@ -246,8 +250,13 @@ def _sd1(a: FloatArray, lo: int, n: int, tmp: FloatArray) -> float:
 def _row_std(x: FloatArray, lo: int, hi: int, out: FloatArray) -> None:
     """``out[i] = np.std(x[i, lo:hi])`` for every row of the 2-D ``x`` (NumPy's order)."""
     tmp = np.empty(max(hi - lo, 1))
+    n = hi - lo
     for i in range(x.shape[0]):
-        out[i] = _sd(x[i], lo, hi - lo, tmp, 0)
+        if i + _AHEAD < x.shape[0]:
+            prefetch_span(x[i + _AHEAD], lo, hi)
+        row = x[i]
+        mu = _pairwise_sum(row, lo, n) / n
+        out[i] = math.sqrt(_pairwise_sum_sq(row, lo, n, mu, tmp) / n)
 
 
 def row_std(data: FloatArray, lo: int, hi: int) -> FloatArray:
@@ -342,6 +351,10 @@ def _measure_rows(
     nt = len(coeffs)
     n_h = n_w - m + 1
     for i in range(n_r):
+        if i + _AHEAD < n_r:  # the rows to come: their first lines arrive meanwhile
+            nxt = arr[ridx[i + _AHEAD]]
+            prefetch_span(nxt, b0, b1)
+            prefetch_span(nxt, s0, s1)
         row = arr[ridx[i]]
         mu = _pairwise_sum(row, b0, nb) / nb
         if use_sd:
