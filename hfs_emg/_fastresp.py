@@ -819,32 +819,57 @@ def _tail_coef_rows(
     n_k = keep.size
     n_f, g = bk.shape
     n_p = sel.shape[0]
+    n_c = y.shape[1]
     yk = np.empty(n_k)
     cy = np.empty(n_k + 1)
     ys = np.empty(n_f)
     z = np.empty(g + 1)
+    cy1 = cy[1:]
+    cy_hi = cy[w : w + n_f]  # boxcar: differences of the running sum w apart (views from 0)
+    cy_lo = cy[:n_f]
     for i in range(n_r):
+        if i + _AHEAD < n_r:
+            prefetch_span(y[i + _AHEAD], 0, n_c)
+        yi = y[i]
         for j in range(n_k):
-            yk[j] = y[i, keep[j]]
+            yk[j] = yi[keep[j]]
         if w > 1:
             cy[0] = 0.0
+            run = 0.0
             for j in range(n_k):
-                cy[j + 1] = cy[j] + yk[j]
+                run += yk[j]
+                cy1[j] = run
             for j in range(n_f):
-                ys[j] = (cy[j + w] - cy[j]) / w
+                ys[j] = (cy_hi[j] - cy_lo[j]) / w
         else:
             for j in range(n_f):
                 ys[j] = yk[j]
         yy = 0.0
         tot = 0.0
-        for a in range(g):
-            z[a] = 0.0
-        for j in range(n_f):  # sample-major: G independent sums (no latency chain)
+        for j in range(n_f):
             v = ys[j]
             yy += v * v
             tot += v
-            for a in range(g):
-                z[a] += v * bk[j, a]
+        # projections on the basis, four at a time: four sums in registers, each sample after
+        # sample (the order of the one-at-a-time sums), no latency chain through memory
+        a = 0
+        while a + 4 <= g:
+            s0 = s1 = s2 = s3 = 0.0
+            for j in range(n_f):
+                v = ys[j]
+                bj = bk[j]
+                s0 += v * bj[a]
+                s1 += v * bj[a + 1]
+                s2 += v * bj[a + 2]
+                s3 += v * bj[a + 3]
+            z[a], z[a + 1], z[a + 2], z[a + 3] = s0, s1, s2, s3
+            a += 4
+        while a < g:
+            s0 = 0.0
+            for j in range(n_f):
+                s0 += ys[j] * bk[j, a]
+            z[a] = s0
+            a += 1
         z[g] = tot
         best = 0
         best_bic = np.inf
@@ -883,10 +908,21 @@ def _tail_eval_rows(
 def _tail_subtract_rows(
     x: FloatArray, m: npt.NDArray[np.int64], c: FloatArray, basis: FloatArray
 ) -> None:
-    """``x[i, k] -= model`` of row ``i`` on the columns of ``basis`` (in place, a view)."""
+    """``x[i, k] -= model`` of row ``i`` on the columns of ``basis`` (in place, a view).
+
+    The model of :func:`_tail_value`, term for term, with the row's two exponentials and the
+    constant read as rows of ``basis``.
+    """
+    g = basis.shape[0] - 1
+    n_k = x.shape[1]
     for i in range(x.shape[0]):
-        for k in range(x.shape[1]):
-            x[i, k] -= _tail_value(m, c, basis, i, k)
+        if i + _AHEAD < x.shape[0]:
+            prefetch_span(x[i + _AHEAD], 0, n_k)
+        xi = x[i]
+        e0, e1, e2 = basis[m[i, 0]], basis[m[i, 1]], basis[g]
+        a0, a1, a2 = c[i, 0], c[i, 1], c[i, 2]
+        for k in range(n_k):
+            xi[k] -= a0 * e0[k] + a1 * e1[k] + a2 * e2[k]
 
 
 def tail_coefs(
@@ -960,7 +996,13 @@ def tail_subtract(
     >>> x.tolist()
     [[-7.0, -3.0]]
     """
-    _tail_sub_k(x, m, c, np.ascontiguousarray(basis, dtype=np.float64))
+    bas = np.ascontiguousarray(basis, dtype=np.float64)
+    step = 4096
+
+    def run(i: int) -> None:
+        _tail_sub_k(x[i : i + step], m[i : i + step], c[i : i + step], bas)
+
+    run_tasks(run, range(0, x.shape[0], step), n_samples=step * x.shape[1])
 
 
 def _tail_resid_rows(
@@ -974,14 +1016,15 @@ def _tail_resid_rows(
     """RMS about its mean of ``y[i, cols] - model`` (``basis`` holds the model's columns)."""
     n = cols.size
     res = np.empty(n)
+    tmp = np.empty(n)
+    n_c = y.shape[1]
     for i in range(y.shape[0]):
+        if i + _AHEAD < y.shape[0]:
+            prefetch_span(y[i + _AHEAD], 0, n_c)
         for k in range(n):
             res[k] = y[i, cols[k]] - _tail_value(m, c, basis, i, k)
         mu = _pairwise_sum(res, 0, n) / n
-        for k in range(n):
-            d = res[k] - mu
-            res[k] = d * d
-        out[i] = math.sqrt(_pairwise_sum(res, 0, n) / n)
+        out[i] = math.sqrt(_pairwise_sum_sq(res, 0, n, mu, tmp) / n)
 
 
 def tail_resid_rms(
@@ -1004,7 +1047,14 @@ def tail_resid_rms(
     """
     idx = np.flatnonzero(cols).astype(np.int64)
     out = np.empty(y.shape[0])
-    _tail_resid_k(y, m, c, np.ascontiguousarray(basis[:, idx], dtype=np.float64), idx, out)
+    bas = np.ascontiguousarray(basis[:, idx], dtype=np.float64)
+    step = 4096
+
+    def run(i: int) -> None:
+        b = slice(i, i + step)
+        _tail_resid_k(y[b], m[b], c[b], bas, idx, out[b])
+
+    run_tasks(run, range(0, y.shape[0], step), n_samples=step * y.shape[1])
     return out
 
 
