@@ -18,6 +18,17 @@ bit; the tests require identical decisions and floats within 1e-9 relative. numb
 optional: without it (``AVAILABLE`` False) the NumPy path runs unchanged. Compiled code is
 cached on disk (``cache=True``).
 
+What makes a row cheap (the values stay those of the NumPy operations): no allocation per row
+(the pairwise sums up to 912 samples are unrolled levels, not a stack; squared deviations are
+summed as they form); running sums carried in registers, not through the array they fill (a
+store-to-load chain per sample otherwise); the running sum of the extended window, its boxcar
+high-pass and the running sum of squares of the detection signal advance in one loop; work
+arrays read through views indexed from 0, so the element-wise loops (window, envelope, held
+minimum, Savitzky-Golay taps) vectorize; and the samples of the row two ahead are asked for
+while this one is measured (:mod:`hfs_emg._prefetch`: each row starts in a new page, where the
+hardware prefetchers start over). On 80,000 rows of 1,001 samples that is 1.2 / 1.7 µs a
+control / LSR row on one core (main before: 3.3 / 4.7 µs).
+
 The same holds for the other per-row steps of :class:`hfs_emg.lsr_online.LsrStream`, each
 tested against the NumPy code it replaces (kept as the fallback): :func:`epoch_gather` (cut,
 extremes and baseline of :func:`hfs_emg.make_epochs`, bit for bit), :func:`crosstalk_fit` (the
