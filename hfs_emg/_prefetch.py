@@ -46,7 +46,10 @@ if intrinsic is not None:
             i8p = builder.bitcast(ptr, ir.IntType(8).as_pointer())
             i32 = ir.IntType(32)
             fnty = ir.FunctionType(ir.VoidType(), [i8p.type, i32, i32, i32])
-            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+            # the intrinsic's name mangles the pointer type: "p0i8" for typed pointers, "p0"
+            # once llvmlite's IR uses opaque pointers ("ptr")
+            mangled = "p0" if str(i8p.type) == "ptr" else "p0i8"
+            fn = cgutils.get_or_insert_function(builder.module, fnty, f"llvm.prefetch.{mangled}")
             # read (0), high temporal locality (3), data cache (1)
             builder.call(fn, [i8p, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
             return context.get_dummy_value()
