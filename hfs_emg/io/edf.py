@@ -558,7 +558,8 @@ class EdfReader(BaseReader):
         The channel is read in blocks of :attr:`_EDGE_BLOCK` samples (one sample of overlap),
         not as one float64 copy of the whole channel: the same edges as ``rising_edges`` of
         the whole channel. The runs (:class:`hfs_emg.events.TriggerRuns`; None in a mixed-rate
-        file or for a channel not exposed at the read's length) are fed the samples in the
+        file, for a channel not exposed at the read's length, and for a channel that is not
+        piecewise constant, whose runs would hold its samples) are fed the samples in the
         dtype :meth:`read` stores them in, so their median,
         maximum and edges are those of the channel's row in a whole read.
         """
@@ -580,6 +581,8 @@ class EdfReader(BaseReader):
                 val_parts.append(codes[i])
                 if runs is not None:  # float32 of a read = the float64 samples rounded once
                     runs.add(codes[a - lo :].astype(dtype, copy=False))
+                    if runs.holds_samples:  # not piecewise constant: do not hold the channel
+                        runs = None
             idx = np.concatenate(idx_parts) if idx_parts else np.zeros(0, np.int64)
             values = np.concatenate(val_parts) if val_parts else np.zeros(0)
             out[k] = (idx, values, runs)
