@@ -133,15 +133,17 @@ def _read_without_triggers(
     scan = getattr(reader, "trigger_runs", None)
     if scan is None or reader.is_mixed_rate or not reader.ch_types:
         return None
-    stim = [n for n, t in zip(reader.ch_names, reader.ch_types, strict=True) if t == "stim"]
-    keep = [n for n in reader.ch_names if n not in stim]
     st = config.stim
-    if not stim or not keep or st.source == "artifact" or st.channel not in (None, *stim):
+    if st.source == "artifact":
+        return None
+    probe = reader.read(tmax=reader.tstart)  # one sample of every channel, with its types
+    stim = [n for n, t in zip(probe.ch_names, probe.ch_types, strict=True) if t == "stim"]
+    keep = [n for n in probe.ch_names if n not in stim]
+    if not stim or not keep or st.channel not in (None, *stim):
         return None
     runs = scan()
-    if not set(stim) <= set(runs):
+    if not set(stim) <= set(runs):  # every channel the stimuli may come from is scanned
         return None
-    probe = reader.read(tmax=reader.tstart)  # one sample of every channel
     emg_probe = probe.pick(keep)
     try:
         same = [probe.ch_names[i] for i in probe._pick_indices(config.bursts.picks)] == [
