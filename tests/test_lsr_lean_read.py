@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import hfs_emg as hfs
+from hfs_emg import _fastfilt
 from hfs_emg.events import _rising_through
 from hfs_emg.io import _base
 from hfs_emg.io.bdf_stream import BdfStreamWriter
@@ -53,7 +54,12 @@ def stored(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     return str(request.param)
 
 
-def test_lean_read_same_samples_events_and_stimuli(tmp_path: Path, stored: str) -> None:
+@pytest.mark.parametrize("compiled", [True, False])
+def test_lean_read_same_samples_events_and_stimuli(
+    tmp_path: Path, stored: str, compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not compiled:  # the NumPy decoding of the reader
+        monkeypatch.setattr(_fastfilt, "AVAILABLE", False)
     path = _write_lsr(tmp_path / "lsr.bdf")
     config = AnalysisConfig()
     with hfs.open_recording(path) as reader:
