@@ -38,8 +38,8 @@ class DiskWriter:
     Parameters
     ----------
     max_lag_s : float
-        Longest time a job may wait in the queue: :meth:`submit` waits for the writer when
-        the oldest queued job is older (the bound on what a crash can lose).
+        Longest time a job may wait to be written: :meth:`submit` waits for the writer when
+        the oldest job not written yet is older (the bound on what a crash can lose).
 
     Examples
     --------
@@ -59,6 +59,7 @@ class DiskWriter:
         )
         self._cond = threading.Condition()
         self._busy = False  # a job is running
+        self._busy_since = 0.0  # submission time of the oldest job of the running batch
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._stop = False
@@ -95,7 +96,9 @@ class DiskWriter:
             job()
             return
         with self._cond:
-            if self._jobs and time.monotonic() - self._jobs[0][0] > self.max_lag_s:
+            now = time.monotonic()
+            oldest = self._busy_since if self._busy else self._jobs[0][0] if self._jobs else now
+            if now - oldest > self.max_lag_s:
                 # the disk is behind: wait for it (bounds what a crash can lose)
                 while (self._jobs or self._busy) and self._error is None:
                     self._cond.wait(0.05)
@@ -139,7 +142,7 @@ class DiskWriter:
                     return
                 batch = list(self._jobs)
                 self._jobs.clear()
-                self._busy = True
+                self._busy, self._busy_since = True, batch[0][0]
             last = {k: i for i, (_, k, _) in enumerate(batch) if k is not None}
             c0 = time.thread_time()
             try:
