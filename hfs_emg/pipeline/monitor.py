@@ -189,18 +189,20 @@ def _csv_lines(df: pd.DataFrame, columns: list[str]) -> str:
     module's (pandas' own) QUOTE_MINIMAL. Columns of other dtypes go through pandas."""
     out = []
     n = len(df)
+    # the column arrays as stored (a Series per column cost ~15 us each, 30 columns a sweep)
+    get = getattr(df, "_get_column_array", None)
+    pos = {c: i for i, c in enumerate(df.columns)} if df.columns.is_unique else None
     for c in columns:
         if c not in df.columns:
             out.append([""] * n)
             continue
-        col = df[c]
+        col = get(pos[c]) if get is not None and pos is not None else df[c].array
         kind = col.dtype.kind
-        if kind == "f" and col.dtype.itemsize == 8:
-            v = col.to_numpy()
-            txt = v.astype(str).astype(object)
-            txt[np.isnan(v)] = ""
+        if kind == "f" and col.dtype.itemsize == 8 and isinstance(col, np.ndarray):
+            txt = col.astype(str).astype(object)
+            txt[np.isnan(col)] = ""
             out.append(txt.tolist())
-        elif kind in "iub" and not isinstance(col.dtype, pd.api.extensions.ExtensionDtype):
+        elif kind in "iub" and isinstance(col, np.ndarray):
             out.append([str(x) for x in col.tolist()])
         elif kind in "OU" or pd.api.types.is_string_dtype(col.dtype):
             out.append(["" if pd.isna(x) else str(x) for x in col.tolist()])
