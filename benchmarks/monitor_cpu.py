@@ -88,6 +88,7 @@ def main(n: int) -> None:
         for name, tot in (
             ("sum", sc.sum(axis=1)),
             ("sum - lsr", sc.drop(columns="lsr").sum(axis=1)),
+            ("sum - trend", sc.drop(columns="trend").sum(axis=1)),
         ):
             print(f"    {name:10s} {tot.median():7.2f} {tot.quantile(0.95):7.2f} {tot.max():8.2f}")
         disk = getattr(mon, "_disk", None)

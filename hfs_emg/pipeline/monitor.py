@@ -25,7 +25,11 @@ What a sweep costs does not grow with the session: its rows are appended to an i
 store joined into one table only when read (chunks of 64 sweeps), ``lsr.csv`` gets its new
 lines, the events of a step go to ``events.csv`` in one write; only the trend (above) and the
 atomic rewrite of ``lsr.parquet`` (at most every ``save_every_s``, 2 s, and at close) read the
-whole table.
+whole table. The session's files are written by a writer thread of their own
+(:class:`hfs_emg.pipeline._disk.DiskWriter`), in the order the monitor hands the writes over
+and never more than 0.5 s behind it, so the analysis thread does not wait for the disk and a
+``kill -9`` loses at most the rows of the last half second (``manifest.json``, written after a
+sweep's lines, never counts a stimulus whose lines are not on disk).
 
 Session folder (``out``): ``recording.bdf`` (then ``recording-002.bdf``... when a session is
 resumed), ``manifest.json`` (parts, sampling rate, channels, stimuli so far), ``events.csv``
