@@ -64,9 +64,11 @@ def resolve_n_jobs(n_jobs: int | None, n_tasks: int, n_samples: int) -> int:
     >>> resolve_n_jobs(None, 8, 1000)
     1
     """
+    if n_jobs is None and n_samples < MIN_SAMPLES_FOR_THREADS:
+        return 1  # before os.cpu_count (~15 us: a file read), which short tasks never need
     cores = os.cpu_count() or 1
     if n_jobs is None:
-        return max(1, min(cores, n_tasks)) if n_samples >= MIN_SAMPLES_FOR_THREADS else 1
+        return max(1, min(cores, n_tasks))
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
         raise ParameterError(f"n_jobs must be a positive integer, -1 or None, got {n_jobs!r}.")
     if n_jobs < 0:
