@@ -14,7 +14,8 @@ facial muscles (10 kHz, 100 s), then times, for 10,000 stimuli x 8 channels:
   float64) over the same 80 M samples of the recording, in the same process, so that the ratio
   does not depend on the load of the machine.
 
-Medians of ``--repeat`` runs (the machine is shared: absolute times vary, ratios less).
+Medians of ``--repeat`` runs (the machine is shared: absolute times vary, ratios less), and
+the minimum wall and CPU time of each path over the runs (the least disturbed one).
 Every path runs once before it is timed (numba kernels compiled or loaded from the cache).
 
 ``--live``: the per-sweep cost of the live path, one
@@ -57,6 +58,8 @@ MUSCLES = (
 
 
 CPU: dict[str, float] = {}
+#: (wall, CPU) minimum over the repeats of each timed path (the least disturbed run).
+MIN: dict[str, tuple[float, float]] = {}
 
 
 def _median_time(fn, repeat: int, name: str = "") -> tuple[float, list[float]]:
@@ -67,6 +70,7 @@ def _median_time(fn, repeat: int, name: str = "") -> tuple[float, list[float]]:
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     CPU[name] = float(np.median(cpu))
+    MIN[name] = (float(np.min(times)), float(np.min(cpu)))
     return float(np.median(times)), times
 
 
@@ -175,6 +179,12 @@ def main(repeat: int = 3, numpy_too: bool = False) -> None:
         f"measure_responses(epochs): {t_resp:.2f} s ({n_e * n_c / t_resp / 1e3:.0f} k responses/s)"
     )
     print(f"make_epochs(recording), 10,000 x {n_c}: {t_cut:.2f} s, CPU {CPU['cut']:.2f} s")
+    print(
+        f"min of {repeat} (wall / CPU s): measure_lsr(recording) {MIN['rec'][0]:.3f} / "
+        f"{MIN['rec'][1]:.3f}, measure_lsr(epochs) {MIN['epochs'][0]:.3f} / "
+        f"{MIN['epochs'][1]:.3f}, measure_responses(epochs) {MIN['resp'][0]:.3f} / "
+        f"{MIN['resp'][1]:.3f}, sosfiltfilt {MIN['ref'][0]:.3f} / {MIN['ref'][1]:.3f}"
+    )
     print(f"load average (1, 5, 15 min): {os.getloadavg()}")
     if numpy_too and _fastresp.AVAILABLE:
         _fastresp.AVAILABLE = False  # the NumPy reference path of the response measurement

@@ -7,7 +7,8 @@ free-running EMG every 10 s). Printed: the CPU time of the monitor thread per sw
 = one second of signal), the wall-clock times the monitor logs, the trend's cost, and, where
 the monitor has them (branch ``monitor`` on), its CPU by component: the sweep's own work
 (``labels``, ``lsr`` = :meth:`hfs_emg.lsr_online.LsrStream.push_window` alone, ``lsr_wrap``,
-``rows``, ``trend``, ``tables``, ``manifest``; p50 / p95 / max) and the per-pull work (mean
+``rows``, ``trend``, ``tables``, ``manifest``; p50 / p95 / max), the CPU of the thread that
+writes the files (branch ``monitor-speed`` on) and the per-pull work (mean
 per second of signal: ``pull``, ``record``, ``trigger``, ``spontaneous``, ``markers``,
 ``tick``).
 
@@ -87,8 +88,13 @@ def main(n: int) -> None:
         for name, tot in (
             ("sum", sc.sum(axis=1)),
             ("sum - lsr", sc.drop(columns="lsr").sum(axis=1)),
+            ("sum - trend", sc.drop(columns="trend").sum(axis=1)),
         ):
             print(f"    {name:10s} {tot.median():7.2f} {tot.quantile(0.95):7.2f} {tot.max():8.2f}")
+        disk = getattr(mon, "_disk", None)
+        if disk is not None:  # the file writes, on their own thread since branch monitor-speed
+            print(f"  writer thread (files, fsyncs) CPU {disk.cpu_s / mon.n_stim * 1e3:.2f} ms "
+                  f"per sweep, {disk.n_jobs} writes, {disk.n_skipped} superseded")  # fmt: skip
         per_pull = {k: v for k, v in mon.cpu_s.items() if k not in sc.columns}
         parts = ", ".join(f"{k} {v / mon.n_stim * 1e3:.2f}" for k, v in per_pull.items())
         print(f"  CPU of the per-pull work, mean per sweep (ms): {parts}")

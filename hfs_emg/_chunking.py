@@ -20,8 +20,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import numpy as np
@@ -63,9 +64,11 @@ def resolve_n_jobs(n_jobs: int | None, n_tasks: int, n_samples: int) -> int:
     >>> resolve_n_jobs(None, 8, 1000)
     1
     """
+    if n_jobs is None and n_samples < MIN_SAMPLES_FOR_THREADS:
+        return 1  # before os.cpu_count (~15 us: a file read), which short tasks never need
     cores = os.cpu_count() or 1
     if n_jobs is None:
-        return max(1, min(cores, n_tasks)) if n_samples >= MIN_SAMPLES_FOR_THREADS else 1
+        return max(1, min(cores, n_tasks))
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
         raise ParameterError(f"n_jobs must be a positive integer, -1 or None, got {n_jobs!r}.")
     if n_jobs < 0:
@@ -96,8 +99,49 @@ def run_tasks(
     workers = resolve_n_jobs(n_jobs, len(items), n_samples)
     if workers == 1:
         return [func(t) for t in items]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(func, items))
+    pool = _shared_pool(workers)
+    if pool is None:  # called from a task (a nested run), or more threads than cores
+        with ThreadPoolExecutor(max_workers=workers) as own:
+            return list(own.map(func, items))
+    run = _in_pool(func)
+    futures = [pool.submit(run, t) for t in items]
+    wait(futures)  # every task done before an error is raised, as a pool of its own would
+    return [f.result() for f in futures]
+
+
+#: The threads of :func:`run_tasks`, started once per process (a chunked file calls it
+#: hundreds of times: a new pool each time paid the start of its threads, ~0.1-1 ms each, more
+#: on a loaded machine). Used only for as many workers as cores, and never from its own
+#: threads (a nested run would wait on itself): those get a pool of their own, as before.
+_POOL: dict[str, Any] = {"pool": None, "pid": None, "workers": 0}
+_POOL_LOCK = threading.Lock()
+_local = threading.local()
+
+
+def _shared_pool(workers: int) -> ThreadPoolExecutor | None:
+    cores = os.cpu_count() or 1
+    if getattr(_local, "in_pool", False) or workers != max(1, cores):
+        return None
+    with _POOL_LOCK:
+        if _POOL["pool"] is None or _POOL["pid"] != os.getpid() or _POOL["workers"] != workers:
+            # a forked child inherits the executor but not its threads: a new one
+            _POOL.update(
+                pool=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hfs_emg"),
+                pid=os.getpid(),
+                workers=workers,
+            )
+        return _POOL["pool"]
+
+
+def _in_pool(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def run(task: Any) -> Any:
+        _local.in_pool = True
+        try:
+            return func(task)
+        finally:
+            _local.in_pool = False
+
+    return run
 
 
 def map_channels(

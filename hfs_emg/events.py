@@ -110,6 +110,11 @@ class TriggerRuns:
             self._whole = [self._samples()]  # noise, not a trigger: keep the samples
             self._starts, self._values = [], []
 
+    @property
+    def holds_samples(self) -> bool:
+        """True once the channel is kept whole (not piecewise constant: not a trigger)."""
+        return self._whole is not None
+
     def _runs(self) -> tuple[npt.NDArray[np.int64], np.ndarray, npt.NDArray[np.int64]]:
         starts = np.concatenate(self._starts)
         values = np.concatenate(self._values)

@@ -35,6 +35,7 @@ import pandas as pd
 
 from . import _fastresp
 from ._errors import HfsEmgWarning, ParameterError
+from ._frames import frame_from_columns
 from ._validate import check_option
 from .anatomy import BRANCHES, infer_branch
 from .artifact import ARTIFACT_METHODS, prepare_tail, suppress_artifact
@@ -75,12 +76,40 @@ def _str_levels(levels: tuple[str, ...]) -> Any:
 _KINDS = _str_array(np.array(["direct", "lsr"], dtype=object))
 
 
+@functools.lru_cache(maxsize=512)
+def _small_str_column(values: tuple[Any, ...]) -> Any:
+    """:func:`_str_array` of a short column seen before (None unless all str): one sweep's."""
+    if not all(isinstance(v, str) for v in values):
+        return None
+    return _str_array(np.array(values, dtype=object))
+
+
+@functools.lru_cache(maxsize=64)
+def _const_str_column(value: str, n: int) -> Any:
+    """A column of ``n`` times ``value`` (as pandas infers a str scalar inserted in a table)."""
+    return _str_array(np.full(n, value, dtype=object))
+
+
+@functools.lru_cache(maxsize=256)
+def _kind_column(direct: tuple[bool, ...]) -> Any:
+    """The ``kind`` column of one sweep's rows ("direct" where ``direct``, else "lsr")."""
+    return _KINDS.take(np.where(np.array(direct, dtype=bool), 0, 1))
+
+
 def _str_column(values: np.ndarray) -> Any:
     """A column of strings from a few distinct values: each distinct value converted once.
 
     The same column as pandas infers from the object array (its string dtype); anything else
-    than all-str values is returned as it is (pandas infers it as before).
+    than all-str values is returned as it is (pandas infers it as before). A short column (one
+    sweep's rows) is looked up whole in a cache: the same few columns come every sweep.
     """
+    if values.size <= 64:
+        try:
+            col = _small_str_column(tuple(values.tolist()))
+        except TypeError:  # an unhashable value: the general route
+            pass
+        else:
+            return values if col is None else col
     codes, uniq = pd.factorize(values)
     levels = tuple(np.asarray(uniq, dtype=object).tolist())
     if (codes < 0).any() or not all(isinstance(v, str) for v in levels):
@@ -150,7 +179,9 @@ def _best_lag(proj: np.ndarray, n_lag: int) -> np.ndarray:
     return np.where(inner, kc + np.clip(frac, -0.5, 0.5) - n_lag, np.nan)
 
 
-def _woody_latency(ref_ms: float, scan: np.ndarray, n_lag: int, fs: float) -> np.ndarray:
+def _woody_latency(
+    ref_ms: float | np.ndarray, scan: np.ndarray, n_lag: int, fs: float
+) -> np.ndarray:
     """Onset latency (ms) of each trial: the template's onset plus the trial's best lag.
 
     Woody's (1967) adaptive-filter latency: the lag that maximises the trial's projection on
@@ -175,9 +206,10 @@ def _lag_scan(region: np.ndarray, unit: np.ndarray, n_lag: int) -> np.ndarray:
     """Projections (rows, ``2 n_lag + 1`` lags) of each row of ``region`` on ``unit``."""
     r = np.ascontiguousarray(region)
     s0, s1 = r.strides
-    win = np.lib.stride_tricks.as_strided(
-        r, (r.shape[0], 2 * n_lag + 1, unit.size), (s0, s1, s1), writeable=False
-    )  # (rows, lags, taps) views of the region
+    # (rows, lags, taps) views of the region: the array as_strided makes, without its cost
+    # (the constructor checks that the views stay inside the region)
+    win = np.ndarray((r.shape[0], 2 * n_lag + 1, unit.size), r.dtype, r, 0, (s0, s1, s1))
+    win.flags.writeable = False
     # einsum, not BLAS: each product is summed in the same order whatever the number of rows,
     # so one sweep at a time and all sweeps at once give bitwise the same projections
     return np.einsum("nlk,k->nl", win, unit)
@@ -323,9 +355,23 @@ class LsrStream:
         self.n_sweeps = 0
         self._warned = False
         # the constant string columns of the table, converted once (pandas' own string arrays)
+        self._ch_branch = self.channels["branch"].to_numpy(object)
+        self._direct: dict[Any, tuple[bool, ...]] = {}  # branch -> direct channels
         self._names = _str_array(self.channels["name"].to_numpy(object))
         muscles = self.channels["muscle"].to_numpy(object)
         self._muscles = _str_array(muscles) if _all_str(muscles) else None
+
+    def _direct_row(self, branch: Any) -> tuple[bool, ...]:
+        """Which channels are direct (M-wave) channels for a stimulus of ``branch`` (cached)."""
+        row = self._direct.get(branch)
+        if row is None:
+            row = tuple(
+                bool(branch is not None and cb is not None and cb == branch)
+                for cb in self._ch_branch
+            )
+            if len(self._direct) < 64:  # a handful of branches
+                self._direct[branch] = row
+        return row
 
     @property
     def nbytes(self) -> int:
@@ -400,7 +446,13 @@ class LsrStream:
 
         return self._push(epochs, _event_columns(epochs.events), recut=recut)
 
-    def push_window(self, samples: np.ndarray, event: dict[str, Any]) -> pd.DataFrame:
+    def push_window(
+        self,
+        samples: np.ndarray,
+        event: dict[str, Any],
+        *,
+        extra_columns: dict[str, str] | None = None,
+    ) -> pd.DataFrame:
         """Measure the next sweep from its raw samples (the live path, no Recording).
 
         Parameters
@@ -411,6 +463,9 @@ class LsrStream:
         event : dict
             The stimulus event (``onset_s``, optionally ``stim_index``, ``stim_branch``,
             ``label``, ``intensity_ma``).
+        extra_columns : dict of str to str, optional
+            Constant string columns put after ``stim_time_s`` (the live monitor's ``part``):
+            the table of ``rows.insert(2, name, value)`` for each, built in one go.
 
         Returns
         -------
@@ -446,7 +501,19 @@ class LsrStream:
             drop_log=_NO_DROPS,
             baseline=base,
         )
-        return self._push(epochs, ev)
+        out, extra = self._measure(epochs, ev)
+        cols = self._columns(epochs, ev, out, extra)
+        if extra_columns:
+            if set(extra_columns) & set(cols):
+                raise ParameterError(
+                    f"extra_columns {sorted(set(extra_columns) & set(cols))} are columns of "
+                    "the table already."
+                )
+            items = list(cols.items())
+            n = len(items[0][1])
+            more = [(k, _const_str_column(str(v), n)) for k, v in extra_columns.items()]
+            cols = dict(items[:2] + more + items[2:])
+        return frame_from_columns(cols)
 
     # ------------------------------------------------------------------ the measurement
     def push(self, epochs: Epochs) -> pd.DataFrame:
@@ -494,11 +561,7 @@ class LsrStream:
                 HfsEmgWarning,
                 stacklevel=4,
             )
-        ch_branch = self.channels["branch"].to_numpy(object)
-        direct = np.array(
-            [[b is not None and cb is not None and cb == b for cb in ch_branch] for b in ev_branch],
-            dtype=bool,
-        ).reshape(n_e, n_c)
+        direct = np.array([self._direct_row(b) for b in ev_branch], dtype=bool).reshape(n_e, n_c)
         kw, k_floor, lsr_base = self.kw, self.k_floor, self.lsr_base
         keys = np.array([str(b) for b in ev_branch], dtype=object)
         groups_lsr, groups_dir = [], []
@@ -721,6 +784,7 @@ class LsrStream:
         has_ctrl = self.calibrate and c_start >= 0
         usable = out["present"] & ~out["_rejected"]
         tn, w = self.template_n, self.calibration_n
+        lagged: list[tuple[np.ndarray, int, float, np.ndarray]] = []  # (rows, channel, ...)
         for key, rows, chans in groups:  # montages x LSR channels (a handful)
             for c in chans:
                 st = self._series.setdefault((key, int(c)), _Series(w))
@@ -750,7 +814,7 @@ class LsrStream:
                             n_lag,
                         )
                         best = scan.max(axis=1)
-                        woody[sel, c] = _woody_latency(st.ref_ms, scan, n_lag, fs)
+                        lagged.append((sel, c, st.ref_ms, scan))  # Woody latency: below
                         z[sel, c] = best / noise[seg]
                         ratio[sel, c] = best / st.norm
                         if st.gumbel is not None:
@@ -775,6 +839,13 @@ class LsrStream:
                         )
                         self._new_template(st, n_t, pre, n_len, n_lag, has_ctrl)
                     i = end
+        if lagged:  # elementwise per row: one pass over every scan gives the same latencies
+            ref = np.concatenate([np.full(sel.size, ref_ms) for sel, _, ref_ms, _ in lagged])
+            lat = _woody_latency(ref, np.concatenate([p[3] for p in lagged]), n_lag, fs)
+            at = 0
+            for sel, c, _, _ in lagged:
+                woody[sel, c] = lat[at : at + sel.size]
+                at += sel.size
         zthr = np.where(np.isnan(zthr), self.match_k, zthr)
         present = (z > zthr) & (ratio > 0.1)
         # no template yet (fewer than 3 earlier detections): the single-trial decision
@@ -840,19 +911,36 @@ class LsrStream:
         out: dict[str, np.ndarray],
         ex: dict[str, Any],
     ) -> pd.DataFrame:
+        return frame_from_columns(self._columns(epochs, ev, out, ex))
+
+    def _columns(
+        self,
+        epochs: Epochs,
+        ev: dict[str, np.ndarray],
+        out: dict[str, np.ndarray],
+        ex: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The columns of the new sweeps' rows, in the table's order (arrays)."""
         n_e, n_c = epochs.data.shape[:2]
         g0 = self.n_sweeps - n_e
         rep = np.repeat(np.arange(n_e), n_c)
         direct = ex["direct"]
+        one = n_e == 1  # the live path: the constant columns as they are (the table copies)
         chan = np.tile(np.arange(n_c), n_e)
         cols: dict[str, Any] = {
             "stim_index": (ev["stim_index"][rep] if "stim_index" in ev else rep + g0),
             "stim_time_s": ev["onset_s"].astype(float)[rep],
-            "channel": self._names.take(chan),
-            "muscle": self._muscles.take(chan) if self._muscles is not None else None,
-            "kind": _KINDS.take(np.where(direct, 0, 1).reshape(-1)),
+            "channel": self._names if one else self._names.take(chan),
+            "muscle": None,
+            "kind": (
+                _kind_column(tuple(direct.reshape(-1).tolist()))
+                if one
+                else _KINDS.take(np.where(direct, 0, 1).reshape(-1))
+            ),
         }
-        if cols["muscle"] is None:
+        if self._muscles is not None:
+            cols["muscle"] = self._muscles if one else self._muscles.take(chan)
+        else:
             cols["muscle"] = np.tile(self.channels["muscle"].to_numpy(object), n_e)
         for key in RESPONSE_COLUMNS:
             cols[key] = out[key].reshape(-1)
@@ -860,11 +948,12 @@ class LsrStream:
         cols["rejected"] = ex["rejected"].reshape(-1)
         cols["reject_reason"] = _str_column(ex["reason"].reshape(-1))
         cols["montage"] = _str_column(ex["ev_branch"][rep])
-        intens = (
-            pd.to_numeric(pd.Series(ev["intensity_ma"]), errors="coerce").to_numpy(float)
-            if "intensity_ma" in ev
-            else np.full(n_e, np.nan)
-        )
+        if "intensity_ma" not in ev:
+            intens = np.full(n_e, np.nan)
+        elif ev["intensity_ma"].dtype.kind in "iuf":  # numbers already: what to_numeric gives
+            intens = ev["intensity_ma"].astype(float)
+        else:
+            intens = pd.to_numeric(pd.Series(ev["intensity_ma"]), errors="coerce").to_numpy(float)
         cols["intensity_ma"] = intens[rep]
         cols["false_alarm_rate"] = out["false_alarm_rate"].reshape(-1)
         cols["calibration_n"] = np.where(direct, 0, ex["cal_n"]).astype(np.int64).reshape(-1)
@@ -874,4 +963,4 @@ class LsrStream:
         cols["crosstalk_r"] = ex["xt"]["r"].reshape(-1)
         for key in ("match_z", "match_ratio", "match_present", "match_false_alarm_rate"):
             cols[key] = out[key].reshape(-1)
-        return pd.DataFrame(cols)
+        return cols

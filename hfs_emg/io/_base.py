@@ -34,6 +34,7 @@ from .._errors import (
     SamplingRateError,
     UnsupportedFormatError,
 )
+from .._validate import finite_rows
 from ..anatomy import is_ecg_lead
 from ..recording import Recording, from_array, make_events, window_to_samples
 from ..units import normalize_unit
@@ -211,6 +212,34 @@ def edge_events(
         labels=[f"{name}/{v:g}" if not ints else f"{name}/{v}" for v in shown],
         value=shown,
     )
+
+
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _channels_key(
+    names: list[str], sfreq: float, units: Any, ch_types: Any, dtype: Any
+) -> tuple[Any, ...] | None:
+    """The memo key of a read's channel table, or None when the read is not memoised.
+
+    Only reads with the file's own units (``units=None``: their unit warnings are silenced, so
+    skipping :func:`~hfs_emg.from_array` changes nothing) and with channel types given as
+    plain strings (whose ``repr`` is exact).
+    """
+    if units is not None:
+        return None
+    if isinstance(ch_types, Mapping):
+        if not all(isinstance(k, str) and _plain(v) for k, v in ch_types.items()):
+            return None
+        types: Any = ("map", tuple(ch_types.items()))
+    elif _plain(ch_types):
+        types = ch_types
+    elif isinstance(ch_types, (list, tuple)) and all(_plain(t) for t in ch_types):
+        types = ("seq", tuple(ch_types))
+    else:
+        return None
+    return ("channels", tuple(names), float(sfreq), types, np.dtype(dtype).str)
 
 
 class BaseReader:
@@ -537,12 +566,29 @@ class BaseReader:
             )
         t0 = self.tstart + start / self.sfreq
         t1 = self.tstart + stop / self.sfreq
-        events = self.read_events()
+        memo = self._read_memo()
+        if "events" not in memo:  # the file's events, made once (read() slices them)
+            memo["events"] = self.read_events()
+        events = memo["events"]
         # Events in [t0, t1); one exactly at the end of the file is kept in the window that
         # reaches the end (EDF+ files often close with a "Recording ends" annotation there).
         before_end = events["onset_s"] <= t1 if stop == self.n_samples else events["onset_s"] < t1
         events = events.loc[(events["onset_s"] >= t0) & before_end]
         names = [self.ch_names[i] for i in idx]
+        key = _channels_key(names, self.sfreq, units, ch_types, dtype)
+        channels = memo.get(key) if key is not None else None
+        if channels is not None and data.size and finite_rows(data).all():
+            # the channel table of an earlier read with the same options, whose samples
+            # from_array kept as read (no unit factor, same dtype): it would keep these too
+            return Recording(
+                data=data,
+                sfreq=self.sfreq,
+                channels=channels.copy(),
+                events=events.reset_index(drop=True),  # as make_events of a made table
+                tstart=float(t0),
+                meta=dict(self.meta),
+                history=(),
+            )
         file_units = [self.units[i] for i in idx] if units is None else units
         file_types = (
             [self.ch_types[i] for i in idx] if ch_types is None and self.ch_types else ch_types
@@ -559,7 +605,7 @@ class BaseReader:
             with warnings.catch_warnings():
                 if units is None:  # the file's unit problems were reported once, on opening
                     warnings.simplefilter("ignore", HfsEmgWarning)
-                return from_array(
+                rec = from_array(
                     data,
                     self.sfreq,
                     names,
@@ -572,6 +618,21 @@ class BaseReader:
                 )
         except (DataError, ChannelError, SamplingRateError) as err:
             raise type(err)(f"{self.path}: {err}") from err
+        if key is not None and (rec.data is data or rec.data.base is data):
+            memo[key] = rec.channels.copy()
+        return rec
+
+    def _read_memo(self) -> dict[Any, Any]:
+        """What :meth:`read` keeps between calls: the file's events, channel tables by options.
+
+        Shared with the rate-group copies of :meth:`_group_reader` (the keys name the channels
+        and the rate). It saves the fixed cost of a read (the channel table's name inference
+        and the events table, ~15 ms), which the chunked reads of a long file pay many times.
+        """
+        memo = self.__dict__.get("_memo")
+        if memo is None:
+            memo = self.__dict__["_memo"] = {}
+        return memo
 
     def iter_chunks(
         self,

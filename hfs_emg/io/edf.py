@@ -35,9 +35,10 @@ import pandas as pd
 
 from .. import _fastfilt
 from .._errors import CorruptFileError, HfsEmgWarning, UnsupportedFormatError
+from ..events import TriggerRuns
 from ..recording import make_events
 from . import _fastread
-from ._base import BaseReader, edge_events, edge_samples, guess_type
+from ._base import BaseReader, default_dtype, edge_events, edge_samples, guess_type
 
 __all__ = ["EdfReader"]
 
@@ -551,12 +552,26 @@ class EdfReader(BaseReader):
         )
 
     @cached_property
-    def _events(self) -> pd.DataFrame:
-        frames = [self._annotations] if self._ann_idx else []
+    def _trigger_scan(self) -> dict[int, tuple[np.ndarray, np.ndarray, TriggerRuns | None]]:
+        """Each trigger channel's rising edges (samples, codes) and its runs, in one scan.
+
+        The channel is read in blocks of :attr:`_EDGE_BLOCK` samples (one sample of overlap),
+        not as one float64 copy of the whole channel: the same edges as ``rising_edges`` of
+        the whole channel. The runs (:class:`hfs_emg.events.TriggerRuns`; None in a mixed-rate
+        file, for a channel not exposed at the read's length, and for a channel that is not
+        piecewise constant, whose runs would hold its samples) are fed the samples in the
+        dtype :meth:`read` stores them in, so their median,
+        maximum and edges are those of the channel's row in a whole read.
+        """
+        single = not self.is_mixed_rate and bool(self.ch_names)
+        dtype = default_dtype(len(self.ch_names) * self.n_samples) if single else None
+        exposed = {int(i) for i in self._orig}
+        out: dict[int, tuple[np.ndarray, np.ndarray, TriggerRuns | None]] = {}
         for k in self._stim_all:
-            # the trigger read in blocks (one sample of overlap), not as one float64 copy of
-            # the whole channel: the same edges as rising_edges of the whole channel
             n, step = self.ch_n_samples[k], self._EDGE_BLOCK
+            # runs of the row a whole read gives: an exposed channel of the read's length
+            whole = single and k in exposed and n == self.n_samples
+            runs = TriggerRuns() if whole else None
             idx_parts, val_parts = [], []
             for a in range(0, n, step):
                 lo = max(a - 1, 0)
@@ -564,8 +579,32 @@ class EdfReader(BaseReader):
                 i = edge_samples(codes)
                 idx_parts.append(i + lo)
                 val_parts.append(codes[i])
+                if runs is not None:  # float32 of a read = the float64 samples rounded once
+                    runs.add(codes[a - lo :].astype(dtype, copy=False))
+                    if runs.holds_samples:  # not piecewise constant: do not hold the channel
+                        runs = None
             idx = np.concatenate(idx_parts) if idx_parts else np.zeros(0, np.int64)
             values = np.concatenate(val_parts) if val_parts else np.zeros(0)
+            out[k] = (idx, values, runs)
+        return out
+
+    def trigger_runs(self) -> dict[str, TriggerRuns]:
+        """The trigger channels (type ``stim``) as :class:`~hfs_emg.events.TriggerRuns`, by name.
+
+        Scanned once with the trigger events (:meth:`read_events`), so an analysis can find
+        the stimuli (``find_stim_events(trigger_runs=...)``) without holding the channels'
+        samples. Only channels whose whole row :meth:`read` gives (none in a mixed-rate file).
+        """
+        return {
+            self._names_all[k]: runs
+            for k, (_, _, runs) in self._trigger_scan.items()
+            if runs is not None
+        }
+
+    @cached_property
+    def _events(self) -> pd.DataFrame:
+        frames = [self._annotations] if self._ann_idx else []
+        for k, (idx, values, _) in self._trigger_scan.items():
             frames.append(
                 edge_events(idx, values, self.ch_sfreqs[k], self.tstart, self._names_all[k])
             )

@@ -23,12 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import HfsEmgError
 from .._version import __version__
 from ..io import file_sha256
 from ..io._base import ReadView
 from ..recording import Recording
 from .config import AnalysisConfig
-from .protocol import decide_protocol
+from .protocol import ProtocolDecision, decide_protocol
 from .result import TABLES, AnalysisResult, build_result
 from .steps import check_finite, evoked_tables, free_running_tables, spontaneous_bursts
 
@@ -114,6 +115,61 @@ def _writeable(data: np.ndarray) -> bool:
     return True
 
 
+def _read_without_triggers(
+    reader: Any, config: AnalysisConfig
+) -> tuple[Recording, ProtocolDecision] | None:
+    """The file's recording without its trigger rows, and the protocol decided on the triggers.
+
+    The trigger channels (type ``stim``) are scanned as runs of equal samples
+    (``reader.trigger_runs()``: :class:`hfs_emg.events.TriggerRuns`, read with the trigger
+    events), so :func:`~hfs_emg.pipeline.protocol.decide_protocol` finds the same stimuli as on
+    the whole recording (the same median, maximum and edges) on a probe of one sample of every
+    channel with the file's events. Only for an LSR session, whose measures read only the EMG
+    channels (type ``emg``), and when every option names the same channels either way: then
+    the recording holds every channel but the triggers (one row less in memory: 8 instead of
+    9 on an 8-channel LSR file), with exactly the tables of the whole read. None otherwise
+    (the caller reads the whole file).
+    """
+    scan = getattr(reader, "trigger_runs", None)
+    if scan is None or reader.is_mixed_rate or not reader.ch_types:
+        return None
+    st = config.stim
+    if st.source == "artifact":
+        return None
+    probe = reader.read(tmax=reader.tstart)  # one sample of every channel, with its types
+    stim = [n for n, t in zip(probe.ch_names, probe.ch_types, strict=True) if t == "stim"]
+    keep = [n for n in probe.ch_names if n not in stim]
+    if not stim or not keep or st.channel not in (None, *stim):
+        return None
+    runs = scan()
+    if not set(stim) <= set(runs):  # every channel the stimuli may come from is scanned
+        return None
+    emg_probe = probe.pick(keep)
+    try:
+        same = [probe.ch_names[i] for i in probe._pick_indices(config.bursts.picks)] == [
+            emg_probe.ch_names[i] for i in emg_probe._pick_indices(config.bursts.picks)
+        ]
+    except HfsEmgError:
+        same = False
+    if not same:
+        return None
+    # the events of a whole read (those in the file's span, as BaseReader.read keeps them),
+    # so the protocol is known before the samples are read
+    events = reader.read_events()
+    t1 = reader.tstart + reader.n_samples / reader.sfreq
+    onsets = events["onset_s"]
+    events = events.loc[(onsets >= reader.tstart) & (onsets <= t1)]
+    decision = decide_protocol(probe.with_events(events), config, trigger_runs=runs)
+    if decision.protocol != "lsr":
+        return None
+    rec = reader.read(picks=keep)
+    if not rec.events.equals(probe.with_events(events).events):  # pragma: no cover - guard
+        decision = decide_protocol(probe.with_events(rec.events), config, trigger_runs=runs)
+        if decision.protocol != "lsr":
+            return None
+    return rec, decision
+
+
 def analyze(
     rec_or_path: Recording | str | os.PathLike[str],
     config: AnalysisConfig | None = None,
@@ -165,6 +221,7 @@ def analyze(
         raise TypeError(f"config must be an AnalysisConfig, got {type(config).__name__}.")
     path: Path | None = None
     sha256: Future[str] | None = None
+    lean: tuple[Recording, ProtocolDecision] | None = None
     if isinstance(rec_or_path, Recording):
         rec = rec_or_path
     elif isinstance(rec_or_path, (str, os.PathLike)):
@@ -191,7 +248,11 @@ def analyze(
                     result = analyze_streamed(view, config, prov)
                     result.provenance["input"]["sha256"] = sha256.result()
                     return result
-                rec = reader.read(**read_opts)
+                lean = None if given else _read_without_triggers(reader, config)
+                if lean is not None:
+                    rec, decision = lean
+                else:
+                    rec = reader.read(**read_opts)
         except BaseException:
             sha256.cancel()
             raise
@@ -200,7 +261,8 @@ def analyze(
             f"rec_or_path must be a Recording or a path, got {type(rec_or_path).__name__}."
         )
     check_finite(rec)
-    decision = decide_protocol(rec, config)
+    if lean is None:
+        decision = decide_protocol(rec, config)
     logger.info("analyze: protocol %s (%s)", decision.protocol, decision.reason)
     evoked = {}
     if decision.events is not None:

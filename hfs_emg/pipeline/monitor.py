@@ -25,7 +25,11 @@ What a sweep costs does not grow with the session: its rows are appended to an i
 store joined into one table only when read (chunks of 64 sweeps), ``lsr.csv`` gets its new
 lines, the events of a step go to ``events.csv`` in one write; only the trend (above) and the
 atomic rewrite of ``lsr.parquet`` (at most every ``save_every_s``, 2 s, and at close) read the
-whole table.
+whole table. The session's files are written by a writer thread of their own
+(:class:`hfs_emg.pipeline._disk.DiskWriter`), in the order the monitor hands the writes over
+and never more than 0.5 s behind it, so the analysis thread does not wait for the disk and a
+``kill -9`` loses at most the rows of the last half second (``manifest.json``, written after a
+sweep's lines, never counts a stimulus whose lines are not on disk).
 
 Session folder (``out``): ``recording.bdf`` (then ``recording-002.bdf``... when a session is
 resumed), ``manifest.json`` (parts, sampling rate, channels, stimuli so far), ``events.csv``
@@ -83,6 +87,7 @@ from ..lsr_online import LsrStream
 from ..phases import PHASES, phase_markers
 from ..recording import from_array, make_events
 from ..trend import LsrTrendState
+from ._disk import DiskWriter
 
 __all__ = ["PHASE_BUTTONS", "LiveMonitor"]
 
@@ -189,18 +194,20 @@ def _csv_lines(df: pd.DataFrame, columns: list[str]) -> str:
     module's (pandas' own) QUOTE_MINIMAL. Columns of other dtypes go through pandas."""
     out = []
     n = len(df)
+    # the column arrays as stored (a Series per column cost ~15 us each, 30 columns a sweep)
+    get = getattr(df, "_get_column_array", None)
+    pos = {c: i for i, c in enumerate(df.columns)} if df.columns.is_unique else None
     for c in columns:
         if c not in df.columns:
             out.append([""] * n)
             continue
-        col = df[c]
+        col = get(pos[c]) if get is not None and pos is not None else df[c].array
         kind = col.dtype.kind
-        if kind == "f" and col.dtype.itemsize == 8:
-            v = col.to_numpy()
-            txt = v.astype(str).astype(object)
-            txt[np.isnan(v)] = ""
+        if kind == "f" and col.dtype.itemsize == 8 and isinstance(col, np.ndarray):
+            txt = col.astype(str).astype(object)
+            txt[np.isnan(col)] = ""
             out.append(txt.tolist())
-        elif kind in "iub" and not isinstance(col.dtype, pd.api.extensions.ExtensionDtype):
+        elif kind in "iub" and isinstance(col, np.ndarray):
             out.append([str(x) for x in col.tolist()])
         elif kind in "OU" or pd.api.types.is_string_dtype(col.dtype):
             out.append(["" if pd.isna(x) else str(x) for x in col.tolist()])
@@ -214,6 +221,14 @@ def _csv_lines(df: pd.DataFrame, columns: list[str]) -> str:
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
+
+
+def _append_text(path: Path, text: str) -> None:
+    """Append whole lines in one write, flushed and fsync-ed."""
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def _append_csv(df: pd.DataFrame, path: Path) -> None:
@@ -534,6 +549,8 @@ class LiveMonitor:
         self._src: LslSource | None = None
         self._writer: BdfStreamWriter | None = None
         self._t_end = float("nan")  # recording time of the end of the last part closed
+        # the session's file writes, in order, on a thread of their own while running
+        self._disk = DiskWriter()
         self._load_session()
 
     # ------------------------------------------------------------------ session state
@@ -666,17 +683,21 @@ class LiveMonitor:
         return "recording.bdf" if k == 0 else f"recording-{k + 1:03d}.bdf"
 
     def _save_manifest(self) -> None:
-        with atomic_path(self.out / "manifest.json") as tmp:
-            tmp.write_text(json.dumps(self.manifest, indent=1))
+        text, path = json.dumps(self.manifest, indent=1), self.out / "manifest.json"
+
+        def write() -> None:
+            with atomic_path(path) as tmp:
+                tmp.write_text(text)
+
+        self._disk.submit(write, key="manifest")  # after this sweep's lines (in order)
 
     def _add_event(self, onset: float, kind: str, label: str, *, duration: float = 0.0,
                    stim_index: int | None = None, annotate: bool = True) -> None:  # fmt: skip
         with self.lock:
             if annotate and self._writer is not None:
                 self._writer.annotate(onset, label, duration_s=duration)
-            self._events_log.append(
-                (onset, duration, kind, label, stim_index, self._part_name(self.part))
-            )
+            row = (onset, duration, kind, label, stim_index, self._part_name(self.part))
+            self._disk.submit(lambda: self._events_log.append(row))
             if kind in _PHASE_KINDS and not _is_stim_label(label):
                 self._phase_rows = [*self._phase_rows, (onset, label)]  # replaced: page reads it
             self.version += 1
@@ -691,7 +712,8 @@ class LiveMonitor:
             for onset, kind, label, _ in rows:
                 if kind != "stimulus" and self._writer is not None:
                     self._writer.annotate(onset, label, duration_s=0.0)
-            self._events_log.extend([(o, 0.0, k, lab, si, part) for o, k, lab, si in rows])
+            lines = [(o, 0.0, k, lab, si, part) for o, k, lab, si in rows]
+            self._disk.submit(lambda: self._events_log.extend(lines))
             new = [(o, lab) for o, k, lab, _ in rows
                    if k in _PHASE_KINDS and not _is_stim_label(lab)]  # fmt: skip
             if new:
@@ -770,6 +792,7 @@ class LiveMonitor:
         elif not stim:
             logger.info("monitor: no trigger channel; stimuli from the marker stream")
         self.status = "streaming"
+        self._disk.start()
 
     def _start_part(self, t0: float) -> None:
         self._tstart = round(float(t0), 6)  # the BDF header key holds it in 80 characters
@@ -1144,9 +1167,10 @@ class LiveMonitor:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 c0 = time.thread_time()
-                rows = stream.push_window(samples, event)
+                rows = stream.push_window(
+                    samples, event, extra_columns={"part": self._part_name(self.part)}
+                )  # the part column built with the table
                 self._cpu("lsr", c0)  # LsrStream alone (hfs_emg.lsr_online)
-            rows.insert(2, "part", self._part_name(self.part))
             out.append(rows)
         return out
 
@@ -1184,7 +1208,8 @@ class LiveMonitor:
         self.trend_log.append((self.n_stim, time.perf_counter() - t0))
         self._trend_t = time.monotonic()
         self._trend_stale = False
-        _write_csv(self.trend, self.out / "trend.csv")
+        trend, path = self.trend, self.out / "trend.csv"  # replaced, never changed in place
+        self._disk.submit(lambda: _write_csv(trend, path), key="trend")
 
     def _tick(self) -> None:
         """A step without a sweep: bring a stale trend and ``lsr.parquet`` up to date once
@@ -1219,30 +1244,35 @@ class LiveMonitor:
     ) -> None:
         """``lsr.csv``: the new rows appended (one fsync-ed write of whole lines: after a crash
         every measured row is on disk); ``lsr.parquet``: the whole table replaced atomically
-        when ``force`` (close, phase buttons) or at most every :attr:`save_every_s`."""
+        when ``force`` (close, phase buttons) or at most every :attr:`save_every_s`. The
+        writes run on the writer thread (:class:`~hfs_emg.pipeline._disk.DiskWriter`), in
+        order; the text and the tables written are made here (snapshots)."""
         if self._rows.n_rows == 0:
             return
         path = self.out / "lsr.csv"
         done = self._csv_rows
         rows = new_rows or []
         cols = list(rows[0].columns) if rows else self._csv_cols
-        if done is None or not path.exists() or cols != self._csv_cols:
+        if done is None or cols != self._csv_cols:
             lsr = self.lsr
-            _write_csv(lsr, path)  # whole, atomically (first save, or after a resume)
+            # whole, atomically (first save, or after a resume)
+            self._disk.submit(lambda: _write_csv(lsr, path))
             self._csv_cols = list(lsr.columns)
         elif rows:
             # then appended: one write of whole lines, fsync-ed (the table grows over hours)
             text = "".join(_csv_lines(r, self._csv_cols) for r in rows)
-            with open(path, "a", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
+            self._disk.submit(lambda: _append_text(path, text))
         self._csv_rows = self._rows.n_rows
         now = time.monotonic()
         if force or now - self._parquet_t >= self._pq_every():
-            t0 = time.perf_counter()
-            _write_parquet(self.lsr, self.out / "lsr.parquet")
-            self._parquet_cost = time.perf_counter() - t0
+            lsr, pq = self.lsr, self.out / "lsr.parquet"
+
+            def write() -> None:
+                t0 = time.perf_counter()
+                _write_parquet(lsr, pq)
+                self._parquet_cost = time.perf_counter() - t0
+
+            self._disk.submit(write, key="parquet")
             self._parquet_t, self._parquet_rows = now, self._rows.n_rows
 
     # ------------------------------------------------------------------ running
@@ -1286,10 +1316,12 @@ class LiveMonitor:
                 self._spontaneous(None)
                 self._update_trend(final=True)  # the final trend: lsr_trend of the whole table
                 self._save_tables(force=True)
+                self._disk.close()  # every file written before the recording is closed
                 self._t_end = self.now_s()
                 self._writer.close()
                 self._writer = None
                 self.part += 1
+            self._disk.close()  # (also when no sample came)
             if self._src is not None:
                 self._src.close()
                 self._src = None

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
 import threading
 import warnings
@@ -110,6 +111,36 @@ def stream_filter(reader: BaseReader, names: list[str], config: AnalysisConfig) 
     filt = burst_filter(read, fs, n_samples=reader.n_samples, band=config.bursts.band)
     assert filt is not None  # internal: a callable source is never "already filtered"
     return filt
+
+
+#: References to the reader's array while :func:`_own_samples` looks at it (the chunk's view,
+#: the local name, the argument of ``sys.getrefcount``): one more means another view of it.
+_BASE_REFS = 3
+
+
+def _own_samples(chunk: Recording) -> np.ndarray:
+    """The chunk's samples as a float array to filter in place.
+
+    A chunk read from the file holds a read-only view of the array the reader filled, which
+    nothing else references once the chunk is dropped: that array is taken (no copy of the
+    chunk; the chunk is not read after, and :meth:`_LsrSession.feed`, which sees it first,
+    keeps copies only). Otherwise (another view of it, an integer dtype) a copy is made.
+    """
+    data = chunk.data
+    base = data.base
+    if (
+        data.dtype.kind == "f"
+        and isinstance(base, np.ndarray)
+        and base.base is None
+        and base.flags.writeable
+        and base.flags.c_contiguous
+        and base.shape == data.shape
+        and base.dtype == data.dtype
+        and sys.getrefcount(base) <= _BASE_REFS
+    ):
+        return base
+    dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
+    return np.array(data, dtype=dtype)
 
 
 def _filter_rows(filt: EmgFilter, data: np.ndarray) -> np.ndarray:
@@ -256,6 +287,16 @@ def _prefetched(items: Iterator[Any]) -> Iterator[Any]:
 _DONE = object()
 
 
+def _locked(items: Iterator[Any], lock: threading.Lock) -> Iterator[Any]:
+    """``items``, each produced while holding ``lock``."""
+    while True:
+        with lock:
+            item = next(items, _DONE)
+        if item is _DONE:
+            return
+        yield item
+
+
 def _filtered_windows(
     reader: BaseReader,
     filt: EmgFilter,
@@ -263,6 +304,7 @@ def _filtered_windows(
     config: AnalysisConfig,
     *,
     feed: Callable[[Recording, int], None] | None = None,
+    reader_lock: threading.Lock | None = None,
 ) -> tuple[np.ndarray, Iterator[tuple[np.ndarray, int, int, int]]]:
     """Filter the file once: the noise levels, then the detection windows ``(x, lo, start, stop)``.
 
@@ -288,20 +330,24 @@ def _filtered_windows(
     try:
         margin_s = _MARGIN_FACTOR * filt.margin_s
         chunks = reader.iter_chunks(config.chunk_s, margin_s=margin_s, picks=names)
-        # the next chunk read on a thread, unless ``feed`` reads the file from this one (one
-        # reader, and its warning filters, used by one thread at a time)
-        for chunk, core in _prefetched(chunks) if feed is None else chunks:
-            _check_chunk(chunk)
-            dtype = chunk.data.dtype if chunk.data.dtype.kind == "f" else np.dtype(np.float64)
-            data = np.array(chunk.data, dtype=dtype)  # filtered in place, rows together
-            filt.apply_rows(data)
+        # the next chunk read on a thread, unless ``feed`` reads the file from this one without
+        # ``reader_lock`` (one reader, and its warning filters, used by one thread at a time)
+        if feed is None:
+            chunks = _prefetched(chunks)
+        elif reader_lock is not None:
+            chunks = _prefetched(_locked(chunks, reader_lock))
+        for chunk, core in chunks:
+            # the reader's chunks are finite (read() checks them as from_array does)
             start, stop = _core(reader, core)
-            if feed is not None:
+            if feed is not None:  # the raw chunk, before its samples are filtered in place
                 feed(chunk, stop)
             lo = round((chunk.tstart - reader.tstart) * fs)
+            data = _own_samples(chunk)
+            del chunk
+            filt.apply_rows(data)
             a, b = start - lo, stop - lo
             bounds, widx, keep = _window_bounds(b - a, start, width, n_win)
-            offset = -1 if spill is None else spill.reserve(start, stop, len(names), dtype)
+            offset = -1 if spill is None else spill.reserve(start, stop, len(names), data.dtype)
 
             def one(
                 c: int, data: np.ndarray = data, a: int = a, b: int = b,
@@ -315,7 +361,7 @@ def _filtered_windows(
 
             run_tasks(one, range(len(names)), n_samples=data.shape[1])
             cores.append((start, stop))
-            del chunk, data
+            del data
     except BaseException:
         if spill is not None:
             spill.close()
@@ -352,12 +398,14 @@ def streamed_bursts(
     config: AnalysisConfig,
     *,
     feed: Callable[[Recording, int], None] | None = None,
+    reader_lock: threading.Lock | None = None,
 ) -> tuple[pd.DataFrame, Recording]:
     """Bursts of a long file, chunk by chunk; also returns a 1-sample Recording (channel info).
 
     ``feed(chunk, stop)``, if given, sees every raw chunk of the filter pass (with its margins)
     and the end sample of its core, in file order (the streamed LSR analysis cuts its epochs
-    from them).
+    from them). The chunks are read ahead on a thread when ``feed`` is None or reads the file
+    only while holding ``reader_lock`` (which every read ahead then holds too).
     """
     b = config.bursts
     if b.method != "hysteresis":
@@ -370,7 +418,9 @@ def streamed_bursts(
     probe = reader.read(tmax=reader.tstart)  # one sample: the channels
     names = [probe.ch_names[i] for i in probe._pick_indices(b.picks)]
     filt = stream_filter(reader, names, config)
-    noise, windows = _filtered_windows(reader, filt, names, config, feed=feed)
+    noise, windows = _filtered_windows(
+        reader, filt, names, config, feed=feed, reader_lock=reader_lock
+    )
     fs = reader.sfreq
     parts = []
     for x, lo, start, stop in windows:
@@ -505,6 +555,9 @@ class _LsrSession:
         self._cut: list[Epochs] = []
         self._lsr: list[pd.DataFrame] = []
         self._morph: list[pd.DataFrame] = []
+        #: Held by every read of the file while the session is fed (the chunks of the filter
+        #: pass are read ahead on a thread: one thread uses the reader at a time).
+        self.reader_lock = threading.Lock()
 
     @classmethod
     def create(
@@ -566,7 +619,8 @@ class _LsrSession:
         r, fs = self.reader, self.reader.sfreq
         lo = max(first + self._first - 1, 0)
         hi = min(last + self._last + 1, r.n_samples - 1)
-        window = r.read(tmin=r.tstart + lo / fs, tmax=r.tstart + hi / fs, picks=self.names)
+        with self.reader_lock:
+            window = r.read(tmin=r.tstart + lo / fs, tmax=r.tstart + hi / fs, picks=self.names)
         _check_chunk(window)
         return window
 
@@ -636,7 +690,12 @@ def analyze_streamed(
     if decision.events is not None and decision.protocol == "lsr":
         session = _LsrSession.create(reader, events_probe, decision.events, config)
     # the LSR epochs are cut from the raw chunks of the filter pass (the file is read once)
-    bursts, probe = streamed_bursts(reader, config, feed=None if session is None else session.feed)
+    if session is None:
+        bursts, probe = streamed_bursts(reader, config)
+    else:  # the next chunk read on a thread: the session's own reads take the same lock
+        bursts, probe = streamed_bursts(
+            reader, config, feed=session.feed, reader_lock=session.reader_lock
+        )
     evoked: dict[str, pd.DataFrame] | None = None
     if session is not None:
         evoked = session.tables()
