@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from kernel_paths import kernel_and_numpy
 
 from hfs_emg import _fastresp, responses
 from hfs_emg.epochs import make_epochs
@@ -32,23 +33,6 @@ def _session(condition: str, sfreq: float, seed: int, *, n: int = 60):
     kw["lsr_p2p_uv"] = {m: 0.5 * LSR_P2P_UV[m] for m in MUSCLES}  # near threshold: hard
     kw["disappearance_index"] = n // 2
     return simulate_or_session(n_stimuli=n, rate_hz=2.0, sfreq=sfreq, seed=seed, **kw)
-
-
-def _both(monkeypatch, fn):
-    """``fn()`` with the kernel and with the NumPy path (kernel calls counted)."""
-    calls = []
-    real = _fastresp.measure_rows
-    monkeypatch.setattr(
-        _fastresp, "measure_rows", lambda *a: (calls.append(1), real(*a))[1], raising=True
-    )
-    fast = fn()
-    assert calls, "the compiled kernel was not used"
-    monkeypatch.setattr(_fastresp, "AVAILABLE", False)
-    n = len(calls)
-    ref = fn()
-    assert len(calls) == n, "the NumPy reference called the kernel"
-    monkeypatch.setattr(_fastresp, "AVAILABLE", True)
-    return fast, ref
 
 
 def _assert_same(fast: dict, ref: dict) -> None:
@@ -95,7 +79,7 @@ def test_kernel_equals_numpy_under_or_conditions(monkeypatch, condition, sfreq, 
         kw["k_noise"] = rng.uniform(2.0, 6.0, shape)
     if kw.get("noise_uv") == "rows":
         kw["noise_uv"] = rng.uniform(1.0, 20.0, shape)
-    fast, ref = _both(
+    fast, ref = kernel_and_numpy(
         monkeypatch,
         lambda: measure_response_array(ep.data, ep.times, ep.sfreq, window_ms=(5.0, 40.0), **kw),
     )
@@ -121,7 +105,7 @@ def test_kernel_equals_numpy_on_channel_subsets_float32_and_tiny_windows(monkeyp
         {"baseline_ms": (-20.0, -18.0), "detect_highpass_ms": 3.0},  # baseline < boxcar
     ):
         for data in (ep.data, x32):
-            fast, ref = _both(
+            fast, ref = kernel_and_numpy(
                 monkeypatch, lambda d=data, k=kw: measure_response_array(d, ep.times, ep.sfreq, **k)
             )
             _assert_same(fast, ref)
@@ -136,7 +120,7 @@ def test_measure_lsr_same_frame_with_and_without_kernel(monkeypatch):
             warnings.simplefilter("ignore")
             return measure_lsr(rec, stim_branch="zygomatic")
 
-    fast, ref = _both(monkeypatch, run)
+    fast, ref = kernel_and_numpy(monkeypatch, run)
     assert list(fast.columns) == list(ref.columns)
     for col in ref.columns:
         a, b = fast[col], ref[col]
@@ -194,7 +178,7 @@ def test_kernel_equals_numpy_with_nan_samples(monkeypatch):
     x[1, 1, 100] = np.nan  # in the baseline
     x[2, 2, 590:700] = np.nan  # a gap
     for kw in ({}, {"detect_highpass_ms": 3.0}):
-        fast, ref = _both(
+        fast, ref = kernel_and_numpy(
             monkeypatch, lambda k=kw: measure_response_array(x, ep.times, ep.sfreq, **k)
         )
         _assert_same(fast, ref)

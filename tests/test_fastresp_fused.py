@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 import pytest
+from kernel_paths import kernel_and_numpy
 
 from hfs_emg import _fastresp, _prefetch
 from hfs_emg.epochs import make_epochs
@@ -37,20 +38,6 @@ def _epochs(condition: str, seed: int, *, n: int = 40, tmin: float = -0.05):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return make_epochs(rec, rec.events, tmin=tmin, tmax=0.05, baseline=(tmin, -0.0005))
-
-
-def _kernel_and_numpy(monkeypatch, fn):
-    calls = []
-    real = _fastresp.measure_rows
-    monkeypatch.setattr(_fastresp, "measure_rows", lambda *a: (calls.append(1), real(*a))[1])
-    fast = fn()
-    assert calls, "the compiled kernel was not used"
-    monkeypatch.setattr(_fastresp, "AVAILABLE", False)
-    n = len(calls)
-    ref = fn()
-    assert len(calls) == n, "the NumPy reference called the kernel"
-    monkeypatch.setattr(_fastresp, "AVAILABLE", True)
-    return fast, ref
 
 
 def _assert_bitwise(fast: dict, ref: dict) -> None:
@@ -86,7 +73,7 @@ def test_fused_kernel_equals_numpy_bit_for_bit(monkeypatch, name, opts, shift, c
     if kw.get("noise_uv") == "rows":
         kw["noise_uv"] = rng.uniform(1.0, 20.0, shape)
     t = ep.times + shift
-    fast, ref = _kernel_and_numpy(
+    fast, ref = kernel_and_numpy(
         monkeypatch, lambda: measure_response_array(ep.data, t, ep.sfreq, **kw)
     )
     _assert_bitwise(fast, ref)
@@ -94,7 +81,7 @@ def test_fused_kernel_equals_numpy_bit_for_bit(monkeypatch, name, opts, shift, c
         assert ref["present"].any()
         assert name == "direct" or not ref["present"].all()
     # a subset of channels read in place (row indices into the contiguous epochs)
-    fast, ref = _kernel_and_numpy(
+    fast, ref = kernel_and_numpy(
         monkeypatch,
         lambda: measure_response_array(
             ep.data,
@@ -122,7 +109,7 @@ def test_fused_kernel_nan_and_long_baselines_bit_for_bit(monkeypatch):
         {"window_ms": (6.0, 20.0), "baseline_ms": (-100.0, -1.0), "detect_highpass_ms": 3.0},
         {"window_ms": (6.0, 20.0), "baseline_ms": (-60.0, -1.0), "stat_only": True},
     ):
-        fast, ref = _kernel_and_numpy(
+        fast, ref = kernel_and_numpy(
             monkeypatch, lambda k=kw: measure_response_array(x, ep.times, ep.sfreq, **k)
         )
         _assert_bitwise(fast, ref)
@@ -134,7 +121,7 @@ def test_fused_kernel_fewer_rows_than_prefetch_distance(monkeypatch):
     ep = _epochs("combined", 54, n=4)
     for n in (1, 2, 3):
         d = np.ascontiguousarray(ep.data[:1, :n])
-        fast, ref = _kernel_and_numpy(
+        fast, ref = kernel_and_numpy(
             monkeypatch,
             lambda d=d: measure_response_array(d, ep.times, ep.sfreq, detect_highpass_ms=3.0),
         )
