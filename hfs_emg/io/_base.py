@@ -565,15 +565,8 @@ class BaseReader:
                 f"file gave an array of shape {data.shape} (truncated file?)."
             )
         t0 = self.tstart + start / self.sfreq
-        t1 = self.tstart + stop / self.sfreq
         memo = self._read_memo()
-        if "events" not in memo:  # the file's events, made once (read() slices them)
-            memo["events"] = self.read_events()
-        events = memo["events"]
-        # Events in [t0, t1); one exactly at the end of the file is kept in the window that
-        # reaches the end (EDF+ files often close with a "Recording ends" annotation there).
-        before_end = events["onset_s"] <= t1 if stop == self.n_samples else events["onset_s"] < t1
-        events = events.loc[(events["onset_s"] >= t0) & before_end]
+        events = self.window_events(start, stop)
         names = [self.ch_names[i] for i in idx]
         key = _channels_key(names, self.sfreq, units, ch_types, dtype)
         channels = memo.get(key) if key is not None else None
@@ -621,6 +614,23 @@ class BaseReader:
         if key is not None and (rec.data is data or rec.data.base is data):
             memo[key] = rec.channels.copy()
         return rec
+
+    def window_events(self, start: int, stop: int) -> pd.DataFrame:
+        """The file's events that :meth:`read` keeps for samples ``[start, stop)``.
+
+        Events in ``[t0, t1)``; one exactly at the end of the file is kept in the window that
+        reaches the end (EDF+ files often close with a "Recording ends" annotation there). The
+        file's events are made once (:meth:`read_events`) and sliced.
+        """
+        memo = self._read_memo()
+        if "events" not in memo:
+            memo["events"] = self.read_events()
+        events = memo["events"]
+        t0 = self.tstart + start / self.sfreq
+        t1 = self.tstart + stop / self.sfreq
+        onset = events["onset_s"]
+        before_end = onset <= t1 if stop == self.n_samples else onset < t1
+        return events.loc[(onset >= t0) & before_end]
 
     def _read_memo(self) -> dict[Any, Any]:
         """What :meth:`read` keeps between calls: the file's events, channel tables by options.

@@ -153,21 +153,12 @@ def _read_without_triggers(
         same = False
     if not same:
         return None
-    # the events of a whole read (those in the file's span, as BaseReader.read keeps them),
-    # so the protocol is known before the samples are read
-    events = reader.read_events()
-    t1 = reader.tstart + reader.n_samples / reader.sfreq
-    onsets = events["onset_s"]
-    events = events.loc[(onsets >= reader.tstart) & (onsets <= t1)]
+    # the events a whole read keeps, so the protocol is known before the samples are read
+    events = reader.window_events(0, reader.n_samples)
     decision = decide_protocol(probe.with_events(events), config, trigger_runs=runs)
     if decision.protocol != "lsr":
         return None
-    rec = reader.read(picks=keep)
-    if not rec.events.equals(probe.with_events(events).events):  # pragma: no cover - guard
-        decision = decide_protocol(probe.with_events(rec.events), config, trigger_runs=runs)
-        if decision.protocol != "lsr":
-            return None
-    return rec, decision
+    return reader.read(picks=keep), decision
 
 
 def analyze(
