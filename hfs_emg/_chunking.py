@@ -100,10 +100,10 @@ def run_tasks(
     if workers == 1:
         return [func(t) for t in items]
     pool = _shared_pool(workers)
+    run = _in_pool(func)  # its tasks, and any run nested in them, never wait on the shared pool
     if pool is None:  # called from a task (a nested run), or more threads than cores
         with ThreadPoolExecutor(max_workers=workers) as own:
-            return list(own.map(func, items))
-    run = _in_pool(func)
+            return list(own.map(run, items))
     futures = [pool.submit(run, t) for t in items]
     wait(futures)  # every task done before an error is raised, as a pool of its own would
     return [f.result() for f in futures]
@@ -135,11 +135,12 @@ def _shared_pool(workers: int) -> ThreadPoolExecutor | None:
 
 def _in_pool(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def run(task: Any) -> Any:
+        outer = getattr(_local, "in_pool", False)
         _local.in_pool = True
         try:
             return func(task)
         finally:
-            _local.in_pool = False
+            _local.in_pool = outer
 
     return run
 

@@ -55,3 +55,27 @@ def test_analyze_parallel_equals_serial_through_the_filter_threads(example_dir, 
         one = hfs_emg.analyze(path)
     for name, table in both.tables().items():
         pd.testing.assert_frame_equal(table, one.tables()[name], check_exact=True, obj=name)
+
+
+def test_run_tasks_nested_three_deep_does_not_wait_on_itself(monkeypatch):
+    """Runs nested in a shared-pool task (and in their own pools) never queue on the shared
+    pool, whose threads are all waiting for them: three levels finish, with every result."""
+    import threading
+
+    from hfs_emg import _chunking
+
+    monkeypatch.setattr(_chunking.os, "cpu_count", lambda: 2)
+    big = _chunking.MIN_SAMPLES_FOR_THREADS
+
+    def level(depth: int) -> list:
+        if depth == 0:
+            return [1]
+        parts = _chunking.run_tasks(lambda _: level(depth - 1), range(2), n_samples=big)
+        return [x for p in parts for x in p]
+
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(level(3)), daemon=True)
+    t.start()
+    t.join(timeout=60)
+    assert not t.is_alive(), "nested run_tasks deadlocked"
+    assert out == [[1] * 8]
