@@ -100,7 +100,7 @@ class DiskWriter:
             oldest = self._busy_since if self._busy else self._jobs[0][0] if self._jobs else now
             if now - oldest > self.max_lag_s:
                 # the disk is behind: wait for it (bounds what a crash can lose)
-                while (self._jobs or self._busy) and self._error is None:
+                while (self._jobs or self._busy) and self._error is None and self.running:
                     self._cond.wait(0.05)
             self._jobs.append((time.monotonic(), key, job))
             self._cond.notify_all()
