@@ -106,11 +106,8 @@ def _refine_runs(
             fine[k] = val
             # np.maximum.reduceat (NaN propagates); lead samples count as 0.0
             own = val if k >= lead else 0.0
-            if k == 0:
+            if k == 0 or ((own > peak or own != own) and peak == peak):
                 peak = own
-            elif own > peak or own != own:
-                if peak == peak:
-                    peak = own
         b = rel * peak
         thr = hthr if hthr >= b else b  # np.maximum: NaN if either is NaN
         if hthr != hthr or b != b:
@@ -232,11 +229,8 @@ def _amplitudes(
             v = np.float64(np.abs(row[s[r] + k]))  # abs in the row's dtype, then float64
             absv[k] = v
             sq[k] = v * v
-            if k == 0:
+            if k == 0 or ((v > m or v != v) and m == m):
                 m = v
-            elif v > m or v != v:
-                if m == m:
-                    m = v
         peak[r] = m
         # np.add.reduceat: the first element, then the pairwise sum of the rest
         area[r] = (absv[0] + _pairwise(absv, 1, length - 1, stack, vals)) / fs
