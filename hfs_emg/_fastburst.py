@@ -58,6 +58,21 @@ def enabled() -> bool:
     return AVAILABLE
 
 
+def _fine_at(cs: npt.NDArray[np.float64], kk: int, half: int, glen: int) -> float:
+    """Short-window RMS at gathered sample ``kk`` (window clipped to the gathered stretch)."""
+    lo = max(kk - half, 0)
+    hi = min(kk + half + 1, glen)
+    val = (cs[hi] - cs[lo]) / (hi - lo)
+    if val < 0.0:  # np.maximum(val, 0.0) (a NaN stays NaN)
+        val = 0.0
+    return np.sqrt(val)
+
+
+#: Relative band around a squared threshold (times the window) inside which a window sum is
+#: compared through the exact RMS; outside it the sum decides (rounding errors are ~1e-16).
+_BAND = 1e-6
+
+
 def _refine_runs(
     row: FloatArray,
     s: IntArray,
@@ -73,13 +88,13 @@ def _refine_runs(
 ) -> tuple[IntArray, IntArray]:
     n = row.shape[0]
     n_run = s.shape[0]
+    w = 2 * half + 1
     new_s = np.empty(n_run, dtype=np.int64)
     new_e = np.empty(n_run, dtype=np.int64)
     longest = 1
     for r in range(n_run):
         longest = max(longest, min(e[r] + half, n) - max(s[r] - half, 0))
     cs = np.empty(longest + 1)  # running sum at the gathered samples of one run
-    fine = np.empty(longest)  # short-window RMS of the run's samples
     acc = 0.0
     for r in range(n_run):
         if reset[r]:
@@ -93,43 +108,83 @@ def _refine_runs(
             acc += v * v
             cs[j + 1] = acc
         length = er - sr
+        off = sr - a  # gathered index of the run's first sample
+        inner = off == half and glen == length + 2 * half  # no window clipped
         lead = s_run[r] - sr if use_floor else 0
-        peak = 0.0
-        for k in range(length):
-            kk = sr - a + k  # gathered index
-            lo = max(kk - half, 0)
-            hi = min(kk + half + 1, glen)
-            val = (cs[hi] - cs[lo]) / (hi - lo)
-            if val < 0.0:  # np.maximum(val, 0.0) (a NaN stays NaN)
+        # the peak of the own samples (np.maximum.reduceat: a NaN propagates; the lead
+        # samples count as 0.0, below every RMS). sqrt and the division by the window are
+        # monotonic, so the largest window sum gives the largest RMS.
+        if inner:
+            dmax = -np.inf
+            nan = False
+            for k in range(lead, length):
+                d = cs[k + w] - cs[k]
+                if d > dmax:
+                    dmax = d
+                elif d != d:
+                    nan = True
+            val = dmax / w
+            if val < 0.0:
                 val = 0.0
-            val = np.sqrt(val)
-            fine[k] = val
-            # np.maximum.reduceat (NaN propagates); lead samples count as 0.0
-            own = val if k >= lead else 0.0
-            if k == 0 or ((own > peak or own != own) and peak == peak):
-                peak = own
+            peak = np.nan if nan else np.sqrt(val)
+        else:
+            peak = 0.0
+            for k in range(lead, length):
+                val = _fine_at(cs, off + k, half, glen)
+                if k == lead or ((val > peak or val != val) and peak == peak):
+                    peak = val
         b = rel * peak
         thr = hthr if hthr >= b else b  # np.maximum: NaN if either is NaN
         if hthr != hthr or b != b:
             thr = np.nan
+        t2 = thr * thr * w
+        banded = inner and 1e-280 < t2 < 1e280
+        t_lo, t_hi = t2 * (1.0 - _BAND), t2 * (1.0 + _BAND)
         first = -1
-        last = -1
-        for k in range(lead, length):
-            if fine[k] >= thr:
-                if first < 0:
+        for k in range(lead, length):  # the first own sample at or above the threshold
+            if banded:
+                d = cs[k + w] - cs[k]
+                if d < t_lo:
+                    continue
+                if d > t_hi:
                     first = k
-                last = k
+                    break
+            if _fine_at(cs, off + k, half, glen) >= thr:
+                first = k
+                break
         if first < 0:  # no hit: the run is kept as it was
             new_s[r] = s_run[r] if use_floor else sr
             new_e[r] = er
             continue
+        last = first
+        for k in range(length - 1, first, -1):  # the last one
+            if banded:
+                d = cs[k + w] - cs[k]
+                if d < t_lo:
+                    continue
+                if d > t_hi:
+                    last = k
+                    break
+            if _fine_at(cs, off + k, half, glen) >= thr:
+                last = k
+                break
         if use_floor:
             b = relh * peak
             fl = fthr if fthr >= b else b
             if fthr != fthr or b != b:
                 fl = np.nan
+            f2 = fl * fl * w
+            banded = inner and 1e-280 < f2 < 1e280
+            f_lo, f_hi = f2 * (1.0 - _BAND), f2 * (1.0 + _BAND)
             for k in range(first - 1, -1, -1):  # the last sample below the floor before it
-                if fine[k] < fl:
+                if banded:
+                    d = cs[k + w] - cs[k]
+                    if d < f_lo:
+                        first = k + 1
+                        break
+                    if d > f_hi:
+                        continue
+                if _fine_at(cs, off + k, half, glen) < fl:
                     first = k + 1
                     break
         new_s[r] = sr + first
@@ -240,6 +295,7 @@ def _amplitudes(
 
 if AVAILABLE:
     _opts = {"cache": True, "nogil": True, "fastmath": False}
+    _fine_at = njit(**_opts)(_fine_at)
     refine_runs = njit(**_opts)(_refine_runs)
     _pairwise_leaf = njit(**_opts)(_pairwise_leaf)
     _pairwise = njit(**_opts)(_pairwise)

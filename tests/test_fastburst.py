@@ -199,3 +199,32 @@ def test_channel_without_bursts(monkeypatch) -> None:
         table, det.table([ref], 10000.0, ["a", "b", "c"], 0.0), check_exact=True
     )
     assert table.empty and list(table.columns) == list(detection.BURST_COLUMNS)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("level", [1.0, 3.0, 0.7])
+def test_refine_ties_at_the_thresholds(monkeypatch, dtype, level) -> None:
+    # plateaus: the short RMS equals the peak (rel=1) and the high and floor thresholds
+    # (level x noise) on whole stretches, so the window sums lie inside the kernel's band
+    # around the squared thresholds and are decided by the exact RMS, as NumPy does
+    n = 4000
+    x = np.full(n, 0.1, dtype=dtype)
+    s = np.array([300, 900, 1500, 2500], np.intp)
+    e = np.array([700, 1300, 2200, 3000], np.intp)
+    for a, b in zip(s, e, strict=True):
+        x[a + 20 : b - 20] = level * np.where(np.arange(b - a - 40) % 2, 1.0, -1.0)
+        x[a + 60 : a + 80] = 2.0 * level  # a louder stretch inside, for rel < 1
+    c = np.zeros(s.size, np.intp)
+    for rel, floor in ((1.0, None), (0.5, level), (0.2, level)):
+        kw: dict[str, Any] = {
+            "high": level,
+            "fine_window_s": 0.005,
+            "rel": rel,
+            "noise": np.array([1.0]),
+        }
+        if floor is not None:
+            kw.update(onset_floor=floor, backtrack_s=0.03)
+        fast, ref = _both(
+            monkeypatch, "refine_runs", lambda kw=kw: _refine(x[None], 1000.0, s, e, c, **kw)
+        )
+        assert _bits_equal(fast[0], ref[0]) and _bits_equal(fast[1], ref[1]), (rel, floor)
