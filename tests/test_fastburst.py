@@ -15,8 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hfs_emg import _fastburst, detection
-from hfs_emg.detection import BurstDetector, _burst_features, _refine, detect_bursts
+from hfs_emg import _fastburst, _fastfilt, detection
+from hfs_emg import signal as sig
+from hfs_emg.detection import (
+    BurstDetector,
+    _burst_features,
+    _hysteresis_runs,
+    _refine,
+    detect_bursts,
+)
 from hfs_emg.recording import from_array
 from hfs_emg.simulate import simulate_spontaneous
 
@@ -228,3 +235,32 @@ def test_refine_ties_at_the_thresholds(monkeypatch, dtype, level) -> None:
             monkeypatch, "refine_runs", lambda kw=kw: _refine(x[None], 1000.0, s, e, c, **kw)
         )
         assert _bits_equal(fast[0], ref[0]) and _bits_equal(fast[1], ref[1]), (rel, floor)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("block", [1 << 16, 97])
+@pytest.mark.parametrize("poison", [None, np.nan, np.inf])
+def test_hysteresis_scans_equal_numpy_path(monkeypatch, dtype, block, poison) -> None:
+    # the compiled hysteresis skips through samples clearly below the low threshold (outside
+    # a run) or clearly above it (inside one); plateaus exactly at both thresholds, runs
+    # across blocks and one open at the end keep every branch in play; after a NaN or an inf
+    # every window sum is NaN (as in NumPy's cumulative sum)
+    monkeypatch.setattr(sig, "_BLOCK", block)
+    n = 5000
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=n)
+    x[500:900] = np.where(np.arange(400) % 2, 3.0, -3.0)  # envelope = the low threshold
+    x[1200:1500] = np.where(np.arange(300) % 2, 6.0, -6.0)  # = the high threshold
+    x[1500:1700] = np.where(np.arange(200) % 2, 4.0, -4.0)  # between them
+    x[2000:2300] *= 12.0
+    x[-200:] *= 9.0
+    if poison is not None:
+        x[2150] = poison
+    x = x.astype(dtype)
+    fast = _hysteresis_runs(x, 1000.0, 1.0, window_s=0.011, high=6.0, low=3.0)
+    monkeypatch.setattr(_fastfilt, "AVAILABLE", False)
+    slow = _hysteresis_runs(x, 1000.0, 1.0, window_s=0.011, high=6.0, low=3.0)
+    if poison is None:
+        assert len(slow[0]) >= 3 and slow[2].any() and not slow[2].all() and slow[1][-1] == n
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(a, b)
