@@ -38,7 +38,10 @@ Channels are analysed one at a time (on 2 threads when they are long), and withi
 nothing of the recording's length is allocated: the ``"hysteresis"`` envelope is streamed in
 blocks and only its threshold crossings are kept, and the per-burst steps gather the burst
 samples in batches. Memory beyond the recording stays at a few MB per thread (plus one filtered
-channel when ``detect_bursts`` filters), whatever the recording's length.
+channel when ``detect_bursts`` filters), whatever the recording's length. With numba, the
+envelope (:func:`hfs_emg._fastfilt.hysteresis_runs`), the edge refinement and the burst
+amplitudes (:mod:`hfs_emg._fastburst`) are compiled GIL-free passes over a channel's runs, bit for
+bit the NumPy steps (same sums in the same order), so the two threads overlap.
 
 Baselines (noise RMS, quiet-window mean and SD) are estimated on the whole recording, assuming
 bursts fill well under 80 % of it; for long recordings with changing noise, process windows with
