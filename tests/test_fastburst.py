@@ -8,6 +8,8 @@ per-run reference (Python over runs, NumPy over a run's samples) checks the sema
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -264,3 +266,12 @@ def test_hysteresis_scans_equal_numpy_path(monkeypatch, dtype, block, poison) ->
         assert len(slow[0]) >= 3 and slow[2].any() and not slow[2].all() and slow[1][-1] == n
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_without_numba_the_module_falls_back(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now raises ImportError
+    spec = importlib.util.spec_from_file_location("_fastburst_no_numba", _fastburst.__file__)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.AVAILABLE is False and mod.enabled() is False
+    assert mod.refine_runs is None and mod.amplitudes is None
