@@ -407,6 +407,28 @@ def _comb_row(coef: FloatArray, x: FloatArray, period: int, n_tail: int, out: Fl
             out[base + c] = y
 
 
+def _env_above(
+    total: float,
+    i: int,
+    n: int,
+    half: int,
+    width: int,
+    lo_thr: float,
+    hi_thr: float,
+    f32: bool,
+) -> tuple[bool, bool]:
+    """Exact envelope of window sum ``total`` at sample ``i`` against both thresholds."""
+    total /= width
+    if i < half or i >= n - half:  # edge windows hold fewer samples
+        count = min(i + half, n - 1) - max(i - half, 0) + 1
+        total *= width / count
+    total = max(total, 0.0)
+    env = np.sqrt(total)
+    if f32:
+        env = np.float64(np.float32(env))
+    return env > lo_thr, env > hi_thr
+
+
 def _hysteresis_runs(
     row: FloatArray, half: int, lo_thr: float, hi_thr: float, block: int, f32: bool
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
@@ -445,33 +467,43 @@ def _hysteresis_runs(
             starts = np.concatenate((starts, np.empty(cap - starts.shape[0], np.int64)))
             stops = np.concatenate((stops, np.empty(cap - stops.shape[0], np.int64)))
             hits = np.concatenate((hits, np.zeros(cap - hits.shape[0], np.bool_)))
-        for i in range(b0, b1):
-            total = buf[min(i + half, n - 1) - s0]
-            if i >= half + 1:
-                total -= buf[i - half - 1 - s0]
-            edge = i < half or i >= n - half
-            # the window sum far from both thresholds decides without the exact envelope
-            # (1e-6 relative bands around the squared thresholds; exact inside them)
-            if not edge and total < lo_below:
-                above_lo = False
-                above_hi = False
-            elif not edge and total > hi_above:
-                above_lo = True
-                above_hi = True
-            elif not edge and total > lo_above and total < hi_below:
-                above_lo = True
-                above_hi = False
-            else:
-                total /= width
-                if edge:  # edge windows hold fewer samples
-                    count = min(i + half, n - 1) - max(i - half, 0) + 1
-                    total *= width / count
-                total = max(total, 0.0)
-                env = np.sqrt(total)
-                if f32:
-                    env = np.float64(np.float32(env))
-                above_lo = env > lo_thr
-                above_hi = env > hi_thr
+        # samples whose window lies inside the row and after its first sample
+        i0 = min(max(b0, half + 1), b1)
+        i1 = max(min(b1, n - half), i0)
+        i = b0
+        while i < b1:
+            if i0 <= i < i1:
+                # fast scans over samples whose state cannot change: clearly below the low
+                # threshold outside a run, clearly above it (noting the high one) inside one
+                if not on:
+                    while i < i1 and buf[i + half - s0] - buf[i - half - 1 - s0] < lo_below:
+                        i += 1
+                else:
+                    while i < i1:
+                        total = buf[i + half - s0] - buf[i - half - 1 - s0]
+                        if total > hi_above:
+                            hit = True
+                        elif not (total > lo_above and total < hi_below):
+                            break
+                        i += 1
+                if i >= i1:
+                    continue
+                total = buf[i + half - s0] - buf[i - half - 1 - s0]
+                # the window sum far from both thresholds decides without the exact envelope
+                # (1e-6 relative bands around the squared thresholds; exact inside them)
+                if total < lo_below:
+                    above_lo, above_hi = False, False
+                elif total > hi_above:
+                    above_lo, above_hi = True, True
+                elif total > lo_above and total < hi_below:
+                    above_lo, above_hi = True, False
+                else:
+                    above_lo, above_hi = _env_above(total, i, n, half, width, lo_thr, hi_thr, f32)
+            else:  # edge windows, and the first ones (no sample before the window)
+                total = buf[min(i + half, n - 1) - s0]
+                if i >= half + 1:
+                    total -= buf[i - half - 1 - s0]
+                above_lo, above_hi = _env_above(total, i, n, half, width, lo_thr, hi_thr, f32)
             if above_lo:
                 if not on:
                     on = True
@@ -484,6 +516,7 @@ def _hysteresis_runs(
                 stops[n_run] = i
                 hits[n_run] = hit
                 n_run += 1
+            i += 1
         nxt = max(b1 - half - 1, 0)
         if nxt > s0:
             base = buf[nxt - 1 - s0]
@@ -507,6 +540,7 @@ if AVAILABLE:
     _section_rows = njit(**_opts)(_section_rows)
     sosfiltfilt_parts_rows = njit(**_opts)(_sosfiltfilt_parts_rows)
     comb_row = njit(**_opts)(_comb_row)
+    _env_above = njit(**_opts)(_env_above)
     hysteresis_runs = njit(**_opts)(_hysteresis_runs)
 else:  # pragma: no cover - without numba
     sosfiltfilt_row = None

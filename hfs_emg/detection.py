@@ -38,7 +38,10 @@ Channels are analysed one at a time (on 2 threads when they are long), and withi
 nothing of the recording's length is allocated: the ``"hysteresis"`` envelope is streamed in
 blocks and only its threshold crossings are kept, and the per-burst steps gather the burst
 samples in batches. Memory beyond the recording stays at a few MB per thread (plus one filtered
-channel when ``detect_bursts`` filters), whatever the recording's length.
+channel when ``detect_bursts`` filters), whatever the recording's length. With numba, the
+envelope (:func:`hfs_emg._fastfilt.hysteresis_runs`), the edge refinement and the burst
+amplitudes (:mod:`hfs_emg._fastburst`) are compiled GIL-free passes over a channel's runs, bit for
+bit the NumPy steps (same sums in the same order), so the two threads overlap.
 
 Baselines (noise RMS, quiet-window mean and SD) are estimated on the whole recording, assuming
 bursts fill well under 80 % of it; for long recordings with changing noise, process windows with
@@ -57,7 +60,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import signal as _sps
 
-from . import _fastfilt
+from . import _fastburst, _fastfilt
 from . import signal as _sig
 from ._chunking import run_tasks
 from ._errors import ParameterError
@@ -284,7 +287,30 @@ def _refine(
         prev_end = np.where(np.r_[False, c[1:] == c[:-1]], prev_end, 0)
         s = np.maximum(s - back, prev_end).astype(np.intp)
     floor = onset_floor if back > 0 else None
-    if x.shape[0] == 1 and s.min() >= half and e.max() + half <= n:
+    inside = x.shape[0] == 1 and s.min() >= half and e.max() + half <= n
+    if _fastburst.enabled() and x.shape[0] == 1 and x.dtype in (np.float32, np.float64):
+        # compiled: the same running sums (restarting where the batches below do), peaks,
+        # thresholds and searches, one GIL-free pass over the runs
+        reset = np.zeros(s.size, dtype=bool)
+        if inside:
+            reset[[a for a, _ in _batches(e - s + 2 * half, _RUN_BATCH)]] = True
+        else:
+            reset[0] = True  # _local_rms: one running sum over all runs
+        new_s, new_e = _fastburst.refine_runs(
+            x[0],
+            s.astype(np.int64),
+            e.astype(np.int64),
+            s_run.astype(np.int64),
+            reset,
+            half,
+            float(high * noise[c[0]]),
+            float(rel),
+            floor is not None,
+            float(floor * noise[c[0]]) if floor is not None else 0.0,
+            float(0.5 * rel),
+        )
+        return new_s.astype(np.intp), new_e.astype(np.intp)
+    if inside:
         # no window is cut by the recording's edges: batches of runs, small temporaries
         parts = [
             _refine_runs(
@@ -1052,14 +1078,18 @@ def _burst_features(
             "mdf": mdf,
         }
     parts = []
-    for a, b in _batches(e - s, _RUN_BATCH):  # batches of bursts: small temporaries
-        lens = e[a:b] - s[a:b]
-        offsets = np.cumsum(lens) - lens
-        vals = np.abs(row[_ranges_from(s[a:b], lens)]).astype(np.float64)
-        peak = np.maximum.reduceat(vals, offsets)
-        area = np.add.reduceat(vals, offsets) / fs
-        np.square(vals, out=vals)
-        parts.append((peak, area, np.sqrt(np.add.reduceat(vals, offsets) / lens)))
+    if _fastburst.enabled() and row.dtype in (np.float32, np.float64):
+        # compiled: the same maxima and (pairwise) sums as the reduceat below, GIL-free
+        parts.append(_fastburst.amplitudes(row, s.astype(np.int64), e.astype(np.int64), fs))
+    else:
+        for a, b in _batches(e - s, _RUN_BATCH):  # batches of bursts: small temporaries
+            lens = e[a:b] - s[a:b]
+            offsets = np.cumsum(lens) - lens
+            vals = np.abs(row[_ranges_from(s[a:b], lens)]).astype(np.float64)
+            peak = np.maximum.reduceat(vals, offsets)
+            area = np.add.reduceat(vals, offsets) / fs
+            np.square(vals, out=vals)
+            parts.append((peak, area, np.sqrt(np.add.reduceat(vals, offsets) / lens)))
     max_len_s = max(0.25, 10 / frange[0])
     per_batch = max(_SPECTRAL_BATCH // max(round(max_len_s * fs), 1), 1)
     found = [
