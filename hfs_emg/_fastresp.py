@@ -55,11 +55,12 @@ References
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import numpy.typing as npt
 
-from ._chunking import run_tasks
+from ._chunking import MIN_SAMPLES_FOR_THREADS, run_tasks
 from ._prefetch import prefetch_span
 
 try:  # optional accelerator
@@ -78,6 +79,7 @@ __all__ = [
     "tail_eval",
     "tail_resid_rms",
     "tail_subtract",
+    "task_rows",
     "trailing_median_pool",
 ]
 
@@ -107,6 +109,28 @@ def enabled() -> bool:
     True
     """
     return AVAILABLE
+
+
+def task_rows(n: int, step: int, per_row: int) -> int:
+    """Rows per task of a per-row kernel: at most ``step``, and ``n / cores`` (rounded up)
+    when such tasks still hold :data:`hfs_emg._chunking.MIN_SAMPLES_FOR_THREADS` samples.
+
+    A fixed ``step`` splits a few thousand rows (a block of sweeps) into one large and one
+    small task, or one task: a core idles. The rows are independent, so how they are split
+    changes no value.
+
+    Examples
+    --------
+    >>> task_rows(10, 4096, 10)  # too small for threads: the step, as before
+    4096
+    >>> 1 <= task_rows(4000, 4096, 1000) <= 4096  # 2000 on two cores
+    True
+    """
+    cores = os.cpu_count() or 1
+    even = -(-int(n) // cores)
+    if cores > 1 and even * per_row >= MIN_SAMPLES_FOR_THREADS:
+        return max(1, min(int(step), even))
+    return int(step)
 
 
 def _pairwise_leaf(a: FloatArray, lo: int, n: int, mu: float = 0.0, sq: bool = False) -> float:
@@ -293,7 +317,7 @@ def row_std(data: FloatArray, lo: int, hi: int) -> FloatArray:
         return x[..., lo:hi].std(axis=-1)
     flat = x.reshape(-1, x.shape[-1])
     out = np.empty(flat.shape[0])
-    step = 8192
+    step = task_rows(flat.shape[0], 8192, hi - lo)
 
     def run(i: int) -> None:
         _row_std_k(flat[i : i + step], lo, hi, out[i : i + step])
@@ -799,7 +823,7 @@ def crosstalk_fit(
     gain = np.empty((n_e, n_c))
     se = np.empty((n_e, n_c))
     corr = np.empty((n_e, n_c))
-    step = 2048
+    step = task_rows(n_e, 2048, n_c * (f[1] - f[0] + r[1] - r[0]))
 
     def run(i: int) -> None:
         b = slice(i, i + step)
@@ -1028,7 +1052,7 @@ def tail_coefs(
         pen,
         cls,
     )
-    step = 1024
+    step = task_rows(n_r, 1024, y.shape[1] * 8)
 
     def run(i: int) -> None:
         _tail_coef_k(y[i : i + step], *args, out_m[i : i + step], out_c[i : i + step])
@@ -1065,7 +1089,7 @@ def tail_subtract(
     [[-7.0, -3.0]]
     """
     bas = np.ascontiguousarray(basis, dtype=np.float64)
-    step = 4096
+    step = task_rows(x.shape[0], 4096, x.shape[1])
 
     def run(i: int) -> None:
         _tail_sub_k(x[i : i + step], m[i : i + step], c[i : i + step], bas)
@@ -1116,7 +1140,7 @@ def tail_resid_rms(
     idx = np.flatnonzero(cols).astype(np.int64)
     out = np.empty(y.shape[0])
     bas = np.ascontiguousarray(basis[:, idx], dtype=np.float64)
-    step = 4096
+    step = task_rows(y.shape[0], 4096, y.shape[1])
 
     def run(i: int) -> None:
         b = slice(i, i + step)
@@ -1193,7 +1217,7 @@ def epoch_gather(
     mins = np.empty((n_e, ch.size))
     maxs = np.empty((n_e, ch.size))
     i0, i1 = (0, 0) if base is None else (int(base[0]), int(base[1]))
-    step = 1024
+    step = task_rows(n_e, 1024, ch.size * int(n_t))
 
     def run(i: int) -> None:
         b = slice(i, i + step)
