@@ -111,6 +111,12 @@ def enabled() -> bool:
     return AVAILABLE
 
 
+def _writable(a: np.ndarray) -> np.ndarray:
+    """``a``, or a copy where it is read-only (a broadcast threshold): numba types read-only
+    arrays apart, so each such argument would load a second copy of the kernel (~2 MB)."""
+    return a if a.flags.writeable else a.copy()
+
+
 def task_rows(n: int, step: int, per_row: int) -> int:
     """Rows per task of a per-row kernel: at most ``step``, and ``n / cores`` (rounded up)
     when such tasks still hold :data:`hfs_emg._chunking.MIN_SAMPLES_FOR_THREADS` samples.
@@ -1262,12 +1268,12 @@ def measure_rows(
     n_r = ri.size
     out_f = np.zeros((n_r, 5))
     out_i = np.zeros((n_r, 3), dtype=np.int64)
-    sd = np.zeros(n_r) if sd_in is None else np.ascontiguousarray(sd_in, dtype=np.float64)
+    sd = np.zeros(n_r) if sd_in is None else _writable(np.ascontiguousarray(sd_in, np.float64))
     _kernel(
         np.ascontiguousarray(arr, dtype=np.float64),
         ri,
         sd,
-        np.ascontiguousarray(k_row, dtype=np.float64),
+        _writable(np.ascontiguousarray(k_row, dtype=np.float64)),
         np.ascontiguousarray(coeffs, dtype=np.float64),
         np.ascontiguousarray(ipar, dtype=np.int64),
         np.ascontiguousarray(fpar, dtype=np.float64),
