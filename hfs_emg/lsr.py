@@ -249,7 +249,7 @@ def _push_blocks(
     """
     n_e = len(events)
     step = max(1, _PUSH_BYTES // (8 * len(stream.channels) * stream.times.size))
-    if n_e > step:
+    if n_e > step and isinstance(events, pd.DataFrame):  # (onsets as an array: one push)
         try:
             branch = _event_branches(
                 _event_columns(events), n_e, stim_branch, rec.meta.get("stim_branch")

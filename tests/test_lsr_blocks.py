@@ -138,3 +138,14 @@ def test_pruned_criterion_picks_the_model_of_all(monkeypatch, w, keep_gap):
     np.testing.assert_array_equal(m, ref_m)
     np.testing.assert_array_equal(c, ref_c)
     assert (m[24 // 2] == 0).all()  # the all-tie row: the first model
+
+
+def test_onsets_as_an_array(session, monkeypatch):
+    rec, ev = session
+    on = ev["onset_s"].to_numpy(float)
+    ref = _one_push(rec, pd.DataFrame({"onset_s": on}), monkeypatch)
+    monkeypatch.setattr(lsr, "_PUSH_BYTES", _bytes_for(2, rec))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = lsr.measure_lsr(rec, events=on)  # onsets alone: one push, as before
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
