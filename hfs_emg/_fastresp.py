@@ -54,12 +54,14 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 
 import numpy as np
 import numpy.typing as npt
 
-from ._chunking import run_tasks
+from ._chunking import MIN_SAMPLES_FOR_THREADS, run_tasks
 from ._prefetch import prefetch_span
 
 try:  # optional accelerator
@@ -78,6 +80,7 @@ __all__ = [
     "tail_eval",
     "tail_resid_rms",
     "tail_subtract",
+    "task_rows",
     "trailing_median_pool",
 ]
 
@@ -92,6 +95,11 @@ _PW = 128
 #: Rows ahead whose samples a per-row kernel asks the cache for (:mod:`hfs_emg._prefetch`).
 _AHEAD = 2
 
+#: Relative margin above a penalty class's smallest residual within which the tail kernel
+#: (:func:`_tail_coef_rows`) evaluates the Schwarz criterion: a model outside it cannot tie
+#: the best (the criterion's rounding spans ~1e-14 relative of the residual).
+_SSE_NEAR = 1e-6
+
 
 def enabled() -> bool:
     """Whether the compiled kernel is used (numba importable and ``AVAILABLE`` not cleared).
@@ -102,6 +110,42 @@ def enabled() -> bool:
     True
     """
     return AVAILABLE
+
+
+def _writable(a: np.ndarray) -> np.ndarray:
+    """``a``, or a copy where it is read-only (a broadcast threshold): numba types read-only
+    arrays apart, so each such argument would load a second copy of the kernel (~2 MB)."""
+    return a if a.flags.writeable else a.copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _cores() -> int:
+    """Number of CPUs, read once (``os.cpu_count`` reads a file: ~15 µs, ~0.5 ms when loaded)."""
+    return os.cpu_count() or 1
+
+
+def task_rows(n: int, step: int, per_row: int) -> int:
+    """Rows per task of a per-row kernel: at most ``step``, and ``n / cores`` (rounded up)
+    when such tasks still hold :data:`hfs_emg._chunking.MIN_SAMPLES_FOR_THREADS` samples.
+
+    A fixed ``step`` splits a few thousand rows (a block of sweeps) into one large and one
+    small task, or one task: a core idles. The rows are independent, so how they are split
+    changes no value.
+
+    Examples
+    --------
+    >>> task_rows(10, 4096, 10)  # too small for threads: the step, as before
+    4096
+    >>> 1 <= task_rows(4000, 4096, 1000) <= 4096  # 2000 on two cores
+    True
+    """
+    if int(n) * per_row < MIN_SAMPLES_FOR_THREADS:
+        return int(step)  # one task whatever the split
+    cores = _cores()
+    even = -(-int(n) // cores)
+    if cores > 1 and even * per_row >= MIN_SAMPLES_FOR_THREADS:
+        return max(1, min(int(step), even))
+    return int(step)
 
 
 def _pairwise_leaf(a: FloatArray, lo: int, n: int, mu: float = 0.0, sq: bool = False) -> float:
@@ -288,7 +332,7 @@ def row_std(data: FloatArray, lo: int, hi: int) -> FloatArray:
         return x[..., lo:hi].std(axis=-1)
     flat = x.reshape(-1, x.shape[-1])
     out = np.empty(flat.shape[0])
-    step = 8192
+    step = task_rows(flat.shape[0], 8192, hi - lo)
 
     def run(i: int) -> None:
         _row_std_k(flat[i : i + step], lo, hi, out[i : i + step])
@@ -794,7 +838,7 @@ def crosstalk_fit(
     gain = np.empty((n_e, n_c))
     se = np.empty((n_e, n_c))
     corr = np.empty((n_e, n_c))
-    step = 2048
+    step = task_rows(n_e, 2048, n_c * (f[1] - f[0] + r[1] - r[0]))
 
     def run(i: int) -> None:
         b = slice(i, i + step)
@@ -813,6 +857,7 @@ def _tail_coef_rows(
     ginv: FloatArray,
     sel: npt.NDArray[np.int64],
     pen: FloatArray,
+    cls: npt.NDArray[np.int64],
     out_m: npt.NDArray[np.int64],
     out_c: FloatArray,
 ) -> None:
@@ -825,16 +870,29 @@ def _tail_coef_rows(
     ``n_f log(sse / n_f) + pen[p]`` and, for the smallest, the coefficients ``G_p^+ r``
     (variable projection, Golub & Pereyra 1973; Schwarz 1978). ``out_m`` (N, 2) the two
     exponentials, ``out_c`` (N, 3) their coefficients and the constant.
+
+    ``cls[p]`` numbers the distinct penalties (models of one class share ``pen[p]``). Within a
+    class the criterion is a non-decreasing function of ``sse`` (each floating-point step of
+    it is, up to the last bit of ``log``), so the model it picks - the first smallest
+    criterion - has an ``sse`` within a few units in the last place of its class's smallest:
+    the criterion (a logarithm) is evaluated only for the models within :data:`_SSE_NEAR`
+    (relative) of that smallest, in model order, and picks the same model as evaluating all.
+    Rows with NaN keep every model whose ``sse`` is NaN in the comparison, as before.
     """
     n_r = y.shape[0]
     n_k = keep.size
     n_f, g = bk.shape
     n_p = sel.shape[0]
     n_c = y.shape[1]
+    n_q = 0
+    for p in range(n_p):
+        n_q = max(n_q, cls[p] + 1)
     yk = np.empty(n_k)
     cy = np.empty(n_k + 1)
     ys = np.empty(n_f)
     z = np.empty(g + 1)
+    sse_p = np.empty(n_p)
+    cmin = np.empty(n_q)
     cy1 = cy[1:]
     cy_hi = cy[w : w + n_f]  # boxcar: differences of the running sum w apart (views from 0)
     cy_lo = cy[:n_f]
@@ -855,15 +913,40 @@ def _tail_coef_rows(
         else:
             for j in range(n_f):
                 ys[j] = yk[j]
+        # the sum of squares, the sum and the projections on the basis in one pass over the
+        # samples: independent sums in registers (twelve projections at a time, then four,
+        # then one), each sample after sample (the order of one-at-a-time sums: the same
+        # floats), so the pass is bound by its multiplies and adds, not by one sum's latency
         yy = 0.0
         tot = 0.0
-        for j in range(n_f):
-            v = ys[j]
-            yy += v * v
-            tot += v
-        # projections on the basis, four at a time: four sums in registers, each sample after
-        # sample (the order of the one-at-a-time sums), no latency chain through memory
         a = 0
+        if g >= 12:
+            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = s8 = s9 = s10 = s11 = 0.0
+            for j in range(n_f):
+                v = ys[j]
+                bj = bk[j]
+                yy += v * v
+                tot += v
+                s0 += v * bj[0]
+                s1 += v * bj[1]
+                s2 += v * bj[2]
+                s3 += v * bj[3]
+                s4 += v * bj[4]
+                s5 += v * bj[5]
+                s6 += v * bj[6]
+                s7 += v * bj[7]
+                s8 += v * bj[8]
+                s9 += v * bj[9]
+                s10 += v * bj[10]
+                s11 += v * bj[11]
+            z[0], z[1], z[2], z[3], z[4], z[5] = s0, s1, s2, s3, s4, s5
+            z[6], z[7], z[8], z[9], z[10], z[11] = s6, s7, s8, s9, s10, s11
+            a = 12
+        else:
+            for j in range(n_f):
+                v = ys[j]
+                yy += v * v
+                tot += v
         while a + 4 <= g:
             s0 = s1 = s2 = s3 = 0.0
             for j in range(n_f):
@@ -882,14 +965,24 @@ def _tail_coef_rows(
             z[a] = s0
             a += 1
         z[g] = tot
-        best = 0
-        best_bic = np.inf
+        for q in range(n_q):
+            cmin[q] = np.inf
         for p in range(n_p):
             r0, r1, r2 = z[sel[p, 0]], z[sel[p, 1]], z[sel[p, 2]]
             q0 = ginv[p, 0, 0] * r0 + ginv[p, 0, 1] * r1 + ginv[p, 0, 2] * r2
             q1 = ginv[p, 1, 0] * r0 + ginv[p, 1, 1] * r1 + ginv[p, 1, 2] * r2
             q2 = ginv[p, 2, 0] * r0 + ginv[p, 2, 1] * r1 + ginv[p, 2, 2] * r2
             sse = yy - (r0 * q0 + r1 * q1 + r2 * q2)
+            sse_p[p] = sse
+            if sse < cmin[cls[p]]:
+                cmin[cls[p]] = sse
+        best = 0
+        best_bic = np.inf
+        for p in range(n_p):
+            sse = sse_p[p]
+            lim = max(cmin[cls[p]], 1e-12)
+            if sse > lim + lim * _SSE_NEAR:  # False for NaN: such a model is compared
+                continue
             bic = n_f * math.log(max(sse, 1e-12) / n_f) + pen[p]
             if bic < best_bic:
                 best_bic = bic
@@ -963,15 +1056,18 @@ def tail_coefs(
     out_m = np.zeros((n_r, 2), dtype=np.int64)
     out_c = np.zeros((n_r, 3))
     kidx = np.flatnonzero(keep).astype(np.int64)
+    pen = np.ascontiguousarray(pen, dtype=np.float64)
+    cls = np.unique(pen, return_inverse=True)[1].astype(np.int64).reshape(-1)  # penalty classes
     args = (
         kidx,
         int(w),
         np.ascontiguousarray(bk, dtype=np.float64),
         np.ascontiguousarray(ginv, dtype=np.float64),
         np.ascontiguousarray(sel, dtype=np.int64),
-        np.ascontiguousarray(pen, dtype=np.float64),
+        pen,
+        cls,
     )
-    step = 1024
+    step = task_rows(n_r, 1024, y.shape[1] * 8)
 
     def run(i: int) -> None:
         _tail_coef_k(y[i : i + step], *args, out_m[i : i + step], out_c[i : i + step])
@@ -1008,7 +1104,7 @@ def tail_subtract(
     [[-7.0, -3.0]]
     """
     bas = np.ascontiguousarray(basis, dtype=np.float64)
-    step = 4096
+    step = task_rows(x.shape[0], 4096, x.shape[1])
 
     def run(i: int) -> None:
         _tail_sub_k(x[i : i + step], m[i : i + step], c[i : i + step], bas)
@@ -1059,7 +1155,7 @@ def tail_resid_rms(
     idx = np.flatnonzero(cols).astype(np.int64)
     out = np.empty(y.shape[0])
     bas = np.ascontiguousarray(basis[:, idx], dtype=np.float64)
-    step = 4096
+    step = task_rows(y.shape[0], 4096, y.shape[1])
 
     def run(i: int) -> None:
         b = slice(i, i + step)
@@ -1136,7 +1232,7 @@ def epoch_gather(
     mins = np.empty((n_e, ch.size))
     maxs = np.empty((n_e, ch.size))
     i0, i1 = (0, 0) if base is None else (int(base[0]), int(base[1]))
-    step = 1024
+    step = task_rows(n_e, 1024, ch.size * int(n_t))
 
     def run(i: int) -> None:
         b = slice(i, i + step)
@@ -1181,12 +1277,12 @@ def measure_rows(
     n_r = ri.size
     out_f = np.zeros((n_r, 5))
     out_i = np.zeros((n_r, 3), dtype=np.int64)
-    sd = np.zeros(n_r) if sd_in is None else np.ascontiguousarray(sd_in, dtype=np.float64)
+    sd = np.zeros(n_r) if sd_in is None else _writable(np.ascontiguousarray(sd_in, np.float64))
     _kernel(
         np.ascontiguousarray(arr, dtype=np.float64),
         ri,
         sd,
-        np.ascontiguousarray(k_row, dtype=np.float64),
+        _writable(np.ascontiguousarray(k_row, dtype=np.float64)),
         np.ascontiguousarray(coeffs, dtype=np.float64),
         np.ascontiguousarray(ipar, dtype=np.int64),
         np.ascontiguousarray(fpar, dtype=np.float64),

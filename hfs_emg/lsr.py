@@ -16,18 +16,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import ParameterError
+from ._errors import HfsEmgError, ParameterError
 from ._validate import check_option
 from .artifact import ARTIFACT_METHODS
 from .epochs import Epochs
 from .events import find_stim_events
-from .lsr_online import LsrStream
+from .lsr_online import LsrStream, _event_branches, _event_columns
 from .recording import Recording
 from .trend import LSR_STATUSES, lsr_trend  # re-exported: the trend lives in trend.py
 
 __all__ = ["LSR_STATUSES", "lsr_running_amplitude", "lsr_trend", "measure_lsr"]
 
 logger = logging.getLogger("hfs_emg")
+
+#: Bytes of float64 epochs (sweeps x channels x samples) that :func:`measure_lsr` cuts and
+#: measures per push of its stream when it reads a recording: about 500 sweeps of 8 channels
+#: x 100 ms at 10 kHz, so memory does not grow with the session (a push of a few hundred
+#: sweeps costs per sweep what one push of all does).
+_PUSH_BYTES = 32 * 2**20
 
 
 def measure_lsr(
@@ -210,7 +216,7 @@ def measure_lsr(
         stream = LsrStream.for_recording(rec_or_epochs, stim_branch=stim_branch, **opts)
         # raw epochs: crosstalk is removed before the artefact tail is fitted (in the stream);
         # cut here and read by nothing else, so the stream suppresses the artefact in place
-        return stream.push_cut(rec_or_epochs, stream.cut(rec_or_epochs, events))
+        return _push_blocks(stream, rec_or_epochs, events, stim_branch)
     elif isinstance(rec_or_epochs, Epochs):
         epochs = rec_or_epochs
         stream = LsrStream(
@@ -227,6 +233,38 @@ def measure_lsr(
         )
     # one implementation: the offline table is the causal stream fed all sweeps at once
     return stream.push(epochs)
+
+
+def _push_blocks(
+    stream: LsrStream, rec: Recording, events: pd.DataFrame, stim_branch: str | None
+) -> pd.DataFrame:
+    """The stream's rows of every stimulus of ``events``, cut and pushed a block at a time.
+
+    The stream is causal (every decision reads the sweep and earlier ones, its state carried
+    from push to push: clipping extremes, calibration, crosstalk pool, templates), so blocks
+    of :data:`_PUSH_BYTES` of epochs give the rows of one push of all sweeps, bit for bit,
+    with one block's epochs in memory instead of the session's. One push as before when the
+    stimulated branch of some stimulus is unknown (its warning counts all stimuli) or not
+    valid (the error of the push).
+    """
+    n_e = len(events)
+    step = max(1, _PUSH_BYTES // (8 * len(stream.channels) * stream.times.size))
+    if n_e > step and isinstance(events, pd.DataFrame):  # (onsets as an array: one push)
+        try:
+            branch = _event_branches(
+                _event_columns(events), n_e, stim_branch, rec.meta.get("stim_branch")
+            )
+        except HfsEmgError:
+            branch = np.full(n_e, None, dtype=object)
+        if all(b is not None for b in branch):
+            # the resolved branches as the events' own: the pushes need not infer them again
+            events = events.assign(stim_branch=branch)
+            parts = [
+                stream.push_cut(rec, stream.cut(rec, events.iloc[i : i + step]))
+                for i in range(0, n_e, step)
+            ]
+            return pd.concat(parts, ignore_index=True)
+    return stream.push_cut(rec, stream.cut(rec, events))
 
 
 def lsr_running_amplitude(

@@ -282,11 +282,12 @@ def measure_response_array(
         empty = np.zeros(shape)
         keys = ("det_stat", "noise_uv") if stat_only else (*RESPONSE_COLUMNS, "det_stat")
         return {k: (empty.astype(bool) if k == "present" else empty) for k in keys}
-    if sel is None:
-        starts, step, width = range(0, len(arr), _BLOCK), _BLOCK, 1
-    else:
-        step = max(1, _BLOCK // max(sel.size, 1))
-        starts, width = range(0, arr.shape[0], step), sel.size
+    fast = _fastresp.enabled()
+    width = 1 if sel is None else sel.size
+    step = _BLOCK if sel is None else max(1, _BLOCK // max(sel.size, 1))
+    if fast:  # blocks on every core (rows are independent: the split changes no value)
+        step = _fastresp.task_rows(len(arr), step, width * n_t)
+    starts = range(0, len(arr), step)
     whole = sel is None or (
         sel.size == arr.shape[1] and bool(np.all(sel == np.arange(arr.shape[1])))
     )
@@ -296,7 +297,6 @@ def measure_response_array(
         b = arr[i : i + step] if whole else arr[i : i + step][:, sel]
         return b.reshape(-1, arr.shape[-1]), slice(i * width, (i + step) * width)
 
-    fast = _fastresp.enabled()
     # the compiled kernel reads a subset of channels of contiguous epochs in place (row indices)
     in_place = fast and not whole and arr.dtype == np.float64 and arr.flags.c_contiguous
     flat = arr.reshape(-1, n_t) if in_place else None
