@@ -37,6 +37,7 @@ Chir (Tokyo) 2022;62:513-520, 47 of 155 patients). :func:`lsr_morphology` measur
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ import pandas as pd
 from ._errors import ParameterError
 from ._validate import check_positive
 from .epochs import Epochs, RunningExtremes, make_epochs
+from .events import find_stim_events
 from .recording import Recording
 from .responses import _interpolated_epochs, stimulus_epochs
 from .signal import moving_rms
@@ -389,27 +391,150 @@ def lsr_morphology(
         raise ParameterError(f"polyphasic_min_phases must be >= 2, got {polyphasic_min_phases}.")
     for name, val in (("k_noise", k_noise), ("smooth_ms", smooth_ms), ("quiet_ms", quiet_ms)):
         check_positive(val, name)
-    epochs = stimulus_epochs(
-        rec_or_epochs,
-        events=events,
-        source=source,
-        label=label,
-        artifact_method=artifact_method,
-        artifact_window_s=artifact_window_s,
-        tmin=tmin,
-        tmax=tmax,
+    opts = {
+        "baseline_ms": baseline_ms,
+        "window_ms": window_ms,
+        "late_window_ms": late_window_ms,
+        "k_noise": float(k_noise),
+        "min_uv": float(min_uv),
+        "smooth_ms": float(smooth_ms),
+        "quiet_ms": float(quiet_ms),
+        "min_duration_ms": float(min_duration_ms),
+        "turn_uv": None if turn_uv is None else float(turn_uv),
+        "polyphasic_min_phases": int(polyphasic_min_phases),
+    }
+    cut = {
+        "artifact_method": artifact_method,
+        "artifact_window_s": artifact_window_s,
+        "tmin": tmin,
+        "tmax": tmax,
+    }
+    if not average and isinstance(rec_or_epochs, Recording):
+        ev = events
+        if ev is None:
+            ev = find_stim_events(rec_or_epochs, source=source, label=label)
+        blocks = _epoch_blocks(rec_or_epochs, ev, **cut)
+        if blocks is not None:  # the sweeps, a block of stimuli at a time (bounded memory)
+            return _sweep_frame(blocks, lsr, opts)
+        events = ev
+    epochs = stimulus_epochs(rec_or_epochs, events=events, source=source, label=label, **cut)
+    if not average:
+        return _sweep_frame([epochs], lsr, opts)
+    _check_span(epochs, opts)
+    n_e, n_c, _ = epochs.data.shape
+    _, _, use, onset, montage = _sweep_selection(epochs, lsr)
+    muscles = epochs.channels["muscle"].to_numpy(object)
+    rows, x_avg, n_sw = [], [], []
+    keys = pd.Series([str(v) for v in montage.reshape(-1)]).to_numpy(object).reshape(n_e, n_c)
+    for c, ch in enumerate(epochs.ch_names):  # loop over channels and montages
+        for mkey in dict.fromkeys(keys[:, c]):
+            sel = use[:, c] & (keys[:, c] == mkey)
+            if not sel.any():
+                continue
+            x_avg.append(epochs.data[sel, c].mean(axis=0))
+            n_sw.append(int(sel.sum()))
+            mt = montage[np.flatnonzero(sel)[0], c]
+            rows.append(
+                (
+                    ch,
+                    muscles[c],
+                    mt,
+                    float(np.nanmedian(onset[sel, c])) if onset is not None else np.nan,
+                )
+            )
+    if not rows:
+        return pd.DataFrame(
+            columns=[
+                "channel",
+                "muscle",
+                "montage",
+                "level",
+                "n_sweeps",
+                "measured",
+                *MORPHOLOGY_COLUMNS,
+            ]
+        )
+    on_avg = np.array([r[3] for r in rows]) if onset is not None else None
+    res = _measure(np.stack(x_avg), epochs.times, epochs.sfreq, on_avg, opts)
+    df = pd.DataFrame(
+        {
+            "channel": [r[0] for r in rows],
+            "muscle": [r[1] for r in rows],
+            "montage": [r[2] for r in rows],
+            "level": "average",
+            "n_sweeps": n_sw,
+            "measured": True,
+        }
     )
+    return pd.concat([df, pd.DataFrame(res)], axis=1)
+
+
+#: Bytes of float64 epochs :func:`lsr_morphology` cuts from a recording at once (a block of
+#: stimuli; every sweep is measured on its own, so the blocks give the rows of one cut).
+_BLOCK_BYTES = 8 * 2**20
+
+
+def _epoch_blocks(
+    rec: Recording,
+    events: pd.DataFrame,
+    *,
+    artifact_method: str | None,
+    artifact_window_s: tuple[float, float],
+    tmin: float,
+    tmax: float,
+) -> Iterator[Epochs] | None:
+    """The epochs of ``stimulus_epochs(rec, events=events, ...)`` a block of stimuli at a
+    time (:func:`morphology_block_epochs`, the clipping reference carried), or None when they
+    must be cut at once: fewer stimuli than a block, onsets out of order, no ``stim_index``
+    column (the rows would be numbered by block), an artefact method that uses every stimulus,
+    or stimuli too close for an epoch-wise interpolation (:func:`isolated_stimuli`)."""
+    fs = rec.sfreq
+    n_t = round(tmax * fs) - round(tmin * fs) + 1
+    per_block = max(_BLOCK_BYTES // max(8 * n_t * rec.n_channels, 1), 1)
+    onsets = events["onset_s"].to_numpy(dtype=float) if "onset_s" in events.columns else None
+    if (
+        onsets is None
+        or len(events) <= per_block
+        or "stim_index" not in events.columns
+        or artifact_method not in ("interpolate", None)
+        or np.any(np.diff(onsets) < 0)
+    ):
+        return None
+    kw = {"artifact_window_s": artifact_window_s, "tmin": tmin, "tmax": tmax}
+    if artifact_method == "interpolate" and not isolated_stimuli(onsets, fs, rec.tstart, **kw):
+        return None
+    extremes = RunningExtremes()
+    return (
+        morphology_block_epochs(
+            rec,
+            events.iloc[i : i + per_block],
+            artifact_method=artifact_method,
+            extremes=extremes,
+            **kw,
+        )
+        for i in range(0, len(events), per_block)
+    )
+
+
+def _check_span(epochs: Epochs, opts: dict[str, Any]) -> None:
     t_ms = epochs.times * 1e3
-    if t_ms[0] > baseline_ms[0] or t_ms[-1] < late_window_ms[1]:
+    base, late = opts["baseline_ms"], opts["late_window_ms"]
+    if t_ms[0] > base[0] or t_ms[-1] < late[1]:
         raise ParameterError(
             f"The epochs span {t_ms[0]:g} to {t_ms[-1]:g} ms; lsr_morphology needs "
-            f"{baseline_ms[0]:g} to {late_window_ms[1]:g} ms (baseline_ms, late_window_ms)."
+            f"{base[0]:g} to {late[1]:g} ms (baseline_ms, late_window_ms)."
         )
-    n_e, n_c, n_t = epochs.data.shape
+
+
+def _sweep_selection(
+    epochs: Epochs, lsr: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """Stimulus numbers and times, and per (sweep, channel) whether it is measured, at which
+    onset latency (ms; None without ``lsr``) and in which montage."""
+    n_e, n_c, _ = epochs.data.shape
     ev = epochs.events
     stim = ev["stim_index"].to_numpy() if "stim_index" in ev.columns else np.arange(n_e)
     stim_t = ev["onset_s"].to_numpy(float)
-    muscles = epochs.channels["muscle"].to_numpy(object)
     use = np.ones((n_e, n_c), bool)
     onset = None
     montage = np.full((n_e, n_c), None, dtype=object)
@@ -439,92 +564,66 @@ def lsr_morphology(
             mt[found] = lsr["montage"].to_numpy(object)[pos[found]]
             montage = mt.reshape(n_e, n_c)
     use &= ~epochs.bad
-    opts = {
-        "baseline_ms": baseline_ms,
-        "window_ms": window_ms,
-        "late_window_ms": late_window_ms,
-        "k_noise": float(k_noise),
-        "min_uv": float(min_uv),
-        "smooth_ms": float(smooth_ms),
-        "quiet_ms": float(quiet_ms),
-        "min_duration_ms": float(min_duration_ms),
-        "turn_uv": None if turn_uv is None else float(turn_uv),
-        "polyphasic_min_phases": int(polyphasic_min_phases),
-    }
-    if average:
-        rows, x_avg, n_sw = [], [], []
-        keys = pd.Series([str(v) for v in montage.reshape(-1)]).to_numpy(object).reshape(n_e, n_c)
-        for c, ch in enumerate(epochs.ch_names):  # loop over channels and montages
-            for mkey in dict.fromkeys(keys[:, c]):
-                sel = use[:, c] & (keys[:, c] == mkey)
-                if not sel.any():
-                    continue
-                x_avg.append(epochs.data[sel, c].mean(axis=0))
-                n_sw.append(int(sel.sum()))
-                mt = montage[np.flatnonzero(sel)[0], c]
-                rows.append(
-                    (
-                        ch,
-                        muscles[c],
-                        mt,
-                        float(np.nanmedian(onset[sel, c])) if onset is not None else np.nan,
-                    )
-                )
-        if not rows:
-            return pd.DataFrame(
-                columns=[
-                    "channel",
-                    "muscle",
-                    "montage",
-                    "level",
-                    "n_sweeps",
-                    "measured",
-                    *MORPHOLOGY_COLUMNS,
-                ]
-            )
-        on_avg = np.array([r[3] for r in rows]) if onset is not None else None
-        res = _measure(np.stack(x_avg), epochs.times, epochs.sfreq, on_avg, opts)
-        df = pd.DataFrame(
-            {
-                "channel": [r[0] for r in rows],
-                "muscle": [r[1] for r in rows],
-                "montage": [r[2] for r in rows],
-                "level": "average",
-                "n_sweeps": n_sw,
-                "measured": True,
-            }
-        )
-        return pd.concat([df, pd.DataFrame(res)], axis=1)
-    flat = epochs.data.reshape(n_e * n_c, n_t)
-    rows_i = np.flatnonzero(use.reshape(-1))
-    res_all = {k: np.full(n_e * n_c, np.nan) for k in MORPHOLOGY_COLUMNS}
-    for k in ("polyphasic", "afterdischarge_present", "late_present"):
-        res_all[k] = np.zeros(n_e * n_c, bool)
-    for k in ("n_phases", "n_turns"):
-        res_all[k] = np.zeros(n_e * n_c, np.int64)
-    for k in ("afterdischarge_duration_ms", "afterdischarge_area_uv_ms"):
-        res_all[k] = np.zeros(n_e * n_c)
-    on_flat = None if onset is None else onset.reshape(-1)
-    # blocks of rows: every quantity is of its own row (the same values as all rows at once),
-    # and the work arrays (a dozen of (rows, n_times)) stay a few MB instead of ~10x the sweeps
-    for i in range(0, rows_i.size, _MEASURE_ROWS):
-        blk = rows_i[i : i + _MEASURE_ROWS]
-        on_rows = None if on_flat is None else on_flat[blk]
-        res = _measure(flat[blk], epochs.times, epochs.sfreq, on_rows, opts)
-        for k, v in res.items():
-            res_all[k][blk] = v
-    df = pd.DataFrame(
-        {
+    return stim, stim_t, use, onset, montage
+
+
+def _sweep_frame(
+    parts: Iterable[Epochs], lsr: pd.DataFrame | None, opts: dict[str, Any]
+) -> pd.DataFrame:
+    """The per-sweep table of :func:`lsr_morphology` from the epochs ``parts`` (consecutive
+    blocks of the stimuli, or all of them): each sweep measured on its own, one table."""
+    cols: dict[str, list[np.ndarray]] = {}
+    first: Epochs | None = None
+    for epochs in parts:
+        if first is None:
+            _check_span(epochs, opts)
+            first = epochs
+        n_e, n_c, n_t = epochs.data.shape
+        stim, stim_t, use, onset, montage = _sweep_selection(epochs, lsr)
+        flat = epochs.data.reshape(n_e * n_c, n_t)
+        rows_i = np.flatnonzero(use.reshape(-1))
+        res_all = {k: np.full(n_e * n_c, np.nan) for k in MORPHOLOGY_COLUMNS}
+        for k in ("polyphasic", "afterdischarge_present", "late_present"):
+            res_all[k] = np.zeros(n_e * n_c, bool)
+        for k in ("n_phases", "n_turns"):
+            res_all[k] = np.zeros(n_e * n_c, np.int64)
+        for k in ("afterdischarge_duration_ms", "afterdischarge_area_uv_ms"):
+            res_all[k] = np.zeros(n_e * n_c)
+        on_flat = None if onset is None else onset.reshape(-1)
+        # blocks of rows: every quantity is of its own row (the same values as all rows at
+        # once), and the work arrays (a dozen of (rows, n_times)) stay a few MB
+        for i in range(0, rows_i.size, _MEASURE_ROWS):
+            blk = rows_i[i : i + _MEASURE_ROWS]
+            on_rows = None if on_flat is None else on_flat[blk]
+            res = _measure(flat[blk], epochs.times, epochs.sfreq, on_rows, opts)
+            for k, v in res.items():
+                res_all[k][blk] = v
+        part = {
             "stim_index": np.repeat(stim, n_c),
             "stim_time_s": np.repeat(stim_t, n_c),
-            "channel": np.tile(np.asarray(epochs.ch_names, dtype=object), n_e),
-            "muscle": np.tile(muscles, n_e),
             "montage": montage.reshape(-1),
-            "level": "sweep",
             "measured": use.reshape(-1),
+            **res_all,
+        }
+        for k, v in part.items():
+            cols.setdefault(k, []).append(v)
+    assert first is not None  # internal: at least one part
+    n_c = first.data.shape[1]
+    one = {k: v[0] if len(v) == 1 else np.concatenate(v) for k, v in cols.items()}
+    n_e = one["stim_index"].size // max(n_c, 1)
+    muscles = first.channels["muscle"].to_numpy(object)
+    df = pd.DataFrame(
+        {
+            "stim_index": one["stim_index"],
+            "stim_time_s": one["stim_time_s"],
+            "channel": np.tile(np.asarray(first.ch_names, dtype=object), n_e),
+            "muscle": np.tile(muscles, n_e),
+            "montage": one["montage"],
+            "level": "sweep",
+            "measured": one["measured"],
         }
     )
-    return pd.concat([df, pd.DataFrame(res_all)], axis=1)
+    return pd.concat([df, pd.DataFrame({k: one[k] for k in MORPHOLOGY_COLUMNS})], axis=1)
 
 
 def isolated_stimuli(
