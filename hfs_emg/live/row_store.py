@@ -271,6 +271,9 @@ class RowStore:
             if self._cache is not None:
                 return self._cache
             disk_n, dtypes = self._disk_n, self._disk_dtypes
+            if len(self._chunks) + len(self._tail) > 1:  # the held rows joined: fewer pieces
+                held = one_chunk(pd.concat(self._chunks + self._tail, ignore_index=True))
+                self._chunks, self._tail = [held], []
             _, pieces = self._memory()
             if not disk_n:
                 joined = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)

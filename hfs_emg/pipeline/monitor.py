@@ -22,21 +22,26 @@ the file stores**:
   ``trend_every_s`` (1 s); at close, always (the final trend is ``lsr_trend`` of every row).
 
 What a sweep costs does not grow with the session: its rows are appended to an in-memory
-store joined into one table only when read (chunks of 64 sweeps), ``lsr.csv`` gets its new
-lines, the events of a step go to ``events.csv`` in one write; only the trend (above) and the
-atomic rewrite of ``lsr.parquet`` (at most every ``save_every_s``, 2 s, and at close) read the
-whole table. The session's files are written by a writer thread of their own
-(:class:`hfs_emg.pipeline._disk.DiskWriter`), in the order the monitor hands the writes over
-and never more than 0.5 s behind it, so the analysis thread does not wait for the disk and a
-``kill -9`` loses at most the rows of the last half second (``manifest.json``, written after a
-sweep's lines, never counts a stimulus whose lines are not on disk).
+store (:class:`hfs_emg.live.row_store.RowStore`, chunks of 64 sweeps), ``lsr.csv`` gets its new
+lines, the events of a step go to ``events.csv`` in one write. Nor does the memory: the store
+holds only the rows not yet in ``lsr.parquet``; every ``parquet_rows`` rows (2,048), on phase
+buttons and at close they are appended to it as one row group (the file's row groups copied one
+at a time, the file replaced atomically), and :attr:`LiveMonitor.lsr` reads the file's rows back
+when the whole table is wanted (the final trend, the report). No step reads the whole table
+while the session runs (the trend grows with the sweeps, above). The session's files are
+written by a writer thread of their own (:class:`hfs_emg.pipeline._disk.DiskWriter`), in the
+order the monitor hands the writes over and never more than 0.5 s behind it, so the analysis
+thread does not wait for the disk and a ``kill -9`` loses at most the rows of the last half
+second (``manifest.json``, written after a sweep's lines, never counts a stimulus whose lines
+are not on disk).
 
 Session folder (``out``): ``recording.bdf`` (then ``recording-002.bdf``... when a session is
 resumed), ``manifest.json`` (parts, sampling rate, channels, stimuli so far), ``events.csv``
 (stimuli, markers, phase buttons, notes, signal gaps; append-only, fsync-ed lines,
 :class:`hfs_emg.live.EventLog`), ``lsr.csv`` (appended after every sweep, fsync-ed: after a
-crash every measured row is there), ``lsr.parquet`` (replaced atomically, :mod:`hfs_emg._atomic`,
-at most every 2 s and at close; a resumed session reads it and the ``lsr.csv`` rows after it)
+crash every measured row is there), ``lsr.parquet`` (appended by atomic replacement,
+:mod:`hfs_emg._atomic`, every ``parquet_rows`` rows, on phase buttons and at close: a complete
+file at any time; a resumed session reads it and the ``lsr.csv`` rows after it)
 and ``trend.csv`` (replaced atomically when the trend is recomputed), ``bursts.csv``,
 ``trains.csv``, ``a_trains.csv`` (the free-running EMG block by block,
 :mod:`hfs_emg.live.spontaneous`; appended) and, at the end, ``report.html`` of the whole
