@@ -189,12 +189,13 @@ class RowStore:
         self._last: pd.DataFrame | None = None
         self._disk_n = 0  # rows the file holds (written)
         self._disk_dtypes: pd.Series | None = None
+        self._n_out = 0  # rows in the file or handed over for it
         self.n_rows = 0
         if first is not None and len(first):
             first = first.reset_index(drop=True)
             on_disk = min(int(on_disk), len(first)) if path is not None else 0
             if on_disk:
-                self._disk_n, self.n_rows = on_disk, on_disk
+                self._disk_n = self._n_out = self.n_rows = on_disk
                 self._disk_dtypes = first.dtypes if disk_dtypes is None else disk_dtypes
                 self._cache = None
                 last = first.get("stim_index")
@@ -220,8 +221,7 @@ class RowStore:
     @property
     def n_held(self) -> int:
         """Rows held in memory that are not handed over for the file yet."""
-        with self._lock:
-            return sum(len(p) for p in self._chunks) + sum(len(p) for p in self._tail)
+        return self.n_rows - self._n_out
 
     @property
     def n_disk(self) -> int:
@@ -244,6 +244,7 @@ class RowStore:
             rows = one_chunk(rows)
             start = self.n_rows - len(rows)
             self._taken.append((start, rows))
+            self._n_out = self.n_rows
             self._chunks, self._tail = [], []
         path = self.path
 
