@@ -122,7 +122,7 @@ def main(minutes: float, speed: float, every: float, trace: bool = False) -> Non
             buf = getattr(mon, "_buf", np.zeros((0, 0)))
             blk = getattr(mon, "_blocks", None)
             n_blk = blk._n_buf if blk is not None else 0
-            lsr_mb = mon.lsr.memory_usage(deep=True).sum() / 1e6 if len(mon.lsr) else 0.0
+            lsr_mb = mon._rows.nbytes / 1e6  # the rows held (mon.lsr would read the file)
             stream = getattr(mon, "_stream", None)  # the causal LSR state (bytes -> kB)
             state_kb = stream.nbytes // 1000 if stream is not None else 0
             row = (mon.n_stim, _rss_mb(), state_kb, buf.shape[1], n_blk)
@@ -134,7 +134,7 @@ def main(minutes: float, speed: float, every: float, trace: bool = False) -> Non
     done.set()
     wall = time.monotonic() - t0
     print(f"{n} stimuli ({minutes:g} min of recording) replayed at {speed:g}x in {wall:.0f} s")
-    print("stimuli   RSS MB  LSR-state kB  buffer  block-buffer  markers  lsr-table MB")
+    print("stimuli   RSS MB  LSR-state kB  buffer  block-buffer  markers  lsr-held MB")
     for s in samples[:: max(1, len(samples) // 12)] + samples[-1:]:
         print(f"{s[0]:7d} {s[1]:8.1f} {s[2]:13d} {s[3]:7d} {s[4]:13d} {s[5]:8d} {s[6]:13.2f}")
     half = [s for s in samples if s[0] >= samples[-1][0] / 2]
@@ -142,7 +142,7 @@ def main(minutes: float, speed: float, every: float, trace: bool = False) -> Non
         k = 1000 / (half[-1][0] - half[0][0])
         print(
             f"second half: RSS {k * (half[-1][1] - half[0][1]):+.2f} MB per 1000 stimuli, "
-            f"of which the lsr table {k * (half[-1][6] - half[0][6]):+.2f} MB"
+            f"of which the lsr rows held {k * (half[-1][6] - half[0][6]):+.2f} MB"
         )
     if trace and len(snaps) == 2:
         print("largest growth between 1/3 and 2/3 of the session (tracemalloc):")
@@ -190,6 +190,7 @@ def feed(
     block_s: float = 10.0,
     tables: bool = True,
     probe: bool = False,
+    parquet_rows: int | None = None,
 ) -> None:
     """A long session fed directly (no LSL): RSS against stimuli, CPU per sweep by part.
 
@@ -225,8 +226,9 @@ def feed(
     n_rep = max(1, round(hours * 3600 / (rec.n_samples / rec.sfreq)))
     out = Path(tempfile.mkdtemp())
     src = ArraySource(rec, chunk_s=0.05, repeat=n_rep)
+    kw = {} if parquet_rows is None else {"parquet_rows": parquet_rows}
     mon = LiveMonitor(out, source=src, stim_branch="zygomatic", save_every_s=save_every_s,
-                      block_s=block_s)  # fmt: skip
+                      block_s=block_s, **kw)  # fmt: skip
     if not trend:
         mon._trend_state.push = lambda rows: None  # type: ignore[method-assign]
         mon._update_trend = lambda **kw: None  # type: ignore[method-assign]
@@ -246,9 +248,10 @@ def feed(
         mon.step(timeout=0.0)
         if marks and mon.n_stim >= marks[0]:
             k = marks.pop(0)
-            lsr_mb = mon._rows.nbytes / 1e6
+            lsr_mb = mon._rows.nbytes / 1e6  # the rows held in memory
             samples.append((mon.n_stim, _rss_mb(), lsr_mb, len(mon._events_log.rows),
-                            time.monotonic() - t0, pa.total_allocated_bytes() / 1e6))  # fmt: skip
+                            time.monotonic() - t0, pa.total_allocated_bytes() / 1e6,
+                            mon.n_lsr_rows))  # fmt: skip
             if probe:
                 probes.append({"stimuli": mon.n_stim, **_probe()})
                 if mon.n_stim >= 1000 and not types:
@@ -263,15 +266,16 @@ def feed(
           f"{n_channels} EMG + trigger at {sfreq:g} Hz) fed directly in {wall:.0f} s "
           f"(CPU {cpu:.0f} s)")  # fmt: skip
     pool = pa.default_memory_pool().backend_name
-    print(f"stimuli   RSS MB  lsr-table MB  events   wall s  arrow MB ({pool} pool, allocated)")
-    for n, rss, lsr_mb, n_ev, t, arrow_mb in samples:
-        print(f"{n:7d} {rss:8.1f} {lsr_mb:13.2f} {n_ev:7d} {t:8.0f} {arrow_mb:9.2f}")
+    print(f"stimuli   RSS MB  lsr-held MB  lsr rows  events   wall s  arrow MB ({pool} pool, "
+          "allocated)")  # fmt: skip
+    for n, rss, lsr_mb, n_ev, t, arrow_mb, n_rows in samples:
+        print(f"{n:7d} {rss:8.1f} {lsr_mb:12.2f} {n_rows:9d} {n_ev:7d} {t:8.0f} {arrow_mb:9.2f}")
     ref = [s for s in samples if s[0] >= 1000]
     if len(ref) >= 2:
         k = 1000 / (ref[-1][0] - ref[0][0])
         d_rss, d_lsr = k * (ref[-1][1] - ref[0][1]), k * (ref[-1][2] - ref[0][2])
         print(f"from {ref[0][0]} to {ref[-1][0]} stimuli: RSS {d_rss:+.2f} MB per 1000 "
-              f"stimuli, of which the lsr table {d_lsr:+.2f}")  # fmt: skip
+              f"stimuli, of which the lsr rows held in memory {d_lsr:+.2f}")  # fmt: skip
     if probes:
         keys = [k for k in probes[0] if k != "stimuli"]
         print("stimuli " + " ".join(f"{k:>12s}" for k in keys))
@@ -309,6 +313,13 @@ def feed(
         )
     size = (out / "events.csv").stat().st_size
     print(f"events.csv: {size / max(len(mon._events_log.rows), 1):.1f} bytes per event")
+    pq_path = out / "lsr.parquet"
+    if pq_path.exists():
+        import pyarrow.parquet as pq
+
+        print(f"lsr.parquet: {pq.ParquetFile(pq_path).num_row_groups} row groups; its last write "
+              f"{mon._parquet_cost * 1e3:.0f} ms; the writer thread's CPU {mon._disk.cpu_s:.1f} s "
+              f"({mon._disk.n_jobs} writes)")  # fmt: skip
     import shutil
 
     shutil.rmtree(out, ignore_errors=True)
@@ -332,10 +343,11 @@ if __name__ == "__main__":
     ap.add_argument("--block-s", type=float, default=10.0, help="feed: 0 = no block analysis")
     ap.add_argument("--no-tables", action="store_true", help="feed: no lsr.csv / lsr.parquet")
     ap.add_argument("--probe", action="store_true", help="feed: smaps, mallinfo2, NRT, gc")
+    ap.add_argument("--parquet-rows", type=int, default=None, help="feed: parquet_rows")
     a = ap.parse_args()
     if a.feed:
         feed(a.hours, a.channels, a.sfreq, a.trace, a.every_stim, not a.no_fsync, a.save_every,
              kernels=not a.no_kernels, trend=not a.no_trend, block_s=a.block_s,
-             tables=not a.no_tables, probe=a.probe)  # fmt: skip
+             tables=not a.no_tables, probe=a.probe, parquet_rows=a.parquet_rows)  # fmt: skip
     else:
         main(a.minutes, a.speed, a.every, a.trace)

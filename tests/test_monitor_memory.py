@@ -7,6 +7,9 @@ pieces are compacted (``hfs_emg.live.compact.one_chunk``) and a read of the tabl
 them with the joined table. These tests fail on the old store:
 
 - the store's pieces and the Arrow chunks of its table stay bounded over 2,000 sweeps;
+- the store holds only the rows not yet in ``lsr.parquet`` (``hfs_emg.live.row_store``; the
+  whole table was held, and rewritten to the file every 2 s: +10 MB of resident memory per
+  1000 stimuli at 8 channels) and reads the others back, the same rows;
 - a session fed directly: the gc-tracked objects and the malloc heap in use grow by no more
   per stimulus between N and 4N stimuli than a small bound (the rows' own bytes).
 """
@@ -70,6 +73,42 @@ def test_row_store_pieces_and_arrow_chunks_stay_bounded() -> None:
     pd.testing.assert_frame_equal(lazy.frame(), store.frame().iloc[:2000].reset_index(drop=True))
 
 
+def test_row_store_holds_only_the_rows_not_in_the_file(tmp_path: Path) -> None:
+    # the store hands its rows over to lsr.parquet (one row group each time) and reads them
+    # back for the whole table; rows handed over but not written yet are served from memory
+    path = tmp_path / "lsr.parquet"
+    store, ref = _RowStore(path, chunk=8), _RowStore()
+    pending = []
+    for i in range(300):
+        store.append(_sweep(i))
+        ref.append(_sweep(i))
+        if i % 40 == 39:
+            pending.append(store.take())
+            if i % 80 == 79:  # the writer was behind: two appends run now
+                for job in pending:
+                    job()
+                pending = []
+            whole = ref.frame()
+            pd.testing.assert_frame_equal(store.frame(), whole, check_exact=True)
+            for n in (0, 4 * i - 170, 4 * i - 6):  # from the file, across, from memory
+                got = store.since(n).reset_index(drop=True)
+                pd.testing.assert_frame_equal(got, whole.iloc[n:].reset_index(drop=True))
+            if i >= 79:  # always a complete file: a prefix of the table
+                on_disk = pd.read_parquet(path)
+                assert len(on_disk) == store.n_disk
+                pd.testing.assert_frame_equal(on_disk, whole.iloc[: len(on_disk)], check_exact=True)
+    assert store.n_disk == 4 * 240 and store.n_held == 4 * 20  # and 40 sweeps handed over
+    pending[0]()
+    assert store.n_disk == 4 * 280 and store.n_held == 4 * 20
+    assert store.nbytes < ref.nbytes / 5
+    pd.testing.assert_frame_equal(store.frame(), ref.frame(), check_exact=True)
+    # a resumed session: the rows the file holds stay there
+    again = _RowStore(path, ref.frame(), on_disk=store.n_disk)
+    assert again.n_held == 80 and again.last["stim_index"].iloc[-1] == 299
+    again.take()()
+    pd.testing.assert_frame_equal(pd.read_parquet(path), ref.frame(), check_exact=True)
+
+
 def test_event_log_columns_read_back_as_the_rows(tmp_path: Path) -> None:
     rows = [
         (float(i) / 3, 0.0 if i % 3 else 0.25, "stimulus" if i % 2 else "marker",
@@ -113,22 +152,29 @@ def test_fed_session_grows_only_by_its_rows(tmp_path: Path) -> None:
              for c in sim.recording.ch_names}  # fmt: skip
     rec = sim.recording.rename_channels(names)
     src = ArraySource(rec, chunk_s=0.05, repeat=12)  # 600 stimuli
-    mon = LiveMonitor(tmp_path, source=src, stim_branch="zygomatic", block_s=0)
+    # 64 rows (16 sweeps) held before they go to lsr.parquet: the first append (and the first
+    # import of the parquet writer) well before the first mark
+    mon = LiveMonitor(tmp_path, source=src, stim_branch="zygomatic", block_s=0,
+                      parquet_rows=64, save_every_s=0.0)  # fmt: skip
     mon._open()
-    marks: dict[int, tuple[int, int | None, int]] = {}
+    marks: dict[int, tuple[int, int | None, int, int]] = {}
     while not src.exhausted:
         mon.step(timeout=0.0)
         for k in (150, 600):
             if mon.n_stim >= k and k not in marks:
-                mon.lsr  # noqa: B018 - the table read, as the parquet rewrite does
+                mon._disk.flush()  # the rows handed to the writer are in the file
+                table = mon.lsr.memory_usage(deep=True).sum()  # read back, then dropped
                 gc.collect()
-                marks[k] = (len(gc.get_objects()), _heap_used(), mon._rows.nbytes)
+                marks[k] = (len(gc.get_objects()), _heap_used(), int(table), mon._rows.nbytes)
     mon.close()
-    (o1, h1, r1), (o2, h2, r2) = marks[150], marks[600]
+    (o1, h1, t1, r1), (o2, h2, t2, r2) = marks[150], marks[600]
     n = 450
     # gc-tracked objects: was ~8 a stimulus (the pieces' blocks, refs, Arrow chunks)
     assert (o2 - o1) / n < 1.0, (o2 - o1) / n
+    # the rows held in memory are bounded (at most ~2 x parquet_rows; the table grew 4x)
+    assert t2 > 3.5 * t1 and r2 < 0.3 * t2 and r2 < 2 * t1, (t1, t2, r1, r2)
     if h1 is not None and h2 is not None:
-        # malloc heap in use: the rows, the trend state (capacity doubled) and the events; was
-        # ~7 kB a stimulus with 4 channels (the rows themselves ~1 kB), now ~2.2 kB
-        assert (h2 - h1) / n < 3 * (r2 - r1) / n + 300, ((h2 - h1) / n, (r2 - r1) / n)
+        # malloc heap in use: the trend state (~1 kB a stimulus here: hfs_emg/trend.py) and the
+        # events, no longer the rows (~1 kB a stimulus with 4 channels); was ~7 kB before the
+        # pieces were compacted, ~2.2 kB while the store held every row, now ~1.5 kB
+        assert (h2 - h1) / n < 3 * (t2 - t1) / n + 300, ((h2 - h1) / n, (t2 - t1) / n)

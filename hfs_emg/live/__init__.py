@@ -6,7 +6,9 @@ pulls every sample of an EMG stream (and the labels of its marker stream) throug
 :class:`ReplayStream` plays any recording :func:`hfs_emg.read_recording` opens as an LSL data
 stream plus a string marker stream on this machine, for demos, training and tests;
 :class:`ArraySource` feeds a recording directly (no LSL: benchmarks, tests);
-:class:`EventLog` appends a session's events crash-safely; :func:`spontaneous_blocks` /
+:class:`EventLog` appends a session's events crash-safely;
+:class:`hfs_emg.live.row_store.RowStore` keeps a session's LSR table in bounded memory (the
+newest rows held, the others appended to ``lsr.parquet``); :func:`spontaneous_blocks` /
 :class:`BlockAnalyser` analyse free-running EMG block by block with the offline code.
 """
 

@@ -22,21 +22,26 @@ the file stores**:
   ``trend_every_s`` (1 s); at close, always (the final trend is ``lsr_trend`` of every row).
 
 What a sweep costs does not grow with the session: its rows are appended to an in-memory
-store joined into one table only when read (chunks of 64 sweeps), ``lsr.csv`` gets its new
-lines, the events of a step go to ``events.csv`` in one write; only the trend (above) and the
-atomic rewrite of ``lsr.parquet`` (at most every ``save_every_s``, 2 s, and at close) read the
-whole table. The session's files are written by a writer thread of their own
-(:class:`hfs_emg.pipeline._disk.DiskWriter`), in the order the monitor hands the writes over
-and never more than 0.5 s behind it, so the analysis thread does not wait for the disk and a
-``kill -9`` loses at most the rows of the last half second (``manifest.json``, written after a
-sweep's lines, never counts a stimulus whose lines are not on disk).
+store (:class:`hfs_emg.live.row_store.RowStore`, chunks of 64 sweeps), ``lsr.csv`` gets its new
+lines, the events of a step go to ``events.csv`` in one write. Nor does the memory: the store
+holds only the rows not yet in ``lsr.parquet``; every ``parquet_rows`` rows (2,048), on phase
+buttons and at close they are appended to it as one row group (the file's row groups copied one
+at a time, the file replaced atomically), and :attr:`LiveMonitor.lsr` reads the file's rows back
+when the whole table is wanted (the final trend, the report). No step reads the whole table
+while the session runs (the trend grows with the sweeps, above). The session's files are
+written by a writer thread of their own (:class:`hfs_emg.pipeline._disk.DiskWriter`), in the
+order the monitor hands the writes over and never more than 0.5 s behind it, so the analysis
+thread does not wait for the disk and a ``kill -9`` loses at most the rows of the last half
+second (``manifest.json``, written after a sweep's lines, never counts a stimulus whose lines
+are not on disk).
 
 Session folder (``out``): ``recording.bdf`` (then ``recording-002.bdf``... when a session is
 resumed), ``manifest.json`` (parts, sampling rate, channels, stimuli so far), ``events.csv``
 (stimuli, markers, phase buttons, notes, signal gaps; append-only, fsync-ed lines,
 :class:`hfs_emg.live.EventLog`), ``lsr.csv`` (appended after every sweep, fsync-ed: after a
-crash every measured row is there), ``lsr.parquet`` (replaced atomically, :mod:`hfs_emg._atomic`,
-at most every 2 s and at close; a resumed session reads it and the ``lsr.csv`` rows after it)
+crash every measured row is there), ``lsr.parquet`` (appended by atomic replacement,
+:mod:`hfs_emg._atomic`, every ``parquet_rows`` rows, on phase buttons and at close: a complete
+file at any time; a resumed session reads it and the ``lsr.csv`` rows after it)
 and ``trend.csv`` (replaced atomically when the trend is recomputed), ``bursts.csv``,
 ``trains.csv``, ``a_trains.csv`` (the free-running EMG block by block,
 :mod:`hfs_emg.live.spontaneous`; appended) and, at the end, ``report.html`` of the whole
@@ -77,8 +82,8 @@ from .._errors import DataError, HfsEmgWarning, ParameterError
 from ..anatomy import infer_branch, infer_side
 from ..events import _STIM_LABEL_HINTS, _debounce, _intensity_ma, _rising_through
 from ..io.bdf_stream import BdfStreamWriter
-from ..live.compact import one_chunk
 from ..live.event_log import EventLog
+from ..live.row_store import RowStore, append_parquet
 from ..live.source import LslSource, StreamChangedError
 from ..live.spontaneous import TABLES as _BLOCK_TABLES
 from ..live.spontaneous import BlockAnalyser
@@ -259,89 +264,9 @@ _SWEEP_PARTS = ("labels", "lsr", "lsr_wrap", "rows", "trend", "tables", "manifes
 _KEEP_ROWS = 2000
 
 
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        df.to_parquet(tmp, index=False)
-
-
-class _RowStore:
-    """The session's LSR rows, appended sweep by sweep in O(1); joined into one table lazily.
-
-    Each sweep's small frame goes to a tail list; every ``chunk`` frames the tail is joined
-    into one chunk (each row is copied once there), and :meth:`frame` joins the chunks only
-    when the whole table is read (cached until the next append); the joined table then
-    replaces the chunks, so the store holds a few pieces at any time (at most
-    ``max_chunks`` chunks and the tail), not one per 64 sweeps, and each Arrow string column
-    of a piece is one chunk (:func:`hfs_emg.live.compact.one_chunk`): pieces and Arrow chunks
-    are native memory that grew ~5-8 kB a sweep. :meth:`since` hands out the rows after a
-    given count (the page's new points) from the newest pieces only.
-    """
-
-    def __init__(
-        self, first: pd.DataFrame | None = None, *, chunk: int = 64, max_chunks: int = 16
-    ) -> None:
-        self._chunks: list[pd.DataFrame] = []
-        self._tail: list[pd.DataFrame] = []
-        self._chunk = int(chunk)
-        self._max_chunks = int(max_chunks)
-        self._lock = threading.Lock()
-        self._cache: pd.DataFrame | None = pd.DataFrame()
-        self._last: pd.DataFrame | None = None
-        self.n_rows = 0
-        if first is not None and len(first):
-            self.append(first.reset_index(drop=True))
-
-    def append(self, rows: pd.DataFrame) -> None:
-        if rows.empty:
-            return
-        with self._lock:
-            self._tail.append(rows)
-            self._last = rows
-            self.n_rows += len(rows)
-            if len(self._tail) >= self._chunk:
-                self._chunks.append(one_chunk(pd.concat(self._tail, ignore_index=True)))
-                self._tail = []
-                if len(self._chunks) >= self._max_chunks:  # the table not read for long
-                    self._chunks = [one_chunk(pd.concat(self._chunks, ignore_index=True))]
-            self._cache = None
-
-    def frame(self) -> pd.DataFrame:
-        """The whole table (one joined DataFrame; the same object until the next append)."""
-        with self._lock:
-            if self._cache is None:
-                pieces = self._chunks + self._tail
-                joined = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
-                joined = one_chunk(joined)
-                self._chunks, self._tail = [joined], []  # the store holds the joined table
-                # a shallow copy (copy-on-write): a caller's changes do not reach the store
-                self._cache = joined.copy(deep=False)
-            return self._cache
-
-    def since(self, n: int) -> pd.DataFrame:
-        """Rows number ``n`` onwards (from the newest pieces; O(new rows))."""
-        with self._lock:
-            pieces, end = [], self.n_rows
-            for df in reversed(self._chunks + self._tail):
-                if end <= n:
-                    break
-                start = end - len(df)
-                pieces.append(df.iloc[max(0, n - start) :])
-                end = start
-        if not pieces:
-            return pd.DataFrame()
-        return pd.concat(pieces[::-1], ignore_index=True) if len(pieces) > 1 else pieces[0]
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of the rows held (deep; the cached table shares the pieces' data)."""
-        with self._lock:
-            pieces = self._chunks + self._tail
-        return sum(int(p.memory_usage(deep=True).sum()) for p in pieces)
-
-    @property
-    def last(self) -> pd.DataFrame | None:
-        """The newest sweep's rows (None before any)."""
-        return self._last
+#: The session's LSR rows: the newest in memory, the rest in ``lsr.parquet``
+#: (:class:`hfs_emg.live.row_store.RowStore`; the old name kept for callers and tests).
+_RowStore = RowStore
 
 
 class _TrendGate:
@@ -447,8 +372,14 @@ class LiveMonitor:
         markers too; the final trend (at close) is :func:`hfs_emg.lsr_trend` of the whole
         table.
     save_every_s : float
-        Shortest period of the atomic rewrite of ``lsr.parquet`` (``lsr.csv`` is appended
-        after every sweep; the parquet file is also written at close and on phase buttons).
+        Shortest period between two appends to ``lsr.parquet`` (``lsr.csv`` is appended
+        after every sweep, the crash-safe record).
+    parquet_rows : int
+        Rows held in memory before they are appended to ``lsr.parquet`` as one row group
+        (the file replaced atomically: a reader always sees a complete file), also appended
+        on phase buttons and at close. The monitor holds at most about twice this many LSR
+        rows (2,048 rows: ~4 minutes of sweeps at 1 Hz with 8 channels, ~0.5 MB); the whole
+        table (:attr:`lsr`) is read back from the file when asked for.
 
     Examples
     --------
@@ -483,6 +414,7 @@ class LiveMonitor:
         block_margin_s: float = 1.0,
         trend_every_s: float = 1.0,
         save_every_s: float = 2.0,
+        parquet_rows: int = 2048,
     ) -> None:
         if config is not None:  # an AnalysisConfig: its lsr and trend sections
             import dataclasses
@@ -518,6 +450,7 @@ class LiveMonitor:
         self.block_margin_s = float(block_margin_s)
         self.trend_every_s = float(trend_every_s)
         self.save_every_s = float(save_every_s)
+        self.parquet_rows = int(parquet_rows)
         self.timeout = float(timeout)
         self.lost_after_s = float(lost_after_s)
         self._replay = None
@@ -565,7 +498,7 @@ class LiveMonitor:
             for r in self._events_log.rows
             if r[2] in _PHASE_KINDS and not _is_stim_label(r[3])
         ]
-        lsr = self._read_lsr()
+        lsr, n_pq, pq_dtypes = self._read_lsr()
         self.trend = pd.DataFrame()
         # block tables: appended line by line; a torn last line (kill -9) is cut off
         self.spont_totals = {"n_bursts": 0, "n_trains": 0, "n_a_trains": 0, "a_trains_s": 0.0}
@@ -578,7 +511,11 @@ class LiveMonitor:
         # killed while saving: the tables may hold stimuli the manifest does not count yet
         if not lsr.empty:
             lsr = lsr[lsr["stim_index"] < self.n_stim].reset_index(drop=True)
-        self._rows = _RowStore(lsr)
+        pq = self.out / "lsr.parquet"
+        if n_pq > len(lsr):  # lsr.parquet holds rows the manifest does not count: cut off
+            append_parquet(pq, lsr, keep=0, dtypes=None)
+        # the rows in lsr.parquet stay there; the store holds the newer rows only
+        self._rows = _RowStore(pq, lsr, on_disk=min(n_pq, len(lsr)), disk_dtypes=pq_dtypes)
         # the trend grown sweep by sweep (equal to lsr_trend of the table; the final trend
         # at close is lsr_trend of the table itself)
         self._trend_state = LsrTrendState(**self.trend_options)
@@ -586,9 +523,8 @@ class LiveMonitor:
         self._trend_gate = _TrendGate(self.trend_options)
         self._trend_t = -np.inf  # monotonic time of the last trend computation
         self._trend_stale = False
-        self._parquet_t = -np.inf  # ... of the last lsr.parquet write
-        self._parquet_rows = -1  # rows in lsr.parquet
-        self._parquet_cost = 0.0  # seconds the last lsr.parquet write took
+        self._parquet_t = -np.inf  # ... of the last lsr.parquet append
+        self._parquet_cost = 0.0  # seconds the last lsr.parquet append took
         self.first_stim_time_s = (
             float(lsr["stim_time_s"].min()) if len(lsr) else float("nan")
         )  # the time origin of the page's trend
@@ -613,7 +549,10 @@ class LiveMonitor:
     @property
     def lsr(self) -> pd.DataFrame:
         """Every LSR row of the session so far (the columns of :func:`hfs_emg.measure_lsr`
-        plus ``part``); joined from the sweeps' rows when read (cached until the next sweep)."""
+        plus ``part``): the rows already in ``lsr.parquet`` read back from it, joined with the
+        newer rows held in memory (at most about ``2 * parquet_rows``). O(table): the page
+        takes its new rows with :meth:`lsr_since`; cached until the next sweep only while no
+        row is in ``lsr.parquet`` yet."""
         return self._rows.frame()
 
     @property
@@ -639,7 +578,8 @@ class LiveMonitor:
         Returns
         -------
         pandas.DataFrame
-            Rows ``n`` onwards of :attr:`lsr`, without joining the whole table.
+            Rows ``n`` onwards of :attr:`lsr`, without joining the whole table while they are
+            held in memory (the newest rows); older rows are read from ``lsr.parquet``.
         """
         return self._rows.since(n)
 
@@ -648,11 +588,14 @@ class LiveMonitor:
         """The newest sweep's LSR rows."""
         return self._rows.last
 
-    def _read_lsr(self) -> pd.DataFrame:
-        """The LSR table of a resumed session: ``lsr.parquet`` (written every few seconds and
-        at close) and the rows of the append-only ``lsr.csv`` that came after it."""
+    def _read_lsr(self) -> tuple[pd.DataFrame, int, pd.Series]:
+        """The LSR table of a resumed session: ``lsr.parquet`` (appended every
+        ``parquet_rows`` rows, on phase buttons and at close) and the rows of the append-only
+        ``lsr.csv`` that came after it; how many rows came from ``lsr.parquet`` and their
+        dtypes."""
         pq, csv = self.out / "lsr.parquet", self.out / "lsr.csv"
         lsr = pd.read_parquet(pq) if pq.exists() else pd.DataFrame()
+        n_pq, pq_dtypes = len(lsr), lsr.dtypes
         if csv.exists():
             more = self._read_table("lsr.csv")
             if len(more):
@@ -661,7 +604,7 @@ class LiveMonitor:
                 if len(more):
                     more = more.reindex(columns=lsr.columns) if len(lsr) else more
                     lsr = more if lsr.empty else pd.concat([lsr, more], ignore_index=True)
-        return lsr
+        return lsr, n_pq, pq_dtypes
 
     @property
     def events(self) -> pd.DataFrame:
@@ -1225,9 +1168,8 @@ class LiveMonitor:
         if self._trend_stale and now - self._trend_t >= self._trend_every():
             self._update_trend()
             self.version += 1
-        stale = self._rows.n_rows and self._parquet_rows != self._rows.n_rows
-        if stale and now - self._parquet_t >= self._pq_every():
-            self._save_tables(force=True)
+        if self._rows.n_held >= self.parquet_rows and now - self._parquet_t >= self._pq_every():
+            self._save_tables()
 
     def _trend_every(self) -> float:
         # while the LSR is stable: every trend_every_s, or less often when lsr_trend of the
@@ -1236,17 +1178,19 @@ class LiveMonitor:
         return max(self.trend_every_s, 10.0 * cost)
 
     def _pq_every(self) -> float:
-        # the whole-table rewrite takes at most ~5 % of the time, whatever the session length
+        # the append (a copy of the file's row groups) takes at most ~5 % of the time
         return max(self.save_every_s, 20.0 * self._parquet_cost)
 
     def _save_tables(
         self, *, new_rows: list[pd.DataFrame] | None = None, force: bool = False
     ) -> None:
         """``lsr.csv``: the new rows appended (one fsync-ed write of whole lines: after a crash
-        every measured row is on disk); ``lsr.parquet``: the whole table replaced atomically
-        when ``force`` (close, phase buttons) or at most every :attr:`save_every_s`. The
-        writes run on the writer thread (:class:`~hfs_emg.pipeline._disk.DiskWriter`), in
-        order; the text and the tables written are made here (snapshots)."""
+        every measured row is on disk); ``lsr.parquet``: the rows held in memory appended as
+        one row group (the file replaced atomically, :func:`hfs_emg.live.row_store.append_parquet`)
+        when ``force`` (close, phase buttons) or once :attr:`parquet_rows` rows are held (at
+        most every :attr:`save_every_s`). The writes run on the writer thread
+        (:class:`~hfs_emg.pipeline._disk.DiskWriter`), in order; the text and the rows written
+        are made here (snapshots)."""
         if self._rows.n_rows == 0:
             return
         path = self.out / "lsr.csv"
@@ -1264,16 +1208,18 @@ class LiveMonitor:
             self._disk.submit(lambda: _append_text(path, text))
         self._csv_rows = self._rows.n_rows
         now = time.monotonic()
-        if force or now - self._parquet_t >= self._pq_every():
-            lsr, pq = self.lsr, self.out / "lsr.parquet"
+        held = self._rows.n_held
+        due = held >= self.parquet_rows and now - self._parquet_t >= self._pq_every()
+        job = self._rows.take() if held and (force or due) else None
+        if job is not None:
 
             def write() -> None:
                 t0 = time.perf_counter()
-                _write_parquet(lsr, pq)
+                job()  # the rows held, appended as one row group
                 self._parquet_cost = time.perf_counter() - t0
 
-            self._disk.submit(write, key="parquet")
-            self._parquet_t, self._parquet_rows = now, self._rows.n_rows
+            self._disk.submit(write)  # no key: every append runs, in order
+            self._parquet_t = now
 
     # ------------------------------------------------------------------ running
     def run(self, duration: float | None = None, *, timeout: float | None = None) -> None:
