@@ -19,6 +19,7 @@ those columns - plus an ``overall`` row, with the definitions clinicians use:
 from __future__ import annotations
 
 import bisect
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -945,6 +946,10 @@ class _GroupAcc:
             if ch not in self.series:  # a new channel: absent (not valid) before, as the pivot
                 bisect.insort(self.channels, ch)
                 self.series[ch] = _SeriesAcc(self.o, self.has_lat, self.has_far)
+                # the pivot's new column is 0 in the earlier rows' largest present response
+                # (only a negative amplitude can change: a rare, one-off pass)
+                amps = self.overall.a.view()
+                np.maximum(amps, 0.0, out=amps)
         any_p, a_any, prod = False, [], 1.0
         for ch in self.channels if len(per) > 1 else per:  # the pivot's column order
             x = per.get(ch)
@@ -1035,11 +1040,19 @@ class LsrTrendState:
         self._cols: list[str] | None = None
         self._groups: dict[tuple[Any, Any], _GroupAcc] = {}
         self._whole: _GroupAcc | None = None
+        # while the table has a single group, the whole table is that group: one state for both
+        self._whole_alias = True
         self._kinds: set[Any] = set()
         self._montages: set[Any] = set()
         self._n_rows = 0  # kept (not direct) rows
         self._n_valid = 0  # ... not rejected
         self._last: dict[Any, int] = {}
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays the state holds (their capacity)."""
+        accs = [*self._groups.values(), *([self._whole] if self._whole is not None else [])]
+        return sum(acc.nbytes for acc in accs)
 
     def push(self, rows: pd.DataFrame) -> None:
         """Add rows of :func:`hfs_emg.measure_lsr` (one or more sweeps, in stimulus order)."""
@@ -1107,8 +1120,17 @@ class LsrTrendState:
             per.setdefault(((kind[i], mont[i]), int(stim[i])), []).append(i)
             per.setdefault((None, int(stim[i])), []).append(i)
         has_far = self._far is not None
+        if self._whole_alias and len(set(self._groups) | {g for g, _ in per if g is not None}) > 1:
+            self._whole_alias = False  # a second group: the whole table gets its own state
+            if self._groups:  # the single group so far is the whole table until now
+                ((g1, acc1),) = self._groups.items()
+                self._whole = copy.deepcopy(acc1)
+                if g1 in self._last:
+                    self._last[None] = self._last[g1]
         for (gkey, s), idx in per.items():
             if gkey is None:
+                if self._whole_alias:
+                    continue
                 acc = self._whole
                 if acc is None:
                     acc = self._whole = _GroupAcc(self._opts, has["latency_ms"], has_far)
@@ -1154,6 +1176,9 @@ class LsrTrendState:
         multi_kind = has["kind"] and len(self._kinds) > 1
         keys = (["kind"] if multi_kind else []) + (["montage"] if has["montage"] else [])
         hm = has["muscle"]
+        whole_acc = self._whole
+        if self._whole_alias:
+            whole_acc = next(iter(self._groups.values()), None)
         groups: list[tuple[tuple[Any, ...], list[dict[str, Any]]]] = []
         whole = None
         if keys:
@@ -1162,8 +1187,8 @@ class LsrTrendState:
             ):
                 gvals = ((kind,) if multi_kind else ()) + ((mont,) if has["montage"] else ())
                 groups.append((gvals, acc.rows(onsets, hm) if acc.n else []))
-            if keys == ["montage"] and len(self._montages) > 1 and self._whole is not None:
-                whole = self._whole.rows(onsets, hm)
-        elif self._whole is not None:
-            whole = self._whole.rows(onsets, hm)
+            if keys == ["montage"] and len(self._montages) > 1 and whole_acc is not None:
+                whole = whole_acc.rows(onsets, hm)
+        elif whole_acc is not None and whole_acc.n:
+            whole = whole_acc.rows(onsets, hm)
         return _trend_frame(keys, groups, whole)
