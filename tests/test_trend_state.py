@@ -10,6 +10,7 @@ exact). Rows out of order make the state say it is not exact.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -290,3 +291,37 @@ def test_trend_state_channel_appearing_late_with_negative_amplitudes() -> None:
     # last 20: stimuli 10-19 and 27-29 at 0 uV (a column without a row), 20-26 at -5 - s
     assert want.iloc[-1]["final_p2p_uv"] == pytest.approx(-sum(range(25, 32)) / 20)
     pd.testing.assert_frame_equal(state.trend(), want, check_exact=True)
+
+
+def test_median_and_frame_of_rows_equal_numpy_and_pandas() -> None:
+    """The state's shortcuts: the latency median by sorting equals ``np.median`` (signed zeros
+    and ties included), and the trend frame built column by column equals ``pd.DataFrame``
+    of its rows (and falls back to it for other types)."""
+    from hfs_emg.trend import _frame_of_rows, _median
+
+    rng = np.random.default_rng(0)
+    cases = [[-0.0], [-0.0, -0.0], [0.0, -0.0], [-0.0, 1.0], [1.0, -0.0, -0.0]]
+    cases += [np.round(rng.normal(9, 2, int(rng.integers(1, 30))), 1).tolist() for _ in range(500)]
+    for v in cases:
+        want = float(np.median(np.array(v)))
+        got = _median(list(v))
+        assert got == want and np.signbit(got) == np.signbit(want)
+    assert np.isnan(_median([]))
+    lsr = _random_table(rng, 60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trend = lsr_trend(lsr, phases={"decompression": 30.0})
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, np.floating):
+            return float(v)
+        if isinstance(v, np.integer):
+            return int(v)
+        return None if v is pd.NA else v
+
+    rows = [{k: plain(v) for k, v in r.items()} for r in trend.to_dict("records")]
+    assert any(r["disappearance_stim_index"] is not None for r in rows)
+    for rs in (rows, [{**r, "channel": i} for i, r in enumerate(rows)], rows[:1]):
+        want = pd.DataFrame(rs)
+        want["disappearance_stim_index"] = want["disappearance_stim_index"].astype("Int64")
+        pd.testing.assert_frame_equal(_frame_of_rows(rs), want, check_exact=True)
