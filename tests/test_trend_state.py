@@ -100,7 +100,7 @@ def test_trend_state_in_blocks_and_out_of_order(table) -> None:
         LsrTrendState(baseline=3)
 
 
-def _random_table(rng: np.random.Generator, n_stim: int) -> pd.DataFrame:
+def _random_table(rng: np.random.Generator, n_stim: int, *, second_from: int = 0) -> pd.DataFrame:
     """A random LSR table: runs of presence and absence (status flips), rejected rows, missing
     values, duplicate rows, a channel that appears late, two montages, calibrated rates and
     amplitudes of any sign (no physical p2p is negative; the table is taken as it is)."""
@@ -110,7 +110,7 @@ def _random_table(rng: np.random.Generator, n_stim: int) -> pd.DataFrame:
     t = 0.0
     for s in range(n_stim):
         t += float(rng.choice([0.5, 1.0, 1.0, 3.0]))  # ties never (times increase)
-        mont = "zyg" if s % 4 else "mm"
+        mont = "zyg" if s % 4 or s < second_from else "mm"  # a second montage from then
         for ch in chans:
             if ch == "late" and s < n_stim // 3:
                 continue
@@ -145,7 +145,7 @@ def test_trend_state_random_sessions_with_late_markers(seed) -> None:
     far, with phase markers that arrive late (onsets before the newest sweeps) and options
     varied; a single montage (no column), or alternating montages."""
     rng = np.random.default_rng(seed)
-    lsr = _random_table(rng, 90)
+    lsr = _random_table(rng, 90, second_from=45 * (seed % 3 == 2))
     if seed % 2:
         lsr = lsr.drop(columns="montage")
     opts = [
