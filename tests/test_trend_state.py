@@ -197,16 +197,31 @@ def test_trend_state_resumed_from_a_block_then_sweeps() -> None:
     )
 
 
-def test_trend_state_decreasing_time_is_not_exact() -> None:
-    """The windows are found by bisection of the times: a sweep earlier in time than the last
-    (or without a time) makes the state say it is not exact (the caller recomputes)."""
-    lsr = _random_table(np.random.default_rng(2), 20).drop(columns="montage")
-    state = LsrTrendState()
-    late = lsr[lsr["stim_index"] == 19].assign(stim_time_s=-1.0)
-    state.push(lsr[lsr["stim_index"] < 19])
+@pytest.mark.parametrize("seed", range(3))
+def test_trend_state_times_out_of_order_or_missing(seed) -> None:
+    """The windows are found by bisection of the times while they never decrease; a sweep
+    earlier in time than the last (a resumed session on a clock started again) or without a
+    time switches that series to the masks of ``_one_series``: still exact."""
+    rng = np.random.default_rng(seed)
+    lsr = _random_table(rng, 80)
+    t = lsr["stim_time_s"].to_numpy().copy()
+    stim = lsr["stim_index"].to_numpy()
+    t[stim >= 50] -= 40.0  # the clock of a second part starts again
+    if seed == 1:
+        t[stim == 30] = np.nan
+    lsr["stim_time_s"] = t
+    state = LsrTrendState(baseline_n=5, final_n=6)
+    for k, (_, sweep) in enumerate(lsr.groupby("stim_index", sort=True)):
+        state.push(sweep)
+        if k % 9 and k != 79:
+            continue
+        rows = lsr[lsr["stim_index"] <= k]
+        for phases in (None, {"dura_opening": 5.0, "decompression": 30.0, "dural_closure": 50.0}):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                want = lsr_trend(rows, phases=phases, baseline_n=5, final_n=6)
+            pd.testing.assert_frame_equal(state.trend(phases=phases), want, check_exact=True)
     assert state.exact
-    state.push(late)
-    assert not state.exact
 
 
 def test_trend_state_memory_is_small() -> None:
@@ -232,7 +247,7 @@ def test_series_state_equals_one_series_on_every_prefix(seed) -> None:
     """The state of one series (loss episodes as a state machine, windows by bisection) against
     ``_one_series`` of each prefix: random presence runs of every length, times with ties and
     phase onsets on stimulus times (window edges), transient losses of exactly
-    ``transient_min_s``, short runs starting at ``baseline_n``."""
+    ``transient_min_s``, short runs starting at ``baseline_n``; times out of order too."""
     from hfs_emg.trend import _one_series, _SeriesAcc, _trend_options
 
     rng = np.random.default_rng(seed)
@@ -255,12 +270,15 @@ def test_series_state_equals_one_series_on_every_prefix(seed) -> None:
         a = rng.gamma(2.0, 30.0, n)
         lat = np.where(rng.random(n) < 0.2, np.nan, rng.normal(9.0, 1.0, n))
         t = np.cumsum(rng.choice([0.0, 1.0, 1.0, 2.0], n))  # ties
+        if trial % 4 == 3:  # out of order (and a missing time): the masks of _one_series
+            t = rng.permutation(t)
+            t[rng.integers(n)] = np.nan
         stim = np.arange(n) * 2 + 1
         acc = _SeriesAcc(o, True, False)
         for k in range(n):
             acc.add(float(t[k]), int(stim[k]), bool(p[k]), float(a[k]), float(lat[k]), 0.0)
             names = ["dura_opening", "decompression", "dural_closure"]
-            picks = np.sort(rng.choice(t[: k + 1], 3)) + rng.choice([0.0, 0.5], 3)
+            picks = np.sort(rng.choice(np.nan_to_num(t[: k + 1]), 3)) + rng.choice([0.0, 0.5], 3)
             onsets = {m: float(x) for m, x in zip(names, picks, strict=True) if rng.random() < 0.7}
             got = acc.row(onsets)
             sl = slice(0, k + 1)
