@@ -50,7 +50,8 @@ class TrailingSums:
     The sums are differences of one running cumulative sum (carried between blocks), so
     feeding the rows in any blocks, one at a time or all at once, gives bitwise the same
     sums: a live monitor and the offline analysis make the same decisions. Only the last
-    ``window`` cumulative rows are kept (constant memory).
+    ``window`` cumulative rows are kept, in a ring (constant memory; a sweep writes one row
+    and copies nothing).
 
     Examples
     --------
@@ -64,27 +65,42 @@ class TrailingSums:
     def __init__(self, window: int, n_cols: int) -> None:
         self.window = int(window)
         self.n = 0  # rows pushed so far
-        self._cum = np.zeros((1, int(n_cols)))  # cumulative rows self.n - len + 1 .. self.n
+        # cumulative rows in a ring: cumulative row k (the sum of rows 0 .. k-1) at slot
+        # k % window, the last min(n + 1, window) of them kept (constant memory, no copies)
+        self._ring = np.zeros((self.window, int(n_cols)))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held (the ring of cumulative rows)."""
+        return int(self._ring.nbytes)
+
+    def _ordered(self) -> FloatArray:
+        """The cumulative rows kept, oldest first (rows self.n - len + 1 .. self.n)."""
+        w, n = self.window, self.n
+        if n < w:
+            return self._ring[: n + 1]
+        return np.roll(self._ring, -((n + 1) % w), axis=0)
 
     def push(self, values: npt.ArrayLike) -> FloatArray:
         """Add rows (n, n_cols); return the trailing sums of each of them (n, n_cols)."""
-        v = np.asarray(values, dtype=float).reshape(-1, self._cum.shape[1])
+        ring, w = self._ring, self.window
+        v = np.asarray(values, dtype=float).reshape(-1, ring.shape[1])
         if v.shape[0] == 1:  # one sweep (the live path): the same sums, fewer steps
-            new = self._cum[-1] + v[0]  # what np.cumsum adds
-            lo = max(self.n + 1 - self.window, 0) - (self.n - (self._cum.shape[0] - 1))
-            out = (new - self._cum[lo])[None, :]
-            keep = self._cum if self._cum.shape[0] < self.window else self._cum[1:]
-            self._cum = np.concatenate([keep, new[None, :]])
+            new = ring[self.n % w] + v[0]  # what np.cumsum adds
+            out = (new - ring[max(self.n + 1 - w, 0) % w])[None, :]
+            ring[(self.n + 1) % w] = new  # the oldest row, just read, is the one replaced
             self.n += 1
             return out
-        cs = np.cumsum(np.vstack([self._cum[-1:], v]), axis=0)  # continues the running sum
-        allc = np.vstack([self._cum, cs[1:]])
-        base = self.n - (self._cum.shape[0] - 1)  # row index of allc[0]
+        cum = self._ordered()
+        cs = np.cumsum(np.vstack([cum[-1:], v]), axis=0)  # continues the running sum
+        allc = np.vstack([cum, cs[1:]])
+        base = self.n - (cum.shape[0] - 1)  # row index of allc[0]
         hi = np.arange(self.n + 1, self.n + v.shape[0] + 1)
-        lo = np.maximum(hi - self.window, 0)
+        lo = np.maximum(hi - w, 0)
         out = allc[hi - base] - allc[lo - base]
         self.n += v.shape[0]
-        self._cum = allc[-self.window :] if allc.shape[0] > self.window else allc
+        keep = allc[-w:]  # cumulative rows self.n - len(keep) + 1 .. self.n
+        ring[np.arange(self.n - keep.shape[0] + 1, self.n + 1) % w] = keep
         return out
 
 

@@ -377,12 +377,12 @@ class LsrStream:
     def nbytes(self) -> int:
         """Bytes of the state carried between sweeps (bounded: it does not grow with them)."""
         acc = [self._ref_sd, self._gumbel, self._null, self._okn, self._pooled]
-        n = sum(a._sums._cum.nbytes for a in acc)
+        n = sum(a._sums.nbytes for a in acc)
         n += sum(g.nbytes + s.nbytes for g, s in self._xt_pool._hist.values())
         for s in self._series.values():
             n += sum(r.nbytes for r in s.det_row)
             n += 0 if s.unit is None else s.unit.nbytes
-            n += 0 if s.gumbel is None else s.gumbel._sums._cum.nbytes
+            n += 0 if s.gumbel is None else s.gumbel._sums.nbytes
             n += 0 if s.ring is None else sum(r[0].nbytes + 16 for r in s.ring)
         return int(n)
 

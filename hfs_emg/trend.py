@@ -19,6 +19,8 @@ those columns - plus an ``overall`` row, with the definitions clinicians use:
 from __future__ import annotations
 
 import bisect
+import copy
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ParameterError
+from ._frames import frame_from_columns
 from ._validate import check_option
 from .phases import phase_onsets
 from .signal import mask_to_intervals
@@ -122,21 +125,24 @@ def _window_amp(
     return pres, float(a[sel][p[sel]].mean())
 
 
-def _one_series(
-    p: np.ndarray,
-    a: np.ndarray,
-    lat: np.ndarray,
-    t: np.ndarray,
-    stim: np.ndarray,
-    onsets: Mapping[str, float],
-    o: Mapping[str, Any],
-) -> dict[str, Any]:
-    """Trend of one presence series (valid sweeps only, in time order)."""
-    n_v = p.size
-    n_b, n_f = o["baseline_n"], o["final_n"]
-    out: dict[str, Any] = {
+#: Loss episodes summarised for a verdict: (n_losses, n_reappearances, first episode, the open
+#: episode lasting to the end or None, the first closed episode lasting transient_min_s or
+#: None); an episode is (time of its first absent stimulus, that stimulus' index, time of the
+#: return or None).
+_EpisodeSummary = tuple[
+    int,
+    int,
+    "tuple[float, int, float | None] | None",
+    "tuple[float, int] | None",
+    "tuple[float, int, float | None] | None",
+]
+
+
+def _blank_series(n_v: int, n_present: int) -> dict[str, Any]:
+    """The row of one series before its verdict (every measure missing)."""
+    return {
         "n_stimuli": int(n_v),
-        "n_present": int(p.sum()),
+        "n_present": int(n_present),
         "status": "not_elicited",
         "loss_phase": "",
         "loss_after_marker": "",
@@ -155,23 +161,92 @@ def _one_series(
         "baseline_latency_ms": np.nan,
         "final_latency_ms": np.nan,
     }
-    if n_v == 0:
+
+
+def _summarise_episodes(
+    episodes: list[tuple[int, int | None]], t: np.ndarray, stim: np.ndarray, t_min: float
+) -> _EpisodeSummary:
+    """:data:`_EpisodeSummary` of the episodes of :func:`_loss_episodes`."""
+    eps = [(float(t[s]), int(stim[s]), None if e is None else float(t[e])) for s, e in episodes]
+    open_ = (eps[-1][0], eps[-1][1]) if eps and eps[-1][2] is None else None
+    gone = next((e for e in eps if e[2] is not None and e[2] - e[0] >= t_min), None)
+    n_back = sum(e[2] is not None for e in eps)
+    return len(eps), n_back, eps[0] if eps else None, open_, gone
+
+
+def _series_verdict(
+    n_v: int,
+    n_present: int,
+    elicited: bool,
+    eps: _EpisodeSummary,
+    windows: tuple[float, float, float, float, float, float],
+    onsets: Mapping[str, float],
+    o: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The row of one series from its episodes and its two windows (baseline presence,
+    amplitude, final presence, amplitude, baseline latency, final latency): the definitions
+    of :func:`lsr_trend`, shared by the table and by :class:`LsrTrendState`."""
+    out = _blank_series(n_v, n_present)
+    n_losses, n_back, first, open_, gone = eps
+    out["n_losses"] = n_losses
+    out["n_reappearances"] = n_back
+    loss, back, status = None, None, None
+    if elicited and n_losses:
+        if not o["until_end"]:
+            loss, back, status = first, first[2], "disappeared"
+        elif open_ is not None:
+            loss, status = open_, "disappeared"
+        elif gone is not None:
+            loss, back, status = gone, gone[2], "transient_loss"
+    b_pres, b_amp, f_pres, f_amp, b_lat, f_lat = windows
+    ratio = f_amp / b_amp if b_amp > 0 else np.nan
+    out.update(
+        baseline_presence=b_pres,
+        final_presence=f_pres,
+        baseline_p2p_uv=b_amp,
+        final_p2p_uv=f_amp,
+        final_over_baseline=ratio,
+        reduction_pct=100.0 * (1.0 - ratio) if np.isfinite(ratio) else np.nan,
+        baseline_latency_ms=b_lat,
+        final_latency_ms=f_lat,
+    )
+    if not elicited:  # no LSR to reduce: amplitudes kept, the ratio is meaningless
+        out.update(final_over_baseline=np.nan, reduction_pct=np.nan)
         return out
+    if status is None:
+        red = out["reduction_pct"]
+        partial = bool(np.isfinite(red) and red >= o["partial_reduction_pct"])
+        status = "partial" if partial else "persisted"
+    out["status"] = status
+    if loss is not None:
+        t_loss = loss[0]
+        out["disappearance_stim_index"] = loss[1]
+        out["disappearance_time_s"] = t_loss
+        out["loss_phase"], out["loss_after_marker"] = _loss_phase(t_loss, onsets)
+        if "decompression" in onsets:
+            out["loss_after_decompression_s"] = t_loss - onsets["decompression"]
+        if back is not None:
+            out["reappearance_time_s"] = back
+    return out
+
+
+def _one_series(
+    p: np.ndarray,
+    a: np.ndarray,
+    lat: np.ndarray,
+    t: np.ndarray,
+    stim: np.ndarray,
+    onsets: Mapping[str, float],
+    o: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Trend of one presence series (valid sweeps only, in time order)."""
+    n_v = p.size
+    n_b, n_f = o["baseline_n"], o["final_n"]
+    if n_v == 0:
+        return _blank_series(0, 0)
     elicited = p[:n_b].mean() >= o["min_baseline_present"]
     episodes = _loss_episodes(p, n_b, o["consecutive_absent"], o["min_present_run"])
-    out["n_losses"] = len(episodes)
-    out["n_reappearances"] = sum(e is not None for _, e in episodes)
-    loss_k, back_k, status = None, None, None
-    if elicited and episodes:
-        if not o["until_end"]:
-            loss_k, back_k = episodes[0]
-            status = "disappeared"
-        elif episodes[-1][1] is None:
-            loss_k, status = episodes[-1][0], "disappeared"
-        else:
-            gone = [(s0, e0) for s0, e0 in episodes if t[e0] - t[s0] >= o["transient_min_s"]]
-            if gone:
-                (loss_k, back_k), status = gone[0], "transient_loss"
+    eps = _summarise_episodes(episodes, t, stim, o["transient_min_s"])
     # windows: baseline from the dural opening (before decompression), unless the LSR was
     # already lost by then; final = the last final_n sweeps before dural closure
     t_open = onsets.get("dura_opening", -np.inf)
@@ -191,41 +266,14 @@ def _one_series(
     fin_sel = (before_close if before_close.size else idx)[-n_f:]
     b_pres, b_amp = _window_amp(p, a, base_sel, o["amplitude"], o["min_window_present"])
     f_pres, f_amp = _window_amp(p, a, fin_sel, o["amplitude"], o["min_window_present"])
-    ratio = f_amp / b_amp if b_amp > 0 else np.nan
 
     def _lat(sel: np.ndarray) -> float:
         v = lat[sel][p[sel]]
         v = v[np.isfinite(v)]
         return float(np.median(v)) if v.size else np.nan
 
-    out.update(
-        baseline_presence=b_pres,
-        final_presence=f_pres,
-        baseline_p2p_uv=b_amp,
-        final_p2p_uv=f_amp,
-        final_over_baseline=ratio,
-        reduction_pct=100.0 * (1.0 - ratio) if np.isfinite(ratio) else np.nan,
-        baseline_latency_ms=_lat(base_sel),
-        final_latency_ms=_lat(fin_sel),
-    )
-    if not elicited:  # no LSR to reduce: amplitudes kept, the ratio is meaningless
-        out.update(final_over_baseline=np.nan, reduction_pct=np.nan)
-        return out
-    if status is None:
-        red = out["reduction_pct"]
-        partial = bool(np.isfinite(red) and red >= o["partial_reduction_pct"])
-        status = "partial" if partial else "persisted"
-    out["status"] = status
-    if loss_k is not None:
-        t_loss = float(t[loss_k])
-        out["disappearance_stim_index"] = int(stim[loss_k])
-        out["disappearance_time_s"] = t_loss
-        out["loss_phase"], out["loss_after_marker"] = _loss_phase(t_loss, onsets)
-        if "decompression" in onsets:
-            out["loss_after_decompression_s"] = t_loss - onsets["decompression"]
-        if back_k is not None:
-            out["reappearance_time_s"] = float(t[back_k])
-    return out
+    windows = (b_pres, b_amp, f_pres, f_amp, _lat(base_sel), _lat(fin_sel))
+    return _series_verdict(n_v, int(p.sum()), elicited, eps, windows, onsets, o)
 
 
 def _far_column(df: pd.DataFrame, presence: str) -> str | None:
@@ -324,22 +372,45 @@ def _rows_of_arrays(
     p = np.nan_to_num(pres).astype(bool)
     a = np.nan_to_num(arr.amp)
     la = arr.lat if arr.lat is not None else np.full(p.shape, np.nan)
-    times, stim, far, muscle = arr.times, arr.stim, arr.far, arr.muscle
-    rows = []
-    for j, name in enumerate(arr.channels):  # loop over channels only
+    times, stim, far = arr.times, arr.stim, arr.far
+    rows, fars = [], []
+    for j in range(len(arr.channels)):  # loop over channels only
         v = valid[:, j]
-        r = _one_series(p[v, j], a[v, j], la[v, j], times[v], stim[v], onsets, o)
-        r = {"channel": name, **({"muscle": muscle.get(name)} if muscle is not None else {}), **r}
-        if far is not None:
-            r["expected_false_sweeps"] = float(np.nansum(far[v, j]))
-        rows.append(r)
-    # overall: the LSR is present when any channel shows it; its amplitude measures are those
-    # of the least-reduced elicited channel (the overall LSR is reduced only if every one is)
+        rows.append(_one_series(p[v, j], a[v, j], la[v, j], times[v], stim[v], onsets, o))
+        fars.append(float(np.nansum(far[v, j])) if far is not None else None)
+    # overall: the LSR is present when any channel shows it
     any_p = (p & valid).any(axis=1)
     v = valid.any(axis=1) & (any_p | ~arr.rej_stim)
     no_lat = np.full(int(v.sum()), np.nan)
     a_any = np.where(p[v], a[v], 0.0).max(axis=1)  # the largest present response
     r = _one_series(any_p[v], a_any, no_lat, times[v], stim[v], onsets, o)
+    far_all = None
+    if far is not None:
+        f = np.nan_to_num(far[v])
+        far_all = float(np.sum(1.0 - np.prod(1.0 - f, axis=1)))
+    return _finish_rows(arr.channels, rows, fars, arr.muscle, r, far_all, o)
+
+
+def _finish_rows(
+    channels: list[Any],
+    series: list[dict[str, Any]],
+    fars: list[float | None],
+    muscle: dict[Any, Any] | None,
+    overall: dict[str, Any],
+    far_all: float | None,
+    o: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """The rows of one group from the rows of its channels' series and of its overall series
+    (and their expected false sweeps): the channels, then ``overall``, whose amplitude measures
+    are those of the least-reduced elicited channel (the overall LSR is reduced only if every
+    one is)."""
+    rows = []
+    for name, r, fs in zip(channels, series, fars, strict=True):
+        r = {"channel": name, **({"muscle": muscle.get(name)} if muscle is not None else {}), **r}
+        if fs is not None:
+            r["expected_false_sweeps"] = fs
+        rows.append(r)
+    r = overall
     el = [x for x in rows if x["status"] != "not_elicited" and np.isfinite(x["reduction_pct"])]
     if el:
         best = min(el, key=lambda x: x["reduction_pct"])
@@ -359,9 +430,8 @@ def _rows_of_arrays(
                 "partial" if r["reduction_pct"] >= o["partial_reduction_pct"] else "persisted"
             )
     r = {"channel": "overall", **({"muscle": ""} if muscle is not None else {}), **r}
-    if far is not None:
-        f = np.nan_to_num(far[v])
-        r["expected_false_sweeps"] = float(np.sum(1.0 - np.prod(1.0 - f, axis=1)))
+    if far_all is not None:
+        r["expected_false_sweeps"] = far_all
     rows.append(r)
     return rows
 
@@ -568,17 +638,17 @@ def lsr_trend(
     keys = [k for k in ("kind", "montage") if k in df.columns]
     if "kind" in keys and df["kind"].nunique() <= 1:
         keys.remove("kind")
-    groups: list[tuple[tuple[Any, ...], _Arrays | None]] = []
+    groups: list[tuple[tuple[Any, ...], list[dict[str, Any]]]] = []
     whole = None
     if keys:
         for gkey, grp in df.groupby(keys, sort=True, dropna=False):  # loop over groups
             gvals = gkey if isinstance(gkey, tuple) else (gkey,)
-            groups.append((gvals, _group_arrays(grp, presence)))
+            groups.append((gvals, _group_rows(grp, presence, onsets, opts)))
         if keys == ["montage"] and df["montage"].nunique(dropna=False) > 1:
-            whole = _group_arrays(df, presence)
+            whole = _group_rows(df, presence, onsets, opts)
     else:
-        whole = _group_arrays(df, presence)
-    return _trend_frame(keys, groups, whole, onsets, opts)
+        whole = _group_rows(df, presence, onsets, opts)
+    return _trend_frame(keys, groups, whole)
 
 
 def _trend_options(**kw: Any) -> dict[str, Any]:
@@ -607,104 +677,451 @@ def _trend_options(**kw: Any) -> dict[str, Any]:
 
 def _trend_frame(
     keys: list[str],
-    groups: list[tuple[tuple[Any, ...], _Arrays | None]],
-    whole: _Arrays | None,
-    onsets: Mapping[str, float],
-    opts: Mapping[str, Any],
+    groups: list[tuple[tuple[Any, ...], list[dict[str, Any]]]],
+    whole: list[dict[str, Any]] | None,
 ) -> pd.DataFrame:
-    """The trend table from the groups' arrays (in group order) and, with several montages
-    (or without group keys), the arrays of the whole table."""
+    """The trend table from the rows of each group (in group order) and, with several montages
+    (or without group keys), the rows of the whole table."""
     rows: list[dict[str, Any]] = []
     if keys:
-        for gvals, arr in groups:
-            for r in [] if arr is None else _rows_of_arrays(arr, onsets, opts):
+        for gvals, grows in groups:
+            for r in grows:
                 rows.append({**dict(zip(keys, gvals, strict=True)), **r})
-        if whole is not None:
+        if whole:
             # across montages: the LSR is present when any channel of any montage shows it
-            rows.append({"montage": "all", **_rows_of_arrays(whole, onsets, opts)[-1]})
-    elif whole is not None:
-        rows = _rows_of_arrays(whole, onsets, opts)
-    out = pd.DataFrame(rows)
-    out["disappearance_stim_index"] = out["disappearance_stim_index"].astype("Int64")
-    return out
+            rows.append({"montage": "all", **whole[-1]})
+    elif whole:
+        rows = whole
+    return _frame_of_rows(rows)
+
+
+@functools.cache
+def _str_dtype() -> Any:
+    """The dtype pandas infers for a column of Python strings."""
+    return pd.DataFrame([{"x": "a"}])["x"].dtype
+
+
+def _frame_of_rows(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """``pd.DataFrame(rows)`` with ``disappearance_stim_index`` as ``Int64``, built column by
+    column when every row has the same keys and each column one plain type (Python floats,
+    ints or strings: the types pandas would infer, without its per-value inference): ~5x
+    faster for the trend's ~10 rows x 23 columns, the same frame (``tests/test_trend_state.py``
+    compares both). Anything else goes through ``pd.DataFrame``."""
+    cols = list(rows[0]) if rows else []
+    fast = bool(rows) and all(list(r) == cols for r in rows)
+    out: dict[str, Any] = {}
+    for c in cols if fast else ():
+        vals = [r[c] for r in rows]
+        kinds = {type(v) for v in vals}
+        if c == "disappearance_stim_index" and kinds <= {int, type(None)}:
+            out[c] = pd.array(vals, dtype="Int64")
+        elif kinds <= {float, np.float64}:
+            out[c] = np.array(vals, dtype=float)
+        elif kinds == {int}:
+            out[c] = np.array(vals, dtype=np.int64)
+        elif kinds == {str}:
+            out[c] = pd.array(vals, dtype=_str_dtype())
+        else:
+            fast = False
+            break
+    if fast:
+        return frame_from_columns(out)
+    frame = pd.DataFrame(rows)
+    frame["disappearance_stim_index"] = frame["disappearance_stim_index"].astype("Int64")
+    return frame
+
+
+class _Column:
+    """A 1-D array grown by appends (capacity x1.5 when full: amortised O(1))."""
+
+    __slots__ = ("buf", "n")
+
+    def __init__(self, dtype: Any) -> None:
+        self.buf = np.empty(64, dtype)
+        self.n = 0
+
+    def append(self, x: Any) -> None:
+        if self.n == self.buf.size:
+            grown = np.empty(self.buf.size + self.buf.size // 2, self.buf.dtype)
+            grown[: self.n] = self.buf
+            self.buf = grown
+        self.buf[self.n] = x
+        self.n += 1
+
+    def view(self) -> np.ndarray:
+        return self.buf[: self.n]
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.buf.nbytes)
+
+
+class _Episodes:
+    """:func:`_loss_episodes` as a state machine fed one run of presence at a time.
+
+    ``run(on, off, ...)`` is one iteration of the loop of :func:`_loss_episodes` (a run of
+    present stimuli ``on .. off - 1``); :meth:`summary` applies the run still going on at the
+    end of the series (if any) and the final check to a copy, so the summary of a series of
+    any length costs O(1). Only what a verdict reads is kept (:data:`_EpisodeSummary`).
+    """
+
+    __slots__ = (
+        "first",
+        "gone",
+        "min_run",
+        "n_absent",
+        "n_b",
+        "n_ep",
+        "skipped",
+        "start",
+        "start_stim",
+        "start_t",
+        "t_min",
+    )  # fmt: skip
+
+    def __init__(self, o: Mapping[str, Any]) -> None:
+        self.n_absent = o["consecutive_absent"]
+        self.min_run = o["min_present_run"]
+        self.n_b = o["baseline_n"]
+        self.t_min = o["transient_min_s"]
+        self.start, self.skipped = 0, 0  # first absent stimulus after the last response
+        self.start_t, self.start_stim = np.nan, 0  # its time and stimulus index
+        self.n_ep = 0  # closed episodes
+        self.first: tuple[float, int, float | None] | None = None
+        self.gone: tuple[float, int, float | None] | None = None
+
+    def copy(self) -> _Episodes:
+        new = _Episodes.__new__(_Episodes)
+        new.n_absent, new.min_run, new.n_b, new.t_min = (
+            self.n_absent,
+            self.min_run,
+            self.n_b,
+            self.t_min,
+        )
+        new.start, new.skipped, new.start_t, new.start_stim = (
+            self.start,
+            self.skipped,
+            self.start_t,
+            self.start_stim,
+        )
+        new.n_ep, new.first, new.gone = self.n_ep, self.first, self.gone
+        return new
+
+    def run(self, on: int, off: int, on_t: float, off_t: float, off_stim: int) -> None:
+        """One run of presence (stimuli ``on`` .. ``off - 1``; ``off`` absent, at ``off_t``)."""
+        n_abs = on - self.start - self.skipped
+        if n_abs >= self.n_absent and off - on < self.min_run and on >= self.n_b:
+            self.skipped += off - on  # a short run inside an established loss: absent
+            return
+        if n_abs >= self.n_absent:
+            ep = (self.start_t, self.start_stim, on_t)
+            self.n_ep += 1
+            if self.first is None:
+                self.first = ep
+            if self.gone is None and on_t - self.start_t >= self.t_min:
+                self.gone = ep
+        self.start, self.skipped = off, 0
+        self.start_t, self.start_stim = off_t, off_stim
+
+    def summary(self, n: int, run_on: int | None, run_on_t: float) -> _EpisodeSummary:
+        """The summary of the ``n`` stimuli so far (``run_on``: start of a run of presence
+        lasting to the end, or None)."""
+        c = self
+        if run_on is not None:
+            c = self.copy()
+            c.run(run_on, n, run_on_t, np.nan, 0)
+        open_ = (c.start_t, c.start_stim) if n - c.start - c.skipped >= c.n_absent else None
+        first = c.first
+        if first is None and open_ is not None:
+            first = (open_[0], open_[1], None)
+        return c.n_ep + (open_ is not None), c.n_ep, first, open_, c.gone
+
+
+class _SeriesAcc:
+    """One presence series (a channel of a group, or the group's overall presence) grown
+    stimulus by stimulus: what :func:`_one_series` reads of it, and no more.
+
+    Kept per stimulus: the time (the windows are found by bisection: times must not
+    decrease), the presence (1 byte) and the expected-false-sweep term (the sum over the whole
+    series is numpy's pairwise sum of every term, so the terms are kept); per *present*
+    stimulus only: the amplitude and the latency (a window's means and median read the
+    present responses only). The loss episodes are a state machine (:class:`_Episodes`).
+    """
+
+    __slots__ = (
+        "a",
+        "ep",
+        "far",
+        "lat",
+        "n_present",
+        "o",
+        "p",
+        "run_on",
+        "run_on_t",
+        "sorted",
+        "t",
+    )
+
+    def __init__(self, o: Mapping[str, Any], has_lat: bool, has_far: bool) -> None:
+        self.o = o
+        self.t, self.p, self.a = _Column(float), _Column(bool), _Column(float)
+        self.lat = _Column(float) if has_lat else None
+        self.far = _Column(float) if has_far else None
+        self.n_present = 0
+        self.ep = _Episodes(o)
+        self.run_on: int | None = None  # start of the run of presence going on
+        self.run_on_t = np.nan
+        self.sorted = True  # times never decreasing nor missing: windows by bisection
+
+    @property
+    def nbytes(self) -> int:
+        cols = (self.t, self.p, self.a, self.lat, self.far)
+        return sum(c.nbytes for c in cols if c is not None)
+
+    def add(self, t: float, stim: int, p: bool, a: float, lat: float, far: float) -> None:
+        """One stimulus: time, index, presence, amplitude (NaN as 0), latency, false-alarm
+        term (NaN as 0)."""
+        i = self.t.n
+        if i == 0:
+            self.ep.start_t, self.ep.start_stim = t, stim
+        elif self.sorted and not t >= self.t.buf[i - 1]:
+            self.sorted = False  # a time before the last (or missing): windows by masks
+        if p:
+            if self.run_on is None:
+                self.run_on, self.run_on_t = i, t
+            self.a.append(a)
+            if self.lat is not None:
+                self.lat.append(lat)
+            self.n_present += 1
+        elif self.run_on is not None:
+            self.ep.run(self.run_on, i, self.run_on_t, t, stim)
+            self.run_on = None
+        self.t.append(t)
+        self.p.append(p)
+        if self.far is not None:
+            self.far.append(far)
+
+    def _window(self, lo: int, hi: int) -> tuple[float, float, float]:
+        """(presence, amplitude, latency) of stimuli lo..hi-1: :func:`_window_amp` and the
+        latency median of :func:`_one_series` on the same values in the same order."""
+        if hi <= lo:
+            return np.nan, np.nan, np.nan
+        p = self.p.view()
+        ps = p[lo:hi]
+        c0 = int(np.count_nonzero(p[:lo]))
+        c1 = c0 + int(np.count_nonzero(ps))
+        pres = (c1 - c0) / (hi - lo)  # a bool mean: the exact count over the size
+        amps = self.a.view()[c0:c1]  # the present responses of the window, in order
+        if self.o["amplitude"] == "zero_filled":
+            z = np.zeros(hi - lo)
+            z[ps] = amps
+            amp = float(z.mean())
+        elif pres < self.o["min_window_present"] or c1 == c0:
+            amp = 0.0
+        else:
+            amp = float(amps.mean())
+        lat = np.nan
+        if self.lat is not None:
+            v = self.lat.view()[c0:c1]
+            lat = _median(v[np.isfinite(v)].tolist())
+        return pres, amp, lat
+
+    def _window_at(self, sel: np.ndarray) -> tuple[float, float, float]:
+        """:meth:`_window` of the stimuli at the indices ``sel`` (increasing)."""
+        if sel.size == 0:
+            return np.nan, np.nan, np.nan
+        p = self.p.view()
+        ps = p[sel]
+        pres = float(ps.mean())
+        pos = np.cumsum(p)[sel[ps]] - 1  # where the present ones are among the responses
+        amps = self.a.view()[pos]
+        if self.o["amplitude"] == "zero_filled":
+            z = np.zeros(sel.size)
+            z[ps] = amps
+            amp = float(z.mean())
+        elif pres < self.o["min_window_present"] or not ps.any():
+            amp = 0.0
+        else:
+            amp = float(amps.mean())
+        lat = np.nan
+        if self.lat is not None:
+            v = self.lat.view()[pos]
+            lat = _median(v[np.isfinite(v)].tolist())
+        return pres, amp, lat
+
+    def _windows_unsorted(self, onsets: Mapping[str, float]) -> tuple[float, ...]:
+        """The windows of :func:`_one_series` by its own masks (times out of order or
+        missing: O(stimuli), as the table)."""
+        o = self.o
+        p, t = self.p.view(), self.t.view()
+        n_b, n_f = o["baseline_n"], o["final_n"]
+        t_dec = onsets.get("decompression", np.inf)
+        idx = np.arange(p.size)
+        cands = []
+        if "dura_opening" in onsets:
+            cands.append(idx[(t >= onsets["dura_opening"]) & (t < t_dec)])
+        cands.append(idx[t < t_dec][:n_b] if np.any(t < t_dec) else idx[:n_b])
+        base_sel = cands[-1]
+        for c in cands:
+            if c.size and p[c].mean() >= o["min_window_present"]:
+                base_sel = c
+                break
+        before_close = idx[t < onsets.get("dural_closure", np.inf)]
+        fin_sel = (before_close if before_close.size else idx)[-n_f:]
+        b_pres, b_amp, b_lat = self._window_at(base_sel)
+        f_pres, f_amp, f_lat = self._window_at(fin_sel)
+        return b_pres, b_amp, f_pres, f_amp, b_lat, f_lat
+
+    def row(self, onsets: Mapping[str, float]) -> dict[str, Any]:
+        """:func:`_one_series` of the series (O(1) but for the windows' means)."""
+        o = self.o
+        n_v = self.t.n
+        n_b, n_f = o["baseline_n"], o["final_n"]
+        p, t = self.p.view(), self.t.view()
+        first = p[:n_b]
+        elicited = np.count_nonzero(first) / first.size >= o["min_baseline_present"]
+        eps = self.ep.summary(n_v, self.run_on, self.run_on_t)
+        if not self.sorted:
+            windows = self._windows_unsorted(onsets)
+            return _series_verdict(n_v, self.n_present, elicited, eps, windows, onsets, o)
+        # the windows of _one_series as index ranges (times sorted): t >= x from
+        # searchsorted(t, x, "left"), t < x before it
+        k_dec = int(np.searchsorted(t, onsets.get("decompression", np.inf), "left"))
+        cands = []
+        if "dura_opening" in onsets:
+            lo = int(np.searchsorted(t, onsets["dura_opening"], "left"))
+            cands.append((lo, max(lo, k_dec)))
+        cands.append((0, min(k_dec, n_b)) if k_dec else (0, min(n_v, n_b)))
+        base = cands[-1]
+        for lo, hi in cands:
+            if hi > lo and np.count_nonzero(p[lo:hi]) / (hi - lo) >= o["min_window_present"]:
+                base = (lo, hi)
+                break
+        k_close = int(np.searchsorted(t, onsets.get("dural_closure", np.inf), "left"))
+        hi = k_close if k_close else n_v
+        b_pres, b_amp, b_lat = self._window(*base)
+        f_pres, f_amp, f_lat = self._window(max(hi - n_f, 0), hi)
+        windows = (b_pres, b_amp, f_pres, f_amp, b_lat, f_lat)
+        return _series_verdict(n_v, self.n_present, elicited, eps, windows, onsets, o)
+
+    def far_sum(self) -> float | None:
+        """``np.nansum`` of the false-alarm terms (the NaN ones kept as 0: the same sum)."""
+        return None if self.far is None else float(np.sum(self.far.view()))
+
+
+def _median(v: list[float]) -> float:
+    """``float(np.median(v))`` of finite values (NaN when empty), by sorting: the middle value
+    or the mean of the two middle ones, each added to 0.0 first as ``np.mean`` does (the same
+    value, the sign of a zero included; ``tests/test_trend_state.py``)."""
+    if not v:
+        return np.nan
+    v = sorted(v)
+    m = len(v) // 2
+    return 0.0 + v[m] if len(v) % 2 else (0.0 + v[m - 1] + v[m]) / 2
+
+
+def _num(x: float) -> float:
+    """``np.nan_to_num`` of one value."""
+    if x != x:
+        return 0.0
+    if x in (np.inf, -np.inf):
+        return float(np.nan_to_num(x))
+    return x
 
 
 class _GroupAcc:
-    """The arrays of one group, grown sweep by sweep (stimuli in increasing order)."""
+    """One group of the table (a kind x montage, or the whole table) grown sweep by sweep:
+    a series per channel (sorted, as the pivot's columns) and the overall series."""
 
-    def __init__(self, has_lat: bool, has_far: bool) -> None:
+    def __init__(self, o: Mapping[str, Any], has_lat: bool, has_far: bool) -> None:
+        self.o, self.has_lat, self.has_far = o, has_lat, has_far
         self.n = 0
         self.channels: list[Any] = []
+        self.series: dict[Any, _SeriesAcc] = {}
+        self.overall = _SeriesAcc(o, False, has_far)
         self.muscle: dict[Any, Any] = {}
-        self._cap = 256
-        self.stim = np.empty(self._cap, np.int64)
-        self.times = np.empty(self._cap)
-        self.rej = np.zeros(self._cap, bool)
-        names = ["pres", "amp"] + (["lat"] if has_lat else []) + (["far"] if has_far else [])
-        self.mats: dict[str, np.ndarray] = {k: np.empty((self._cap, 0)) for k in names}
+        self._rows: tuple[Any, list[dict[str, Any]]] = (None, [])  # (key, rows) of the last
 
-    def _column(self, ch: Any) -> int:
-        j = bisect.bisect_left(self.channels, ch)
-        if j < len(self.channels) and self.channels[j] == ch:
-            return j
-        self.channels.insert(j, ch)  # a new channel: NaN before it, as the pivot
-        for k, m in self.mats.items():
-            self.mats[k] = np.insert(m, j, np.nan, axis=1)
-        return j
+    @property
+    def nbytes(self) -> int:
+        return self.overall.nbytes + sum(s.nbytes for s in self.series.values())
 
     def add(self, stim: int, time: float, rej: bool, values: list[tuple[Any, ...]]) -> None:
         """One stimulus: its non-rejected rows (channel, presence, p2p, latency, far, muscle)."""
-        if self.n == self._cap:
-            self._cap *= 2
-            for name in ("stim", "times", "rej"):
-                old = getattr(self, name)
-                new = np.zeros(self._cap, old.dtype)
-                new[: self.n] = old[: self.n]
-                setattr(self, name, new)
-            for k, m in self.mats.items():
-                grown = np.empty((self._cap, m.shape[1]))
-                grown[: self.n] = m[: self.n]
-                self.mats[k] = grown
-        for v in values:  # new channels first: an insertion moves the columns after it
-            self._column(v[0])
-        cols = [self._column(v[0]) for v in values]
-        i = self.n
-        for m in self.mats.values():
-            m[i] = np.nan
-        names = list(self.mats)
-        for j, v in zip(cols, values, strict=True):
-            for k, name in enumerate(names):  # duplicates: the largest, as aggfunc="max"
-                x = v[1 + k]
-                old = self.mats[name][i, j]
-                self.mats[name][i, j] = x if np.isnan(old) else np.fmax(old, x)
+        per: dict[Any, list[float]] = {}
+        for v in values:  # duplicates: the largest, as aggfunc="max"
+            x = list(v[1:-1])
+            old = per.get(v[0])
+            if old is None:
+                per[v[0]] = x
+            else:
+                per[v[0]] = [
+                    b if np.isnan(a) else float(np.fmax(a, b)) for a, b in zip(old, x, strict=True)
+                ]
             if v[0] not in self.muscle:
                 self.muscle[v[0]] = v[-1]
-        self.stim[i], self.times[i], self.rej[i] = stim, time, rej
+        for ch in per:
+            if ch not in self.series:  # a new channel: absent (not valid) before, as the pivot
+                bisect.insort(self.channels, ch)
+                self.series[ch] = _SeriesAcc(self.o, self.has_lat, self.has_far)
+                # the pivot's new column is 0 in the earlier rows' largest present response
+                # (only a negative amplitude can change: a rare, one-off pass)
+                amps = self.overall.a.view()
+                np.maximum(amps, 0.0, out=amps)
+        any_p, a_any, prod = False, [], 1.0
+        for ch in self.channels if len(per) > 1 else per:  # the pivot's column order
+            x = per.get(ch)
+            if x is None:
+                continue  # no row: the pivot's NaN, a factor 1 and a 0 amplitude below
+            p = bool(_num(x[0]))
+            a = _num(x[1])
+            lat = x[2] if self.has_lat else np.nan
+            far = x[-1] if self.has_far else 0.0
+            self.series[ch].add(time, stim, p, a, lat, 0.0 if far != far else far)  # nansum
+            any_p |= p
+            a_any.append(a if p else 0.0)
+            prod *= 1.0 - _num(far)  # np.prod(1 - f, axis=1): left to right in column order
+        if len(per) < len(self.channels):
+            a_any.append(0.0)
+        if any_p or not rej:
+            self.overall.add(time, stim, any_p, max(a_any), np.nan, 1.0 - prod)
         self.n += 1
 
-    def arrays(self, has_muscle: bool) -> _Arrays:
-        n, m = self.n, self.mats
-        return _Arrays(
-            stim=self.stim[:n],
-            times=self.times[:n],
-            channels=list(self.channels),
-            pres=m["pres"][:n],
-            amp=m["amp"][:n],
-            lat=m["lat"][:n] if "lat" in m else None,
-            far=m["far"][:n] if "far" in m else None,
-            rej_stim=self.rej[:n],
-            muscle=dict(self.muscle) if has_muscle else None,
+    def rows(self, onsets: Mapping[str, float], has_muscle: bool) -> list[dict[str, Any]]:
+        """:func:`_rows_of_arrays` of the group (the last rows again while no stimulus came in
+        and the onsets are the same: the other montage of an alternating session)."""
+        key = (self.n, tuple(onsets.items()), has_muscle)
+        if self._rows[0] == key:
+            return self._rows[1]
+        series = [self.series[ch] for ch in self.channels]
+        rows = _finish_rows(
+            list(self.channels),
+            [s.row(onsets) for s in series],
+            [s.far_sum() for s in series],
+            dict(self.muscle) if has_muscle else None,
+            self.overall.row(onsets),
+            self.overall.far_sum(),
+            self.o,
         )
+        self._rows = (key, rows)
+        return rows
 
 
 class LsrTrendState:
     """:func:`lsr_trend` kept up to date sweep by sweep: push each sweep's rows, read the trend.
 
-    The table's pivots (stimulus x channel presence, amplitude, latency, false-alarm rate per
-    montage) are grown row by row instead of being rebuilt from the whole table, so a trend
-    costs what the series computations cost (a few numpy passes over the stimuli), not the
-    pandas pivots of every row (~50 ms at 720 stimuli, ~1 s at 14,400). :meth:`trend` equals
-    ``lsr_trend(all pushed rows, phases=phases, **options)`` exactly (``tests/test_trend.py``),
+    Each series of the table (a channel of a montage / kind, the overall presence) is a
+    state grown stimulus by stimulus: its loss episodes as a state machine (the episode rule of
+    :func:`lsr_trend` applied run by run), and of its history only what a window can read
+    (time, presence and false-alarm term per stimulus; amplitude and latency per present
+    response). A trend then costs O(1) per series, whatever the session length, but for two
+    contiguous reductions (a presence count, numpy's sum of the false-alarm terms: ~µs at
+    14,400 stimuli) and the windows' means; the windows are found by bisection while the
+    times never decrease (else by the masks of :func:`lsr_trend`). No pivots are built
+    (those took ~50 ms at 720 stimuli, ~1 s at 14,400), no stimulus x channel matrices kept.
+    The verdict is the code of :func:`lsr_trend` (``_series_verdict``, ``_finish_rows``), and
+    :meth:`trend` equals ``lsr_trend(all pushed rows, phases=phases, **options)`` exactly
+    (``tests/test_trend_state.py``: random sessions, late phase markers, every prefix),
     as long as :attr:`exact`: rows come in increasing ``stim_index`` per group (the order of
     :func:`hfs_emg.measure_lsr` and of a live monitor) with the same columns, no missing
     ``kind`` / ``montage`` / ``muscle`` values. When that does not hold :attr:`exact` becomes
@@ -753,11 +1170,19 @@ class LsrTrendState:
         self._cols: list[str] | None = None
         self._groups: dict[tuple[Any, Any], _GroupAcc] = {}
         self._whole: _GroupAcc | None = None
+        # while the table has a single group, the whole table is that group: one state for both
+        self._whole_alias = True
         self._kinds: set[Any] = set()
         self._montages: set[Any] = set()
         self._n_rows = 0  # kept (not direct) rows
         self._n_valid = 0  # ... not rejected
         self._last: dict[Any, int] = {}
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays the state holds (their capacity)."""
+        accs = [*self._groups.values(), *([self._whole] if self._whole is not None else [])]
+        return sum(acc.nbytes for acc in accs)
 
     def push(self, rows: pd.DataFrame) -> None:
         """Add rows of :func:`hfs_emg.measure_lsr` (one or more sweeps, in stimulus order)."""
@@ -824,15 +1249,25 @@ class LsrTrendState:
         for i in range(n):  # rows of the pushed sweeps (a few per sweep), not samples
             per.setdefault(((kind[i], mont[i]), int(stim[i])), []).append(i)
             per.setdefault((None, int(stim[i])), []).append(i)
+        has_far = self._far is not None
+        if self._whole_alias and len(set(self._groups) | {g for g, _ in per if g is not None}) > 1:
+            self._whole_alias = False  # a second group: the whole table gets its own state
+            if self._groups:  # the single group so far is the whole table until now
+                ((g1, acc1),) = self._groups.items()
+                self._whole = copy.deepcopy(acc1)
+                if g1 in self._last:
+                    self._last[None] = self._last[g1]
         for (gkey, s), idx in per.items():
             if gkey is None:
+                if self._whole_alias:
+                    continue
                 acc = self._whole
                 if acc is None:
-                    acc = self._whole = _GroupAcc(has["latency_ms"], self._far is not None)
+                    acc = self._whole = _GroupAcc(self._opts, has["latency_ms"], has_far)
             else:
                 acc = self._groups.get(gkey)
                 if acc is None:
-                    acc = self._groups[gkey] = _GroupAcc(has["latency_ms"], self._far is not None)
+                    acc = self._groups[gkey] = _GroupAcc(self._opts, has["latency_ms"], has_far)
             ok = [i for i in idx if not rej[i]]
             if not ok:
                 continue  # every row of this stimulus rejected: not in the pivot
@@ -869,16 +1304,19 @@ class LsrTrendState:
         multi_kind = has["kind"] and len(self._kinds) > 1
         keys = (["kind"] if multi_kind else []) + (["montage"] if has["montage"] else [])
         hm = has["muscle"]
-        groups: list[tuple[tuple[Any, ...], _Arrays | None]] = []
+        whole_acc = self._whole
+        if self._whole_alias:
+            whole_acc = next(iter(self._groups.values()), None)
+        groups: list[tuple[tuple[Any, ...], list[dict[str, Any]]]] = []
         whole = None
         if keys:
             for (kind, mont), acc in sorted(
                 self._groups.items(), key=lambda kv: tuple(x for x in kv[0] if x is not None)
             ):
                 gvals = ((kind,) if multi_kind else ()) + ((mont,) if has["montage"] else ())
-                groups.append((gvals, acc.arrays(hm) if acc.n else None))
-            if keys == ["montage"] and len(self._montages) > 1 and self._whole is not None:
-                whole = self._whole.arrays(hm)
-        elif self._whole is not None:
-            whole = self._whole.arrays(hm)
-        return _trend_frame(keys, groups, whole, onsets, self._opts)
+                groups.append((gvals, acc.rows(onsets, hm) if acc.n else []))
+            if keys == ["montage"] and len(self._montages) > 1 and whole_acc is not None:
+                whole = whole_acc.rows(onsets, hm)
+        elif whole_acc is not None and whole_acc.n:
+            whole = whole_acc.rows(onsets, hm)
+        return _trend_frame(keys, groups, whole)

@@ -243,3 +243,23 @@ def test_suppress_artifact_overwrite_same_values_in_place():
         w = artifact.suppress_artifact(z, 5000.0, [200], method=method, overwrite=True)
         assert np.shares_memory(w, z) and np.array_equal(w, y)
         assert not np.array_equal(y, x)  # x untouched by the default (copy)
+
+
+@pytest.mark.parametrize("window", [1, 3, 40])
+def test_trailing_sums_ring_equals_the_whole_cumulative_sum(window):
+    """The ring of cumulative rows: single rows and blocks of any size, across many wraps of
+    the ring, give bitwise the differences of one cumulative sum of every row (np.cumsum adds
+    row after row, as the single-row path does)."""
+    rng = np.random.default_rng(window)
+    x = rng.normal(0, 1, (700, 4)) * 10.0 ** rng.integers(-6, 6, (700, 1))
+    cs = np.cumsum(np.vstack([np.zeros((1, 4)), x]), axis=0)
+    hi = np.arange(1, 701)
+    want = cs[hi] - cs[np.maximum(hi - window, 0)]
+    ts = TrailingSums(window, 4)
+    got, i = [], 0
+    while i < 700:
+        k = int(rng.choice([1, 1, 1, 2, window, window + 1, 57]))
+        got.append(ts.push(x[i : i + k]))
+        i += k
+    assert np.array_equal(np.vstack(got), want)
+    assert ts.nbytes == window * 4 * 8  # constant

@@ -89,7 +89,7 @@ from ..live.spontaneous import TABLES as _BLOCK_TABLES
 from ..live.spontaneous import BlockAnalyser
 from ..lsr import lsr_trend
 from ..lsr_online import LsrStream
-from ..phases import PHASES, phase_markers
+from ..phases import PHASES, phase_markers, phase_onsets
 from ..recording import from_array, make_events
 from ..trend import LsrTrendState
 from ._disk import DiskWriter
@@ -521,6 +521,7 @@ class LiveMonitor:
         self._trend_state = LsrTrendState(**self.trend_options)
         self._trend_state.push(lsr)
         self._trend_gate = _TrendGate(self.trend_options)
+        self._onsets: tuple[Any, dict[str, float]] = (None, {})  # (phase rows, their onsets)
         self._trend_t = -np.inf  # monotonic time of the last trend computation
         self._trend_stale = False
         self._parquet_t = -np.inf  # ... of the last lsr.parquet append
@@ -1143,7 +1144,9 @@ class LiveMonitor:
             warnings.simplefilter("ignore")
             try:
                 if self._trend_state.exact and not final:
-                    self.trend = self._trend_state.trend(phases=self.phases())
+                    if self._onsets[0] is not self._phase_rows:  # replaced when one is added
+                        self._onsets = (self._phase_rows, phase_onsets(self.phases()))
+                    self.trend = self._trend_state.trend(phases=self._onsets[1])
                 else:
                     self.trend = lsr_trend(self.lsr, phases=self.phases(), **self.trend_options)
             except ParameterError:  # every row so far rejected: no trend yet
