@@ -472,6 +472,23 @@ def streamed_protocol(reader: BaseReader, config: AnalysisConfig) -> ProtocolDec
     return _streamed_decision(reader, config)[0]
 
 
+def _scanned_runs(reader: BaseReader, stim: list[str]) -> dict[str, TriggerRuns]:
+    """The runs of the trigger channels ``stim`` that the reader scanned with its events.
+
+    A reader with ``trigger_runs`` (:meth:`hfs_emg.io.edf.EdfReader.trigger_runs`) scans its
+    trigger channels once for their events, feeding the runs the samples a whole read gives
+    (same dtype): those runs are the ones a scan of the read chunks would build, so the file
+    is not read again for them. Not through a :class:`~hfs_emg.io._base.ReadView` (its read
+    options may change the rows) nor for a mixed-rate file; missing channels are scanned by
+    the caller.
+    """
+    scan = getattr(reader, "trigger_runs", None)
+    if not stim or scan is None or not isinstance(reader, BaseReader) or reader.is_mixed_rate:
+        return {}
+    found = scan()
+    return {name: found[name] for name in stim if name in found}
+
+
 def _streamed_decision(
     reader: BaseReader, config: AnalysisConfig
 ) -> tuple[ProtocolDecision, Recording]:
@@ -482,12 +499,13 @@ def _streamed_decision(
             "streamed; raise max_memory_mb to analyse the file in memory."
         )
     stim = _stim_names(reader)
-    runs: dict[str, TriggerRuns] = {}
-    if stim:
-        runs = {name: TriggerRuns() for name in stim}
+    runs = _scanned_runs(reader, stim)
+    left = [name for name in stim if name not in runs]
+    if left:
+        runs.update({name: TriggerRuns() for name in left})
         # long chunks of the trigger channels only: a read has a fixed cost (~16 ms CPU)
-        chunk_s = max(config.chunk_s, _TRIGGER_CHUNK_SAMPLES / (reader.sfreq * len(stim)))
-        for chunk, _ in reader.iter_chunks(chunk_s, picks=stim):
+        chunk_s = max(config.chunk_s, _TRIGGER_CHUNK_SAMPLES / (reader.sfreq * len(left)))
+        for chunk, _ in reader.iter_chunks(chunk_s, picks=left):
             for name, row in zip(chunk.ch_names, chunk.data, strict=True):
                 runs[name].add(row)
     # one sample of every channel (names, types, meta) with the file's events
