@@ -39,14 +39,17 @@ the last stimulus.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import mmap
 import os
 import sys
 import tempfile
 import threading
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -158,34 +161,41 @@ _POSITIONAL = hasattr(os, "pwrite") and hasattr(os, "preadv")
 
 
 class _Spill:
-    """Filtered cores written block by block to an anonymous temporary file, read back by span.
+    """Filtered cores written row by row to an anonymous temporary file, read back mapped.
 
-    A block is the core of one chunk, ``(n_channels, stop - start)`` row after row; each row is
-    written (:meth:`write_row`) and read back (:meth:`read_row`) on its own, so the channels'
-    threads do it in parallel. The file lives in the page cache (``TMPDIR``), not in the
-    process's memory.
+    The file is laid out channel after channel (``(n_channels, n_samples)`` of the whole file,
+    :meth:`allocate`, reserved on disk at once where the file system allows, so the writes do
+    not extend it block by block); each chunk's core of each channel is written at its place
+    (:meth:`write_row`, positional: the channels' threads write at once). Read back, a span of
+    every channel is a view of the file mapped read-only (:meth:`view`: no copy, no fresh
+    array); :meth:`release` drops the mapped pages of what is done from the process (they stay
+    in the page cache, ``TMPDIR``, not in the process's memory).
     """
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self._fd = self._file.fileno()
-        self._lock = threading.Lock()  # seek + read/write without positional calls
-        self._blocks: list[tuple[int, int, int]] = []  # (start, stop, byte offset)
-        self._shape: tuple[int, np.dtype] | None = None
-        self._end = 0
+        self._lock = threading.Lock()  # seek + write without positional calls
+        self._shape: tuple[int, int, np.dtype] | None = None
+        self._map: mmap.mmap | None = None
+        self._rows: np.ndarray | None = None
+        self._released = 0
 
-    def reserve(self, start: int, stop: int, n_ch: int, dtype: np.dtype) -> int:
-        """Place the block of file samples ``start:stop``; returns its byte offset."""
-        self._shape = (n_ch, np.dtype(dtype))
-        offset = self._end
-        self._blocks.append((start, stop, offset))
-        self._end += n_ch * (stop - start) * np.dtype(dtype).itemsize
-        return offset
+    def allocate(self, n_ch: int, n: int, dtype: np.dtype) -> None:
+        """Room for ``n`` samples of ``n_ch`` channels in ``dtype`` (once, before any write)."""
+        self._shape = (n_ch, n, np.dtype(dtype))
+        size = n_ch * n * np.dtype(dtype).itemsize
+        try:  # the blocks allocated at once: writes into them do not grow the file
+            os.posix_fallocate(self._fd, 0, size)
+        except (AttributeError, OSError):  # not on this system or file system: a sparse file
+            os.ftruncate(self._fd, size)
 
-    def write_row(self, offset: int, c: int, row: np.ndarray) -> None:
-        """Row ``c`` (the block's core of one channel) of the block at ``offset``."""
-        view = memoryview(np.ascontiguousarray(row)).cast("B")
-        pos = offset + c * view.nbytes
+    def write_row(self, c: int, start: int, row: np.ndarray) -> None:
+        """Samples ``start:start + row.size`` of channel ``c``."""
+        assert self._shape is not None  # internal: allocated before written
+        n, dtype = self._shape[1], self._shape[2]
+        view = memoryview(np.ascontiguousarray(row, dtype=dtype)).cast("B")
+        pos = (c * n + start) * dtype.itemsize
         if not _POSITIONAL:
             with self._lock:
                 self._file.seek(pos)
@@ -195,40 +205,43 @@ class _Spill:
             done = os.pwrite(self._fd, view, pos)
             view, pos = view[done:], pos + done
 
-    def write(self, start: int, block: np.ndarray) -> None:
-        block = np.ascontiguousarray(block)
-        offset = self.reserve(start, start + block.shape[1], block.shape[0], block.dtype)
-        for c in range(block.shape[0]):  # channels
-            self.write_row(offset, c, block[c])
-
-    def read_row(self, lo: int, hi: int, c: int, out: np.ndarray) -> None:
-        """Samples ``lo:hi`` of channel ``c`` into ``out`` (1-D, contiguous)."""
+    def view(self, lo: int, hi: int) -> np.ndarray:
+        """Samples ``lo:hi`` of every channel: a read-only view of the mapped file."""
         assert self._shape is not None  # internal: written before read
-        size = self._shape[1].itemsize
-        for start, stop, offset in self._blocks:  # a few blocks, not samples
-            a, b = max(lo, start), min(hi, stop)
-            if a >= b:
-                continue
-            pos = offset + (c * (stop - start) + a - start) * size
-            view = memoryview(out[a - lo : b - lo]).cast("B")
-            if not _POSITIONAL:
-                with self._lock:
-                    self._file.seek(pos)
-                    got = self._file.readinto(view)
-            else:
-                got = os.preadv(self._fd, [view], pos)
-            if got != (b - a) * size:  # pragma: no cover - a temporary file cut short
-                raise OSError("the temporary file of the streamed analysis is truncated")
+        if self._rows is None:
+            n_ch, n, dtype = self._shape
+            if n_ch * n == 0:
+                return np.empty((n_ch, hi - lo), dtype=dtype)
+            self._file.flush()  # the buffered writes of the non-positional path
+            self._map = mmap.mmap(self._fd, n_ch * n * dtype.itemsize, access=mmap.ACCESS_READ)
+            self._rows = np.frombuffer(self._map, dtype=dtype).reshape(n_ch, n)
+        return self._rows[:, lo:hi]
+
+    def release(self, stop: int) -> None:
+        """Drop the mapped pages of samples before ``stop`` from the process (read again if
+        viewed again: the file keeps them)."""
+        if self._map is None or not hasattr(self._map, "madvise") or self._shape is None:
+            return
+        n_ch, n, dtype = self._shape
+        size, page = dtype.itemsize, mmap.PAGESIZE
+        for c in range(n_ch):  # channels
+            a = -(-(c * n + self._released) * size // page) * page  # whole pages only
+            b = (c * n + stop) * size // page * page
+            if b > a:
+                self._map.madvise(mmap.MADV_DONTNEED, a, b - a)
+        self._released = max(self._released, stop)
 
     def read(self, lo: int, hi: int) -> np.ndarray:
-        """Samples ``lo:hi`` of every channel (rows read on the channels' threads)."""
-        assert self._shape is not None  # internal: written before read
-        n_ch, dtype = self._shape
-        out = np.empty((n_ch, hi - lo), dtype=dtype)
-        run_tasks(lambda c: self.read_row(lo, hi, c, out[c]), range(n_ch), n_samples=hi - lo)
-        return out
+        """Samples ``lo:hi`` of every channel, copied out of the file."""
+        return np.array(self.view(lo, hi))
 
     def close(self) -> None:
+        self._rows = None
+        if self._map is not None:
+            # a view still held somewhere: unmapped when it is freed
+            with contextlib.suppress(BufferError):
+                self._map.close()
+            self._map = None
         self._file.close()
 
 
@@ -297,6 +310,17 @@ def _locked(items: Iterator[Any], lock: threading.Lock) -> Iterator[Any]:
         yield item
 
 
+def _fed(
+    chunks: Iterator[tuple[Recording, tuple[float, float]]],
+    feed: Callable[[Recording, int], None],
+    reader: BaseReader,
+) -> Iterator[tuple[Recording, tuple[float, float]]]:
+    """``chunks``, each given to ``feed(chunk, stop)`` (the end sample of its core) first."""
+    for chunk, core in chunks:
+        feed(chunk, _core(reader, core)[1])
+        yield chunk, core
+
+
 def _filtered_windows(
     reader: BaseReader,
     filt: EmgFilter,
@@ -334,8 +358,9 @@ def _filtered_windows(
         # ``reader_lock`` (one reader, and its warning filters, used by one thread at a time)
         if feed is None:
             chunks = _prefetched(chunks)
-        elif reader_lock is not None:
-            chunks = _prefetched(_locked(chunks, reader_lock))
+        elif reader_lock is not None:  # fed on the read-ahead thread too, as soon as read
+            chunks = _prefetched(_fed(_locked(chunks, reader_lock), feed, reader))
+            feed = None
         for chunk, core in chunks:
             # the reader's chunks are finite (read() checks them as from_array does)
             start, stop = _core(reader, core)
@@ -347,17 +372,18 @@ def _filtered_windows(
             filt.apply_rows(data)
             a, b = start - lo, stop - lo
             bounds, widx, keep = _window_bounds(b - a, start, width, n_win)
-            offset = -1 if spill is None else spill.reserve(start, stop, len(names), data.dtype)
+            if spill is not None and not cores:
+                spill.allocate(len(names), n, data.dtype)
 
             def one(
                 c: int, data: np.ndarray = data, a: int = a, b: int = b,
                 bounds: np.ndarray = bounds, widx: np.ndarray = widx, keep: np.ndarray = keep,
-                offset: int = offset,
+                start: int = start,
             ) -> None:  # fmt: skip
                 seg = data[c, a:b]
                 _add_window_row(sums[c], seg, bounds, widx, keep)
                 if spill is not None:
-                    spill.write_row(offset, c, seg)
+                    spill.write_row(c, start, seg)
 
             run_tasks(one, range(len(names)), n_samples=data.shape[1])
             cores.append((start, stop))
@@ -377,9 +403,10 @@ def _filtered_windows(
 
     def windows() -> Iterator[tuple[np.ndarray, int, int, int]]:
         try:
-            if spill is not None:
-                read = ((spill.read(lo, hi), lo, start, stop) for lo, hi, start, stop in spans())
-                yield from _prefetched(read)
+            if spill is not None:  # views of the mapped file, dropped once detected
+                for lo, hi, start, stop in spans():
+                    spill.release(lo)  # the windows before are detected
+                    yield spill.view(lo, hi), lo, start, stop
                 return
             margin_s = _MARGIN_FACTOR * filt.margin_s + config.stream_margin_s
             for chunk, core in reader.iter_chunks(config.chunk_s, margin_s=margin_s, picks=names):
@@ -524,6 +551,9 @@ _TRIGGER_CHUNK_SAMPLES = 1 << 23
 #: many sweeps (a push of a few hundred costs per sweep what one push of all of them does, a
 #: few dozen twice that); their raw and morphology epochs take ~120 kB each (8 channels).
 _SWEEPS_PER_PUSH = 512
+#: Groups of sweeps cut and waiting for the session's worker thread (with the one it measures):
+#: ~60 MB each (8 channels), so the read of the file is never held up by a slow group.
+_GROUPS_AHEAD = 2
 #: Seconds read on each side of a block's epochs (rounding of the window's edges, the two
 #: samples the artefact interpolation reads beyond its window).
 _BLOCK_PAD_S = 0.01
@@ -573,6 +603,11 @@ class _LsrSession:
         self._cut: list[Epochs] = []
         self._lsr: list[pd.DataFrame] = []
         self._morph: list[pd.DataFrame] = []
+        #: The groups of sweeps are measured on a thread of their own, in order (one worker:
+        #: the causal stream sees them as one thread would), while this thread goes on
+        #: filtering the file; at most :data:`_GROUPS_AHEAD` groups wait (bounded memory).
+        self._worker: ThreadPoolExecutor | None = None
+        self._pending: deque[Future[None]] = deque()
         #: Held by every read of the file while the session is fed (the chunks of the filter
         #: pass are read ahead on a thread: one thread uses the reader at a time).
         self.reader_lock = threading.Lock()
@@ -659,24 +694,51 @@ class _LsrSession:
             )
         )
         if sum(e.n_epochs for e in self._raw) >= _SWEEPS_PER_PUSH:
-            self._measure()
+            self._submit()
 
-    def _measure(self) -> None:
-        """Measure the sweeps cut so far, as one push (the stream is faster so)."""
+    def _submit(self) -> None:
+        """Measure the sweeps cut so far as one group, on the session's worker thread."""
         if not self._raw:
             return
+        raw, cut = self._raw, self._cut
+        self._raw, self._cut = [], []
+        while len(self._pending) >= _GROUPS_AHEAD:  # bounded: wait for the oldest group
+            self._pending.popleft().result()
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfs_emg-lsr")
+        self._pending.append(self._worker.submit(self._measure, raw, cut))
+
+    def _measure(self, raw: list[Epochs], cut: list[Epochs]) -> None:
+        """Measure one group of sweeps, as one push (the stream is faster so)."""
         assert self._stream is not None  # internal: created with the first block
-        lsr = self._stream.push(concat_epochs(self._raw))
+        lsr = self._stream.push(concat_epochs(raw))
+        raw.clear()
         morph_kw = section_kwargs(self.config.morphology)
-        self._morph.append(lsr_morphology(concat_epochs(self._cut), lsr=lsr, **morph_kw))
+        self._morph.append(lsr_morphology(concat_epochs(cut), lsr=lsr, **morph_kw))
         self._lsr.append(lsr)
-        self._raw.clear()
-        self._cut.clear()
+
+    def _wait(self) -> None:
+        """Every group submitted measured (the first error of a group raised here)."""
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the worker thread (groups not yet started are dropped)."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=True, cancel_futures=True)
+            self._worker = None
+        self._pending.clear()
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The LSR tables (every stimulus cut: :meth:`read_rest` first)."""
-        self.read_rest(self.config.chunk_s)
-        self._measure()
+        try:
+            self.read_rest(self.config.chunk_s)
+            self._submit()
+        finally:
+            self._wait()
         config = self.config
         lsr = pd.concat(self._lsr, ignore_index=True)
         phases = phase_markers(self.probe)
@@ -708,25 +770,25 @@ def analyze_streamed(
     if decision.events is not None and decision.protocol == "lsr":
         session = _LsrSession.create(reader, events_probe, decision.events, config)
     # the LSR epochs are cut from the raw chunks of the filter pass (the file is read once)
-    if session is None:
-        bursts, probe = streamed_bursts(reader, config)
-    else:  # the next chunk read on a thread: the session's own reads take the same lock
-        bursts, probe = streamed_bursts(
-            reader, config, feed=session.feed, reader_lock=session.reader_lock
-        )
-    evoked: dict[str, pd.DataFrame] | None = None
-    if session is not None:
-        evoked = session.tables()
-    elif decision.events is not None and decision.protocol != "spontaneous":
-        onsets = decision.events["onset_s"].to_numpy(dtype=float)
-        section = getattr(config, decision.protocol)
-        pad = max(1.0, -float(section.tmin), float(section.tmax)) + 1.0
-        tmin = max(reader.tstart, float(onsets.min()) - pad)
-        tmax = min(reader.tstart + reader.duration_s, float(onsets.max()) + pad)
-        window = reader.read(tmin=tmin, tmax=tmax)
-        evoked = evoked_tables(window, decision.events, decision.protocol, config)
+    evoked: dict[str, pd.DataFrame] = {}
+    if session is not None:  # the next chunk read on a thread: the session's reads take its lock
+        try:
+            bursts, probe = streamed_bursts(
+                reader, config, feed=session.feed, reader_lock=session.reader_lock
+            )
+            evoked = session.tables()
+        finally:
+            session.close()  # its measuring thread stopped, also on an error
     else:
-        evoked = {}
+        bursts, probe = streamed_bursts(reader, config)
+        if decision.events is not None and decision.protocol != "spontaneous":
+            onsets = decision.events["onset_s"].to_numpy(dtype=float)
+            section = getattr(config, decision.protocol)
+            pad = max(1.0, -float(section.tmin), float(section.tmax)) + 1.0
+            tmin = max(reader.tstart, float(onsets.min()) - pad)
+            tmax = min(reader.tstart + reader.duration_s, float(onsets.max()) + pad)
+            window = reader.read(tmin=tmin, tmax=tmax)
+            evoked = evoked_tables(window, decision.events, decision.protocol, config)
     if decision.protocol == "free_running":
         warnings.warn(
             f"{reader.path}: the A-, B- and C-trains of a free-running EMG are not computed when "
