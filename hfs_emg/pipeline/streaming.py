@@ -164,8 +164,7 @@ class _Spill:
     """Filtered cores written row by row to an anonymous temporary file, read back mapped.
 
     The file is laid out channel after channel (``(n_channels, n_samples)`` of the whole file,
-    :meth:`allocate`, reserved on disk at once where the file system allows, so the writes do
-    not extend it block by block); each chunk's core of each channel is written at its place
+    :meth:`allocate`); each chunk's core of each channel is written at its place
     (:meth:`write_row`, positional: the channels' threads write at once). Read back, a span of
     every channel is a view of the file mapped read-only (:meth:`view`: no copy, no fresh
     array); :meth:`release` drops the mapped pages of what is done from the process (they stay
@@ -184,11 +183,9 @@ class _Spill:
     def allocate(self, n_ch: int, n: int, dtype: np.dtype) -> None:
         """Room for ``n`` samples of ``n_ch`` channels in ``dtype`` (once, before any write)."""
         self._shape = (n_ch, n, np.dtype(dtype))
-        size = n_ch * n * np.dtype(dtype).itemsize
-        try:  # the blocks allocated at once: writes into them do not grow the file
-            os.posix_fallocate(self._fd, 0, size)
-        except (AttributeError, OSError):  # not on this system or file system: a sparse file
-            os.ftruncate(self._fd, size)
+        # sparse, not posix_fallocate'd: blocks reserved on disk at once would be allocated
+        # (and discarded when the file is closed) even when the pages never leave the cache
+        os.ftruncate(self._fd, n_ch * n * np.dtype(dtype).itemsize)
 
     def write_row(self, c: int, start: int, row: np.ndarray) -> None:
         """Samples ``start:start + row.size`` of channel ``c``."""
