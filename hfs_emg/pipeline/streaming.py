@@ -446,18 +446,27 @@ def streamed_bursts(
         reader, filt, names, config, feed=feed, reader_lock=reader_lock
     )
     fs = reader.sfreq
-    parts = []
-    for x, lo, start, stop in windows:
 
-        def one(c: int, x: np.ndarray = x) -> dict[str, Any]:
-            return detector.channel(x[c], fs, index=c, noise=float(noise[c]))
-
-        found = run_tasks(one, range(len(names)), n_samples=x.shape[1])
+    def finish(found: list[dict[str, Any]], x: np.ndarray, lo: int, start: int, stop: int) -> Any:
         table = detector.table(found, fs, names, reader.tstart + lo / fs)
         table = _rise_columns(table, x, names, fs, reader.tstart + lo / fs, noise)  # onset order
         onset = np.round((table["onset_s"].to_numpy() - reader.tstart) * fs)
-        parts.append(table[(onset >= start) & (onset < stop)])
-    bursts = pd.concat(parts, ignore_index=True)
+        return table[(onset >= start) & (onset < stop)]
+
+    parts: list[Future[pd.DataFrame]] = []
+    # a window's table is made on a thread while the channels of the next one are detected
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfs_emg-table") as tables:
+        for x, lo, start, stop in windows:
+
+            def one(c: int, x: np.ndarray = x) -> dict[str, Any]:
+                return detector.channel(x[c], fs, index=c, noise=float(noise[c]))
+
+            found = run_tasks(one, range(len(names)), n_samples=x.shape[1])
+            if parts:
+                parts[-1].result()  # one table at a time: the window before is done
+            parts.append(tables.submit(finish, found, x, lo, start, stop))
+            del x
+        bursts = pd.concat([part.result() for part in parts], ignore_index=True)
     bursts = bursts.sort_values(["onset_s", "channel"], kind="stable", ignore_index=True)
     steps = [{"step": step, **params} for step, params in filt.steps()]
     bursts.attrs.update(
