@@ -613,7 +613,8 @@ class _LsrSession:
         #: the causal stream sees them as one thread would), while this thread goes on
         #: filtering the file; at most :data:`_GROUPS_AHEAD` groups wait (bounded memory).
         self._worker: ThreadPoolExecutor | None = None
-        self._pending: deque[Future[None]] = deque()
+        self._pending: deque[Future[Any]] = deque()
+        self._summary: Future[dict[str, pd.DataFrame]] | None = None
         #: Held by every read of the file while the session is fed (the chunks of the filter
         #: pass are read ahead on a thread: one thread uses the reader at a time).
         self.reader_lock = threading.Lock()
@@ -662,6 +663,9 @@ class _LsrSession:
             window = window.pick(self.names)
         self._cut_block(window, self.events.iloc[i0:i1])
         self._next = i1
+        if i1 >= self._onset.size:  # the last stimulus cut: measure now, not after the bursts
+            self._submit()
+            self._pending_summaries()
 
     def read_rest(self, block_s: float) -> None:
         """Cut the stimuli not yet cut from windows read for them (``block_s`` s of stimuli)."""
@@ -738,13 +742,8 @@ class _LsrSession:
             self._worker = None
         self._pending.clear()
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The LSR tables (every stimulus cut: :meth:`read_rest` first)."""
-        try:
-            self.read_rest(self.config.chunk_s)
-            self._submit()
-        finally:
-            self._wait()
+    def _summaries(self) -> dict[str, pd.DataFrame]:
+        """The LSR, trend, morphology and morphology-summary tables of the sweeps measured."""
         config = self.config
         lsr = pd.concat(self._lsr, ignore_index=True)
         phases = phase_markers(self.probe)
@@ -753,6 +752,19 @@ class _LsrSession:
         out["morphology_summary"] = summarize_morphology(
             out["lsr_morphology"], phases=phases, baseline_n=config.trend.baseline_n
         )
+        return out
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The LSR tables (every stimulus cut: :meth:`read_rest` first)."""
+        try:
+            self.read_rest(self.config.chunk_s)
+            self._submit()
+            # the summaries on the worker too, after the last group (in order)
+            summaries = self._pending_summaries()
+        finally:
+            self._wait()
+        out = summaries.result()
+        config = self.config
         if self.zl_events is not None:
             r, zc = self.reader, config.zl
             on = self.zl_events["onset_s"].to_numpy(dtype=float)
@@ -762,6 +774,15 @@ class _LsrSession:
             window = r.read(tmin=lo, tmax=hi, picks=self.names).with_events(self.probe.events)
             out.update(zl_tables(window, self.zl_events, config))
         return out
+
+    def _pending_summaries(self) -> Future[dict[str, pd.DataFrame]]:
+        """:meth:`_summaries` submitted after the groups (once: when the last one is cut)."""
+        if self._summary is None:
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfs_emg-lsr")
+            self._summary = self._worker.submit(self._summaries)
+            self._pending.append(self._summary)
+        return self._summary
 
 
 def analyze_streamed(
