@@ -12,29 +12,33 @@ The streamed path runs the same public steps as the in-memory one, on one chunk 
   kept: the mean square of each 50 ms window (a few floats per second, from which each channel's
   noise level is estimated once for the whole file: :func:`hfs_emg.signal.noise_from_window_ms`,
   the estimate :func:`hfs_emg.signal.quiet_noise` makes in memory) and the filtered samples,
-  spilled to an anonymous temporary file (``TMPDIR``; page cache, not process memory);
+  spilled to an anonymous temporary file (``TMPDIR``; page cache, not process memory), one
+  channel after the other;
 - **detect**: every few cores (:data:`_CORES_PER_WINDOW`), with ``stream_margin_s`` of
-  filtered signal on each side read back from the spill, goes through
+  filtered signal on each side (a view of the spill mapped read-only: no copy), goes through
   :meth:`hfs_emg.detection.BurstDetector.channel` with the whole file's noise levels; a burst
   is kept by the window whose core holds its onset. Bursts shorter than the margin come out as
   in memory (same samples, same thresholds); longer ones are cut at the window's edge and
   dropped;
-- **table**: :meth:`hfs_emg.detection.BurstDetector.table`.
+- **table**: :meth:`hfs_emg.detection.BurstDetector.table`, each window's on a thread while
+  the next window's channels are detected.
 
 When no temporary file can be written, each window is filtered again from the file instead
 (same samples, twice the filtering). The read options of the configuration (``picks``,
 ``units``, ``ch_types``) apply to every read (:class:`hfs_emg.io._base.ReadView`). Only the
 hysteresis detector (the default) is streamed.
 
-The stimuli come first: the trigger channels are scanned in long chunks as runs of equal
-samples (:class:`hfs_emg.events.TriggerRuns`; the same median, maximum and edges as the whole
-channel), the protocol is decided on a one-sample probe with all the file's events. An LSR
-session (:class:`_LsrSession`) then cuts its epochs from the raw chunks of the filter pass (the
-file is read once) and measures them a few hundred sweeps at a time with one causal
-:class:`hfs_emg.lsr_online.LsrStream`, the sweep morphology on the same blocks: memory bounded
-by one chunk and one group of sweeps, whatever the file's length. The other evoked protocols
-(and LSR configurations that need every stimulus at once) read the window from the first to
-the last stimulus.
+The stimuli come first: the trigger channels are scanned as runs of equal samples
+(:class:`hfs_emg.events.TriggerRuns`; the same median, maximum and edges as the whole channel;
+an EDF/BDF reader scans them once with its trigger events, reading only their bytes), the
+protocol is decided on a one-sample probe with all the file's events. An LSR session
+(:class:`_LsrSession`) then cuts its epochs from the raw chunks of the filter pass (the file is
+read once; cut on the thread that reads the next chunk) and measures them a few hundred sweeps
+at a time with one causal :class:`hfs_emg.lsr_online.LsrStream`, the sweep morphology on the
+same blocks, on a thread of its own while the file is filtered (the groups in order): memory
+bounded by one chunk and a few groups of sweeps, whatever the file's length. The other
+evoked protocols (and LSR configurations that need every stimulus at once) read the window
+from the first to the last stimulus.
 """
 
 from __future__ import annotations
