@@ -182,7 +182,6 @@ class _Spill:
         self._shape: tuple[int, int, np.dtype] | None = None
         self._map: mmap.mmap | None = None
         self._rows: np.ndarray | None = None
-        self._released = 0
 
     def allocate(self, n_ch: int, n: int, dtype: np.dtype) -> None:
         """Room for ``n`` samples of ``n_ch`` channels in ``dtype`` (once, before any write)."""
@@ -220,17 +219,20 @@ class _Spill:
 
     def release(self, stop: int) -> None:
         """Drop the mapped pages of samples before ``stop`` from the process (read again if
-        viewed again: the file keeps them)."""
+        viewed again: the file keeps them).
+
+        From the first sample each time: a view still read after an earlier release (the
+        table of the window before, on its thread) maps its pages again.
+        """
         if self._map is None or not hasattr(self._map, "madvise") or self._shape is None:
             return
         n_ch, n, dtype = self._shape
         size, page = dtype.itemsize, mmap.PAGESIZE
         for c in range(n_ch):  # channels
-            a = -(-(c * n + self._released) * size // page) * page  # whole pages only
+            a = -(-(c * n) * size // page) * page  # whole pages of this channel only
             b = (c * n + stop) * size // page * page
             if b > a:
                 self._map.madvise(mmap.MADV_DONTNEED, a, b - a)
-        self._released = max(self._released, stop)
 
     def read(self, lo: int, hi: int) -> np.ndarray:
         """Samples ``lo:hi`` of every channel, copied out of the file."""
