@@ -15,7 +15,7 @@ The streamed path runs the same public steps as the in-memory one, on one chunk 
   spilled to an anonymous temporary file (``TMPDIR``; page cache, not process memory), one
   channel after the other;
 - **detect**: every few cores (:data:`_CORES_PER_WINDOW`), with ``stream_margin_s`` of
-  filtered signal on each side (a view of the spill mapped read-only: no copy), goes through
+  filtered signal on each side read back from the spill (one read per channel), goes through
   :meth:`hfs_emg.detection.BurstDetector.channel` with the whole file's noise levels; a burst
   is kept by the window whose core holds its onset. Bursts shorter than the margin come out as
   in memory (same samples, same thresholds); longer ones are cut at the window's edge and
@@ -43,9 +43,7 @@ from the first to the last stimulus.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import mmap
 import os
 import sys
 import tempfile
@@ -165,23 +163,20 @@ _POSITIONAL = hasattr(os, "pwrite") and hasattr(os, "preadv")
 
 
 class _Spill:
-    """Filtered cores written row by row to an anonymous temporary file, read back mapped.
+    """Filtered cores written row by row to an anonymous temporary file, read back by span.
 
     The file is laid out channel after channel (``(n_channels, n_samples)`` of the whole file,
     :meth:`allocate`); each chunk's core of each channel is written at its place
-    (:meth:`write_row`, positional: the channels' threads write at once). Read back, a span of
-    every channel is a view of the file mapped read-only (:meth:`view`: no copy, no fresh
-    array); :meth:`release` drops the mapped pages of what is done from the process (they stay
-    in the page cache, ``TMPDIR``, not in the process's memory).
+    (:meth:`write_row`) and a span of a channel is read back in one read (:meth:`read_row`),
+    positional, so the channels' threads do it at once. The file lives in the page cache
+    (``TMPDIR``), not in the process's memory.
     """
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self._fd = self._file.fileno()
-        self._lock = threading.Lock()  # seek + write without positional calls
+        self._lock = threading.Lock()  # seek + read/write without positional calls
         self._shape: tuple[int, int, np.dtype] | None = None
-        self._map: mmap.mmap | None = None
-        self._rows: np.ndarray | None = None
 
     def allocate(self, n_ch: int, n: int, dtype: np.dtype) -> None:
         """Room for ``n`` samples of ``n_ch`` channels in ``dtype`` (once, before any write)."""
@@ -205,46 +200,35 @@ class _Spill:
             done = os.pwrite(self._fd, view, pos)
             view, pos = view[done:], pos + done
 
-    def view(self, lo: int, hi: int) -> np.ndarray:
-        """Samples ``lo:hi`` of every channel: a read-only view of the mapped file."""
+    def read_row(self, lo: int, hi: int, c: int, out: np.ndarray) -> None:
+        """Samples ``lo:hi`` of channel ``c`` into ``out`` (1-D, contiguous): one read."""
         assert self._shape is not None  # internal: written before read
-        if self._rows is None:
-            n_ch, n, dtype = self._shape
-            if n_ch * n == 0:
-                return np.empty((n_ch, hi - lo), dtype=dtype)
-            self._file.flush()  # the buffered writes of the non-positional path
-            self._map = mmap.mmap(self._fd, n_ch * n * dtype.itemsize, access=mmap.ACCESS_READ)
-            self._rows = np.frombuffer(self._map, dtype=dtype).reshape(n_ch, n)
-        return self._rows[:, lo:hi]
-
-    def release(self, stop: int) -> None:
-        """Drop the mapped pages of samples before ``stop`` from the process (read again if
-        viewed again: the file keeps them).
-
-        From the first sample each time: a view still read after an earlier release (the
-        table of the window before, on its thread) maps its pages again.
-        """
-        if self._map is None or not hasattr(self._map, "madvise") or self._shape is None:
-            return
-        n_ch, n, dtype = self._shape
-        size, page = dtype.itemsize, mmap.PAGESIZE
-        for c in range(n_ch):  # channels
-            a = -(-(c * n) * size // page) * page  # whole pages of this channel only
-            b = (c * n + stop) * size // page * page
-            if b > a:
-                self._map.madvise(mmap.MADV_DONTNEED, a, b - a)
+        n, dtype = self._shape[1], self._shape[2]
+        pos = (c * n + lo) * dtype.itemsize
+        view = memoryview(out).cast("B")
+        if not _POSITIONAL:
+            with self._lock:
+                self._file.seek(pos)
+                got = self._file.readinto(view)
+        else:
+            got = os.preadv(self._fd, [view], pos)
+        if got != (hi - lo) * dtype.itemsize:  # pragma: no cover - a temporary file cut short
+            raise OSError("the temporary file of the streamed analysis is truncated")
 
     def read(self, lo: int, hi: int) -> np.ndarray:
-        """Samples ``lo:hi`` of every channel, copied out of the file."""
-        return np.array(self.view(lo, hi))
+        """Samples ``lo:hi`` of every channel (rows read on the channels' threads).
+
+        Read into a fresh array, not viewed through a memory map: on the 2-core VM the
+        detection over a mapped file's 4 kB pages cost more user time (TLB misses) than the
+        copy saves (anonymous arrays get transparent huge pages).
+        """
+        assert self._shape is not None  # internal: written before read
+        n_ch, dtype = self._shape[0], self._shape[2]
+        out = np.empty((n_ch, hi - lo), dtype=dtype)
+        run_tasks(lambda c: self.read_row(lo, hi, c, out[c]), range(n_ch), n_samples=hi - lo)
+        return out
 
     def close(self) -> None:
-        self._rows = None
-        if self._map is not None:
-            # a view still held somewhere: unmapped when it is freed
-            with contextlib.suppress(BufferError):
-                self._map.close()
-            self._map = None
         self._file.close()
 
 
@@ -406,10 +390,9 @@ def _filtered_windows(
 
     def windows() -> Iterator[tuple[np.ndarray, int, int, int]]:
         try:
-            if spill is not None:  # views of the mapped file, dropped once detected
-                for lo, hi, start, stop in spans():
-                    spill.release(lo)  # the windows before are detected
-                    yield spill.view(lo, hi), lo, start, stop
+            if spill is not None:
+                read = ((spill.read(lo, hi), lo, start, stop) for lo, hi, start, stop in spans())
+                yield from _prefetched(read)
                 return
             margin_s = _MARGIN_FACTOR * filt.margin_s + config.stream_margin_s
             for chunk, core in reader.iter_chunks(config.chunk_s, margin_s=margin_s, picks=names):
