@@ -44,6 +44,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from . import _fastfilt
 from ._errors import ParameterError
 from ._validate import check_positive
 from .epochs import Epochs, RunningExtremes, make_epochs
@@ -171,6 +172,62 @@ def count_turns(x: npt.ArrayLike, turn_uv: float) -> int:
     return turns
 
 
+def _turn_rows(
+    x: np.ndarray, seg_a: np.ndarray, seg_b: np.ndarray, turn: np.ndarray, rows: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled (numba); the Python body is count_turns's
+    """:func:`count_turns` of ``x[i, seg_a[i]:seg_b[i]]`` with ``turn[i]`` for each row ``i`` of
+    ``rows`` (the same extrema, the same float64 comparisons, in one compiled loop)."""
+    out = np.zeros(x.shape[0], np.int64)
+    for i in rows:
+        a, b = seg_a[i], seg_b[i]
+        if b - a < 3:
+            continue
+        t = turn[i]
+        ref = x[i, a]
+        hi = ref
+        lo = ref
+        direction = 0
+        turns = 0
+        for j in range(a + 1, b + 1):
+            if j < b - 1:  # an interior sample: a local extremum where the slope's sign flips
+                d0 = x[i, j] - x[i, j - 1]
+                d1 = x[i, j + 1] - x[i, j]
+                if not ((d0 > 0 and d1 < 0) or (d0 < 0 and d1 > 0)):
+                    continue
+                v = x[i, j]
+            elif j == b:  # the segment's last sample ends the list of extrema
+                v = x[i, b - 1]
+            else:
+                continue
+            if direction >= 0 and v > hi:
+                hi = v
+            if direction <= 0 and v < lo:
+                lo = v
+            if direction == 0:
+                if hi - ref >= t and hi - v >= t:
+                    turns, direction, lo = turns + 1, -1, v
+                elif ref - lo >= t and v - lo >= t:
+                    turns, direction, hi = turns + 1, 1, v
+                elif hi - ref >= t:
+                    direction = 1
+                elif ref - lo >= t:
+                    direction = -1
+            elif direction == 1 and hi - v >= t:
+                turns, direction, lo = turns + 1, -1, v
+            elif direction == -1 and v - lo >= t:
+                turns, direction, hi = turns + 1, 1, v
+        out[i] = turns
+    return out
+
+
+if _fastfilt.AVAILABLE:
+    from numba import njit
+
+    _turn_rows_fast = njit(cache=True, nogil=True, fastmath=False)(_turn_rows)
+else:  # pragma: no cover - without numba
+    _turn_rows_fast = None
+
+
 def _first_true(mask: np.ndarray) -> np.ndarray:
     """Index of the first True per row, -1 where none."""
     any_ = mask.any(axis=1)
@@ -241,9 +298,15 @@ def _measure(
         ok, np.nanmin(np.where(in_seg, x, np.inf), axis=1), np.nan
     )
     turn = o["turn_uv"]
-    n_tu = np.zeros(n_r, np.int64)
-    for i in np.flatnonzero(ok):  # loop over measured sweeps (a zig-zag per segment)
-        n_tu[i] = count_turns(x[i, seg_a[i] : seg_b[i]], thr[i] if turn is None else turn)
+    if _turn_rows_fast is not None and _fastfilt.enabled() and x.dtype == np.float64:
+        tu = thr if turn is None else np.full(n_r, float(turn))
+        n_tu = _turn_rows_fast(
+            x, seg_a.astype(np.int64), seg_b.astype(np.int64), tu, np.flatnonzero(ok)
+        )
+    else:
+        n_tu = np.zeros(n_r, np.int64)
+        for i in np.flatnonzero(ok):  # loop over measured sweeps (a zig-zag per segment)
+            n_tu[i] = count_turns(x[i, seg_a[i] : seg_b[i]], thr[i] if turn is None else turn)
     # afterdischarge: supra-threshold envelope after the end, before the late window
     ad_mask = ok[:, None] & act & (cols >= end[:, None] + q) & (cols < l0)
     m = max(1, round(o["min_duration_ms"] * 1e-3 * fs))

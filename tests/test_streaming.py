@@ -171,16 +171,16 @@ def test_spill_rows_written_by_threads_read_back_by_span(monkeypatch, positional
         positional = False  # no os.pwrite/os.preadv here: the locked path is the one used
     monkeypatch.setattr(streaming, "_POSITIONAL", positional)
     rng = np.random.default_rng(2)
-    whole = rng.normal(size=(3, 1000)).astype(np.float32)
+    whole = rng.normal(size=(3, 5000)).astype(np.float32)
     spill = streaming._Spill()
     try:
-        cuts = [0, 170, 520, 521, 1000]
+        spill.allocate(3, whole.shape[1], whole.dtype)
+        cuts = [0, 170, 520, 521, 1000, 4097, 5000]
         with ThreadPoolExecutor(3) as pool:  # rows of a block written at once, out of order
             for a, b in itertools.pairwise(cuts):
-                offset = spill.reserve(a, b, 3, whole.dtype)
-                rows = [(offset, c, whole[c, a:b]) for c in (2, 0, 1)]
+                rows = [(c, a, whole[c, a:b]) for c in (2, 0, 1)]
                 list(pool.map(lambda job: spill.write_row(*job), rows))
-        for lo, hi in [(0, 1000), (100, 600), (519, 523), (999, 1000)]:
+        for lo, hi in [(0, 5000), (100, 600), (519, 523), (999, 1000), (4000, 5000)]:
             got = spill.read(lo, hi)
             assert got.dtype == whole.dtype
             assert np.array_equal(got, whole[:, lo:hi])

@@ -426,8 +426,7 @@ class EdfReader(BaseReader):
         r_first, r_last = start // spr, -(-stop // spr)
         buf = np.empty((min(per_block, r_last - r_first), rec_bytes), dtype=np.uint8)
         scale = [(float(self._dmin[k]), float(self._gain[k]), float(self._pmin[k])) for k in picks]
-        direct = dt == np.float64
-        tmp = None if direct else np.empty(buf.shape[0] * spr, dtype=np.float64)
+        tmp = None if dt == np.float64 else np.empty(buf.shape[0] * spr, dtype=np.float64)
         fast = _fastread.decode_scale if _fastfilt.enabled() else None
         workers = min(os.cpu_count() or 1, len(picks)) if fast is not None else 1
         pool = ThreadPoolExecutor(workers) if workers > 1 and stop - start >= 100_000 else None
@@ -441,42 +440,89 @@ class EdfReader(BaseReader):
                 a, b = max(start, r0 * spr), min(stop, r1 * spr)  # samples of this block
                 lo, hi = a - r0 * spr, b - r0 * spr
                 dst_sl = slice(a - start, b - start)
-                if fast is not None:  # compiled: one pass per channel, channels on every core
 
-                    def convert(
-                        row: int, view: Any = view, lo: int = lo, hi: int = hi, sl: Any = dst_sl
-                    ) -> None:
-                        k, ch = picks[row], sigs[row]
-                        dst = out[row, sl]
-                        if self._status[k]:
-                            off = int(self._offsets[ch])
-                            dig = self._decode(view[:, off : off + spr * self._bps])[lo:hi]
-                            dst[:] = dig.astype(np.int32) & 0xFFFF
-                            return
-                        dmin, gain, pmin = scale[row]
-                        off = int(self._offsets[ch])
-                        fast(view, off, spr, self._bps, lo, hi, dmin, gain, pmin, dst)
-
-                    if pool is None:
-                        for row in range(len(picks)):
-                            convert(row)
-                    else:
-                        list(pool.map(convert, range(len(picks))))
-                    continue
-                for row, (k, ch) in enumerate(zip(picks, sigs, strict=True)):
+                def convert(
+                    row: int, view: Any = view, lo: int = lo, hi: int = hi, sl: Any = dst_sl
+                ) -> None:
+                    k, ch = picks[row], sigs[row]
                     off = int(self._offsets[ch])
-                    dig = self._decode(view[:, off : off + spr * self._bps])[lo:hi]
-                    dst = out[row, dst_sl]
-                    if self._status[k]:
-                        dst[:] = dig.astype(np.int32) & 0xFFFF
-                        continue
-                    dmin, gain, pmin = scale[row]
-                    work = dst if direct else tmp[: b - a]  # type: ignore[index]
-                    np.subtract(dig, dmin, out=work)
-                    work *= gain
-                    work += pmin
-                    if not direct:
-                        dst[:] = work
+                    self._convert(view, off, k, lo, hi, out[row, sl], scale[row], tmp)
+
+                if pool is None:
+                    for row in range(len(picks)):
+                        convert(row)
+                else:  # compiled: one pass per channel, channels on every core
+                    list(pool.map(convert, range(len(picks))))
+        return out
+
+    def _convert(
+        self,
+        view: npt.NDArray[np.uint8],
+        off: int,
+        k: int,
+        lo: int,
+        hi: int,
+        dst: np.ndarray,
+        scale: tuple[float, float, float],
+        tmp: np.ndarray | None,
+    ) -> None:
+        """Samples ``lo:hi`` of the records ``view`` of exposed signal ``k`` into ``dst``.
+
+        ``view`` holds one record per row, the signal's bytes from byte ``off`` of the row.
+        Physical = (digital - dmin) x gain + pmin in float64 (compiled in one pass when
+        :func:`hfs_emg._fastfilt.enabled`, else with NumPy in the same order: the same bits),
+        ``tmp`` a float64 work array of at least ``hi - lo`` samples when ``dst`` is not
+        float64; a BioSemi ``Status`` channel as its low 16 bits.
+        """
+        spr = int(self._spr[int(self._sig[k])])
+        if self._status[k]:
+            dig = self._decode(view[:, off : off + spr * self._bps])[lo:hi]
+            dst[:] = dig.astype(np.int32) & 0xFFFF
+            return
+        dmin, gain, pmin = scale
+        if _fastfilt.enabled() and _fastread.decode_scale is not None:
+            _fastread.decode_scale(view, off, spr, self._bps, lo, hi, dmin, gain, pmin, dst)
+            return
+        dig = self._decode(view[:, off : off + spr * self._bps])[lo:hi]
+        direct = dst.dtype == np.float64
+        work = dst if direct else tmp[: hi - lo]  # type: ignore[index]
+        np.subtract(dig, dmin, out=work)
+        work *= gain
+        work += pmin
+        if not direct:
+            dst[:] = work
+
+    def _signal_records(
+        self, fd: int, ch: int, r0: int, r1: int, buf: npt.NDArray[np.uint8]
+    ) -> npt.NDArray[np.uint8]:
+        """The bytes of header signal ``ch`` in data records ``r0:r1``, one record per row.
+
+        One positional read per record of just that signal's bytes (a trigger channel is 1/9
+        of an 8-EMG record): not the whole records, and not through the memory map, whose
+        pages would stay resident (see :meth:`_ann_bytes`).
+        """
+        view = buf[: r1 - r0]
+        off = self._data_offset + int(self._offsets[ch])
+        for i in range(r1 - r0):  # one read per record, not per sample
+            if os.preadv(fd, [view[i]], off + (r0 + i) * self._rec_bytes) != view.shape[1]:
+                raise CorruptFileError(f"{self.path}: the file ends inside record {r0 + i}.")
+        return view
+
+    def _read_signal(
+        self, fd: int, k: int, start: int, stop: int, buf: npt.NDArray[np.uint8]
+    ) -> npt.NDArray[np.float64]:
+        """Samples ``start:stop`` of exposed signal ``k`` in float64, as ``_read_raw`` gives them.
+
+        Only the signal's bytes of each record are read (:meth:`_signal_records`), into
+        ``buf`` (at least the records spanned x the signal's bytes per record).
+        """
+        ch = int(self._sig[k])
+        spr = int(self._spr[ch])
+        r0, r1 = start // spr, -(-stop // spr)
+        view = self._signal_records(fd, ch, r0, r1, buf)
+        out = np.empty(stop - start, dtype=np.float64)
+        scale = (float(self._dmin[k]), float(self._gain[k]), float(self._pmin[k]))
+        self._convert(view, 0, k, start - r0 * spr, stop - r0 * spr, out, scale, None)
         return out
 
     # ------------------------------------------------------------------ events
@@ -567,26 +613,40 @@ class EdfReader(BaseReader):
         dtype = default_dtype(len(self.ch_names) * self.n_samples) if single else None
         exposed = {int(i) for i in self._orig}
         out: dict[int, tuple[np.ndarray, np.ndarray, TriggerRuns | None]] = {}
-        for k in self._stim_all:
-            n, step = self.ch_n_samples[k], self._EDGE_BLOCK
-            # runs of the row a whole read gives: an exposed channel of the read's length
-            whole = single and k in exposed and n == self.n_samples
-            runs = TriggerRuns() if whole else None
-            idx_parts, val_parts = [], []
-            for a in range(0, n, step):
-                lo = max(a - 1, 0)
-                codes = self._read_raw(lo, min(a + step, n), np.array([k]))[0]
-                i = edge_samples(codes)
-                idx_parts.append(i + lo)
-                val_parts.append(codes[i])
-                if runs is not None:  # float32 of a read = the float64 samples rounded once
-                    runs.add(codes[a - lo :].astype(dtype, copy=False))
-                    if runs.holds_samples:  # not piecewise constant: do not hold the channel
-                        runs = None
-            idx = np.concatenate(idx_parts) if idx_parts else np.zeros(0, np.int64)
-            values = np.concatenate(val_parts) if val_parts else np.zeros(0)
-            out[k] = (idx, values, runs)
+        with ExitStack() as stack:
+            fd = os.open(self.path, os.O_RDONLY)
+            stack.callback(os.close, fd)
+            for k in self._stim_all:
+                out[k] = self._scan_channel(fd, k, single and k in exposed, dtype)
         return out
+
+    def _scan_channel(
+        self, fd: int, k: int, exposed: bool, dtype: np.dtype | None
+    ) -> tuple[np.ndarray, np.ndarray, TriggerRuns | None]:
+        """One trigger channel of :meth:`_trigger_scan`: its edges (samples, codes), its runs.
+
+        Read block by block with only its own bytes of each record (:meth:`_read_signal`).
+        """
+        n, step = self.ch_n_samples[k], self._EDGE_BLOCK
+        # runs of the row a whole read gives: an exposed channel of the read's length
+        runs = TriggerRuns() if exposed and n == self.n_samples else None
+        spr = int(self._spr[int(self._sig[k])])
+        width = spr * self._bps
+        buf = np.empty((-(-(min(step, n) + 1) // spr) + 1, width), dtype=np.uint8)
+        idx_parts, val_parts = [], []
+        for a in range(0, n, step):
+            lo = max(a - 1, 0)
+            codes = self._read_signal(fd, k, lo, min(a + step, n), buf)
+            i = edge_samples(codes)
+            idx_parts.append(i + lo)
+            val_parts.append(codes[i])
+            if runs is not None:  # float32 of a read = the float64 samples rounded once
+                runs.add(codes[a - lo :].astype(dtype, copy=False))
+                if runs.holds_samples:  # not piecewise constant: do not hold the channel
+                    runs = None
+        idx = np.concatenate(idx_parts) if idx_parts else np.zeros(0, np.int64)
+        values = np.concatenate(val_parts) if val_parts else np.zeros(0)
+        return idx, values, runs
 
     def trigger_runs(self) -> dict[str, TriggerRuns]:
         """The trigger channels (type ``stim``) as :class:`~hfs_emg.events.TriggerRuns`, by name.

@@ -12,29 +12,33 @@ The streamed path runs the same public steps as the in-memory one, on one chunk 
   kept: the mean square of each 50 ms window (a few floats per second, from which each channel's
   noise level is estimated once for the whole file: :func:`hfs_emg.signal.noise_from_window_ms`,
   the estimate :func:`hfs_emg.signal.quiet_noise` makes in memory) and the filtered samples,
-  spilled to an anonymous temporary file (``TMPDIR``; page cache, not process memory);
+  spilled to an anonymous temporary file (``TMPDIR``; page cache, not process memory), one
+  channel after the other;
 - **detect**: every few cores (:data:`_CORES_PER_WINDOW`), with ``stream_margin_s`` of
-  filtered signal on each side read back from the spill, goes through
+  filtered signal on each side read back from the spill (one read per channel), goes through
   :meth:`hfs_emg.detection.BurstDetector.channel` with the whole file's noise levels; a burst
   is kept by the window whose core holds its onset. Bursts shorter than the margin come out as
   in memory (same samples, same thresholds); longer ones are cut at the window's edge and
   dropped;
-- **table**: :meth:`hfs_emg.detection.BurstDetector.table`.
+- **table**: :meth:`hfs_emg.detection.BurstDetector.table`, each window's on a thread while
+  the next window's channels are detected.
 
 When no temporary file can be written, each window is filtered again from the file instead
 (same samples, twice the filtering). The read options of the configuration (``picks``,
 ``units``, ``ch_types``) apply to every read (:class:`hfs_emg.io._base.ReadView`). Only the
 hysteresis detector (the default) is streamed.
 
-The stimuli come first: the trigger channels are scanned in long chunks as runs of equal
-samples (:class:`hfs_emg.events.TriggerRuns`; the same median, maximum and edges as the whole
-channel), the protocol is decided on a one-sample probe with all the file's events. An LSR
-session (:class:`_LsrSession`) then cuts its epochs from the raw chunks of the filter pass (the
-file is read once) and measures them a few hundred sweeps at a time with one causal
-:class:`hfs_emg.lsr_online.LsrStream`, the sweep morphology on the same blocks: memory bounded
-by one chunk and one group of sweeps, whatever the file's length. The other evoked protocols
-(and LSR configurations that need every stimulus at once) read the window from the first to
-the last stimulus.
+The stimuli come first: the trigger channels are scanned as runs of equal samples
+(:class:`hfs_emg.events.TriggerRuns`; the same median, maximum and edges as the whole channel;
+an EDF/BDF reader scans them once with its trigger events, reading only their bytes), the
+protocol is decided on a one-sample probe with all the file's events. An LSR session
+(:class:`_LsrSession`) then cuts its epochs from the raw chunks of the filter pass (the file is
+read once; cut on the thread that reads the next chunk) and measures them a few hundred sweeps
+at a time with one causal :class:`hfs_emg.lsr_online.LsrStream`, the sweep morphology on the
+same blocks, on a thread of its own while the file is filtered (the groups in order): memory
+bounded by one chunk and a few groups of sweeps, whatever the file's length. The other
+evoked protocols (and LSR configurations that need every stimulus at once) read the window
+from the first to the last stimulus.
 """
 
 from __future__ import annotations
@@ -45,8 +49,9 @@ import sys
 import tempfile
 import threading
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -158,34 +163,34 @@ _POSITIONAL = hasattr(os, "pwrite") and hasattr(os, "preadv")
 
 
 class _Spill:
-    """Filtered cores written block by block to an anonymous temporary file, read back by span.
+    """Filtered cores written row by row to an anonymous temporary file, read back by span.
 
-    A block is the core of one chunk, ``(n_channels, stop - start)`` row after row; each row is
-    written (:meth:`write_row`) and read back (:meth:`read_row`) on its own, so the channels'
-    threads do it in parallel. The file lives in the page cache (``TMPDIR``), not in the
-    process's memory.
+    The file is laid out channel after channel (``(n_channels, n_samples)`` of the whole file,
+    :meth:`allocate`); each chunk's core of each channel is written at its place
+    (:meth:`write_row`) and a span of a channel is read back in one read (:meth:`read_row`),
+    positional, so the channels' threads do it at once. The file lives in the page cache
+    (``TMPDIR``), not in the process's memory.
     """
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self._fd = self._file.fileno()
         self._lock = threading.Lock()  # seek + read/write without positional calls
-        self._blocks: list[tuple[int, int, int]] = []  # (start, stop, byte offset)
-        self._shape: tuple[int, np.dtype] | None = None
-        self._end = 0
+        self._shape: tuple[int, int, np.dtype] | None = None
 
-    def reserve(self, start: int, stop: int, n_ch: int, dtype: np.dtype) -> int:
-        """Place the block of file samples ``start:stop``; returns its byte offset."""
-        self._shape = (n_ch, np.dtype(dtype))
-        offset = self._end
-        self._blocks.append((start, stop, offset))
-        self._end += n_ch * (stop - start) * np.dtype(dtype).itemsize
-        return offset
+    def allocate(self, n_ch: int, n: int, dtype: np.dtype) -> None:
+        """Room for ``n`` samples of ``n_ch`` channels in ``dtype`` (once, before any write)."""
+        self._shape = (n_ch, n, np.dtype(dtype))
+        # sparse, not posix_fallocate'd: blocks reserved on disk at once would be allocated
+        # (and discarded when the file is closed) even when the pages never leave the cache
+        os.ftruncate(self._fd, n_ch * n * np.dtype(dtype).itemsize)
 
-    def write_row(self, offset: int, c: int, row: np.ndarray) -> None:
-        """Row ``c`` (the block's core of one channel) of the block at ``offset``."""
-        view = memoryview(np.ascontiguousarray(row)).cast("B")
-        pos = offset + c * view.nbytes
+    def write_row(self, c: int, start: int, row: np.ndarray) -> None:
+        """Samples ``start:start + row.size`` of channel ``c``."""
+        assert self._shape is not None  # internal: allocated before written
+        n, dtype = self._shape[1], self._shape[2]
+        view = memoryview(np.ascontiguousarray(row, dtype=dtype)).cast("B")
+        pos = (c * n + start) * dtype.itemsize
         if not _POSITIONAL:
             with self._lock:
                 self._file.seek(pos)
@@ -195,35 +200,30 @@ class _Spill:
             done = os.pwrite(self._fd, view, pos)
             view, pos = view[done:], pos + done
 
-    def write(self, start: int, block: np.ndarray) -> None:
-        block = np.ascontiguousarray(block)
-        offset = self.reserve(start, start + block.shape[1], block.shape[0], block.dtype)
-        for c in range(block.shape[0]):  # channels
-            self.write_row(offset, c, block[c])
-
     def read_row(self, lo: int, hi: int, c: int, out: np.ndarray) -> None:
-        """Samples ``lo:hi`` of channel ``c`` into ``out`` (1-D, contiguous)."""
+        """Samples ``lo:hi`` of channel ``c`` into ``out`` (1-D, contiguous): one read."""
         assert self._shape is not None  # internal: written before read
-        size = self._shape[1].itemsize
-        for start, stop, offset in self._blocks:  # a few blocks, not samples
-            a, b = max(lo, start), min(hi, stop)
-            if a >= b:
-                continue
-            pos = offset + (c * (stop - start) + a - start) * size
-            view = memoryview(out[a - lo : b - lo]).cast("B")
-            if not _POSITIONAL:
-                with self._lock:
-                    self._file.seek(pos)
-                    got = self._file.readinto(view)
-            else:
-                got = os.preadv(self._fd, [view], pos)
-            if got != (b - a) * size:  # pragma: no cover - a temporary file cut short
-                raise OSError("the temporary file of the streamed analysis is truncated")
+        n, dtype = self._shape[1], self._shape[2]
+        pos = (c * n + lo) * dtype.itemsize
+        view = memoryview(out).cast("B")
+        if not _POSITIONAL:
+            with self._lock:
+                self._file.seek(pos)
+                got = self._file.readinto(view)
+        else:
+            got = os.preadv(self._fd, [view], pos)
+        if got != (hi - lo) * dtype.itemsize:  # pragma: no cover - a temporary file cut short
+            raise OSError("the temporary file of the streamed analysis is truncated")
 
     def read(self, lo: int, hi: int) -> np.ndarray:
-        """Samples ``lo:hi`` of every channel (rows read on the channels' threads)."""
+        """Samples ``lo:hi`` of every channel (rows read on the channels' threads).
+
+        Read into a fresh array, not viewed through a memory map: on the 2-core VM the
+        detection over a mapped file's 4 kB pages cost more user time (TLB misses) than the
+        copy saves (anonymous arrays get transparent huge pages).
+        """
         assert self._shape is not None  # internal: written before read
-        n_ch, dtype = self._shape
+        n_ch, dtype = self._shape[0], self._shape[2]
         out = np.empty((n_ch, hi - lo), dtype=dtype)
         run_tasks(lambda c: self.read_row(lo, hi, c, out[c]), range(n_ch), n_samples=hi - lo)
         return out
@@ -297,6 +297,17 @@ def _locked(items: Iterator[Any], lock: threading.Lock) -> Iterator[Any]:
         yield item
 
 
+def _fed(
+    chunks: Iterator[tuple[Recording, tuple[float, float]]],
+    feed: Callable[[Recording, int], None],
+    reader: BaseReader,
+) -> Iterator[tuple[Recording, tuple[float, float]]]:
+    """``chunks``, each given to ``feed(chunk, stop)`` (the end sample of its core) first."""
+    for chunk, core in chunks:
+        feed(chunk, _core(reader, core)[1])
+        yield chunk, core
+
+
 def _filtered_windows(
     reader: BaseReader,
     filt: EmgFilter,
@@ -334,8 +345,9 @@ def _filtered_windows(
         # ``reader_lock`` (one reader, and its warning filters, used by one thread at a time)
         if feed is None:
             chunks = _prefetched(chunks)
-        elif reader_lock is not None:
-            chunks = _prefetched(_locked(chunks, reader_lock))
+        elif reader_lock is not None:  # fed on the read-ahead thread too, as soon as read
+            chunks = _prefetched(_fed(_locked(chunks, reader_lock), feed, reader))
+            feed = None
         for chunk, core in chunks:
             # the reader's chunks are finite (read() checks them as from_array does)
             start, stop = _core(reader, core)
@@ -347,17 +359,18 @@ def _filtered_windows(
             filt.apply_rows(data)
             a, b = start - lo, stop - lo
             bounds, widx, keep = _window_bounds(b - a, start, width, n_win)
-            offset = -1 if spill is None else spill.reserve(start, stop, len(names), data.dtype)
+            if spill is not None and not cores:
+                spill.allocate(len(names), n, data.dtype)
 
             def one(
                 c: int, data: np.ndarray = data, a: int = a, b: int = b,
                 bounds: np.ndarray = bounds, widx: np.ndarray = widx, keep: np.ndarray = keep,
-                offset: int = offset,
+                start: int = start,
             ) -> None:  # fmt: skip
                 seg = data[c, a:b]
                 _add_window_row(sums[c], seg, bounds, widx, keep)
                 if spill is not None:
-                    spill.write_row(offset, c, seg)
+                    spill.write_row(c, start, seg)
 
             run_tasks(one, range(len(names)), n_samples=data.shape[1])
             cores.append((start, stop))
@@ -422,18 +435,27 @@ def streamed_bursts(
         reader, filt, names, config, feed=feed, reader_lock=reader_lock
     )
     fs = reader.sfreq
-    parts = []
-    for x, lo, start, stop in windows:
 
-        def one(c: int, x: np.ndarray = x) -> dict[str, Any]:
-            return detector.channel(x[c], fs, index=c, noise=float(noise[c]))
-
-        found = run_tasks(one, range(len(names)), n_samples=x.shape[1])
+    def finish(found: list[dict[str, Any]], x: np.ndarray, lo: int, start: int, stop: int) -> Any:
         table = detector.table(found, fs, names, reader.tstart + lo / fs)
         table = _rise_columns(table, x, names, fs, reader.tstart + lo / fs, noise)  # onset order
         onset = np.round((table["onset_s"].to_numpy() - reader.tstart) * fs)
-        parts.append(table[(onset >= start) & (onset < stop)])
-    bursts = pd.concat(parts, ignore_index=True)
+        return table[(onset >= start) & (onset < stop)]
+
+    parts: list[Future[pd.DataFrame]] = []
+    # a window's table is made on a thread while the channels of the next one are detected
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfs_emg-table") as tables:
+        for x, lo, start, stop in windows:
+
+            def one(c: int, x: np.ndarray = x) -> dict[str, Any]:
+                return detector.channel(x[c], fs, index=c, noise=float(noise[c]))
+
+            found = run_tasks(one, range(len(names)), n_samples=x.shape[1])
+            if parts:
+                parts[-1].result()  # one table at a time: the window before is done
+            parts.append(tables.submit(finish, found, x, lo, start, stop))
+            del x
+        bursts = pd.concat([part.result() for part in parts], ignore_index=True)
     bursts = bursts.sort_values(["onset_s", "channel"], kind="stable", ignore_index=True)
     steps = [{"step": step, **params} for step, params in filt.steps()]
     bursts.attrs.update(
@@ -472,6 +494,23 @@ def streamed_protocol(reader: BaseReader, config: AnalysisConfig) -> ProtocolDec
     return _streamed_decision(reader, config)[0]
 
 
+def _scanned_runs(reader: BaseReader, stim: list[str]) -> dict[str, TriggerRuns]:
+    """The runs of the trigger channels ``stim`` that the reader scanned with its events.
+
+    A reader with ``trigger_runs`` (:meth:`hfs_emg.io.edf.EdfReader.trigger_runs`) scans its
+    trigger channels once for their events, feeding the runs the samples a whole read gives
+    (same dtype): those runs are the ones a scan of the read chunks would build, so the file
+    is not read again for them. Not through a :class:`~hfs_emg.io._base.ReadView` (its read
+    options may change the rows) nor for a mixed-rate file; missing channels are scanned by
+    the caller.
+    """
+    scan = getattr(reader, "trigger_runs", None)
+    if not stim or scan is None or not isinstance(reader, BaseReader) or reader.is_mixed_rate:
+        return {}
+    found = scan()
+    return {name: found[name] for name in stim if name in found}
+
+
 def _streamed_decision(
     reader: BaseReader, config: AnalysisConfig
 ) -> tuple[ProtocolDecision, Recording]:
@@ -482,12 +521,13 @@ def _streamed_decision(
             "streamed; raise max_memory_mb to analyse the file in memory."
         )
     stim = _stim_names(reader)
-    runs: dict[str, TriggerRuns] = {}
-    if stim:
-        runs = {name: TriggerRuns() for name in stim}
+    runs = _scanned_runs(reader, stim)
+    left = [name for name in stim if name not in runs]
+    if left:
+        runs.update({name: TriggerRuns() for name in left})
         # long chunks of the trigger channels only: a read has a fixed cost (~16 ms CPU)
-        chunk_s = max(config.chunk_s, _TRIGGER_CHUNK_SAMPLES / (reader.sfreq * len(stim)))
-        for chunk, _ in reader.iter_chunks(chunk_s, picks=stim):
+        chunk_s = max(config.chunk_s, _TRIGGER_CHUNK_SAMPLES / (reader.sfreq * len(left)))
+        for chunk, _ in reader.iter_chunks(chunk_s, picks=left):
             for name, row in zip(chunk.ch_names, chunk.data, strict=True):
                 runs[name].add(row)
     # one sample of every channel (names, types, meta) with the file's events
@@ -506,6 +546,9 @@ _TRIGGER_CHUNK_SAMPLES = 1 << 23
 #: many sweeps (a push of a few hundred costs per sweep what one push of all of them does, a
 #: few dozen twice that); their raw and morphology epochs take ~120 kB each (8 channels).
 _SWEEPS_PER_PUSH = 512
+#: Groups of sweeps cut and waiting for the session's worker thread (with the one it measures):
+#: ~60 MB each (8 channels), so the read of the file is never held up by a slow group.
+_GROUPS_AHEAD = 2
 #: Seconds read on each side of a block's epochs (rounding of the window's edges, the two
 #: samples the artefact interpolation reads beyond its window).
 _BLOCK_PAD_S = 0.01
@@ -555,6 +598,12 @@ class _LsrSession:
         self._cut: list[Epochs] = []
         self._lsr: list[pd.DataFrame] = []
         self._morph: list[pd.DataFrame] = []
+        #: The groups of sweeps are measured on a thread of their own, in order (one worker:
+        #: the causal stream sees them as one thread would), while this thread goes on
+        #: filtering the file; at most :data:`_GROUPS_AHEAD` groups wait (bounded memory).
+        self._worker: ThreadPoolExecutor | None = None
+        self._pending: deque[Future[Any]] = deque()
+        self._summary: Future[dict[str, pd.DataFrame]] | None = None
         #: Held by every read of the file while the session is fed (the chunks of the filter
         #: pass are read ahead on a thread: one thread uses the reader at a time).
         self.reader_lock = threading.Lock()
@@ -603,6 +652,9 @@ class _LsrSession:
             window = window.pick(self.names)
         self._cut_block(window, self.events.iloc[i0:i1])
         self._next = i1
+        if i1 >= self._onset.size:  # the last stimulus cut: measure now, not after the bursts
+            self._submit()
+            self._pending_summaries()
 
     def read_rest(self, block_s: float) -> None:
         """Cut the stimuli not yet cut from windows read for them (``block_s`` s of stimuli)."""
@@ -641,24 +693,46 @@ class _LsrSession:
             )
         )
         if sum(e.n_epochs for e in self._raw) >= _SWEEPS_PER_PUSH:
-            self._measure()
+            self._submit()
 
-    def _measure(self) -> None:
-        """Measure the sweeps cut so far, as one push (the stream is faster so)."""
+    def _submit(self) -> None:
+        """Measure the sweeps cut so far as one group, on the session's worker thread."""
         if not self._raw:
             return
-        assert self._stream is not None  # internal: created with the first block
-        lsr = self._stream.push(concat_epochs(self._raw))
-        morph_kw = section_kwargs(self.config.morphology)
-        self._morph.append(lsr_morphology(concat_epochs(self._cut), lsr=lsr, **morph_kw))
-        self._lsr.append(lsr)
-        self._raw.clear()
-        self._cut.clear()
+        raw, cut = self._raw, self._cut
+        self._raw, self._cut = [], []
+        while len(self._pending) >= _GROUPS_AHEAD:  # bounded: wait for the oldest group
+            self._pending.popleft().result()
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfs_emg-lsr")
+        self._pending.append(self._worker.submit(self._measure, raw, cut))
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The LSR tables (every stimulus cut: :meth:`read_rest` first)."""
-        self.read_rest(self.config.chunk_s)
-        self._measure()
+    def _measure(self, raw: list[Epochs], cut: list[Epochs]) -> None:
+        """Measure one group of sweeps, as one push (the stream is faster so)."""
+        assert self._stream is not None  # internal: created with the first block
+        lsr = self._stream.push(concat_epochs(raw))
+        raw.clear()
+        morph_kw = section_kwargs(self.config.morphology)
+        self._morph.append(lsr_morphology(concat_epochs(cut), lsr=lsr, **morph_kw))
+        self._lsr.append(lsr)
+
+    def _wait(self) -> None:
+        """Every group submitted measured (the first error of a group raised here)."""
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the worker thread (groups not yet started are dropped)."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=True, cancel_futures=True)
+            self._worker = None
+        self._pending.clear()
+
+    def _summaries(self) -> dict[str, pd.DataFrame]:
+        """The LSR, trend, morphology and morphology-summary tables of the sweeps measured."""
         config = self.config
         lsr = pd.concat(self._lsr, ignore_index=True)
         phases = phase_markers(self.probe)
@@ -667,6 +741,19 @@ class _LsrSession:
         out["morphology_summary"] = summarize_morphology(
             out["lsr_morphology"], phases=phases, baseline_n=config.trend.baseline_n
         )
+        return out
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The LSR tables (every stimulus cut: :meth:`read_rest` first)."""
+        try:
+            self.read_rest(self.config.chunk_s)
+            self._submit()
+            # the summaries on the worker too, after the last group (in order)
+            summaries = self._pending_summaries()
+        finally:
+            self._wait()
+        out = summaries.result()
+        config = self.config
         if self.zl_events is not None:
             r, zc = self.reader, config.zl
             on = self.zl_events["onset_s"].to_numpy(dtype=float)
@@ -676,6 +763,15 @@ class _LsrSession:
             window = r.read(tmin=lo, tmax=hi, picks=self.names).with_events(self.probe.events)
             out.update(zl_tables(window, self.zl_events, config))
         return out
+
+    def _pending_summaries(self) -> Future[dict[str, pd.DataFrame]]:
+        """:meth:`_summaries` submitted after the groups (once: when the last one is cut)."""
+        if self._summary is None:
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfs_emg-lsr")
+            self._summary = self._worker.submit(self._summaries)
+            self._pending.append(self._summary)
+        return self._summary
 
 
 def analyze_streamed(
@@ -690,25 +786,25 @@ def analyze_streamed(
     if decision.events is not None and decision.protocol == "lsr":
         session = _LsrSession.create(reader, events_probe, decision.events, config)
     # the LSR epochs are cut from the raw chunks of the filter pass (the file is read once)
-    if session is None:
-        bursts, probe = streamed_bursts(reader, config)
-    else:  # the next chunk read on a thread: the session's own reads take the same lock
-        bursts, probe = streamed_bursts(
-            reader, config, feed=session.feed, reader_lock=session.reader_lock
-        )
-    evoked: dict[str, pd.DataFrame] | None = None
-    if session is not None:
-        evoked = session.tables()
-    elif decision.events is not None and decision.protocol != "spontaneous":
-        onsets = decision.events["onset_s"].to_numpy(dtype=float)
-        section = getattr(config, decision.protocol)
-        pad = max(1.0, -float(section.tmin), float(section.tmax)) + 1.0
-        tmin = max(reader.tstart, float(onsets.min()) - pad)
-        tmax = min(reader.tstart + reader.duration_s, float(onsets.max()) + pad)
-        window = reader.read(tmin=tmin, tmax=tmax)
-        evoked = evoked_tables(window, decision.events, decision.protocol, config)
+    evoked: dict[str, pd.DataFrame] = {}
+    if session is not None:  # the next chunk read on a thread: the session's reads take its lock
+        try:
+            bursts, probe = streamed_bursts(
+                reader, config, feed=session.feed, reader_lock=session.reader_lock
+            )
+            evoked = session.tables()
+        finally:
+            session.close()  # its measuring thread stopped, also on an error
     else:
-        evoked = {}
+        bursts, probe = streamed_bursts(reader, config)
+        if decision.events is not None and decision.protocol != "spontaneous":
+            onsets = decision.events["onset_s"].to_numpy(dtype=float)
+            section = getattr(config, decision.protocol)
+            pad = max(1.0, -float(section.tmin), float(section.tmax)) + 1.0
+            tmin = max(reader.tstart, float(onsets.min()) - pad)
+            tmax = min(reader.tstart + reader.duration_s, float(onsets.max()) + pad)
+            window = reader.read(tmin=tmin, tmax=tmax)
+            evoked = evoked_tables(window, decision.events, decision.protocol, config)
     if decision.protocol == "free_running":
         warnings.warn(
             f"{reader.path}: the A-, B- and C-trains of a free-running EMG are not computed when "
