@@ -534,7 +534,11 @@ def lsr_morphology(
 
 #: Bytes of float64 epochs :func:`lsr_morphology` cuts from a recording at once (a block of
 #: stimuli; every sweep is measured on its own, so the blocks give the rows of one cut).
-_BLOCK_BYTES = 8 * 2**20
+#: Above glibc's largest dynamic mmap threshold (32 MiB on 64-bit, mallopt(3)), so a block's
+#: array is mapped and unmapped, not kept in the heap for the next step: 8 MiB blocks raised
+#: the peak resident memory of a 10-minute LSR analysis by 14 MB (the burst threads'
+#: arenas do not reuse the main heap's freed blocks; docs/benchmarks.md).
+_BLOCK_BYTES = 64 * 2**20
 
 
 def _epoch_blocks(
