@@ -152,24 +152,35 @@ def count_turns(x: npt.ArrayLike, turn_uv: float) -> int:
     hi = lo = ref
     direction = 0  # +1 rising, -1 falling, 0 unknown
     for v in vals:  # loop over local extrema
-        if direction >= 0 and v > hi:
-            hi = v
-        if direction <= 0 and v < lo:
-            lo = v
-        if direction == 0:
-            if hi - ref >= turn_uv and hi - v >= turn_uv:
-                turns, direction, lo = turns + 1, -1, v
-            elif ref - lo >= turn_uv and v - lo >= turn_uv:
-                turns, direction, hi = turns + 1, 1, v
-            elif hi - ref >= turn_uv:
-                direction = 1
-            elif ref - lo >= turn_uv:
-                direction = -1
-        elif direction == 1 and hi - v >= turn_uv:
-            turns, direction, lo = turns + 1, -1, v
-        elif direction == -1 and v - lo >= turn_uv:
-            turns, direction, hi = turns + 1, 1, v
+        hi, lo, direction, turns = _turn_step(v, ref, hi, lo, direction, turns, turn_uv)
     return turns
+
+
+def _turn_step(
+    v: float, ref: float, hi: float, lo: float, direction: int, turns: int, t: float
+) -> tuple[float, float, int, int]:
+    """One local extremum ``v`` of the zig-zag count of :func:`count_turns`: the running
+    extremes ``hi``/``lo`` from the start value ``ref``, the direction (+1 rising, -1 falling,
+    0 unknown) and the turns so far, for a reversal of at least ``t`` (also compiled, for
+    :func:`_turn_rows`)."""
+    if direction >= 0 and v > hi:
+        hi = v
+    if direction <= 0 and v < lo:
+        lo = v
+    if direction == 0:
+        if hi - ref >= t and hi - v >= t:
+            turns, direction, lo = turns + 1, -1, v
+        elif ref - lo >= t and v - lo >= t:
+            turns, direction, hi = turns + 1, 1, v
+        elif hi - ref >= t:
+            direction = 1
+        elif ref - lo >= t:
+            direction = -1
+    elif direction == 1 and hi - v >= t:
+        turns, direction, lo = turns + 1, -1, v
+    elif direction == -1 and v - lo >= t:
+        turns, direction, hi = turns + 1, 1, v
+    return hi, lo, direction, turns
 
 
 def _turn_rows(
@@ -199,23 +210,7 @@ def _turn_rows(
                 v = x[i, b - 1]
             else:
                 continue
-            if direction >= 0 and v > hi:
-                hi = v
-            if direction <= 0 and v < lo:
-                lo = v
-            if direction == 0:
-                if hi - ref >= t and hi - v >= t:
-                    turns, direction, lo = turns + 1, -1, v
-                elif ref - lo >= t and v - lo >= t:
-                    turns, direction, hi = turns + 1, 1, v
-                elif hi - ref >= t:
-                    direction = 1
-                elif ref - lo >= t:
-                    direction = -1
-            elif direction == 1 and hi - v >= t:
-                turns, direction, lo = turns + 1, -1, v
-            elif direction == -1 and v - lo >= t:
-                turns, direction, hi = turns + 1, 1, v
+            hi, lo, direction, turns = _turn_step_c(v, ref, hi, lo, direction, turns, t)
         out[i] = turns
     return out
 
@@ -223,8 +218,10 @@ def _turn_rows(
 if _fastfilt.AVAILABLE:
     from numba import njit
 
+    _turn_step_c = njit(cache=True, nogil=True, fastmath=False)(_turn_step)
     _turn_rows_fast = njit(cache=True, nogil=True, fastmath=False)(_turn_rows)
 else:  # pragma: no cover - without numba
+    _turn_step_c = _turn_step
     _turn_rows_fast = None
 
 

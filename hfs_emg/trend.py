@@ -111,6 +111,34 @@ def _loss_episodes(
     return episodes
 
 
+def _window_indices(
+    p: np.ndarray, t: np.ndarray, onsets: Mapping[str, float], o: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sweeps (indices into the series ``p`` at times ``t``) of the baseline and final windows.
+
+    Baseline: the sweeps from the dural opening to the decompression, unless the LSR was
+    already lost by then (fewer than ``min_window_present`` present), else the first
+    ``baseline_n`` sweeps before the decompression; final: the last ``final_n`` sweeps before
+    the dural closure (the module docstring gives the sources). Shared by :func:`lsr_trend`'s
+    series and :class:`LsrTrendState`'s fallback for times out of order.
+    """
+    n_b, n_f = o["baseline_n"], o["final_n"]
+    t_dec = onsets.get("decompression", np.inf)
+    idx = np.arange(p.size)
+    cands = []
+    if "dura_opening" in onsets:
+        cands.append(idx[(t >= onsets["dura_opening"]) & (t < t_dec)])
+    cands.append(idx[t < t_dec][:n_b] if np.any(t < t_dec) else idx[:n_b])
+    base_sel = cands[-1]
+    for c in cands:
+        if c.size and p[c].mean() >= o["min_window_present"]:
+            base_sel = c
+            break
+    before_close = idx[t < onsets.get("dural_closure", np.inf)]
+    fin_sel = (before_close if before_close.size else idx)[-n_f:]
+    return base_sel, fin_sel
+
+
 def _window_amp(
     p: np.ndarray, a: np.ndarray, sel: np.ndarray, amplitude: str, min_present: float
 ) -> tuple[float, float]:
@@ -241,29 +269,13 @@ def _one_series(
 ) -> dict[str, Any]:
     """Trend of one presence series (valid sweeps only, in time order)."""
     n_v = p.size
-    n_b, n_f = o["baseline_n"], o["final_n"]
+    n_b = o["baseline_n"]
     if n_v == 0:
         return _blank_series(0, 0)
     elicited = p[:n_b].mean() >= o["min_baseline_present"]
     episodes = _loss_episodes(p, n_b, o["consecutive_absent"], o["min_present_run"])
     eps = _summarise_episodes(episodes, t, stim, o["transient_min_s"])
-    # windows: baseline from the dural opening (before decompression), unless the LSR was
-    # already lost by then; final = the last final_n sweeps before dural closure
-    t_open = onsets.get("dura_opening", -np.inf)
-    t_dec = onsets.get("decompression", np.inf)
-    t_close = onsets.get("dural_closure", np.inf)
-    idx = np.arange(n_v)
-    cands = []
-    if "dura_opening" in onsets:
-        cands.append(idx[(t >= t_open) & (t < t_dec)])
-    cands.append(idx[t < t_dec][:n_b] if np.any(t < t_dec) else idx[:n_b])
-    base_sel = cands[-1]
-    for c in cands:
-        if c.size and p[c].mean() >= o["min_window_present"]:
-            base_sel = c
-            break
-    before_close = idx[t < t_close]
-    fin_sel = (before_close if before_close.size else idx)[-n_f:]
+    base_sel, fin_sel = _window_indices(p, t, onsets, o)
     b_pres, b_amp = _window_amp(p, a, base_sel, o["amplitude"], o["min_window_present"])
     f_pres, f_amp = _window_amp(p, a, fin_sel, o["amplitude"], o["min_window_present"])
 
@@ -952,22 +964,7 @@ class _SeriesAcc:
     def _windows_unsorted(self, onsets: Mapping[str, float]) -> tuple[float, ...]:
         """The windows of :func:`_one_series` by its own masks (times out of order or
         missing: O(stimuli), as the table)."""
-        o = self.o
-        p, t = self.p.view(), self.t.view()
-        n_b, n_f = o["baseline_n"], o["final_n"]
-        t_dec = onsets.get("decompression", np.inf)
-        idx = np.arange(p.size)
-        cands = []
-        if "dura_opening" in onsets:
-            cands.append(idx[(t >= onsets["dura_opening"]) & (t < t_dec)])
-        cands.append(idx[t < t_dec][:n_b] if np.any(t < t_dec) else idx[:n_b])
-        base_sel = cands[-1]
-        for c in cands:
-            if c.size and p[c].mean() >= o["min_window_present"]:
-                base_sel = c
-                break
-        before_close = idx[t < onsets.get("dural_closure", np.inf)]
-        fin_sel = (before_close if before_close.size else idx)[-n_f:]
+        base_sel, fin_sel = _window_indices(self.p.view(), self.t.view(), onsets, self.o)
         b_pres, b_amp, b_lat = self._window_at(base_sel)
         f_pres, f_amp, f_lat = self._window_at(fin_sel)
         return b_pres, b_amp, f_pres, f_amp, b_lat, f_lat
