@@ -703,9 +703,13 @@ class _LsrSession:
         self._raw, self._cut = [], []
         while len(self._pending) >= _GROUPS_AHEAD:  # bounded: wait for the oldest group
             self._pending.popleft().result()
+        self._pending.append(self._executor().submit(self._measure, raw, cut))
+
+    def _executor(self) -> ThreadPoolExecutor:
+        """The session's one worker thread (started with its first job)."""
         if self._worker is None:
             self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfs_emg-lsr")
-        self._pending.append(self._worker.submit(self._measure, raw, cut))
+        return self._worker
 
     def _measure(self, raw: list[Epochs], cut: list[Epochs]) -> None:
         """Measure one group of sweeps, as one push (the stream is faster so)."""
@@ -767,9 +771,7 @@ class _LsrSession:
     def _pending_summaries(self) -> Future[dict[str, pd.DataFrame]]:
         """:meth:`_summaries` submitted after the groups (once: when the last one is cut)."""
         if self._summary is None:
-            if self._worker is None:
-                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfs_emg-lsr")
-            self._summary = self._worker.submit(self._summaries)
+            self._summary = self._executor().submit(self._summaries)
             self._pending.append(self._summary)
         return self._summary
 
