@@ -17,11 +17,14 @@ import pytest
 
 import hfs_emg
 import hfs_emg.detection as detection
+from hfs_emg import synchrony
 from hfs_emg.detection import detect_bursts
 from hfs_emg.discharge import discharge_frequency, median_frequency
 from hfs_emg.live.spontaneous import analyse_block
 from hfs_emg.pipeline import analysis, streaming
 from hfs_emg.pipeline.config import AnalysisConfig
+from hfs_emg.pipeline.steps import spontaneous_bursts
+from hfs_emg.rise_time import rise_features
 from hfs_emg.simulate import simulate_spontaneous
 from hfs_emg.simulate.operating_room import simulate_or_session
 from hfs_emg.stim_locked import StimulusWindows, exclude_stimulus_locked
@@ -95,14 +98,14 @@ def test_detect_bursts_skip_equals_measure_all_then_drop(rise_times):
 
 
 class _Counter:
-    """Wraps :func:`discharge_frequency` as the detection calls it: bursts measured."""
+    """Wraps a per-burst measure ``func(x, fs, starts, stops, ...)``: bursts measured."""
 
-    def __init__(self) -> None:
-        self.n = 0
+    def __init__(self, func=discharge_frequency) -> None:
+        self.n, self.func = 0, func
 
     def __call__(self, x, fs, s, e, *args, **kw):
         self.n += len(s)
-        return discharge_frequency(x, fs, s, e, *args, **kw)
+        return self.func(x, fs, s, e, *args, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -118,20 +121,23 @@ def or_file(tmp_path_factory):
 
 @pytest.mark.parametrize("streamed", [False, True])
 def test_analyze_skip_equals_measure_all_then_drop(or_file, monkeypatch, streamed):
-    config = AnalysisConfig(max_memory_mb=0.05, chunk_s=5.0) if streamed else AnalysisConfig()
+    # streamed: windows of 9.2 s (4 chunks) over the 21 s file, 1 s before their cores
+    small = {"max_memory_mb": 0.05, "chunk_s": 2.3, "stream_margin_s": 1.0}
+    config = AnalysisConfig(**small) if streamed else AnalysisConfig()
     module = streaming if streamed else analysis
-    counts = {}
-    results = {}
+    counts, rises, results = {}, {}, {}
     for mode in ("skip", "all"):
         with monkeypatch.context() as m:
-            counter = _Counter()
+            counter, rise = _Counter(), _Counter(rise_features)
             m.setattr(detection, "discharge_frequency", counter)
+            m.setattr(detection, "rise_features", rise)  # in memory
+            m.setattr(synchrony, "rise_features", rise)  # streamed
             if mode == "all":  # the detection is told no stimuli: every burst is measured
                 m.setattr(module, "exclusion_onsets", lambda events: None)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 results[mode] = hfs_emg.analyze(or_file, config)
-        counts[mode] = counter.n
+        counts[mode], rises[mode] = counter.n, rise.n
     skip, every = results["skip"], results["all"]
     assert skip.provenance["streamed"] is streamed and skip.protocol == "lsr"
     n_kept, n_locked = len(skip.bursts), skip.provenance["spontaneous"]["n_bursts_excluded"]
@@ -140,10 +146,13 @@ def test_analyze_skip_equals_measure_all_then_drop(or_file, monkeypatch, streame
     for name, table in every.tables().items():
         pd.testing.assert_frame_equal(skip.tables()[name], table, check_exact=True, obj=name)
     assert skip.provenance == every.provenance
+    assert rises["skip"] == n_kept  # the rise: of each kept burst once (its window's core)
     if streamed:  # bursts in a window's margin are measured by both windows
         assert n_kept <= counts["skip"] < counts["all"]
+        assert rises["all"] == n_kept + n_locked
     else:
         assert counts["skip"] == n_kept and counts["all"] == n_kept + n_locked
+        assert rises["all"] == n_kept + n_locked
 
 
 def test_live_block_skip_equals_measure_all_then_drop(monkeypatch):
@@ -159,3 +168,27 @@ def test_live_block_skip_equals_measure_all_then_drop(monkeypatch):
     assert n > 0 and len(expected) > 0
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert counter.n == len(every) - StimulusWindows(stims).locked(on).sum()
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_unmeasured_bursts_are_the_stimulus_locked_ones(or_file, streamed):
+    # before the exclusion: a burst has no features exactly when its onset (the table's
+    # onset_s) lies in a stimulus window. Streamed, the second window starts 8.2 s into the
+    # file, which is no whole number of the 0.5 s stimulus period: onsets taken from the
+    # window's start instead of the file's would miss the windows
+    small = {"max_memory_mb": 0.05, "chunk_s": 2.3, "stream_margin_s": 1.0}
+    config = AnalysisConfig(**small)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        onsets = hfs_emg.analyze(or_file).stim_events["onset_s"].to_numpy()
+        if streamed:
+            with hfs_emg.open_recording(or_file) as reader:
+                bursts, _ = streaming.streamed_bursts(reader, config, stim_onsets_s=onsets)
+        else:
+            rec = hfs_emg.read_recording(or_file)
+            bursts = spontaneous_bursts(rec, config, stim_onsets_s=onsets)
+    locked = StimulusWindows(onsets).locked(bursts["onset_s"].to_numpy())
+    assert locked.sum() > 50 and (~locked).sum() > 5
+    for col in ["peak_uv", "rms_uv", "area_uv_s", "median_frequency_hz"]:
+        np.testing.assert_array_equal(np.isnan(bursts[col].to_numpy()), locked, err_msg=col)
+    assert bursts.loc[locked, [*FEATURES, "rise_s", "rise_sd_ms"]].isna().all().all()
