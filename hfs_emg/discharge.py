@@ -68,8 +68,9 @@ def discharge_frequency(
 ) -> FloatArray | tuple[FloatArray, FloatArray]:
     """Motor-unit discharge rate inside each burst (YIN fundamental frequency), vectorized.
 
-    The first ``max_len_s`` of every burst is stacked into a zero-padded 2-D array; the
-    difference function ``d(tau) = mean (x[t] - x[t + tau])**2`` of all rows (YIN's step 2)
+    The first ``max_len_s`` of every burst is stacked into a zero-padded 2-D array
+    ``max_len_s`` wide, whatever the bursts (so a burst's rate and strength do not depend on
+    the other bursts of the call); the difference function ``d(tau) = mean (x[t] - x[t + tau])**2`` of all rows (YIN's step 2)
     comes from one batched FFT autocorrelation and cumulative sums of squares, normalised per
     overlap length and by twice the row's power (0 = periodic with period tau, ~1 =
     uncorrelated). The period is the shortest lag in ``[1/fmax, 1/fmin]`` with a local minimum

@@ -9,6 +9,8 @@ which the onset search of :func:`hfs_emg.detect_bursts` follows back) before to
 ``exclude_after_stim_s`` after a stimulus is dropped, and the rates are computed over the time
 that remains. Only stimuli from a trigger channel or the recording's events count: stimuli
 guessed from simultaneous EMG jumps can be the onsets of synchronous spasms themselves.
+:class:`StimulusWindows` hands the same windows to the burst detection, which then does not
+measure the bursts that will be dropped (in an LSR session, every detected burst).
 
 References
 ----------
