@@ -69,6 +69,7 @@ from .discharge import DISCHARGE_RANGE_HZ, MIN_PERIODICITY, discharge_frequency,
 from .preprocessing import DEFAULT_BAND, EmgFilter
 from .recording import Recording
 from .rise_time import rise_features, rise_sd_ms
+from .stim_locked import StimulusWindows
 
 __all__ = [
     "BURST_COLUMNS",
@@ -641,6 +642,7 @@ def detect_bursts(
     n_jobs: int | None = None,
     rise_times: bool = False,
     overwrite: bool = False,
+    skip_windows: StimulusWindows | None = None,
     **options: Any,
 ) -> pd.DataFrame:
     """Detect EMG bursts (spasms) channel by channel.
@@ -692,6 +694,13 @@ def detect_bursts(
         and reads nothing more of it (:func:`hfs_emg.analyze` of a file of spontaneous EMG).
         Needs float samples whose array can be written (a recording read from a file); the
         bursts are the same either way.
+    skip_windows : StimulusWindows, optional
+        Stimulus windows (:class:`hfs_emg.stim_locked.StimulusWindows`): the bursts that start
+        in them are detected and merged as all others, but not measured: their amplitude,
+        ``discharge_hz``, ``periodicity``, ``median_frequency_hz`` and rise columns are NaN.
+        For a caller that drops exactly these rows next
+        (:func:`hfs_emg.stim_locked.exclude_stimulus_locked` with the same windows, as
+        :func:`hfs_emg.analyze` does): every other row is the same as without ``skip_windows``.
     **options
         Method options; defaults in :data:`BURST_METHODS`:
         hysteresis ``window_s=0.015, high=2.5, low=1.2`` (multiples of the noise RMS),
@@ -768,12 +777,13 @@ def detect_bursts(
         row = np.asarray(rec.data[idx[i]])
         if not in_place:
             row = filt.apply(row) if filt is not None else _as_float_row(row)
+        where = {"tstart": rec.tstart, "skip": skip_windows}
         if not rise_times:
-            return detector.channel(row, fs, index=i)
+            return detector.channel(row, fs, index=i, **where)
         noise = float(_sig.quiet_noise(row, fs))  # the detector's own noise level (hysteresis)
         kw = {"noise": noise} if method == "hysteresis" else {}
-        feats = detector.channel(row, fs, index=i, **kw)
-        feats["rise"], feats["rise_d"] = rise_features(row, fs, feats["s"], feats["e"], noise)
+        feats = detector.channel(row, fs, index=i, **kw, **where)
+        feats["rise"], feats["rise_d"] = _measured_rise(row, fs, feats, noise)
         return feats
 
     parts = run_tasks(one_channel, range(len(idx)), n_jobs=n_jobs, n_samples=rec.n_samples)
@@ -790,6 +800,19 @@ def detect_bursts(
         }
     )
     return table
+
+
+def _measured_rise(
+    row: FloatArray, fs: float, feats: dict[str, Any], noise: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """:func:`hfs_emg.rise_time.rise_features` of the measured bursts of ``feats`` (NaN for the
+    others; each burst's rise depends on its own window only)."""
+    s, e, measured = feats["s"], feats["e"], feats.get("measured")
+    if measured is None or measured.all():
+        return rise_features(row, fs, s, e, noise)
+    rise, dur = np.full(s.size, np.nan), np.full(s.size, np.nan)
+    rise[measured], dur[measured] = rise_features(row, fs, s[measured], e[measured], noise)
+    return rise, dur
 
 
 def _writeable_row(row: npt.NDArray[Any]) -> FloatArray:
@@ -965,21 +988,33 @@ class BurstDetector:
         )
 
     def channel(
-        self, row: FloatArray, fs: float, *, index: int = 0, noise: float | None = None
+        self,
+        row: FloatArray,
+        fs: float,
+        *,
+        index: int = 0,
+        noise: float | None = None,
+        tstart: float = 0.0,
+        skip: StimulusWindows | None = None,
     ) -> dict[str, Any]:
         """Bursts of one filtered channel: runs, merged, with their features.
 
         ``noise`` (the channel's noise RMS, ``"hysteresis"`` only) is estimated from ``row``
         (:func:`hfs_emg.signal.quiet_noise`) when not given; the streamed analysis gives the
-        whole file's. ``index`` is the channel's position in the final table.
+        whole file's. ``index`` is the channel's position in the final table. ``skip``: the
+        bursts whose onset (``tstart`` + start / ``fs``, the table's ``onset_s``) lies in one
+        of these stimulus windows are found (and merged) as all others but not measured (NaN
+        features); ``"measured"`` of the result says which bursts were.
         """
         func, _ = BURST_METHODS[self.method]
         method_opts = {k: v for k, v in self.options.items() if k not in _REFINE_KEYS}
         s, e = _channel_runs(row, fs, self.method, func, method_opts, self.options, noise=noise)
         merge_gap, min_len = round(self.merge_gap_s * fs), max(round(self.min_duration_s * fs), 1)
         s, e, _ = _merge_filter(s, e, np.zeros(s.size, np.intp), merge_gap, min_len)
-        feats = _burst_features(row, fs, s, e, self.discharge_range_hz)
+        measured = None if skip is None else ~skip.locked(_onsets_s(s, fs, tstart))
+        feats = _burst_features(row, fs, s, e, self.discharge_range_hz, measured)
         feats["c"] = np.full(s.size, index, dtype=np.intp)
+        feats["measured"] = measured
         return feats
 
     def table(
@@ -1057,14 +1092,32 @@ def _channel_runs(
     return s, e
 
 
+#: The per-burst features of :func:`_burst_features` (NaN for a burst that is not measured).
+_FEATURES = ("peak", "rms", "area", "rate", "strength", "mdf")
+
+
 def _burst_features(
     row: FloatArray,
     fs: float,
     s: npt.NDArray[np.intp],
     e: npt.NDArray[np.intp],
     frange: tuple[float, float],
+    measured: Mask | None = None,
 ) -> dict[str, Any]:
-    """Per-burst amplitude measures of one channel, with reduceat on its burst samples only."""
+    """Per-burst features of one channel: amplitudes, discharge rate and periodicity, median
+    frequency.
+
+    ``measured`` (optional): only these bursts are measured, the others get NaN. Every feature
+    of a burst depends on its own samples only (never on the other bursts it is batched with),
+    so a measured burst's values are those of measuring every burst.
+    """
+    if measured is not None and not measured.all():
+        part = _burst_features(row, fs, s[measured], e[measured], frange)
+        out: dict[str, Any] = {"s": s, "e": e}
+        for key in _FEATURES:
+            out[key] = np.full(s.size, np.nan)
+            out[key][measured] = part[key]
+        return out
     if s.size == 0:
         peak = area = rms = rate = strength = mdf = np.empty(0)
         return {
@@ -1129,6 +1182,12 @@ def _burst_features(
     }
 
 
+def _onsets_s(s: npt.NDArray[np.intp], fs: float, tstart: float) -> npt.NDArray[np.float64]:
+    """The ``onset_s`` of the burst table of bursts starting at samples ``s`` (one expression,
+    so the stimulus windows are tested on the table's own values)."""
+    return tstart + s / fs
+
+
 def _burst_table(
     parts: list[dict[str, Any]],
     fs: float,
@@ -1150,7 +1209,7 @@ def _burst_table(
     table = pd.DataFrame(
         {
             "channel": np.asarray(names, dtype=object)[c],
-            "onset_s": tstart + s / fs,
+            "onset_s": _onsets_s(s, fs, tstart),
             "offset_s": tstart + e / fs,
             "duration_s": dur,
             "peak_uv": cat("peak"),

@@ -68,8 +68,9 @@ def discharge_frequency(
 ) -> FloatArray | tuple[FloatArray, FloatArray]:
     """Motor-unit discharge rate inside each burst (YIN fundamental frequency), vectorized.
 
-    The first ``max_len_s`` of every burst is stacked into a zero-padded 2-D array; the
-    difference function ``d(tau) = mean (x[t] - x[t + tau])**2`` of all rows (YIN's step 2)
+    The first ``max_len_s`` of every burst is stacked into a zero-padded 2-D array
+    ``max_len_s`` wide, whatever the bursts (so a burst's rate and strength do not depend on
+    the other bursts of the call); the difference function ``d(tau) = mean (x[t] - x[t + tau])**2`` of all rows (YIN's step 2)
     comes from one batched FFT autocorrelation and cumulative sums of squares, normalised per
     overlap length and by twice the row's power (0 = periodic with period tau, ~1 =
     uncorrelated). The period is the shortest lag in ``[1/fmax, 1/fmin]`` with a local minimum
@@ -134,9 +135,11 @@ def discharge_frequency(
     if s.size == 0:
         return (np.empty(0), np.empty(0)) if return_strength else np.empty(0)
     n = arr.shape[-1]
-    cap = max(round(max_len_s * fs), 4)
-    lens = np.minimum(e - s, cap)
-    length = int(lens.max())
+    # the stack's width, the lag range and the FFT length depend on max_len_s, fs, fmin and
+    # fmax only (never on the other bursts of the call), so a burst's rate and strength do
+    # not depend on which bursts it is computed with
+    length = max(round(max_len_s * fs), 4)
+    lens = np.minimum(e - s, length)
     k = np.arange(length)
     valid = k[None, :] < lens[:, None]
     idx = np.clip(s[:, None] + k[None, :], 0, n - 1) + (ch * n)[:, None]
@@ -151,7 +154,8 @@ def discharge_frequency(
         nans = np.full(s.size, np.nan)
         return (nans, nans.copy()) if return_strength else nans
     n_lag = min(2 * tau_max + 4, length)  # lags up to twice the longest period
-    nfft = _fft.next_fast_len(2 * length)
+    # no circular wrap at lags below n_lag: the zero padding holds at least n_lag - 1 samples
+    nfft = _fft.next_fast_len(length + n_lag - 1)
     spec = _fft.rfft(seg, nfft, axis=1)
     acf = _fft.irfft(spec.real**2 + spec.imag**2, nfft, axis=1)[:, :n_lag]
     cs = np.zeros((s.size, length + 1))

@@ -9,6 +9,8 @@ which the onset search of :func:`hfs_emg.detect_bursts` follows back) before to
 ``exclude_after_stim_s`` after a stimulus is dropped, and the rates are computed over the time
 that remains. Only stimuli from a trigger channel or the recording's events count: stimuli
 guessed from simultaneous EMG jumps can be the onsets of synchronous spasms themselves.
+:class:`StimulusWindows` hands the same windows to the burst detection, which then does not
+measure the bursts that will be dropped (in an LSR session, every detected burst).
 
 References
 ----------
@@ -20,13 +22,20 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from ._errors import ParameterError
 
-__all__ = ["exclude_stimulus_locked", "excluded_duration_s", "stimulus_locked_mask"]
+__all__ = [
+    "StimulusWindows",
+    "exclude_stimulus_locked",
+    "excluded_duration_s",
+    "stimulus_locked_mask",
+]
 
 
 def _check(before_s: float, after_s: float) -> None:
@@ -146,3 +155,43 @@ def exclude_stimulus_locked(
     kept = bursts[~mask].reset_index(drop=True)
     kept.attrs = dict(bursts.attrs)
     return kept, int(mask.sum())
+
+
+@dataclass(frozen=True, eq=False)
+class StimulusWindows:
+    """The stimulus windows of a recording, as :func:`exclude_stimulus_locked` applies them.
+
+    Handed to the burst detector (:func:`hfs_emg.detect_bursts` ``skip_windows``,
+    :meth:`hfs_emg.detection.BurstDetector.channel` ``skip``), so that the bursts the
+    spontaneous analysis will drop are not measured first: :meth:`locked` is
+    :func:`stimulus_locked_mask` with these stimuli and options, the test
+    :func:`exclude_stimulus_locked` makes on the burst table's ``onset_s``.
+
+    Parameters
+    ----------
+    stim_onsets_s : numpy.ndarray
+        Stimulus times (s).
+    exclude_before_stim_s, exclude_after_stim_s : float
+        The window around each stimulus (s).
+
+    Examples
+    --------
+    >>> StimulusWindows(np.array([1.0, 2.001])).locked([0.97, 0.99, 1.05, 1.2, 2.0]).tolist()
+    [False, True, True, False, True]
+    """
+
+    stim_onsets_s: npt.NDArray[np.float64]
+    exclude_before_stim_s: float = 0.02
+    exclude_after_stim_s: float = 0.1
+
+    def __post_init__(self) -> None:
+        _check(self.exclude_before_stim_s, self.exclude_after_stim_s)
+
+    def locked(self, onsets_s: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        """True for the onsets (s) that lie in a stimulus window (:func:`stimulus_locked_mask`)."""
+        return stimulus_locked_mask(
+            onsets_s,
+            self.stim_onsets_s,
+            exclude_before_stim_s=self.exclude_before_stim_s,
+            exclude_after_stim_s=self.exclude_after_stim_s,
+        )

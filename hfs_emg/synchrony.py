@@ -328,16 +328,22 @@ def _rise_columns(
     fs: float,
     tstart: float,
     noise: npt.NDArray[np.floating],
+    *,
+    rows: npt.NDArray[np.bool_] | None = None,
 ) -> pd.DataFrame:
     """``bursts`` with ``rise_s`` and ``rise_sd_ms`` from band-passed rows ``data`` (``names``).
 
     ``noise`` is each row's noise RMS (:func:`hfs_emg.signal.quiet_noise`). Bursts whose window
     does not fit in ``data`` get NaN (their onset is then used, with ``onset_sd_ms``).
+    ``rows``: only these bursts are measured, the others get NaN (each burst's rise depends on
+    its own window only).
     """
     out = bursts.copy()
     rise_s = np.full(len(out), np.nan)
     sd_ms = np.full(len(out), np.nan)
     chans = out["channel"].to_numpy(object)
+    if rows is not None:
+        chans = np.where(rows, chans, None)
     on = np.round((out["onset_s"].to_numpy(float) - tstart) * fs).astype(np.intp)
     off = np.round((out["offset_s"].to_numpy(float) - tstart) * fs).astype(np.intp)
     for i, name in enumerate(names):  # channels

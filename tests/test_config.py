@@ -45,6 +45,7 @@ NOT_OPTIONS = {
     "vocabulary",
     "rise_times",
     "overwrite",  # detect_bursts: in place, memory only (the same bursts)
+    "skip_windows",  # detect_bursts: the stimulus windows (data)
     "trigger_runs",
 }
 

@@ -117,16 +117,23 @@ def analyse_block(
     """
     from ..detection import detect_bursts
     from ..free_running import classify_trains
-    from ..stim_locked import exclude_stimulus_locked
+    from ..stim_locked import StimulusWindows, exclude_stimulus_locked
 
     lo, hi = float(core_s[0]), float(core_s[1])
     stims = np.asarray(stim_onsets_s, dtype=float)
+    windows = StimulusWindows(
+        stims,
+        exclude_before_stim_s=exclude_before_stim_s,
+        exclude_after_stim_s=exclude_after_stim_s,
+    )
+    # the bursts left out below are not measured (the rows kept are the same)
+    skip = {"bursts": {"skip_windows": windows}, "trains": {}}
     out: dict[str, pd.DataFrame] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # short blocks, hum: the same on both paths
         for name, func in (("bursts", detect_bursts), ("trains", classify_trains)):
             try:
-                df = func(window)
+                df = func(window, **skip[name])
             except HfsEmgError:  # e.g. a rate too low for A-trains: no rows on both paths
                 df = pd.DataFrame(columns=["channel", "onset_s", "offset_s", "duration_s"])
             on = df["onset_s"].to_numpy(float)

@@ -31,7 +31,13 @@ from ..recording import Recording
 from .config import AnalysisConfig
 from .protocol import ProtocolDecision, decide_protocol
 from .result import TABLES, AnalysisResult, build_result
-from .steps import check_finite, evoked_tables, free_running_tables, spontaneous_bursts
+from .steps import (
+    check_finite,
+    evoked_tables,
+    exclusion_onsets,
+    free_running_tables,
+    spontaneous_bursts,
+)
 
 __all__ = ["TABLES", "AnalysisResult", "analyze"]
 
@@ -262,7 +268,13 @@ def analyze(
         evoked = free_running_tables(rec, config)
     # the bursts last: a file's samples, read here and read by nothing after, are filtered in
     # place channel by channel (no filtered copy: the samples plus small work arrays)
-    bursts = spontaneous_bursts(rec, config, overwrite=path is not None and _writeable(rec.data))
+    # (the stimulus-locked ones, which the spontaneous tables drop, are not measured)
+    bursts = spontaneous_bursts(
+        rec,
+        config,
+        overwrite=path is not None and _writeable(rec.data),
+        stim_onsets_s=exclusion_onsets(decision.events),
+    )
     return build_result(
         bursts=bursts,
         # the picked channels' table only: rec.pick() would copy their samples

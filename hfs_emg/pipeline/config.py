@@ -125,6 +125,7 @@ _NOT_OPTIONS = frozenset(
         "vocabulary",  # measure_zl_response: a Python mapping (the default vocabulary is used)
         "rise_times",  # detect_bursts: the analysis always measures them (onset order)
         "overwrite",  # detect_bursts: filter in place (memory only; the same bursts)
+        "skip_windows",  # detect_bursts: the stimulus windows (data, from the stim section)
         "trigger_runs",  # find_stim_events: trigger channels scanned by a streamed analysis (data)
     }
 )

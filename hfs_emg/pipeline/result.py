@@ -9,7 +9,7 @@ import pandas as pd
 
 from .config import AnalysisConfig
 from .protocol import ProtocolDecision
-from .steps import spontaneous_tables
+from .steps import exclusion_onsets, spontaneous_tables
 
 __all__ = ["TABLES", "AnalysisResult", "build_result"]
 
@@ -175,16 +175,12 @@ def build_result(
 ) -> AnalysisResult:
     """Assemble an :class:`AnalysisResult` (shared by the in-memory and streamed paths)."""
     events = decision.events
-    onsets = None
-    if events is not None:  # stimuli guessed from EMG jumps may be spasm onsets: not excluded
-        real = ~events["source"].astype(str).str.startswith("artifact")
-        onsets = events.loc[real, "onset_s"].to_numpy(dtype=float)
     bursts, sync, summary, info = spontaneous_tables(
         bursts,
         channels,
         tstart=tstart,
         duration_s=duration_s,
-        stim_onsets_s=onsets,
+        stim_onsets_s=exclusion_onsets(events),
         config=config,
     )
     head = pd.DataFrame(

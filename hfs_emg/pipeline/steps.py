@@ -26,7 +26,7 @@ from ..phases import phase_markers
 from ..preprocessing import filter_emg
 from ..recording import Recording
 from ..responses import measure_responses, stimulus_epochs
-from ..stim_locked import exclude_stimulus_locked, excluded_duration_s
+from ..stim_locked import StimulusWindows, exclude_stimulus_locked, excluded_duration_s
 from ..synchrony import detect_synchronous_bursts
 from ..zl_response import measure_zl_response, vessel_sites, zl_trend
 from .config import AnalysisConfig, section_kwargs
@@ -65,8 +65,37 @@ def check_finite(rec: Recording) -> None:
 _check_finite = check_finite  # old private name
 
 
+def exclusion_onsets(events: pd.DataFrame | None) -> np.ndarray | None:
+    """The stimuli whose windows the spontaneous analysis leaves out (None without stimuli).
+
+    Those from a trigger channel or the recording's events: stimuli guessed from simultaneous
+    EMG jumps (source ``artifact...``) may be the onsets of synchronous spasms themselves.
+    """
+    if events is None:
+        return None
+    real = ~events["source"].astype(str).str.startswith("artifact")
+    return events.loc[real, "onset_s"].to_numpy(dtype=float)
+
+
+def stimulus_windows(
+    stim_onsets_s: np.ndarray | None, config: AnalysisConfig
+) -> StimulusWindows | None:
+    """The windows of :func:`spontaneous_tables`'s exclusion (None: it excludes nothing).
+
+    Given to the burst detection of every path (:func:`spontaneous_bursts`, the streamed
+    bursts), which then measures no burst the exclusion drops.
+    """
+    if stim_onsets_s is None or not len(stim_onsets_s):
+        return None
+    return StimulusWindows(np.asarray(stim_onsets_s), **section_kwargs(config.spontaneous))
+
+
 def spontaneous_bursts(
-    rec: Recording, config: AnalysisConfig, *, overwrite: bool = False
+    rec: Recording,
+    config: AnalysisConfig,
+    *,
+    overwrite: bool = False,
+    stim_onsets_s: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Bursts of ``rec`` with the ``filter`` and ``bursts`` options (before any exclusion).
 
@@ -75,7 +104,9 @@ def spontaneous_bursts(
     from which the synchronous events' onset order is judged; the streamed path measures the
     same on each chunk while it is in memory. ``overwrite``: the caller reads nothing more of
     ``rec`` (its own read of a file), so each channel is filtered in place
-    (``detect_bursts(overwrite=True)``; same bursts, no filtered copy).
+    (``detect_bursts(overwrite=True)``; same bursts, no filtered copy). ``stim_onsets_s``
+    (:func:`exclusion_onsets`): the bursts in their windows (:func:`stimulus_windows`), which
+    :func:`spontaneous_tables` drops, are not measured (NaN features).
     """
     b = config.bursts
     if config.filter.enabled:
@@ -84,7 +115,14 @@ def spontaneous_bursts(
     kw = section_kwargs(b, drop=("options",))
     # waveform onsets for the onset order, measured on each filtered channel while it is in
     # memory (as the streamed path measures them chunk by chunk): one filter pass, not two
-    return detect_bursts(rec, **kw, **b.options, rise_times=True, overwrite=overwrite)
+    return detect_bursts(
+        rec,
+        **kw,
+        **b.options,
+        rise_times=True,
+        overwrite=overwrite,
+        skip_windows=stimulus_windows(stim_onsets_s, config),
+    )
 
 
 def spontaneous_tables(
@@ -103,10 +141,11 @@ def spontaneous_tables(
     """
     info: dict[str, Any] = {"n_bursts_excluded": 0, "excluded_s": 0.0}
     analysed_s = duration_s
-    if stim_onsets_s is not None and len(stim_onsets_s):
+    windows = stimulus_windows(stim_onsets_s, config)
+    if windows is not None:  # the bursts the detection did not measure (NaN features)
         kw = section_kwargs(config.spontaneous)
-        bursts, n = exclude_stimulus_locked(bursts, stim_onsets_s, **kw)
-        excluded = excluded_duration_s(stim_onsets_s, tstart, duration_s, **kw)
+        bursts, n = exclude_stimulus_locked(bursts, windows.stim_onsets_s, **kw)
+        excluded = excluded_duration_s(windows.stim_onsets_s, tstart, duration_s, **kw)
         analysed_s = duration_s - excluded
         info = {"n_bursts_excluded": n, "excluded_s": round(excluded, 9)}
     info["analysed_s"] = round(analysed_s, 9)

@@ -81,7 +81,7 @@ from ..zl_response import vessel_sites
 from .config import AnalysisConfig, section_kwargs
 from .protocol import ProtocolDecision, decide_protocol
 from .result import AnalysisResult, build_result
-from .steps import evoked_tables, zl_tables
+from .steps import evoked_tables, exclusion_onsets, stimulus_windows, zl_tables
 
 logger = logging.getLogger("hfs_emg")
 
@@ -412,6 +412,7 @@ def streamed_bursts(
     *,
     feed: Callable[[Recording, int], None] | None = None,
     reader_lock: threading.Lock | None = None,
+    stim_onsets_s: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, Recording]:
     """Bursts of a long file, chunk by chunk; also returns a 1-sample Recording (channel info).
 
@@ -419,6 +420,8 @@ def streamed_bursts(
     and the end sample of its core, in file order (the streamed LSR analysis cuts its epochs
     from them). The chunks are read ahead on a thread when ``feed`` is None or reads the file
     only while holding ``reader_lock`` (which every read ahead then holds too).
+    ``stim_onsets_s`` (:func:`~hfs_emg.pipeline.steps.exclusion_onsets`): the bursts in their
+    windows, which the spontaneous tables drop, are not measured (as in memory).
     """
     b = config.bursts
     if b.method != "hysteresis":
@@ -435,20 +438,27 @@ def streamed_bursts(
         reader, filt, names, config, feed=feed, reader_lock=reader_lock
     )
     fs = reader.sfreq
+    skip = stimulus_windows(stim_onsets_s, config)
 
     def finish(found: list[dict[str, Any]], x: np.ndarray, lo: int, start: int, stop: int) -> Any:
-        table = detector.table(found, fs, names, reader.tstart + lo / fs)
-        table = _rise_columns(table, x, names, fs, reader.tstart + lo / fs, noise)  # onset order
+        t0 = reader.tstart + lo / fs
+        table = detector.table(found, fs, names, t0)
         onset = np.round((table["onset_s"].to_numpy() - reader.tstart) * fs)
-        return table[(onset >= start) & (onset < stop)]
+        table = table[(onset >= start) & (onset < stop)]
+        # onset order: the rise of the bursts kept by this window and measured (each burst's
+        # own window of samples)
+        rows = None if skip is None else ~skip.locked(table["onset_s"].to_numpy())
+        return _rise_columns(table, x, names, fs, t0, noise, rows=rows)
 
     parts: list[Future[pd.DataFrame]] = []
     # a window's table is made on a thread while the channels of the next one are detected
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfs_emg-table") as tables:
         for x, lo, start, stop in windows:
 
-            def one(c: int, x: np.ndarray = x) -> dict[str, Any]:
-                return detector.channel(x[c], fs, index=c, noise=float(noise[c]))
+            def one(c: int, x: np.ndarray = x, t0: float = reader.tstart + lo / fs) -> Any:
+                return detector.channel(
+                    x[c], fs, index=c, noise=float(noise[c]), tstart=t0, skip=skip
+                )
 
             found = run_tasks(one, range(len(names)), n_samples=x.shape[1])
             if parts:
@@ -792,13 +802,19 @@ def analyze_streamed(
     if session is not None:  # the next chunk read on a thread: the session's reads take its lock
         try:
             bursts, probe = streamed_bursts(
-                reader, config, feed=session.feed, reader_lock=session.reader_lock
+                reader,
+                config,
+                feed=session.feed,
+                reader_lock=session.reader_lock,
+                stim_onsets_s=exclusion_onsets(decision.events),
             )
             evoked = session.tables()
         finally:
             session.close()  # its measuring thread stopped, also on an error
     else:
-        bursts, probe = streamed_bursts(reader, config)
+        bursts, probe = streamed_bursts(
+            reader, config, stim_onsets_s=exclusion_onsets(decision.events)
+        )
         if decision.events is not None and decision.protocol != "spontaneous":
             onsets = decision.events["onset_s"].to_numpy(dtype=float)
             section = getattr(config, decision.protocol)
