@@ -68,18 +68,18 @@ def discharge_frequency(
 ) -> FloatArray | tuple[FloatArray, FloatArray]:
     """Motor-unit discharge rate inside each burst (YIN fundamental frequency), vectorized.
 
-    The first ``max_len_s`` of every burst is stacked into a zero-padded 2-D array
-    ``max_len_s`` wide, whatever the bursts (so a burst's rate and strength do not depend on
-    the other bursts of the call); the difference function ``d(tau) = mean (x[t] - x[t + tau])**2`` of all rows (YIN's step 2)
-    comes from one batched FFT autocorrelation and cumulative sums of squares, normalised per
-    overlap length and by twice the row's power (0 = periodic with period tau, ~1 =
-    uncorrelated). The period is the shortest lag in ``[1/fmax, 1/fmin]`` with a local minimum
+    The first ``max_len_s`` of every burst is stacked into a zero-padded 2-D array ``max_len_s``
+    wide, whatever the bursts (so a burst's rate and strength do not depend on the other bursts
+    of the call); the difference function ``d(tau) = mean (x[t] - x[t + tau])**2`` of all rows
+    (YIN's step 2) comes from one batched FFT autocorrelation and cumulative sums of squares,
+    normalised per overlap length and by twice the row's power (0 = periodic with period tau, ~1
+    = uncorrelated). The period is the shortest lag in ``[1/fmax, 1/fmin]`` with a local minimum
     below ``threshold`` or - when the row is periodic at all (deepest minimum < 0.6) - within
     ``margin`` of the deepest minimum; then a minimum at a half or a third of that lag replaces
     it when at most ``octave_margin`` shallower; parabolic interpolation refines the lag. Lags
     longer than half a burst are not considered. On simulated HFS bursts (3 seeds x 9 grid
-    points) 5-8 % of bursts are still off by more than 10 % (mostly octave errors), against
-    6-14 % with YIN's cumulative-mean normalisation.
+    points) 5-8 % of bursts are still off by more than 10 % (mostly octave errors), against 6-14
+    % with YIN's cumulative-mean normalisation.
 
     Parameters
     ----------
