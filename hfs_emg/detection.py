@@ -51,7 +51,7 @@ bursts fill well under 80 % of it; for long recordings with changing noise, proc
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -810,9 +810,19 @@ def _measured_rise(
     s, e, measured = feats["s"], feats["e"], feats.get("measured")
     if measured is None or measured.all():
         return rise_features(row, fs, s, e, noise)
-    rise, dur = np.full(s.size, np.nan), np.full(s.size, np.nan)
-    rise[measured], dur[measured] = rise_features(row, fs, s[measured], e[measured], noise)
+    rise, dur = _nan_outside(measured, rise_features(row, fs, s[measured], e[measured], noise))
     return rise, dur
+
+
+def _nan_outside(measured: Mask, values: Sequence[npt.ArrayLike]) -> list[npt.NDArray[np.float64]]:
+    """Each of ``values`` (one per measured burst) spread over all bursts, NaN where
+    ``measured`` is False: how a feature computed on a subset of bursts enters the table."""
+    out = []
+    for v in values:
+        full = np.full(measured.size, np.nan)
+        full[measured] = v
+        out.append(full)
+    return out
 
 
 def _writeable_row(row: npt.NDArray[Any]) -> FloatArray:
@@ -1113,11 +1123,8 @@ def _burst_features(
     """
     if measured is not None and not measured.all():
         part = _burst_features(row, fs, s[measured], e[measured], frange)
-        out: dict[str, Any] = {"s": s, "e": e}
-        for key in _FEATURES:
-            out[key] = np.full(s.size, np.nan)
-            out[key][measured] = part[key]
-        return out
+        spread = _nan_outside(measured, [part[key] for key in _FEATURES])
+        return {"s": s, "e": e, **dict(zip(_FEATURES, spread, strict=True))}
     if s.size == 0:
         peak = area = rms = rate = strength = mdf = np.empty(0)
         return {

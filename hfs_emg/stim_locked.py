@@ -189,9 +189,18 @@ class StimulusWindows:
 
     def locked(self, onsets_s: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         """True for the onsets (s) that lie in a stimulus window (:func:`stimulus_locked_mask`)."""
-        return stimulus_locked_mask(
-            onsets_s,
-            self.stim_onsets_s,
-            exclude_before_stim_s=self.exclude_before_stim_s,
-            exclude_after_stim_s=self.exclude_after_stim_s,
-        )
+        return stimulus_locked_mask(onsets_s, self.stim_onsets_s, **self._options())
+
+    def exclude(self, bursts: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+        """:func:`exclude_stimulus_locked` of ``bursts`` with these stimuli and options."""
+        return exclude_stimulus_locked(bursts, self.stim_onsets_s, **self._options())
+
+    def excluded_duration_s(self, tstart: float, duration_s: float) -> float:
+        """:func:`excluded_duration_s` of ``[tstart, tstart + duration_s]`` for these windows."""
+        return excluded_duration_s(self.stim_onsets_s, tstart, duration_s, **self._options())
+
+    def _options(self) -> dict[str, float]:
+        return {
+            "exclude_before_stim_s": self.exclude_before_stim_s,
+            "exclude_after_stim_s": self.exclude_after_stim_s,
+        }

@@ -26,7 +26,7 @@ from ..phases import phase_markers
 from ..preprocessing import filter_emg
 from ..recording import Recording
 from ..responses import measure_responses, stimulus_epochs
-from ..stim_locked import StimulusWindows, exclude_stimulus_locked, excluded_duration_s
+from ..stim_locked import StimulusWindows
 from ..synchrony import detect_synchronous_bursts
 from ..zl_response import measure_zl_response, vessel_sites, zl_trend
 from .config import AnalysisConfig, section_kwargs
@@ -143,9 +143,8 @@ def spontaneous_tables(
     analysed_s = duration_s
     windows = stimulus_windows(stim_onsets_s, config)
     if windows is not None:  # the bursts the detection did not measure (NaN features)
-        kw = section_kwargs(config.spontaneous)
-        bursts, n = exclude_stimulus_locked(bursts, windows.stim_onsets_s, **kw)
-        excluded = excluded_duration_s(windows.stim_onsets_s, tstart, duration_s, **kw)
+        bursts, n = windows.exclude(bursts)
+        excluded = windows.excluded_duration_s(tstart, duration_s)
         analysed_s = duration_s - excluded
         info = {"n_bursts_excluded": n, "excluded_s": round(excluded, 9)}
     info["analysed_s"] = round(analysed_s, 9)
