@@ -68,10 +68,12 @@ def discharge_frequency(
 ) -> FloatArray | tuple[FloatArray, FloatArray]:
     """Motor-unit discharge rate inside each burst (YIN fundamental frequency), vectorized.
 
-    The first ``max_len_s`` of every burst is stacked into a zero-padded 2-D array ``max_len_s``
-    wide, whatever the bursts (so a burst's rate and strength do not depend on the other bursts
-    of the call); the difference function ``d(tau) = mean (x[t] - x[t + tau])**2`` of all rows
-    (YIN's step 2) comes from one batched FFT autocorrelation and cumulative sums of squares,
+    The first ``max_len_s`` of every burst is stacked into zero-padded 2-D arrays, each burst in
+    the one as wide as the power of two at or above its own length (at least 64 samples, at most
+    ``max_len_s``; so a burst's rate and strength do not depend on the other bursts of the
+    call, and short bursts are not padded to the longest); the difference function
+    ``d(tau) = mean (x[t] - x[t + tau])**2`` of all rows (YIN's step 2) comes from batched FFT
+    autocorrelations and cumulative sums of squares,
     normalised per overlap length and by twice the row's power (0 = periodic with period tau, ~1
     = uncorrelated). The period is the shortest lag in ``[1/fmax, 1/fmin]`` with a local minimum
     below ``threshold`` or - when the row is periodic at all (deepest minimum < 0.6) - within
@@ -134,42 +136,25 @@ def discharge_frequency(
     ch = np.zeros(s.size, dtype=np.intp) if channels is None else np.asarray(channels, np.intp)
     if s.size == 0:
         return (np.empty(0), np.empty(0)) if return_strength else np.empty(0)
-    n = arr.shape[-1]
-    # the stack's width, the lag range and the FFT length depend on max_len_s, fs, fmin and
-    # fmax only (never on the other bursts of the call), so a burst's rate and strength do
-    # not depend on which bursts it is computed with
+    # the lag range depends on max_len_s, fs, fmin and fmax only, and each burst's stack width
+    # on its own length (its class, :func:`_width_class`), never on the other bursts of the
+    # call: a burst's rate and strength do not depend on which bursts it is computed with
     length = max(round(max_len_s * fs), 4)
     lens = np.minimum(e - s, length)
-    k = np.arange(length)
-    valid = k[None, :] < lens[:, None]
-    idx = np.clip(s[:, None] + k[None, :], 0, n - 1) + (ch * n)[:, None]
-    seg = arr.ravel()[idx].astype(np.float64)
-    if rectify:
-        seg = np.abs(seg)
-    seg = np.where(valid, seg, 0.0)
-    seg -= np.where(valid, seg.sum(axis=1, keepdims=True) / lens[:, None], 0.0)
     tau_max = min(int(np.ceil(fs / fmin)) + 1, length - 1)
     tau_min = max(int(np.floor(fs / fmax)), 1)
     if tau_max <= tau_min:
         nans = np.full(s.size, np.nan)
         return (nans, nans.copy()) if return_strength else nans
     n_lag = min(2 * tau_max + 4, length)  # lags up to twice the longest period
-    # no circular wrap at lags below n_lag: the zero padding holds at least n_lag - 1 samples
-    nfft = _fft.next_fast_len(length + n_lag - 1)
-    spec = _fft.rfft(seg, nfft, axis=1)
-    acf = _fft.irfft(spec.real**2 + spec.imag**2, nfft, axis=1)[:, :n_lag]
-    cs = np.zeros((s.size, length + 1))
-    np.cumsum(seg**2, axis=1, out=cs[:, 1:])
+    widths = _width_class(lens, length)
+    dn = np.empty((s.size, n_lag))
+    for width in np.unique(widths):  # a few classes, each one batched
+        sel = np.flatnonzero(widths == width)
+        dn[sel] = _normalised_difference(
+            arr, s[sel], ch[sel], lens[sel], int(width), n_lag, rectify=rectify
+        )
     tau = np.arange(n_lag)
-    rows = np.arange(s.size)[:, None]
-    head = cs[rows, np.clip(lens[:, None] - tau[None, :], 0, length)]
-    tail = cs[rows, lens[:, None]] - cs[rows, np.minimum(tau[None, :], length)]
-    overlap = np.maximum(lens[:, None] - tau[None, :], 1)
-    d = (head + tail - 2.0 * acf) / overlap
-    d[:, 0] = 0.0
-    # normalised difference: 0 for a perfectly periodic row, about 1 for an uncorrelated one
-    power = cs[np.arange(s.size), lens] / np.maximum(lens, 1)
-    dn = d / np.maximum(2.0 * power, np.finfo(float).tiny)[:, None]
     usable = (
         (tau[None, :] >= tau_min) & (tau[None, :] <= tau_max) & (2 * tau[None, :] <= lens[:, None])
     )
@@ -364,3 +349,58 @@ def envelope_rhythm(
         share = power[:, rhythm].sum(axis=1) / total
     ok = (lens >= 16) & (total > 0)
     return np.where(ok, peak, np.nan), np.where(ok, share, np.nan)
+
+
+#: The narrowest stack of :func:`discharge_frequency` (samples): shorter bursts share it.
+_MIN_WIDTH = 64
+
+
+def _width_class(lens: npt.NDArray[np.intp], length: int) -> npt.NDArray[np.intp]:
+    """The stack width of each burst in :func:`discharge_frequency`: the power of two at or
+    above its length (at least ``_MIN_WIDTH``, at most ``length``), a function of the burst
+    alone, so short bursts are not padded to the longest one."""
+    pow2 = np.left_shift(1, np.ceil(np.log2(np.maximum(lens, 1))).astype(np.intp))
+    return np.minimum(np.maximum(pow2, _MIN_WIDTH), length)
+
+
+def _normalised_difference(
+    arr: npt.NDArray[np.floating],
+    s: npt.NDArray[np.intp],
+    ch: npt.NDArray[np.intp],
+    lens: npt.NDArray[np.intp],
+    width: int,
+    n_lag: int,
+    *,
+    rectify: bool,
+) -> npt.NDArray[np.float64]:
+    """YIN's difference ``d(tau)``, ``tau < n_lag``, of bursts stacked ``width`` wide (each
+    row's first ``lens`` samples, mean removed, zero padded), normalised by the overlap and by
+    twice the row's power (de Cheveigné & Kawahara 2002, step 2): one batched FFT
+    autocorrelation and cumulative sums of squares. ``d`` is 0 at lags a row does not reach."""
+    n = arr.shape[-1]
+    k = np.arange(width)
+    valid = k[None, :] < lens[:, None]
+    idx = np.clip(s[:, None] + k[None, :], 0, n - 1) + (ch * n)[:, None]
+    seg = arr.ravel()[idx].astype(np.float64)
+    if rectify:
+        seg = np.abs(seg)
+    seg = np.where(valid, seg, 0.0)
+    seg -= np.where(valid, seg.sum(axis=1, keepdims=True) / lens[:, None], 0.0)
+    m = min(n_lag, width)  # lags at or past a row's length have no overlap (d = 0)
+    # no circular wrap at lags below m: the zero padding holds at least m - 1 samples
+    nfft = _fft.next_fast_len(width + m - 1)
+    spec = _fft.rfft(seg, nfft, axis=1)
+    acf = _fft.irfft(spec.real**2 + spec.imag**2, nfft, axis=1)[:, :m]
+    cs = np.zeros((s.size, width + 1))
+    np.cumsum(seg**2, axis=1, out=cs[:, 1:])
+    tau = np.arange(m)
+    rows = np.arange(s.size)[:, None]
+    head = cs[rows, np.clip(lens[:, None] - tau[None, :], 0, width)]
+    tail = cs[rows, lens[:, None]] - cs[rows, np.minimum(tau[None, :], width)]
+    overlap = np.maximum(lens[:, None] - tau[None, :], 1)
+    d = np.zeros((s.size, n_lag))
+    d[:, :m] = (head + tail - 2.0 * acf) / overlap
+    d[:, 0] = 0.0
+    # normalised difference: 0 for a perfectly periodic row, about 1 for an uncorrelated one
+    power = cs[rows[:, 0], lens] / np.maximum(lens, 1)
+    return d / np.maximum(2.0 * power, np.finfo(float).tiny)[:, None]
