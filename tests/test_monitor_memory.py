@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -158,19 +159,28 @@ def test_fed_session_grows_only_by_its_rows(tmp_path: Path) -> None:
                       parquet_rows=64, save_every_s=0.0)  # fmt: skip
     mon._open()
     marks: dict[int, tuple[int, int | None, int, int]] = {}
+    kinds: dict[int, Counter[str]] = {}
     while not src.exhausted:
         mon.step(timeout=0.0)
-        for k in (150, 600):
+        for k in (150, 375, 600):
             if mon.n_stim >= k and k not in marks:
                 mon._disk.flush()  # the rows handed to the writer are in the file
                 table = mon.lsr.memory_usage(deep=True).sum()  # read back, then dropped
                 gc.collect()
-                marks[k] = (len(gc.get_objects()), _heap_used(), int(table), mon._rows.nbytes)
+                objs = gc.get_objects()
+                marks[k] = (len(objs), _heap_used(), int(table), mon._rows.nbytes)
+                kinds[k] = Counter(type(o).__name__ for o in objs)
+                del objs
     mon.close()
     (o1, h1, t1, r1), (o2, h2, t2, r2) = marks[150], marks[600]
     n = 450
-    # gc-tracked objects: was ~8 a stimulus (the pieces' blocks, refs, Arrow chunks)
-    assert (o2 - o1) / n < 1.0, (o2 - o1) / n
+    # gc-tracked objects: was ~8 a stimulus (the pieces' blocks, refs, Arrow chunks). A leak
+    # grows in both halves; a one-off (a module imported lazily on a path first taken here,
+    # ~1,100 objects on one CI run) in one only: the smaller half is what grows per stimulus
+    o_mid = marks[375][0]
+    per_stim = min(o_mid - o1, o2 - o_mid) / (n / 2)
+    grown = [(kinds[b] - kinds[a]).most_common(6) for a, b in ((150, 375), (375, 600))]
+    assert per_stim < 1.0, (per_stim, grown)
     # the rows held in memory are bounded (at most ~2 x parquet_rows; the table grew 4x)
     assert t2 > 3.5 * t1 and r2 < 0.3 * t2 and r2 < 2 * t1, (t1, t2, r1, r2)
     if h1 is not None and h2 is not None:
