@@ -14,6 +14,7 @@ from hfs_emg._chunking import (
     map_chunks,
     process_chunked,
     resolve_n_jobs,
+    run_tasks,
 )
 from hfs_emg.io import open_recording
 from hfs_emg.io.numpy_io import write_npz
@@ -115,6 +116,21 @@ def test_resolve_n_jobs() -> None:
     assert resolve_n_jobs(3, 2, 10) == 2
     with pytest.raises(ParameterError, match="n_jobs"):
         resolve_n_jobs(0, 2, 10)
+
+
+def test_single_or_short_tasks_never_read_the_cpu_count(monkeypatch) -> None:
+    # os.cpu_count reads a file (~15 us): a live sweep's ~11 one-task calls paid it each time
+    import os
+
+    def fail() -> int:
+        raise AssertionError("os.cpu_count called")
+
+    monkeypatch.setattr(os, "cpu_count", fail)
+    assert resolve_n_jobs(None, 1, 10**9) == 1
+    assert resolve_n_jobs(None, 8, 1000) == 1
+    assert run_tasks(lambda t: t + 1, [41], n_samples=10**9) == [42]
+    with pytest.raises(AssertionError, match="cpu_count"):
+        resolve_n_jobs(None, 2, 10**9)  # two long tasks: the cores are read
 
 
 def test_bad_source() -> None:
