@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ParameterError
-from ._frames import frame_from_columns
+from ._frames import as_numpy, column_arrays, frame_from_columns
 from ._validate import check_option
 from .phases import phase_onsets
 from .signal import mask_to_intervals
@@ -1203,14 +1203,15 @@ class LsrTrendState:
             self.exact = False
             return
         has = self._has
-        # the columns as arrays, then the rows kept (no filtered DataFrame per sweep)
+        # the columns as arrays, then the rows kept (no filtered DataFrame, no Series per sweep)
         n_all = len(rows)
-        keep = rows["kind"].to_numpy(object) != "direct" if has["kind"] else np.ones(n_all, bool)
+        arrays = column_arrays(rows)
+        keep = as_numpy(arrays["kind"], object) != "direct" if has["kind"] else np.ones(n_all, bool)
         if not keep.any():
             return
 
         def take(col: str, dtype: Any = None) -> np.ndarray:
-            return rows[col].to_numpy(dtype)[keep]
+            return as_numpy(arrays[col], dtype)[keep]
 
         n = int(keep.sum())
         rej = take("rejected", bool) if has["rejected"] else np.zeros(n, bool)
@@ -1230,11 +1231,11 @@ class LsrTrendState:
         stim = take("stim_index")
         t = take("stim_time_s", float)
         ch = take("channel", object)
-        pcol = rows[self._presence]
+        pcol = arrays[self._presence]
         if pcol.dtype == bool:
-            p = pcol.to_numpy()[keep].astype(float)
+            p = as_numpy(pcol)[keep].astype(float)
         else:  # fillna(False).astype(bool), value by value
-            raw = pcol.to_numpy(object)[keep]
+            raw = as_numpy(pcol, object)[keep]
             p = np.where(pd.isna(raw), False, raw).astype(bool).astype(float)
         vals = [p, take("p2p_uv", float)]
         if has["latency_ms"]:

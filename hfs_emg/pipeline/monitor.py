@@ -79,6 +79,7 @@ import pandas as pd
 
 from .._atomic import atomic_path
 from .._errors import DataError, HfsEmgWarning, ParameterError
+from .._frames import as_numpy, column_arrays
 from ..anatomy import infer_branch, infer_side
 from ..events import _STIM_LABEL_HINTS, _debounce, _intensity_ma, _rising_through
 from ..io.bdf_stream import BdfStreamWriter
@@ -199,14 +200,12 @@ def _csv_lines(df: pd.DataFrame, columns: list[str]) -> str:
     module's (pandas' own) QUOTE_MINIMAL. Columns of other dtypes go through pandas."""
     out = []
     n = len(df)
-    # the column arrays as stored (a Series per column cost ~15 us each, 30 columns a sweep)
-    get = getattr(df, "_get_column_array", None)
-    pos = {c: i for i, c in enumerate(df.columns)} if df.columns.is_unique else None
+    arrays = column_arrays(df)  # as stored (a Series per column cost ~15 us, 30 a sweep)
     for c in columns:
-        if c not in df.columns:
+        if c not in arrays:
             out.append([""] * n)
             continue
-        col = get(pos[c]) if get is not None and pos is not None else df[c].array
+        col = arrays[c]
         kind = col.dtype.kind
         if kind == "f" and col.dtype.itemsize == 8 and isinstance(col, np.ndarray):
             txt = col.astype(str).astype(object)
@@ -291,20 +290,21 @@ class _TrendGate:
         """Update the runs with one sweep's rows; True when the status may have changed."""
         self.n_sweeps += 1
         col = self.presence
+        arrays = column_arrays(rows)  # numpy on the columns: no filtered frames, no Series
         if col == "auto":
-            col = "match_present" if "match_present" in rows.columns else "present"
-        keep = np.ones(len(rows), bool)  # numpy on the columns: no filtered frames per sweep
-        if "kind" in rows.columns:
-            keep &= rows["kind"].to_numpy(object) != "direct"
-        if "rejected" in rows.columns:
-            r = rows["rejected"].to_numpy(object)
+            col = "match_present" if "match_present" in arrays else "present"
+        keep = np.ones(len(rows), bool)
+        if "kind" in arrays:
+            keep &= as_numpy(arrays["kind"], object) != "direct"
+        if "rejected" in arrays:
+            r = as_numpy(arrays["rejected"], object)
             keep &= ~np.where(pd.isna(r), False, r).astype(bool)
         if not keep.any():
             return self.n_sweeps <= self.n_early
-        raw = rows[col].to_numpy(object)[keep]
+        raw = as_numpy(arrays[col], object)[keep]
         pres = np.where(pd.isna(raw), False, raw).astype(bool)
-        montage = str(rows["montage"].to_numpy(object)[keep][0]) if "montage" in rows else ""
-        chans = rows["channel"].to_numpy(object)[keep]
+        montage = str(as_numpy(arrays["montage"], object)[keep][0]) if "montage" in arrays else ""
+        chans = as_numpy(arrays["channel"], object)[keep]
         series = [((montage, str(c)), bool(p)) for c, p in zip(chans, pres, strict=True)]
         series.append(((montage, "\0overall"), bool(pres.any())))
         near = self.n_sweeps <= self.n_early
