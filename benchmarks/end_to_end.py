@@ -155,6 +155,44 @@ def _sosfiltfilt_s(path: Path) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def _warm_case(path: Path, warm_path: Path, repeat: int) -> dict[str, Any]:
+    """``analyze(path)`` and one sosfiltfilt pass, alternated ``repeat`` times in one process.
+
+    Both are first run once on ``warm_path`` (the 1-minute file of the same kind): the numba
+    kernels are loaded, the lazy imports done, and the process has faulted in memory once. A
+    process's first large allocations are slow here (the kernel compacts memory for the huge
+    pages NumPy asks for: the first sosfiltfilt pass of a fresh process took 2.6 s against
+    0.8 s for the next ones, on the same samples), so the cold columns of the main table
+    compare a first run with a first run, and these columns a steady-state batch run with a
+    steady-state pass. Medians of ``repeat`` alternations.
+    """
+    import scipy.signal as ss
+
+    import hfs_emg as hfs
+
+    sos = ss.butter(4, [20, 1000], "bandpass", fs=SFREQ, output="sos")
+
+    def samples(p: Path) -> np.ndarray:
+        rec = hfs.read_recording(p)
+        return np.asarray(rec.data[[t == "emg" for t in rec.channels["type"]]], np.float32)
+
+    hfs.analyze(warm_path)
+    ss.sosfiltfilt(sos, samples(warm_path), axis=-1)
+    x = samples(path)
+    runs: dict[str, list[float]] = {"analyze": [], "analyze_cpu": [], "sff": [], "sff_cpu": []}
+    for _ in range(repeat):
+        for key, fn in (
+            ("analyze", lambda: hfs.analyze(path)),
+            ("sff", lambda: ss.sosfiltfilt(sos, x, axis=-1)),
+        ):
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            runs[key].append(time.perf_counter() - t0)
+            runs[f"{key}_cpu"].append(time.process_time() - c0)
+    best = {f"{k}_best": float(np.min(v)) for k, v in runs.items()}
+    return {k: float(np.median(v)) for k, v in runs.items()} | best | {"runs": runs}
+
+
 def _peers(path: Path, seconds: float) -> dict[str, Any]:
     """NeuroKit2 and BioSPPy on one channel x ``seconds``, extrapolated to the whole file."""
     import warnings
@@ -475,8 +513,40 @@ def _print_scaling_row(
     )
 
 
-def run(name: str, path: Path) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--case", name, "--path", str(path)]
+def _print_steady(rows: list[tuple[Any, ...]]) -> None:
+    """The steady-state table (``_warm_case``) and the split of the cold extra peak memory.
+
+    The cold extra peak holds a fixed first-run part (numba's LLVM runtime and kernels, lazy
+    imports: what the 1-minute file costs) and a part that grows with the samples; the slope
+    between the 1-minute and the longer file, over the float32 samples, is the second.
+    """
+    print(
+        "\nSteady state (one process, after a warm-up on the 1-minute file; median and best of "
+        "the alternated runs; the ratios are of the bests):\n\n| file | minutes | analyze s "
+        "(median, best) | sosfiltfilt s (median, best) | ratio | analyze CPU s (best) | "
+        "sosfiltfilt CPU s (best) | CPU ratio | cold extra MB (1 min) | "
+        "extra MB per float32 MB (slope 1 min -> file) |\n|---|---|---|---|---|---|---|---|---|---|"
+    )
+    for kind, label, n, _f32_mb, a, w, a1 in rows:
+        if "error" in w:
+            print(f"| {kind} | {label} | error: {w['error']} |")
+            continue
+        fixed = slope = "-"
+        if a1 is not None and "error" not in a1:
+            n1 = 60 * SFREQ * 8
+            per_mb = (a["extra_peak_mb"] - a1["extra_peak_mb"]) / ((n - n1) * 4 / 2**20)
+            fixed, slope = f"{a1['extra_peak_mb']:.0f}", f"{per_mb:.2f}x"
+        print(
+            f"| {kind} | {label} | {w['analyze']:.2f}, {w['analyze_best']:.2f} | "
+            f"{w['sff']:.2f}, {w['sff_best']:.2f} | {w['analyze_best'] / w['sff_best']:.2f}x | "
+            f"{w['analyze_cpu_best']:.2f} | {w['sff_cpu_best']:.2f} | "
+            f"{w['analyze_cpu_best'] / w['sff_cpu_best']:.2f}x | {fixed} | {slope} |",
+            flush=True,
+        )
+
+
+def run(name: str, path: Path, *extra: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--case", name, "--path", str(path), *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
@@ -506,6 +576,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.case == "scaling":
         print(json.dumps(_scaling_case(args.path, args.warm_path)))
         return 0
+    if args.case == "warm":
+        print(json.dumps(_warm_case(args.path, args.warm_path, args.repeat)))
+        return 0
     if args.case:
         print(json.dumps(case(args.case, args.path)))
         return 0
@@ -519,6 +592,7 @@ def main(argv: list[str] | None = None) -> int:
         "analyze extra MB | float32 MB | mem ratio |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    steady: list[tuple[Any, ...]] = []
     for kind in args.kinds:
         for minutes in args.minutes:
             path = make_file(kind, minutes, args.data_dir)
@@ -538,6 +612,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{a['extra_peak_mb']:.0f} | {f32_mb:.0f} | {a['extra_peak_mb'] / f32_mb:.2f}x |",
                 flush=True,
             )
+            warm = make_file(kind, 1.0, args.data_dir)
+            w = run("warm", path, "--warm-path", str(warm), "--repeat", str(max(args.repeat, 3)))
+            a1 = run("analyze", warm) if minutes > 1 and not a.get("streamed") else None
+            steady.append((kind, label, n, f32_mb, a, w, a1))
+    if steady:
+        _print_steady(steady)
     if args.peers:
         os.environ["HFS_BENCH_PEER_S"] = str(args.peer_seconds)
         print(
