@@ -76,6 +76,21 @@ def test_phase_vocabulary_synonyms_case_and_ties():
     assert set(PHASES) == set(hfs_emg.phases.PHASE_VOCABULARY)
 
 
+def test_phase_markers_repeated_labels_each_kept_and_each_tie_warned():
+    # a label is matched once however often it repeats: every occurrence is still a row
+    # (at its own time), and every occurrence of a tie is still warned about (with its time)
+    labels = ["stim zygomatic", "Teflon", "stim zygomatic", "teflon", "pad", "Teflon", "pad"]
+    ev = make_events([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0], labels=labels)
+    vocab = {"decompression": ("pad", "teflon"), "dural_closure": ("pad",)}
+    with pytest.warns(HfsEmgWarning, match="equally") as rec:
+        m = phase_markers(ev, vocabulary=vocab)
+    ties = [str(w.message) for w in rec if "equally" in str(w.message)]
+    assert len(ties) == 2 and "5 s" in ties[0] and "7 s" in ties[1]
+    assert m["onset_s"].tolist() == [2.0, 4.0, 6.0]
+    assert m["label"].tolist() == ["Teflon", "teflon", "Teflon"]
+    assert set(m["phase"]) == {"decompression"}
+
+
 def test_lsr_trend_reexported_from_lsr():
     assert lsr_trend_from_lsr is lsr_trend
     assert hfs_emg.lsr_trend is lsr_trend

@@ -166,13 +166,14 @@ def evoked_tables(
         lsr_events = events[~vessel] if vessel.any() else events
         lsr = measure_lsr(rec, **{**stim, "events": lsr_events}, **section_kwargs(config.lsr))
         # the recording's own surgical-phase markers ("dural opening", "Teflon", "closure"...)
-        trend = lsr_trend(lsr, phases=phase_markers(rec), **section_kwargs(config.trend))
+        phases = phase_markers(rec)
+        trend = lsr_trend(lsr, phases=phases, **section_kwargs(config.trend))
         out = {"lsr": lsr, "trend": trend}
         out["lsr_morphology"] = lsr_morphology(
             rec, lsr=lsr, events=lsr_events, **section_kwargs(config.morphology)
         )
         out["morphology_summary"] = summarize_morphology(
-            out["lsr_morphology"], phases=phase_markers(rec), baseline_n=config.trend.baseline_n
+            out["lsr_morphology"], phases=phases, baseline_n=config.trend.baseline_n
         )
         if vessel.any():
             out.update(zl_tables(rec, events[vessel], config))
