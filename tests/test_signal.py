@@ -284,3 +284,25 @@ def test_running_windows_across_blocks_match_brute_force(monkeypatch, block: int
             seg = y[:, max(i - h, 0) : min(i + h + 1, 103)].astype(np.float64)
             assert_allclose(rms[:, i], np.sqrt(np.mean(seg**2, axis=1)), rtol=2e-6)
             assert_allclose(avg[:, i], np.mean(seg, axis=1), rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("block", [16, 1 << 16])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_short_rows_at_once_bitwise_equal_each_row_alone(monkeypatch, block: int, dtype) -> None:
+    """Rows no longer than a block are windowed all at once (hfs_emg.signal._one_block_rows),
+    in batches of rows: each row's values are bitwise those of the row alone (the per-row
+    block loop), for every window half-width, including the edges and a window wider than
+    the row."""
+    monkeypatch.setattr(hs, "_BLOCK", block)
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 13, 16):
+        y = (rng.normal(size=(11, n)) * 50).astype(dtype)  # 11 rows: several batches at n=16
+        y[3] = 0.0
+        for half in (0, 1, 5, 7, 40):
+            for square in (True, False):
+                both = hs._running_window(y, half, square=square)
+                assert both.dtype == dtype
+                for r in range(y.shape[0]):
+                    alone = hs._running_window(y[r : r + 1], half, square=square)
+                    np.testing.assert_array_equal(both[r], alone[0])
+                    assert np.array_equal(np.signbit(both[r]), np.signbit(alone[0]))
