@@ -142,9 +142,12 @@ def vessel_sites(
             t + " | " + " | ".join(lab[a:b]) if b > a else t
             for t, a, b in zip(texts, lo, hi, strict=True)
         ]
+    site: dict[str, str | None] = {}  # each distinct marker text searched once
     out = []
     for t in texts:  # one loop over stimuli (marker text)
-        out.append(next((site for site, p in pats if p.search(t)), None))
+        if t not in site:
+            site[t] = next((name for name, p in pats if p.search(t)), None)
+        out.append(site[t])
     return pd.Series(out, index=events.index, dtype=object)
 
 

@@ -81,6 +81,9 @@ def test_vessel_sites_vocabulary():
     )
     assert vessel_sites(ev).tolist() == [None, "pica", "va", None]
     assert vessel_sites(ev, vocabulary={"sca": ["x"]}).tolist() == [None, None, None, "sca"]
+    # repeated texts (each searched once) keep their place among the others
+    rep = pd.DataFrame({"onset_s": np.arange(6.0), "label": ["PICA", "stim", "PICA"] * 2})
+    assert vessel_sites(rep).tolist() == ["pica", None, "pica"] * 2
 
 
 def test_zl_without_vessel_stimuli_is_empty_and_trend_refuses():
