@@ -534,6 +534,13 @@ class BaseReader:
             Storage dtype of the samples (default: ``default_dtype`` of the whole file,
             float32 for files of more than ``FLOAT32_FROM_SAMPLES`` = 2**24 samples in all,
             else float64; the same for every window of one file).
+
+        Raises
+        ------
+        DataError
+            A channel holds NaN or infinite samples (every row of the result is checked, so
+            :func:`hfs_emg.analyze` does not check a file's read again), naming the file, the
+            channels and the time of the first.
         """
         self._refuse_events_only()
         if self.is_mixed_rate:

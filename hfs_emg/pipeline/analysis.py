@@ -257,7 +257,8 @@ def analyze(
         raise TypeError(
             f"rec_or_path must be a Recording or a path, got {type(rec_or_path).__name__}."
         )
-    check_finite(rec)
+    if path is None:  # a file's read was checked row by row by the reader (BaseReader.read)
+        check_finite(rec)
     if lean is None:
         decision = decide_protocol(rec, config)
     logger.info("analyze: protocol %s (%s)", decision.protocol, decision.reason)
