@@ -116,14 +116,18 @@ def test_a_file_read_into_a_read_only_array_is_analysed_without_overwriting(
 
     path = example_dir / "spontaneous_hfs.edf"
     want = analyze(path)
-    real = _base.from_array
+    real = _base.build_recording
+
+    handed = []
 
     def frozen(data, *args, **kwargs):  # a reader that hands out a read-only array
         data = np.array(data)
         data.flags.writeable = False
+        handed.append(data.shape)
         return real(data, *args, **kwargs)
 
-    monkeypatch.setattr(_base, "from_array", frozen)
+    monkeypatch.setattr(_base, "build_recording", frozen)
     got = analyze(path)
+    assert handed  # the reader's recordings were made read-only
     for name, table in want.tables().items():
         pd.testing.assert_frame_equal(table, got.tables()[name], check_exact=True)

@@ -178,3 +178,42 @@ def test_text_time_column_and_unit(tmp_path) -> None:
     ms = tmp_path / "ms.tsv"
     ms.write_text("t_ms\ta\n0\t1\n2\t2\n4\t3\n")
     assert read_recording(ms, time_column="t_ms", units="uV").sfreq == pytest.approx(500.0)
+
+
+@pytest.mark.parametrize("suffix", [".edf", ".bdf"])
+def test_edf_samples_finite_by_construction_are_not_searched_for_nan(
+    tmp_path, monkeypatch, suffix
+) -> None:
+    """Integer EDF/BDF samples scaled by finite header factors cannot be NaN or infinite:
+    the read does not pass over them looking for any (the same recording), a text or npz
+    file's samples still are, and a header whose scaling could overflow the dtype is not
+    trusted."""
+    import hfs_emg.io._base as base
+    import hfs_emg.recording as recording
+    from hfs_emg.io import open_recording
+
+    path = tmp_path / f"x{suffix}"
+    write_recording(_rec(), path)
+    before = read_recording(path)
+    calls = []
+
+    def counted(x, *a, **k):
+        calls.append(np.shape(x))
+        return np.isfinite(np.asarray(x, dtype=np.float64)).all(axis=-1)
+
+    monkeypatch.setattr(recording, "finite_rows", counted)
+    monkeypatch.setattr(base, "finite_rows", counted)
+    after = read_recording(path)
+    assert calls == []
+    np.testing.assert_array_equal(after.data, before.data)
+    assert after.channels.equals(before.channels)
+    npz = tmp_path / "x.npz"
+    write_recording(before, npz)
+    read_recording(npz)
+    assert calls  # a float format is checked
+    with open_recording(path) as r:
+        idx = np.arange(len(r.ch_names))
+        assert r._finite_by_construction(idx, np.dtype(np.float32))
+        r._gain = np.full_like(r._gain, 1e36)  # x 2**24 overflows float32, not float64
+        assert not r._finite_by_construction(idx, np.dtype(np.float32))
+        assert r._finite_by_construction(idx, np.dtype(np.float64))

@@ -36,7 +36,7 @@ from .._errors import (
 )
 from .._validate import finite_rows
 from ..anatomy import is_ecg_lead
-from ..recording import Recording, from_array, make_events, window_to_samples
+from ..recording import Recording, build_recording, make_events, window_to_samples
 from ..units import normalize_unit
 
 #: What parsers typically raise on malformed bytes (zlib: compressed .npz members, struct:
@@ -577,7 +577,8 @@ class BaseReader:
         names = [self.ch_names[i] for i in idx]
         key = _channels_key(names, self.sfreq, units, ch_types, dtype)
         channels = memo.get(key) if key is not None else None
-        if channels is not None and data.size and finite_rows(data).all():
+        known_finite = self._finite_by_construction(idx, data.dtype)
+        if channels is not None and data.size and (known_finite or finite_rows(data).all()):
             # the channel table of an earlier read with the same options, whose samples
             # from_array kept as read (no unit factor, same dtype): it would keep these too
             return Recording(
@@ -605,7 +606,7 @@ class BaseReader:
             with warnings.catch_warnings():
                 if units is None:  # the file's unit problems were reported once, on opening
                     warnings.simplefilter("ignore", HfsEmgWarning)
-                rec = from_array(
+                rec = build_recording(
                     data,
                     self.sfreq,
                     names,
@@ -615,12 +616,19 @@ class BaseReader:
                     meta=dict(self.meta),
                     tstart=t0,
                     dtype=dtype,
+                    known_finite=known_finite,
                 )
         except (DataError, ChannelError, SamplingRateError) as err:
             raise type(err)(f"{self.path}: {err}") from err
         if key is not None and (rec.data is data or rec.data.base is data):
             memo[key] = rec.channels.copy()
         return rec
+
+    def _finite_by_construction(self, idx: npt.NDArray[np.intp], dtype: np.dtype) -> bool:
+        """Whether the samples of exposed channels ``idx``, read as ``dtype``, cannot be NaN
+        or infinite whatever the file holds (then :meth:`read` does not look for them).
+        False here: a format that stores floats is checked sample by sample."""
+        return False
 
     def window_events(self, start: int, stop: int) -> pd.DataFrame:
         """The file's events that :meth:`read` keeps for samples ``[start, stop)``.

@@ -316,6 +316,17 @@ class EdfReader(BaseReader):
             np.asarray(dmax, dtype=float) - self._dmin
         )
 
+    def _finite_by_construction(self, idx: npt.NDArray[np.intp], dtype: np.dtype) -> bool:
+        """Integer samples (16- or 24-bit) scaled by finite header factors are finite unless
+        the largest digital value scaled overflows ``dtype``: that bound is checked per channel
+        (a BioSemi ``Status`` channel is its low 16 bits)."""
+        k = np.asarray(self._orig)[idx]
+        if dtype.kind != "f" or not k.size:
+            return False
+        bits = 24 if self._bdf else 16
+        bound = np.abs(self._pmin[k]) + np.abs(self._gain[k]) * float(2**bits)
+        return bool(np.all(np.isfinite(bound) & (bound < 1e-3 * np.finfo(dtype).max)))
+
     def _private_keys(self, recording: str) -> tuple[int | None, float] | None:
         """hfs_emg's own keys (true length, start time), trusted only with a valid signature."""
         m = _PRIVATE.search(recording)
