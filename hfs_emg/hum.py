@@ -30,6 +30,7 @@ References
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -107,6 +108,14 @@ def sample_windows(
     return [(int(s), int(s) + width) for s in starts]
 
 
+@functools.lru_cache(maxsize=16)
+def _window(window: str | tuple[str, float], nperseg: int, dtype: np.dtype) -> FloatArray:
+    """scipy's periodic ``window`` of ``nperseg`` samples as ``dtype`` (made once; read-only)."""
+    w = _sps.get_window(window, nperseg).astype(dtype)
+    w.flags.writeable = False
+    return w
+
+
 def _segment_power(x: FloatArray, nperseg: int, window: object, step: int) -> FloatArray:
     """Periodograms (C, n_segments, F) of ``window``-ed segments every ``step``, mean removed."""
     n_seg = (x.shape[-1] - nperseg) // step + 1
@@ -114,7 +123,7 @@ def _segment_power(x: FloatArray, nperseg: int, window: object, step: int) -> Fl
         return np.empty((x.shape[0], 0, nperseg // 2 + 1))
     segs = np.lib.stride_tricks.sliding_window_view(x, nperseg, axis=-1)[:, ::step][:, :n_seg]
     segs = segs - segs.mean(axis=-1, keepdims=True)
-    segs *= _sps.get_window(window, nperseg).astype(segs.dtype)  # periodic, as scipy's
+    segs *= _window(window, nperseg, segs.dtype)  # periodic, as scipy's (made once)
     spec = _fft.rfft(segs, axis=-1)
     return (spec.real**2 + spec.imag**2).astype(np.float64)
 
