@@ -107,7 +107,7 @@ def _winners(label: str, compiled: list[tuple[str, str, re.Pattern[str]]]) -> li
         if pat.search(label):
             hits[phase] = max(hits.get(phase, 0), len(phrase))
     best = max(hits.values(), default=0)
-    return [p for p, n in hits.items() if n == best] if hits else []
+    return [p for p, n in hits.items() if n == best]
 
 
 def phase_markers(

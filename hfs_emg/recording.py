@@ -739,6 +739,7 @@ def from_array(
     meta: Mapping[str, Any] | None = None,
     tstart: float = 0.0,
     dtype: npt.DTypeLike | None = None,
+    check_finite: bool = True,
 ) -> Recording:
     """Create a :class:`Recording` from an array.
 
@@ -770,6 +771,10 @@ def from_array(
         Time of the first sample in seconds.
     dtype : dtype, optional
         Storage dtype (``float64`` by default; ``float32`` halves memory for long recordings).
+    check_finite : bool, default True
+        Look for NaN and infinite samples (a pass over the data). False only for samples that
+        are finite by construction, as the readers of integer-coded EDF/BDF files pass
+        (:meth:`hfs_emg.io.BaseReader.read`); the unit conversion is checked either way.
 
     Returns
     -------
@@ -793,32 +798,6 @@ def from_array(
     >>> from_array(np.zeros((2, 10)), 1e3, ["oris_L", "sync"], ch_types={"sync": "stim"}).ch_types
     ['emg', 'stim']
     """
-    return build_recording(
-        data, sfreq, ch_names, units=units, ch_types=ch_types, events=events, muscles=muscles,
-        sides=sides, branches=branches, meta=meta, tstart=tstart, dtype=dtype,
-    )  # fmt: skip
-
-
-def build_recording(
-    data: npt.ArrayLike,
-    sfreq: float,
-    ch_names: Sequence[str] | None = None,
-    *,
-    units: str | Sequence[str | None] | None = "uV",
-    ch_types: str | Sequence[str | None] | Mapping[str, str] | None = None,
-    events: Any = None,
-    muscles: Sequence[str | None] | None = None,
-    sides: Sequence[str | None] | None = None,
-    branches: Sequence[str | None] | None = None,
-    meta: Mapping[str, Any] | None = None,
-    tstart: float = 0.0,
-    dtype: npt.DTypeLike | None = None,
-    known_finite: bool = False,
-) -> Recording:
-    """:func:`from_array` for the readers: ``known_finite`` skips the pass that looks for NaN
-    and infinite samples, for samples finite by construction (integer-coded EDF/BDF samples
-    whose scaling cannot overflow the dtype: :meth:`hfs_emg.io.BaseReader.read`). The unit
-    conversion is still checked."""
     sfreq = check_sfreq(sfreq)
     try:
         finite = bool(np.isfinite(float(tstart)))
@@ -867,7 +846,7 @@ def build_recording(
                 stacklevel=2,
             )
     # row sums in float64 (one read, no mask of the recording's size); exact check if needed
-    ok = np.ones(n_ch, bool) if known_finite else finite_rows(arr)
+    ok = finite_rows(arr) if check_finite else np.ones(n_ch, bool)
     if not ok.all():
         bad_ch = [int(i) for i in np.nonzero(~ok)[0]]
         finite = np.isfinite(arr[bad_ch])

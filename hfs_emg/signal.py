@@ -840,48 +840,11 @@ def _running_window(
     if out is None:
         out = np.empty(arr.shape, dtype=arr.dtype)
     out_rows = out.reshape(-1, n)
-    if n <= _BLOCK and rows.shape[0] > 1:  # short rows (sweeps): all at once, same values
-        step = max(1, (4 * _BLOCK) // n)  # rows per batch: its float64 buffers stay ~2 MB
-        for r0 in range(0, rows.shape[0], step):
-            out_rows[r0 : r0 + step] = _one_block_rows(rows[r0 : r0 + step], half, square=square)
-        return out
-    for r in range(rows.shape[0]):
-        for b0, b1, total in running_window_blocks(rows[r], half, square=square):
-            out_rows[r, b0:b1] = total
+    step = max(1, (4 * _BLOCK) // n)  # rows per batch: the block buffers stay ~2 MB
+    for r0 in range(0, rows.shape[0], step):  # short rows (sweeps) many at once, same values
+        for b0, b1, total in _window_blocks(rows[r0 : r0 + step], half, square=square):
+            out_rows[r0 : r0 + step, b0:b1] = total
     return out
-
-
-def _one_block_rows(rows: FloatArray, half: int, *, square: bool) -> npt.NDArray[np.float64]:
-    """:func:`running_window_blocks` of rows no longer than one block, every row at once.
-
-    The operations of its single block, applied along the last axis of the 2-D ``rows``
-    (cumulative sums run along each row in order, the rest is elementwise), so each row's
-    values are bitwise those of the row alone (``tests/test_signal.py``), without a Python
-    step per row (a morphology table has one per sweep and channel).
-    """
-    n = rows.shape[-1]
-    half = min(half, n - 1)
-    width = 2 * half + 1
-    seg = np.square(rows, dtype=np.float64) if square else rows.astype(np.float64)
-    csum = np.cumsum(seg, axis=-1, out=seg)
-    csum += 0.0  # the first block's base, as in running_window_blocks
-    total = np.empty_like(csum)
-    m = max(n - half, 0)
-    total[:, :m] = csum[:, half : m + half]
-    if m < n:
-        total[:, m:] = csum[:, n - 1 : n]
-    k0 = min(half + 1, n)
-    total[:, k0:] -= csum[:, k0 - half - 1 : n - half - 1]
-    total /= width
-    for e0, e1 in ((0, min(n, half)), (max(0, n - half, min(n, half)), n)):
-        if e1 > e0:
-            i = np.arange(e0, e1)
-            count = np.minimum(i + half, n - 1) - np.maximum(i - half, 0) + 1
-            total[:, e0:e1] *= width / count
-    if square:
-        np.maximum(total, 0.0, out=total)
-        np.sqrt(total, out=total)
-    return total
 
 
 def running_window_blocks(
@@ -903,41 +866,54 @@ def running_window_blocks(
     >>> [v.tolist() for _, _, v in running_window_blocks(x, 1, square=False)]
     [[0.5, 1.0, 2.0, 3.0, 3.5]]
     """
-    n = row.shape[-1]
+    for b0, b1, total in _window_blocks(row[np.newaxis], half, square=square):
+        yield b0, b1, total[0]
+
+
+def _window_blocks(
+    rows: FloatArray, half: int, *, square: bool
+) -> Iterator[tuple[int, int, npt.NDArray[np.float64]]]:
+    """:func:`running_window_blocks` of the rows of a 2-D array, all rows at once.
+
+    Cumulative sums run along each row in order and the rest is elementwise, so each row's
+    values are bitwise those of the row alone (``tests/test_signal.py``); ``values`` is
+    (rows, b1 - b0).
+    """
+    n_r, n = rows.shape
     if n == 0:
         return
     half = min(half, n - 1)
     width = 2 * half + 1
     block = _BLOCK
-    buf = np.empty(min(block + 2 * half + 1, n))
-    tot_buf = np.empty(min(block, n))
-    base = 0.0  # float64 sum of row[:s0]
+    buf = np.empty((n_r, min(block + 2 * half + 1, n)))
+    tot_buf = np.empty((n_r, min(block, n)))
+    base: float | npt.NDArray[np.float64] = 0.0  # float64 sums of rows[:, :s0] (a column)
     s0 = 0
     for b0 in range(0, n, block):
         b1 = min(b0 + block, n)
         s1 = min(b1 + half, n)
-        seg = buf[: s1 - s0]
+        seg = buf[:, : s1 - s0]
         if square:
-            np.square(row[s0:s1], out=seg, dtype=np.float64)
+            np.square(rows[:, s0:s1], out=seg, dtype=np.float64)
         else:
-            seg[:] = row[s0:s1]
-        csum = np.cumsum(seg, out=seg)
+            seg[:] = rows[:, s0:s1]
+        csum = np.cumsum(seg, axis=-1, out=seg)
         csum += base
         # total[i] = csum[min(i + half, n - 1)] - csum[i - half - 1], in slices
-        total = tot_buf[: b1 - b0]
+        total = tot_buf[:, : b1 - b0]
         m = max(min(b1, n - half), b0)
-        total[: m - b0] = csum[b0 + half - s0 : m + half - s0]
+        total[:, : m - b0] = csum[:, b0 + half - s0 : m + half - s0]
         if m < b1:
-            total[m - b0 :] = csum[n - 1 - s0]
+            total[:, m - b0 :] = csum[:, n - 1 - s0 : n - s0]
         k0 = min(max(b0, half + 1), b1)
-        total[k0 - b0 :] -= csum[k0 - half - 1 - s0 : b1 - half - 1 - s0]
+        total[:, k0 - b0 :] -= csum[:, k0 - half - 1 - s0 : b1 - half - 1 - s0]
         total /= width
         # Edge windows hold fewer samples.
         for e0, e1 in ((b0, min(b1, half)), (max(b0, n - half, min(b1, half)), b1)):
             if e1 > e0:
                 i = np.arange(e0, e1)
                 count = np.minimum(i + half, n - 1) - np.maximum(i - half, 0) + 1
-                total[e0 - b0 : e1 - b0] *= width / count
+                total[:, e0 - b0 : e1 - b0] *= width / count
         if square:
             np.maximum(total, 0.0, out=total)  # cancellation can leave -1e-12
             np.sqrt(total, out=total)
@@ -945,7 +921,7 @@ def running_window_blocks(
         # the consumer may run while csum's buffer is still intact, but not after).
         nxt = max(b1 - half - 1, 0)
         if nxt > s0:
-            base = float(csum[nxt - 1 - s0])
+            base = csum[:, nxt - 1 - s0 : nxt - s0].copy()
             s0 = nxt
         yield b0, b1, total
 

@@ -116,7 +116,7 @@ def test_a_file_read_into_a_read_only_array_is_analysed_without_overwriting(
 
     path = example_dir / "spontaneous_hfs.edf"
     want = analyze(path)
-    real = _base.build_recording
+    real = _base.from_array
 
     handed = []
 
@@ -126,7 +126,7 @@ def test_a_file_read_into_a_read_only_array_is_analysed_without_overwriting(
         handed.append(data.shape)
         return real(data, *args, **kwargs)
 
-    monkeypatch.setattr(_base, "build_recording", frozen)
+    monkeypatch.setattr(_base, "from_array", frozen)
     got = analyze(path)
     assert handed  # the reader's recordings were made read-only
     for name, table in want.tables().items():

@@ -58,8 +58,8 @@ def test_repeated_reads_equal_fresh_reads(annotated, options, dtype):
 
 def test_memo_skips_from_array_and_chunks_equal_reads(annotated, monkeypatch):
     calls = []
-    real = base.build_recording
-    monkeypatch.setattr(base, "build_recording", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = base.from_array
+    monkeypatch.setattr(base, "from_array", lambda *a, **k: calls.append(1) or real(*a, **k))
     with open_recording(annotated) as reader:
         view = ReadView(reader, ch_types={"Mentalis_R": "misc"})
         assert len(calls) == 1  # the view's one-sample probe
@@ -76,8 +76,8 @@ def test_memo_skips_from_array_and_chunks_equal_reads(annotated, monkeypatch):
 
 def test_units_given_are_not_memoised(annotated, monkeypatch):
     calls = []
-    real = base.build_recording
-    monkeypatch.setattr(base, "build_recording", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = base.from_array
+    monkeypatch.setattr(base, "from_array", lambda *a, **k: calls.append(1) or real(*a, **k))
     with open_recording(annotated) as reader:
         a = reader.read(tmax=1.0, units="mV", picks=[0, 1])
         b = reader.read(tmax=1.0, units="mV", picks=[0, 1])

@@ -289,7 +289,7 @@ def test_running_windows_across_blocks_match_brute_force(monkeypatch, block: int
 @pytest.mark.parametrize("block", [16, 1 << 16])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_short_rows_at_once_bitwise_equal_each_row_alone(monkeypatch, block: int, dtype) -> None:
-    """Rows no longer than a block are windowed all at once (hfs_emg.signal._one_block_rows),
+    """Rows no longer than a block are windowed many at once (hfs_emg.signal._window_blocks),
     in batches of rows: each row's values are bitwise those of the row alone (the per-row
     block loop), for every window half-width, including the edges and a window wider than
     the row."""

@@ -36,7 +36,7 @@ from .._errors import (
 )
 from .._validate import finite_rows
 from ..anatomy import is_ecg_lead
-from ..recording import Recording, build_recording, make_events, window_to_samples
+from ..recording import Recording, from_array, make_events, window_to_samples
 from ..units import normalize_unit
 
 #: What parsers typically raise on malformed bytes (zlib: compressed .npz members, struct:
@@ -606,7 +606,7 @@ class BaseReader:
             with warnings.catch_warnings():
                 if units is None:  # the file's unit problems were reported once, on opening
                     warnings.simplefilter("ignore", HfsEmgWarning)
-                rec = build_recording(
+                rec = from_array(
                     data,
                     self.sfreq,
                     names,
@@ -616,7 +616,7 @@ class BaseReader:
                     meta=dict(self.meta),
                     tstart=t0,
                     dtype=dtype,
-                    known_finite=known_finite,
+                    check_finite=not known_finite,
                 )
         except (DataError, ChannelError, SamplingRateError) as err:
             raise type(err)(f"{self.path}: {err}") from err
